@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# services.sh starts (or reuses) the private Postgres and Redis that `make run`
+# and `make test` talk to, and writes .data/env for a shell to source.
+#
+#   scripts/services.sh start   install what is missing, start, write .data/env
+#   scripts/services.sh stop    stop both private instances
+#
+# When DATABASE_URL and REDIS_URL are both set, nothing is started: the given
+# services are checked and written to .data/env as they are.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+data="$root/.data"
+# Each checkout gets its own ports (derived from its path), so two clones on one
+# machine never share or fight over an instance. Both can be overridden.
+offset=$(( $(printf '%s' "$root" | cksum | cut -d' ' -f1) % 2000 ))
+pg_port=${BIDCAST_PG_PORT:-$((54000 + offset))}
+redis_port=${BIDCAST_REDIS_PORT:-$((57000 + offset))}
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
+
+# apt_install installs Debian packages when running as root; otherwise it says
+# what is missing and stops.
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing packages: $* (install them with: sudo apt-get install -y $*)"
+  fi
+  log "installing $* from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq --no-install-recommends "$@" >"$data/apt.log" 2>&1; then
+    apt-get update -qq >>"$data/apt.log" 2>&1 || true
+    apt-get install -y -qq --no-install-recommends "$@" >>"$data/apt.log" 2>&1 \
+      || die "apt-get install $* failed; see $data/apt.log"
+  fi
+}
+
+pg_bindir() {
+  local d
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$d/initdb" ] && { echo "$d"; return; }
+  done
+  command -v initdb >/dev/null 2>&1 && dirname "$(command -v initdb)"
+}
+
+install_missing() {
+  local want=()
+  if [ -z "${REDIS_URL:-}" ]; then
+    command -v redis-server >/dev/null 2>&1 || want+=(redis-server)
+    command -v redis-cli >/dev/null 2>&1 || want+=(redis-tools)
+  fi
+  if [ -z "${DATABASE_URL:-}" ] && [ -z "$(pg_bindir)" ]; then want+=(postgresql); fi
+  # ffmpeg makes the synthetic test clips for media and load tests.
+  command -v ffmpeg >/dev/null 2>&1 || want+=(ffmpeg)
+  apt_install "${want[@]}"
+}
+
+# as_pg runs a command as the cluster's owner: Postgres refuses to run as root,
+# so root hands the cluster to the `postgres` system user.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_home picks the cluster directory. It is .data/pg unless root's checkout sits
+# where the postgres user cannot reach (under /root, say); then the cluster
+# lives under /var/lib/bidcast and .data/pg links to it.
+pg_home() {
+  if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$data" 2>/dev/null; then
+    echo "$data/pg"; return
+  fi
+  local key
+  key=$(printf '%s' "$root" | sha256sum | cut -c1-12)
+  echo "/var/lib/bidcast/$key/pg"
+}
+
+start_postgres() {
+  local bin home pass
+  bin=$(pg_bindir)
+  [ -n "$bin" ] || die "PostgreSQL's initdb was not found"
+  home=$(pg_home)
+  if [ "$home" != "$data/pg" ] && [ ! -e "$data/pg" ]; then
+    mkdir -p "$home"; ln -s "$home" "$data/pg"
+  fi
+  mkdir -p "$home"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$home" && chmod 700 "$home"
+  if [ ! -s "$data/pg.pass" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$data/pg.pass")
+  fi
+  pass=$(cat "$data/pg.pass")
+  if [ ! -f "$home/data/PG_VERSION" ]; then
+    log "creating a private PostgreSQL cluster in $home/data"
+    local pwfile="$home/.pw"
+    printf '%s\n' "$pass" >"$pwfile"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$pwfile"
+    as_pg "$bin/initdb" -D "$home/data" -U bidcast --pwfile="$pwfile" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
+      >"$data/initdb.log" 2>&1 || die "initdb failed; see $data/initdb.log"
+    rm -f "$pwfile"
+  fi
+  mkdir -p "$home/run"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$home/run"
+  if [ -f "$home/data/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    log "PostgreSQL already up on 127.0.0.1:$pg_port"
+  elif "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" 2>/dev/null; then
+    die "port $pg_port is held by another PostgreSQL; set BIDCAST_PG_PORT to a free port"
+  else
+    log "starting PostgreSQL on 127.0.0.1:$pg_port"
+    as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $home/run -c max_connections=300 -c fsync=on" \
+      start >/dev/null || die "PostgreSQL did not start; see $home/postgres.log"
+  fi
+  if ! PGPASSWORD=$pass "$bin/psql" -qtA -h 127.0.0.1 -p "$pg_port" -U bidcast -d postgres \
+      -c "SELECT 1 FROM pg_database WHERE datname='bidcast'" | grep -q 1; then
+    PGPASSWORD=$pass "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U bidcast bidcast
+  fi
+  echo "postgres://bidcast:$pass@127.0.0.1:$pg_port/bidcast?sslmode=disable"
+}
+
+start_redis() {
+  mkdir -p "$data/redis"
+  if redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
+    [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" config get dir | tail -n 1)" = "$data/redis" ] \
+      || die "port $redis_port is held by another Redis; set BIDCAST_REDIS_PORT to a free port"
+    log "Redis already up on 127.0.0.1:$redis_port"
+  else
+    log "starting Redis on 127.0.0.1:$redis_port (append-only file on)"
+    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$data/redis" \
+      --appendonly yes --appendfsync everysec --save '' --daemonize yes \
+      --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" \
+      || die "Redis did not start; see $data/redis/redis.log"
+    for _ in $(seq 50); do
+      redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+      sleep 0.1
+    done
+    redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG \
+      || die "Redis is not answering; see $data/redis/redis.log"
+  fi
+  echo "redis://127.0.0.1:$redis_port/0"
+}
+
+cmd_start() {
+  mkdir -p "$data"
+  install_missing
+  local db=${DATABASE_URL:-} rd=${REDIS_URL:-}
+  [ -n "$db" ] || db=$(start_postgres)
+  [ -n "$rd" ] || rd=$(start_redis)
+  (umask 077; printf 'DATABASE_URL=%s\nREDIS_URL=%s\n' "$db" "$rd" >"$data/env")
+  log "wrote $data/env"
+}
+
+cmd_stop() {
+  local home bin
+  bin=$(pg_bindir)
+  home=$(pg_home)
+  if [ -n "$bin" ] && [ -f "$home/data/postmaster.pid" ]; then
+    as_pg "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null && log "PostgreSQL stopped"
+  fi
+  if [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" config get dir 2>/dev/null | tail -n 1)" = "$data/redis" ]; then
+    redis-cli -h 127.0.0.1 -p "$redis_port" shutdown >/dev/null 2>&1 || true
+    log "Redis stopped"
+  fi
+}
+
+case "${1:-start}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  *) die "usage: $0 start|stop" ;;
+esac
