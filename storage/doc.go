@@ -1,0 +1,12 @@
+// Package storage keeps Bidcast's durable state in PostgreSQL through pgx/v5:
+// users, items and their media, rooms (live shows), lots, bids, lot results and
+// chat moderation.
+//
+// The schema lives in embedded SQL migrations (see migrations/) applied by tern
+// at start and by `auctiond migrate`. Money is stored as bigint minor units
+// next to a three-letter currency code, never as floating point.
+//
+// Each repository is a small type over a shared *DB. Callers depend on the
+// narrow interfaces they declare themselves; this package asserts that its
+// types satisfy them.
+package storage

@@ -1,0 +1,14 @@
+package storage
+
+import "errors"
+
+// ErrNotFound is returned when a row asked for by ID does not exist.
+var ErrNotFound = errors.New("storage: not found")
+
+// ErrConflict is returned when a write loses an optimistic version check or
+// breaks a uniqueness rule, so the caller can tell the client to reload.
+var ErrConflict = errors.New("storage: conflict")
+
+// ErrInvalid is returned when a value breaks a rule the schema enforces, such
+// as an empty title or a negative price.
+var ErrInvalid = errors.New("storage: invalid value")

@@ -1,0 +1,118 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Item is a thing a seller offers; a lot puts it up for auction in a room.
+type Item struct {
+	ID          string
+	SellerID    string
+	Title       string
+	Description string
+	Category    string
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Items is the repository of sellers' catalogues.
+type Items struct{ db *DB }
+
+// NewItems returns the items repository over db.
+func NewItems(db *DB) *Items { return &Items{db: db} }
+
+const itemColumns = `id, seller_id, title, description, category, version, created_at, updated_at`
+
+func scanItem(row interface{ Scan(...any) error }) (Item, error) {
+	var it Item
+	err := row.Scan(&it.ID, &it.SellerID, &it.Title, &it.Description, &it.Category,
+		&it.Version, &it.CreatedAt, &it.UpdatedAt)
+	return it, mapError(err)
+}
+
+// Create stores a new item for its seller.
+func (r *Items) Create(ctx context.Context, it Item) (Item, error) {
+	out, err := scanItem(r.db.Pool.QueryRow(ctx, `
+		INSERT INTO items (seller_id, title, description, category) VALUES ($1, $2, $3, $4)
+		RETURNING `+itemColumns, it.SellerID, it.Title, it.Description, it.Category))
+	if err != nil {
+		return Item{}, fmt.Errorf("create item %q: %w", it.Title, err)
+	}
+	return out, nil
+}
+
+// Get returns the item with the given ID.
+func (r *Items) Get(ctx context.Context, id string) (Item, error) {
+	if !validID(id) {
+		return Item{}, fmt.Errorf("get item %q: %w", id, ErrNotFound)
+	}
+	it, err := scanItem(r.db.Pool.QueryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE id = $1`, id))
+	if err != nil {
+		return Item{}, fmt.Errorf("get item %s: %w", id, err)
+	}
+	return it, nil
+}
+
+// Update changes an item's text fields if its version is still it.Version, so
+// two editors cannot overwrite each other: a stale version is ErrConflict.
+func (r *Items) Update(ctx context.Context, it Item) (Item, error) {
+	out, err := scanItem(r.db.Pool.QueryRow(ctx, `
+		UPDATE items SET title = $3, description = $4, category = $5,
+			version = version + 1, updated_at = now()
+		WHERE id = $1 AND version = $2 RETURNING `+itemColumns,
+		it.ID, it.Version, it.Title, it.Description, it.Category))
+	if errors.Is(err, ErrNotFound) {
+		if _, gerr := r.Get(ctx, it.ID); gerr == nil {
+			err = fmt.Errorf("%w: item changed since version %d", ErrConflict, it.Version)
+		}
+	}
+	if err != nil {
+		return Item{}, fmt.Errorf("update item %s: %w", it.ID, err)
+	}
+	return out, nil
+}
+
+// ListBySeller returns a seller's items, newest first, up to limit.
+func (r *Items) ListBySeller(ctx context.Context, sellerID string, limit int) ([]Item, error) {
+	rows, err := r.db.Pool.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE seller_id = $1
+		ORDER BY created_at DESC, id DESC LIMIT $2`, sellerID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list items of %s: %w", sellerID, mapError(err))
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
+		}
+		out = append(out, it)
+	}
+	return out, mapError(rows.Err())
+}
+
+// Delete removes an item (and, through the schema, its media rows). An item
+// that is a lot in some room is still referenced and answers ErrConflict.
+func (r *Items) Delete(ctx context.Context, id string) error {
+	if !validID(id) {
+		return fmt.Errorf("delete item %q: %w", id, ErrNotFound)
+	}
+	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM items WHERE id = $1`, id)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23503" {
+		return fmt.Errorf("delete item %s: %w: it is a lot in a room", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("delete item %s: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete item %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

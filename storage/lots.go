@@ -1,0 +1,101 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Lot is one item put up for auction in a room, with its rules and its live
+// state. IncrementTable and ClockPolicy are JSON documents owned by the
+// auction engine; storage keeps them as they are.
+type Lot struct {
+	ID             string
+	RoomID         string
+	ItemID         string
+	Position       int
+	Currency       string
+	OpeningPrice   int64
+	ReservePrice   int64
+	IncrementTable json.RawMessage
+	ClockPolicy    json.RawMessage
+	DurationMS     int64
+	State          string
+	Deadline       *time.Time
+	RemainingMS    *int64
+	HighBid        *int64
+	LeaderID       *string
+	HighBidID      *string
+	ProxyState     json.RawMessage
+	Version        int64
+	CreatedAt      time.Time
+}
+
+// Lots is the repository of a room's lots.
+type Lots struct{ db *DB }
+
+// NewLots returns the lots repository over db.
+func NewLots(db *DB) *Lots { return &Lots{db: db} }
+
+const lotColumns = `id, room_id, item_id, position, currency, opening_price, reserve_price,
+	increment_table, clock_policy, duration_ms, state, deadline, remaining_ms, high_bid,
+	leader_id, high_bid_id, proxy_state, version, created_at`
+
+func scanLot(row interface{ Scan(...any) error }) (Lot, error) {
+	var l Lot
+	err := row.Scan(&l.ID, &l.RoomID, &l.ItemID, &l.Position, &l.Currency, &l.OpeningPrice,
+		&l.ReservePrice, &l.IncrementTable, &l.ClockPolicy, &l.DurationMS, &l.State, &l.Deadline,
+		&l.RemainingMS, &l.HighBid, &l.LeaderID, &l.HighBidID, &l.ProxyState, &l.Version, &l.CreatedAt)
+	return l, mapError(err)
+}
+
+// Add appends a pending lot at the end of its room's queue.
+func (r *Lots) Add(ctx context.Context, l Lot) (Lot, error) {
+	out, err := scanLot(r.db.Pool.QueryRow(ctx, `
+		INSERT INTO lots (room_id, item_id, position, currency, opening_price, reserve_price,
+			increment_table, clock_policy, duration_ms)
+		SELECT $1, $2, coalesce(max(position) + 1, 0), $3, $4, $5, $6, $7, $8
+		FROM lots WHERE room_id = $1
+		RETURNING `+lotColumns,
+		l.RoomID, l.ItemID, l.Currency, l.OpeningPrice, l.ReservePrice,
+		l.IncrementTable, l.ClockPolicy, l.DurationMS))
+	if err != nil {
+		return Lot{}, fmt.Errorf("add lot for item %s to room %s: %w", l.ItemID, l.RoomID, err)
+	}
+	return out, nil
+}
+
+// Get returns the lot with the given ID.
+func (r *Lots) Get(ctx context.Context, id string) (Lot, error) {
+	if !validID(id) {
+		return Lot{}, fmt.Errorf("get lot %q: %w", id, ErrNotFound)
+	}
+	l, err := scanLot(r.db.Pool.QueryRow(ctx, `SELECT `+lotColumns+` FROM lots WHERE id = $1`, id))
+	if err != nil {
+		return Lot{}, fmt.Errorf("get lot %s: %w", id, err)
+	}
+	return l, nil
+}
+
+// ListByRoom returns a room's lots in queue order.
+func (r *Lots) ListByRoom(ctx context.Context, roomID string) ([]Lot, error) {
+	if !validID(roomID) {
+		return nil, fmt.Errorf("list lots of room %q: %w", roomID, ErrNotFound)
+	}
+	rows, err := r.db.Pool.Query(ctx, `SELECT `+lotColumns+` FROM lots WHERE room_id = $1
+		ORDER BY position`, roomID)
+	if err != nil {
+		return nil, fmt.Errorf("list lots of room %s: %w", roomID, mapError(err))
+	}
+	defer rows.Close()
+	var out []Lot
+	for rows.Next() {
+		l, err := scanLot(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list lots of room %s: %w", roomID, err)
+		}
+		out = append(out, l)
+	}
+	return out, mapError(rows.Err())
+}

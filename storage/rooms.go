@@ -1,0 +1,172 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Room statuses. A room is created scheduled (ready to go live), becomes live
+// when the seller starts the show, and ends once.
+const (
+	RoomDraft     = "draft"
+	RoomScheduled = "scheduled"
+	RoomLive      = "live"
+	RoomEnded     = "ended"
+)
+
+// Room is one live show.
+type Room struct {
+	ID          string
+	SellerID    string
+	Title       string
+	Description string
+	Status      string
+	Public      bool
+	ScheduledAt *time.Time
+	StartedAt   *time.Time
+	EndedAt     *time.Time
+	Version     int64
+	CreatedAt   time.Time
+}
+
+// NewRoom holds what a seller supplies to create a room.
+type NewRoom struct {
+	SellerID    string
+	Title       string
+	Description string
+	Public      bool
+	ScheduledAt *time.Time
+}
+
+// Rooms is the repository of live shows.
+type Rooms struct{ db *DB }
+
+// NewRooms returns the rooms repository over db.
+func NewRooms(db *DB) *Rooms { return &Rooms{db: db} }
+
+const roomColumns = `id, seller_id, title, description, status, is_public, scheduled_at,
+	started_at, ended_at, version, created_at`
+
+func scanRoom(row interface{ Scan(...any) error }) (Room, error) {
+	var r Room
+	err := row.Scan(&r.ID, &r.SellerID, &r.Title, &r.Description, &r.Status, &r.Public,
+		&r.ScheduledAt, &r.StartedAt, &r.EndedAt, &r.Version, &r.CreatedAt)
+	return r, mapError(err)
+}
+
+// Create stores a new scheduled room and returns it with its publish token.
+// Only the token's SHA-256 is kept, so this is the one time it can be shown.
+func (r *Rooms) Create(ctx context.Context, nr NewRoom) (Room, string, error) {
+	token, hash, err := newPublishToken()
+	if err != nil {
+		return Room{}, "", err
+	}
+	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `
+		INSERT INTO rooms (seller_id, title, description, is_public, scheduled_at, publish_token_hash)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+roomColumns,
+		nr.SellerID, nr.Title, nr.Description, nr.Public, nr.ScheduledAt, hash[:]))
+	if err != nil {
+		return Room{}, "", fmt.Errorf("create room %q: %w", nr.Title, err)
+	}
+	return room, token, nil
+}
+
+// Get returns the room with the given ID.
+func (r *Rooms) Get(ctx context.Context, id string) (Room, error) {
+	if !validID(id) {
+		return Room{}, fmt.Errorf("get room %q: %w", id, ErrNotFound)
+	}
+	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE id = $1`, id))
+	if err != nil {
+		return Room{}, fmt.Errorf("get room %s: %w", id, err)
+	}
+	return room, nil
+}
+
+// ListByStatus returns up to limit rooms in the given status, oldest
+// scheduled first.
+func (r *Rooms) ListByStatus(ctx context.Context, status string, limit int) ([]Room, error) {
+	rows, err := r.db.Pool.Query(ctx, `SELECT `+roomColumns+` FROM rooms WHERE status = $1
+		ORDER BY scheduled_at NULLS LAST, id LIMIT $2`, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list %s rooms: %w", status, err)
+	}
+	defer rows.Close()
+	var out []Room
+	for rows.Next() {
+		room, err := scanRoom(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list %s rooms: %w", status, err)
+		}
+		out = append(out, room)
+	}
+	return out, mapError(rows.Err())
+}
+
+// SetStatus moves a room to a new status, stamping started_at or ended_at.
+// Ended rooms never come back: that move answers ErrConflict.
+func (r *Rooms) SetStatus(ctx context.Context, id, status string) (Room, error) {
+	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `
+		UPDATE rooms SET status = $2, version = version + 1, updated_at = now(),
+			started_at = CASE WHEN $2 = 'live' THEN coalesce(started_at, now()) ELSE started_at END,
+			ended_at   = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END
+		WHERE id = $1 AND status <> 'ended' RETURNING `+roomColumns, id, status))
+	if errors.Is(err, ErrNotFound) {
+		if _, gerr := r.Get(ctx, id); gerr == nil {
+			err = fmt.Errorf("%w: room has ended", ErrConflict)
+		}
+	}
+	if err != nil {
+		return Room{}, fmt.Errorf("set room %s %s: %w", id, status, err)
+	}
+	return room, nil
+}
+
+// RotatePublishToken replaces the room's publish token and returns the new one;
+// the old token stops working at once.
+func (r *Rooms) RotatePublishToken(ctx context.Context, id string) (string, error) {
+	token, hash, err := newPublishToken()
+	if err != nil {
+		return "", err
+	}
+	tag, err := r.db.Pool.Exec(ctx, `UPDATE rooms SET publish_token_hash = $2, updated_at = now()
+		WHERE id = $1`, id, hash[:])
+	if err != nil {
+		return "", fmt.Errorf("rotate publish token of room %s: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return "", fmt.Errorf("rotate publish token of room %s: %w", id, ErrNotFound)
+	}
+	return token, nil
+}
+
+// CheckPublishToken reports whether token is the room's current publish token,
+// comparing hashes in constant time. An unknown room is ErrNotFound.
+func (r *Rooms) CheckPublishToken(ctx context.Context, id, token string) (bool, error) {
+	if !validID(id) {
+		return false, fmt.Errorf("check publish token of room %q: %w", id, ErrNotFound)
+	}
+	var stored []byte
+	err := r.db.Pool.QueryRow(ctx, `SELECT publish_token_hash FROM rooms WHERE id = $1`, id).Scan(&stored)
+	if err != nil {
+		return false, fmt.Errorf("check publish token of room %s: %w", id, mapError(err))
+	}
+	got := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(stored, got[:]) == 1, nil
+}
+
+// newPublishToken makes a random bearer token and its SHA-256.
+func newPublishToken() (string, [32]byte, error) {
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", [32]byte{}, fmt.Errorf("make publish token: %w", err)
+	}
+	token := "pt_" + base64.RawURLEncoding.EncodeToString(raw[:])
+	return token, sha256.Sum256([]byte(token)), nil
+}
