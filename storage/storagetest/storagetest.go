@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,13 +22,43 @@ import (
 // test, with every migration applied.
 func New(t testing.TB) *storage.DB {
 	t.Helper()
-	url := testenv.Require(t, "DATABASE_URL")
+	url, schema := newSchema(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := storage.Open(ctx, storage.Config{URL: url, SearchPath: schema, MaxConns: 8}, log)
+	if err != nil {
+		t.Fatalf("open test database: %v", err)
+	}
+	t.Cleanup(db.Close)
+	if _, _, err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrate schema %s: %v", schema, err)
+	}
+	return db
+}
 
+// URL returns a connection URL whose search_path is a fresh, empty schema for
+// this test, for code that opens its own pool (a server under test, say).
+// The schema is dropped when the test ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	url, schema := newSchema(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "search_path=" + schema
+}
+
+// newSchema creates a uniquely named schema and registers its removal.
+func newSchema(t testing.TB) (url, schema string) {
+	t.Helper()
+	url = testenv.Require(t, "DATABASE_URL")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	var raw [6]byte
 	_, _ = rand.Read(raw[:])
-	schema := "test_" + hex.EncodeToString(raw[:])
+	schema = "test_" + hex.EncodeToString(raw[:])
 	admin, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatalf("connect to test database: %v", err)
@@ -37,18 +68,7 @@ func New(t testing.TB) *storage.DB {
 		t.Fatalf("create schema %s: %v", schema, err)
 	}
 	admin.Close(ctx)
-
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := storage.Open(ctx, storage.Config{URL: url, SearchPath: schema, MaxConns: 8}, log)
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	if _, _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		t.Fatalf("migrate schema %s: %v", schema, err)
-	}
 	t.Cleanup(func() {
-		db.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if c, err := pgx.Connect(ctx, url); err == nil {
@@ -56,5 +76,5 @@ func New(t testing.TB) *storage.DB {
 			c.Close(ctx)
 		}
 	})
-	return db
+	return url, schema
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/storage"
+)
+
+// App is the wired server. Tests build one with newApp and drive it through
+// Run and Close, exactly as main does.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *storage.DB
+	redis    *redis.Client
+	registry *prometheus.Registry
+
+	httpLn  net.Listener
+	adminLn net.Listener
+	http    *http.Server
+	admin   *http.Server
+}
+
+// newApp binds the listeners first, so a port in use fails at once as a
+// usage error, then connects to Postgres (with retries) and Redis and applies
+// migrations.
+func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
+	var err error
+	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, usageError{fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)}
+	}
+	if cfg.AdminAddr != "" {
+		if a.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			a.httpLn.Close()
+			return nil, usageError{fmt.Errorf("ADMIN_ADDR %s: %w", cfg.AdminAddr, err)}
+		}
+	}
+	if err := a.connect(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.http = &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if a.adminLn != nil {
+		a.admin = &http.Server{Handler: adminRoutes(), ReadHeaderTimeout: 10 * time.Second}
+	}
+	return a, nil
+}
+
+// connect opens Postgres and Redis and brings the schema up to date.
+func (a *App) connect(ctx context.Context) error {
+	db, err := storage.Open(ctx, storage.Config{URL: a.cfg.DatabaseURL, ConnectTimeout: a.cfg.DBConnectWait}, a.log)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	a.db = db
+	from, to, err := db.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	if from != to {
+		a.log.Info("database migrated", "from", from, "to", to)
+	}
+	opts, _ := redis.ParseURL(a.cfg.RedisURL) // validated with the config
+	a.redis = redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.redis.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("reach Redis at %s: %w", opts.Addr, err)
+	}
+	return nil
+}
+
+// Run serves until ctx is cancelled, then shuts down in reverse order of
+// start: HTTP first (no new work), then the stores.
+func (a *App) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	serveOn := func(srv *http.Server, ln net.Listener, name string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s server: %w", name, err)
+			}
+		}()
+	}
+	serveOn(a.http, a.httpLn, "http")
+	if a.admin != nil {
+		serveOn(a.admin, a.adminLn, "admin")
+	}
+	a.log.Info("bidcast is up", "url", a.cfg.PublicURL+"/", "listen", a.httpLn.Addr().String())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+	case runErr = <-errc:
+		a.log.Error("server failed", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.http.Shutdown(sctx); err != nil {
+		a.log.Warn("http shutdown cut short", "err", err)
+	}
+	if a.admin != nil {
+		_ = a.admin.Shutdown(sctx)
+	}
+	wg.Wait()
+	return runErr
+}
+
+// Close releases the stores and any listener not yet handed to a server.
+// It is safe to call after Run and on a partly built App.
+func (a *App) Close() {
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	if a.httpLn != nil {
+		_ = a.httpLn.Close()
+	}
+	if a.adminLn != nil {
+		_ = a.adminLn.Close()
+	}
+}
+
+// adminRoutes serves pprof; it is bound to loopback only (Config.Validate).
+func adminRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// serve is the `serve` subcommand.
+func serve(ctx context.Context, cfg Config) error {
+	log := cfg.newLogger()
+	installRedisLogger(log)
+	app, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	return app.Run(ctx)
+}
+
+// migrateOnly is the `migrate` subcommand.
+func migrateOnly(ctx context.Context, cfg Config, out interface{ Write([]byte) (int, error) }) error {
+	log := cfg.newLogger()
+	db, err := storage.Open(ctx, storage.Config{URL: cfg.DatabaseURL, ConnectTimeout: cfg.DBConnectWait}, log)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	from, to, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "schema at version %d (was %d)\n", to, from)
+	return err
+}

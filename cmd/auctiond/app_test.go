@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bidcast/bidcast/internal/testenv"
+	"github.com/bidcast/bidcast/storage/storagetest"
+)
+
+func testConfig(t *testing.T, redisURL string) Config {
+	t.Helper()
+	dbURL := storagetest.URL(t)
+	getenv := func(k string) string {
+		switch k {
+		case "DATABASE_URL":
+			return dbURL
+		case "HTTP_ADDR":
+			return "127.0.0.1:0"
+		case "ADMIN_ADDR":
+			return "127.0.0.1:0"
+		case "PUBLIC_URL":
+			return "http://127.0.0.1:8080"
+		case "REDIS_URL":
+			if redisURL != "" {
+				return redisURL
+			}
+		}
+		return testenv.Lookup(k)
+	}
+	cfg, err := parseConfig("serve", nil, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startApp runs the wired server in-process and returns its base URL.
+func startApp(t *testing.T, cfg Config) (string, *App) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := newApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		app.Close()
+	})
+	return "http://" + app.httpLn.Addr().String(), app
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServerEndpoints(t *testing.T) {
+	base, app := startApp(t, testConfig(t, ""))
+	tests := []struct {
+		path   string
+		status int
+		want   string
+	}{
+		{"/healthz", 200, "ok"},
+		{"/readyz", 200, `"status":"ready"`},
+		{"/metrics", 200, "process_resident_memory_bytes"},
+		{"/metrics", 200, "go_goroutines"},
+		{"/", 200, "Bidcast"},
+		{"/debug/pprof/", 404, ""},
+	}
+	for _, tc := range tests {
+		status, body := get(t, base+tc.path)
+		if status != tc.status || !strings.Contains(body, tc.want) {
+			t.Errorf("GET %s = %d %.80q, want %d containing %q", tc.path, status, body, tc.status, tc.want)
+		}
+	}
+	// pprof lives only on the admin listener.
+	if status, _ := get(t, "http://"+app.adminLn.Addr().String()+"/debug/pprof/"); status != 200 {
+		t.Errorf("admin pprof = %d, want 200", status)
+	}
+}
+
+func TestReadyzFollowsRedis(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	base, _ := startApp(t, testConfig(t, rs.URL()))
+	waitReady := func(want int) map[string]any {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			status, body := get(t, base+"/readyz")
+			if status == want || time.Now().After(deadline) {
+				if status != want {
+					t.Fatalf("readyz = %d %s, want %d", status, body, want)
+				}
+				var m map[string]any
+				_ = json.Unmarshal([]byte(body), &m)
+				return m
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitReady(200)
+	rs.Stop()
+	if m := waitReady(503); m["redis"] != "down" || m["postgres"] != "ok" {
+		t.Fatalf("readyz body with Redis down = %v", m)
+	}
+	rs.Start()
+	waitReady(200)
+}
+
+func TestPortInUseIsUsageError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cfg := testConfig(t, "")
+	cfg.HTTPAddr = ln.Addr().String()
+	_, err = newApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("newApp on a busy port = %v, want a usage error about the address", err)
+	}
+}

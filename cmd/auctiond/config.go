@@ -1,0 +1,158 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/storage"
+)
+
+// Config is the whole server configuration, read from the environment and
+// overridden by flags. Secrets only ever come from the environment.
+type Config struct {
+	HTTPAddr        string
+	AdminAddr       string
+	PublicURL       string
+	DatabaseURL     string
+	RedisURL        string
+	LogLevel        slog.Level
+	LogFormat       string
+	DBConnectWait   time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// envSpec documents one environment variable; the README's table mirrors it.
+type envSpec struct {
+	name, def, help string
+}
+
+var envSpecs = []envSpec{
+	{"HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server (pages, API, WebSocket, WHIP/WHEP, /metrics) listens on"},
+	{"ADMIN_ADDR", "127.0.0.1:6060", "loopback-only admin listener with pprof; empty disables it"},
+	{"PUBLIC_URL", "http://<HTTP_ADDR>", "base of the URLs the server prints and hands out"},
+	{"DATABASE_URL", "", "Postgres connection URL (required; `make services` writes one to .data/env)"},
+	{"REDIS_URL", "", "Redis URL (required; `make services` writes one to .data/env)"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"LOG_FORMAT", "text", "text or json"},
+	{"DB_CONNECT_WAIT", "30s", "how long to keep retrying an unreachable database at start"},
+	{"SHUTDOWN_TIMEOUT", "10s", "how long a clean shutdown may take before connections are cut"},
+}
+
+// loadConfig reads the environment, then lets flags on fs override it.
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	env := func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		for _, s := range envSpecs {
+			if s.name == name && !strings.HasPrefix(s.def, "http://<") {
+				return s.def
+			}
+		}
+		return ""
+	}
+	var c Config
+	var level, connectWait, shutdown string
+	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR"), "HTTP listen address (HTTP_ADDR)")
+	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR"), "admin/pprof listen address, loopback only (ADMIN_ADDR)")
+	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL"), "public base URL (PUBLIC_URL)")
+	fs.StringVar(&level, "log-level", env("LOG_LEVEL"), "log level (LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT"), "log format: text or json (LOG_FORMAT)")
+	fs.StringVar(&connectWait, "db-connect-wait", env("DB_CONNECT_WAIT"), "retry an unreachable database this long (DB_CONNECT_WAIT)")
+	fs.StringVar(&shutdown, "shutdown-timeout", env("SHUTDOWN_TIMEOUT"), "clean shutdown limit (SHUTDOWN_TIMEOUT)")
+	c.DatabaseURL = env("DATABASE_URL")
+	c.RedisURL = env("REDIS_URL")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	var errs []error
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", level))
+	}
+	var err error
+	if c.DBConnectWait, err = parseDuration("DB_CONNECT_WAIT", connectWait); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ShutdownTimeout, err = parseDuration("SHUTDOWN_TIMEOUT", shutdown); err != nil {
+		errs = append(errs, err)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, c.Validate()
+}
+
+func parseDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as 30s", name, v)
+	}
+	return d, nil
+}
+
+// Validate checks every field and reports all problems at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr))
+	}
+	if c.AdminAddr != "" {
+		host, _, err := net.SplitHostPort(c.AdminAddr)
+		ip := net.ParseIP(host)
+		if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			errs = append(errs, fmt.Errorf("ADMIN_ADDR %q: want a loopback host:port such as 127.0.0.1:6060 (pprof is never public)", c.AdminAddr))
+		}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("PUBLIC_URL %q: want an absolute http(s) URL", c.PublicURL))
+	}
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is not set: run `make run`, or `make services` and `set -a; . .data/env`"))
+	} else if err := (storage.Config{URL: c.DatabaseURL}).Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RedisURL == "" {
+		errs = append(errs, errors.New("REDIS_URL is not set: run `make run`, or `make services` and `set -a; . .data/env`"))
+	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
+		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// newLogger builds the process logger from the configuration.
+func (c Config) newLogger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// envTable renders the configuration table for `auctiond help`.
+func envTable() string {
+	var b strings.Builder
+	for _, s := range envSpecs {
+		def := s.def
+		if def == "" {
+			def = "(none)"
+		}
+		b.WriteString("  " + s.name + strings.Repeat(" ", 18-len(s.name)) + def + "\n      " + s.help + "\n")
+	}
+	return b.String()
+}

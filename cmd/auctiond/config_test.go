@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/bidcast/bidcast/internal/testenv"
+	"github.com/bidcast/bidcast/storage/storagetest"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigErrorsAreUsageErrors(t *testing.T) {
+	good := map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1/db", "REDIS_URL": "redis://127.0.0.1:6379/0"}
+	tests := []struct {
+		name string
+		set  map[string]string
+		args []string
+		want string
+	}{
+		{"no database", map[string]string{"DATABASE_URL": ""}, nil, "DATABASE_URL is not set"},
+		{"bad database", map[string]string{"DATABASE_URL": "postgres://u:hunter2@[::1"}, nil, "DATABASE_URL does not parse"},
+		{"bad redis", map[string]string{"REDIS_URL": "http://nope"}, nil, "REDIS_URL does not parse"},
+		{"bad addr", map[string]string{"HTTP_ADDR": "8080"}, nil, "HTTP_ADDR"},
+		{"public admin", map[string]string{"ADMIN_ADDR": "0.0.0.0:6060"}, nil, "loopback"},
+		{"bad public url", map[string]string{"PUBLIC_URL": "ftp://x"}, nil, "PUBLIC_URL"},
+		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL"},
+		{"bad wait", map[string]string{"DB_CONNECT_WAIT": "-3s"}, nil, "DB_CONNECT_WAIT"},
+		{"bad flag", nil, []string{"--no-such-flag"}, "no-such-flag"},
+		{"flag overrides env", map[string]string{"HTTP_ADDR": "8080"}, []string{"--http-addr", "127.0.0.1:9"}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range good {
+				env[k] = v
+			}
+			for k, v := range tc.set {
+				env[k] = v
+			}
+			cfg, err := parseConfig("serve", tc.args, envOf(env))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if cfg.PublicURL != "http://127.0.0.1:9" {
+					t.Fatalf("PUBLIC_URL default = %q, want it derived from the flag", cfg.PublicURL)
+				}
+				return
+			}
+			var ue usageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want usage error containing %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error leaks a password: %v", err)
+			}
+		})
+	}
+}
+
+func TestRoomCreateJSON(t *testing.T) {
+	var out bytes.Buffer
+	dbURL := storagetest.URL(t)
+	getenv := func(k string) string {
+		switch k {
+		case "PUBLIC_URL":
+			return "https://auction.example.test"
+		case "DATABASE_URL":
+			return dbURL
+		}
+		return testenv.Lookup(k)
+	}
+	err := dispatch(context.Background(), []string{"room", "create", "--title", "Cameras", "--seller", "cli-seller", "--json"}, &out, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got roomCreated
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if got.RoomID == "" || !strings.HasPrefix(got.PublishToken, "pt_") ||
+		got.WHIPURL != "https://auction.example.test/whip/"+got.RoomID ||
+		got.WHEPURL != "https://auction.example.test/whep/"+got.RoomID ||
+		got.RoomURL != "https://auction.example.test/rooms/"+got.RoomID {
+		t.Fatalf("room create output = %+v", got)
+	}
+	for _, args := range [][]string{{"room"}, {"room", "create", "--title", "x"}, {"room", "create", "--seller", "y"}} {
+		if err := dispatch(context.Background(), args, &out, getenv); !errors.As(err, new(usageError)) {
+			t.Errorf("dispatch(%v) = %v, want a usage error", args, err)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestHandlerServesIndexAndRefusesUnknown(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	tests := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/", http.StatusOK, "<h1>Bidcast</h1>"},
+		{"/nope.js", http.StatusNotFound, ""},
+		{"/../go.mod", http.StatusNotFound, ""},
+	}
+	for _, tc := range tests {
+		resp, err := http.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s = %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if tc.body != "" && !strings.Contains(string(body), tc.body) {
+			t.Errorf("GET %s body lacks %q", tc.path, tc.body)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s without nosniff", tc.path)
+		}
+	}
+}
