@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"sync"
 	"time"
 
@@ -164,6 +165,7 @@ func serve(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer app.Close()
+	fmt.Fprintf(os.Stderr, "\nBidcast is running: open %s/ in a browser (Ctrl-C stops it)\n\n", cfg.PublicURL)
 	return app.Run(ctx)
 }
 

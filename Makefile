@@ -1,0 +1,64 @@
+# Bidcast: `make run` starts everything, `make test` checks everything.
+# Both install what is missing (as root, from Debian's packages) and start a
+# private Postgres and Redis under .data/ unless DATABASE_URL and REDIS_URL are set.
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+TOOLS := $(CURDIR)/.data/bin
+# with_env loads .data/env (written by `make services`) into the recipe's shell.
+with_env = set -a; . ./.data/env; set +a;
+
+.PHONY: all build run services services-stop migrate test vet lint staticcheck unit fmt loadtest clean
+
+all: build
+
+check-go:
+	@command -v $(GO) >/dev/null 2>&1 || { echo "Go is not installed: install Go 1.25 or newer (https://go.dev/doc/install)"; exit 2; }
+
+build: check-go
+	@mkdir -p bin
+	$(GO) build -o bin/ ./cmd/...
+
+services:
+	@scripts/services.sh start
+
+services-stop:
+	@scripts/services.sh stop
+
+migrate: services build
+	@$(with_env) bin/auctiond migrate
+
+run: services build
+	@$(with_env) exec bin/auctiond serve
+
+vet: check-go
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on: $$unformatted"; exit 1; fi
+
+$(TOOLS)/staticcheck:
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+staticcheck: $(TOOLS)/staticcheck
+	$(TOOLS)/staticcheck ./...
+
+lint: vet staticcheck
+
+# unit runs the whole test suite (integration tests included) against the
+# services named in .data/env, with the race detector.
+unit: services
+	@$(with_env) $(GO) test -race -count=1 -timeout 9m ./...
+
+test: services lint unit
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+loadtest: services build
+	@$(with_env) bin/loadtest --help
+
+clean:
+	rm -rf bin artifacts
