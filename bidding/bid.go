@@ -1,0 +1,99 @@
+package bidding
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// Kinds of bid a client can place.
+const (
+	// KindBid is a plain bid for exactly Amount.
+	KindBid = "bid"
+	// KindMax sets a proxy maximum: the room actor bids for the holder, by
+	// increment, up to Amount.
+	KindMax = "max"
+)
+
+// MaxAmount bounds any amount a client may send (10^15 minor units), far
+// above any real price and far below int64 overflow in increment arithmetic.
+const MaxAmount int64 = 1_000_000_000_000_000
+
+// Bid is one bid as it travels through the pipeline. The client supplies
+// RoomID, LotID, BidID, Amount, Currency and Kind; the gateway supplies the
+// authenticated BidderID; Submit stamps ReceivedAt and Seq.
+type Bid struct {
+	RoomID     string    `json:"room_id"`
+	LotID      string    `json:"lot_id"`
+	BidID      string    `json:"bid_id"`
+	BidderID   string    `json:"bidder_id"`
+	Amount     int64     `json:"amount"`
+	Currency   string    `json:"currency"`
+	Kind       string    `json:"kind"`
+	ReceivedAt time.Time `json:"received_at"`
+	Seq        int64     `json:"seq"`
+}
+
+// ErrInvalidBid wraps every reason a bid's shape is refused at ingress.
+var ErrInvalidBid = errors.New("invalid bid")
+
+// Validate checks the bid's shape: what can be judged without the room's
+// state. Rules that need the state (too low, lot not live) are the actor's.
+func (b *Bid) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidBid, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case !isID(b.RoomID):
+		return bad("room_id must be a UUID")
+	case !isID(b.LotID):
+		return bad("lot_id must be a UUID")
+	case !isID(b.BidderID):
+		return bad("bidder_id must be a UUID")
+	case b.BidID == "" || len(b.BidID) > 64 || !printableASCII(b.BidID):
+		return bad("bid_id must be 1 to 64 printable ASCII characters")
+	case b.Amount <= 0:
+		return bad("amount must be a positive number of minor units")
+	case b.Amount > MaxAmount:
+		return bad("amount is larger than %d minor units", MaxAmount)
+	case len(b.Currency) != 3 || b.Currency[0] < 'A' || b.Currency[0] > 'Z' ||
+		b.Currency[1] < 'A' || b.Currency[1] > 'Z' || b.Currency[2] < 'A' || b.Currency[2] > 'Z':
+		return bad("currency must be a three-letter ISO 4217 code such as KRW")
+	case b.Kind != KindBid && b.Kind != KindMax:
+		return bad("kind must be %q or %q", KindBid, KindMax)
+	}
+	return nil
+}
+
+// isID reports whether s looks like a UUID, the form of every ID we issue.
+func isID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+func printableASCII(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,25 @@
+// Package bidding is the bid pipeline between the WebSocket gateway and the
+// room actor.
+//
+// A bid goes through three steps:
+//
+//  1. Ingress (Submit), on whichever node holds the bidder's WebSocket: the
+//     bid's shape is checked, it is stamped with the server receive time, and
+//     one Lua script on Redis deduplicates it by bid_id, takes the room's next
+//     ingress sequence number (INCR), appends the bid to the room's log and
+//     publishes a nudge. Then the bid is enqueued as an Asynq task on the
+//     room's own queue "room:<id>" with TaskID(bid_id).
+//  2. Sequencing, on the node that owns the room (a Redis lease): the room's
+//     sequencer applies bids strictly in ingress order, exactly once. It is
+//     woken by the nudge, so a bid does not wait for Asynq's idle poll; the
+//     room's own asynq.Server (Concurrency 1, started when the room goes live
+//     and stopped when it ends) delivers the same bids as the durable backstop
+//     and catches up whatever the nudges missed (a restart, a new owner).
+//  3. Apply: the room actor validates the bid and commits the accepted bid
+//     with the new lot state in one Postgres transaction; rejected bids are
+//     kept in the same audit table with their reason. Only then is the
+//     outcome published on the room's Redis channel for every gateway node.
+//
+// A duplicate bid_id returns the original outcome instead of making a second
+// bid, and the outcome of any bid can be fetched by its bid_id.
+package bidding

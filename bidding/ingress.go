@@ -1,0 +1,130 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// IngressConfig tunes Submit.
+type IngressConfig struct {
+	// Now stamps the server receive time; nil means time.Now.
+	Now func() time.Time
+	// DedupeTTL is how long a room remembers the bid_ids it has sequenced.
+	// Zero means 48 hours, longer than any show.
+	DedupeTTL time.Duration
+	// TaskRetention keeps a processed bid task in Asynq so that a client
+	// retry with the same bid_id is recognized there too. Zero means 1 hour.
+	TaskRetention time.Duration
+}
+
+// Receipt tells the submitter what happened at ingress.
+type Receipt struct {
+	// Bid is the bid as sequenced: ReceivedAt and Seq are set.
+	Bid Bid
+	// Duplicate is true when the bid_id had been submitted before; Seq is
+	// then the original sequence number and Outcome the original outcome
+	// (pending if it has not been applied yet).
+	Duplicate bool
+	Outcome   Outcome
+}
+
+// Ingress takes bids from the gateway and puts them on their room's queue.
+// It is safe for concurrent use.
+type Ingress struct {
+	rdb      redis.UniversalClient
+	client   *asynq.Client
+	outcomes *Outcomes
+	cfg      IngressConfig
+}
+
+// NewIngress returns an Ingress over rdb.
+func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig) *Ingress {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DedupeTTL == 0 {
+		cfg.DedupeTTL = 48 * time.Hour
+	}
+	if cfg.TaskRetention == 0 {
+		cfg.TaskRetention = time.Hour
+	}
+	return &Ingress{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), outcomes: outcomes, cfg: cfg}
+}
+
+// sequenceScript deduplicates by bid_id, takes the next ingress sequence
+// number, appends the bid to the room's log and nudges the owner, all in one
+// atomic step: a bid is never sequenced twice and never has a number without
+// a log entry.
+//
+// KEYS: seq counter, bid_id → seq hash, seq → bid log hash.
+// ARGV: bid_id, payload, nudge channel, dedupe TTL seconds.
+// Returns {1, seq} for a new bid, {0, seq} for a duplicate.
+var sequenceScript = redis.NewScript(`
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing then
+  return {0, tonumber(existing)}
+end
+local seq = redis.call('INCR', KEYS[1])
+redis.call('HSET', KEYS[2], ARGV[1], seq)
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('HSET', KEYS[3], seq, ARGV[2])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. ARGV[2])
+return {1, seq}
+`)
+
+// Submit validates b, stamps it and puts it on its room's queue. It returns
+// once the bid is durable in Redis; the outcome follows on the room's events
+// channel and through Outcomes. A resubmitted bid_id is not bid again: the
+// receipt carries the original sequence number and outcome.
+func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
+	b.Seq = 0
+	if err := b.Validate(); err != nil {
+		return Receipt{}, err
+	}
+	b.ReceivedAt = in.cfg.Now().UTC()
+	payload, err := json.Marshal(b)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
+	}
+	res, err := sequenceScript.Run(ctx, in.rdb,
+		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID)},
+		b.BidID, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second)).Int64Slice()
+	if err != nil {
+		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
+	}
+	fresh, seq := res[0] == 1, res[1]
+	b.Seq = seq
+	if !fresh {
+		out, err := in.outcomes.Get(ctx, b.RoomID, b.BidID)
+		if err != nil {
+			return Receipt{}, fmt.Errorf("look up duplicate bid %s: %w", b.BidID, err)
+		}
+		return Receipt{Bid: b, Duplicate: true, Outcome: out}, nil
+	}
+	// The task carries the sequenced bid: the log entry is the fast path,
+	// the task the durable backstop that survives a missing owner.
+	payload, err = json.Marshal(b)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
+	}
+	task := asynq.NewTask(TaskPlaceBid, payload)
+	_, err = in.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(b.BidID),
+		asynq.MaxRetry(50), asynq.Timeout(30*time.Second), asynq.Retention(in.cfg.TaskRetention))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		// The bid is sequenced and logged, so the owner may still apply it;
+		// the client is told to retry with the same bid_id, which is safe.
+		return Receipt{}, fmt.Errorf("enqueue bid %s: %w", b.BidID, err)
+	}
+	return Receipt{Bid: b, Outcome: Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID,
+		BidderID: b.BidderID, Seq: seq, Status: StatusPending, Amount: b.Amount, Currency: b.Currency}}, nil
+}
+
+// Close releases the Asynq client.
+func (in *Ingress) Close() error { return in.client.Close() }

@@ -1,0 +1,29 @@
+package bidding
+
+// Redis names used by the pipeline. A room's keys share the hash tag {id} so
+// they live in one slot and one Lua script may touch them all.
+
+// QueueName is the Asynq queue that carries a room's bids.
+func QueueName(roomID string) string { return "room:" + roomID }
+
+// EventsChannel is the Redis pub/sub channel on which a room's events (bid
+// outcomes, clock changes, lot changes) reach every gateway node.
+func EventsChannel(roomID string) string { return "bidcast:{" + roomID + "}:events" }
+
+func seqKey(roomID string) string       { return "bidcast:{" + roomID + "}:seq" }
+func bidIDsKey(roomID string) string    { return "bidcast:{" + roomID + "}:bidids" }
+func logKey(roomID string) string       { return "bidcast:{" + roomID + "}:log" }
+func nudgeChannel(roomID string) string { return "bidcast:{" + roomID + "}:ingress" }
+func outcomeKey(bidID string) string    { return "bidcast:outcome:" + bidID }
+func leaseKey(roomID string) string     { return "bidcast:{" + roomID + "}:owner" }
+
+// Task types on the Asynq queues.
+const (
+	// TaskPlaceBid carries one sequenced bid on the room's queue.
+	TaskPlaceBid = "bid:place"
+	// TaskCloseLot is the scheduled backstop that closes a lot whose deadline
+	// has passed, in case its owner is gone.
+	TaskCloseLot = "lot:close"
+	// TaskNotify carries outbid and winner notifications.
+	TaskNotify = "notify"
+)

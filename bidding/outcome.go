@@ -1,0 +1,106 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Outcome statuses.
+const (
+	StatusPending  = "pending"
+	StatusAccepted = "accepted"
+	StatusRejected = "rejected"
+)
+
+// Outcome is what became of one bid.
+type Outcome struct {
+	BidID    string `json:"bid_id"`
+	RoomID   string `json:"room_id"`
+	LotID    string `json:"lot_id"`
+	BidderID string `json:"bidder_id"`
+	Seq      int64  `json:"seq"`
+	// Status is pending, accepted or rejected.
+	Status string `json:"status"`
+	// Reason is the stable rejection code (too_low, after_deadline, ...).
+	Reason   string    `json:"reason,omitempty"`
+	Amount   int64     `json:"amount"`
+	Currency string    `json:"currency"`
+	Decided  time.Time `json:"decided_at,omitzero"`
+}
+
+// outcomeTTL is how long an outcome stays in Redis for quick lookups by
+// bid_id; Postgres keeps it for good.
+const outcomeTTL = 24 * time.Hour
+
+// OutcomeArchive finds a decided bid in durable storage when Redis no longer
+// has it. The storage package implements it over the bids table.
+type OutcomeArchive interface {
+	FindOutcome(ctx context.Context, bidID string) (Outcome, bool, error)
+}
+
+// ErrUnknownBid is returned by Outcomes.Get for a bid_id never submitted.
+var ErrUnknownBid = errors.New("unknown bid_id")
+
+// Outcomes stores and looks up bid outcomes by bid_id.
+type Outcomes struct {
+	rdb     redis.UniversalClient
+	archive OutcomeArchive
+}
+
+// NewOutcomes returns an outcome store over Redis with archive as the
+// fallback (nil for none).
+func NewOutcomes(rdb redis.UniversalClient, archive OutcomeArchive) *Outcomes {
+	return &Outcomes{rdb: rdb, archive: archive}
+}
+
+// Put records a decided outcome.
+func (o *Outcomes) Put(ctx context.Context, out Outcome) error {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("encode outcome of %s: %w", out.BidID, err)
+	}
+	if err := o.rdb.Set(ctx, outcomeKey(out.BidID), b, outcomeTTL).Err(); err != nil {
+		return fmt.Errorf("store outcome of %s: %w", out.BidID, err)
+	}
+	return nil
+}
+
+// Get returns the outcome of bidID: decided (from Redis or the archive),
+// pending (submitted to roomID but not yet applied), or ErrUnknownBid.
+func (o *Outcomes) Get(ctx context.Context, roomID, bidID string) (Outcome, error) {
+	b, err := o.rdb.Get(ctx, outcomeKey(bidID)).Bytes()
+	switch {
+	case err == nil:
+		var out Outcome
+		if err := json.Unmarshal(b, &out); err != nil {
+			return Outcome{}, fmt.Errorf("decode outcome of %s: %w", bidID, err)
+		}
+		return out, nil
+	case !errors.Is(err, redis.Nil):
+		return Outcome{}, fmt.Errorf("read outcome of %s: %w", bidID, err)
+	}
+	if o.archive != nil {
+		out, ok, err := o.archive.FindOutcome(ctx, bidID)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("find outcome of %s: %w", bidID, err)
+		}
+		if ok {
+			return out, nil
+		}
+	}
+	if roomID != "" {
+		seq, err := o.rdb.HGet(ctx, bidIDsKey(roomID), bidID).Int64()
+		if err == nil {
+			return Outcome{BidID: bidID, RoomID: roomID, Seq: seq, Status: StatusPending}, nil
+		}
+		if !errors.Is(err, redis.Nil) {
+			return Outcome{}, fmt.Errorf("read ingress record of %s: %w", bidID, err)
+		}
+	}
+	return Outcome{}, ErrUnknownBid
+}

@@ -1,0 +1,175 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// PipelineConfig tunes a room's pipeline.
+type PipelineConfig struct {
+	// TaskCheckInterval is how often the room's idle asynq.Server polls its
+	// queue. Nudges apply bids at once, so the poll is only the backstop for
+	// missed nudges; it sets the idle Redis cost of a room. Zero means 1 s.
+	TaskCheckInterval time.Duration
+	// ShutdownTimeout bounds how long stopping waits for a bid in progress.
+	// Zero means 5 s.
+	ShutdownTimeout time.Duration
+}
+
+func (c PipelineConfig) withDefaults() PipelineConfig {
+	if c.TaskCheckInterval == 0 {
+		c.TaskCheckInterval = time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 5 * time.Second
+	}
+	return c
+}
+
+// Watermark tells which ingress sequence numbers of a room are already
+// decided in durable storage; the storage package implements it.
+type Watermark interface {
+	AppliedSeq(ctx context.Context, roomID string) (int64, error)
+}
+
+// Pipeline runs one live room's bid intake on the node that owns the room:
+// the nudge listener, the sequencer, and the room's own asynq.Server.
+type Pipeline struct {
+	roomID string
+	rdb    redis.UniversalClient
+	seq    *sequencer
+	srv    *asynq.Server
+	pubsub *redis.PubSub
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	log    *slog.Logger
+}
+
+// seedScript raises the room's sequence counter to at least ARGV[1], so that
+// numbers already decided in Postgres are never handed out again, even if
+// Redis lost the counter.
+var seedScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1])
+if cur < floor then
+  redis.call('SET', KEYS[1], floor)
+  return floor
+end
+return cur
+`)
+
+// StartPipeline starts applying roomID's bids through applier. It resumes
+// after the highest sequence number decided in durable storage, catches up
+// on everything sequenced meanwhile, then follows nudges and the queue.
+func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient, applier Applier,
+	outcomes *Outcomes, wm Watermark, cfg PipelineConfig, log *slog.Logger) (*Pipeline, error) {
+	cfg = cfg.withDefaults()
+	log = log.With("room", roomID)
+	applied, err := wm.AppliedSeq(ctx, roomID)
+	if err != nil {
+		return nil, fmt.Errorf("read applied watermark of room %s: %w", roomID, err)
+	}
+	current, err := seedScript.Run(ctx, rdb, []string{seqKey(roomID)}, applied).Int64()
+	if err != nil {
+		return nil, fmt.Errorf("seed sequence of room %s: %w", roomID, err)
+	}
+	p := &Pipeline{roomID: roomID, rdb: rdb, log: log}
+	p.seq = newSequencer(roomID, applied+1, rdb, applier, outcomes, log)
+	// Subscribe before catching up, so no bid falls between the two.
+	p.pubsub = rdb.Subscribe(ctx, nudgeChannel(roomID))
+	if _, err := p.pubsub.Receive(ctx); err != nil {
+		p.pubsub.Close()
+		return nil, fmt.Errorf("subscribe to ingress of room %s: %w", roomID, err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.seq.run(runCtx) }()
+	go func() { defer p.wg.Done(); p.listen(runCtx) }()
+	if current > applied {
+		p.seq.nudge(current, nil)
+	}
+
+	p.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       1,
+		Queues:            map[string]int{QueueName(roomID): 1},
+		TaskCheckInterval: cfg.TaskCheckInterval,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+			return min(time.Duration(n)*100*time.Millisecond, 2*time.Second)
+		},
+		Logger:   asynqLogger{log: log},
+		LogLevel: asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TaskPlaceBid, p.handleTask)
+	if err := p.srv.Start(mux); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("start queue server of room %s: %w", roomID, err)
+	}
+	log.Info("bid pipeline started", "applied_seq", applied, "sequenced", current)
+	return p, nil
+}
+
+// listen forwards nudges from Submit to the sequencer.
+func (p *Pipeline) listen(ctx context.Context) {
+	ch := p.pubsub.Channel(redis.WithChannelSize(1024))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			if seq, hint, ok := parseNudge(msg.Payload); ok {
+				p.seq.nudge(seq, hint)
+			}
+		}
+	}
+}
+
+// handleTask is the Asynq handler for the room's queue.
+func (p *Pipeline) handleTask(ctx context.Context, t *asynq.Task) error {
+	var b Bid
+	if err := json.Unmarshal(t.Payload(), &b); err != nil || b.Seq <= 0 {
+		// A task we cannot read will never become readable: drop it.
+		p.log.Error("dropping unreadable bid task", "err", err)
+		return fmt.Errorf("unreadable bid task: %v: %w", err, asynq.SkipRetry)
+	}
+	return p.seq.deliver(ctx, b)
+}
+
+// Stop stops the queue server (waiting for a bid in progress), the
+// listener and the sequencer. It is safe to call more than once.
+func (p *Pipeline) Stop() {
+	if p.srv != nil {
+		p.srv.Shutdown()
+		p.srv = nil
+	}
+	if p.cancel != nil {
+		p.cancel()
+	}
+	if p.pubsub != nil {
+		_ = p.pubsub.Close()
+	}
+	p.wg.Wait()
+}
+
+// asynqLogger routes Asynq's messages into slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Fatal(args ...any) {
+	l.log.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}
