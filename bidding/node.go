@@ -1,0 +1,205 @@
+package bidding
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RoomSource lists the rooms that should be running somewhere.
+type RoomSource interface {
+	LiveRoomIDs(ctx context.Context) ([]string, error)
+}
+
+// RoomRunner is what a node runs for each room it owns: the room actor
+// restored from Postgres and the room's bid pipeline.
+type RoomRunner interface {
+	// StartRoom restores and starts the room; Stop on the result ends it.
+	StartRoom(ctx context.Context, roomID string) (RunningRoom, error)
+}
+
+// RunningRoom is a room started by a RoomRunner.
+type RunningRoom interface {
+	Stop()
+}
+
+// NodeConfig tunes room ownership.
+type NodeConfig struct {
+	// NodeID names this node in leases; it must be unique across nodes.
+	NodeID string
+	// LeaseTTL is how long a claim lives without renewal. A killed node's
+	// rooms move to another node within about LeaseTTL + ScanInterval.
+	// Zero means 5 s.
+	LeaseTTL time.Duration
+	// ScanInterval is how often the node looks for live rooms nobody owns.
+	// Zero means 2 s.
+	ScanInterval time.Duration
+}
+
+// Node claims live rooms that have no owner, runs them, renews its leases,
+// and stops any room whose lease it loses.
+type Node struct {
+	cfg    NodeConfig
+	rdb    redis.UniversalClient
+	source RoomSource
+	runner RoomRunner
+	log    *slog.Logger
+
+	mu    sync.Mutex
+	owned map[string]*ownedRoom // guarded by mu; written only by Run's goroutine
+}
+
+// ownedRoom is a running room and when its lease was last confirmed.
+type ownedRoom struct {
+	room    RunningRoom
+	renewed time.Time
+}
+
+// NewNode returns a node; call Run to start claiming rooms.
+func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runner RoomRunner, log *slog.Logger) (*Node, error) {
+	if cfg.NodeID == "" {
+		return nil, fmt.Errorf("bidding node: NodeID is empty")
+	}
+	if cfg.LeaseTTL == 0 {
+		cfg.LeaseTTL = 5 * time.Second
+	}
+	if cfg.ScanInterval == 0 {
+		cfg.ScanInterval = 2 * time.Second
+	}
+	if cfg.LeaseTTL < 3*100*time.Millisecond {
+		return nil, fmt.Errorf("bidding node: LeaseTTL %s is too short", cfg.LeaseTTL)
+	}
+	return &Node{cfg: cfg, rdb: rdb, source: source, runner: runner, log: log.With("node", cfg.NodeID),
+		owned: map[string]*ownedRoom{}}, nil
+}
+
+// Run claims and renews until ctx ends, then stops every owned room and
+// releases its lease.
+func (n *Node) Run(ctx context.Context) error {
+	renew := time.NewTicker(n.cfg.LeaseTTL / 3)
+	defer renew.Stop()
+	scan := time.NewTicker(n.cfg.ScanInterval)
+	defer scan.Stop()
+	n.claim(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			n.stopAll()
+			return nil
+		case <-renew.C:
+			n.renewAll(ctx)
+		case <-scan.C:
+			n.claim(ctx)
+		}
+	}
+}
+
+// Owned returns the IDs of the rooms this node runs now.
+func (n *Node) Owned() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ids := make([]string, 0, len(n.owned))
+	for id := range n.owned {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (n *Node) lease(roomID string) lease {
+	return lease{rdb: n.rdb, roomID: roomID, node: n.cfg.NodeID, ttl: n.cfg.LeaseTTL}
+}
+
+// claim starts every live room that has no owner.
+func (n *Node) claim(ctx context.Context) {
+	ids, err := n.source.LiveRoomIDs(ctx)
+	if err != nil {
+		n.log.Warn("listing live rooms failed", "err", err)
+		return
+	}
+	for _, id := range ids {
+		n.mu.Lock()
+		_, mine := n.owned[id]
+		n.mu.Unlock()
+		if mine {
+			continue
+		}
+		l := n.lease(id)
+		ok, err := l.acquire(ctx)
+		if err != nil {
+			n.log.Warn("claiming room failed", "room", id, "err", err)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		room, err := n.runner.StartRoom(ctx, id)
+		if err != nil {
+			n.log.Error("starting claimed room failed; releasing it", "room", id, "err", err)
+			_ = l.release(context.WithoutCancel(ctx))
+			continue
+		}
+		n.mu.Lock()
+		n.owned[id] = &ownedRoom{room: room, renewed: time.Now()}
+		n.mu.Unlock()
+		n.log.Info("room claimed", "room", id)
+	}
+}
+
+// renewAll extends every lease and stops rooms whose lease is gone.
+func (n *Node) renewAll(ctx context.Context) {
+	for _, id := range n.Owned() {
+		ok, err := n.lease(id).renew(ctx)
+		if err != nil {
+			// Redis is unreachable: keep running until the lease would have
+			// expired (no other node can claim it before then), then stop,
+			// since another node may take the room once Redis is back.
+			n.mu.Lock()
+			expired := time.Since(n.owned[id].renewed) > n.cfg.LeaseTTL
+			n.mu.Unlock()
+			n.log.Warn("renewing lease failed", "room", id, "err", err, "stopping", expired)
+			if expired {
+				n.stop(id, false)
+			}
+			continue
+		}
+		if !ok {
+			n.log.Warn("lease lost; stopping room", "room", id)
+			n.stop(id, false)
+			continue
+		}
+		n.mu.Lock()
+		n.owned[id].renewed = time.Now()
+		n.mu.Unlock()
+	}
+}
+
+// StopRoom stops a room this node runs (it ended) and releases its lease.
+func (n *Node) StopRoom(roomID string) { n.stop(roomID, true) }
+
+func (n *Node) stop(id string, release bool) {
+	n.mu.Lock()
+	o, ok := n.owned[id]
+	delete(n.owned, id)
+	n.mu.Unlock()
+	if !ok {
+		return
+	}
+	o.room.Stop()
+	if release {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := n.lease(id).release(ctx); err != nil {
+			n.log.Warn("releasing lease failed", "room", id, "err", err)
+		}
+	}
+}
+
+func (n *Node) stopAll() {
+	for _, id := range n.Owned() {
+		n.stop(id, true)
+	}
+}

@@ -1,0 +1,112 @@
+package bidding
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+type staticRooms []string
+
+func (s staticRooms) LiveRoomIDs(context.Context) ([]string, error) { return s, nil }
+
+// countingRunner records which rooms it runs.
+type countingRunner struct {
+	mu      sync.Mutex
+	running map[string]int
+}
+
+type stopFunc func()
+
+func (f stopFunc) Stop() { f() }
+
+func (r *countingRunner) StartRoom(_ context.Context, id string) (RunningRoom, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running == nil {
+		r.running = map[string]int{}
+	}
+	r.running[id]++
+	return stopFunc(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.running[id]--
+	}), nil
+}
+
+func (r *countingRunner) count(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running[id]
+}
+
+func TestSecondNodeTakesOverKilledOwnerWithin10s(t *testing.T) {
+	rdb := testRedis(t)
+	room := newUUID()
+	rooms := staticRooms{room}
+
+	// Node A claims the room, then "dies": it never renews or releases.
+	runA := &countingRunner{}
+	a, err := NewNode(NodeConfig{NodeID: "node-a-" + room[:8]}, rdb, rooms, runA, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.claim(context.Background())
+	if runA.count(room) != 1 {
+		t.Fatal("node A did not claim the room")
+	}
+
+	// Node B runs with the default lease settings.
+	runB := &countingRunner{}
+	b, err := NewNode(NodeConfig{NodeID: "node-b-" + room[:8]}, rdb, rooms, runB, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	killed := time.Now()
+	go func() { done <- b.Run(ctx) }()
+	waitFor(t, "node B to take over", func() bool { return runB.count(room) == 1 })
+	took := time.Since(killed)
+	t.Logf("takeover took %s", took.Round(10*time.Millisecond))
+	if took > 10*time.Second {
+		t.Fatalf("takeover took %s, want within 10 s", took)
+	}
+	if owner, _ := Owner(context.Background(), rdb, room); owner != b.cfg.NodeID {
+		t.Fatalf("owner = %q, want node B", owner)
+	}
+	// A second scan by B does not start the room twice.
+	b.claim(context.Background())
+	if runB.count(room) != 1 {
+		t.Fatalf("node B runs the room %d times", runB.count(room))
+	}
+	cancel()
+	<-done
+	if runB.count(room) != 0 {
+		t.Fatal("node B did not stop the room on shutdown")
+	}
+	if owner, _ := Owner(context.Background(), rdb, room); owner != "" {
+		t.Fatalf("lease not released on shutdown: owner %q", owner)
+	}
+}
+
+func TestNodeStopsRoomWhenLeaseIsTaken(t *testing.T) {
+	rdb := testRedis(t)
+	room := newUUID()
+	run := &countingRunner{}
+	n, err := NewNode(NodeConfig{NodeID: "n-" + room[:8], LeaseTTL: time.Second}, rdb, staticRooms{room}, run, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.claim(context.Background())
+	// Another node's claim replaces ours (as after a long pause of ours).
+	rdb.Set(context.Background(), leaseKey(room), "intruder", time.Minute)
+	n.renewAll(context.Background())
+	if run.count(room) != 0 || len(n.Owned()) != 0 {
+		t.Fatal("room still running after its lease was lost")
+	}
+	if owner, _ := Owner(context.Background(), rdb, room); owner != "intruder" {
+		t.Fatalf("a lost lease was released by the loser: owner %q", owner)
+	}
+}
