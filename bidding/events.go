@@ -1,0 +1,165 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RoomEvent is one event of a room as every gateway node sees it: bid
+// outcomes, price and clock changes, lot changes, moderation. Seq is assigned
+// by Redis when the event is published, so it is gap-free and keeps rising
+// across restarts and changes of owner; gateways use it to spot gaps and to
+// resume a client.
+type RoomEvent struct {
+	Seq    int64     `json:"seq"`
+	Type   string    `json:"type"`
+	RoomID string    `json:"room_id"`
+	At     time.Time `json:"at"`
+	// To, when set, is the only user the event is for (a bid's own outcome,
+	// say); gateways deliver it to that user's connections only.
+	To   string          `json:"to,omitempty"`
+	Data json.RawMessage `json:"data"`
+}
+
+func eventSeqKey(roomID string) string    { return "bidcast:{" + roomID + "}:evseq" }
+func eventStreamKey(roomID string) string { return "bidcast:{" + roomID + "}:evlog" }
+func snapshotKey(roomID string) string    { return "bidcast:{" + roomID + "}:snapshot" }
+
+// EventRetention is how many recent events a room keeps for resuming
+// clients; a client further behind gets a fresh snapshot instead.
+const EventRetention = 2000
+
+// publishScript numbers an event, appends it to the room's capped stream
+// (entry ID "<seq>-0"), optionally replaces the room's snapshot, and
+// publishes it, in one step.
+//
+// KEYS: event counter, stream, snapshot, ARGV: event JSON with "seq":0
+// placeholder removed by the caller (the script splices the number in),
+// channel, snapshot JSON (or ""), stream cap.
+var publishScript = redis.NewScript(`
+local seq = redis.call('INCR', KEYS[1])
+local ev = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'e', ev)
+if ARGV[3] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[3])
+end
+redis.call('PUBLISH', ARGV[2], ev)
+return seq
+`)
+
+// EventLog publishes and reads room events.
+type EventLog struct{ rdb redis.UniversalClient }
+
+// NewEventLog returns an EventLog over rdb.
+func NewEventLog(rdb redis.UniversalClient) *EventLog { return &EventLog{rdb: rdb} }
+
+// eventBody is RoomEvent without Seq, which the script adds.
+type eventBody struct {
+	Type   string          `json:"type"`
+	RoomID string          `json:"room_id"`
+	At     time.Time       `json:"at"`
+	To     string          `json:"to,omitempty"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// Publish numbers ev, stores it for resumption and sends it to every gateway
+// node. When snapshot is not nil it becomes the room's current snapshot in
+// the same step, so a joining client never sees a snapshot older than the
+// events after it. It returns the assigned sequence number.
+func (l *EventLog) Publish(ctx context.Context, ev RoomEvent, snapshot any) (int64, error) {
+	if ev.Data == nil {
+		ev.Data = json.RawMessage("{}")
+	}
+	body, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Data: ev.Data})
+	if err != nil {
+		return 0, fmt.Errorf("encode %s event: %w", ev.Type, err)
+	}
+	snap := ""
+	if snapshot != nil {
+		b, err := json.Marshal(snapshot)
+		if err != nil {
+			return 0, fmt.Errorf("encode snapshot of room %s: %w", ev.RoomID, err)
+		}
+		snap = string(b)
+	}
+	seq, err := publishScript.Run(ctx, l.rdb,
+		[]string{eventSeqKey(ev.RoomID), eventStreamKey(ev.RoomID), snapshotKey(ev.RoomID)},
+		body, EventsChannel(ev.RoomID), snap, EventRetention).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("publish %s event of room %s: %w", ev.Type, ev.RoomID, err)
+	}
+	return seq, nil
+}
+
+// ErrTooFarBehind means the events after the given sequence number are no
+// longer kept; the client needs a fresh snapshot.
+var ErrTooFarBehind = errors.New("events no longer kept; take a snapshot")
+
+// Since returns the room's events after seq, oldest first (at most limit).
+func (l *EventLog) Since(ctx context.Context, roomID string, seq int64, limit int64) ([]RoomEvent, error) {
+	msgs, err := l.rdb.XRangeN(ctx, eventStreamKey(roomID), "("+strconv.FormatInt(seq, 10)+"-0", "+", limit).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read events of room %s after %d: %w", roomID, seq, err)
+	}
+	out := make([]RoomEvent, 0, len(msgs))
+	for _, m := range msgs {
+		ev, err := DecodeEvent(fmt.Sprint(m.Values["e"]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	if len(out) > 0 && out[0].Seq != seq+1 {
+		return nil, ErrTooFarBehind
+	}
+	if len(out) == 0 {
+		last, err := l.LastSeq(ctx, roomID)
+		if err != nil {
+			return nil, err
+		}
+		if last > seq {
+			return nil, ErrTooFarBehind
+		}
+	}
+	return out, nil
+}
+
+// LastSeq returns the sequence number of the room's latest event.
+func (l *EventLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
+	n, err := l.rdb.Get(ctx, eventSeqKey(roomID)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read event sequence of room %s: %w", roomID, err)
+	}
+	return n, nil
+}
+
+// Snapshot returns the room's current snapshot JSON as last published by its
+// owner, or nil if it has none yet.
+func (l *EventLog) Snapshot(ctx context.Context, roomID string) (json.RawMessage, error) {
+	b, err := l.rdb.Get(ctx, snapshotKey(roomID)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot of room %s: %w", roomID, err)
+	}
+	return b, nil
+}
+
+// DecodeEvent parses an event as published on EventsChannel.
+func DecodeEvent(s string) (RoomEvent, error) {
+	var ev RoomEvent
+	if err := json.Unmarshal([]byte(s), &ev); err != nil {
+		return RoomEvent{}, fmt.Errorf("decode room event: %w", err)
+	}
+	return ev, nil
+}
