@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -98,4 +99,18 @@ func (r *Lots) ListByRoom(ctx context.Context, roomID string) ([]Lot, error) {
 		out = append(out, l)
 	}
 	return out, mapError(rows.Err())
+}
+
+// Active returns the room's lot that is live, paused or closing, if any:
+// what a node restores when it takes over the room.
+func (r *Lots) Active(ctx context.Context, roomID string) (Lot, bool, error) {
+	l, err := scanLot(r.db.Pool.QueryRow(ctx, `SELECT `+lotColumns+` FROM lots
+		WHERE room_id = $1 AND state IN ('live', 'paused', 'closing')`, roomID))
+	if errors.Is(err, ErrNotFound) {
+		return Lot{}, false, nil
+	}
+	if err != nil {
+		return Lot{}, false, fmt.Errorf("get active lot of room %s: %w", roomID, err)
+	}
+	return l, true, nil
 }

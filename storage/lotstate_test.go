@@ -73,3 +73,31 @@ func TestCommitBidsIsAtomicVersionedAndIdempotent(t *testing.T) {
 		t.Fatal("a second, winnerless result was accepted")
 	}
 }
+
+func TestActiveLotAndLiveRooms(t *testing.T) {
+	ctx := ctxT(t)
+	db := storagetest.New(t)
+	seller := newSeller(t, db, "act")
+	rooms := storage.NewRooms(db)
+	room, _, _ := rooms.Create(ctx, storage.NewRoom{SellerID: seller.ID, Title: "show"})
+	item, _ := storage.NewItems(db).Create(ctx, storage.Item{SellerID: seller.ID, Title: "lamp"})
+	lots := storage.NewLots(db)
+	lot, _ := lots.Add(ctx, sampleLot(room.ID, item.ID))
+	if _, ok, err := lots.Active(ctx, room.ID); ok || err != nil {
+		t.Fatalf("Active before start = %v, %v", ok, err)
+	}
+	if err := lots.CommitState(ctx, storage.LotUpdate{LotID: lot.ID, ExpectVersion: 1, Version: 2, State: "paused", RemainingMS: ptr(int64(30000))}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := lots.Active(ctx, room.ID)
+	if !ok || err != nil || got.ID != lot.ID || *got.RemainingMS != 30000 {
+		t.Fatalf("Active = %+v %v %v", got, ok, err)
+	}
+	if ids, _ := rooms.LiveRoomIDs(ctx); len(ids) != 0 {
+		t.Fatalf("live rooms before going live = %v", ids)
+	}
+	rooms.SetStatus(ctx, room.ID, storage.RoomLive)
+	if ids, _ := rooms.LiveRoomIDs(ctx); len(ids) != 1 || ids[0] != room.ID {
+		t.Fatalf("live rooms = %v", ids)
+	}
+}

@@ -170,3 +170,22 @@ func newPublishToken() (string, [32]byte, error) {
 	token := "pt_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	return token, sha256.Sum256([]byte(token)), nil
 }
+
+// LiveRoomIDs returns the IDs of every live room, for nodes looking for
+// rooms to own.
+func (r *Rooms) LiveRoomIDs(ctx context.Context) ([]string, error) {
+	rows, err := r.db.Pool.Query(ctx, `SELECT id FROM rooms WHERE status = 'live' ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list live rooms: %w", mapError(err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list live rooms: %w", mapError(err))
+		}
+		ids = append(ids, id)
+	}
+	return ids, mapError(rows.Err())
+}
