@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -25,13 +24,7 @@ func StartRedis(t testing.TB) *RedisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not found: run `make services`, which installs it")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &RedisServer{t: t, dir: t.TempDir(), port: port}
+	s := &RedisServer{t: t, dir: t.TempDir(), port: freePort(t)}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -48,13 +41,8 @@ func (s *RedisServer) Start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), 100*time.Millisecond); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	if waitDial(fmt.Sprintf("127.0.0.1:%d", s.port), 10*time.Second) {
+		return
 	}
 	s.t.Fatalf("redis-server on port %d did not come up", s.port)
 }
