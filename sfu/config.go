@@ -1,0 +1,178 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Config configures a Server. The zero value of every field means "use the
+// default"; call Validate (New does) to apply defaults and check values.
+type Config struct {
+	// ICEUDPAddr is the one UDP address every ICE session shares (ICE UDP mux),
+	// so a firewall needs a single port open. Default ":8443".
+	ICEUDPAddr string
+	// ICETCPAddr is the one TCP address for ICE-TCP, the fallback for networks
+	// that block UDP. Empty after defaults means ":8443"; "off" disables it.
+	ICETCPAddr string
+	// PublicIPs are the 1:1 NAT addresses advertised instead of the host's
+	// own addresses (cloud VMs behind a static NAT). Empty: advertise the host
+	// addresses.
+	PublicIPs []string
+	// ICEServers are the STUN/TURN servers handed to clients in WHIP/WHEP Link
+	// headers (and by the gateway). The SFU itself needs none.
+	ICEServers []ICEServer
+	// LoopbackCandidates offers 127.0.0.1/::1 candidates. Off in production;
+	// tests and load tests turn it on because they connect over loopback.
+	LoopbackCandidates bool
+
+	// Writers is the number of fan-out writer goroutines. Default GOMAXPROCS.
+	Writers int
+	// WriterQueue is the capacity of each writer's channel, in packets. When a
+	// shard's queue is full its viewers drop to the next keyframe instead of
+	// delaying the reader. Default 512.
+	WriterQueue int
+	// PLIInterval is the minimum time between two keyframe requests sent to a
+	// publisher track. Default 500 ms.
+	PLIInterval time.Duration
+	// KeyframeCacheMaxAge is how old the cached group of pictures may be and
+	// still be replayed to a joining viewer. Default 500 ms.
+	KeyframeCacheMaxAge time.Duration
+	// NACKBufferVideo and NACKBufferAudio are the retransmission ring sizes in
+	// packets (rounded up to a power of two). Defaults 1024 and 128.
+	NACKBufferVideo int
+	NACKBufferAudio int
+	// LatencyWarn logs a warning (at most every LatencyWarnEvery) when a packet
+	// spent longer than this between being read and being written. Default 20 ms.
+	LatencyWarn      time.Duration
+	LatencyWarnEvery time.Duration
+	// MaxSessions bounds publishers plus subscribers. Default 10000.
+	MaxSessions int
+	// ICEDisconnectedTimeout and ICEFailedTimeout decide how fast a vanished
+	// peer is noticed (a seller whose phone died frees the room after
+	// disconnected+failed). Defaults 5 s and 10 s.
+	ICEDisconnectedTimeout time.Duration
+	ICEFailedTimeout       time.Duration
+	// NewEstimator builds the bandwidth estimator of each viewer; nil means the
+	// built-in REMB and loss based estimator. Tests inject fakes here.
+	NewEstimator func() BandwidthEstimator
+	// StatsInterval is how often bitrates are sampled and simulcast layers
+	// re-chosen. Default 1 s.
+	StatsInterval time.Duration
+	// Logger receives the SFU's and Pion's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// ICEServer is a STUN or TURN server given to clients.
+type ICEServer struct {
+	URLs       []string
+	Username   string
+	Credential string
+}
+
+// Validate applies defaults to zero fields and reports the first invalid
+// value, wrapped in ErrInvalidConfig.
+func (c *Config) Validate() error {
+	if c.ICEUDPAddr == "" {
+		c.ICEUDPAddr = ":8443"
+	}
+	if c.ICETCPAddr == "" {
+		c.ICETCPAddr = ":8443"
+	}
+	if c.Writers == 0 {
+		c.Writers = runtime.GOMAXPROCS(0)
+	}
+	if c.WriterQueue == 0 {
+		c.WriterQueue = 512
+	}
+	if c.PLIInterval == 0 {
+		c.PLIInterval = 500 * time.Millisecond
+	}
+	if c.KeyframeCacheMaxAge == 0 {
+		c.KeyframeCacheMaxAge = 500 * time.Millisecond
+	}
+	if c.NACKBufferVideo == 0 {
+		c.NACKBufferVideo = 1024
+	}
+	if c.NACKBufferAudio == 0 {
+		c.NACKBufferAudio = 128
+	}
+	if c.LatencyWarn == 0 {
+		c.LatencyWarn = 20 * time.Millisecond
+	}
+	if c.LatencyWarnEvery == 0 {
+		c.LatencyWarnEvery = 10 * time.Second
+	}
+	if c.MaxSessions == 0 {
+		c.MaxSessions = 10000
+	}
+	if c.ICEDisconnectedTimeout == 0 {
+		c.ICEDisconnectedTimeout = 5 * time.Second
+	}
+	if c.ICEFailedTimeout == 0 {
+		c.ICEFailedTimeout = 10 * time.Second
+	}
+	if c.StatsInterval == 0 {
+		c.StatsInterval = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+
+	if err := checkAddr("ICEUDPAddr", c.ICEUDPAddr); err != nil {
+		return err
+	}
+	if c.ICETCPAddr != "off" {
+		if err := checkAddr("ICETCPAddr", c.ICETCPAddr); err != nil {
+			return err
+		}
+	}
+	for _, ip := range c.PublicIPs {
+		if net.ParseIP(ip) == nil {
+			return fmt.Errorf("%w: PublicIPs: %q is not an IP address", ErrInvalidConfig, ip)
+		}
+	}
+	for _, s := range c.ICEServers {
+		if len(s.URLs) == 0 {
+			return fmt.Errorf("%w: ICEServers: entry without URLs", ErrInvalidConfig)
+		}
+		for _, u := range s.URLs {
+			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") &&
+				!strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+				return fmt.Errorf("%w: ICEServers: %q is not a stun:/turn: URL", ErrInvalidConfig, u)
+			}
+		}
+	}
+	switch {
+	case c.Writers < 1 || c.Writers > 256:
+		return fmt.Errorf("%w: Writers must be 1..256, got %d", ErrInvalidConfig, c.Writers)
+	case c.WriterQueue < 16:
+		return fmt.Errorf("%w: WriterQueue must be >= 16, got %d", ErrInvalidConfig, c.WriterQueue)
+	case c.PLIInterval < 0 || c.KeyframeCacheMaxAge < 0 || c.LatencyWarn < 0 || c.LatencyWarnEvery < 0:
+		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
+	case c.NACKBufferVideo < 16 || c.NACKBufferVideo > 1<<15 || c.NACKBufferAudio < 16 || c.NACKBufferAudio > 1<<15:
+		return fmt.Errorf("%w: NACK buffers must be 16..32768 packets", ErrInvalidConfig)
+	case c.MaxSessions < 1:
+		return fmt.Errorf("%w: MaxSessions must be positive", ErrInvalidConfig)
+	case c.ICEDisconnectedTimeout < 0 || c.ICEFailedTimeout < 0 || c.StatsInterval < 0:
+		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
+	}
+	return nil
+}
+
+func checkAddr(field, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalidConfig, field, err)
+	}
+	if host != "" && net.ParseIP(host) == nil {
+		return fmt.Errorf("%w: %s: host %q must be an IP address", ErrInvalidConfig, field, host)
+	}
+	if port == "" {
+		return fmt.Errorf("%w: %s: missing port", ErrInvalidConfig, field)
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+// Package sfu is Bidcast's selective forwarding unit: it receives one seller's
+// WebRTC stream per room and forwards it, without transcoding, to many viewers.
+//
+// # Media path
+//
+// Each incoming RTP track (one per simulcast layer) is read by exactly one
+// goroutine (see forwarder.go). Packets are read into pooled, reference-counted
+// buffers and handed to a small server-wide pool of writer goroutines
+// (writer.go) through short buffered channels; subscribers are sharded across
+// the writers so fan-out uses every core and a slow shard never blocks the
+// reader. Each subscriber owns a downTrack (downtrack.go), a webrtc.TrackLocal
+// that rewrites sequence numbers and timestamps so that publisher restarts and
+// simulcast layer switches look continuous to the viewer's decoder.
+//
+// One retransmission ring per publisher track (nackbuffer.go) serves every
+// subscriber's NACKs. Keyframe requests from viewers are forwarded to the
+// publisher at most once per Config.PLIInterval per track; a joining viewer is
+// started from a cached group of pictures when it is fresh, otherwise from the
+// next keyframe.
+//
+// # Entry points
+//
+// HTTP clients use WHIP (publish) and WHEP (view) through NewHTTPHandler.
+// The WebSocket gateway calls the same operations as Go methods on *Server:
+//
+//	answer, session, err := srv.Publish(ctx, roomID, offerSDP,
+//		sfu.WithICECandidateHandler(func(c webrtc.ICECandidateInit) { sendToClient(c) }),
+//		sfu.WithCloseHandler(func() { tellClientStreamEnded() }))
+//	// later, for each candidate the browser trickles:
+//	err = srv.AddICECandidate(session, candidate)
+//	// and when the browser renegotiates (e.g. adds audio):
+//	answer, err = srv.Renegotiate(ctx, session, newOffer)
+//	// finally:
+//	srv.CloseSession(session)
+//
+// Without WithICECandidateHandler the answer is returned after ICE gathering
+// completes, so it contains every candidate (what WHIP/WHEP expect).
+//
+// Authorization is delegated to an Authorizer that the server wiring
+// implements; Stats returns plain structs that the wiring exports as metrics.
+package sfu

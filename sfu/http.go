@@ -1,0 +1,261 @@
+package sfu
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// maxSDPBytes bounds an offer; real offers are a few kilobytes.
+const maxSDPBytes = 64 << 10
+
+// HTTPHandler serves WHIP and WHEP. Create it with NewHTTPHandler and mount
+// it at the root of the server's mux (it only answers under /whip/ and
+// /whep/):
+//
+//	POST   /whip/{room}           publish (Authorization: Bearer <publish token>)
+//	POST   /whep/{room}           view (Bearer <view token> unless the room is public)
+//	PATCH  /whip/{room}/{session} trickle ICE (application/trickle-ice-sdpfrag)
+//	PATCH  /whep/{room}/{session}
+//	DELETE /whip/{room}/{session} end the session
+//	DELETE /whep/{room}/{session}
+//	OPTIONS on all of them         CORS preflight, ICE servers in Link headers
+type HTTPHandler struct {
+	srv     *Server
+	auth    Authorizer
+	mux     *http.ServeMux
+	timeout time.Duration
+}
+
+// NewHTTPHandler returns the WHIP/WHEP handler for srv, asking auth before
+// every publish and view.
+func NewHTTPHandler(srv *Server, auth Authorizer) *HTTPHandler {
+	h := &HTTPHandler{srv: srv, auth: auth, mux: http.NewServeMux(), timeout: 10 * time.Second}
+	for _, kind := range []string{"whip", "whep"} {
+		publish := kind == "whip"
+		h.mux.HandleFunc("POST /"+kind+"/{room}", func(w http.ResponseWriter, r *http.Request) { h.post(w, r, publish) })
+		h.mux.HandleFunc("DELETE /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.del(w, r, publish) })
+		h.mux.HandleFunc("PATCH /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.patch(w, r, publish) })
+		h.mux.HandleFunc("OPTIONS /"+kind+"/{room}", h.options)
+		h.mux.HandleFunc("OPTIONS /"+kind+"/{room}/{session}", h.options)
+		h.mux.HandleFunc("/"+kind+"/", func(w http.ResponseWriter, r *http.Request) {
+			setCORS(w, r)
+			w.Header().Set("Allow", "POST, PATCH, DELETE, OPTIONS")
+			httpError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here")
+		})
+	}
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *HTTPHandler) options(w http.ResponseWriter, r *http.Request) {
+	setCORS(w, r)
+	for _, l := range linkHeaders(h.srv.ICEServers()) {
+		w.Header().Add("Link", l)
+	}
+	w.Header().Set("Accept-Post", "application/sdp")
+	w.Header().Set("Accept-Patch", "application/trickle-ice-sdpfrag")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool) {
+	setCORS(w, r)
+	room := r.PathValue("room")
+	if !validRoomID(room) {
+		httpError(w, http.StatusBadRequest, "invalid room id")
+		return
+	}
+	if ct := mediaType(r.Header.Get("Content-Type")); ct != "application/sdp" {
+		httpError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/sdp")
+		return
+	}
+	token, err := bearer(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	if publish {
+		err = h.auth.AuthorizePublish(ctx, room, token)
+	} else {
+		err = h.auth.AuthorizeView(ctx, room, token)
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSDPBytes))
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, "SDP offer too large")
+		return
+	}
+	var answer, session string
+	if publish {
+		answer, session, err = h.srv.Publish(ctx, room, string(body))
+	} else {
+		answer, session, err = h.srv.Subscribe(ctx, room, string(body))
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	kind := "whep"
+	if publish {
+		kind = "whip"
+	}
+	hd := w.Header()
+	hd.Set("Location", "/"+kind+"/"+room+"/"+session)
+	hd.Set("Content-Type", "application/sdp")
+	for _, l := range linkHeaders(h.srv.ICEServers()) {
+		hd.Add("Link", l)
+	}
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// owned finds the session named in the URL and checks it belongs to the
+// room and role of the URL, so one room's URL cannot end another's session.
+func (h *HTTPHandler) owned(r *http.Request, publish bool) (string, error) {
+	id := r.PathValue("session")
+	room, isPub, err := h.srv.SessionRoom(id)
+	if err != nil {
+		return "", err
+	}
+	if room != r.PathValue("room") || isPub != publish {
+		return "", ErrSessionNotFound
+	}
+	return id, nil
+}
+
+func (h *HTTPHandler) del(w http.ResponseWriter, r *http.Request, publish bool) {
+	setCORS(w, r)
+	id, err := h.owned(r, publish)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if err := h.srv.CloseSession(id); err != nil {
+		writeErr(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// patch accepts trickled candidates (RFC 9725 section 4.3.1). ICE restarts
+// through PATCH are not supported; clients should start a new session.
+func (h *HTTPHandler) patch(w http.ResponseWriter, r *http.Request, publish bool) {
+	setCORS(w, r)
+	id, err := h.owned(r, publish)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if mediaType(r.Header.Get("Content-Type")) != "application/trickle-ice-sdpfrag" {
+		httpError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/trickle-ice-sdpfrag")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSDPBytes))
+	if err != nil {
+		httpError(w, http.StatusRequestEntityTooLarge, "body too large")
+		return
+	}
+	var mid string
+	for _, line := range strings.Split(string(body), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "a=mid:"); ok {
+			mid = v
+		}
+		if c, ok := strings.CutPrefix(line, "a="); ok && strings.HasPrefix(c, "candidate:") {
+			init := webrtc.ICECandidateInit{Candidate: c}
+			if mid != "" {
+				m := mid
+				init.SDPMid = &m
+			}
+			if err := h.srv.AddICECandidate(id, init); err != nil {
+				writeErr(w, err)
+				return
+			}
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func bearer(r *http.Request) (string, error) {
+	a := r.Header.Get("Authorization")
+	if a == "" {
+		return "", nil
+	}
+	scheme, tok, ok := strings.Cut(a, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", ErrUnauthorized
+	}
+	return strings.TrimSpace(tok), nil
+}
+
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(t))
+}
+
+func validRoomID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// httpStatus maps the package's errors to HTTP status codes, once, here.
+func httpStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrRoomNotFound), errors.Is(err, ErrNotLive), errors.Is(err, ErrSessionNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrPublisherExists):
+		return http.StatusConflict
+	case errors.Is(err, ErrBadOffer):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrCodecMismatch):
+		return http.StatusNotAcceptable
+	case errors.Is(err, ErrTooManySessions), errors.Is(err, ErrClosed):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	code := httpStatus(err)
+	msg := strings.TrimPrefix(err.Error(), "sfu: ")
+	if code == http.StatusInternalServerError {
+		msg = "internal error"
+	}
+	if code == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bidcast"`)
+	}
+	httpError(w, code, msg)
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, msg+"\n")
+}

@@ -1,0 +1,87 @@
+package sfu
+
+import "github.com/pion/webrtc/v4"
+
+// room is one live show: at most one publisher and any number of viewers.
+// Membership (publisher, viewers) is guarded by Server.mu; media state lives
+// in the two feeds.
+type room struct {
+	id          string
+	video       *feed
+	audio       *feed
+	publisher   *session
+	subscribers map[string]*session
+}
+
+func newRoom(srv *Server, id string) *room {
+	return &room{
+		id:          id,
+		video:       newFeed(srv, webrtc.RTPCodecTypeVideo),
+		audio:       newFeed(srv, webrtc.RTPCodecTypeAudio),
+		subscribers: map[string]*session{},
+	}
+}
+
+func (r *room) feed(kind webrtc.RTPCodecType) *feed {
+	if kind == webrtc.RTPCodecTypeAudio {
+		return r.audio
+	}
+	return r.video
+}
+
+// roomLocked returns the room, creating it. Callers hold srv.mu.
+func (srv *Server) roomLocked(id string) *room {
+	r, ok := srv.rooms[id]
+	if !ok {
+		r = newRoom(srv, id)
+		srv.rooms[id] = r
+	}
+	return r
+}
+
+// addSessionLocked registers s, enforcing MaxSessions and one publisher.
+func (srv *Server) addSessionLocked(s *session) error {
+	if srv.closed {
+		return ErrClosed
+	}
+	if len(srv.sessions) >= srv.cfg.MaxSessions {
+		return ErrTooManySessions
+	}
+	r := s.room
+	if s.publish {
+		if r.publisher != nil {
+			return ErrPublisherExists
+		}
+		r.publisher = s
+	} else {
+		r.subscribers[s.id] = s
+	}
+	srv.sessions[s.id] = s
+	return nil
+}
+
+// removeSession forgets s and drops its room once nobody is left in it.
+func (srv *Server) removeSession(s *session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	delete(srv.sessions, s.id)
+	r := s.room
+	if s.publish {
+		if r.publisher == s {
+			r.publisher = nil
+		}
+	} else {
+		delete(r.subscribers, s.id)
+	}
+	if r.publisher == nil && len(r.subscribers) == 0 && srv.rooms[r.id] == r {
+		delete(srv.rooms, r.id)
+	}
+}
+
+// Live reports whether roomID has a publisher.
+func (srv *Server) Live(roomID string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	r, ok := srv.rooms[roomID]
+	return ok && r.publisher != nil
+}

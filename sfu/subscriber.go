@@ -1,0 +1,103 @@
+package sfu
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Subscribe makes the sender of offerSDP (a recvonly offer) a viewer of
+// roomID and returns the SDP answer and the session ID. It fails with
+// ErrNotLive when the room has no publisher, and with a *CodecMismatchError
+// (ErrCodecMismatch) when the viewer cannot decode what the publisher sends.
+// Media starts once ICE and DTLS connect: from the cached keyframe when it is
+// fresh, otherwise from a keyframe requested from the publisher.
+func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts ...SessionOption) (answer, sessionID string, err error) {
+	offer, err := parseSDP(offerSDP)
+	if err != nil {
+		return "", "", err
+	}
+	srv.mu.Lock()
+	r, ok := srv.rooms[roomID]
+	live := ok && r.publisher != nil
+	srv.mu.Unlock()
+	if !live {
+		return "", "", ErrNotLive
+	}
+	published := map[webrtc.RTPCodecType]codecInfo{}
+	for _, f := range []*feed{r.video, r.audio} {
+		if ci := f.codecInfo(); ci != nil {
+			published[f.kind] = *ci
+		}
+	}
+	if err := checkViewerCodecs(offer, published); err != nil {
+		return "", "", err
+	}
+	var kinds []*feed
+	for _, f := range []*feed{r.video, r.audio} {
+		if _, ok := published[f.kind]; ok && hasReceivingMedia(offer, f.kind.String()) {
+			kinds = append(kinds, f)
+		}
+	}
+	if len(kinds) == 0 {
+		return "", "", fmt.Errorf("%w: the offer receives none of the room's media", ErrBadOffer)
+	}
+
+	pc, err := srv.newPeerConnection()
+	if err != nil {
+		return "", "", err
+	}
+	s := &session{id: newSessionID(), srv: srv, room: r, pc: pc}
+	for _, o := range opts {
+		o(&s.opts)
+	}
+	srv.mu.Lock()
+	if srv.rooms[roomID] != r {
+		srv.mu.Unlock()
+		_ = pc.Close()
+		return "", "", ErrNotLive
+	}
+	err = srv.addSessionLocked(s)
+	srv.mu.Unlock()
+	if err != nil {
+		_ = pc.Close()
+		return "", "", err
+	}
+
+	s.watchState()
+	writer := srv.pickWriter()
+	addTracks := func() error {
+		for _, f := range kinds {
+			var est BandwidthEstimator
+			if f.kind == webrtc.RTPCodecTypeVideo {
+				est = srv.newEstimator()
+			}
+			dt := newDownTrack(srv, f, published[f.kind].cap, writer, est)
+			sender, err := pc.AddTrack(dt)
+			if err != nil {
+				return fmt.Errorf("add %s track: %w", f.kind, err)
+			}
+			s.mu.Lock()
+			s.downs = append(s.downs, dt)
+			s.mu.Unlock()
+			srv.wg.Add(1)
+			go dt.rtcpLoop(sender)
+		}
+		return nil
+	}
+	answer, err = negotiate(ctx, pc, offerSDP, s.opts.onCandidate != nil, addTracks)
+	if err != nil {
+		s.close()
+		return "", "", err
+	}
+	srv.log.Debug("sfu subscriber joined", "room", roomID, "session", s.id)
+	return answer, s.id, nil
+}
+
+func (srv *Server) newEstimator() BandwidthEstimator {
+	if srv.cfg.NewEstimator != nil {
+		return srv.cfg.NewEstimator()
+	}
+	return newLossEstimator()
+}

@@ -1,0 +1,88 @@
+package sfu
+
+import "sync/atomic"
+
+// writeJob asks a writer to send one packet to a shard of viewers. It is
+// passed by value, so queueing it allocates nothing.
+type writeJob struct {
+	dts []*downTrack
+	pkt *packet
+}
+
+// writer is one fan-out goroutine. Viewers are sharded across writers, so
+// encrypting and sending to N viewers uses every core, and a reader never
+// waits on a socket: it only does one channel send per writer.
+type writer struct {
+	ch chan writeJob
+}
+
+func (w *writer) run() {
+	for job := range w.ch {
+		for _, dt := range job.dts {
+			dt.writeLive(job.pkt)
+		}
+		job.pkt.release()
+	}
+}
+
+// shardSet is the set of viewers of one feed, split by writer. Each shard is
+// an immutable slice replaced on change (copy on write), so the reader's
+// per-packet walk takes no lock and allocates nothing.
+type shardSet struct {
+	shards []atomic.Pointer[[]*downTrack]
+}
+
+func newShardSet(writers int) *shardSet {
+	return &shardSet{shards: make([]atomic.Pointer[[]*downTrack], writers)}
+}
+
+// add puts dt in shard i. Callers serialize add and remove (feed.mu).
+func (s *shardSet) add(i int, dt *downTrack) {
+	var cur []*downTrack
+	if p := s.shards[i].Load(); p != nil {
+		cur = *p
+	}
+	next := make([]*downTrack, 0, len(cur)+1)
+	next = append(next, cur...)
+	next = append(next, dt)
+	s.shards[i].Store(&next)
+}
+
+// remove takes dt out of shard i.
+func (s *shardSet) remove(i int, dt *downTrack) {
+	p := s.shards[i].Load()
+	if p == nil {
+		return
+	}
+	next := make([]*downTrack, 0, len(*p))
+	for _, d := range *p {
+		if d != dt {
+			next = append(next, d)
+		}
+	}
+	s.shards[i].Store(&next)
+}
+
+// dispatch queues p for every non-empty shard. A full queue means that
+// shard's writer is behind: its viewers skip to the next keyframe (the
+// packet is dropped for them) rather than stalling the reader and every
+// other viewer. It returns true if any shard was congested.
+func (s *shardSet) dispatch(writers []*writer, p *packet) (congested bool) {
+	for i := range s.shards {
+		sp := s.shards[i].Load()
+		if sp == nil || len(*sp) == 0 {
+			continue
+		}
+		p.retain()
+		select {
+		case writers[i].ch <- writeJob{dts: *sp, pkt: p}:
+		default:
+			p.release()
+			for _, dt := range *sp {
+				dt.congested.Store(true)
+			}
+			congested = true
+		}
+	}
+	return congested
+}
