@@ -38,14 +38,15 @@ type downTrack struct {
 	replay    atomic.Pointer[[]*packet]
 
 	// Writer-owned state.
-	src      *pubTrack
-	needKey  bool
-	started  bool
-	hdr      rtp.Header
-	lastSeq  uint16
-	lastTS   uint32
-	lastRecv int64
-	epochPub uint16 // first publisher seq of the current offset epoch
+	src       *pubTrack
+	needKey   bool
+	started   bool
+	hdr       rtp.Header
+	lastSeq   uint16
+	lastTS    uint32
+	lastRecv  int64
+	epochPub  uint16 // first publisher seq of the current offset epoch
+	replaying bool
 
 	// mapMu guards the mapping the NACK path reads.
 	mapMu     sync.Mutex
@@ -138,10 +139,14 @@ func (d *downTrack) writeLive(p *packet) {
 		return
 	}
 	if r := d.replay.Swap(nil); r != nil {
+		// Cached packets are old by design; they must not count as
+		// forwarding latency.
+		d.replaying = true
 		for _, rp := range *r {
 			d.forward(rp)
 			rp.release()
 		}
+		d.replaying = false
 	}
 	d.forward(p)
 }
@@ -226,6 +231,9 @@ func (d *downTrack) write(p *packet) {
 	}
 	d.st.packets.Add(1)
 	d.st.bytes.Add(uint64(p.n - p.payload))
+	if d.replaying {
+		return
+	}
 	lat := d.srv.now() - p.recv
 	if uint64(lat) > d.st.maxLatencyNs.Load() {
 		d.st.maxLatencyNs.Store(uint64(lat))

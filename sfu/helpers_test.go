@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"log/slog"
@@ -33,7 +32,10 @@ func testLogger(t testing.TB) *slog.Logger {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 // newTestServer starts a Server on loopback with a WHIP/WHEP test server.
 func newTestServer(t testing.TB, mod func(*Config)) (*Server, *httptest.Server, *StaticAuthorizer) {
@@ -164,6 +166,7 @@ type fakePublisher struct {
 	mime     string
 	plis     atomic.Int32
 	forceKey atomic.Bool
+	sender   *webrtc.RTPSender
 	stop     chan struct{}
 	wg       sync.WaitGroup
 }
@@ -209,28 +212,54 @@ func newFakePublisher(t testing.TB, api *webrtc.API, mime string, rids ...string
 		}
 		p.layers = append(p.layers, &pubLayer{track: tr, id: byte(i + 1), size: 300 * (i + 1), seq: uint16(1000 * (i + 1))})
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			pkts, _, err := sender.ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, k := range pkts {
-				switch k.(type) {
-				case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-					p.plis.Add(1)
-					p.forceKey.Store(true)
+	p.sender = sender
+	for _, rid := range rids {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for {
+				var pkts []rtcp.Packet
+				var err error
+				if rid == "" {
+					pkts, _, err = sender.ReadRTCP()
+				} else {
+					pkts, _, err = sender.ReadSimulcastRTCP(rid)
+				}
+				if err != nil {
+					return
+				}
+				for _, k := range pkts {
+					switch k.(type) {
+					case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+						p.plis.Add(1)
+						p.forceKey.Store(true)
+					}
 				}
 			}
-		}
-	}()
+		}()
+	}
 	return p
 }
 
 // start sends frames until close: a keyframe every gop frames or on PLI.
 func (p *fakePublisher) start(gop int) {
+	// Simulcast layers are told apart by the mid and rid header
+	// extensions, which Pion leaves to the application to write.
+	var midID, ridID uint8
+	var mid string
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Sender() == p.sender {
+			mid = tr.Mid()
+		}
+	}
+	for _, e := range p.sender.GetParameters().HeaderExtensions {
+		switch e.URI {
+		case sdp.SDESMidURI:
+			midID = uint8(e.ID)
+		case sdp.SDESRTPStreamIDURI:
+			ridID = uint8(e.ID)
+		}
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -247,6 +276,10 @@ func (p *fakePublisher) start(gop int) {
 			for _, l := range p.layers {
 				for _, pl := range synthFrame(p.mime, key, l.id, l.size) {
 					pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: l.seq, Timestamp: ts}, Payload: pl}
+					if rid := l.track.RID(); rid != "" && midID != 0 && ridID != 0 {
+						_ = pkt.Header.SetExtension(midID, []byte(mid))
+						_ = pkt.Header.SetExtension(ridID, []byte(rid))
+					}
 					l.seq++
 					_ = l.track.WriteRTP(pkt)
 				}
@@ -324,17 +357,15 @@ func synthFrame(mime string, key bool, layer byte, size int) [][]byte {
 
 // fakeViewer receives video and records what arrives.
 type fakeViewer struct {
-	pc        *webrtc.PeerConnection
-	mu        sync.Mutex
-	seqs      []uint16
-	layers    []byte
-	keyAt     []int // indexes of keyframe-start packets in seqs
-	firstKey  chan struct{}
-	keyOnce   sync.Once
-	packets   atomic.Int64
-	wg        sync.WaitGroup
-	mime      string
-	sessionID string
+	pc       *webrtc.PeerConnection
+	mu       sync.Mutex
+	seqs     []uint16
+	layers   []byte
+	keyAt    []int // indexes of keyframe-start packets in seqs
+	firstKey chan struct{}
+	keyOnce  sync.Once
+	packets  atomic.Int64
+	wg       sync.WaitGroup
 }
 
 func newFakeViewer(t testing.TB, api *webrtc.API, kinds ...webrtc.RTPCodecType) *fakeViewer {
@@ -372,7 +403,10 @@ func newFakeViewer(t testing.TB, api *webrtc.API, kinds ...webrtc.RTPCodecType) 
 				key = isVP8Keyframe(pkt.Payload)
 			}
 			var layer byte
-			if len(pkt.Payload) > 2 {
+			switch {
+			case len(pkt.Payload) > 7 && pkt.Payload[0] == 0x78:
+				layer = pkt.Payload[7] // STAP-A: the byte after the SPS header
+			case len(pkt.Payload) > 2:
 				layer = pkt.Payload[2]
 			}
 			v.mu.Lock()
@@ -466,18 +500,3 @@ func (d *dropInterceptor) BindRemoteStream(info *interceptor.StreamInfo, r inter
 		}
 	})
 }
-
-// sdpKinds is a tiny helper for assertions on answers.
-func sdpKinds(t testing.TB, raw string) []string {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(raw); err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, md := range sd.MediaDescriptions {
-		out = append(out, md.MediaName.Media)
-	}
-	return out
-}
-
-var _ = context.Background

@@ -43,7 +43,12 @@ func (l *slogLeveled) Debug(msg string)                  { l.logf(slog.LevelDebu
 func (l *slogLeveled) Debugf(format string, args ...any) { l.logf(slog.LevelDebug, format, args...) }
 func (l *slogLeveled) Info(msg string)                   { l.logf(slog.LevelInfo, "%s", msg) }
 func (l *slogLeveled) Infof(format string, args ...any)  { l.logf(slog.LevelInfo, format, args...) }
-func (l *slogLeveled) Warn(msg string)                   { l.logf(slog.LevelWarn, "%s", msg) }
-func (l *slogLeveled) Warnf(format string, args ...any)  { l.logf(slog.LevelWarn, format, args...) }
-func (l *slogLeveled) Error(msg string)                  { l.logf(slog.LevelError, "%s", msg) }
-func (l *slogLeveled) Errorf(format string, args ...any) { l.logf(slog.LevelError, format, args...) }
+
+// Pion warns about routine events in an SFU's life (a peer closing while
+// packets are in flight, pings before candidates arrive), so its warnings
+// are logged at Info and its errors at Warn: operators alerting on Warn
+// should see the SFU's own problems, not every departing viewer.
+func (l *slogLeveled) Warn(msg string)                   { l.logf(slog.LevelInfo, "%s", msg) }
+func (l *slogLeveled) Warnf(format string, args ...any)  { l.logf(slog.LevelInfo, format, args...) }
+func (l *slogLeveled) Error(msg string)                  { l.logf(slog.LevelWarn, "%s", msg) }
+func (l *slogLeveled) Errorf(format string, args ...any) { l.logf(slog.LevelWarn, format, args...) }
