@@ -37,4 +37,12 @@ func TestHandlerServesIndexAndRefusesUnknown(t *testing.T) {
 			t.Errorf("GET %s without nosniff", tc.path)
 		}
 	}
+	resp, err := http.Post(srv.URL+"/", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST / = %d, want 405", resp.StatusCode)
+	}
 }

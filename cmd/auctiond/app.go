@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -27,6 +28,7 @@ type App struct {
 	db       *storage.DB
 	redis    *redis.Client
 	registry *prometheus.Registry
+	sfu      *sfu.Server
 
 	httpLn  net.Listener
 	adminLn net.Listener
@@ -53,7 +55,14 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		a.Close()
 		return nil, err
 	}
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	sfuCfg := cfg.SFU
+	sfuCfg.Logger = log.With("component", "sfu")
+	if a.sfu, err = sfu.New(sfuCfg); err != nil {
+		a.Close()
+		return nil, usageError{fmt.Errorf("start SFU: %w", err)}
+	}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newSFUCollector(a.sfu))
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -125,12 +134,18 @@ func (a *App) Run(ctx context.Context) error {
 		_ = a.admin.Shutdown(sctx)
 	}
 	wg.Wait()
+	if err := a.sfu.Close(); err != nil {
+		a.log.Warn("closing the SFU", "err", err)
+	}
 	return runErr
 }
 
 // Close releases the stores and any listener not yet handed to a server.
 // It is safe to call after Run and on a partly built App.
 func (a *App) Close() {
+	if a.sfu != nil {
+		_ = a.sfu.Close()
+	}
 	if a.redis != nil {
 		_ = a.redis.Close()
 	}

@@ -25,8 +25,12 @@ func testConfig(t *testing.T, redisURL string) Config {
 			return dbURL
 		case "HTTP_ADDR":
 			return "127.0.0.1:0"
-		case "ADMIN_ADDR":
+		case "ADMIN_ADDR", "SFU_UDP_ADDR":
 			return "127.0.0.1:0"
+		case "SFU_TCP_ADDR":
+			return "off"
+		case "SFU_LOOPBACK_CANDIDATES":
+			return "true"
 		case "PUBLIC_URL":
 			return "http://127.0.0.1:8080"
 		case "REDIS_URL":
@@ -141,5 +145,45 @@ func TestPortInUseIsUsageError(t *testing.T) {
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("newApp on a busy port = %v, want a usage error about the address", err)
+	}
+}
+
+func TestWHIPAndWHEPAreWiredToRooms(t *testing.T) {
+	cfg := testConfig(t, "")
+	base, app := startApp(t, cfg)
+	res, err := createRoom(context.Background(), app.db, base, "wired", "whip-seller", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(url, token, body string) int {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/sdp")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name, url, token, body string
+		want                   int
+	}{
+		{"whip without token", res.WHIPURL, "", "v=0", 401},
+		{"whip wrong token", res.WHIPURL, "pt_wrong", "v=0", 403},
+		{"whip unknown room", base + "/whip/00000000-0000-0000-0000-000000000000", res.PublishToken, "v=0", 404},
+		{"whip bad sdp", res.WHIPURL, res.PublishToken, "not sdp", 400},
+		{"whep unknown room", base + "/whep/00000000-0000-0000-0000-000000000000", "", "v=0", 404},
+	}
+	for _, tc := range tests {
+		if got := post(tc.url, tc.token, tc.body); got != tc.want {
+			t.Errorf("%s: POST = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	if status, body := get(t, base+"/metrics"); status != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("metrics after SFU wiring = %d", status)
 	}
 }

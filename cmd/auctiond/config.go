@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -28,6 +29,7 @@ type Config struct {
 	LogFormat       string
 	DBConnectWait   time.Duration
 	ShutdownTimeout time.Duration
+	SFU             sfu.Config
 }
 
 // envSpec documents one environment variable; the README's table mirrors it.
@@ -88,6 +90,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
 	}
+	if c.SFU, err = sfuConfig(getenv); err != nil {
+		errs = append(errs, err)
+	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
@@ -147,7 +152,7 @@ func (c Config) newLogger() *slog.Logger {
 // envTable renders the configuration table for `auctiond help`.
 func envTable() string {
 	var b strings.Builder
-	for _, s := range envSpecs {
+	for _, s := range append(append([]envSpec{}, envSpecs...), sfuEnv...) {
 		def := s.def
 		if def == "" {
 			def = "(none)"

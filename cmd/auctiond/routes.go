@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bidcast/bidcast/sfu"
+	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/web"
 )
 
@@ -17,7 +19,10 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", a.handleReadyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
-	mux.Handle("GET /", web.Handler())
+	media := sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)})
+	mux.Handle("/whip/", media)
+	mux.Handle("/whep/", media)
+	mux.Handle("/", web.Handler())
 	return mux
 }
 

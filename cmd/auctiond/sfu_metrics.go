@@ -1,0 +1,97 @@
+package main
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bidcast/bidcast/sfu"
+)
+
+// sfuCollector turns the SFU's stats snapshot into Prometheus metrics at
+// scrape time, so the media path never touches a metrics library. Publisher
+// tracks are labelled by room, kind and layer; viewers are summed per room
+// (a label per viewer would grow without bound with thousands of viewers).
+type sfuCollector struct {
+	srv *sfu.Server
+
+	pubBitrate, pubPackets, pubLost, pubPLIs, pubKeyframes *prometheus.Desc
+	subscribers, subBitrate, subNACKs, subRetrans, subPLIs *prometheus.Desc
+	subDropped, subRTTMax, subLossMax, subLatencyMax       *prometheus.Desc
+}
+
+func newSFUCollector(srv *sfu.Server) *sfuCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("bidcast_sfu_"+name, help, labels, nil)
+	}
+	track := []string{"room", "kind", "layer"}
+	room := []string{"room"}
+	return &sfuCollector{
+		srv:           srv,
+		pubBitrate:    d("publisher_bitrate_bps", "Bitrate received from the publisher, per track.", track...),
+		pubPackets:    d("publisher_packets_total", "RTP packets received from the publisher.", track...),
+		pubLost:       d("publisher_lost_packets_total", "Sequence gaps seen on the publisher's tracks.", track...),
+		pubPLIs:       d("publisher_plis_sent_total", "Keyframe requests sent to the publisher after throttling.", track...),
+		pubKeyframes:  d("publisher_keyframes_total", "Keyframes received from the publisher.", track...),
+		subscribers:   d("subscribers", "Viewers connected to the room.", room...),
+		subBitrate:    d("subscriber_bitrate_bps", "Bitrate sent to all viewers of the room, summed.", room...),
+		subNACKs:      d("subscriber_nacks", "NACKed packets asked for by the connected viewers, summed (falls when viewers leave).", room...),
+		subRetrans:    d("subscriber_retransmitted", "Packets retransmitted to the connected viewers, summed (falls when viewers leave).", room...),
+		subPLIs:       d("subscriber_plis", "PLIs received from the connected viewers, summed (falls when viewers leave).", room...),
+		subDropped:    d("subscriber_dropped_packets", "Packets skipped for the connected, congested viewers, summed (falls when viewers leave).", room...),
+		subRTTMax:     d("subscriber_rtt_max_seconds", "Largest round-trip time among the room's viewers.", room...),
+		subLossMax:    d("subscriber_fraction_lost_max", "Largest fraction lost reported by a viewer.", room...),
+		subLatencyMax: d("forwarding_latency_max_seconds", "Largest in-server forwarding latency among the room's viewers.", room...),
+	}
+}
+
+func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.pubBitrate, c.pubPackets, c.pubLost, c.pubPLIs, c.pubKeyframes,
+		c.subscribers, c.subBitrate, c.subNACKs, c.subRetrans, c.subPLIs, c.subDropped, c.subRTTMax,
+		c.subLossMax, c.subLatencyMax} {
+		ch <- d
+	}
+}
+
+func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	for _, r := range c.srv.Stats() {
+		if r.Publisher != nil {
+			for _, t := range r.Publisher.Tracks {
+				l := []string{r.RoomID, t.Kind, t.RID}
+				gauge(c.pubBitrate, float64(t.BitrateBps), l...)
+				counter(c.pubPackets, t.Packets, l...)
+				counter(c.pubLost, t.Lost, l...)
+				counter(c.pubPLIs, t.PLIsSent, l...)
+				counter(c.pubKeyframes, t.Keyframes, l...)
+			}
+		}
+		var bitrate, nacks, retrans, plis, dropped uint64
+		var rtt, latency float64
+		var loss float64
+		for _, s := range r.Subscribers {
+			for _, t := range s.Tracks {
+				bitrate += t.BitrateBps
+				nacks += t.NACKs
+				retrans += t.Retransmitted
+				plis += t.PLIs
+				dropped += t.Dropped
+				rtt = max(rtt, t.RTT.Seconds())
+				loss = max(loss, t.FractionLost)
+				latency = max(latency, t.MaxLatency.Seconds())
+			}
+		}
+		gauge(c.subscribers, float64(len(r.Subscribers)), r.RoomID)
+		gauge(c.subBitrate, float64(bitrate), r.RoomID)
+		gauge(c.subNACKs, float64(nacks), r.RoomID)
+		gauge(c.subRetrans, float64(retrans), r.RoomID)
+		gauge(c.subPLIs, float64(plis), r.RoomID)
+		gauge(c.subDropped, float64(dropped), r.RoomID)
+		gauge(c.subRTTMax, rtt, r.RoomID)
+		gauge(c.subLossMax, loss, r.RoomID)
+		gauge(c.subLatencyMax, latency, r.RoomID)
+	}
+}
