@@ -1,0 +1,88 @@
+package loadtest
+
+import (
+	"testing"
+	"time"
+)
+
+func TestCheckTarget(t *testing.T) {
+	tests := []struct {
+		url   string
+		allow []string
+		ok    bool
+	}{
+		{"http://127.0.0.1:8080", nil, true},
+		{"http://[::1]:8080", nil, true},
+		{"http://localhost:8080", nil, true},
+		{"http://10.0.0.5:8080", nil, false},
+		{"https://bidcast.example", nil, false},
+		{"https://bidcast.example", []string{"bidcast.example"}, true},
+		{"ftp://127.0.0.1", nil, false},
+		{"not a url", nil, false},
+	}
+	for _, tc := range tests {
+		_, err := CheckTarget(tc.url, tc.allow)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckTarget(%q, %v) = %v, want ok=%v", tc.url, tc.allow, err, tc.ok)
+		}
+	}
+}
+
+func TestSplitAccessUnits(t *testing.T) {
+	sc := []byte{0, 0, 0, 1}
+	var b []byte
+	add := func(n ...byte) { b = append(append(b, sc...), n...) }
+	add(0x09, 0xf0)       // AUD
+	add(0x67, 0x42)       // SPS
+	add(0x68, 0xce)       // PPS
+	add(0x65, 0x88, 0x01) // IDR, first_mb 0
+	add(0x41, 0x9a, 0x02) // P, first_mb 0: new AU
+	add(0x41, 0x9a, 0x03) // P: new AU
+	aus := splitAccessUnits(b)
+	if len(aus) != 3 {
+		t.Fatalf("got %d access units, want 3", len(aus))
+	}
+	if !aus[0].key || len(aus[0].nalus) != 3 || aus[1].key {
+		t.Fatalf("unexpected grouping: %+v", aus)
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	var h Histogram
+	for i := 1; i <= 100; i++ {
+		h.Record(time.Duration(i) * 100 * time.Microsecond) // 0.1 .. 10 ms
+	}
+	h.Record(2 * time.Second)
+	tests := []struct {
+		q    float64
+		want time.Duration
+	}{
+		{0.5, 5110 * time.Microsecond},
+		{0.99, 11 * time.Millisecond},
+	}
+	for _, tc := range tests {
+		if got := h.Quantile(tc.q); got != tc.want {
+			t.Errorf("q%.2f = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	if h.Max() != 2*time.Second || h.Count() != 101 {
+		t.Fatalf("max %v count %d", h.Max(), h.Count())
+	}
+}
+
+func TestKeyframeStart(t *testing.T) {
+	tests := []struct {
+		p    []byte
+		want bool
+	}{
+		{[]byte{0x78, 0, 4, 0x67, 1}, true},
+		{[]byte{0x7c, 0x85}, true},
+		{[]byte{0x7c, 0x05}, false},
+		{[]byte{0x41, 1}, false},
+	}
+	for _, tc := range tests {
+		if got := isKeyframeStart(tc.p); got != tc.want {
+			t.Errorf("%x: %v", tc.p, got)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package loadtest
+
+import (
+	"math"
+	"sort"
+	"sync/atomic"
+	"time"
+)
+
+// Histogram records durations in fixed buckets with atomic counters, so
+// hundreds of viewer goroutines can record every packet without locks or
+// memory growth. Resolution: 10 µs below 10 ms, 1 ms up to 1 s, then one
+// overflow bucket.
+type Histogram struct {
+	fine   [1000]atomic.Uint64 // 10 µs buckets, 0..10 ms
+	coarse [990]atomic.Uint64  // 1 ms buckets, 10 ms..1 s
+	over   atomic.Uint64
+	max    atomic.Int64
+	count  atomic.Uint64
+}
+
+// Record adds one sample.
+func (h *Histogram) Record(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	h.count.Add(1)
+	for {
+		m := h.max.Load()
+		if int64(d) <= m || h.max.CompareAndSwap(m, int64(d)) {
+			break
+		}
+	}
+	switch {
+	case d < 10*time.Millisecond:
+		h.fine[d/(10*time.Microsecond)].Add(1)
+	case d < time.Second:
+		h.coarse[(d-10*time.Millisecond)/time.Millisecond].Add(1)
+	default:
+		h.over.Add(1)
+	}
+}
+
+// Count returns the number of samples.
+func (h *Histogram) Count() uint64 { return h.count.Load() }
+
+// Max returns the largest sample.
+func (h *Histogram) Max() time.Duration { return time.Duration(h.max.Load()) }
+
+// Quantile returns the upper bound of the bucket holding quantile q.
+func (h *Histogram) Quantile(q float64) time.Duration {
+	n := h.count.Load()
+	if n == 0 {
+		return 0
+	}
+	rank := uint64(math.Ceil(q * float64(n)))
+	var seen uint64
+	for i := range h.fine {
+		if seen += h.fine[i].Load(); seen >= rank {
+			return time.Duration(i+1) * 10 * time.Microsecond
+		}
+	}
+	for i := range h.coarse {
+		if seen += h.coarse[i].Load(); seen >= rank {
+			return 10*time.Millisecond + time.Duration(i+1)*time.Millisecond
+		}
+	}
+	return h.Max()
+}
+
+// Reset clears the histogram (used to discard the ramp-up phase).
+func (h *Histogram) Reset() {
+	for i := range h.fine {
+		h.fine[i].Store(0)
+	}
+	for i := range h.coarse {
+		h.coarse[i].Store(0)
+	}
+	h.over.Store(0)
+	h.max.Store(0)
+	h.count.Store(0)
+}
+
+// durations summarises a small set of per-viewer durations exactly.
+type durations []time.Duration
+
+func (d durations) quantile(q float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append(durations(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	if i < 0 {
+		i = 0
+	}
+	return s[i]
+}
+
+func (d durations) max() time.Duration { return d.quantile(1) }

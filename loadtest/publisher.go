@@ -1,0 +1,168 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// sendLog maps a payload hash to the time it was sent. The SFU forwards
+// payloads byte for byte, so a viewer finds the send time of any packet it
+// receives without the SFU's help, on the same monotonic clock.
+type sendLog struct {
+	seed  maphash.Seed
+	epoch time.Time
+	mu    sync.RWMutex
+	at    map[uint64]int64
+}
+
+func newSendLog() *sendLog {
+	return &sendLog{seed: maphash.MakeSeed(), epoch: time.Now(), at: make(map[uint64]int64, 4096)}
+}
+
+func (l *sendLog) now() int64 { return int64(time.Since(l.epoch)) }
+
+func (l *sendLog) put(payload []byte, at int64) {
+	h := maphash.Bytes(l.seed, payload)
+	l.mu.Lock()
+	l.at[h] = at
+	l.mu.Unlock()
+}
+
+func (l *sendLog) get(payload []byte) (int64, bool) {
+	h := maphash.Bytes(l.seed, payload)
+	l.mu.RLock()
+	at, ok := l.at[h]
+	l.mu.RUnlock()
+	return at, ok
+}
+
+// Publisher streams a looped clip over WHIP and answers every PLI by
+// jumping to the clip's next keyframe, as a real encoder would produce one.
+type Publisher struct {
+	pc       *webrtc.PeerConnection
+	track    *webrtc.TrackLocalStaticRTP
+	clip     *Clip
+	log      *sendLog
+	location string
+	wantKey  atomic.Bool
+
+	PLIs      atomic.Int64
+	Keyframes atomic.Int64
+	Packets   atomic.Int64
+	Bytes     atomic.Int64
+
+	wg sync.WaitGroup
+}
+
+// StartPublisher connects a publisher to endpoint (the WHIP URL).
+func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string, clip *Clip, log *sendLog) (*Publisher, error) {
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+	}, "video", "loadtest")
+	if err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
+	sender, err := pc.AddTrack(track)
+	if err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
+	p := &Publisher{pc: pc, track: track, clip: clip, log: log}
+	p.wg.Add(1)
+	go p.readRTCP(sender)
+	offer, err := completeOffer(ctx, pc)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	answer, loc, err := postSDP(ctx, endpoint, token, offer)
+	if err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.location = loc
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("publisher answer: %w", err)
+	}
+	if err := waitConnected(ctx, pc); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("publisher connect: %w", err)
+	}
+	return p, nil
+}
+
+func (p *Publisher) readRTCP(sender *webrtc.RTPSender) {
+	defer p.wg.Done()
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, k := range pkts {
+			switch k.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				p.PLIs.Add(1)
+				p.wantKey.Store(true)
+			}
+		}
+	}
+}
+
+// Run sends frames at the clip's rate until ctx ends.
+func (p *Publisher) Run(ctx context.Context) {
+	interval := time.Second / time.Duration(p.clip.FPS)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	var seq uint16
+	var ts uint32
+	frame := 0
+	for {
+		if p.wantKey.Swap(false) && !p.clip.Frames[frame].Keyframe {
+			frame = p.clip.NextKeyframe(frame)
+		}
+		f := p.clip.Frames[frame]
+		if f.Keyframe {
+			p.Keyframes.Add(1)
+		}
+		for i, pl := range f.Payloads {
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts,
+				Marker: i == len(f.Payloads)-1}, Payload: pl}
+			seq++
+			p.log.put(pl, p.log.now())
+			if err := p.track.WriteRTP(&pkt); err != nil {
+				return
+			}
+			p.Packets.Add(1)
+			p.Bytes.Add(int64(len(pl)))
+		}
+		frame = (frame + 1) % len(p.clip.Frames)
+		ts += uint32(90000 / p.clip.FPS)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Close ends the WHIP session and the peer.
+func (p *Publisher) Close() {
+	deleteSession(p.location)
+	_ = p.pc.Close()
+	p.wg.Wait()
+}
