@@ -187,3 +187,5 @@ func TestWHIPAndWHEPAreWiredToRooms(t *testing.T) {
 		t.Errorf("metrics after SFU wiring = %d", status)
 	}
 }
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
