@@ -29,6 +29,10 @@ type Config struct {
 	// tests and load tests turn it on because they connect over loopback.
 	LoopbackCandidates bool
 
+	// DisableBatching sends every datagram with its own system call instead
+	// of sendmmsg batches (for comparison and debugging).
+	DisableBatching bool
+
 	// Writers is the number of fan-out writer goroutines. Default GOMAXPROCS.
 	Writers int
 	// WriterQueue is the capacity of each writer's channel, in packets. When a

@@ -91,6 +91,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 			d.ssrc = uint32(ctx.SSRC())
 			d.pt = uint8(c.PayloadType)
 			d.ws = ctx.WriteStream()
+			d.srv.tr.routeSSRC(d.ssrc, d.writer)
 			d.bound.Store(true)
 			return c, nil
 		}
@@ -101,6 +102,7 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 // Unbind implements webrtc.TrackLocal.
 func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
 	d.bound.Store(false)
+	d.srv.tr.unrouteSSRC(d.ssrc)
 	return nil
 }
 

@@ -76,7 +76,7 @@ func TestForwardToEveryViewer(t *testing.T) {
 			}
 			for j := 1; j < len(v.seqs); j++ {
 				if v.seqs[j] != v.seqs[j-1]+1 {
-					t.Errorf("viewer %d: sequence gap %d -> %d", i, v.seqs[j-1], v.seqs[j])
+					t.Errorf("viewer %d: sequence gap %d -> %d at packet %d of %d", i, v.seqs[j-1], v.seqs[j], j, len(v.seqs))
 					break
 				}
 			}

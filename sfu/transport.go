@@ -19,6 +19,7 @@ import (
 type transport struct {
 	api     *webrtc.API
 	udpConn net.PacketConn
+	batch   *batchConn
 	tcpLn   net.Listener
 	udpMux  ice.UDPMux
 	tcpMux  ice.TCPMux
@@ -33,7 +34,12 @@ func newTransport(cfg *Config) (*transport, error) {
 		return nil, fmt.Errorf("listen ICE UDP %s: %w", cfg.ICEUDPAddr, err)
 	}
 	t.udpConn = udpConn
-	t.udpMux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), udpConn)
+	muxConn := udpConn
+	if uc, ok := udpConn.(*net.UDPConn); ok && !cfg.DisableBatching {
+		t.batch = newBatchConn(uc, cfg.Writers)
+		muxConn = t.batch
+	}
+	t.udpMux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), muxConn)
 
 	se := webrtc.SettingEngine{LoggerFactory: lf}
 	se.SetICEUDPMux(t.udpMux)
@@ -127,4 +133,30 @@ func (t *transport) close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// beginBatch and endBatch bracket writer w's fan-out (see batchConn).
+func (t *transport) beginBatch(w int) {
+	if t != nil && t.batch != nil {
+		t.batch.begin(w)
+	}
+}
+
+func (t *transport) endBatch(w int) {
+	if t != nil && t.batch != nil {
+		t.batch.end(w)
+	}
+}
+
+// routeSSRC sends a viewer track's packets through writer w's batches.
+func (t *transport) routeSSRC(ssrc uint32, w int) {
+	if t != nil && t.batch != nil {
+		t.batch.register(ssrc, w)
+	}
+}
+
+func (t *transport) unrouteSSRC(ssrc uint32) {
+	if t != nil && t.batch != nil {
+		t.batch.unregister(ssrc)
+	}
 }

@@ -14,15 +14,41 @@ type writeJob struct {
 // waits on a socket: it only does one channel send per writer.
 type writer struct {
 	ch chan writeJob
+	id int
+	tr *transport // nil in benchmarks
 }
+
+// maxJobsPerBatch bounds how many queued packets share one sendmmsg scope,
+// so that a long queue does not hold back the first packets.
+const maxJobsPerBatch = 4
 
 func (w *writer) run() {
 	for job := range w.ch {
-		for _, dt := range job.dts {
-			dt.writeLive(job.pkt)
+		w.tr.beginBatch(w.id)
+		w.do(job)
+		// Drain what is already queued into the same batch.
+		for i := 1; i < maxJobsPerBatch; i++ {
+			select {
+			case next, ok := <-w.ch:
+				if !ok {
+					w.tr.endBatch(w.id)
+					return
+				}
+				w.do(next)
+				continue
+			default:
+			}
+			break
 		}
-		job.pkt.release()
+		w.tr.endBatch(w.id)
 	}
+}
+
+func (w *writer) do(job writeJob) {
+	for _, dt := range job.dts {
+		dt.writeLive(job.pkt)
+	}
+	job.pkt.release()
 }
 
 // shardSet is the set of viewers of one feed, split by writer. Each shard is
