@@ -53,6 +53,9 @@ type Publisher struct {
 	log      *sendLog
 	location string
 	wantKey  atomic.Bool
+	// PaceBps spreads packets at this rate like a browser's pacer (Chrome
+	// paces at 2.5x the target bitrate); 0 sends each frame as one burst.
+	PaceBps int
 
 	PLIs      atomic.Int64
 	Keyframes atomic.Int64
@@ -131,6 +134,7 @@ func (p *Publisher) Run(ctx context.Context) {
 	var seq uint16
 	var ts uint32
 	frame := 0
+	next := time.Now()
 	for {
 		if p.wantKey.Swap(false) && !p.clip.Frames[frame].Keyframe {
 			frame = p.clip.NextKeyframe(frame)
@@ -143,6 +147,15 @@ func (p *Publisher) Run(ctx context.Context) {
 			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: ts,
 				Marker: i == len(f.Payloads)-1}, Payload: pl}
 			seq++
+			if p.PaceBps > 0 {
+				if d := time.Until(next); d > 0 {
+					time.Sleep(d)
+				}
+				if now := time.Now(); now.After(next) {
+					next = now
+				}
+				next = next.Add(time.Duration(len(pl)*8) * time.Second / time.Duration(p.PaceBps))
+			}
 			p.log.put(pl, p.log.now())
 			if err := p.track.WriteRTP(&pkt); err != nil {
 				return

@@ -17,6 +17,7 @@ import (
 type SFUServerConfig struct {
 	Addr       string // HTTP address for WHIP/WHEP and /debug/pprof
 	ICEUDPAddr string // shared ICE UDP port
+	NoBatching bool   // one sendto per datagram instead of sendmmsg batches
 	Logger     *slog.Logger
 }
 
@@ -33,6 +34,7 @@ func RunSFUServer(ctx context.Context, cfg SFUServerConfig) error {
 	}
 	srv, err := sfu.New(sfu.Config{
 		ICEUDPAddr: cfg.ICEUDPAddr, ICETCPAddr: "off", LoopbackCandidates: true, Logger: cfg.Logger,
+		DisableBatching: cfg.NoBatching,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ type ViewersConfig struct {
 	RampRate     float64       // viewers started per second
 	Duration     time.Duration // steady-state measurement after the ramp
 	ServerPID    int           // process to sample CPU and RSS of; 0: none
+	PaceKbps     int           // publisher pacing rate; 0 sends frames in bursts
 	ClipPath     string        // Annex B H.264; generated with ffmpeg if missing
 	AllowRemote  []string      // non-loopback hosts that may be targeted
 	Out          io.Writer     // report destination
@@ -93,6 +94,7 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*ViewersResult, error) 
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
 	defer pub.Close()
+	pub.PaceBps = cfg.PaceKbps * 1000
 	pubCtx, stopPub := context.WithCancel(ctx)
 	var pubWG sync.WaitGroup
 	pubWG.Add(1)
@@ -100,7 +102,8 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*ViewersResult, error) 
 	defer func() { stopPub(); pubWG.Wait() }()
 
 	res := &ViewersResult{Viewers: cfg.Viewers, Latency: &Histogram{}}
-	fmt.Fprintf(cfg.Out, "ramping %d viewers at %.0f/s against %s room %s\n", cfg.Viewers, cfg.RampRate, cfg.BaseURL, cfg.Room)
+	fmt.Fprintf(cfg.Out, "ramping %d viewers at %.0f/s against %s room %s (publisher pacing %d kbit/s, 0 = bursts)\n",
+		cfg.Viewers, cfg.RampRate, cfg.BaseURL, cfg.Room, cfg.PaceKbps)
 
 	// Ramp: one goroutine per viewer start, paced by a ticker.
 	viewers := make([]*Viewer, cfg.Viewers)

@@ -54,6 +54,7 @@ func viewers(ctx context.Context, args []string) error {
 	fs.Float64Var(&cfg.RampRate, "ramp", 20, "viewers started per second")
 	fs.DurationVar(&cfg.Duration, "duration", 60e9, "steady-state measurement after the ramp")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "pid of the server process to sample CPU and RSS from /proc")
+	fs.IntVar(&cfg.PaceKbps, "pace-kbps", 0, "pace publisher packets at this rate like a browser (e.g. 3750 = 2.5x 1.5 Mbit/s); 0 sends frames in bursts")
 	fs.StringVar(&cfg.ClipPath, "clip", "", "Annex B H.264 clip (generated with ffmpeg when missing)")
 	fs.StringVar(&allow, "allow-remote", "", "comma-separated non-loopback hosts that may be targeted")
 	if err := fs.Parse(args); err != nil {
@@ -73,6 +74,7 @@ func sfuserver(ctx context.Context, args []string) error {
 	level := fs.String("log-level", "warn", "debug, info, warn or error")
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8099", "HTTP address (loopback)")
 	fs.StringVar(&cfg.ICEUDPAddr, "ice-udp", "127.0.0.1:8443", "ICE UDP address")
+	fs.BoolVar(&cfg.NoBatching, "no-batching", false, "send one datagram per system call (no sendmmsg)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
