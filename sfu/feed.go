@@ -90,7 +90,7 @@ func (f *feed) attach(dt *downTrack) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dts[dt] = struct{}{}
-	target := chooseLayer(f.currentLayers(), dt.estimate())
+	target := chooseLayer(compatibleLayers(f.currentLayers(), dt.codec), dt.estimate())
 	dt.target.Store(target)
 	if target == nil {
 		f.shards.add(dt.writer, dt)
@@ -129,7 +129,7 @@ func (f *feed) retarget(dt *downTrack) {
 }
 
 func (f *feed) retargetLocked(dt *downTrack) {
-	next := chooseLayer(f.currentLayers(), dt.estimate())
+	next := chooseLayer(compatibleLayers(f.currentLayers(), dt.codec), dt.estimate())
 	if prev := dt.target.Swap(next); prev != next && next != nil {
 		// The switch happens in the writer on next's first keyframe.
 		next.requestKeyframe()
@@ -144,4 +144,22 @@ func (f *feed) downTracks() []*downTrack {
 		out = append(out, dt)
 	}
 	return out
+}
+
+// compatibleLayers filters out streams a viewer cannot decode: after a
+// publisher restart with another codec, viewers negotiated for the old one
+// wait (showing their last frame) instead of receiving undecodable data.
+func compatibleLayers(layers []*pubTrack, codec webrtc.RTPCodecCapability) []*pubTrack {
+	for i, l := range layers {
+		if !codecsCompatible(codec, l.codec) {
+			out := append([]*pubTrack(nil), layers[:i]...)
+			for _, m := range layers[i+1:] {
+				if codecsCompatible(codec, m.codec) {
+					out = append(out, m)
+				}
+			}
+			return out
+		}
+	}
+	return layers
 }

@@ -287,3 +287,25 @@ func TestStaticAuthorizer(t *testing.T) {
 		}
 	}
 }
+
+func TestCompatibleLayers(t *testing.T) {
+	h264 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "packetization-mode=1;profile-level-id=42e01f"}
+	vp8 := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+	a, b := &pubTrack{rid: "a", codec: h264}, &pubTrack{rid: "b", codec: vp8}
+	tests := []struct {
+		name   string
+		layers []*pubTrack
+		viewer webrtc.RTPCodecCapability
+		want   int
+	}{
+		{"all compatible", []*pubTrack{a}, h264, 1},
+		{"publisher switched codec", []*pubTrack{b}, h264, 0},
+		{"mixed", []*pubTrack{b, a}, h264, 1},
+		{"none", nil, vp8, 0},
+	}
+	for _, tc := range tests {
+		if got := len(compatibleLayers(tc.layers, tc.viewer)); got != tc.want {
+			t.Errorf("%s: %d layers, want %d", tc.name, got, tc.want)
+		}
+	}
+}
