@@ -86,3 +86,31 @@ func TestKeyframeStart(t *testing.T) {
 		}
 	}
 }
+
+func TestViewerLossAccounting(t *testing.T) {
+	tests := []struct {
+		name     string
+		seqs     []uint16
+		expected uint64
+		lost     uint64
+	}{
+		{"contiguous", []uint16{40000, 40001, 40002, 40003}, 3, 0},
+		{"gap", []uint16{10, 11, 13, 14}, 4, 1},
+		{"reordered retransmission", []uint16{10, 11, 13, 12, 14}, 4, 0},
+		{"wrap", []uint16{65534, 65535, 0, 2}, 4, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &Viewer{}
+			v.track(tc.seqs[0])
+			from := v.Mark()
+			for _, s := range tc.seqs[1:] {
+				v.track(s)
+			}
+			exp, lost := v.Lost(from, v.Mark())
+			if exp != tc.expected || lost != tc.lost {
+				t.Fatalf("expected %d lost %d, want %d %d", exp, lost, tc.expected, tc.lost)
+			}
+		})
+	}
+}

@@ -39,6 +39,8 @@ func (r *ViewersResult) Write(w io.Writer) {
 	fmt.Fprintf(tw, "forwarding latency p50/p95/p99/max ms\t%s / %s / %s / %s (%d samples)\tp99 <= 10\n",
 		ms(r.Latency.Quantile(.5)), ms(r.Latency.Quantile(.95)), ms(r.Latency.Quantile(.99)), ms(r.Latency.Max()), r.Latency.Count())
 	fmt.Fprintf(tw, "lost packets (after NACK)\t%d of %d\t0\n", r.Lost, r.Expected)
+	fmt.Fprintf(tw, "packets delivered / sent x viewers\t%d / %d (%.4f)\t\n", r.ViewerPackets,
+		r.PublisherPackets*int64(r.Connected), r.DeliveryRatio())
 	fmt.Fprintf(tw, "bitrate per viewer / publisher kbit/s\t%.0f / %.0f\t\n", r.BitrateBps/1000, r.PublisherBitrateBps/1000)
 	fmt.Fprintf(tw, "publisher PLIs / keyframes sent\t%d / %d\t\n", r.PublisherPLIs, r.PublisherKeyframes)
 	if r.ServerEnd.Exists {
@@ -64,6 +66,7 @@ func (r *ViewersResult) Write(w io.Writer) {
 		"latency_max_ms=" + ms(r.Latency.Max()),
 		fmt.Sprintf("lost=%d", r.Lost),
 		fmt.Sprintf("expected=%d", r.Expected),
+		fmt.Sprintf("delivery_ratio=%.4f", r.DeliveryRatio()),
 		fmt.Sprintf("bitrate_kbps=%.0f", r.BitrateBps/1000),
 		fmt.Sprintf("server_cpu_ms_per_viewer_s=%.3f", r.ServerCPUPerViewerSecond()),
 		fmt.Sprintf("server_rss_mib=%.1f", mib(r.ServerEnd.RSS)),
@@ -75,3 +78,13 @@ func (r *ViewersResult) Write(w io.Writer) {
 }
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+// DeliveryRatio is packets received by all viewers over packets sent times
+// viewers, for the steady phase; 1 means nothing was dropped (slightly
+// above 1 with retransmissions, slightly off at the window's edges).
+func (r *ViewersResult) DeliveryRatio() float64 {
+	if r.PublisherPackets == 0 || r.Connected == 0 {
+		return 0
+	}
+	return float64(r.ViewerPackets) / float64(r.PublisherPackets*int64(r.Connected))
+}

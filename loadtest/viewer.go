@@ -137,7 +137,7 @@ func (v *Viewer) track(seq uint16) {
 	var x uint64
 	if !v.started {
 		v.started = true
-		x = 1 << 32 // room to go backwards
+		x = 1<<32 | uint64(seq) // room to go backwards
 		v.firstX, v.highX = x, x
 	} else {
 		// Extend relative to the highest seen: forward up to 32767 ahead.

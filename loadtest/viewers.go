@@ -65,6 +65,11 @@ type ViewersResult struct {
 	Gen, GenEnd                            ProcSample
 	PublisherPLIs, PublisherKeyframes      int64
 	PublisherBitrateBps                    float64
+	// PublisherPackets were sent and ViewerPackets received (all viewers,
+	// retransmissions included) during the steady phase; the SFU renumbers
+	// packets it drops for congestion, so this ratio catches drops that
+	// sequence gaps cannot.
+	PublisherPackets, ViewerPackets int64
 }
 
 // RunViewers runs the viewers scenario and writes its report to cfg.Out.
@@ -152,7 +157,11 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*ViewersResult, error) 
 		marks[i], bytes0[i] = v.Mark(), v.Bytes.Load()
 		v.Measure(true)
 	}
-	pubBytes0 := pub.Bytes.Load()
+	pubBytes0, pubPkts0 := pub.Bytes.Load(), pub.Packets.Load()
+	pkts0 := make([]int64, len(viewers))
+	for i, v := range viewers {
+		pkts0[i] = v.Packets.Load()
+	}
 	res.Gen, _ = ReadProc(0)
 	if cfg.ServerPID != 0 {
 		if res.Server, err = ReadProc(cfg.ServerPID); err != nil {
@@ -170,11 +179,15 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*ViewersResult, error) 
 	}
 	res.Steady = res.GenEnd.At.Sub(res.Gen.At)
 	res.PublisherBitrateBps = float64(pub.Bytes.Load()-pubBytes0) * 8 / res.Steady.Seconds()
+	res.PublisherPackets = pub.Packets.Load() - pubPkts0
 	ends := make([]SeqMark, len(viewers))
 	var bitSum float64
 	for i, v := range viewers {
 		v.Measure(false)
 		ends[i] = v.Mark()
+		if v.Err == nil {
+			res.ViewerPackets += v.Packets.Load() - pkts0[i]
+		}
 		bitSum += float64(v.Bytes.Load()-bytes0[i]) * 8 / res.Steady.Seconds()
 	}
 	// Let NACKed packets of the window's tail arrive before counting loss.
