@@ -2,6 +2,7 @@
 //
 //	loadtest viewers   -url http://127.0.0.1:8080 -room r1 -token T -viewers 200 -ramp 20 -duration 60s -server-pid PID
 //	loadtest sfuserver -addr 127.0.0.1:8099 -ice-udp 127.0.0.1:8443
+//	loadtest udpsink -sockets 200 & loadtest udpfloor -sockets 200 -pps 150
 package main
 
 import (
@@ -30,15 +31,17 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: loadtest viewers|sfuserver [flags] (-h for flags)")
+		return errors.New("usage: loadtest viewers|sfuserver|udpfloor|udpsink [flags] (-h for flags)")
 	}
 	switch args[0] {
 	case "viewers":
 		return viewers(ctx, args[1:])
 	case "sfuserver":
 		return sfuserver(ctx, args[1:])
+	case "udpfloor", "udpsink":
+		return udpfloor(ctx, args[0], args[1:])
 	default:
-		return fmt.Errorf("unknown subcommand %q (want viewers or sfuserver)", args[0])
+		return fmt.Errorf("unknown subcommand %q (want viewers, sfuserver, udpfloor or udpsink)", args[0])
 	}
 }
 
@@ -84,4 +87,23 @@ func sfuserver(ctx context.Context, args []string) error {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	return loadtest.RunSFUServer(ctx, cfg)
+}
+
+// udpfloor measures the kernel's cost of loopback datagrams (udpsink is the
+// receiving side, run as a separate process).
+func udpfloor(ctx context.Context, role string, args []string) error {
+	fs := flag.NewFlagSet(role, flag.ContinueOnError)
+	cfg := loadtest.UDPFloorConfig{Out: os.Stdout}
+	fs.IntVar(&cfg.Sockets, "sockets", 200, "receiving sockets")
+	fs.IntVar(&cfg.PPS, "pps", 150, "datagrams per second per socket")
+	fs.IntVar(&cfg.Size, "size", 1200, "datagram size in bytes")
+	fs.DurationVar(&cfg.Duration, "duration", 10e9, "sending time")
+	fs.IntVar(&cfg.BasePort, "base-port", 30000, "first receiving port on 127.0.0.1")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if role == "udpsink" {
+		return loadtest.RunUDPSink(ctx, cfg)
+	}
+	return loadtest.RunUDPFloor(ctx, cfg)
 }
