@@ -1,6 +1,10 @@
 package sfu
 
-import "github.com/pion/webrtc/v4"
+import (
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
 
 // room is one live show: at most one publisher and any number of viewers.
 // Membership (publisher, viewers) is guarded by Server.mu; media state lives
@@ -10,6 +14,7 @@ type room struct {
 	video       *feed
 	audio       *feed
 	publisher   *session
+	liveSince   time.Time // when the current publisher joined
 	subscribers map[string]*session
 }
 
@@ -53,6 +58,7 @@ func (srv *Server) addSessionLocked(s *session) error {
 			return ErrPublisherExists
 		}
 		r.publisher = s
+		r.liveSince = time.Now()
 	} else {
 		r.subscribers[s.id] = s
 	}

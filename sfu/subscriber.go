@@ -3,6 +3,7 @@ package sfu
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -21,10 +22,15 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	srv.mu.Lock()
 	r, ok := srv.rooms[roomID]
 	live := ok && r.publisher != nil
+	var since time.Time
+	if live {
+		since = r.liveSince
+	}
 	srv.mu.Unlock()
 	if !live {
 		return "", "", ErrNotLive
 	}
+	waitForMedia(ctx, r, since.Add(3*time.Second))
 	published := map[webrtc.RTPCodecType]codecInfo{}
 	for _, f := range []*feed{r.video, r.audio} {
 		if ci := f.codecInfo(); ci != nil {
@@ -93,6 +99,31 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	}
 	srv.log.Debug("sfu subscriber joined", "room", roomID, "session", s.id)
 	return answer, s.id, nil
+}
+
+// waitForMedia waits, briefly, until every kind the publisher announced has
+// a stream. The answer lists every codec both sides support, and only the
+// first RTP packet tells which one the publisher really sends; a viewer
+// arriving in that window would otherwise negotiate the wrong codec.
+// It never waits past deadline (3 s after the publisher joined), so a
+// publisher that announced audio but never sends any delays nobody later.
+func waitForMedia(ctx context.Context, r *room, deadline time.Time) {
+	for {
+		ready := true
+		for _, f := range []*feed{r.video, r.audio} {
+			if f.codecInfo() != nil && len(f.currentLayers()) == 0 {
+				ready = false
+			}
+		}
+		if ready || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func (srv *Server) newEstimator() BandwidthEstimator {
