@@ -53,6 +53,9 @@ type Config struct {
 	// spent longer than this between being read and being written. Default 20 ms.
 	LatencyWarn      time.Duration
 	LatencyWarnEvery time.Duration
+	// SlowWrite is how long one write to a viewer may block before that
+	// viewer is skipped to its next keyframe. Default 10 ms.
+	SlowWrite time.Duration
 	// MaxSessions bounds publishers plus subscribers. Default 10000.
 	MaxSessions int
 	// ICEDisconnectedTimeout and ICEFailedTimeout decide how fast a vanished
@@ -110,6 +113,9 @@ func (c *Config) Validate() error {
 	if c.LatencyWarnEvery == 0 {
 		c.LatencyWarnEvery = 10 * time.Second
 	}
+	if c.SlowWrite == 0 {
+		c.SlowWrite = 10 * time.Millisecond
+	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = 10000
 	}
@@ -155,7 +161,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: Writers must be 1..256, got %d", ErrInvalidConfig, c.Writers)
 	case c.WriterQueue < 16:
 		return fmt.Errorf("%w: WriterQueue must be >= 16, got %d", ErrInvalidConfig, c.WriterQueue)
-	case c.PLIInterval < 0 || c.KeyframeCacheMaxAge < 0 || c.LatencyWarn < 0 || c.LatencyWarnEvery < 0:
+	case c.PLIInterval < 0 || c.KeyframeCacheMaxAge < 0 || c.LatencyWarn < 0 || c.LatencyWarnEvery < 0 || c.SlowWrite < 0:
 		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
 	case c.NACKBufferVideo < 16 || c.NACKBufferVideo > 1<<15 || c.NACKBufferAudio < 16 || c.NACKBufferAudio > 1<<15:
 		return fmt.Errorf("%w: NACK buffers must be 16..32768 packets", ErrInvalidConfig)

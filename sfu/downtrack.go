@@ -63,9 +63,9 @@ type downTrack struct {
 
 // downCounters are updated by the writer and RTCP goroutines and read by Stats.
 type downCounters struct {
-	packets, bytes, dropped, nacks, rtx, rtxMiss, plis, firs atomic.Uint64
-	bitrate, fractionLost, rttMicros, maxLatencyNs           atomic.Uint64
-	lastBytes                                                uint64 // ticker-owned
+	packets, bytes, dropped, nacks, rtx, rtxMiss, plis, firs, slowWrites atomic.Uint64
+	bitrate, fractionLost, rttMicros, maxLatencyNs                       atomic.Uint64
+	lastBytes                                                            uint64 // ticker-owned
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -221,9 +221,21 @@ func (d *downTrack) write(p *packet) {
 	h.SequenceNumber = p.seq + d.seqOffset
 	h.Timestamp = p.ts + d.tsOffset
 	h.Marker = p.marker
+	start := d.srv.now()
 	if _, err := d.ws.WriteRTP(h, p.Payload()); err != nil {
 		d.st.dropped.Add(1)
 		return
+	}
+	end := d.srv.now()
+	if end-start > int64(d.srv.cfg.SlowWrite) {
+		// A write that blocks (an ICE-TCP viewer with a full window) holds
+		// up every viewer of this writer: skip this viewer to its next
+		// keyframe so that it stops costing the others.
+		d.needKey = true
+		d.st.slowWrites.Add(1)
+		if t := d.target.Load(); t != nil {
+			t.requestKeyframe()
+		}
 	}
 	if int16(h.SequenceNumber-d.lastSeq) > 0 {
 		d.lastSeq = h.SequenceNumber
@@ -236,7 +248,7 @@ func (d *downTrack) write(p *packet) {
 	if d.replaying {
 		return
 	}
-	lat := d.srv.now() - p.recv
+	lat := end - p.recv
 	if uint64(lat) > d.st.maxLatencyNs.Load() {
 		d.st.maxLatencyNs.Store(uint64(lat))
 	}

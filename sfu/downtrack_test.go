@@ -23,7 +23,7 @@ func (w *recordWriter) WriteRTP(h *rtp.Header, _ []byte) (int, error) {
 func (w *recordWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 func testDownTrack(t *testing.T) (*downTrack, *recordWriter) {
-	srv := &Server{cfg: Config{LatencyWarn: time.Duration(math.MaxInt64)}, epoch: time.Now(), log: testLogger(t)}
+	srv := &Server{cfg: Config{LatencyWarn: time.Duration(math.MaxInt64), SlowWrite: time.Hour}, epoch: time.Now(), log: testLogger(t)}
 	f := &feed{srv: srv, kind: webrtc.RTPCodecTypeVideo}
 	d := newDownTrack(srv, f, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, 0, nil)
 	w := &recordWriter{}
@@ -116,5 +116,30 @@ func TestDownTrackRewriting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// slowWriter blocks like a viewer whose TCP window is full.
+type slowWriter struct{ recordWriter }
+
+func (w *slowWriter) WriteRTP(h *rtp.Header, b []byte) (int, error) {
+	time.Sleep(3 * time.Millisecond)
+	return w.recordWriter.WriteRTP(h, b)
+}
+
+func TestSlowViewerSkipsToKeyframe(t *testing.T) {
+	d, _ := testDownTrack(t)
+	d.srv.cfg.SlowWrite = time.Millisecond
+	w := &slowWriter{}
+	d.ws = w
+	a := &pubTrack{rid: "a", video: true}
+	a.closed.Store(true) // no publisher to send the keyframe request to
+	d.target.Store(a)
+	for i, key := range []bool{true, false, false, true} {
+		d.forward(&packet{seq: uint16(i), ts: uint32(i) * 3000, kfStart: key, src: a})
+	}
+	// Packet 0 blocks, so 1 and 2 are skipped; 3 is a keyframe and is sent.
+	if len(w.seqs) != 2 || d.st.slowWrites.Load() != 2 {
+		t.Fatalf("wrote %v with %d slow writes, want 2 packets (0 and 3)", w.seqs, d.st.slowWrites.Load())
 	}
 }

@@ -26,7 +26,7 @@ func BenchmarkForward(b *testing.B) {
 	for _, viewers := range []int{1, 200} {
 		b.Run(fmt.Sprintf("viewers=%d", viewers), func(b *testing.B) {
 			srv := &Server{
-				cfg: Config{LatencyWarn: time.Duration(math.MaxInt64), NACKBufferVideo: 1024,
+				cfg: Config{LatencyWarn: time.Duration(math.MaxInt64), SlowWrite: time.Hour, NACKBufferVideo: 1024,
 					KeyframeCacheMaxAge: time.Second, PLIInterval: time.Hour, WriterQueue: 1024},
 				epoch: time.Now(),
 				log:   testLogger(b),

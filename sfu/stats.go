@@ -48,6 +48,7 @@ type DownTrackStats struct {
 	Bytes            uint64
 	BitrateBps       uint64
 	Dropped          uint64 // skipped for congestion or while waiting for a keyframe
+	SlowWrites       uint64 // writes that blocked longer than Config.SlowWrite
 	NACKs            uint64 // sequence numbers the viewer asked for
 	Retransmitted    uint64
 	RetransmitMisses uint64 // NACKs the buffer could not serve
@@ -120,7 +121,8 @@ func (t *pubTrack) stats() TrackStats {
 func (d *downTrack) stats() DownTrackStats {
 	s := DownTrackStats{
 		Kind: d.kind.String(), Packets: d.st.packets.Load(), Bytes: d.st.bytes.Load(),
-		BitrateBps: d.st.bitrate.Load(), Dropped: d.st.dropped.Load(), NACKs: d.st.nacks.Load(),
+		BitrateBps: d.st.bitrate.Load(), Dropped: d.st.dropped.Load(), SlowWrites: d.st.slowWrites.Load(),
+		NACKs:         d.st.nacks.Load(),
 		Retransmitted: d.st.rtx.Load(), RetransmitMisses: d.st.rtxMiss.Load(),
 		PLIs: d.st.plis.Load(), FIRs: d.st.firs.Load(),
 		FractionLost: float64(d.st.fractionLost.Load()) / 1e6,
