@@ -54,7 +54,8 @@ type Config struct {
 	LatencyWarn      time.Duration
 	LatencyWarnEvery time.Duration
 	// SlowWrite is how long one write to a viewer may block before that
-	// viewer is skipped to its next keyframe. Default 10 ms.
+	// viewer is skipped to its next keyframe. Default 50 ms: long enough that
+	// a writer descheduled on a busy machine is not mistaken for a slow viewer.
 	SlowWrite time.Duration
 	// MaxSessions bounds publishers plus subscribers. Default 10000.
 	MaxSessions int
@@ -114,7 +115,7 @@ func (c *Config) Validate() error {
 		c.LatencyWarnEvery = 10 * time.Second
 	}
 	if c.SlowWrite == 0 {
-		c.SlowWrite = 10 * time.Millisecond
+		c.SlowWrite = 50 * time.Millisecond
 	}
 	if c.MaxSessions == 0 {
 		c.MaxSessions = 10000
