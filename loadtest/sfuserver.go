@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,7 +24,7 @@ type SFUServerConfig struct {
 
 // RunSFUServer serves a bare SFU with an allow-all authorizer until ctx
 // ends. It exists so the SFU can be measured as its own process; it also
-// serves /debug/pprof for profiling under load. Loopback only.
+// serves /debug/pprof for profiling under load and /debug/sfu/stats (sfu.Server.Stats as JSON). Loopback only.
 func RunSFUServer(ctx context.Context, cfg SFUServerConfig) error {
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
@@ -44,6 +45,10 @@ func RunSFUServer(ctx context.Context, cfg SFUServerConfig) error {
 	mux := http.NewServeMux()
 	mux.Handle("/whip/", h)
 	mux.Handle("/whep/", h)
+	mux.HandleFunc("/debug/sfu/stats", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(srv.Stats())
+	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
