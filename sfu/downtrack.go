@@ -221,6 +221,7 @@ func (d *downTrack) write(p *packet) {
 	h.SequenceNumber = p.seq + d.seqOffset
 	h.Timestamp = p.ts + d.tsOffset
 	h.Marker = p.marker
+	h.Padding = p.padding
 	start := d.srv.now()
 	if _, err := d.ws.WriteRTP(h, p.Payload()); err != nil {
 		d.st.dropped.Add(1)
@@ -277,7 +278,7 @@ func (d *downTrack) retransmit(subSeq uint16) {
 	defer d.rtxMu.Unlock()
 	h := &d.rtxHdr
 	h.Version, h.PayloadType, h.SSRC = 2, d.pt, d.ssrc
-	h.SequenceNumber, h.Timestamp, h.Marker = subSeq, p.ts+tsOff, p.marker
+	h.SequenceNumber, h.Timestamp, h.Marker, h.Padding = subSeq, p.ts+tsOff, p.marker, p.padding
 	if _, err := d.ws.WriteRTP(h, p.Payload()); err == nil {
 		d.st.rtx.Add(1)
 	}

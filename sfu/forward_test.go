@@ -45,6 +45,7 @@ func TestForwardToEveryViewer(t *testing.T) {
 		srv, hs, _ := newTestServer(t, nil)
 		pub, _ := publishWHIP(t, hs.URL, "room1", webrtc.MimeTypeH264)
 		defer pub.close()
+		pub.probes = true // padding-only packets must not leave sequence gaps
 		pub.start(60)
 
 		var viewers []*fakeViewer
@@ -70,6 +71,9 @@ func TestForwardToEveryViewer(t *testing.T) {
 		}
 		for i, v := range viewers {
 			waitFor(t, 5*time.Second, "100 packets", func() bool { return v.packets.Load() >= 100 })
+			if v.paddings.Load() == 0 {
+				t.Errorf("viewer %d received no padding-only packets", i)
+			}
 			v.mu.Lock()
 			if v.keyAt[0] != 0 {
 				t.Errorf("viewer %d: first packet is not a keyframe start (first key at %d)", i, v.keyAt[0])

@@ -109,7 +109,9 @@ func (t *pubTrack) handle(p *packet) {
 	p.src = t
 	t.account(p)
 	if t.video {
-		t.classify(p)
+		if !p.padding {
+			t.classify(p)
+		}
 	} else {
 		// Every audio packet is independently decodable.
 		p.keyframe, p.kfStart = true, true

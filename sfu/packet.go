@@ -22,6 +22,9 @@ type packet struct {
 	seq     uint16 // publisher sequence number
 	ts      uint32 // publisher RTP timestamp
 	marker  bool
+	// padding marks a padding-only packet (a publisher's bandwidth probe).
+	// It is forwarded as such, so that viewers see no sequence gap.
+	padding bool
 	// keyframe is set on every packet that carries keyframe data; kfStart on
 	// the first such packet of a frame, where a viewer may start decoding.
 	keyframe bool
@@ -58,8 +61,10 @@ func (p *packet) Payload() []byte { return p.buf[p.payload:p.n] }
 
 // parse reads the fields the forwarder needs from the first n bytes of buf
 // without allocating (rtp.Header.Unmarshal allocates for extensions). It
-// reports false for packets that are not RTP version 2, are truncated, or
-// carry only padding (bandwidth probes, which viewers do not need).
+// reports false for packets that are not RTP version 2 or are truncated.
+// Padding is stripped, except from padding-only packets: those are kept
+// whole because dropping them would leave a sequence gap that viewers
+// (Chrome's H.264 frame assembly among them) treat as loss.
 func (p *packet) parse(n int) bool {
 	b := p.buf[:n]
 	if n < 12 || b[0]>>6 != 2 {
@@ -78,15 +83,21 @@ func (p *packet) parse(n int) bool {
 		}
 		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:off+4]))
 	}
-	end := n
-	if hasPadding {
-		pad := int(b[n-1])
-		end -= pad
-	}
-	if off > n || end <= off {
+	if off >= n {
 		return false
 	}
+	p.keyframe, p.kfStart, p.padding = false, false, false
+	end := n
+	if hasPadding {
+		end -= int(b[n-1])
+	}
+	if end <= off {
+		if !hasPadding || b[n-1] == 0 || int(b[n-1]) > n-off {
+			return false
+		}
+		p.payload, p.n, p.padding = off, n, true
+		return true
+	}
 	p.payload, p.n = off, end
-	p.keyframe, p.kfStart = false, false
 	return true
 }

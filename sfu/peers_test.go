@@ -21,6 +21,7 @@ type fakePublisher struct {
 	mime     string
 	plis     atomic.Int32
 	forceKey atomic.Bool
+	probes   bool // send a padding-only packet after every frame, like a BWE probe
 	sender   *webrtc.RTPSender
 	audio    atomic.Pointer[webrtc.TrackLocalStaticRTP] // set by addAudio while sending
 	stop     chan struct{}
@@ -168,7 +169,12 @@ func (p *fakePublisher) start(gop int) {
 					l.seq++
 					_ = l.track.WriteRTP(pkt)
 				}
-				// The marker bit on the last packet is not needed by the SFU.
+				if p.probes {
+					pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: l.seq, Timestamp: ts,
+						Padding: true, PaddingSize: 20}}
+					l.seq++
+					_ = l.track.WriteRTP(pkt)
+				}
 			}
 		}
 	}()
@@ -251,6 +257,7 @@ type fakeViewer struct {
 	keyOnce  sync.Once
 	packets  atomic.Int64
 	audio    atomic.Int64
+	paddings atomic.Int64 // padding-only packets received
 	wg       sync.WaitGroup
 }
 
@@ -289,6 +296,9 @@ func newFakeViewer(t testing.TB, api *webrtc.API, kinds ...webrtc.RTPCodecType) 
 				return
 			}
 			v.packets.Add(1)
+			if len(pkt.Payload) == 0 {
+				v.paddings.Add(1)
+			}
 			key := false
 			if mime == webrtc.MimeTypeH264 {
 				key = isH264Keyframe(pkt.Payload) && pkt.Payload[0] == 0x78

@@ -75,7 +75,8 @@ func TestPacketParse(t *testing.T) {
 		{"extension", build(withExt, []byte("xyz"), 0), true, "xyz"},
 		{"csrc", build(rtp.Header{Version: 2, CSRC: []uint32{1, 2}}, []byte("q"), 0), true, "q"},
 		{"padding", build(rtp.Header{Version: 2}, []byte("pp"), 4), true, "pp"},
-		{"padding only", build(rtp.Header{Version: 2}, nil, 4), false, ""},
+		{"padding only is kept whole", build(rtp.Header{Version: 2}, nil, 4), true, "\x00\x00\x00\x04"},
+		{"padding longer than packet", append([]byte{0xa0}, append(make([]byte, 11), 0, 0, 0, 40)...), false, ""},
 		{"short", []byte{0x80, 0}, false, ""},
 		{"version 1", append([]byte{0x40}, make([]byte, 15)...), false, ""},
 	}
