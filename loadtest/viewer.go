@@ -109,6 +109,7 @@ func (v *Viewer) read(t *webrtc.TrackRemote) {
 			end -= int(b[n-1])
 		}
 		if off >= end {
+			v.track(seq) // padding-only probe: counts for loss, not for media
 			continue
 		}
 		payload := b[off:end]
