@@ -44,6 +44,7 @@ type codecInfo struct {
 	kind webrtc.RTPCodecType
 }
 
+// String renders the codec for error messages, e.g. "video/H264 packetization-mode=1;...".
 func (c codecInfo) String() string {
 	s := c.cap.MimeType
 	if c.cap.SDPFmtpLine != "" {

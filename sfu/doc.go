@@ -34,7 +34,16 @@
 //	srv.CloseSession(session)
 //
 // Without WithICECandidateHandler the answer is returned after ICE gathering
-// completes, so it contains every candidate (what WHIP/WHEP expect).
+// completes, so it contains every candidate (what WHIP/WHEP expect). With it,
+// the answer is returned at once and the gateway forwards each candidate to
+// the browser as it is found. SessionRoom tells which room and role a session
+// ID belongs to (check it before acting on a client-supplied ID) and Live
+// whether a room has a publisher (the "auction guard" before a viewer joins).
+//
+// A viewer that arrives within 3 s of the publisher may wait until the
+// publisher's first packets show which of the negotiated codecs it really
+// sends. Errors are the sentinels of errors.go; HTTPHandler maps them to
+// status codes once (401, 403, 404, 406, 409, 400, 503).
 //
 // Authorization is delegated to an Authorizer that the server wiring
 // implements; Stats returns plain structs that the wiring exports as metrics.

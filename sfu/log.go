@@ -22,18 +22,17 @@ func (f slogFactory) NewLogger(scope string) logging.LeveledLogger {
 
 type slogLeveled struct{ log *slog.Logger }
 
-func (l *slogLeveled) emit(level slog.Level, msg string) {
-	// Enabled is checked first so that disabled debug logging costs no
-	// formatting on Pion's hot paths.
-	l.log.Log(context.Background(), level, msg)
-}
-
+// logf checks Enabled first so that disabled debug logging costs no
+// formatting on Pion's hot paths.
 func (l *slogLeveled) logf(level slog.Level, format string, args ...any) {
 	if !l.log.Enabled(context.Background(), level) {
 		return
 	}
-	l.emit(level, fmt.Sprintf(format, args...))
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
 }
+
+// The methods below implement logging.LeveledLogger; Pion's trace level
+// maps below slog's debug.
 
 func (l *slogLeveled) Trace(msg string) { l.logf(slog.LevelDebug-4, "%s", msg) }
 func (l *slogLeveled) Tracef(format string, args ...any) {

@@ -32,12 +32,14 @@ type lossEstimator struct {
 
 func newLossEstimator() BandwidthEstimator { return &lossEstimator{} }
 
+// OnREMB implements BandwidthEstimator.
 func (e *lossEstimator) OnREMB(bps uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.remb, e.rembAt = bps, time.Now()
 }
 
+// OnReceiverReport implements BandwidthEstimator.
 func (e *lossEstimator) OnReceiverReport(lost float64, sending uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -56,6 +58,7 @@ func (e *lossEstimator) OnReceiverReport(lost float64, sending uint64) {
 	}
 }
 
+// Estimate implements BandwidthEstimator.
 func (e *lossEstimator) Estimate() uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
