@@ -43,7 +43,9 @@ type Config struct {
 	// publisher track. Default 500 ms.
 	PLIInterval time.Duration
 	// KeyframeCacheMaxAge is how old the cached group of pictures may be and
-	// still be replayed to a joining viewer. Default 500 ms.
+	// still be replayed to a joining viewer. Default 500 ms. Replaying starts
+	// the viewer at once but up to this much behind live (browsers catch up
+	// gradually); older caches are not replayed and a keyframe is requested.
 	KeyframeCacheMaxAge time.Duration
 	// NACKBufferVideo and NACKBufferAudio are the retransmission ring sizes in
 	// packets (rounded up to a power of two). Defaults 1024 and 128.
