@@ -1,0 +1,28 @@
+// Package api is Bidcast's JSON HTTP API under /api/v1: sellers manage their
+// catalogue (items), their shows (rooms) and the lots in them; anyone reads
+// public rooms, lots, results and bid histories; signed-in users read their
+// own bids and wins; sellers register webhooks that receive signed
+// lot.closed events.
+//
+// The whole surface is described by an OpenAPI 3 document kept beside the
+// code (openapi.json, served at GET /api/v1/openapi.json). The route table
+// in routes.go is the single list of endpoints: the mux is built from it and
+// a test checks it against the document both ways, so the two cannot drift.
+//
+// Conventions every handler follows:
+//
+//   - Errors are {"error":{"code","message","field"}} with a stable code.
+//   - Request bodies are JSON objects of at most Config.MaxBodyBytes, unknown
+//     fields are refused, and money is int64 minor units beside an ISO 4217
+//     currency code: numbers with a fraction or an exponent are refused.
+//   - Updates need If-Match with the ETag of the version the client read; a
+//     missing If-Match is 428, a stale one 412, so two editors never
+//     silently overwrite each other.
+//   - Listings page with opaque cursors over the sort key (keyset
+//     pagination), so pages stay stable while rows are inserted.
+//   - A resource the caller may not see answers 404, exactly as one that
+//     does not exist, so IDs of other sellers' things cannot be probed.
+//
+// The package does not import auth: the caller adapts its authentication to
+// the small Authenticator interface declared here.
+package api
