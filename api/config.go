@@ -140,8 +140,9 @@ func (c Config) Validate() error {
 		return errors.New("api: rate-limit window is shorter than a second")
 	case c.RateLimit.PerUser < 0 || c.RateLimit.PerIP < 0:
 		return errors.New("api: rate-limit budgets are negative")
-	case c.Webhooks.Timeout < 0 || c.Webhooks.MaxRetry < 0 || c.Webhooks.MaxPerOwner < 0:
-		return errors.New("api: webhook timeout, retries and cap must not be negative")
+	case c.Webhooks.Timeout <= 0 || c.Webhooks.MaxRetry < 0 || c.Webhooks.MaxPerOwner < 0 ||
+		c.Webhooks.Concurrency < 0 || c.Webhooks.PollInterval <= 0:
+		return errors.New("api: webhook timeout, retries, cap, concurrency and poll interval must not be negative")
 	}
 	return nil
 }

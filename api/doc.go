@@ -25,4 +25,16 @@
 //
 // The package does not import auth: the caller adapts its authentication to
 // the small Authenticator interface declared here.
+//
+// Wiring, in cmd/auctiond:
+//
+//	h, err := api.New(cfg, api.Deps{DB: db, Redis: rdb, Auth: authAdapter, Log: log})
+//	mux.Handle(api.Prefix+"/", h)
+//	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log})
+//
+// and, where a lot's result commits:
+//
+//	api.EnqueueLotClosed(ctx, asynqClient, api.LotClosedFromResult(result))
+//
+// (with asynq.Queue(cfg.Webhooks.Queue) when the queue is not the default).
 package api

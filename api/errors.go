@@ -23,6 +23,7 @@ type Error struct {
 	RetryAfter int `json:"-"`
 }
 
+// Error formats the status, code and message, for logs and tests.
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("%d %s: %s (%s)", e.Status, e.Code, e.Message, e.Field)

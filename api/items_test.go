@@ -142,3 +142,30 @@ func TestAuthorization(t *testing.T) {
 	// An admin may act on anyone's item.
 	e.must(e.do("PATCH", "/items/"+item, admin, map[string]any{"category": "ceramics"}, "If-Match", "*"), 200)
 }
+
+// TestItemPagination pages a catalogue newest first while the seller adds
+// items: the new ones sort before the cursor and never disturb later pages.
+func TestItemPagination(t *testing.T) {
+	e := newEnv(t, Config{})
+	alice := e.user("alice", RoleSeller)
+	var want []string
+	for i := range 5 {
+		id := e.must(e.do("POST", "/items", alice, map[string]any{"title": "item " + itoa(i)}), 201).str("id")
+		want = append([]string{id}, want...)
+	}
+	var seen []string
+	cursor := ""
+	for {
+		r := e.must(e.do("GET", "/items?limit=2&cursor="+cursor, alice, nil), 200)
+		for _, it := range r.list() {
+			seen = append(seen, it["id"].(string))
+		}
+		e.must(e.do("POST", "/items", alice, map[string]any{"title": "newer"}), 201)
+		if cursor = r.str("next_cursor"); cursor == "" {
+			break
+		}
+	}
+	if strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Fatalf("pages gave %v, want %v", seen, want)
+	}
+}
