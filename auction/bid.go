@@ -1,0 +1,197 @@
+package auction
+
+import (
+	"context"
+	"time"
+)
+
+// placeBid decides one bid or proxy maximum. The new state is built on a
+// copy and committed before it replaces the current one, so a failed commit
+// leaves the room exactly as it was.
+func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) BidResult {
+	kind := KindBid
+	if isMax {
+		kind = KindMax
+	}
+	if reason := r.checkBid(now, &b); reason != "" {
+		return r.reject(now, b, kind, reason)
+	}
+	c := r.cur
+	ns := c.st
+	var reason Reason
+	var recs []BidRecord
+	if isMax {
+		recs, reason = setMax(&c.lot, &ns, b)
+	} else {
+		recs, reason = plainBid(&c.lot, &ns, b)
+	}
+	if reason != "" {
+		return r.reject(now, b, kind, reason)
+	}
+	if ns.HighBid != c.st.HighBid || ns.LeaderID != c.st.LeaderID {
+		prev := c.lot.Opening
+		if c.st.HasBid() {
+			prev = c.st.HighBid
+		}
+		ns.Deadline = c.lot.Clock.afterBid(c.st.Deadline, now, prev, ns.HighBid)
+		if ns.Status == StatusClosing && ns.Deadline.After(now) && !c.ended {
+			// A bid received in time but applied in the grace extended the
+			// clock: the lot is live again, as if the bid had arrived at
+			// once.
+			ns.Status = StatusLive
+		}
+	}
+	ns.Version++
+	ns.LastSeq = b.Seq
+	sctx, cancel := r.storeCtx(ctx)
+	// recs always holds at least the bidder's own record: even a maximum
+	// that changes no price is committed, for the audit trail.
+	err := r.store.CommitBid(sctx, BidCommit{Bids: recs, Lot: ns})
+	cancel()
+	if err != nil {
+		r.log.Warn("commit bid", "room", r.cfg.RoomID, "lot", c.lot.ID, "bid", b.ID, "err", err)
+		// Not recorded as decided: the pipeline may retry the same bid.
+		return r.reject(now, b, kind, ReasonUnavailable)
+	}
+	if ns.Status == StatusLive {
+		c.closeAt = time.Time{}
+	}
+	c.st = ns
+	r.lastSeq = b.Seq
+	for i := range recs {
+		if recs[i].Kind != KindMax {
+			r.remember(recs[i])
+		}
+	}
+	e := r.lotEvent(EventBidAccepted)
+	first := publicBid(recs[0])
+	e.Bid = &first
+	if len(recs) > 1 {
+		e.AutoBids = recs[1:]
+	}
+	res := BidResult{
+		Accepted: true,
+		AutoBids: e.AutoBids,
+		Leading:  ns.LeaderID == b.BidderID,
+		HighBid:  e.HighBid,
+		LeaderID: e.LeaderID,
+		NextMin:  e.NextMin,
+		Deadline: e.Deadline,
+		Status:   ns.Status,
+	}
+	res.EventSeq = r.emit(now, e)
+	return res
+}
+
+// record turns the bidder's bid into the record committed for it.
+func record(b Bid, kind BidKind) BidRecord {
+	return BidRecord{
+		ID: b.ID, LotID: b.LotID, BidderID: b.BidderID, Kind: kind,
+		Amount: b.Amount, ReceivedAt: b.ReceivedAt, Seq: b.Seq,
+	}
+}
+
+// checkBid applies the rules that do not depend on the amount against the
+// lot's state; it returns "" when they pass. The order matters: the most
+// specific, least revealing reason comes first.
+func (r *Room) checkBid(now time.Time, b *Bid) Reason {
+	switch {
+	case b.ID == "" || b.BidderID == "" || b.Seq <= 0 || b.ReceivedAt.IsZero():
+		return ReasonInvalidBid
+	case b.Seq <= r.lastSeq:
+		return ReasonDuplicate
+	case r.banned(b.BidderID):
+		return ReasonBanned
+	case b.BidderID == r.cfg.SellerID:
+		return ReasonSellerCannotBid
+	case r.cur == nil:
+		return ReasonLotNotLive
+	case b.LotID != r.cur.lot.ID:
+		return ReasonWrongLot
+	}
+	st := &r.cur.st
+	switch st.Status {
+	case StatusLive, StatusClosing:
+	case StatusSold, StatusUnsold, StatusCancelled:
+		if !st.Deadline.IsZero() && b.ReceivedAt.After(st.Deadline) {
+			return ReasonAfterDeadline
+		}
+		return ReasonLotNotLive
+	default:
+		return ReasonLotNotLive
+	}
+	switch {
+	case b.ReceivedAt.After(st.Deadline):
+		// The deadline rule: only the receive time counts, never when the
+		// bid happens to be applied.
+		return ReasonAfterDeadline
+	case b.ReceivedAt.Before(st.LiveSince):
+		// Sent while the lot was paused or not yet started.
+		return ReasonLotNotLive
+	case b.Amount.Currency != r.cur.lot.Currency:
+		return ReasonCurrencyMismatch
+	case !validAmount(b.Amount.Amount):
+		return ReasonInvalidAmount
+	}
+	return ""
+}
+
+// reject reports a refused bid. Every decided bid except an unavailable
+// one advances the room's decided sequence, so a redelivery is recognized.
+func (r *Room) reject(now time.Time, b Bid, kind BidKind, reason Reason) BidResult {
+	if reason != ReasonUnavailable && reason != ReasonDuplicate && reason != ReasonInvalidBid && b.Seq > r.lastSeq {
+		r.lastSeq = b.Seq
+	}
+	rec := publicBid(record(b, kind))
+	e := Event{Type: EventBidRejected, LotID: b.LotID, Bid: &rec, Reason: reason}
+	res := BidResult{Reason: reason}
+	if c := r.cur; c != nil {
+		ev := r.lotEvent(EventBidRejected)
+		e.Status, e.HighBid, e.LeaderID, e.NextMin, e.Deadline = ev.Status, ev.HighBid, ev.LeaderID, ev.NextMin, ev.Deadline
+		res.Status, res.HighBid, res.LeaderID, res.NextMin, res.Deadline = ev.Status, ev.HighBid, ev.LeaderID, ev.NextMin, ev.Deadline
+		res.Leading = ev.LeaderID == b.BidderID && ev.LeaderID != ""
+	}
+	res.EventSeq = r.emit(now, e)
+	return res
+}
+
+// plainBid applies a plain bid to ns and resolves proxies. The leader may
+// raise their own bid (to pass the reserve, say).
+func plainBid(lot *Lot, ns *LotState, b Bid) ([]BidRecord, Reason) {
+	next, ok := lot.minNext(ns)
+	if !ok || b.Amount.Amount < next {
+		return nil, ReasonTooLow
+	}
+	rec := record(b, KindBid)
+	ns.HighBid = b.Amount.Amount
+	ns.LeaderID = b.BidderID
+	ns.HighBidID = b.ID
+	ns.HighSeq = b.Seq
+	ns.BidCount++
+	recs := resolveProxies(lot, ns, b.ID, []BidRecord{rec})
+	return recs, ""
+}
+
+// setMax sets or raises the bidder's proxy maximum and resolves proxies.
+func setMax(lot *Lot, ns *LotState, b Bid) ([]BidRecord, Reason) {
+	max := b.Amount.Amount
+	i := ns.proxyOf(b.BidderID)
+	if ns.LeaderID == b.BidderID {
+		// The leader can only raise their ceiling above the price.
+		if max <= ns.HighBid || (i >= 0 && max <= ns.Proxies[i].Max) {
+			return nil, ReasonTooLow
+		}
+	} else if next, ok := lot.minNext(ns); !ok || max < next {
+		return nil, ReasonTooLow
+	}
+	// Copy on write: a committed state's Proxies are never changed in place.
+	ps := make([]ProxyMax, 0, len(ns.Proxies)+1)
+	for _, p := range ns.Proxies {
+		if p.BidderID != b.BidderID {
+			ps = append(ps, p)
+		}
+	}
+	ns.Proxies = append(ps, ProxyMax{BidderID: b.BidderID, Max: max, Seq: b.Seq, ReceivedAt: b.ReceivedAt})
+	recs := resolveProxies(lot, ns, b.ID, []BidRecord{record(b, KindMax)})
+	return recs, ""
+}

@@ -1,0 +1,41 @@
+// Package auction is Bidcast's auction engine: the pure domain of rooms,
+// lots, bids, money, increment tables and clock policies, and the room actor
+// that applies them.
+//
+// # The room actor
+//
+// A Room is one live show: one seller and an ordered series of lots, one of
+// them live at a time. Everything that changes a room — bids, proxy maxima,
+// seller commands (start, pause, resume, end early, skip, relist) and
+// moderation (mute, ban, slow mode) — is a command sent to the room's single
+// goroutine, [Room.Run]. That goroutine alone owns the lot state and the
+// lot's timer, so ticking, shortening the clock and closing can never race:
+// they are serialized with the bids that cause them.
+//
+// Bids arrive already stamped by the gateway with the server receive time
+// and a per-room ingress sequence; the actor never stamps. A bid is accepted
+// only if it was received at or before the deadline in force when it is
+// applied. When the deadline passes the lot enters the closing state for a
+// short grace so that bids received in time but still in flight are applied,
+// and then closes.
+//
+// # Persistence and events
+//
+// Before the actor tells anyone that a bid was accepted or a lot closed, it
+// commits the change through [Store]. If the commit fails the bid is rejected
+// with [ReasonUnavailable] and the in-memory state is left exactly as it was.
+// Each committed change bumps [LotState.Version] so a database store can
+// check it optimistically. After the commit the actor emits an [Event] to an
+// [EventSink]; every event of a room carries a strictly increasing Seq.
+//
+// # Time
+//
+// The package never reads the wall clock except in [SystemClock]. Tests and
+// other packages drive time with [FakeClock] or testing/synctest.
+//
+// # Money
+//
+// Amounts are int64 minor units with an ISO 4217 currency code ([Money]);
+// floating point never touches a price. Arithmetic is checked so that huge
+// amounts are refused instead of wrapping.
+package auction

@@ -1,0 +1,82 @@
+package auction
+
+import "time"
+
+// Event types, stable strings used on the wire.
+const (
+	EventLotStarted  = "lot.started"
+	EventBidAccepted = "bid.accepted"
+	EventBidRejected = "bid.rejected"
+	// EventClock reports a deadline change that is not a bid's: pause,
+	// resume, or a clock re-armed after a restore. A bid's deadline change
+	// travels in its bid.accepted event.
+	EventClock      = "clock"
+	EventLotClosing = "lot.closing"
+	EventLotClosed  = "lot.closed"
+	EventModeration = "moderation"
+)
+
+// EventSink receives a room's events in order. Emit is called from the
+// room's goroutine and must not block: a slow consumer would stall the
+// auction. Implementations hand the event to a buffered channel or a
+// publisher and drop or flag on overflow; the consumer detects the gap by
+// Seq and resynchronizes from a Snapshot.
+type EventSink interface {
+	Emit(Event)
+}
+
+// SinkFunc adapts a function to EventSink.
+type SinkFunc func(Event)
+
+// Emit calls f(e).
+func (f SinkFunc) Emit(e Event) { f(e) }
+
+// Event is one thing that happened in a room, flat and JSON-friendly: Type
+// says which of the optional fields are set. Hidden values (proxy maxima,
+// the reserve) never appear in events.
+type Event struct {
+	// Seq increases by one with each event of the room, starting after
+	// Config.EventSeqStart.
+	Seq    int64     `json:"seq"`
+	Type   string    `json:"type"`
+	RoomID string    `json:"room_id"`
+	LotID  string    `json:"lot_id,omitempty"`
+	At     time.Time `json:"at"`
+	// Status is the lot's state after the event.
+	Status LotStatus `json:"status,omitempty"`
+
+	// Bid is the bid the event is about (bid.accepted, bid.rejected). For a
+	// proxy maximum its Amount is zero: the ceiling is hidden.
+	Bid *BidRecord `json:"bid,omitempty"`
+	// AutoBids are the proxy bids the actor placed in answer (bid.accepted).
+	AutoBids []BidRecord `json:"auto_bids,omitempty"`
+	// Reason is why the bid was rejected (bid.rejected).
+	Reason Reason `json:"reason,omitempty"`
+
+	// HighBid and LeaderID describe the lead after the event; NextMin is the
+	// least next bid.
+	HighBid  Money  `json:"high_bid,omitzero"`
+	LeaderID string `json:"leader_id,omitempty"`
+	NextMin  Money  `json:"next_min,omitzero"`
+	// ReserveMet says whether the price has reached the hidden reserve
+	// (the amount stays hidden).
+	ReserveMet bool `json:"reserve_met,omitempty"`
+	// Deadline is the closing time in force; RemainingMS is set instead
+	// while paused.
+	Deadline    time.Time `json:"deadline,omitzero"`
+	RemainingMS int64     `json:"remaining_ms,omitempty"`
+
+	// Result is how the lot ended (lot.closed).
+	Result *LotResult `json:"result,omitempty"`
+	// Moderation is the user's new standing (moderation).
+	Moderation *ModStatus `json:"moderation,omitempty"`
+}
+
+// publicBid returns b as it may be shown to everyone: a maximum's ceiling
+// is hidden.
+func publicBid(b BidRecord) BidRecord {
+	if b.Kind == KindMax {
+		b.Amount.Amount = 0
+	}
+	return b
+}
