@@ -33,7 +33,17 @@ func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) B
 		if c.st.HasBid() {
 			prev = c.st.HighBid
 		}
-		ns.Deadline = c.lot.Clock.afterBid(c.st.Deadline, now, prev, ns.HighBid)
+		// The clock reacts as of the bid's receive time, not the time it is
+		// applied: bids are applied in ingress order, so the deadline is a
+		// function of that order alone, and a backlog (a slow queue, or a
+		// restart after an outage) cannot stretch it to admit bids received
+		// after the lot had in fact ended. A receive time ahead of our clock
+		// (skew between nodes) counts as now.
+		at := b.ReceivedAt
+		if at.After(now) {
+			at = now
+		}
+		ns.Deadline = c.lot.Clock.afterBid(c.st.Deadline, at, prev, ns.HighBid)
 		if ns.Status == StatusClosing && ns.Deadline.After(now) && !c.ended {
 			// A bid received in time but applied in the grace extended the
 			// clock: the lot is live again, as if the bid had arrived at

@@ -17,7 +17,10 @@
 // only if it was received at or before the deadline in force when it is
 // applied. When the deadline passes the lot enters the closing state for a
 // short grace so that bids received in time but still in flight are applied,
-// and then closes.
+// and then closes. A clock policy reacts to a bid as of the bid's receive
+// time, so the deadline depends only on the ingress order of bids, never on
+// how late they are applied; a bid applied in the grace that extends the
+// clock past the present reopens the lot.
 //
 // # Persistence and events
 //

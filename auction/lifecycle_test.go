@@ -77,7 +77,8 @@ func TestGraceBidReopensExtendingLot(t *testing.T) {
 	h.clock.Advance(60*time.Second + 100*time.Millisecond)
 	res := h.place(h.mkBid("lot-1", "bob", 1_000, 150*time.Millisecond))
 	mustAccept(t, res)
-	if res.Status != StatusLive || !res.Deadline.Equal(h.clock.Now().Add(10*time.Second)) {
+	// Extended from its receive time, 50 ms before the old deadline.
+	if res.Status != StatusLive || !res.Deadline.Equal(t0.Add(69_950*time.Millisecond)) {
 		t.Fatalf("status %s deadline %v", res.Status, res.Deadline.Sub(t0))
 	}
 	h.clock.Advance(time.Second) // past the old grace: still live

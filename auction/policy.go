@@ -107,7 +107,7 @@ func (c *ClockConfig) cut(bp int64) int64 {
 	return cut
 }
 
-// afterBid returns the deadline in force after a bid applied at now raised
+// afterBid returns the deadline in force after a bid received at now raised
 // the price from prev to price. prev is the previous high bid, or the
 // opening price for the first bid.
 func (c *ClockConfig) afterBid(deadline, now time.Time, prev, price int64) time.Time {
