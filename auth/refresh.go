@@ -49,7 +49,7 @@ func (s *Service) newFamily(ctx context.Context, userID string) (string, error) 
 
 // rotateScript swaps a family's current token for a new one in one step,
 // so two concurrent uses of the same token cannot both succeed. It answers
-// {"ok", user}, {"reused"} (and revokes the family), {"revoked"} or
+// {"ok", user}, {"reused", user} (and revokes the family), {"revoked"} or
 // {"unknown"}.
 //
 // KEYS: family hash, retired set. ARGV: presented hash, new hash, TTL ms.
@@ -66,7 +66,7 @@ if cur == ARGV[1] then
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   redis.call('HSET', KEYS[1], 'revoked', '1')
-  return {'reused'}
+  return {'reused', redis.call('HGET', KEYS[1], 'user')}
 end
 return {'unknown'}
 `)
@@ -112,7 +112,7 @@ func (s *Service) rotate(ctx context.Context, token string) (userID, next string
 		}
 		return res[1], next, nil
 	case "reused":
-		s.log.Warn("a rotated refresh token was used again; the session family is revoked")
+		s.log.Warn("a rotated refresh token was used again; the session family is revoked", "user", res[len(res)-1])
 		return "", "", fmt.Errorf("rotate refresh token: %w", ErrTokenReused)
 	case "revoked":
 		return "", "", fmt.Errorf("rotate refresh token: family revoked: %w", ErrTokenReused)

@@ -1,0 +1,44 @@
+package auth
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+)
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t, true, func(c *Config) {
+		c.RateLimit.Login, c.RateLimit.Token = 2, 1
+		c.RateLimit.ClientIPHeader = "X-Real-IP"
+	})
+	ts := e.serve(t)
+	guest := func(ip string) *http.Response {
+		return do(t, newClient(t), "POST", ts.URL+"/auth/guest", `{"display_name":"Flo"}`, "X-Real-IP", ip)
+	}
+	for i := 0; i < 2; i++ {
+		if resp := guest("198.51.100.7"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("login %d: status %d", i, resp.StatusCode)
+		}
+	}
+	resp := guest("198.51.100.7")
+	if resp.StatusCode != http.StatusTooManyRequests || errCode(t, resp) != "rate_limited" {
+		t.Fatalf("third login: status %d", resp.StatusCode)
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || s < 1 || s > 60 {
+		t.Fatalf("Retry-After = %q", resp.Header.Get("Retry-After"))
+	}
+	// Another address has its own budget; so do the token endpoints.
+	if resp := guest("198.51.100.8"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("other address: status %d", resp.StatusCode)
+	}
+	c := newClient(t)
+	refresh := func() int {
+		return do(t, c, "POST", ts.URL+"/auth/refresh", "", "X-Real-IP", "198.51.100.7").StatusCode
+	}
+	if got := refresh(); got != http.StatusUnauthorized {
+		t.Fatalf("first refresh without a cookie: %d", got)
+	}
+	if got := refresh(); got != http.StatusTooManyRequests {
+		t.Fatalf("second refresh: %d", got)
+	}
+}
