@@ -45,6 +45,7 @@ func newFakeIDP(t *testing.T) *fakeIDP {
 	mux.HandleFunc("GET /authorize", f.authorize)
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("GET /userinfo", f.userinfo)
+	mux.HandleFunc("GET /user", f.githubUser)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -130,6 +131,18 @@ func (f *fakeIDP) userinfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = json.NewEncoder(w).Encode(map[string]string{"sub": sub, "name": name, "email": email})
+}
+
+// githubUser answers like GitHub's /user API, whose ID is a number.
+func (f *fakeIDP) githubUser(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	sub, name, email := f.subject, f.name, f.email
+	f.mu.Unlock()
+	if r.Header.Get("Authorization") != "Bearer idp-access-"+sub {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": 4242, "login": "annex", "name": name, "email": email})
 }
 
 // follow GETs url with the client and returns the response; it must be a

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/markbates/goth/providers/github"
 )
 
 // oauthEnv is a Service with the fake OIDC provider enabled, served at the
@@ -233,5 +235,25 @@ func TestAppleFormPost(t *testing.T) {
 	u, err := o.users.GetByIdentity(ctxT(t), "apple", "idp-user-1")
 	if err != nil || u.DisplayName != "Jo Appleseed" {
 		t.Fatalf("apple user = %+v, %v", u, err)
+	}
+}
+
+// TestGitHubLogin runs goth's GitHub provider (plain OAuth2, no PKCE, a
+// numeric user ID from its /user API) against the fake provider's
+// endpoints.
+func TestGitHubLogin(t *testing.T) {
+	o := newOAuthEnv(t, nil)
+	g := github.NewCustomisedURL(o.idp.id, o.idp.secret, o.app.URL+"/auth/callback/github",
+		o.idp.srv.URL+"/authorize", o.idp.srv.URL+"/token", o.idp.srv.URL+"/user", o.idp.srv.URL+"/emails")
+	g.HTTPClient = o.svc.cfg.HTTPClient
+	o.svc.providers["github"] = &provider{info: ProviderInfo{Name: "github", Label: "GitHub"}, goth: g}
+
+	b := newClient(t)
+	resp := follow(t, b, o.app.URL+"/auth/login/github", http.StatusFound)
+	resp = follow(t, b, resp.Header.Get("Location"), http.StatusFound)
+	follow(t, b, resp.Header.Get("Location"), http.StatusSeeOther)
+	u, err := o.users.GetByIdentity(ctxT(t), "github", "4242")
+	if err != nil || u.DisplayName != "Ann Example" {
+		t.Fatalf("github user = %+v, %v", u, err)
 	}
 }
