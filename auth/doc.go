@@ -55,6 +55,25 @@
 //	mux.Handle("/auth/", svc.Routes())
 //	mux.Handle("/api/", svc.CSRF(apiHandler))
 //
+// Authenticate answers ErrUnauthorized when a request carries no
+// credentials; an adapter for the api package maps that to its anonymous
+// Principal and every other error to api.ErrUnauthenticated.
+//
+// # Known limits
+//
+//   - Logout revokes the refresh family at once, but an access token already
+//     issued stays valid until it expires (AUTH_ACCESS_TTL); there is no
+//     per-token deny list.
+//   - Two tabs refreshing with the same refresh token at the same moment
+//     look like reuse: the loser's request revokes the family and both tabs
+//     must sign in again. Pages should refresh from one place.
+//   - goth's OpenID Connect provider does not check the ID token's signature
+//     or a nonce; it reads the token straight from the token endpoint over
+//     TLS, which OpenID Connect Core §3.1.3.7 permits. PKCE is added.
+//   - goth's Apple provider exchanges codes with Go's default HTTP client
+//     and fetches Apple's keys itself, so the Apple login is tested only up
+//     to goth (form_post, cookies, CSRF exemption), not against Apple.
+//
 // Errors that reach clients are *Error values with stable codes; WriteError
 // answers {"error":{"code":"...","message":"..."}}.
 package auth
