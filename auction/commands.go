@@ -41,7 +41,7 @@ type reply struct {
 	err  error
 	bid  BidResult
 	mod  ModStatus
-	snap Snapshot
+	snap *Snapshot
 }
 
 // BidResult is the outcome of PlaceBid or SetMaxBid.
@@ -62,12 +62,18 @@ type BidResult struct {
 	EventSeq int64 `json:"event_seq"`
 }
 
-// call hands c to the actor and waits for its reply. It never blocks on a
-// stopped room: once Run has returned it reports ErrRoomStopped. If ctx
-// ends after the actor took the command, the command may still take
-// effect; its outcome is then known only from the room's events.
-func (r *Room) call(ctx context.Context, c *command) (reply, error) {
-	c.reply = make(chan reply, 1)
+// call hands the command built by fill to the actor and waits for its
+// reply. It never blocks on a stopped room: once Run has returned it
+// reports ErrRoomStopped. If ctx ends after the actor took the command, the
+// command may still take effect; its outcome is then known only from the
+// room's events.
+//
+// Commands and reply channels are not pooled: a pooled channel made inside
+// one testing/synctest bubble must never be used outside it, and a pool per
+// room would cost idle rooms memory.
+func (r *Room) call(ctx context.Context, fill func(c *command)) (reply, error) {
+	c := &command{reply: make(chan reply, 1)}
+	fill(c)
 	select {
 	case r.cmds <- c:
 	case <-r.done:
@@ -117,7 +123,8 @@ func (r *Room) handle(ctx context.Context, c *command) {
 	case cmdModStatus:
 		rep.mod = r.modStatus(now, c.id)
 	case cmdSnapshot:
-		rep.snap = r.snapshot(now)
+		s := r.snapshot(now)
+		rep.snap = &s
 	}
 	c.reply <- rep
 }
@@ -126,7 +133,7 @@ func (r *Room) handle(ctx context.Context, c *command) {
 // the actor (ErrRoomStopped, ctx); a refused bid is a BidResult with a
 // Reason.
 func (r *Room) PlaceBid(ctx context.Context, b Bid) (BidResult, error) {
-	rep, err := r.call(ctx, &command{kind: cmdBid, bid: b})
+	rep, err := r.call(ctx, func(c *command) { c.kind = cmdBid; c.bid = b })
 	return rep.bid, err
 }
 
@@ -134,26 +141,26 @@ func (r *Room) PlaceBid(ctx context.Context, b Bid) (BidResult, error) {
 // actor then bids for them, by increment, up to it. A maximum can only be
 // raised: bids are binding.
 func (r *Room) SetMaxBid(ctx context.Context, b Bid) (BidResult, error) {
-	rep, err := r.call(ctx, &command{kind: cmdMax, bid: b})
+	rep, err := r.call(ctx, func(c *command) { c.kind = cmdMax; c.bid = b })
 	return rep.bid, err
 }
 
 // StartLot makes lot the room's live lot, with its clock starting now. It
 // fails with ErrLotActive while another lot is live, paused or closing.
 func (r *Room) StartLot(ctx context.Context, lot Lot) error {
-	_, err := r.call(ctx, &command{kind: cmdStart, lot: lot})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdStart; c.lot = lot })
 	return err
 }
 
 // Pause stops the live lot's clock; bids are refused until Resume.
 func (r *Room) Pause(ctx context.Context, lotID string) error {
-	_, err := r.call(ctx, &command{kind: cmdPause, id: lotID})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdPause; c.id = lotID })
 	return err
 }
 
 // Resume restarts a paused lot's clock with the time it had left.
 func (r *Room) Resume(ctx context.Context, lotID string) error {
-	_, err := r.call(ctx, &command{kind: cmdResume, id: lotID})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdResume; c.id = lotID })
 	return err
 }
 
@@ -161,26 +168,29 @@ func (r *Room) Resume(ctx context.Context, lotID string) error {
 // during the grace, then the lot closes, sold to the leader if the reserve
 // is met.
 func (r *Room) EndEarly(ctx context.Context, lotID string) error {
-	_, err := r.call(ctx, &command{kind: cmdEnd, id: lotID})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdEnd; c.id = lotID })
 	return err
 }
 
 // Skip cancels a lot that has no accepted bid. A lot with bids can only be
 // ended: bids are binding.
 func (r *Room) Skip(ctx context.Context, lotID string) error {
-	_, err := r.call(ctx, &command{kind: cmdSkip, id: lotID})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdSkip; c.id = lotID })
 	return err
 }
 
 // Relist runs the room's last lot again, if it ended unsold or cancelled,
 // with a fresh clock and no bids.
 func (r *Room) Relist(ctx context.Context, lotID string) error {
-	_, err := r.call(ctx, &command{kind: cmdRelist, id: lotID})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdRelist; c.id = lotID })
 	return err
 }
 
 // Snapshot returns the room's current state for a joining client.
 func (r *Room) Snapshot(ctx context.Context) (Snapshot, error) {
-	rep, err := r.call(ctx, &command{kind: cmdSnapshot})
-	return rep.snap, err
+	rep, err := r.call(ctx, func(c *command) { c.kind = cmdSnapshot })
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return *rep.snap, nil
 }

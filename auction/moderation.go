@@ -135,39 +135,39 @@ func (r *Room) dropProxy(ctx context.Context, user string) error {
 
 // Mute stops user from chatting for d, or until Unmute when d is zero.
 func (r *Room) Mute(ctx context.Context, user string, d time.Duration) error {
-	_, err := r.call(ctx, &command{kind: cmdMute, id: user, dur: d})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdMute; c.id = user; c.dur = d })
 	return err
 }
 
 // Unmute lets user chat again.
 func (r *Room) Unmute(ctx context.Context, user string) error {
-	_, err := r.call(ctx, &command{kind: cmdUnmute, id: user})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdUnmute; c.id = user })
 	return err
 }
 
 // Ban stops user from bidding and chatting in the room and withdraws their
 // proxy maximum; bids they already placed stand.
 func (r *Room) Ban(ctx context.Context, user string) error {
-	_, err := r.call(ctx, &command{kind: cmdBan, id: user})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdBan; c.id = user })
 	return err
 }
 
 // Unban lifts a ban.
 func (r *Room) Unban(ctx context.Context, user string) error {
-	_, err := r.call(ctx, &command{kind: cmdUnban, id: user})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdUnban; c.id = user })
 	return err
 }
 
 // SetSlowMode sets the least interval between one user's chat messages;
 // zero turns slow mode off.
 func (r *Room) SetSlowMode(ctx context.Context, d time.Duration) error {
-	_, err := r.call(ctx, &command{kind: cmdSlow, dur: d})
+	_, err := r.call(ctx, func(c *command) { c.kind = cmdSlow; c.dur = d })
 	return err
 }
 
 // Moderation returns user's standing, for the chat layer to check before
 // posting a message; moderation events keep a cached copy current.
 func (r *Room) Moderation(ctx context.Context, user string) (ModStatus, error) {
-	rep, err := r.call(ctx, &command{kind: cmdModStatus, id: user})
+	rep, err := r.call(ctx, func(c *command) { c.kind = cmdModStatus; c.id = user })
 	return rep.mod, err
 }
