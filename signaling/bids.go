@@ -1,0 +1,59 @@
+package signaling
+
+import (
+	"context"
+
+	"github.com/bidcast/bidcast/bidding"
+)
+
+// handleBid puts a bid.place or bid.max into the bid pipeline. The ack says
+// the bid is sequenced (its ingress seq) and what is known of its outcome:
+// pending for a new bid, or the original outcome for a resubmitted bid_id.
+// The decision arrives later as a private room event (bid.accepted or
+// bid.rejected) and, if accepted, a public one for the room.
+func (g *Gateway) handleBid(ctx context.Context, c *conn, env Envelope) error {
+	roomID := c.room()
+	if roomID == "" {
+		return Errorf(CodeNotJoined, "join a room first")
+	}
+	var d BidData
+	if err := decodeData(env, &d); err != nil {
+		return err
+	}
+	if !c.id.CanBid {
+		return Errorf(CodeForbidden, "your account may not bid yet")
+	}
+	if !c.bidLimit.Allow() {
+		return Errorf(CodeRateLimited, "you are bidding too fast")
+	}
+	info, err := g.rooms.live(ctx, roomID)
+	if err != nil {
+		return err
+	}
+	if c.id.UserID == info.SellerID {
+		return Errorf(CodeForbidden, "sellers cannot bid in their own room")
+	}
+	mod, err := g.moderation.State(ctx, roomID, c.id.UserID)
+	if err != nil {
+		return err
+	}
+	if mod.Banned {
+		return Errorf(CodeBanned, "you are banned from this room")
+	}
+	if g.bids == nil {
+		return Errorf(CodeUnavailable, "bidding is not available on this server")
+	}
+	kind := bidding.KindBid
+	if env.Type == TypeBidMax {
+		kind = bidding.KindMax
+	}
+	rec, err := g.bids.Submit(ctx, bidding.Bid{RoomID: roomID, LotID: d.LotID, BidID: d.BidID,
+		BidderID: c.id.UserID, Amount: d.Amount, Currency: d.Currency, Kind: kind})
+	if err != nil {
+		return err
+	}
+	g.stats.bids.Add(1)
+	c.send(encode(TypeAck, env.ID, 0, AckData{BidID: d.BidID, Seq: rec.Bid.Seq, Status: rec.Outcome.Status,
+		Duplicate: rec.Duplicate, Reason: rec.Outcome.Reason}))
+	return nil
+}

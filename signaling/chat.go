@@ -1,0 +1,141 @@
+package signaling
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/bidding"
+)
+
+// handleChat publishes a chat message to the room. The message becomes a
+// chat.message room event, so it has a seq, reaches every node in order with
+// the bids and is replayed on resume; it is also kept in the room's recent
+// chat for snapshots.
+func (g *Gateway) handleChat(ctx context.Context, c *conn, env Envelope) error {
+	roomID := c.room()
+	if roomID == "" {
+		return Errorf(CodeNotJoined, "join a room first")
+	}
+	var d ChatSendData
+	if err := decodeData(env, &d); err != nil {
+		return err
+	}
+	if err := validateChat(d.Text, g.cfg.ChatMaxRunes); err != nil {
+		return err
+	}
+	if !c.chatLimit.Allow() {
+		return Errorf(CodeRateLimited, "you are sending chat too fast")
+	}
+	info, err := g.rooms.live(ctx, roomID)
+	if err != nil {
+		return err
+	}
+	mod, err := g.moderation.State(ctx, roomID, c.id.UserID)
+	if err != nil {
+		return err
+	}
+	seller := isSellerOf(c.id, info)
+	switch {
+	case mod.Banned:
+		return Errorf(CodeBanned, "you are banned from this room")
+	case !mod.MutedUntil.IsZero() && !seller:
+		return Errorf(CodeMuted, "you are muted until "+mod.MutedUntil.UTC().Format(time.RFC3339))
+	case mod.Slow > 0 && !seller:
+		ok, err := g.rdb.SetNX(ctx, chatGateKey(roomID, c.id.UserID), 1, mod.Slow).Result()
+		if err != nil {
+			return fmt.Errorf("check slow mode: %w", err)
+		}
+		if !ok {
+			return Errorf(CodeSlowMode, "slow mode: one message every "+formatSeconds(mod.Slow))
+		}
+	}
+	now := g.cfg.Now()
+	msg := ChatMessage{MessageID: newMessageID(), UserID: c.id.UserID, DisplayName: c.id.DisplayName,
+		Text: d.Text, At: now.UnixMilli()}
+	data, _ := json.Marshal(msg)
+	seq, err := g.events.Publish(ctx, bidding.RoomEvent{Type: TypeChatMessage, RoomID: roomID, At: now.UTC(),
+		Data: data}, nil)
+	if err != nil {
+		return err
+	}
+	msg.Seq = seq
+	stored, _ := json.Marshal(msg)
+	// The event is out; if keeping it for snapshots fails, only late joiners
+	// miss it, so the sender is not told to retry (which would duplicate it).
+	err = g.rdb.XAdd(ctx, &redis.XAddArgs{Stream: ChatKey(roomID), MaxLen: g.cfg.ChatHistory,
+		Values: []any{"m", stored}}).Err()
+	if err != nil {
+		g.log.Warn("keep recent chat", "room", roomID, "err", err)
+	} else {
+		g.rdb.Expire(ctx, ChatKey(roomID), moderationTTL)
+	}
+	c.send(encode(TypeAck, env.ID, 0, AckData{MessageID: msg.MessageID, Seq: seq}))
+	return nil
+}
+
+// validateChat refuses empty, overlong and invisible-trick messages:
+// control characters (newlines included; chat is one line) and invalid
+// UTF-8.
+func validateChat(text string, maxRunes int) error {
+	if !utf8.ValidString(text) {
+		return Errorf(CodeInvalidChat, "text must be valid UTF-8")
+	}
+	n := 0
+	blank := true
+	for _, r := range text {
+		n++
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return Errorf(CodeInvalidChat, "text must not contain control characters")
+		}
+		if !unicode.IsSpace(r) {
+			blank = false
+		}
+	}
+	switch {
+	case blank:
+		return Errorf(CodeInvalidChat, "text must not be empty")
+	case n > maxRunes:
+		return Errorf(CodeInvalidChat, "text is longer than "+strconv.Itoa(maxRunes)+" characters")
+	}
+	return nil
+}
+
+// recentChat returns the room's recent messages up to seq, oldest first;
+// later ones reach the client as events after the snapshot.
+func (g *Gateway) recentChat(ctx context.Context, roomID string, seq int64) ([]ChatMessage, error) {
+	xs, err := g.rdb.XRevRangeN(ctx, ChatKey(roomID), "+", "-", g.cfg.ChatHistory).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read recent chat of room %s: %w", roomID, err)
+	}
+	out := make([]ChatMessage, 0, len(xs))
+	for _, x := range xs {
+		var m ChatMessage
+		if s, ok := x.Values["m"].(string); !ok || json.Unmarshal([]byte(s), &m) != nil {
+			continue
+		}
+		if m.Seq <= seq {
+			out = append(out, m)
+		}
+	}
+	slices.Reverse(out)
+	slices.SortStableFunc(out, func(a, b ChatMessage) int { return int(a.Seq - b.Seq) })
+	return out, nil
+}
+
+// newMessageID returns a random 128-bit ID; IDs are made on the server so
+// clients cannot collide or forge them.
+func newMessageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,30 @@
+// Package signaling is the WebSocket gateway of a Bidcast node: the one
+// long-lived connection a browser (or a load-test client) keeps open while it
+// is in a live room.
+//
+// Over that connection a client joins a room, receives the room's snapshot and
+// then every room event in order (bid outcomes, price, clock and lot changes,
+// chat), places bids, chats, runs the show if it is the seller, and exchanges
+// WebRTC signaling with the SFU. The wire protocol (version 1) is documented
+// message by message in docs/protocol.md; the Go types in protocol.go are its
+// source of truth.
+//
+// The gateway owns no auction state. Bids go to the bid pipeline
+// (BidSubmitter), seller commands and moderation to the room actor on the
+// room's owner node (Commander), media to the SFU (Media). What clients see
+// comes back as room events published through the bidding.EventLog: each has
+// a per-room sequence number, reaches every node on the room's Redis pub/sub
+// channel and is kept for a while so a reconnecting client can resume.
+//
+// Fan-out follows coder/websocket's chat example: each node holds one Redis
+// subscription per room that has local viewers, and hands each event to every
+// local connection through that connection's bounded send buffer without ever
+// blocking. A connection whose buffer is full is too slow to follow the room;
+// it is closed with StatusPolicyViolation instead of holding everyone up.
+//
+// Every goroutine is owned: per connection, the HTTP server's goroutine reads
+// and one writer goroutine writes (a ping runs briefly in a third); per node,
+// one goroutine receives from Redis pub/sub and one publishes viewer counts.
+// Gateway.Shutdown closes connections with StatusGoingAway and waits for all
+// of them.
+package signaling

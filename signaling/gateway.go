@@ -1,0 +1,229 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/bidding"
+)
+
+// BidSubmitter takes a bid into the pipeline; bidding.Ingress implements it.
+type BidSubmitter interface {
+	Submit(ctx context.Context, b bidding.Bid) (bidding.Receipt, error)
+}
+
+// EventLog is the room event log the gateway relays and resumes from, and
+// publishes chat to; bidding.EventLog implements it.
+type EventLog interface {
+	Publish(ctx context.Context, ev bidding.RoomEvent, snapshot any) (int64, error)
+	Since(ctx context.Context, roomID string, afterSeq, limit int64) ([]bidding.RoomEvent, error)
+	LastSeq(ctx context.Context, roomID string) (int64, error)
+	Snapshot(ctx context.Context, roomID string) (json.RawMessage, error)
+}
+
+var _ EventLog = (*bidding.EventLog)(nil)
+var _ BidSubmitter = (*bidding.Ingress)(nil)
+
+// Deps are the gateway's collaborators. Auth, Rooms and Redis are required;
+// the rest may be nil: Events and Moderation then default to their Redis
+// implementations over Redis, and a nil Bids, Commander or Media makes the
+// matching messages answer unavailable / media_unavailable.
+type Deps struct {
+	Auth       Authenticator
+	Rooms      RoomLookup
+	Redis      redis.UniversalClient
+	Events     EventLog
+	Moderation ModerationState
+	Bids       BidSubmitter
+	Commander  Commander
+	Media      Media
+	Log        *slog.Logger
+}
+
+// Gateway is the WebSocket endpoint (GET /ws). It is an http.Handler; its
+// methods are safe for concurrent use.
+type Gateway struct {
+	cfg        Config
+	log        *slog.Logger
+	auth       Authenticator
+	rdb        redis.UniversalClient
+	events     EventLog
+	moderation ModerationState
+	bids       BidSubmitter
+	commander  Commander
+	media      Media
+	rooms      *roomCache
+	hub        *hub
+	viewers    *viewers
+	stats      counters
+
+	// base is the parent of every connection's context; cancelling it is
+	// the hard stop after Shutdown's grace.
+	base       context.Context
+	cancelBase context.CancelFunc
+
+	mu      sync.Mutex
+	closing bool
+	conns   map[*conn]struct{}
+	connsWG sync.WaitGroup // one per served connection
+	bgWG    sync.WaitGroup // the hub's receiver and the viewer publisher
+	stopped atomic.Bool
+}
+
+// New returns a running gateway: it subscribes to Redis and starts its two
+// node-wide goroutines, which Shutdown stops.
+func New(cfg Config, deps Deps) (*Gateway, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Auth == nil || deps.Rooms == nil || deps.Redis == nil {
+		return nil, errors.New("signaling: Deps.Auth, Deps.Rooms and Deps.Redis are required")
+	}
+	cfg = cfg.withDefaults()
+	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
+		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
+		conns: make(map[*conn]struct{})}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	g.log = g.log.With("component", "signaling", "node", cfg.NodeID)
+	if g.events == nil {
+		g.events = bidding.NewEventLog(deps.Redis)
+	}
+	if g.moderation == nil {
+		g.moderation = NewRedisModeration(deps.Redis)
+	}
+	g.rooms = newRoomCache(deps.Rooms, cfg.RoomCacheTTL, cfg.Now)
+	g.base, g.cancelBase = context.WithCancel(context.Background())
+	g.hub = newHub(g)
+	g.viewers = newViewers(g)
+	g.bgWG.Add(2)
+	go func() { defer g.bgWG.Done(); g.hub.run(g.base) }()
+	go func() { defer g.bgWG.Done(); g.viewers.run(g.base) }()
+	return g, nil
+}
+
+// ServeHTTP upgrades GET /ws. Origin and credentials are checked before the
+// upgrade, so a refused request gets a plain HTTP error with a JSON body
+// {"code","message"} and never a WebSocket, and changes nothing.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		httpError(w, http.StatusMethodNotAllowed, CodeBadRequest, "use GET to open a WebSocket")
+		return
+	}
+	if !originAllowed(r, g.cfg.OriginPatterns) {
+		g.stats.rejected.Add(1)
+		httpError(w, http.StatusForbidden, CodeOriginRejected, "this Origin may not connect")
+		return
+	}
+	id, err := g.auth.Authenticate(r)
+	if err != nil {
+		g.stats.rejected.Add(1)
+		code, msg, internal := classify(err)
+		if internal {
+			g.log.Error("authenticate websocket", "err", err)
+			httpError(w, http.StatusInternalServerError, code, msg)
+			return
+		}
+		if code == CodeUnauthorized {
+			msg = err.Error()
+		}
+		httpError(w, http.StatusUnauthorized, code, msg)
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  g.cfg.OriginPatterns,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has written the HTTP error.
+	}
+	c := newConn(g, ws, id)
+	if !g.register(c) {
+		ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	defer g.unregister(c)
+	c.serve()
+}
+
+// register adds c unless the gateway is shutting down.
+func (g *Gateway) register(c *conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.conns[c] = struct{}{}
+	g.connsWG.Add(1)
+	g.stats.connections.Add(1)
+	g.stats.connectionsTotal.Add(1)
+	return true
+}
+
+func (g *Gateway) unregister(c *conn) {
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+	g.stats.connections.Add(-1)
+	g.connsWG.Done()
+}
+
+// Shutdown closes every connection with StatusGoingAway, waits for them and
+// for the gateway's goroutines, and stops accepting new ones. If ctx ends
+// first, remaining connections are dropped without a close handshake; the
+// goroutines still end before Shutdown returns.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	g.closing = true
+	conns := make([]*conn, 0, len(g.conns))
+	for c := range g.conns {
+		conns = append(conns, c)
+	}
+	g.mu.Unlock()
+	for _, c := range conns {
+		c.closeWith(websocket.StatusGoingAway, "server shutting down")
+	}
+	done := make(chan struct{})
+	go func() { g.connsWG.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("signaling shutdown: %w", ctx.Err())
+	}
+	g.cancelBase()
+	<-done
+	g.hub.close()
+	g.bgWG.Wait()
+	g.stopped.Store(true)
+	return err
+}
+
+// Close is Shutdown with a five-second grace for close handshakes.
+func (g *Gateway) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	defer cancel()
+	return g.Shutdown(ctx)
+}
+
+// closeGrace is how long Close lets connections finish their close
+// handshakes.
+const closeGrace = 5 * time.Second
+
+func httpError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(ErrorData{Code: code, Message: message})
+}

@@ -1,0 +1,182 @@
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/bidcast/bidcast/bidding"
+)
+
+// handleJoin puts the connection in a live room and brings it up to date:
+// with the events it missed if it resumes and the log still has them, else
+// with a snapshot. Joining another room leaves the current one; joining the
+// same room again resyncs (a client that suspects it missed something sends
+// join with resume_from).
+func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
+	var d JoinData
+	if err := decodeData(env, &d); err != nil {
+		return err
+	}
+	if d.RoomID == "" || len(d.RoomID) > 64 || !printable(d.RoomID) {
+		return Errorf(CodeBadRequest, "room_id is required")
+	}
+	if d.ResumeFrom < 0 {
+		return Errorf(CodeBadRequest, "resume_from must not be negative")
+	}
+	info, err := g.rooms.live(ctx, d.RoomID)
+	if err != nil {
+		return err
+	}
+	mod, err := g.moderation.State(ctx, d.RoomID, c.id.UserID)
+	if err != nil {
+		return err
+	}
+	if mod.Banned {
+		return Errorf(CodeBanned, "you are banned from this room")
+	}
+	c.leave()
+
+	// Events that arrive from now on wait in pending until the connection
+	// has its snapshot or replay, so nothing falls between the two.
+	c.mu.Lock()
+	c.roomID, c.syncing, c.pending, c.lastSeq = d.RoomID, true, nil, 0
+	c.mu.Unlock()
+	r, err := g.hub.add(ctx, c, d.RoomID)
+	if err != nil {
+		c.mu.Lock()
+		c.roomID, c.syncing, c.pending = "", false, nil
+		c.mu.Unlock()
+		return err
+	}
+	seq, resumed, err := g.catchUpConn(ctx, c, info, r, d.ResumeFrom)
+	if err != nil {
+		c.leave()
+		return err
+	}
+	c.finishSync(seq)
+	c.send(encode(TypeAck, env.ID, 0, AckData{RoomID: d.RoomID, Seq: seq, Resumed: resumed}))
+	return nil
+}
+
+// catchUpConn sends the events after resumeFrom when it can, else a
+// snapshot, and returns the seq the connection is now up to date with.
+func (g *Gateway) catchUpConn(ctx context.Context, c *conn, info RoomInfo, r *room, resumeFrom int64) (int64, bool, error) {
+	if resumeFrom > 0 {
+		evs, err := g.events.Since(ctx, info.ID, resumeFrom, g.cfg.ResumeMax+1)
+		switch {
+		case err == nil && int64(len(evs)) <= g.cfg.ResumeMax:
+			last, lerr := g.events.LastSeq(ctx, info.ID)
+			if lerr != nil {
+				return 0, false, lerr
+			}
+			if resumeFrom > last {
+				break // the client claims a future seq: give it the truth
+			}
+			seq := resumeFrom
+			for _, ev := range evs {
+				seq = ev.Seq
+				if ev.To == "" || ev.To == c.id.UserID {
+					c.send(encodeRaw(ev.Type, "", ev.Seq, ev.Data))
+				}
+			}
+			return seq, true, nil
+		case err != nil && !errors.Is(err, bidding.ErrTooFarBehind):
+			return 0, false, err
+		}
+	}
+	snap, err := g.snapshot(ctx, c, info, r)
+	if err != nil {
+		return 0, false, err
+	}
+	c.send(encode(TypeSnapshot, "", snap.Seq, snap))
+	return snap.Seq, false, nil
+}
+
+// snapshotTries bounds the optimistic read of a consistent snapshot.
+const snapshotTries = 3
+
+// snapshot reads the room's state with the seq it is current as of. The
+// event log stores the snapshot and bumps the seq in one step, so if the seq
+// is the same before and after reading the snapshot, the snapshot includes
+// exactly the events up to it. Should the room be too busy for that three
+// times running, the older seq is used: the client may then see an event
+// whose effect is already in its snapshot, which room events are designed
+// to tolerate (they carry new values, not deltas).
+func (g *Gateway) snapshot(ctx context.Context, c *conn, info RoomInfo, r *room) (SnapshotData, error) {
+	var (
+		seq   int64
+		state json.RawMessage
+	)
+	for range snapshotTries {
+		before, err := g.events.LastSeq(ctx, info.ID)
+		if err != nil {
+			return SnapshotData{}, err
+		}
+		state, err = g.events.Snapshot(ctx, info.ID)
+		if err != nil {
+			return SnapshotData{}, err
+		}
+		after, err := g.events.LastSeq(ctx, info.ID)
+		if err != nil {
+			return SnapshotData{}, err
+		}
+		seq = before
+		if before == after {
+			break
+		}
+	}
+	chat, err := g.recentChat(ctx, info.ID, seq)
+	if err != nil {
+		return SnapshotData{}, err
+	}
+	if state == nil {
+		state = json.RawMessage("null")
+	}
+	return SnapshotData{
+		Room:       RoomView{ID: info.ID, Title: info.Title, SellerID: info.SellerID, Status: info.Status},
+		State:      state,
+		Chat:       chat,
+		Viewers:    g.viewers.count(r),
+		ServerTime: g.cfg.Now().UnixMilli(),
+		Seq:        seq,
+		You: YouView{UserID: c.id.UserID, DisplayName: c.id.DisplayName, Role: c.id.Role, Guest: c.id.Guest,
+			CanBid: c.id.CanBid, Seller: isSellerOf(c.id, info)},
+	}, nil
+}
+
+// finishSync releases the events held while joining that come after seq.
+func (c *conn) finishSync(seq int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastSeq = seq
+	for _, p := range c.pending {
+		if p.seq > c.lastSeq {
+			c.lastSeq = p.seq
+			c.send(p.frame)
+		}
+	}
+	c.pending, c.syncing = nil, false
+}
+
+// handleLeave leaves the current room, if any.
+func (g *Gateway) handleLeave(c *conn, env Envelope) error {
+	roomID := c.room()
+	if roomID == "" {
+		return Errorf(CodeNotJoined, "not in a room")
+	}
+	c.leave()
+	c.send(encode(TypeAck, env.ID, 0, AckData{RoomID: roomID}))
+	return nil
+}
+
+// leave takes the connection out of its room.
+func (c *conn) leave() {
+	c.mu.Lock()
+	roomID := c.roomID
+	c.roomID, c.syncing, c.pending, c.lastSeq = "", false, nil, 0
+	c.mu.Unlock()
+	if roomID != "" {
+		c.g.hub.remove(c, roomID)
+	}
+}
