@@ -173,6 +173,16 @@ func (c *client) sendRaw(b []byte) {
 func (c *client) next() Envelope {
 	c.t.Helper()
 	for {
+		if env := c.nextAny(); env.Type != TypeViewers {
+			return env
+		}
+	}
+}
+
+// nextAny returns the next message.
+func (c *client) nextAny() Envelope {
+	c.t.Helper()
+	{
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, b, err := c.ws.Read(ctx)
 		cancel()
@@ -183,9 +193,7 @@ func (c *client) next() Envelope {
 		if err := json.Unmarshal(b, &env); err != nil {
 			c.t.Fatalf("server sent bad JSON %q: %v", b, err)
 		}
-		if env.Type != TypeViewers {
-			return env
-		}
+		return env
 	}
 }
 
