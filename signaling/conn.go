@@ -13,16 +13,17 @@ import (
 
 // conn is one client connection.
 //
-// Concurrency: the HTTP server's goroutine runs serve, which reads and
-// handles requests one at a time (so a client's bids keep their order); one
-// writer goroutine owns every write and the close handshake; a ping runs in a
-// short-lived goroutine of its own. Anyone may call send, which never blocks,
-// and closeWith. mu guards the room membership and media sessions.
+// Concurrency: one goroutine runs serve, which reads and handles requests
+// one at a time (so a client's bids keep their order). Writes happen in a
+// writer goroutine that exists only while there is something to write, and
+// a ping runs in a short-lived goroutine every PingInterval; an idle
+// connection therefore costs one goroutine. Anyone may call send, which
+// never blocks, and closeWith. mu guards the room membership and media
+// sessions; wmu guards the send queue and the helper goroutines' lifecycle.
 type conn struct {
-	g   *Gateway
-	ws  *websocket.Conn
-	id  Identity
-	out chan []byte
+	g  *Gateway
+	ws *websocket.Conn
+	id Identity
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -35,6 +36,13 @@ type conn struct {
 	msgLimit  *rate.Limiter
 	chatLimit *rate.Limiter
 	bidLimit  *rate.Limiter
+
+	wmu      sync.Mutex
+	queue    [][]byte       // frames waiting for the writer, at most SendBuffer
+	writing  bool           // a writer goroutine is running
+	finished bool           // serve is exiting: start no more helpers
+	helpers  sync.WaitGroup // writer, closer and ping goroutines
+	pinger   *time.Timer
 
 	mu       sync.Mutex
 	roomID   string
@@ -52,28 +60,31 @@ type syncedFrame struct {
 
 func newConn(g *Gateway, ws *websocket.Conn, id Identity) *conn {
 	ctx, cancel := context.WithCancel(g.base)
-	return &conn{g: g, ws: ws, id: id, out: make(chan []byte, g.cfg.SendBuffer),
-		ctx: ctx, cancel: cancel, closing: make(chan struct{}),
+	return &conn{g: g, ws: ws, id: id, ctx: ctx, cancel: cancel, closing: make(chan struct{}),
 		msgLimit:  rate.NewLimiter(g.cfg.MessageRate, g.cfg.MessageBurst),
 		chatLimit: rate.NewLimiter(g.cfg.ChatRate, g.cfg.ChatBurst),
 		bidLimit:  rate.NewLimiter(g.cfg.BidRate, g.cfg.BidBurst)}
 }
 
 // serve runs the connection until it closes, then leaves its room and ends
-// its media sessions. It returns after the writer and any ping have ended.
+// its media sessions. It returns after every helper goroutine has ended.
 func (c *conn) serve() {
 	// The library enforces the larger media limit; the smaller limit for
 	// other messages is checked after decoding, so a client gets a
 	// too_large error instead of losing its connection.
 	c.ws.SetReadLimit(c.g.cfg.MediaReadLimit)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); c.writeLoop(&wg) }()
+	c.wmu.Lock()
+	c.pinger = time.AfterFunc(c.g.cfg.PingInterval, c.ping)
+	c.wmu.Unlock()
 	c.readLoop()
 	c.closeWith(websocket.StatusNormalClosure, "")
 	c.leave()
 	c.closeSessions()
-	wg.Wait()
+	c.wmu.Lock()
+	c.finished = true
+	c.pinger.Stop()
+	c.wmu.Unlock()
+	c.helpers.Wait()
 	c.cancel()
 }
 
@@ -125,94 +136,132 @@ func (c *conn) fail(refID string, err error) {
 	c.send(encode(TypeError, refID, 0, ErrorData{Code: code, Message: msg, RefID: refID}))
 }
 
-// send queues a message without blocking. A connection whose buffer is full
+// send queues a message without blocking. A connection whose queue is full
 // cannot keep up with its room; it is closed with a policy violation so it
-// never holds up the fan-out, and the client reconnects and resumes.
+// never holds up the fan-out, and its client reconnects and resumes.
 func (c *conn) send(frame []byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	select {
 	case <-c.closing:
 		return
 	default:
 	}
-	select {
-	case c.out <- frame:
-	default:
+	if len(c.queue) >= c.g.cfg.SendBuffer {
 		c.g.stats.slowConsumers.Add(1)
-		c.closeWith(websocket.StatusPolicyViolation, "too slow to keep up with the room")
+		c.closeWithLocked(websocket.StatusPolicyViolation, "too slow to keep up with the room")
+		return
+	}
+	c.queue = append(c.queue, frame)
+	if !c.writing && !c.finished {
+		c.writing = true
+		c.helpers.Add(1)
+		go c.writeLoop()
 	}
 }
 
-// closeWith asks the writer to close the connection with status; only the
-// first call counts.
+// writeLoop writes queued frames and exits when the queue is empty. One
+// deadline covers the frames it finds queued (at most SendBuffer of them):
+// a context per frame costs more than the write itself in a big room.
+func (c *conn) writeLoop() {
+	defer c.helpers.Done()
+	ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.WriteTimeout)
+	defer cancel()
+	for {
+		c.wmu.Lock()
+		if len(c.queue) == 0 {
+			// Idle connections should not keep a grown queue's array.
+			if cap(c.queue) > 16 {
+				c.queue = nil
+			}
+			c.writing = false
+			c.wmu.Unlock()
+			return
+		}
+		frame := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.wmu.Unlock()
+		if err := c.write(ctx, frame); err != nil {
+			c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
+			c.wmu.Lock()
+			c.queue, c.writing = nil, false
+			c.wmu.Unlock()
+			return
+		}
+	}
+}
+
+// closeWith closes the connection with status; only the first call counts.
 func (c *conn) closeWith(status websocket.StatusCode, reason string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.closeWithLocked(status, reason)
+}
+
+// closeWithLocked starts the close handshake in a helper goroutine: it lets
+// the writer finish what is queued (a final error, say; not for a slow
+// consumer, which would not read it), then closes, which also ends serve's
+// read. Close waits for the peer's close frame up to the library's own
+// timeouts. c.wmu is held.
+func (c *conn) closeWithLocked(status websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeStatus, c.closeReason = status, reason
 		close(c.closing)
+		if c.finished {
+			return
+		}
+		c.helpers.Add(1)
+		go func() {
+			defer c.helpers.Done()
+			if status != websocket.StatusPolicyViolation {
+				c.waitWriter()
+			}
+			_ = c.ws.Close(status, reason)
+		}()
 	})
 }
 
-// writeLoop writes queued messages, pings on schedule, and performs the
-// close handshake when asked. wg tracks the ping goroutine.
-func (c *conn) writeLoop(wg *sync.WaitGroup) {
-	ping := time.NewTicker(c.g.cfg.PingInterval)
-	defer ping.Stop()
-	pinging := make(chan struct{}, 1)
-	for {
-		select {
-		case frame := <-c.out:
-			if err := c.write(frame); err != nil {
-				c.closeWith(websocket.StatusPolicyViolation, "write timed out")
-			}
-		case <-ping.C:
-			select {
-			case pinging <- struct{}{}:
-			default:
-				continue // the last ping is still waiting for its pong
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-pinging }()
-				ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.PongTimeout)
-				defer cancel()
-				if err := c.ws.Ping(ctx); err != nil {
-					c.closeWith(websocket.StatusPolicyViolation, "no pong")
-				}
-			}()
-		case <-c.closing:
-			c.flush()
-			// Close waits for the peer's close frame (read by readLoop) up to
-			// the library's own timeouts, then unblocks every reader.
-			_ = c.ws.Close(c.closeStatus, c.closeReason)
-			return
-		case <-c.ctx.Done():
-			_ = c.ws.CloseNow()
+// waitWriter waits (up to WriteTimeout) for the queue to drain.
+func (c *conn) waitWriter() {
+	deadline := time.Now().Add(c.g.cfg.WriteTimeout)
+	for time.Now().Before(deadline) {
+		c.wmu.Lock()
+		idle := !c.writing
+		c.wmu.Unlock()
+		if idle {
 			return
 		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// flush writes what is already queued (a final error, say) before a close,
-// except for a slow consumer, which would not read it anyway.
-func (c *conn) flush() {
-	if c.closeStatus == websocket.StatusPolicyViolation {
+// ping runs from the ping timer: it pings, closes the connection if no pong
+// comes back in time, and re-arms the timer.
+func (c *conn) ping() {
+	c.wmu.Lock()
+	if c.finished {
+		c.wmu.Unlock()
 		return
 	}
-	for {
-		select {
-		case frame := <-c.out:
-			if c.write(frame) != nil {
-				return
-			}
-		default:
-			return
-		}
+	c.helpers.Add(1)
+	c.wmu.Unlock()
+	defer c.helpers.Done()
+	ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.PongTimeout)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		c.closeWith(websocket.StatusPolicyViolation, "no pong")
+		return
 	}
+	c.wmu.Lock()
+	if !c.finished {
+		c.pinger.Reset(c.g.cfg.PingInterval)
+	}
+	c.wmu.Unlock()
 }
 
-func (c *conn) write(frame []byte) error {
-	ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.WriteTimeout)
-	defer cancel()
+func (c *conn) write(ctx context.Context, frame []byte) error {
 	if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
 		return err
 	}

@@ -153,8 +153,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	defer g.unregister(c)
-	c.serve()
+	// The connection runs in its own goroutine so that this one, with the
+	// request, the response and net/http's buffers, can end: an idle
+	// connection then holds only what it needs.
+	go func() {
+		defer g.unregister(c)
+		c.serve()
+	}()
 }
 
 // register adds c unless the gateway is shutting down.

@@ -1,0 +1,319 @@
+package signaling
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+
+	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/internal/testenv"
+)
+
+// The benchmarks here open thousands of real WebSocket connections; they run
+// only under -bench. See docs/PERFORMANCE.md for the commands.
+
+// liveRooms is a RoomLookup where every room exists and is live, so the
+// benchmarks measure the gateway, not Postgres.
+type liveRooms struct{}
+
+func (liveRooms) Room(_ context.Context, id string) (RoomInfo, error) {
+	return RoomInfo{ID: id, SellerID: "seller", Status: "live", Title: "bench"}, nil
+}
+
+// queryAuth trusts ?user=; benchmark only.
+var queryAuth = AuthenticatorFunc(func(r *http.Request) (Identity, error) {
+	u := r.URL.Query().Get("user")
+	return Identity{UserID: u, DisplayName: u, Role: "bidder", CanBid: true}, nil
+})
+
+func benchGateway(b *testing.B) (*Gateway, *httptest.Server, *bidding.EventLog) {
+	opts, err := redis.ParseURL(testenv.Require(b, "REDIS_URL"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	b.Cleanup(func() { rdb.Close() })
+	events := bidding.NewEventLog(rdb)
+	g, err := New(Config{MessageRate: rate.Inf}, Deps{Auth: queryAuth, Rooms: liveRooms{}, Redis: rdb, Events: events})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(g)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = g.Shutdown(ctx)
+		srv.Close()
+	})
+	return g, srv, events
+}
+
+// benchConns reads BIDCAST_BENCH_CONNS, defaulting to def.
+func benchConns(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("BIDCAST_BENCH_CONNS")); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// joinClient dials url and joins room, returning after the join's ack.
+func joinClient(ctx context.Context, url, room string) (*websocket.Conn, error) {
+	ws, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	ws.SetReadLimit(1 << 20)
+	b, _ := json.Marshal(Envelope{V: 1, Type: TypeJoin, ID: "j", Data: mustMarshal(JoinData{RoomID: room})})
+	if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			ws.CloseNow()
+			return nil, err
+		}
+		var env Envelope
+		if json.Unmarshal(msg, &env) == nil && (env.Type == TypeAck || env.Type == TypeError) {
+			if env.Type == TypeError {
+				ws.CloseNow()
+				return nil, fmt.Errorf("join: %s", env.Data)
+			}
+			return ws, nil
+		}
+	}
+}
+
+func mustMarshal(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+
+// dialMany opens n joined clients, 64 at a time.
+func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn, error) {
+	conns := make([]*websocket.Conn, n)
+	var firstErr atomic.Value
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ws, err := joinClient(ctx, base+"?user=u"+strconv.Itoa(i), room)
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				return
+			}
+			conns[i] = ws
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return conns, err
+	}
+	return conns, nil
+}
+
+// BenchmarkBroadcast publishes one event per iteration to a room with
+// BIDCAST_BENCH_CONNS (default 5,000) local connections and reports the
+// delivery latency from just before Publish to each client's read.
+func BenchmarkBroadcast(b *testing.B) {
+	n := benchConns(5000)
+	_, srv, events := benchGateway(b)
+	room := newUUID()
+	base := "ws" + strings.TrimPrefix(srv.URL, "http")
+	ctx := context.Background()
+	conns, err := dialMany(ctx, base, room, n)
+	defer func() {
+		for _, ws := range conns {
+			if ws != nil {
+				ws.CloseNow()
+			}
+		}
+	}()
+	if err != nil {
+		b.Fatalf("dial %d clients: %v", n, err)
+	}
+
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		got       atomic.Int64
+		readers   sync.WaitGroup
+	)
+	for _, ws := range conns {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				_, msg, err := ws.Read(ctx)
+				if err != nil {
+					return
+				}
+				now := time.Now()
+				// Cheap parsing keeps the in-process clients' share of the
+				// two cores small: {"v":1,"type":"bench.tick","seq":N,"data":{"t":T}}.
+				i := bytes.Index(msg, []byte(`"bench.tick"`))
+				j := bytes.LastIndex(msg, []byte(`"t":`))
+				if i < 0 || j < 0 {
+					continue
+				}
+				t, err := strconv.ParseInt(string(bytes.TrimRight(msg[j+4:], "}")), 10, 64)
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				latencies = append(latencies, now.Sub(time.Unix(0, t)))
+				mu.Unlock()
+				got.Add(1)
+			}
+		}()
+	}
+	var sent int64
+	b.ResetTimer()
+	for b.Loop() {
+		sent++
+		data := fmt.Appendf(nil, `{"t":%d}`, time.Now().UnixNano())
+		if _, err := events.Publish(ctx, bidding.RoomEvent{Type: "bench.tick", RoomID: room, At: time.Now().UTC(),
+			Data: data}, nil); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for got.Load() < sent*int64(n) {
+			if time.Now().After(deadline) {
+				b.Fatalf("round %d: %d of %d deliveries", sent, got.Load()-(sent-1)*int64(n), n)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	b.StopTimer()
+	for _, ws := range conns {
+		ws.CloseNow()
+	}
+	readers.Wait()
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(n), "conns")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.95), "p95-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+}
+
+// BenchmarkIdleConnMemory measures the server's memory per idle joined
+// connection. The clients run in a child process (this test binary in swarm
+// mode, see TestMain), so the figures are the server's alone: heap + stacks
+// from the runtime, and RSS from /proc.
+func BenchmarkIdleConnMemory(b *testing.B) {
+	n := benchConns(5000)
+	g, srv, _ := benchGateway(b)
+	room := newUUID()
+	heap0, stack0, rss0 := memNow()
+	for b.Loop() {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "BIDCAST_SWARM_URL=ws"+strings.TrimPrefix(srv.URL, "http"),
+			"BIDCAST_SWARM_ROOM="+room, "BIDCAST_SWARM_N="+strconv.Itoa(n))
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		if err != nil || strings.TrimSpace(line) != "ready" {
+			b.Fatalf("swarm: %q, %v", line, err)
+		}
+		time.Sleep(time.Second) // let the last writes and buffers settle
+		if got := g.Stats().Connections; got != int64(n) {
+			b.Fatalf("server has %d connections, want %d", got, n)
+		}
+		heap1, stack1, rss1 := memNow()
+		if f := os.Getenv("BIDCAST_HEAPPROF"); f != "" {
+			if w, err := os.Create(f); err == nil {
+				_ = pprof.WriteHeapProfile(w)
+				w.Close()
+			}
+		}
+		b.ReportMetric(float64(n), "conns")
+		b.ReportMetric(float64(heap1-heap0)/float64(n), "heap-B/conn")
+		b.ReportMetric(float64(stack1-stack0)/float64(n), "stack-B/conn")
+		b.ReportMetric(float64(heap1+stack1-heap0-stack0)/float64(n), "heap+stack-B/conn")
+		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-B/conn")
+		stdin.Close()
+		_ = cmd.Wait()
+	}
+}
+
+// memNow returns the runtime's heap and stack in use after a GC, and the
+// process's resident set size.
+func memNow() (heap, stack, rss int64) {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap, stack = int64(ms.HeapInuse), int64(ms.StackInuse)
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				rss = kb << 10
+			}
+		}
+	}
+	return heap, stack, rss
+}
+
+// TestMain turns the test binary into a client swarm when
+// BIDCAST_SWARM_URL is set (BenchmarkIdleConnMemory starts it that way):
+// it opens BIDCAST_SWARM_N joined connections, prints "ready", and holds
+// them until its stdin closes.
+func TestMain(m *testing.M) {
+	url := os.Getenv("BIDCAST_SWARM_URL")
+	if url == "" {
+		os.Exit(m.Run())
+	}
+	n, _ := strconv.Atoi(os.Getenv("BIDCAST_SWARM_N"))
+	ctx := context.Background()
+	conns, err := dialMany(ctx, url+"/ws", os.Getenv("BIDCAST_SWARM_ROOM"), n)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "swarm:", err)
+		os.Exit(1)
+	}
+	for _, ws := range conns {
+		// Read and discard (viewer counts), which also answers pings.
+		go func() {
+			for {
+				if _, _, err := ws.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	fmt.Println("ready")
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+	for _, ws := range conns {
+		ws.CloseNow()
+	}
+	os.Exit(0)
+}
