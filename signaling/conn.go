@@ -200,10 +200,9 @@ func (c *conn) closeWith(status websocket.StatusCode, reason string) {
 }
 
 // closeWithLocked starts the close handshake in a helper goroutine: it lets
-// the writer finish what is queued (a final error, say; not for a slow
-// consumer, which would not read it), then closes, which also ends serve's
-// read. Close waits for the peer's close frame up to the library's own
-// timeouts. c.wmu is held.
+// the writer finish what is queued (a final error, say), then closes, which
+// also ends serve's read. Close waits for the peer's close frame up to the
+// library's own timeouts. c.wmu is held.
 func (c *conn) closeWithLocked(status websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeStatus, c.closeReason = status, reason
@@ -211,12 +210,16 @@ func (c *conn) closeWithLocked(status websocket.StatusCode, reason string) {
 		if c.finished {
 			return
 		}
+		if status == websocket.StatusPolicyViolation {
+			// Drop what a slow consumer would not read, but let the frame
+			// being written finish: cutting it would leave the client a
+			// broken frame instead of a close code.
+			c.queue = nil
+		}
 		c.helpers.Add(1)
 		go func() {
 			defer c.helpers.Done()
-			if status != websocket.StatusPolicyViolation {
-				c.waitWriter()
-			}
+			c.waitWriter()
 			_ = c.ws.Close(status, reason)
 		}()
 	})
