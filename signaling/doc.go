@@ -22,9 +22,10 @@
 // blocking. A connection whose buffer is full is too slow to follow the room;
 // it is closed with StatusPolicyViolation instead of holding everyone up.
 //
-// Every goroutine is owned: per connection, the HTTP server's goroutine reads
-// and one writer goroutine writes (a ping runs briefly in a third); per node,
-// one goroutine receives from Redis pub/sub and one publishes viewer counts.
+// Every goroutine is owned: per connection, one goroutine reads and handles
+// requests, a writer exists only while messages are queued, and a ping runs
+// briefly every PingInterval; per node, one goroutine receives from Redis
+// pub/sub and one publishes viewer counts.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling
