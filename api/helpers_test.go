@@ -5,86 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/jackc/tern/v2/migrate"
 
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/storage/storagetest"
 )
 
-// newDB returns a DB on a private schema with every migration applied. It
-// migrates with tern itself rather than storagetest.New so that the API's
-// migration can be tested while an earlier number is still missing from the
-// tree: the files are renumbered contiguously in their order.
+// newDB returns a DB on a private schema with every migration applied.
 func newDB(t *testing.T) *storage.DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := storage.Open(ctx, storage.Config{URL: storagetest.URL(t), MaxConns: 8},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("open test database: %v", err)
-	}
-	t.Cleanup(db.Close)
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	m, err := migrate.NewMigrator(ctx, conn.Conn(), "schema_version")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.LoadMigrations(migrationsFS(t)); err != nil {
-		t.Fatalf("load migrations: %v", err)
-	}
-	if err := m.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return db
-}
-
-var migrationName = regexp.MustCompile(`^(\d+)_.*\.sql$`)
-
-// migrationsFS gathers storage/migrations (plus testdata/004_api.sql when
-// the tree does not hold the API migration yet) numbered 1, 2, 3, ...
-func migrationsFS(t *testing.T) fs.FS {
-	t.Helper()
-	paths, _ := filepath.Glob("../storage/migrations/*.sql")
-	haveAPI := false
-	for _, p := range paths {
-		haveAPI = haveAPI || strings.HasSuffix(p, "_api.sql")
-	}
-	if !haveAPI {
-		paths = append(paths, "testdata/004_api.sql")
-	}
-	sort.Slice(paths, func(i, j int) bool { return filepath.Base(paths[i]) < filepath.Base(paths[j]) })
-	out := fstest.MapFS{}
-	for i, p := range paths {
-		name := filepath.Base(p)
-		if !migrationName.MatchString(name) {
-			continue
-		}
-		body, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rest := name[strings.IndexByte(name, '_'):]
-		out[strings.Repeat("0", 3-len(itoa(i+1)))+itoa(i+1)+rest] = &fstest.MapFile{Data: body}
-	}
-	return out
+	return storagetest.New(t)
 }
 
 // testAuth reads the caller from X-Test-User: "<user id> <role>", with role
