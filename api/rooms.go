@@ -265,6 +265,31 @@ func (s *server) scheduleRoom(w http.ResponseWriter, r *http.Request, p Principa
 	return nil
 }
 
+// goLive starts the show: the room becomes live, and a server node claims
+// it and runs its auction (the bidding package watches live rooms).
+func (s *server) goLive(w http.ResponseWriter, r *http.Request, p Principal) error {
+	room, err := s.ownRoom(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := optionalIfMatch(r, room.Version); err != nil {
+		return err
+	}
+	switch room.Status {
+	case storage.RoomLive:
+		return conflict("the room is already live")
+	case storage.RoomEnded:
+		return conflict("the room has ended")
+	}
+	out, err := s.rooms.SetStatus(r.Context(), room.ID, storage.RoomLive)
+	if err != nil {
+		return err
+	}
+	setETag(w, out.Version)
+	writeJSON(w, http.StatusOK, toRoomJSON(out))
+	return nil
+}
+
 // endRoom marks the show over; ending twice is a conflict. It only records
 // the status: stopping a live room's actor belongs to the auction side,
 // which reads room status when it (re)loads a room. Pending lots stay

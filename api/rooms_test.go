@@ -38,6 +38,14 @@ func TestRoomsLifecycle(t *testing.T) {
 	e.must(e.do("POST", "/rooms/"+id+"/schedule", alice, map[string]any{"scheduled_at": time.Now().Add(-time.Hour)}),
 		http.StatusUnprocessableEntity)
 
+	bob := e.user("bob", RoleSeller)
+	e.must(e.do("POST", "/rooms/"+id+"/live", bob, nil), http.StatusNotFound) // not their room
+	live := e.must(e.do("POST", "/rooms/"+id+"/live", alice, nil), http.StatusOK)
+	if live.str("status") != "live" || live.Body["started_at"] == nil {
+		t.Fatalf("go live: %s", live.Raw)
+	}
+	e.must(e.do("POST", "/rooms/"+id+"/live", alice, nil), http.StatusConflict)
+
 	ended := e.must(e.do("POST", "/rooms/"+id+"/end", alice, nil), http.StatusOK)
 	if ended.str("status") != "ended" || ended.Body["ended_at"] == nil {
 		t.Fatalf("end: %s", ended.Raw)
@@ -45,6 +53,7 @@ func TestRoomsLifecycle(t *testing.T) {
 	e.must(e.do("POST", "/rooms/"+id+"/end", alice, nil), http.StatusConflict)
 	e.must(e.do("PATCH", "/rooms/"+id, alice, map[string]any{"title": "x"}, "If-Match", "*"), http.StatusConflict)
 	e.must(e.do("POST", "/rooms/"+id+"/schedule", alice, map[string]any{"scheduled_at": later}), http.StatusConflict)
+	e.must(e.do("POST", "/rooms/"+id+"/live", alice, nil), http.StatusConflict)
 }
 
 func TestRoomValidation(t *testing.T) {

@@ -79,7 +79,8 @@ func (r *Lots) CommitBids(ctx context.Context, bids []BidRecord, upd LotUpdate) 
 var errAlreadyDecided = errors.New("bid already decided")
 
 // CommitState records a lot's new state (started, paused, resumed, closing,
-// closed) and, when result is not nil, how it ended, in one transaction.
+// closed) and, when result is not nil, how it ended, in one transaction. A
+// relisted lot that ends again replaces its earlier result.
 func (r *Lots) CommitState(ctx context.Context, upd LotUpdate, result *LotResult) error {
 	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := updateLot(ctx, tx, upd); err != nil {
@@ -90,7 +91,10 @@ func (r *Lots) CommitState(ctx context.Context, upd LotUpdate, result *LotResult
 		}
 		_, err := tx.Exec(ctx, `
 			INSERT INTO lot_results (lot_id, room_id, outcome, winner_id, winning_bid_id, price, currency, closed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (lot_id) DO UPDATE SET outcome = EXCLUDED.outcome, winner_id = EXCLUDED.winner_id,
+				winning_bid_id = EXCLUDED.winning_bid_id, price = EXCLUDED.price, currency = EXCLUDED.currency,
+				closed_at = EXCLUDED.closed_at`,
 			result.LotID, result.RoomID, result.Outcome, result.WinnerID, result.WinningBidID, result.Price,
 			result.Currency, result.ClosedAt)
 		return mapError(err)
