@@ -17,6 +17,7 @@ import (
 //	GET  /auth/callback/{provider}    provider redirects back here
 //	POST /auth/callback/{provider}    ... or posts a form (Apple)
 //	POST /auth/guest                  {"display_name":"..."} → guest session
+//	GET  /auth/link/{token}           redeem an operator-issued login link
 //	POST /auth/refresh                rotate the refresh cookie, new access token
 //	POST /auth/logout                 revoke the session, clear cookies
 //	GET  /auth/me                     who the caller is
@@ -34,6 +35,7 @@ func (s *Service) Routes() http.Handler {
 	handle("GET /auth/callback/{provider}", s.callback)
 	handle("POST /auth/callback/{provider}", s.callback)
 	handle("POST /auth/guest", s.handleGuest)
+	handle("GET /auth/link/{token}", s.handleLoginLink)
 	handle("POST /auth/refresh", s.handleRefresh)
 	handle("POST /auth/logout", s.handleLogout)
 	handle("GET /auth/me", s.handleMe)
