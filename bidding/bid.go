@@ -3,6 +3,7 @@ package bidding
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -53,6 +54,9 @@ func (b *Bid) Validate() error {
 		return bad("bidder_id must be a UUID")
 	case b.BidID == "" || len(b.BidID) > 64 || !printableASCII(b.BidID):
 		return bad("bid_id must be 1 to 64 printable ASCII characters")
+	case strings.ContainsRune(b.BidID, '~'):
+		// The room names the proxy bids it places "<bid_id>~<n>".
+		return bad("bid_id must not contain '~'")
 	case b.Amount <= 0:
 		return bad("amount must be a positive number of minor units")
 	case b.Amount > MaxAmount:

@@ -49,6 +49,8 @@ type Node struct {
 	runner RoomRunner
 	log    *slog.Logger
 
+	kick chan struct{} // a claim is wanted now (Kick)
+
 	mu    sync.Mutex
 	owned map[string]*ownedRoom // guarded by mu; written only by Run's goroutine
 }
@@ -74,7 +76,7 @@ func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runne
 		return nil, fmt.Errorf("bidding node: LeaseTTL %s is too short", cfg.LeaseTTL)
 	}
 	return &Node{cfg: cfg, rdb: rdb, source: source, runner: runner, log: log.With("node", cfg.NodeID),
-		owned: map[string]*ownedRoom{}}, nil
+		owned: map[string]*ownedRoom{}, kick: make(chan struct{}, 1)}, nil
 }
 
 // Run claims and renews until ctx ends, then stops every owned room and
@@ -93,6 +95,8 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-renew.C:
 			n.renewAll(ctx)
 		case <-scan.C:
+			n.claim(ctx)
+		case <-n.kick:
 			n.claim(ctx)
 		}
 	}
@@ -119,6 +123,16 @@ func (n *Node) claim(ctx context.Context) {
 	if err != nil {
 		n.log.Warn("listing live rooms failed", "err", err)
 		return
+	}
+	live := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		live[id] = true
+	}
+	for _, id := range n.Owned() {
+		if !live[id] {
+			n.log.Info("room is no longer live; stopping it", "room", id)
+			n.stop(id, true)
+		}
 	}
 	for _, id := range ids {
 		n.mu.Lock()
@@ -175,6 +189,22 @@ func (n *Node) renewAll(ctx context.Context) {
 		n.owned[id].renewed = time.Now()
 		n.mu.Unlock()
 	}
+}
+
+// Kick asks Run to look for rooms to claim (and ended rooms to stop) now
+// rather than at the next scan: a room just went live or ended.
+func (n *Node) Kick() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Restart stops a room this node runs and releases its lease, then claims
+// it again, so it is restored from Postgres.
+func (n *Node) Restart(roomID string) {
+	n.stop(roomID, true)
+	n.Kick()
 }
 
 // StopRoom stops a room this node runs (it ended) and releases its lease.

@@ -1,0 +1,187 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/storage"
+)
+
+// LotStore is the room actor's auction.Store over Postgres: an accepted bid
+// and the lot's new state commit in one transaction, guarded by the lot's
+// version, and a close writes the lot's result with its final state.
+type LotStore struct {
+	lots *storage.Lots
+	// roomID and currency fill the columns of a bid row that the actor's
+	// records do not carry.
+	roomID   string
+	currency func(lotID string) string
+}
+
+// NewLotStore returns the store for one room; currency tells the currency
+// of a lot the room has loaded.
+func NewLotStore(lots *storage.Lots, roomID string, currency func(lotID string) string) *LotStore {
+	return &LotStore{lots: lots, roomID: roomID, currency: currency}
+}
+
+// CommitBid implements auction.Store.
+func (s *LotStore) CommitBid(ctx context.Context, c auction.BidCommit) error {
+	recs := make([]storage.BidRecord, len(c.Bids))
+	for i, b := range c.Bids {
+		recs[i] = storage.BidRecord{
+			BidID: b.ID, RoomID: s.roomID, LotID: b.LotID, BidderID: b.BidderID,
+			Amount: b.Amount.Amount, Currency: b.Amount.Currency, Kind: string(b.Kind),
+			IngressSeq: b.Seq, ReceivedAt: b.ReceivedAt,
+		}
+		if recs[i].Currency == "" {
+			recs[i].Currency = s.currency(b.LotID)
+		}
+	}
+	upd, err := lotUpdate(c.Lot)
+	if err != nil {
+		return err
+	}
+	_, fresh, err := s.lots.CommitBids(ctx, recs, upd)
+	if err != nil {
+		return mapStoreError(err)
+	}
+	if !fresh {
+		// The bid_id was decided before under another sequence number:
+		// the client reused an ID. Nothing was written.
+		return fmt.Errorf("bid %s was already decided: %w", recs[0].BidID, auction.ErrVersionConflict)
+	}
+	return nil
+}
+
+// CommitLot implements auction.Store.
+func (s *LotStore) CommitLot(ctx context.Context, st auction.LotState) error {
+	upd, err := lotUpdate(st)
+	if err != nil {
+		return err
+	}
+	var res *storage.LotResult
+	if st.Result != nil {
+		res = &storage.LotResult{
+			LotID: st.LotID, RoomID: s.roomID, Outcome: string(st.Result.Status),
+			Currency: s.currency(st.LotID), ClosedAt: st.Result.ClosedAt,
+		}
+		if st.Result.Status == auction.StatusSold {
+			winner, bidID, price := st.Result.WinnerID, st.Result.WinningBidID, st.Result.Price.Amount
+			res.WinnerID, res.WinningBidID, res.Price = &winner, &bidID, &price
+		}
+	}
+	return mapStoreError(s.lots.CommitState(ctx, upd, res))
+}
+
+// mapStoreError turns storage's version conflict into the actor's.
+func mapStoreError(err error) error {
+	if err != nil && errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("%w: %w", auction.ErrVersionConflict, err)
+	}
+	return err
+}
+
+// lotExtras is the part of auction.LotState that has no column of its own;
+// it is kept in lots.proxy_state as a JSON object.
+type lotExtras struct {
+	LiveSince time.Time          `json:"live_since,omitzero"`
+	HighSeq   int64              `json:"high_seq,omitempty"`
+	BidCount  int64              `json:"bid_count,omitempty"`
+	Proxies   []auction.ProxyMax `json:"proxies,omitempty"`
+	LastSeq   int64              `json:"last_seq,omitempty"`
+}
+
+// lotUpdate converts the actor's state into the row update that expects
+// the previous version.
+func lotUpdate(st auction.LotState) (storage.LotUpdate, error) {
+	extras, err := json.Marshal(lotExtras{LiveSince: st.LiveSince, HighSeq: st.HighSeq, BidCount: st.BidCount,
+		Proxies: st.Proxies, LastSeq: st.LastSeq})
+	if err != nil {
+		return storage.LotUpdate{}, fmt.Errorf("encode state of lot %s: %w", st.LotID, err)
+	}
+	u := storage.LotUpdate{LotID: st.LotID, ExpectVersion: st.Version - 1, Version: st.Version,
+		State: string(st.Status), ProxyState: extras}
+	if !st.Deadline.IsZero() {
+		d := st.Deadline
+		u.Deadline = &d
+	}
+	if st.Status == auction.StatusPaused {
+		rem := st.RemainingMS
+		u.RemainingMS = &rem
+	}
+	if st.HasBid() {
+		high, leader, bidID := st.HighBid, st.LeaderID, st.HighBidID
+		u.HighBid, u.LeaderID, u.HighBidID = &high, &leader, &bidID
+	}
+	return u, nil
+}
+
+// LotFromStorage converts a stored lot's rules into the actor's Lot.
+func LotFromStorage(l storage.Lot) (auction.Lot, error) {
+	out := auction.Lot{ID: l.ID, Currency: l.Currency, Opening: l.OpeningPrice, Reserve: l.ReservePrice,
+		Version: l.Version}
+	if len(l.IncrementTable) > 0 && string(l.IncrementTable) != "null" && string(l.IncrementTable) != "[]" {
+		if err := json.Unmarshal(l.IncrementTable, &out.Increments); err != nil {
+			return auction.Lot{}, fmt.Errorf("lot %s: decode increment table: %w", l.ID, err)
+		}
+	}
+	var policy struct {
+		Kind     auction.Policy `json:"kind"`
+		Tiers    []auction.Tier `json:"tiers"`
+		FloorMS  int64          `json:"floor_ms"`
+		WindowMS int64          `json:"window_ms"`
+		ExtendMS int64          `json:"extend_ms"`
+	}
+	if len(l.ClockPolicy) > 0 && string(l.ClockPolicy) != "null" {
+		if err := json.Unmarshal(l.ClockPolicy, &policy); err != nil {
+			return auction.Lot{}, fmt.Errorf("lot %s: decode clock policy: %w", l.ID, err)
+		}
+	}
+	if policy.Kind == "" {
+		policy.Kind = auction.PolicySoftClose
+	}
+	out.Clock = auction.ClockConfig{Policy: policy.Kind, DurationMS: l.DurationMS, FloorMS: policy.FloorMS,
+		Tiers: policy.Tiers, ExtendMS: max(policy.WindowMS, policy.ExtendMS)}
+	if out.Clock.Policy == auction.PolicySoftClose && out.Clock.ExtendMS == 0 {
+		out.Clock.ExtendMS = min(l.DurationMS, 10_000)
+	}
+	if err := out.Validate(); err != nil {
+		return auction.Lot{}, err
+	}
+	return out, nil
+}
+
+// StateFromStorage rebuilds the actor's state of a stored lot; res is the
+// lot's result when it has ended.
+func StateFromStorage(roomID string, l storage.Lot, res *storage.LotResult) (auction.LotState, error) {
+	st := auction.LotState{RoomID: roomID, LotID: l.ID, Status: auction.LotStatus(l.State), Version: l.Version}
+	if l.Deadline != nil {
+		st.Deadline = *l.Deadline
+	}
+	if l.RemainingMS != nil {
+		st.RemainingMS = *l.RemainingMS
+	}
+	if l.HighBid != nil && l.LeaderID != nil && l.HighBidID != nil {
+		st.HighBid, st.LeaderID, st.HighBidID = *l.HighBid, *l.LeaderID, *l.HighBidID
+	}
+	if len(l.ProxyState) > 0 && l.ProxyState[0] == '{' {
+		var x lotExtras
+		if err := json.Unmarshal(l.ProxyState, &x); err != nil {
+			return auction.LotState{}, fmt.Errorf("lot %s: decode stored state: %w", l.ID, err)
+		}
+		st.LiveSince, st.HighSeq, st.BidCount, st.Proxies, st.LastSeq = x.LiveSince, x.HighSeq, x.BidCount, x.Proxies, x.LastSeq
+	}
+	if res != nil {
+		r := &auction.LotResult{Status: auction.LotStatus(res.Outcome), ClosedAt: res.ClosedAt}
+		if res.WinnerID != nil && res.WinningBidID != nil && res.Price != nil {
+			r.WinnerID, r.WinningBidID = *res.WinnerID, *res.WinningBidID
+			r.Price = auction.Money{Amount: *res.Price, Currency: res.Currency}
+		}
+		st.Result = r
+	}
+	return st, nil
+}

@@ -1,0 +1,232 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bidcast/bidcast/auction"
+)
+
+// Event types the publisher adds to the room actor's own.
+const (
+	// EventBidOutbid is private to the bidder who just lost the lead.
+	EventBidOutbid = "bid.outbid"
+	// EventRoomState carries a fresh actor snapshot after the publisher had
+	// to drop events (its buffer overflowed); clients redraw from it.
+	EventRoomState = "room.state"
+)
+
+// publisherBuffer bounds the events a room holds while Redis is slow. The
+// actor never blocks on it; past it events are dropped and a room.state
+// event resynchronizes clients.
+const publisherBuffer = 8192
+
+// wireEvent is an actor event as clients see it: the actor's own counter is
+// left out, since the envelope carries the room's Redis sequence.
+type wireEvent struct {
+	*auction.Event
+	Seq *struct{} `json:"seq,omitempty"`
+}
+
+// pubItem is one event waiting to be published; to is set for an event
+// private to one user.
+type pubItem struct {
+	ev auction.Event
+	to string
+}
+
+// publisher is a room's auction.EventSink. Emit queues without blocking;
+// one goroutine publishes to the room's event log in order, attaching the
+// actor's snapshot to the last event of each batch so joining clients start
+// from a state at least as new as the events after it.
+type publisher struct {
+	roomID   string
+	log      *EventLog
+	snapshot func(ctx context.Context) (auction.Snapshot, error)
+	onEvent  func(auction.Event)
+	logger   *slog.Logger
+
+	ch      chan pubItem
+	dropped atomic.Bool
+	done    chan struct{}
+	stop    sync.Once
+	quit    chan struct{}
+
+	leader map[string]string // lot → leader, owned by run
+}
+
+func newPublisher(roomID string, log *EventLog, logger *slog.Logger, onEvent func(auction.Event)) *publisher {
+	return &publisher{roomID: roomID, log: log, logger: logger, onEvent: onEvent,
+		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
+		leader: map[string]string{}}
+}
+
+// Emit implements auction.EventSink. Rejections are not published from
+// here: the applier publishes them once they are recorded in Postgres.
+func (p *publisher) Emit(e auction.Event) {
+	if e.Type == auction.EventBidRejected {
+		return
+	}
+	select {
+	case p.ch <- pubItem{ev: e}:
+	default:
+		p.dropped.Store(true)
+	}
+}
+
+// private queues an event for one user, waiting for room in the buffer.
+func (p *publisher) private(ctx context.Context, e auction.Event, to string) {
+	select {
+	case p.ch <- pubItem{ev: e, to: to}:
+	case <-ctx.Done():
+	case <-p.quit:
+	}
+}
+
+// run publishes until close; then it drains what is queued, bounded by a
+// short deadline, so events of a stopping room are not silently lost.
+func (p *publisher) run() {
+	defer close(p.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Once told to stop, allow a short drain, then give up on Redis.
+		<-p.quit
+		t := time.NewTimer(2 * time.Second)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-p.done:
+		}
+	}()
+	batch := make([]pubItem, 0, 256)
+	for {
+		select {
+		case it := <-p.ch:
+			batch = append(batch[:0], it)
+		case <-p.quit:
+			p.drain(ctx)
+			return
+		}
+	fill:
+		for len(batch) < cap(batch) {
+			select {
+			case it := <-p.ch:
+				batch = append(batch, it)
+			default:
+				break fill
+			}
+		}
+		p.publishBatch(ctx, batch)
+	}
+}
+
+// drain publishes whatever is still queued.
+func (p *publisher) drain(ctx context.Context) {
+	for {
+		select {
+		case it := <-p.ch:
+			p.publishBatch(ctx, []pubItem{it})
+		default:
+			return
+		}
+	}
+}
+
+// publishBatch publishes the batch in order, retrying while Redis is down.
+func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
+	var snap any
+	if p.snapshot != nil {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if s, err := p.snapshot(sctx); err == nil {
+			snap = s
+		}
+		cancel()
+	}
+	for i, it := range batch {
+		var attach any
+		if i == len(batch)-1 {
+			attach = snap
+		}
+		p.publishOne(ctx, it, attach)
+		if it.to == "" {
+			p.afterPublic(ctx, it.ev)
+		}
+	}
+	if p.dropped.CompareAndSwap(true, false) && snap != nil {
+		p.logger.Warn("room events were dropped; sending a full state", "room", p.roomID)
+		data, _ := json.Marshal(snap)
+		p.publishRaw(ctx, RoomEvent{Type: EventRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
+	}
+}
+
+// afterPublic tells the previous leader they were outbid and runs the hook.
+func (p *publisher) afterPublic(ctx context.Context, e auction.Event) {
+	if e.Type == auction.EventBidAccepted {
+		prev := p.leader[e.LotID]
+		if prev != "" && prev != e.LeaderID {
+			out := auction.Event{Type: EventBidOutbid, RoomID: e.RoomID, LotID: e.LotID, At: e.At,
+				Status: e.Status, HighBid: e.HighBid, LeaderID: e.LeaderID, NextMin: e.NextMin, Deadline: e.Deadline}
+			p.publishOne(ctx, pubItem{ev: out, to: prev}, nil)
+		}
+	}
+	if e.LotID != "" && e.Type != auction.EventModeration {
+		p.leader[e.LotID] = e.LeaderID
+	}
+	if e.Type == auction.EventLotClosed {
+		delete(p.leader, e.LotID)
+	}
+	if p.onEvent != nil {
+		p.onEvent(e)
+	}
+}
+
+// publishOne publishes one event, retrying with backoff until it is in the
+// log or the publisher is told to give up.
+func (p *publisher) publishOne(ctx context.Context, it pubItem, snap any) {
+	data, err := json.Marshal(wireEvent{Event: &it.ev})
+	if err != nil {
+		p.logger.Error("encode room event", "room", p.roomID, "type", it.ev.Type, "err", err)
+		return
+	}
+	at := it.ev.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	p.publishRaw(ctx, RoomEvent{Type: it.ev.Type, RoomID: p.roomID, At: at, To: it.to, Data: data}, snap)
+}
+
+func (p *publisher) publishRaw(ctx context.Context, ev RoomEvent, snap any) {
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		_, err := p.log.Publish(ctx, ev, snap)
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			p.logger.Error("room event lost: publisher stopped while Redis was failing", "room", p.roomID,
+				"type", ev.Type, "err", err)
+			return
+		}
+		if attempt == 1 || attempt%20 == 0 {
+			p.logger.Warn("publishing room event failed; retrying", "room", p.roomID, "type", ev.Type,
+				"attempt", attempt, "err", err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		wait = min(wait*2, time.Second)
+	}
+}
+
+// close stops run after it drains, and waits for it.
+func (p *publisher) close() {
+	p.stop.Do(func() { close(p.quit) })
+	<-p.done
+}
