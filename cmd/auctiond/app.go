@@ -29,6 +29,7 @@ type App struct {
 	redis    *redis.Client
 	registry *prometheus.Registry
 	sfu      *sfu.Server
+	svc      *services
 
 	httpLn  net.Listener
 	adminLn net.Listener
@@ -60,6 +61,10 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	if a.sfu, err = sfu.New(sfuCfg); err != nil {
 		a.Close()
 		return nil, usageError{fmt.Errorf("start SFU: %w", err)}
+	}
+	if err := a.wire(); err != nil {
+		a.Close()
+		return nil, err
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newSFUCollector(a.sfu))
@@ -116,7 +121,8 @@ func (a *App) Run(ctx context.Context) error {
 	if a.admin != nil {
 		serveOn(a.admin, a.adminLn, "admin")
 	}
-	a.log.Info("bidcast is up", "url", a.cfg.PublicURL+"/", "listen", a.httpLn.Addr().String())
+	stopWorkers := a.startWorkers()
+	a.log.Info("bidcast is up", "url", a.cfg.PublicURL+"/", "listen", a.httpLn.Addr().String(), "node", a.cfg.NodeID)
 
 	var runErr error
 	select {
@@ -133,7 +139,11 @@ func (a *App) Run(ctx context.Context) error {
 	if a.admin != nil {
 		_ = a.admin.Shutdown(sctx)
 	}
+	if err := a.svc.gateway.Shutdown(sctx); err != nil {
+		a.log.Warn("WebSocket shutdown cut short", "err", err)
+	}
 	wg.Wait()
+	stopWorkers()
 	if err := a.sfu.Close(); err != nil {
 		a.log.Warn("closing the SFU", "err", err)
 	}
@@ -143,6 +153,7 @@ func (a *App) Run(ctx context.Context) error {
 // Close releases the stores and any listener not yet handed to a server.
 // It is safe to call after Run and on a partly built App.
 func (a *App) Close() {
+	a.closeServices()
 	if a.sfu != nil {
 		_ = a.sfu.Close()
 	}

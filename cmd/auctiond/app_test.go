@@ -18,8 +18,17 @@ import (
 
 func testConfig(t *testing.T, redisURL string) Config {
 	t.Helper()
+	return testConfigWith(t, redisURL, nil)
+}
+
+// testConfigWith is testConfig with extra environment variables.
+func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Config {
+	t.Helper()
 	dbURL := storagetest.URL(t)
 	getenv := func(k string) string {
+		if v, ok := extra[k]; ok {
+			return v
+		}
 		switch k {
 		case "DATABASE_URL":
 			return dbURL

@@ -30,6 +30,22 @@ type Config struct {
 	DBConnectWait   time.Duration
 	ShutdownTimeout time.Duration
 	SFU             sfu.Config
+	// NodeID names this process in room leases; unique per node.
+	NodeID string
+	// BidPollInterval is each live room's Asynq idle poll (the backstop
+	// behind the immediate nudge).
+	BidPollInterval time.Duration
+	// LotGrace is how long a lot stays closing for bids received in time.
+	LotGrace time.Duration
+	// WSOrigins are extra page origins allowed to open the WebSocket.
+	WSOrigins []string
+	// APIRateLimitOff turns the JSON API's rate limiter off (load tests).
+	APIRateLimitOff bool
+	// Demo seeds a demo room with a synthetic video publisher.
+	Demo bool
+	// getenv reads the environment, for packages with their own settings
+	// (auth, media).
+	getenv func(string) string
 }
 
 // envSpec documents one environment variable; the README's table mirrors it.
@@ -47,6 +63,12 @@ var envSpecs = []envSpec{
 	{"LOG_FORMAT", "text", "text or json"},
 	{"DB_CONNECT_WAIT", "30s", "how long to keep retrying an unreachable database at start"},
 	{"SHUTDOWN_TIMEOUT", "10s", "how long a clean shutdown may take before connections are cut"},
+	{"NODE_ID", "<hostname>-<pid>", "this node's name in room leases; unique per node"},
+	{"BID_POLL_INTERVAL", "250ms", "a live room's idle queue poll, the backstop behind the immediate nudge of each bid"},
+	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
+	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
+	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
+	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.
@@ -56,14 +78,14 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 			return v
 		}
 		for _, s := range envSpecs {
-			if s.name == name && !strings.HasPrefix(s.def, "http://<") {
+			if s.name == name && !strings.HasPrefix(s.def, "http://<") && !strings.HasPrefix(s.def, "<") {
 				return s.def
 			}
 		}
 		return ""
 	}
 	var c Config
-	var level, connectWait, shutdown string
+	var level, connectWait, shutdown, poll, grace string
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR"), "HTTP listen address (HTTP_ADDR)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR"), "admin/pprof listen address, loopback only (ADMIN_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL"), "public base URL (PUBLIC_URL)")
@@ -71,6 +93,17 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	fs.StringVar(&c.LogFormat, "log-format", env("LOG_FORMAT"), "log format: text or json (LOG_FORMAT)")
 	fs.StringVar(&connectWait, "db-connect-wait", env("DB_CONNECT_WAIT"), "retry an unreachable database this long (DB_CONNECT_WAIT)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("SHUTDOWN_TIMEOUT"), "clean shutdown limit (SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.NodeID, "node-id", env("NODE_ID"), "node name in room leases (NODE_ID)")
+	fs.StringVar(&poll, "bid-poll-interval", env("BID_POLL_INTERVAL"), "live room queue poll (BID_POLL_INTERVAL)")
+	fs.StringVar(&grace, "lot-grace", env("LOT_GRACE"), "closing grace of a lot (LOT_GRACE)")
+	fs.BoolVar(&c.Demo, "demo", envBool(env("DEMO")), "seed and broadcast a demo room (DEMO)")
+	c.APIRateLimitOff = envBool(env("API_RATE_LIMIT_DISABLED"))
+	for _, o := range strings.Split(env("WS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.WSOrigins = append(c.WSOrigins, o)
+		}
+	}
+	c.getenv = getenv
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
 	if err := fs.Parse(args); err != nil {
@@ -87,6 +120,16 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if c.ShutdownTimeout, err = parseDuration("SHUTDOWN_TIMEOUT", shutdown); err != nil {
 		errs = append(errs, err)
 	}
+	if c.BidPollInterval, err = parseDuration("BID_POLL_INTERVAL", poll); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LotGrace, err = parseDuration("LOT_GRACE", grace); err != nil {
+		errs = append(errs, err)
+	}
+	if c.NodeID == "" {
+		host, _ := os.Hostname()
+		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
 	}
@@ -98,6 +141,15 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return Config{}, err
 	}
 	return c, c.Validate()
+}
+
+// envBool reads a boolean setting: 1, true, yes or on (any case).
+func envBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 func parseDuration(name, v string) (time.Duration, error) {

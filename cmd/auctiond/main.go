@@ -6,7 +6,9 @@
 //
 //	auctiond [serve]                      run the server (the default)
 //	auctiond migrate                      apply database migrations and exit
-//	auctiond room create --title T --seller NAME [--json]
+//	auctiond room create --title T --seller NAME [--lots N] [--live] [--json]
+//	auctiond user promote REF             make a user an admin
+//	auctiond user login-link REF          print a single-use sign-in URL
 //	auctiond help                         list commands and environment variables
 //
 // Configuration comes from the environment (see `auctiond help`); flags
@@ -71,6 +73,8 @@ func dispatch(ctx context.Context, args []string, stdout io.Writer, getenv func(
 		return migrateOnly(ctx, cfg, stdout)
 	case "room":
 		return roomCommand(ctx, args, stdout, getenv)
+	case "user":
+		return userCommand(ctx, args, stdout, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, helpText())
 		return nil
@@ -98,6 +102,9 @@ Commands:
   serve                                  run the server (default)
   migrate                                apply database migrations and exit
   room create --title T --seller NAME    create a seller (if needed) and a room; --json for JSON
+      [--lots N --currency KRW --opening 10000 --duration 60s --policy soft-close] [--live] [--private]
+  user promote REF                       make a user an admin (REF: user id or provider:subject)
+  user login-link REF                    print a single-use sign-in URL (15 minutes) for a user
   help                                   this text
 
 Environment (flags of the same name in lower case override it, e.g. --http-addr):

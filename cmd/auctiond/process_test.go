@@ -28,6 +28,10 @@ func TestBinarySurvivesKill(t *testing.T) {
 	}
 	srv := testenv.StartProcess(t, bin, env, "serve")
 	srv.WaitHTTP("http://"+addr+"/readyz", 30*time.Second)
+	// The output is copied from a pipe: give the line a moment to arrive.
+	for i := 0; i < 40 && !strings.Contains(srv.Output(), "Bidcast is running"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if !strings.Contains(srv.Output(), "Bidcast is running: open http://"+addr+"/") {
 		t.Errorf("serve did not print the URL to open; output:\n%s", srv.Output())
 	}

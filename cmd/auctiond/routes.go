@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/web"
@@ -22,6 +23,9 @@ func (a *App) routes() http.Handler {
 	media := sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)})
 	mux.Handle("/whip/", media)
 	mux.Handle("/whep/", media)
+	mux.Handle("GET /ws", a.svc.gateway)
+	mux.Handle("/auth/", a.svc.auth.Routes())
+	mux.Handle(api.Prefix+"/", a.svc.auth.CSRF(a.svc.api))
 	mux.Handle("/", web.Handler())
 	return mux
 }

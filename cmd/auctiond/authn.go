@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/bidcast/bidcast/api"
+	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/signaling"
+)
+
+// wsAuth establishes who opens a WebSocket: a single-use ticket in the
+// query (?ticket=, from POST /auth/ticket; what browsers on another origin
+// and load generators use), or else the session cookie or bearer token.
+type wsAuth struct{ svc *auth.Service }
+
+// Authenticate implements signaling.Authenticator.
+func (a wsAuth) Authenticate(r *http.Request) (signaling.Identity, error) {
+	var (
+		p   auth.Principal
+		err error
+	)
+	if t := r.URL.Query().Get("ticket"); t != "" {
+		p, err = a.svc.RedeemTicket(r.Context(), t)
+	} else {
+		p, err = a.svc.Authenticate(r)
+	}
+	if err != nil {
+		return signaling.Identity{}, wsAuthError(err)
+	}
+	if p.Anonymous() {
+		return signaling.Identity{}, signaling.ErrUnauthorized
+	}
+	return signaling.Identity{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest,
+		CanBid: p.CanBid(auth.Room{}) == nil}, nil
+}
+
+// wsAuthError maps auth's errors to the gateway's: bad or missing
+// credentials are 401 unauthorized, a backing store failure is unavailable.
+func wsAuthError(err error) error {
+	var ae *auth.Error
+	if errors.As(err, &ae) && ae == auth.ErrUnavailable {
+		return signaling.Errorf(signaling.CodeUnavailable, "sign-in service unavailable; try again")
+	}
+	if errors.Is(err, auth.ErrUnavailable) {
+		return signaling.Errorf(signaling.CodeUnavailable, "sign-in service unavailable; try again")
+	}
+	return fmt.Errorf("%v: %w", err, signaling.ErrUnauthorized)
+}
+
+// apiAuth tells the JSON API who calls: no credentials is the anonymous
+// caller, bad credentials are api.ErrUnauthenticated.
+type apiAuth struct{ svc *auth.Service }
+
+// Authenticate implements api.Authenticator.
+func (a apiAuth) Authenticate(r *http.Request) (api.Principal, error) {
+	p, err := a.svc.Authenticate(r)
+	switch {
+	case errors.Is(err, auth.ErrUnauthorized):
+		return api.Principal{}, nil
+	case errors.Is(err, auth.ErrUnavailable):
+		return api.Principal{}, err
+	case err != nil:
+		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
+	}
+	return api.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest}, nil
+}

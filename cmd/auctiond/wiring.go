@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/bidcast/bidcast/api"
+	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/signaling"
+	"github.com/bidcast/bidcast/storage"
+)
+
+// services are the parts of the server above the stores: sign-in, the bid
+// pipeline and room actors, the WebSocket gateway and the JSON API.
+type services struct {
+	auth     *auth.Service
+	events   *bidding.EventLog
+	outcomes *bidding.Outcomes
+	ingress  *bidding.Ingress
+	rooms    *bidding.Rooms
+	node     *bidding.Node
+	gateway  *signaling.Gateway
+	api      http.Handler
+	apiCfg   api.Config
+	apiDeps  api.Deps
+	tasks    *asynq.Client
+	hooks    []func(roomID string, e auction.Event)
+}
+
+// wire builds every service over the connected stores.
+func (a *App) wire() error {
+	s := &services{}
+	getenv := func(name string) string {
+		if name == "PUBLIC_URL" {
+			return a.cfg.PublicURL
+		}
+		if name == "AUTH_GUESTS_MAY_BID" && a.cfg.Demo && a.cfg.getenv(name) == "" {
+			return "true" // the demo lets a newcomer bid as a guest at once
+		}
+		return a.cfg.getenv(name)
+	}
+	authCfg, err := auth.ConfigFromEnv(getenv)
+	if err != nil {
+		return usageError{fmt.Errorf("auth settings: %w", err)}
+	}
+	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
+	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
+		return usageError{err}
+	}
+
+	s.events = bidding.NewEventLog(a.redis)
+	s.outcomes = bidding.NewOutcomes(a.redis, bidding.NewBidArchive(storage.NewBids(a.db)))
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{})
+	s.tasks = asynq.NewClientFromRedisClient(a.redis)
+	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
+		Pipeline: bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
+		Actor:    auction.Config{Grace: a.cfg.LotGrace},
+		OnEvent:  s.onRoomEvent,
+		OnBroken: func(roomID string) { s.node.Restart(roomID) },
+	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
+	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID}, a.redis, rooms, s.rooms,
+		a.log.With("component", "node")); err != nil {
+		return usageError{err}
+	}
+
+	mod := signaling.NewRedisModeration(a.redis)
+	s.gateway, err = signaling.New(signaling.Config{OriginPatterns: a.cfg.WSOrigins, NodeID: a.cfg.NodeID},
+		signaling.Deps{
+			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
+			Events: s.events, Moderation: mod, Bids: s.ingress,
+			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
+			Media:     gatewayMedia{srv: a.sfu}, Log: a.log,
+		})
+	if err != nil {
+		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
+	}
+
+	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff}}
+	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api")}
+	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
+		return usageError{fmt.Errorf("JSON API: %w", err)}
+	}
+	s.hooks = append(s.hooks, s.webhookOnClose(a))
+	a.svc = s
+	return nil
+}
+
+// onRoomEvent runs the hooks on a room's published events.
+func (s *services) onRoomEvent(roomID string, e auction.Event) {
+	for _, h := range s.hooks {
+		h(roomID, e)
+	}
+}
+
+// webhookOnClose queues the lot.closed webhook of each lot that ends.
+func (s *services) webhookOnClose(a *App) func(string, auction.Event) {
+	lots := storage.NewLots(a.db)
+	return func(roomID string, e auction.Event) {
+		if e.Type != auction.EventLotClosed {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := lots.GetResult(ctx, e.LotID)
+		if err == nil {
+			err = api.EnqueueLotClosed(ctx, s.tasks, api.LotClosedFromResult(res))
+		}
+		if err != nil {
+			a.log.Warn("queueing the lot.closed webhook failed", "room", roomID, "lot", e.LotID, "err", err)
+		}
+	}
+}
+
+// startWorkers runs the node (room ownership, actors, pipelines) and the
+// webhook worker until stop is called.
+func (a *App) startWorkers() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_ = a.svc.node.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := api.RunWebhookWorker(ctx, a.svc.apiCfg, a.svc.apiDeps); err != nil && ctx.Err() == nil {
+			a.log.Error("webhook worker stopped", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
+// closeServices releases what wire made; safe on a partly wired App.
+func (a *App) closeServices() {
+	s := a.svc
+	if s == nil {
+		return
+	}
+	if s.gateway != nil {
+		_ = s.gateway.Close()
+	}
+	if s.ingress != nil {
+		_ = s.ingress.Close()
+	}
+	if s.tasks != nil {
+		_ = s.tasks.Close()
+	}
+}
