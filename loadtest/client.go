@@ -34,7 +34,7 @@ func CheckTarget(base string, allowRemote []string) (*url.URL, error) {
 	}
 	ip := net.ParseIP(host)
 	if ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("target host %q is not loopback; name it in -allow-remote to load it", host)
+		return nil, fmt.Errorf("target host %q is not loopback; name it in -allow-host to load it", host)
 	}
 	return u, nil
 }
@@ -57,7 +57,12 @@ func newAPI(loopbackOnly bool) (*webrtc.API, error) {
 		SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
 		RTCPFeedback: fb,
 	}}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("register H.264: %w", err)
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{PayloadType: 111, RTPCodecCapability: webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
+	}}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register Opus: %w", err)
 	}
 	ir := &interceptor.Registry{}
 	gen, err := nack.NewGeneratorInterceptor()

@@ -98,3 +98,34 @@ func (d durations) quantile(q float64) time.Duration {
 }
 
 func (d durations) max() time.Duration { return d.quantile(1) }
+
+// freezeDetector counts video freezes the way WebRTC's stats define them:
+// a frame whose interval since the previous one exceeds
+// max(3 × the average interval, the average + 150 ms), the average being
+// a running mean over about 30 frames.
+type freezeDetector struct {
+	last  time.Duration // arrival of the previous complete frame
+	avg   time.Duration
+	count int
+	total time.Duration
+}
+
+// frame records the completion of a frame at t (any monotonic origin).
+func (f *freezeDetector) frame(t time.Duration) {
+	if f.last == 0 {
+		f.last = t
+		return
+	}
+	gap := t - f.last
+	f.last = t
+	if f.avg == 0 {
+		f.avg = gap
+		return
+	}
+	if gap > max(3*f.avg, f.avg+150*time.Millisecond) {
+		f.count++
+		f.total += gap
+		return // a freeze does not drag the average up
+	}
+	f.avg += (gap - f.avg) / 30
+}

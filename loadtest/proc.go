@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -71,3 +72,66 @@ func ReadProc(pid int) (ProcSample, error) {
 	s.Exists = true
 	return s, sc.Err()
 }
+
+// treeProbe sums CPU time and RSS over this process and all its
+// descendants (the browsers' Chromium processes), so a saturated
+// generator shows even when the work happens in child processes.
+// CPU of descendants that already exited is lost; Chromium's long-lived
+// renderer and GPU processes are what matter here.
+type treeProbe struct{}
+
+// Sample implements ServerProbe.
+func (treeProbe) Sample(context.Context) (ProcSample, error) {
+	self := os.Getpid()
+	parent := map[int]int{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return ProcSample{}, err
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 2 {
+			ppid, _ := strconv.Atoi(f[1])
+			parent[pid] = ppid
+		}
+	}
+	inTree := func(pid int) bool {
+		for n := 0; pid > 1 && n < 64; n++ {
+			if pid == self {
+				return true
+			}
+			pid = parent[pid]
+		}
+		return false
+	}
+	sum := ProcSample{At: time.Now(), Exists: true}
+	for pid := range parent {
+		if !inTree(pid) {
+			continue
+		}
+		p, err := ReadProc(pid)
+		if err != nil {
+			continue
+		}
+		sum.CPU += p.CPU
+		sum.RSS += p.RSS
+		sum.HWM += p.RSS
+	}
+	return sum, nil
+}
+
+// Source implements ServerProbe.
+func (treeProbe) Source() string { return "self+children" }

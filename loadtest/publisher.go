@@ -47,12 +47,14 @@ func (l *sendLog) get(payload []byte) (int64, bool) {
 // Publisher streams a looped clip over WHIP and answers every PLI by
 // jumping to the clip's next keyframe, as a real encoder would produce one.
 type Publisher struct {
-	pc       *webrtc.PeerConnection
-	track    *webrtc.TrackLocalStaticRTP
-	clip     *Clip
-	log      *sendLog
-	location string
-	wantKey  atomic.Bool
+	pc        *webrtc.PeerConnection
+	track     *webrtc.TrackLocalStaticRTP
+	audio     *webrtc.TrackLocalStaticRTP
+	audioClip *AudioClip
+	clip      *Clip
+	log       *sendLog
+	location  string
+	wantKey   atomic.Bool
 	// PaceBps spreads packets at this rate like a browser's pacer (Chrome
 	// paces at 2.5x the target bitrate); 0 sends each frame as one burst.
 	PaceBps int
@@ -61,12 +63,15 @@ type Publisher struct {
 	Keyframes atomic.Int64
 	Packets   atomic.Int64
 	Bytes     atomic.Int64
+	// AudioPackets counts Opus packets sent.
+	AudioPackets atomic.Int64
 
 	wg sync.WaitGroup
 }
 
-// StartPublisher connects a publisher to endpoint (the WHIP URL).
-func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string, clip *Clip, log *sendLog) (*Publisher, error) {
+// StartPublisher connects a publisher to endpoint (the WHIP URL). With a
+// non-nil audio clip it also sends Opus.
+func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string, clip *Clip, audio *AudioClip, log *sendLog) (*Publisher, error) {
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
@@ -84,9 +89,29 @@ func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string
 		_ = pc.Close()
 		return nil, err
 	}
-	p := &Publisher{pc: pc, track: track, clip: clip, log: log}
+	p := &Publisher{pc: pc, track: track, clip: clip, log: log, audioClip: audio}
 	p.wg.Add(1)
 	go p.readRTCP(sender)
+	if audio != nil {
+		if p.audio, err = audioTrack(); err != nil {
+			p.Close()
+			return nil, err
+		}
+		as, err := pc.AddTrack(p.audio)
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("add audio track: %w", err)
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for {
+				if _, _, err := as.ReadRTCP(); err != nil {
+					return
+				}
+			}
+		}()
+	}
 	offer, err := completeOffer(ctx, pc)
 	if err != nil {
 		p.Close()
@@ -126,8 +151,13 @@ func (p *Publisher) readRTCP(sender *webrtc.RTPSender) {
 	}
 }
 
-// Run sends frames at the clip's rate until ctx ends.
+// Run sends video frames at the clip's rate (and audio every 20 ms) until
+// ctx ends.
 func (p *Publisher) Run(ctx context.Context) {
+	var audioWG sync.WaitGroup
+	audioWG.Add(1)
+	go func() { defer audioWG.Done(); p.runAudio(ctx) }()
+	defer audioWG.Wait()
 	interval := time.Second / time.Duration(p.clip.FPS)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()

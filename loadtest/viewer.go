@@ -11,13 +11,22 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// ViewerShared is what all viewers of a run share: the publisher's send
+// log, the latency histograms (whole run and current sampling interval)
+// and whether to receive audio too.
+type ViewerShared struct {
+	log             *sendLog
+	Latency, Window *Histogram
+	Audio           bool
+}
+
 // Viewer is one synthetic WHEP viewer.
 type Viewer struct {
 	ID       int
 	pc       *webrtc.PeerConnection
 	location string
 	log      *sendLog
-	latency  *Histogram
+	sh       *ViewerShared
 
 	PostAt      time.Time
 	ConnectTime time.Duration // POST to ICE+DTLS connected
@@ -31,6 +40,11 @@ type Viewer struct {
 	Packets   atomic.Int64
 	Bytes     atomic.Int64
 	Unmatched atomic.Int64
+	// AudioPackets and AudioBytes count Opus received.
+	AudioPackets atomic.Int64
+	AudioBytes   atomic.Int64
+
+	freeze freezeDetector // owned by the video reader
 
 	// Sequence tracking, owned by the track reader; seen is a bitmap of the
 	// last 65536 sequence numbers for loss accounting.
@@ -44,8 +58,8 @@ type Viewer struct {
 
 // StartViewer opens a WHEP session and returns once connected (or failed).
 // Media is read on a goroutine until Close.
-func StartViewer(ctx context.Context, api *webrtc.API, id int, endpoint, token string, log *sendLog, lat *Histogram) *Viewer {
-	v := &Viewer{ID: id, log: log, latency: lat, firstKeyCh: make(chan struct{})}
+func StartViewer(ctx context.Context, api *webrtc.API, id int, endpoint, token string, sh *ViewerShared) *Viewer {
+	v := &Viewer{ID: id, log: sh.log, sh: sh, firstKeyCh: make(chan struct{})}
 	v.PostAt = time.Now()
 	v.Err = v.start(ctx, api, endpoint, token)
 	return v
@@ -57,13 +71,24 @@ func (v *Viewer) start(ctx context.Context, api *webrtc.API, endpoint, token str
 		return err
 	}
 	v.pc = pc
+	v.done.Add(1) // released by Close, so a track starting late is still waited for
 	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeVideo,
 		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		return err
+		return fmt.Errorf("add video transceiver: %w", err)
+	}
+	if v.sh.Audio {
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
+			webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			return fmt.Errorf("add audio transceiver: %w", err)
+		}
 	}
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		v.done.Add(1)
 		defer v.done.Done()
+		if t.Kind() == webrtc.RTPCodecTypeAudio {
+			v.readAudio(t)
+			return
+		}
 		v.read(t)
 	})
 	offer, err := completeOffer(ctx, pc)
@@ -123,9 +148,18 @@ func (v *Viewer) read(t *webrtc.TrackRemote) {
 		}
 		if v.measure.Load() {
 			if at, ok := v.log.get(payload); ok {
-				v.latency.Record(time.Duration(now - at))
+				d := time.Duration(now - at)
+				v.sh.Latency.Record(d)
+				if v.sh.Window != nil {
+					v.sh.Window.Record(d)
+				}
 			} else {
 				v.Unmatched.Add(1)
+			}
+			if b[1]&0x80 != 0 { // marker: the frame's last packet
+				v.mu.Lock()
+				v.freeze.frame(time.Duration(now))
+				v.mu.Unlock()
 			}
 		}
 		v.track(seq)
@@ -207,13 +241,37 @@ func (v *Viewer) HasFirstKey() bool {
 // Measure turns latency recording on or off.
 func (v *Viewer) Measure(on bool) { v.measure.Store(on) }
 
-// Close ends the WHEP session and waits for the reader.
+// Close ends the WHEP session and waits for the readers.
 func (v *Viewer) Close() {
 	deleteSession(v.location)
 	if v.pc != nil {
 		_ = v.pc.Close()
+		v.done.Done()
 	}
 	v.done.Wait()
+}
+
+// readAudio counts Opus packets; their latency is not matched, since a
+// tone's packets repeat byte for byte.
+func (v *Viewer) readAudio(t *webrtc.TrackRemote) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := t.Read(buf)
+		if err != nil {
+			return
+		}
+		if n > 12 {
+			v.AudioPackets.Add(1)
+			v.AudioBytes.Add(int64(n - 12))
+		}
+	}
+}
+
+// Freezes returns the freezes seen while measuring and their total length.
+func (v *Viewer) Freezes() (int, time.Duration) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.freeze.count, v.freeze.total
 }
 
 // isKeyframeStart reports whether an H.264 payload begins an IDR picture

@@ -19,14 +19,15 @@ type ViewersConfig struct {
 	Room         string        // room id
 	PublishToken string        // WHIP bearer token
 	ViewToken    string        // WHEP bearer token, "" for public rooms
-	Viewers      int           // number of WHEP viewers
+	Viewers      int           // number of WHEP viewers (1..5000)
 	RampRate     float64       // viewers started per second
-	Duration     time.Duration // steady-state measurement after the ramp
-	ServerPID    int           // process to sample CPU and RSS of; 0: none
+	Duration     time.Duration // steady-state measurement after the ramp (≤ 30 min)
+	ServerPID    int           // process to sample CPU and RSS of; 0: try BaseURL/metrics
 	PaceKbps     int           // publisher pacing rate; 0 sends frames in bursts
 	ClipPath     string        // Annex B H.264; generated with ffmpeg if missing
-	AllowRemote  []string      // non-loopback hosts that may be targeted
-	Out          io.Writer     // report destination
+	NoAudio      bool          // publish and receive video only
+	AllowHosts   []string      // non-loopback hosts that may be targeted
+	Out          io.Writer     // progress and table destination
 }
 
 func (c *ViewersConfig) validate() (*url.URL, error) {
@@ -46,179 +47,109 @@ func (c *ViewersConfig) validate() (*url.URL, error) {
 		c.ClipPath = filepath.Join(os.TempDir(), "bidcast-loadtest-720p30-1500k.h264")
 	}
 	if c.Out == nil {
-		c.Out = os.Stdout
+		c.Out = io.Discard
 	}
-	return CheckTarget(c.BaseURL, c.AllowRemote)
+	return CheckTarget(c.BaseURL, c.AllowHosts)
 }
 
-// ViewersResult holds what RunViewers measured.
-type ViewersResult struct {
-	Viewers, Connected, Failed, NoKeyframe int
-	FirstErrors                            []string
-	Connect, FirstKey                      durations
-	Latency                                *Histogram
-	Unmatched                              int64
-	Expected, Lost                         uint64
-	BitrateBps                             float64 // mean per viewer, steady phase
-	Steady                                 time.Duration
-	Server, ServerEnd                      ProcSample
-	Gen, GenEnd                            ProcSample
-	PublisherPLIs, PublisherKeyframes      int64
-	PublisherBitrateBps                    float64
-	// PublisherPackets were sent and ViewerPackets received (all viewers,
-	// retransmissions included) during the steady phase; the SFU renumbers
-	// packets it drops for congestion, so this ratio catches drops that
-	// sequence gaps cannot.
-	PublisherPackets, ViewerPackets int64
+// ViewersSummary is the viewers section of the report.
+type ViewersSummary struct {
+	Viewers    int       `json:"viewers"`
+	Connected  int       `json:"connected"`
+	Failed     int       `json:"failed"`
+	NoKeyframe int       `json:"no_keyframe"`
+	Audio      bool      `json:"audio"`
+	PaceKbps   int       `json:"pace_kbps"`
+	SteadySecs float64   `json:"steady_s"`
+	Connect    Quantiles `json:"connect"`   // WHEP POST → ICE+DTLS connected
+	FirstKey   Quantiles `json:"first_key"` // WHEP POST → first keyframe packet
+	// Latency is per video packet, publisher send → viewer receive, on this
+	// process's monotonic clock, steady phase only.
+	Latency   Quantiles `json:"latency"`
+	Unmatched int64     `json:"unmatched_packets"`
+	// Expected and Lost come from sequence gaps after NACK recovery.
+	Expected      uint64  `json:"expected_packets"`
+	Lost          uint64  `json:"lost_packets"`
+	DeliveryRatio float64 `json:"delivery_ratio"`
+	BitrateKbps   float64 `json:"bitrate_kbps"` // mean per viewer, video
+	AudioKbps     float64 `json:"audio_kbps,omitempty"`
+	PublisherKbps float64 `json:"publisher_kbps"`
+	// Freezes follow WebRTC's definition (frame gap > max(3×avg, avg+150 ms)).
+	Freezes           int     `json:"freezes"`
+	FreezeSeconds     float64 `json:"freeze_s"`
+	ViewersWithFreeze int     `json:"viewers_with_freeze"`
+	PublisherPLIs     int64   `json:"publisher_plis"`
+	PublisherKeyframe int64   `json:"publisher_keyframes"`
+	// ServerCPUPerViewerSecond is milliseconds of server CPU per viewer per
+	// second of the steady phase.
+	ServerCPUPerViewerSecond float64 `json:"server_cpu_ms_per_viewer_s,omitempty"`
 }
 
-// RunViewers runs the viewers scenario and writes its report to cfg.Out.
-func RunViewers(ctx context.Context, cfg ViewersConfig) (*ViewersResult, error) {
+// RunViewers publishes a synthetic stream over WHIP, ramps up WHEP viewers
+// and measures them; the report's progress goes to cfg.Out.
+func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	base, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
-	if err := EnsureClip(ctx, cfg.ClipPath, DefaultClipSpec); err != nil {
-		return nil, err
-	}
-	clip, err := LoadClip(cfg.ClipPath, DefaultClipSpec.FPS)
+	rep := newReport("viewers", cfg.BaseURL)
+	sv := &ViewersSummary{Viewers: cfg.Viewers, Audio: !cfg.NoAudio, PaceKbps: cfg.PaceKbps}
+	rep.Viewers = sv
+	vs, err := startViewerSwarm(ctx, base, viewerSwarmConfig{room: cfg.Room, publishToken: cfg.PublishToken,
+		viewToken: cfg.ViewToken, viewers: cfg.Viewers, ramp: cfg.RampRate, paceKbps: cfg.PaceKbps,
+		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out})
 	if err != nil {
 		return nil, err
 	}
-	loopback := len(cfg.AllowRemote) == 0 || isLoopbackHost(base.Hostname())
-	api, err := newAPI(loopback)
-	if err != nil {
-		return nil, err
-	}
-	whip := strings.TrimRight(cfg.BaseURL, "/") + "/whip/" + url.PathEscape(cfg.Room)
-	whep := strings.TrimRight(cfg.BaseURL, "/") + "/whep/" + url.PathEscape(cfg.Room)
+	defer vs.close()
 
-	log := newSendLog()
-	pub, err := StartPublisher(ctx, api, whip, cfg.PublishToken, clip, log)
-	if err != nil {
-		return nil, fmt.Errorf("publisher: %w", err)
-	}
-	defer pub.Close()
-	pub.PaceBps = cfg.PaceKbps * 1000
-	pubCtx, stopPub := context.WithCancel(ctx)
-	var pubWG sync.WaitGroup
-	pubWG.Add(1)
-	go func() { defer pubWG.Done(); pub.Run(pubCtx) }()
-	defer func() { stopPub(); pubWG.Wait() }()
+	probe := NewServerProbe(ctx, cfg.ServerPID, strings.TrimRight(cfg.BaseURL, "/")+"/metrics")
+	smp := newSampler(probe, vs.fill)
+	sctx, stopSampler := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); smp.run(sctx, rep.Started) }()
 
-	res := &ViewersResult{Viewers: cfg.Viewers, Latency: &Histogram{}}
-	fmt.Fprintf(cfg.Out, "ramping %d viewers at %.0f/s against %s room %s (publisher pacing %d kbit/s, 0 = bursts)\n",
-		cfg.Viewers, cfg.RampRate, cfg.BaseURL, cfg.Room, cfg.PaceKbps)
-
-	// Ramp: one goroutine per viewer start, paced by a ticker.
-	viewers := make([]*Viewer, cfg.Viewers)
-	var startWG sync.WaitGroup
-	tick := time.NewTicker(time.Duration(float64(time.Second) / cfg.RampRate))
-	for i := 0; i < cfg.Viewers; i++ {
-		startWG.Add(1)
-		go func() {
-			defer startWG.Done()
-			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-			defer cancel()
-			viewers[i] = StartViewer(cctx, api, i, whep, cfg.ViewToken, log, res.Latency)
-		}()
-		if i < cfg.Viewers-1 {
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
-			}
-		}
-	}
-	tick.Stop()
-	startWG.Wait()
-	defer func() {
-		var wg sync.WaitGroup
-		for _, v := range viewers {
-			if v != nil {
-				wg.Add(1)
-				go func() { defer wg.Done(); v.Close() }()
-			}
-		}
-		wg.Wait()
-	}()
-	// Give late viewers a moment for their first keyframe.
-	keyCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	for _, v := range viewers {
-		if v.Err == nil {
-			v.WaitFirstKey(keyCtx)
-		}
-	}
-	cancel()
-
-	// Steady phase.
-	marks := make([]SeqMark, len(viewers))
-	bytes0 := make([]int64, len(viewers))
-	for i, v := range viewers {
-		marks[i], bytes0[i] = v.Mark(), v.Bytes.Load()
-		v.Measure(true)
-	}
-	pubBytes0, pubPkts0 := pub.Bytes.Load(), pub.Packets.Load()
-	pkts0 := make([]int64, len(viewers))
-	for i, v := range viewers {
-		pkts0[i] = v.Packets.Load()
-	}
-	res.Gen, _ = ReadProc(0)
-	if cfg.ServerPID != 0 {
-		if res.Server, err = ReadProc(cfg.ServerPID); err != nil {
-			return nil, err
-		}
-	}
+	vs.ramp(ctx, rep)
+	vs.beginSteady()
+	smp.markStart(ctx)
 	fmt.Fprintf(cfg.Out, "steady phase: %s\n", cfg.Duration)
 	select {
 	case <-time.After(cfg.Duration):
 	case <-ctx.Done():
 	}
-	res.GenEnd, _ = ReadProc(0)
-	if cfg.ServerPID != 0 {
-		res.ServerEnd, _ = ReadProc(cfg.ServerPID)
+	smp.markEnd(ctx)
+	vs.endSteady(sv)
+	stopSampler()
+	wg.Wait()
+	rep.Server, rep.Generator = smp.summaries()
+	rep.Series = smp.points()
+	rep.Seconds = time.Since(rep.Started).Seconds()
+	if rep.Server != nil && sv.Connected > 0 && sv.SteadySecs > 0 {
+		sv.ServerCPUPerViewerSecond = rep.Server.CPUCores * 1000 / float64(sv.Connected)
 	}
-	res.Steady = res.GenEnd.At.Sub(res.Gen.At)
-	res.PublisherBitrateBps = float64(pub.Bytes.Load()-pubBytes0) * 8 / res.Steady.Seconds()
-	res.PublisherPackets = pub.Packets.Load() - pubPkts0
-	ends := make([]SeqMark, len(viewers))
-	var bitSum float64
-	for i, v := range viewers {
-		v.Measure(false)
-		ends[i] = v.Mark()
-		if v.Err == nil {
-			res.ViewerPackets += v.Packets.Load() - pkts0[i]
-		}
-		bitSum += float64(v.Bytes.Load()-bytes0[i]) * 8 / res.Steady.Seconds()
-	}
-	// Let NACKed packets of the window's tail arrive before counting loss.
-	time.Sleep(500 * time.Millisecond)
+	sv.addKV(rep)
+	return rep, ctx.Err()
+}
 
-	for i, v := range viewers {
-		if v.Err != nil {
-			res.Failed++
-			if len(res.FirstErrors) < 3 {
-				res.FirstErrors = append(res.FirstErrors, v.Err.Error())
-			}
-			continue
-		}
-		res.Connected++
-		res.Connect = append(res.Connect, v.ConnectTime)
-		if !v.HasFirstKey() {
-			res.NoKeyframe++
-		} else {
-			res.FirstKey = append(res.FirstKey, v.FirstKey)
-		}
-		exp, lost := v.Lost(marks[i], ends[i])
-		res.Expected += exp
-		res.Lost += lost
-		res.Unmatched += v.Unmatched.Load()
-	}
-	if res.Connected > 0 {
-		res.BitrateBps = bitSum / float64(res.Connected)
-	}
-	res.PublisherPLIs, res.PublisherKeyframes = pub.PLIs.Load(), pub.Keyframes.Load()
-	res.Write(cfg.Out)
-	return res, nil
+// addKV adds the viewers figures to the summary line.
+func (sv *ViewersSummary) addKV(r *Report) {
+	r.add("viewers", sv.Viewers)
+	r.add("connected", sv.Connected)
+	r.add("failed", sv.Failed)
+	r.add("no_keyframe", sv.NoKeyframe)
+	r.add("connect_p95_ms", sv.Connect.P95)
+	r.add("first_key_p50_ms", sv.FirstKey.P50)
+	r.add("first_key_p95_ms", sv.FirstKey.P95)
+	r.addQ("latency", sv.Latency)
+	r.add("latency_max_ms", sv.Latency.Max)
+	r.add("lost", sv.Lost)
+	r.add("expected", sv.Expected)
+	r.add("delivery_ratio", fmt.Sprintf("%.4f", sv.DeliveryRatio))
+	r.add("bitrate_kbps", fmt.Sprintf("%.0f", sv.BitrateKbps))
+	r.add("freezes", sv.Freezes)
+	r.add("server_cpu_ms_per_viewer_s", fmt.Sprintf("%.3f", sv.ServerCPUPerViewerSecond))
+	r.add("steady_s", sv.SteadySecs)
 }
 
 func isLoopbackHost(h string) bool {

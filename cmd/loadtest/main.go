@@ -1,8 +1,16 @@
-// Command loadtest drives Bidcast with synthetic load.
+// Command loadtest drives Bidcast with synthetic load (see docs/PERFORMANCE.md
+// and the loadtest package for the report schema).
 //
-//	loadtest viewers   -url http://127.0.0.1:8080 -room r1 -token T -viewers 200 -ramp 20 -duration 60s -server-pid PID
+//	loadtest viewers  -url http://127.0.0.1:8080 -rooms rooms.json -viewers 200 -ramp 20 -duration 60s
+//	loadtest browsers -url http://127.0.0.1:8080 -rooms rooms.json -tabs 8 -duration 60s -bid-every 5s
+//	loadtest bids     -url http://127.0.0.1:8080 -rooms rooms.json -bidders 50 -watchers 200 -rate 20 -duration 30s
+//	loadtest scenario -url http://127.0.0.1:8080 -rooms rooms.json -config loadtest/scenarios/evening.json
 //	loadtest sfuserver -addr 127.0.0.1:8099 -ice-udp 127.0.0.1:8443
 //	loadtest udpsink -sockets 200 & loadtest udpfloor -sockets 200 -pps 150
+//
+// A rooms file is what `auctiond room create --json` prints, one object per
+// room appended together. Every run prints a table, writes -json and -html
+// reports when asked, and ends stdout with one key=value summary line.
 package main
 
 import (
@@ -10,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -21,7 +30,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:])
+	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
@@ -29,46 +38,157 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+const usage = "usage: loadtest viewers|browsers|bids|scenario|sfuserver|udpfloor|udpsink [flags] (-h for flags)"
+
+func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: loadtest viewers|sfuserver|udpfloor|udpsink [flags] (-h for flags)")
+		return errors.New(usage)
 	}
 	switch args[0] {
-	case "viewers":
-		return viewers(ctx, args[1:])
+	case "viewers", "browsers", "bids", "scenario":
+		return load(ctx, args[0], args[1:], out)
 	case "sfuserver":
 		return sfuserver(ctx, args[1:])
 	case "udpfloor", "udpsink":
-		return udpfloor(ctx, args[0], args[1:])
+		return udpfloor(ctx, args[0], args[1:], out)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(out, usage)
+		return nil
 	default:
-		return fmt.Errorf("unknown subcommand %q (want viewers, sfuserver, udpfloor or udpsink)", args[0])
+		return fmt.Errorf("unknown subcommand %q; %s", args[0], usage)
 	}
 }
 
-func viewers(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("viewers", flag.ContinueOnError)
-	var cfg loadtest.ViewersConfig
-	var allow string
-	fs.StringVar(&cfg.BaseURL, "url", "http://127.0.0.1:8080", "base URL of the server (WHIP/WHEP under /whip/ and /whep/)")
-	fs.StringVar(&cfg.Room, "room", "loadtest", "room id")
-	fs.StringVar(&cfg.PublishToken, "token", "", "publish token (WHIP bearer)")
-	fs.StringVar(&cfg.ViewToken, "view-token", "", "view token (WHEP bearer), empty for public rooms")
-	fs.IntVar(&cfg.Viewers, "viewers", 200, "number of WHEP viewers")
-	fs.Float64Var(&cfg.RampRate, "ramp", 20, "viewers started per second")
-	fs.DurationVar(&cfg.Duration, "duration", 60e9, "steady-state measurement after the ramp")
-	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "pid of the server process to sample CPU and RSS from /proc")
-	fs.IntVar(&cfg.PaceKbps, "pace-kbps", 0, "pace publisher packets at this rate like a browser (e.g. 3750 = 2.5x 1.5 Mbit/s); 0 sends frames in bursts")
-	fs.StringVar(&cfg.ClipPath, "clip", "", "Annex B H.264 clip (generated with ffmpeg when missing)")
-	fs.StringVar(&allow, "allow-remote", "", "comma-separated non-loopback hosts that may be targeted")
+// common are the flags every load subcommand shares.
+type common struct {
+	url, roomsFile, room, token, allow, jsonPath, htmlPath, dbURL string
+	pid                                                           int
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "base URL of the server")
+	fs.StringVar(&c.roomsFile, "rooms", "", "rooms file: output of `auctiond room create --json` (one or more)")
+	fs.StringVar(&c.room, "room", "", "room id (instead of -rooms)")
+	fs.StringVar(&c.token, "token", "", "publish token of -room (WHIP bearer)")
+	fs.StringVar(&c.allow, "allow-host", "", "comma-separated non-loopback hosts that may be targeted")
+	fs.StringVar(&c.allow, "allow-remote", "", "same as -allow-host")
+	fs.StringVar(&c.jsonPath, "json", "", "write the JSON report here")
+	fs.StringVar(&c.htmlPath, "html", "", "write the self-contained HTML report here")
+	fs.StringVar(&c.dbURL, "audit-db", "", "Postgres URL for the bid audit (default: audit through the JSON API)")
+	fs.IntVar(&c.pid, "server-pid", 0, "pid of the server, to read CPU and RSS from /proc (default: the server's /metrics)")
+}
+
+func (c *common) allowHosts() []string {
+	if c.allow == "" {
+		return nil
+	}
+	return strings.Split(c.allow, ",")
+}
+
+func (c *common) rooms() ([]loadtest.RoomInfo, error) {
+	if c.roomsFile != "" {
+		return loadtest.LoadRooms(c.roomsFile)
+	}
+	if c.room == "" {
+		return nil, errors.New("name the rooms with -rooms FILE (or -room ID -token T)")
+	}
+	return []loadtest.RoomInfo{{RoomID: c.room, PublishToken: c.token}}, nil
+}
+
+// load runs one of the measuring subcommands and writes its outputs, the
+// summary line last.
+func load(ctx context.Context, kind string, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet(kind, flag.ContinueOnError)
+	var c common
+	c.register(fs)
+	var vc loadtest.ViewersConfig
+	var bc loadtest.BrowsersConfig
+	var dc loadtest.BidsConfig
+	scenarioPath := ""
+	switch kind {
+	case "viewers":
+		fs.IntVar(&vc.Viewers, "viewers", 200, "WHEP viewers (1..5000)")
+		fs.Float64Var(&vc.RampRate, "ramp", 20, "viewers started per second")
+		fs.DurationVar(&vc.Duration, "duration", 60e9, "steady-state measurement after the ramp (max 30m)")
+		fs.IntVar(&vc.PaceKbps, "pace-kbps", 0, "pace publisher packets at this rate like a browser (e.g. 3750); 0 sends frames in bursts")
+		fs.StringVar(&vc.ClipPath, "clip", "", "Annex B H.264 clip (generated with ffmpeg when missing)")
+		fs.StringVar(&vc.ViewToken, "view-token", "", "WHEP bearer token, for private rooms")
+		fs.BoolVar(&vc.NoAudio, "no-audio", false, "publish and watch video only (no Opus)")
+	case "browsers":
+		fs.IntVar(&bc.Tabs, "tabs", 8, "headless Chromium tabs (1..64)")
+		fs.Float64Var(&bc.Ramp, "ramp", 2, "tabs opened per second")
+		fs.DurationVar(&bc.Duration, "duration", 60e9, "measured time after the ramp (max 30m)")
+		fs.StringVar(&bc.Page, "page", "auto", "auto, room ({url}/rooms/{id}), builtin (the toolkit's WHEP player) or a URL")
+		fs.DurationVar(&bc.BidEvery, "bid-every", 0, "each tab bids through the page this often (0: never)")
+		fs.StringVar(&bc.Chromium, "chromium", "/usr/bin/chromium", "Chromium binary")
+		fs.BoolVar(&bc.NoPublish, "no-publish", false, "do not publish the synthetic stream (someone else does)")
+	case "bids":
+		fs.IntVar(&dc.Bidders, "bidders", 50, "WebSocket bidders over all rooms")
+		fs.IntVar(&dc.Watchers, "watchers", 200, "WebSocket watchers over all rooms")
+		fs.Float64Var(&dc.Rate, "rate", 20, "bids per second over all rooms (open loop)")
+		fs.Float64Var(&dc.ChatRate, "chat-rate", 0, "chat lines per second over all rooms")
+		fs.DurationVar(&dc.Duration, "duration", 30e9, "bidding time (max 10m)")
+	case "scenario":
+		fs.StringVar(&scenarioPath, "config", "loadtest/scenarios/evening.json", "scenario file (JSON)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if allow != "" {
-		cfg.AllowRemote = strings.Split(allow, ",")
+	rooms, err := c.rooms()
+	if err != nil {
+		return err
 	}
-	cfg.Out = os.Stdout
-	_, err := loadtest.RunViewers(ctx, cfg)
-	return err
+	var rep *loadtest.Report
+	switch kind {
+	case "viewers":
+		vc.BaseURL, vc.Room, vc.PublishToken, vc.ServerPID, vc.AllowHosts, vc.Out =
+			c.url, rooms[0].RoomID, rooms[0].PublishToken, c.pid, c.allowHosts(), out
+		rep, err = loadtest.RunViewers(ctx, vc)
+	case "browsers":
+		bc.BaseURL, bc.Room, bc.ServerPID, bc.AllowHosts, bc.Out = c.url, rooms[0], c.pid, c.allowHosts(), out
+		rep, err = loadtest.RunBrowsers(ctx, bc)
+	case "bids":
+		dc.BaseURL, dc.Rooms, dc.ServerPID, dc.DatabaseURL, dc.AllowHosts, dc.Out = c.url, rooms, c.pid, c.dbURL, c.allowHosts(), out
+		rep, err = loadtest.RunBids(ctx, dc)
+	case "scenario":
+		sc, serr := loadtest.LoadScenario(scenarioPath)
+		if serr != nil {
+			return serr
+		}
+		rep, err = loadtest.RunScenario(ctx, loadtest.ScenarioConfig{BaseURL: c.url, Scenario: sc, Rooms: rooms,
+			ServerPID: c.pid, DatabaseURL: c.dbURL, AllowHosts: c.allowHosts(), Out: out})
+	}
+	if rep == nil {
+		return err
+	}
+	rep.Args = append([]string{kind}, args...)
+	return finish(rep, err, c, out)
+}
+
+// finish prints the table, writes the reports and ends with the summary
+// line; an audit failure makes the exit status non-zero.
+func finish(rep *loadtest.Report, runErr error, c common, out io.Writer) error {
+	rep.WriteTable(out)
+	if c.jsonPath != "" {
+		if err := rep.WriteJSON(c.jsonPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "json report: %s\n", c.jsonPath)
+	}
+	if c.htmlPath != "" {
+		if err := rep.WriteHTML(c.htmlPath); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "html report: %s\n", c.htmlPath)
+	}
+	fmt.Fprintln(out, rep.SummaryLine())
+	if runErr != nil {
+		return runErr
+	}
+	if rep.Audit != nil && !rep.Audit.OK {
+		return errors.New("the bid audit found violations")
+	}
+	return nil
 }
 
 func sfuserver(ctx context.Context, args []string) error {
@@ -83,7 +203,7 @@ func sfuserver(ctx context.Context, args []string) error {
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return err
+		return fmt.Errorf("log level: %w", err)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
 	return loadtest.RunSFUServer(ctx, cfg)
@@ -91,9 +211,9 @@ func sfuserver(ctx context.Context, args []string) error {
 
 // udpfloor measures the kernel's cost of loopback datagrams (udpsink is the
 // receiving side, run as a separate process).
-func udpfloor(ctx context.Context, role string, args []string) error {
+func udpfloor(ctx context.Context, role string, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet(role, flag.ContinueOnError)
-	cfg := loadtest.UDPFloorConfig{Out: os.Stdout}
+	cfg := loadtest.UDPFloorConfig{Out: out}
 	fs.IntVar(&cfg.Sockets, "sockets", 200, "receiving sockets")
 	fs.IntVar(&cfg.PPS, "pps", 150, "datagrams per second per socket")
 	fs.IntVar(&cfg.Size, "size", 1200, "datagram size in bytes")

@@ -1,0 +1,289 @@
+package loadtest
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bidcast/bidcast/signaling"
+)
+
+// sentBid is a bid in the ledger: what the client knows, and when.
+type sentBid struct {
+	mu     sync.Mutex
+	c      ClientBid
+	sentAt time.Time
+}
+
+// member is one bidder's or watcher's connection in a room.
+type member struct {
+	sess     session
+	room     *roomRun
+	conn     *wsConn
+	inflight atomic.Int64
+}
+
+// bidStats are the swarm's counters and histograms; Window histograms are
+// reset by each sampling interval.
+type bidStats struct {
+	sent, acked, accepted, rejected, errReplies, sendFail, skipped, noLot atomic.Int64
+	chatSent, chatSeen                                                    atomic.Int64
+	ack, decision, lag, chatLag                                           Histogram
+	ackWin, lagWin                                                        Histogram
+
+	mu      sync.Mutex
+	reasons map[string]int64
+	codes   map[string]int64
+}
+
+func (s *bidStats) count(m map[string]int64, k string) {
+	s.mu.Lock()
+	m[k]++
+	s.mu.Unlock()
+}
+
+// bidSwarm is the bidders and watchers of several rooms, the ledger of
+// every bid sent and the open-loop schedulers.
+type bidSwarm struct {
+	runID    string
+	rooms    []*roomRun
+	bidders  []*member
+	watchers []*member
+	ledger   sync.Map // bid_id → *sentBid
+	chats    sync.Map // chat text → time sent
+	stats    bidStats
+	nBid     atomic.Int64
+	nChat    atomic.Int64
+	rep      *Report
+
+	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
+	watchMu                     sync.Mutex
+}
+
+// addWatcher adds a watcher that joined during the run (a spike).
+func (s *bidSwarm) addWatcher(m *member) {
+	s.watchMu.Lock()
+	s.watchers = append(s.watchers, m)
+	s.watchMu.Unlock()
+}
+
+func newBidSwarm(rep *Report) *bidSwarm {
+	var b [4]byte
+	_, _ = crand.Read(b[:])
+	return &bidSwarm{runID: hex.EncodeToString(b[:]), rep: rep,
+		stats: bidStats{reasons: map[string]int64{}, codes: map[string]int64{}}}
+}
+
+// join signs a guest in, connects it and joins room.
+func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name string, watcher bool) (*member, error) {
+	sess, err := guestLogin(ctx, base, name)
+	if err != nil {
+		return nil, err
+	}
+	m := &member{sess: sess, room: room}
+	m.conn, err = dialWS(ctx, base, sess.Token, func(env signaling.Envelope, at time.Time) { s.onEvent(m, watcher, env, at) })
+	if err != nil {
+		return nil, err
+	}
+	if err := m.conn.join(ctx, room.info.RoomID); err != nil {
+		m.conn.close()
+		return nil, fmt.Errorf("%s join %s: %w", name, room.info.RoomID, err)
+	}
+	return m, nil
+}
+
+// onEvent handles a room event on a bidder's or watcher's connection.
+func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at time.Time) {
+	switch env.Type {
+	case "bid.accepted", "bid.rejected", "chat.message", "lot.started", "lot.closed":
+	default:
+		return
+	}
+	var ev wireEvent
+	if json.Unmarshal(env.Data, &ev) != nil {
+		return
+	}
+	if env.Type == "chat.message" {
+		if watcher {
+			if t, ok := s.chats.Load(ev.Text); ok {
+				s.stats.chatLag.Record(at.Sub(t.(time.Time)))
+				s.stats.chatSeen.Add(1)
+			}
+		}
+		return
+	}
+	m.room.observe(env.Type, &ev)
+	id := ev.BidID
+	if ev.Bid != nil {
+		id = ev.Bid.ID
+	}
+	v, ok := s.ledger.Load(id)
+	if !ok || id == "" {
+		return
+	}
+	b := v.(*sentBid)
+	if watcher {
+		if env.Type == "bid.accepted" {
+			d := at.Sub(b.sentAt)
+			s.stats.lag.Record(d)
+			s.stats.lagWin.Record(d)
+		}
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.c.BidderID != m.sess.UserID || b.c.Outcome != "" {
+		return
+	}
+	s.stats.decision.Record(at.Sub(b.sentAt))
+	if env.Type == "bid.accepted" {
+		b.c.Outcome = "accepted"
+		s.stats.accepted.Add(1)
+	} else {
+		b.c.Outcome, b.c.Reason = "rejected", ev.Reason
+		s.stats.rejected.Add(1)
+		s.stats.count(s.stats.reasons, ev.Reason)
+	}
+}
+
+// placeBid sends one bid from m at the room's next minimum, sometimes a
+// step or two above it, without waiting for the answer (open loop).
+func (s *bidSwarm) placeBid(ctx context.Context, m *member) {
+	st := m.room.state()
+	if !st.live || st.nextMin == 0 {
+		s.stats.noLot.Add(1)
+		return
+	}
+	if m.inflight.Load() >= 32 {
+		s.stats.skipped.Add(1) // the connection is not keeping up; do not queue without bound
+		return
+	}
+	amount := st.nextMin
+	switch r := rand.IntN(10); {
+	case r >= 9:
+		amount += st.nextMin / 10
+	case r >= 6:
+		amount += st.nextMin / 20
+	}
+	id := fmt.Sprintf("lt-%s-%d", s.runID, s.nBid.Add(1))
+	b := &sentBid{c: ClientBid{BidID: id, RoomID: m.room.info.RoomID, LotID: st.lotID, BidderID: m.sess.UserID, Amount: amount}}
+	b.sentAt = time.Now()
+	s.ledger.Store(id, b)
+	s.stats.sent.Add(1)
+	m.inflight.Add(1)
+	err := m.conn.send(ctx, signaling.TypeBidPlace, id, signaling.BidData{LotID: st.lotID, Amount: amount,
+		Currency: st.currency, BidID: id}, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
+	if err != nil {
+		m.inflight.Add(-1)
+		s.stats.sendFail.Add(1)
+		s.stats.count(s.stats.codes, "send_failed")
+		b.mu.Lock()
+		b.c.ErrorCode = "send_failed"
+		b.mu.Unlock()
+	}
+}
+
+// onReply records a bid's ack or error.
+func (s *bidSwarm) onReply(m *member, b *sentBid, env signaling.Envelope, at time.Time) {
+	m.inflight.Add(-1)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if env.Type == signaling.TypeError {
+		var e signaling.ErrorData
+		_ = json.Unmarshal(env.Data, &e)
+		b.c.ErrorCode = e.Code
+		s.stats.errReplies.Add(1)
+		s.stats.count(s.stats.codes, e.Code)
+		return
+	}
+	var ack signaling.AckData
+	_ = json.Unmarshal(env.Data, &ack)
+	d := at.Sub(b.sentAt)
+	s.stats.ack.Record(d)
+	s.stats.ackWin.Record(d)
+	s.stats.acked.Add(1)
+	b.c.Acked, b.c.AckSeq = true, ack.Seq
+	if (ack.Status == "accepted" || ack.Status == "rejected") && b.c.Outcome == "" {
+		b.c.Outcome, b.c.Reason = ack.Status, ack.Reason
+	}
+}
+
+// sendChat sends one chat line from m; watchers match it by its text.
+func (s *bidSwarm) sendChat(ctx context.Context, m *member) {
+	text := fmt.Sprintf("lt %s %d", s.runID, s.nChat.Add(1))
+	s.chats.Store(text, time.Now())
+	s.stats.chatSent.Add(1)
+	if err := m.conn.send(ctx, signaling.TypeChatSend, "c"+strings.TrimPrefix(text, "lt "), signaling.ChatSendData{Text: text},
+		func(env signaling.Envelope, _ time.Time) {
+			if env.Type == signaling.TypeError {
+				var e signaling.ErrorData
+				_ = json.Unmarshal(env.Data, &e)
+				s.stats.count(s.stats.codes, "chat_"+e.Code)
+			}
+		}); err != nil {
+		s.stats.count(s.stats.codes, "chat_send_failed")
+	}
+}
+
+// openLoop calls fire at rate per second until ctx ends or limit calls
+// were made, on a schedule that does not wait for answers: a slow server
+// does not slow the offered load down, it builds up instead.
+func openLoop(ctx context.Context, rate float64, limit int64, fire func(n int64)) {
+	if rate <= 0 {
+		return
+	}
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var n int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			due := int64(now.Sub(start).Seconds() * rate)
+			for ; n < due; n++ {
+				if limit > 0 && n >= limit {
+					return
+				}
+				fire(n)
+			}
+		}
+	}
+}
+
+// ClientBids returns the ledger as the audit reads it.
+func (s *bidSwarm) clientBids() []ClientBid {
+	var out []ClientBid
+	s.ledger.Range(func(_, v any) bool {
+		b := v.(*sentBid)
+		b.mu.Lock()
+		out = append(out, b.c)
+		b.mu.Unlock()
+		return true
+	})
+	return out
+}
+
+// undecided counts acked bids whose outcome has not been heard.
+func (s *bidSwarm) undecided() int64 {
+	var n int64
+	s.ledger.Range(func(_, v any) bool {
+		b := v.(*sentBid)
+		b.mu.Lock()
+		if b.c.Acked && b.c.Outcome == "" {
+			n++
+		}
+		b.mu.Unlock()
+		return true
+	})
+	return n
+}

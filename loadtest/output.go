@@ -1,0 +1,197 @@
+package loadtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Schema names the version of the JSON report; a change that renames or
+// removes a field bumps it.
+const Schema = "bidcast.loadtest/v1"
+
+// Report is what every subcommand produces: the JSON document (see doc.go
+// for the schema), the console table, the HTML report and the summary line
+// are all rendered from it.
+type Report struct {
+	Schema  string    `json:"schema"`
+	Kind    string    `json:"kind"` // viewers, browsers, bids or scenario
+	Target  string    `json:"target"`
+	Started time.Time `json:"started"`
+	// Seconds is the wall time of the whole run, ramp included.
+	Seconds float64  `json:"seconds"`
+	Host    HostInfo `json:"host"`
+	Args    []string `json:"args,omitempty"`
+
+	Viewers  *ViewersSummary  `json:"viewers,omitempty"`
+	Browsers *BrowsersSummary `json:"browsers,omitempty"`
+	Bids     *BidsSummary     `json:"bids,omitempty"`
+	Audit    *AuditResult     `json:"audit,omitempty"`
+
+	// Server is the target process's CPU and memory over the measured
+	// window, when a pid or a /metrics URL was available.
+	Server *ProcSummary `json:"server,omitempty"`
+	// Generator is this process (and, for browsers, its Chromium children).
+	Generator ProcSummary `json:"generator"`
+	// Series has one point per sampling interval (1 s) for the charts.
+	Series []Point `json:"series"`
+	// ErrorCount counts every error; Errors keeps the first 20 messages.
+	ErrorCount int       `json:"error_count"`
+	Errors     []string  `json:"errors,omitempty"`
+	KV         []KeyVals `json:"-"`
+}
+
+// HostInfo describes the machine the generator ran on.
+type HostInfo struct {
+	Cores     int    `json:"cores"`
+	GoVersion string `json:"go_version"`
+	Hostname  string `json:"hostname"`
+}
+
+// KeyVals is one key=value pair of the summary line, in order.
+type KeyVals struct {
+	Key, Val string
+}
+
+// Quantiles summarises a latency distribution in milliseconds.
+type Quantiles struct {
+	N   uint64  `json:"n"`
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+// ProcSummary is a process's resource use over a window.
+type ProcSummary struct {
+	Source     string  `json:"source"` // "/proc/<pid>", a /metrics URL, or "self"
+	CPUCores   float64 `json:"cpu_cores"`
+	RSSMiB     float64 `json:"rss_mib"`
+	PeakRSSMiB float64 `json:"peak_rss_mib,omitempty"`
+}
+
+// Point is one sampling interval of the time series. Latencies are the
+// quantiles of the samples recorded in that interval only.
+type Point struct {
+	T            float64 `json:"t"`       // seconds since the start
+	Viewers      int     `json:"viewers"` // WHEP viewers or browser tabs receiving media
+	FwdP50       float64 `json:"fwd_p50_ms,omitempty"`
+	FwdP95       float64 `json:"fwd_p95_ms,omitempty"`
+	FwdP99       float64 `json:"fwd_p99_ms,omitempty"`
+	AckP50       float64 `json:"ack_p50_ms,omitempty"`
+	AckP95       float64 `json:"ack_p95_ms,omitempty"`
+	AckP99       float64 `json:"ack_p99_ms,omitempty"`
+	LagP95       float64 `json:"lag_p95_ms,omitempty"`
+	BidsPerSec   float64 `json:"bids_per_s"`
+	AcceptedPS   float64 `json:"accepted_per_s"`
+	ChatPerSec   float64 `json:"chat_per_s,omitempty"`
+	JitterMs     float64 `json:"jitter_buffer_ms,omitempty"`
+	ProcessingMs float64 `json:"processing_ms,omitempty"`
+	ServerCPU    float64 `json:"server_cpu_cores"`
+	ServerRSSMiB float64 `json:"server_rss_mib"`
+	GenCPU       float64 `json:"gen_cpu_cores"`
+}
+
+// newReport starts a report of the given kind.
+func newReport(kind, target string) *Report {
+	host, _ := os.Hostname()
+	return &Report{Schema: Schema, Kind: kind, Target: target, Started: time.Now(),
+		Host: HostInfo{Cores: runtime.NumCPU(), GoVersion: runtime.Version(), Hostname: host}}
+}
+
+// quantilesOf summarises a histogram.
+func quantilesOf(h *Histogram) Quantiles {
+	if h == nil || h.Count() == 0 {
+		return Quantiles{}
+	}
+	return Quantiles{N: h.Count(), P50: msf(h.Quantile(.5)), P95: msf(h.Quantile(.95)),
+		P99: msf(h.Quantile(.99)), Max: msf(h.Max())}
+}
+
+// quantilesOfDurations summarises an exact list of durations.
+func quantilesOfDurations(d durations) Quantiles {
+	if len(d) == 0 {
+		return Quantiles{}
+	}
+	return Quantiles{N: uint64(len(d)), P50: msf(d.quantile(.5)), P95: msf(d.quantile(.95)),
+		P99: msf(d.quantile(.99)), Max: msf(d.max())}
+}
+
+// quantilesOfFloats summarises plain millisecond values.
+func quantilesOfFloats(v []float64) Quantiles {
+	if len(v) == 0 {
+		return Quantiles{}
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	at := func(q float64) float64 {
+		i := int(q*float64(len(s))+0.999999) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return Quantiles{N: uint64(len(s)), P50: at(.5), P95: at(.95), P99: at(.99), Max: s[len(s)-1]}
+}
+
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// add appends a key=value pair to the summary line.
+func (r *Report) add(key string, val any) {
+	var s string
+	switch v := val.(type) {
+	case float64:
+		s = strconv.FormatFloat(v, 'f', 2, 64)
+	case string:
+		s = strings.ReplaceAll(v, " ", "_")
+	default:
+		s = fmt.Sprint(v)
+	}
+	r.KV = append(r.KV, KeyVals{Key: key, Val: s})
+}
+
+// addQ adds the p50, p95 and p99 of q under prefix.
+func (r *Report) addQ(prefix string, q Quantiles) {
+	r.add(prefix+"_p50_ms", q.P50)
+	r.add(prefix+"_p95_ms", q.P95)
+	r.add(prefix+"_p99_ms", q.P99)
+}
+
+// SummaryLine is the compact key=value line printed last on stdout. It
+// starts with loadtest=<kind> and ends with errors=<n>.
+func (r *Report) SummaryLine() string {
+	parts := []string{"loadtest=" + r.Kind}
+	for _, kv := range r.KV {
+		parts = append(parts, kv.Key+"="+kv.Val)
+	}
+	if r.Server != nil {
+		parts = append(parts, fmt.Sprintf("server_cpu_cores=%.2f", r.Server.CPUCores),
+			fmt.Sprintf("server_rss_mib=%.1f", r.Server.RSSMiB))
+	}
+	parts = append(parts, fmt.Sprintf("gen_cpu_cores=%.2f", r.Generator.CPUCores),
+		fmt.Sprintf("seconds=%.1f", r.Seconds), fmt.Sprintf("errors=%d", r.ErrorCount))
+	return strings.Join(parts, " ")
+}
+
+// WriteJSON writes the report to path (indented).
+func (r *Report) WriteJSON(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// noteError records an error for the report, keeping the first few of
+// each kind so a thousand identical failures do not flood it.
+func (r *Report) noteError(msg string) {
+	r.ErrorCount++
+	if len(r.Errors) < 20 {
+		r.Errors = append(r.Errors, msg)
+	}
+}
