@@ -51,6 +51,7 @@ func (s *bidSwarm) fill(p *Point, dt time.Duration) {
 		p.ChatPerSec = float64(chat-s.lastChat) / dt.Seconds()
 	}
 	s.lastSent, s.lastAcc, s.lastChat = sent, acc, chat
+	p.WSConns += int(s.conns.Load())
 	if st.ackWin.Count() > 0 {
 		p.AckP50, p.AckP95, p.AckP99 = msf(st.ackWin.Quantile(.5)), msf(st.ackWin.Quantile(.95)), msf(st.ackWin.Quantile(.99))
 	}

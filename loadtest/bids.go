@@ -217,6 +217,7 @@ func (s *bidSwarm) finish(ctx context.Context, out io.Writer) {
 
 // close disconnects everyone.
 func (s *bidSwarm) close() {
+	s.closing.Store(true)
 	s.watchMu.Lock()
 	all := append(append([]*member(nil), s.bidders...), s.watchers...)
 	s.watchMu.Unlock()

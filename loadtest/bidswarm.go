@@ -62,6 +62,8 @@ type bidSwarm struct {
 	stats    bidStats
 	nBid     atomic.Int64
 	nChat    atomic.Int64
+	conns    atomic.Int64 // bidders and watchers connected
+	closing  atomic.Bool  // set when the swarm disconnects on purpose
 	rep      *Report
 
 	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
@@ -97,6 +99,14 @@ func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name 
 		m.conn.close()
 		return nil, fmt.Errorf("%s join %s: %w", name, room.info.RoomID, err)
 	}
+	s.conns.Add(1)
+	go func() {
+		<-m.conn.done
+		s.conns.Add(-1)
+		if !s.closing.Load() {
+			s.rep.noteError(fmt.Sprintf("%s: connection closed during the run: %v", name, m.conn.err))
+		}
+	}()
 	return m, nil
 }
 

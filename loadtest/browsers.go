@@ -153,6 +153,21 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 		}
 		defer vs.close()
 	}
+	if cfg.BidEvery > 0 && cfg.Room.SellerLoginURL != "" {
+		// Page bids need a live lot: act as the seller, as bids does.
+		rr := newRoomRun(cfg.Room)
+		if err := rr.connectSeller(ctx, base); err != nil {
+			return nil, err
+		}
+		defer func() {
+			ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := rr.endLive(ectx); err != nil {
+				rep.noteError(err.Error())
+			}
+			rr.conn.close()
+		}()
+	}
 	sw, err := startTabSwarm(ctx, cfg.Chromium, page, builtin)
 	if err != nil {
 		return nil, err

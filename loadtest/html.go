@@ -138,7 +138,9 @@ func (r *Report) charts() []chart {
 		chartLine{"server", "#d62728", col(func(p Point) float64 { return p.ServerCPU })},
 		chartLine{"generator", "#7f7f7f", col(func(p Point) float64 { return p.GenCPU })})
 	add("Server RSS", "MiB", chartLine{"server RSS", "#17becf", col(func(p Point) float64 { return p.ServerRSSMiB })})
-	add("Viewers connected", "viewers", chartLine{"viewers", "#2ca02c", col(func(p Point) float64 { return float64(p.Viewers) })})
+	add("Viewers connected", "count",
+		chartLine{"media viewers", "#2ca02c", col(func(p Point) float64 { return float64(p.Viewers) })},
+		chartLine{"WebSocket clients", "#1f77b4", col(func(p Point) float64 { return float64(p.WSConns) })})
 	add("Bids and chat per second", "per s",
 		chartLine{"bids sent", "#1f77b4", col(func(p Point) float64 { return p.BidsPerSec })},
 		chartLine{"accepted", "#2ca02c", col(func(p Point) float64 { return p.AcceptedPS })},

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -44,6 +45,8 @@ type Report struct {
 	ErrorCount int       `json:"error_count"`
 	Errors     []string  `json:"errors,omitempty"`
 	KV         []KeyVals `json:"-"`
+
+	errMu sync.Mutex // guards ErrorCount and Errors during a run
 }
 
 // HostInfo describes the machine the generator ran on.
@@ -78,8 +81,9 @@ type ProcSummary struct {
 // Point is one sampling interval of the time series. Latencies are the
 // quantiles of the samples recorded in that interval only.
 type Point struct {
-	T            float64 `json:"t"`       // seconds since the start
-	Viewers      int     `json:"viewers"` // WHEP viewers or browser tabs receiving media
+	T            float64 `json:"t"`                        // seconds since the start
+	Viewers      int     `json:"viewers"`                  // WHEP viewers or browser tabs receiving media
+	WSConns      int     `json:"ws_connections,omitempty"` // bidders and watchers connected
 	FwdP50       float64 `json:"fwd_p50_ms,omitempty"`
 	FwdP95       float64 `json:"fwd_p95_ms,omitempty"`
 	FwdP99       float64 `json:"fwd_p99_ms,omitempty"`
@@ -190,6 +194,8 @@ func (r *Report) WriteJSON(path string) error {
 // noteError records an error for the report, keeping the first few of
 // each kind so a thousand identical failures do not flood it.
 func (r *Report) noteError(msg string) {
+	r.errMu.Lock()
+	defer r.errMu.Unlock()
 	r.ErrorCount++
 	if len(r.Errors) < 20 {
 		r.Errors = append(r.Errors, msg)
