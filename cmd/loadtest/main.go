@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -38,7 +39,7 @@ func main() {
 	}
 }
 
-const usage = "usage: loadtest viewers|browsers|bids|scenario|sfuserver|udpfloor|udpsink [flags] (-h for flags)"
+const usage = "usage: loadtest viewers|browsers|bids|scenario|sfuserver|udpfloor|udpsink|freeport [flags] (-h for flags)"
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return sfuserver(ctx, args[1:])
 	case "udpfloor", "udpsink":
 		return udpfloor(ctx, args[0], args[1:], out)
+	case "freeport":
+		return freeport(args[1:], out)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(out, usage)
 		return nil
@@ -226,4 +229,35 @@ func udpfloor(ctx context.Context, role string, args []string, out io.Writer) er
 		return loadtest.RunUDPSink(ctx, cfg)
 	}
 	return loadtest.RunUDPFloor(ctx, cfg)
+}
+
+// freeport prints a free loopback port ("tcp" or "udp"), for scripts such
+// as `make loadtest` that start a server next to the load generator.
+func freeport(args []string, out io.Writer) error {
+	network := "tcp"
+	if len(args) > 0 {
+		network = args[0]
+	}
+	var addr net.Addr
+	switch network {
+	case "tcp":
+		l, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("free tcp port: %w", err)
+		}
+		addr = l.Addr()
+		_ = l.Close()
+	case "udp":
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("free udp port: %w", err)
+		}
+		addr = c.LocalAddr()
+		_ = c.Close()
+	default:
+		return fmt.Errorf("freeport: want tcp or udp, not %q", network)
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	_, err := fmt.Fprintln(out, port)
+	return err
 }
