@@ -179,15 +179,19 @@ func (s *bidSwarm) drive(ctx context.Context, rate, chatRate float64, d time.Dur
 	s.watchMu.Lock()
 	all := append(append([]*member(nil), s.bidders...), s.watchers...)
 	s.watchMu.Unlock()
+	// Sends must outlive the schedule: coder/websocket closes a connection
+	// whose write is cancelled, so they get a context of their own (each
+	// write is still bounded by its own timeout).
+	sendCtx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		openLoop(dctx, rate, 0, func(n int64) { go s.placeBid(dctx, s.bidders[n%int64(len(s.bidders))]) })
+		openLoop(dctx, rate, 0, func(n int64) { go s.placeBid(sendCtx, s.bidders[n%int64(len(s.bidders))]) })
 	}()
 	go func() {
 		defer wg.Done()
-		openLoop(dctx, chatRate, 0, func(n int64) { go s.sendChat(dctx, all[n%int64(len(all))]) })
+		openLoop(dctx, chatRate, 0, func(n int64) { go s.sendChat(sendCtx, all[n%int64(len(all))]) })
 	}()
 	wg.Wait()
 }
@@ -233,4 +237,5 @@ func (s *bidSwarm) close() {
 		}
 	}
 	wg.Wait()
+	s.connWG.Wait()
 }

@@ -53,6 +53,9 @@ func TestRunBidsAgainstFake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if rep.ErrorCount != 0 {
+				t.Fatalf("errors: %v", rep.Errors)
+			}
 			b := rep.Bids
 			if b.Sent < 15 || b.Acked != b.Sent || b.Accepted+b.Rejected != b.Acked || b.Undecided != 0 {
 				t.Fatalf("counts: %+v", b)

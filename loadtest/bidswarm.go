@@ -64,6 +64,7 @@ type bidSwarm struct {
 	nChat    atomic.Int64
 	conns    atomic.Int64 // bidders and watchers connected
 	closing  atomic.Bool  // set when the swarm disconnects on purpose
+	connWG   sync.WaitGroup
 	rep      *Report
 
 	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
@@ -100,7 +101,9 @@ func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name 
 		return nil, fmt.Errorf("%s join %s: %w", name, room.info.RoomID, err)
 	}
 	s.conns.Add(1)
+	s.connWG.Add(1)
 	go func() {
+		defer s.connWG.Done()
 		<-m.conn.done
 		s.conns.Add(-1)
 		if !s.closing.Load() {

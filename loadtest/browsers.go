@@ -100,7 +100,9 @@ type BrowsersSummary struct {
 // resolvePage picks the page the tabs open.
 func (c *BrowsersConfig) resolvePage(ctx context.Context, base *url.URL) (string, bool, error) {
 	room := base.JoinPath("rooms", c.Room.RoomID).String()
-	builtin := base.JoinPath("__loadtest", "player").String() + "?room=" + url.QueryEscape(c.Room.RoomID)
+	// The built-in player is written into a plain page of the server's
+	// own origin (/healthz), so its cookies, /ws and WHEP are same-origin.
+	builtin := base.JoinPath("healthz").String() + "?room=" + url.QueryEscape(c.Room.RoomID)
 	switch c.Page {
 	case "room":
 		return room, false, nil

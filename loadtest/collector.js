@@ -53,6 +53,9 @@
       } catch (e) { /* not JSON: not ours to time */ }
       return send(data);
     };
+    ws.addEventListener('close', (e) => {
+      if (e.code !== 1000 && e.code !== 1001) lt.errors.push('websocket closed: ' + e.code + ' ' + e.reason);
+    });
     ws.addEventListener('message', (ev) => {
       let m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }

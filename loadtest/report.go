@@ -43,7 +43,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		row("freezes / total s", fmt.Sprintf("%d / %.1f", b.Freezes, b.FreezeSeconds), "")
 		row("packets lost / received", fmt.Sprintf("%d / %d", b.PacketsLost, b.PacketsReceived), "")
 		row("fps mean", fmt.Sprintf("%.1f", b.FPS), "")
-		row("page bid round-trip p50/p95/p99/max ms", q3(b.BidRTT), "")
+		row("page bid round-trip (sent -> ack) p50/p95/p99/max ms", q3(b.BidRTT), "")
+		row("page bid decision (sent -> accepted/rejected) p50/p95/p99/max ms", q3(b.BidDecision), "")
 	}
 	if b := r.Bids; b != nil {
 		row("rooms / bidders / watchers", fmt.Sprintf("%d / %d / %d", b.Rooms, b.Bidders, b.Watchers), "")

@@ -2,11 +2,11 @@ package loadtest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -130,37 +130,26 @@ func (s *tabSwarm) open(ctx context.Context, n int, rate float64, rep *Report) {
 }
 
 func (s *tabSwarm) openTab(t *tab) error {
-	t.ctx, t.cancel = chromedp.NewContext(s.browser, chromedp.WithNewBrowserContext(),
-		chromedp.WithListener(func(ev any) {
-			if e, ok := ev.(*fetch.EventRequestPaused); ok {
-				go s.fulfil(t, e)
-			}
-		}))
+	t.ctx, t.cancel = chromedp.NewContext(s.browser, chromedp.WithNewBrowserContext())
 	if _, err := chromedp.Call(t.ctx, page.AddScriptToEvaluateOnNewDocument,
 		page.AddScriptToEvaluateOnNewDocumentParams{Source: collectorJS}); err != nil {
 		return fmt.Errorf("inject collector: %w", err)
-	}
-	if s.builtin {
-		if _, err := chromedp.Call(t.ctx, fetch.Enable, fetch.EnableParams{
-			Patterns: []*fetch.RequestPattern{{URLPattern: "*/__loadtest/player*"}}}); err != nil {
-			return fmt.Errorf("intercept the player page: %w", err)
-		}
 	}
 	nctx, cancel := context.WithTimeout(t.ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(nctx, chromedp.Navigate(s.page)); err != nil {
 		return fmt.Errorf("open %s: %w", s.page, err)
 	}
+	if s.builtin {
+		// Replace the plain page with the player; document.open keeps the
+		// window, so the collector's hooks stay in place.
+		html, _ := json.Marshal(string(playerHTML))
+		if _, err := chromedp.Run(nctx, chromedp.Evaluate[bool](
+			"document.open(); document.write("+string(html)+"); document.close(); true")); err != nil {
+			return fmt.Errorf("write the player page: %w", err)
+		}
+	}
 	return nil
-}
-
-// fulfil answers the built-in player's URL with the embedded page, so it
-// runs at the server's own origin (cookies, /ws and WHEP are same-origin).
-func (s *tabSwarm) fulfil(t *tab, e *fetch.EventRequestPaused) {
-	_, _ = chromedp.Call(t.ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
-		RequestID: e.RequestID, ResponseCode: 200, Body: playerHTML,
-		ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html; charset=utf-8"},
-			{Name: "Cache-Control", Value: "no-store"}}})
 }
 
 // measure turns the accumulation of figures on or off.
