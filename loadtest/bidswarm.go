@@ -179,8 +179,13 @@ func (s *bidSwarm) placeBid(ctx context.Context, m *member) {
 		s.stats.skipped.Add(1) // the connection is not keeping up; do not queue without bound
 		return
 	}
+	// Most bids are at the next minimum, some jump a step or two; one in
+	// ten is one unit short, as a bidder who saw the price late would
+	// send, so the rejection path is loaded and audited too.
 	amount := st.nextMin
 	switch r := rand.IntN(10); {
+	case r == 0:
+		amount--
 	case r >= 9:
 		amount += st.nextMin / 10
 	case r >= 6:

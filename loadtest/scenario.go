@@ -239,7 +239,8 @@ func mergeViewers(swarms []*viewerSwarm) *ViewersSummary {
 	for _, vs := range swarms {
 		var s ViewersSummary
 		vs.endSteady(&s)
-		out.Viewers += len(vs.viewers)
+		out.Viewers += s.Viewers
+		out.AudioKbps = max(out.AudioKbps, s.AudioKbps)
 		out.Connected += s.Connected
 		out.Failed += s.Failed
 		out.NoKeyframe += s.NoKeyframe

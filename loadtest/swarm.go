@@ -179,14 +179,15 @@ func (vs *viewerSwarm) endSteady(sv *ViewersSummary) {
 	sv.SteadySecs = steady.Seconds()
 	sv.PublisherKbps = float64(vs.pub.Bytes.Load()-vs.pubBytes0) * 8 / steady.Seconds() / 1000
 	pubPkts := vs.pub.Packets.Load() - vs.pubPkts0
-	ends := make([]SeqMark, len(vs.marks))
+	// Viewers that joined during the window (a spike) count from their
+	// first packet for loss, and not at all for bitrate and delivery.
+	ends := make([]SeqMark, len(vs.viewers))
 	var bits, abits float64
 	var delivered int64
-	for i := range vs.marks {
-		v := vs.viewers[i]
+	for i, v := range vs.viewers {
 		v.Measure(false)
 		ends[i] = v.Mark()
-		if v.Err == nil {
+		if v.Err == nil && i < len(vs.marks) {
 			delivered += v.Packets.Load() - vs.pkts0[i]
 			bits += float64(v.Bytes.Load()-vs.bytes0[i]) * 8 / steady.Seconds()
 			abits += float64(v.AudioBytes.Load()-vs.abytes0[i]) * 8 / steady.Seconds()
@@ -195,8 +196,8 @@ func (vs *viewerSwarm) endSteady(sv *ViewersSummary) {
 	// Let NACKed packets of the window's tail arrive before counting loss.
 	time.Sleep(500 * time.Millisecond)
 	var connect, firstKey durations
-	for i := range vs.marks {
-		v := vs.viewers[i]
+	sv.Viewers = len(vs.viewers)
+	for i, v := range vs.viewers {
 		if v.Err != nil {
 			sv.Failed++
 			continue
@@ -208,7 +209,11 @@ func (vs *viewerSwarm) endSteady(sv *ViewersSummary) {
 		} else {
 			sv.NoKeyframe++
 		}
-		exp, lost := v.Lost(vs.marks[i], ends[i])
+		var from SeqMark
+		if i < len(vs.marks) {
+			from = vs.marks[i]
+		}
+		exp, lost := v.Lost(from, ends[i])
 		sv.Expected += exp
 		sv.Lost += lost
 		sv.Unmatched += v.Unmatched.Load()
@@ -221,14 +226,26 @@ func (vs *viewerSwarm) endSteady(sv *ViewersSummary) {
 	}
 	sv.Connect, sv.FirstKey = quantilesOfDurations(connect), quantilesOfDurations(firstKey)
 	sv.Latency = quantilesOf(vs.shared.Latency)
-	if sv.Connected > 0 {
-		sv.BitrateKbps = bits / float64(sv.Connected) / 1000
-		sv.AudioKbps = abits / float64(sv.Connected) / 1000
+	if n := vs.steadyConnected(); n > 0 {
+		sv.BitrateKbps = bits / float64(n) / 1000
+		sv.AudioKbps = abits / float64(n) / 1000
 		if pubPkts > 0 {
-			sv.DeliveryRatio = float64(delivered) / float64(pubPkts*int64(sv.Connected))
+			sv.DeliveryRatio = float64(delivered) / float64(pubPkts*int64(n))
 		}
 	}
 	sv.PublisherPLIs, sv.PublisherKeyframe = vs.pub.PLIs.Load(), vs.pub.Keyframes.Load()
+}
+
+// steadyConnected counts the viewers connected when the window began;
+// the caller holds vs.mu.
+func (vs *viewerSwarm) steadyConnected() int {
+	n := 0
+	for i := range vs.marks {
+		if vs.viewers[i].Err == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // close ends every viewer and the publisher.

@@ -148,7 +148,9 @@ func (sv *ViewersSummary) addKV(r *Report) {
 	r.add("delivery_ratio", fmt.Sprintf("%.4f", sv.DeliveryRatio))
 	r.add("bitrate_kbps", fmt.Sprintf("%.0f", sv.BitrateKbps))
 	r.add("freezes", sv.Freezes)
-	r.add("server_cpu_ms_per_viewer_s", fmt.Sprintf("%.3f", sv.ServerCPUPerViewerSecond))
+	if sv.ServerCPUPerViewerSecond > 0 {
+		r.add("server_cpu_ms_per_viewer_s", fmt.Sprintf("%.3f", sv.ServerCPUPerViewerSecond))
+	}
 	r.add("steady_s", sv.SteadySecs)
 }
 
