@@ -28,9 +28,12 @@ func (s *bidSwarm) summary(rate float64, d time.Duration) *BidsSummary {
 		}
 	}
 	if len(st.codes) > 0 {
-		b.ErrorCodes = map[string]int64{}
+		b.ErrorCodes, b.ErrorExamples = map[string]int64{}, map[string]string{}
 		for k, v := range st.codes {
 			b.ErrorCodes[k] = v
+		}
+		for k, v := range st.examples {
+			b.ErrorExamples[k] = v
 		}
 	}
 	st.mu.Unlock()

@@ -38,7 +38,17 @@ type lotState struct {
 	lotID    string
 	live     bool
 	nextMin  int64
+	highBid  int64
 	currency string
+}
+
+// step is the lot's current increment as the prices show it (the next
+// minimum over the high bid), or a twentieth of the opening price.
+func (s lotState) step() int64 {
+	if s.highBid > 0 && s.nextMin > s.highBid {
+		return s.nextMin - s.highBid
+	}
+	return max(1, s.nextMin/20)
 }
 
 // roomRun is one room under load: the seller's connection that starts and
@@ -87,6 +97,9 @@ func (r *roomRun) observe(typ string, ev *wireEvent) {
 	}
 	if ev.NextMin.Amount > r.st.nextMin {
 		r.st.nextMin = ev.NextMin.Amount
+	}
+	if ev.HighBid.Amount > r.st.highBid {
+		r.st.highBid = ev.HighBid.Amount
 	}
 	if ev.NextMin.Currency != "" {
 		r.st.currency = ev.NextMin.Currency

@@ -72,17 +72,19 @@ type BidsSummary struct {
 	SendFailures int64 `json:"send_failures"`
 	// Skipped were not sent: the bidder had 32 unanswered bids, or no lot
 	// was live at that moment (NoLot).
-	Skipped     int64            `json:"skipped"`
-	NoLot       int64            `json:"no_live_lot"`
-	Reasons     map[string]int64 `json:"rejection_reasons,omitempty"`
-	ErrorCodes  map[string]int64 `json:"error_codes,omitempty"`
-	Ack         Quantiles        `json:"ack"`      // bid.place sent → ack (sequenced)
-	Decision    Quantiles        `json:"decision"` // bid.place sent → own bid.accepted/bid.rejected
-	Lag         Quantiles        `json:"lag"`      // bid.place sent → bid.accepted at each watcher
-	ChatSent    int64            `json:"chat_sent"`
-	ChatLag     Quantiles        `json:"chat_lag"` // chat.send → chat.message at each watcher
-	LotsStarted int              `json:"lots_started"`
-	BidSeconds  float64          `json:"bid_s"`
+	Skipped    int64            `json:"skipped"`
+	NoLot      int64            `json:"no_live_lot"`
+	Reasons    map[string]int64 `json:"rejection_reasons,omitempty"`
+	ErrorCodes map[string]int64 `json:"error_codes,omitempty"`
+	// ErrorExamples is the first message the server gave for each code.
+	ErrorExamples map[string]string `json:"error_examples,omitempty"`
+	Ack           Quantiles         `json:"ack"`      // bid.place sent → ack (sequenced)
+	Decision      Quantiles         `json:"decision"` // bid.place sent → own bid.accepted/bid.rejected
+	Lag           Quantiles         `json:"lag"`      // bid.place sent → bid.accepted at each watcher
+	ChatSent      int64             `json:"chat_sent"`
+	ChatLag       Quantiles         `json:"chat_lag"` // chat.send → chat.message at each watcher
+	LotsStarted   int               `json:"lots_started"`
+	BidSeconds    float64           `json:"bid_s"`
 }
 
 // RunBids drives bidders and watchers over the rooms at a fixed rate, then

@@ -39,9 +39,10 @@ type bidStats struct {
 	ack, decision, lag, chatLag                                           Histogram
 	ackWin, lagWin                                                        Histogram
 
-	mu      sync.Mutex
-	reasons map[string]int64
-	codes   map[string]int64
+	mu       sync.Mutex
+	reasons  map[string]int64
+	codes    map[string]int64
+	examples map[string]string // first message per error code
 }
 
 func (s *bidStats) count(m map[string]int64, k string) {
@@ -82,7 +83,7 @@ func newBidSwarm(rep *Report) *bidSwarm {
 	var b [4]byte
 	_, _ = crand.Read(b[:])
 	return &bidSwarm{runID: hex.EncodeToString(b[:]), rep: rep,
-		stats: bidStats{reasons: map[string]int64{}, codes: map[string]int64{}}}
+		stats: bidStats{reasons: map[string]int64{}, codes: map[string]int64{}, examples: map[string]string{}}}
 }
 
 // join signs a guest in, connects it and joins room.
@@ -179,17 +180,18 @@ func (s *bidSwarm) placeBid(ctx context.Context, m *member) {
 		s.stats.skipped.Add(1) // the connection is not keeping up; do not queue without bound
 		return
 	}
-	// Most bids are at the next minimum, some jump a step or two; one in
-	// ten is one unit short, as a bidder who saw the price late would
+	// Most bids are at the next minimum, some jump one or two increments
+	// (prices grow linearly, not geometrically, however long the run); one
+	// in ten is one unit short, as a bidder who saw the price late would
 	// send, so the rejection path is loaded and audited too.
 	amount := st.nextMin
 	switch r := rand.IntN(10); {
 	case r == 0:
 		amount--
 	case r >= 9:
-		amount += st.nextMin / 10
+		amount += 2 * st.step()
 	case r >= 6:
-		amount += st.nextMin / 20
+		amount += st.step()
 	}
 	id := fmt.Sprintf("lt-%s-%d", s.runID, s.nBid.Add(1))
 	b := &sentBid{c: ClientBid{BidID: id, RoomID: m.room.info.RoomID, LotID: st.lotID, BidderID: m.sess.UserID, Amount: amount}}
@@ -220,6 +222,11 @@ func (s *bidSwarm) onReply(m *member, b *sentBid, env signaling.Envelope, at tim
 		b.c.ErrorCode = e.Code
 		s.stats.errReplies.Add(1)
 		s.stats.count(s.stats.codes, e.Code)
+		s.stats.mu.Lock()
+		if _, ok := s.stats.examples[e.Code]; !ok {
+			s.stats.examples[e.Code] = e.Message
+		}
+		s.stats.mu.Unlock()
 		return
 	}
 	var ack signaling.AckData

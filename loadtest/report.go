@@ -60,6 +60,9 @@ func (r *Report) WriteTable(w io.Writer) {
 		for reason, n := range b.Reasons {
 			row("  rejected: "+reason, fmt.Sprint(n), "")
 		}
+		for code, n := range b.ErrorCodes {
+			row("  error: "+code, fmt.Sprintf("%d (%s)", n, b.ErrorExamples[code]), "")
+		}
 	}
 	if a := r.Audit; a != nil {
 		status := "passed"
