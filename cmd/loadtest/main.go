@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -164,8 +165,24 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	if rep == nil {
 		return err
 	}
-	rep.Args = append([]string{kind}, args...)
+	rep.Args = append([]string{kind}, redact(args)...)
 	return finish(rep, err, c, out)
+}
+
+// redact hides passwords in URL arguments (-audit-db), so reports can be
+// shared.
+func redact(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+				out[i] = u.String()
+			}
+		}
+	}
+	return out
 }
 
 // finish prints the table, writes the reports and ends with the summary
