@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bidcast/bidcast/loadtest"
 )
 
 func TestRedact(t *testing.T) {
@@ -54,5 +58,41 @@ func TestFreeport(t *testing.T) {
 		if p := strings.TrimSpace(out.String()); p == "" || p == "0" {
 			t.Fatalf("%s port %q", network, p)
 		}
+	}
+}
+
+// TestFinishWritesReportsAndSummaryLast checks the output contract: the
+// table, the JSON and HTML files, and the key=value line last on stdout;
+// a failed audit makes the command fail.
+func TestFinishWritesReportsAndSummaryLast(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		auditOK bool
+		wantErr bool
+	}{
+		{"audit passed", true, false},
+		{"audit failed", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &loadtest.Report{Schema: loadtest.Schema, Kind: "bids",
+				Audit: &loadtest.AuditResult{OK: tc.auditOK, Source: "api"}}
+			c := common{jsonPath: filepath.Join(dir, "r.json"), htmlPath: filepath.Join(dir, "r.html")}
+			var out bytes.Buffer
+			err := finish(rep, nil, c, &out)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("finish: %v, want error %v", err, tc.wantErr)
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "loadtest=bids ") {
+				t.Fatalf("last line %q", last)
+			}
+			for _, p := range []string{c.jsonPath, c.htmlPath} {
+				if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+					t.Fatalf("%s not written: %v", p, err)
+				}
+			}
+		})
 	}
 }
