@@ -83,6 +83,13 @@ func (u *httpUser) do(method, path, body string, out any) int {
 // dial opens the user's WebSocket with their session cookie.
 func (u *httpUser) dial() *wsClient {
 	u.t.Helper()
+	return u.dialTap(nil)
+}
+
+// dialTap is dial with tap called on every incoming message before it is
+// queued for await, so a test can keep a ledger without racing await.
+func (u *httpUser) dialTap(tap func(wsMsg)) *wsClient {
+	u.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	base, _ := url.Parse(u.base)
@@ -105,6 +112,9 @@ func (u *httpUser) dial() *wsClient {
 			}
 			var m wsMsg
 			if json.Unmarshal(b, &m) == nil {
+				if tap != nil {
+					tap(m)
+				}
 				c.in <- m
 			}
 		}
