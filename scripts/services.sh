@@ -52,6 +52,8 @@ install_missing() {
   if [ -z "${DATABASE_URL:-}" ] && [ -z "$(pg_bindir)" ]; then want+=(postgresql); fi
   # ffmpeg makes the synthetic test clips for media and load tests.
   command -v ffmpeg >/dev/null 2>&1 || want+=(ffmpeg)
+  # Headless Chromium runs the browser tests and the browser load test.
+  command -v chromium >/dev/null 2>&1 || want+=(chromium)
   apt_install "${want[@]}"
 }
 
