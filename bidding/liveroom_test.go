@@ -1,0 +1,203 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/storage"
+	"github.com/bidcast/bidcast/storage/storagetest"
+)
+
+// liveShow is one room run end to end on the real Postgres and Redis: the
+// actor restored from storage, its publisher, its pipeline and an ingress,
+// all on a fake clock so deadlines are exact.
+type liveShow struct {
+	t       *testing.T
+	clock   *auction.FakeClock
+	db      *storage.DB
+	ingress *Ingress
+	out     *Outcomes
+	room    *LiveRoom
+	roomID  string
+	lotID   string
+	bidders []string
+}
+
+// startLiveShow makes a seller, a live room with one lot of the given
+// clock policy and duration, three bidders, and starts the room and lot.
+func startLiveShow(t *testing.T, policy string, duration time.Duration) *liveShow {
+	t.Helper()
+	ctx := context.Background()
+	db := storagetest.New(t)
+	rdb := testRedis(t)
+	clock := auction.NewFakeClock(time.Now().UTC().Truncate(time.Millisecond))
+	users := storage.NewUsers(db)
+	seller, err := users.Upsert(ctx, storage.User{Provider: "local", Subject: "s-" + newUUID(), DisplayName: "Seller",
+		Role: storage.RoleSeller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, _, err := storage.NewRooms(db).Create(ctx, storage.NewRoom{SellerID: seller.ID, Title: "Show", Public: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := storage.NewRooms(db).SetStatus(ctx, room.ID, storage.RoomLive); err != nil {
+		t.Fatal(err)
+	}
+	item, err := storage.NewItems(db).Create(ctx, storage.Item{SellerID: seller.ID, Title: "Camera"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	incs, _ := json.Marshal(auction.DefaultIncrements)
+	pol, _ := json.Marshal(map[string]any{"kind": policy})
+	lot, err := storage.NewLots(db).Add(ctx, storage.Lot{RoomID: room.ID, ItemID: item.ID, Currency: "KRW",
+		OpeningPrice: 10_000, DurationMS: duration.Milliseconds(), ClockPolicy: pol, IncrementTable: incs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &liveShow{t: t, clock: clock, db: db, roomID: room.ID, lotID: lot.ID}
+	for i := 0; i < 3; i++ {
+		u, err := users.Upsert(ctx, storage.User{Provider: "local", Subject: "b-" + newUUID(), DisplayName: "Bidder"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.bidders = append(s.bidders, u.ID)
+	}
+	s.out = NewOutcomes(rdb, NewBidArchive(storage.NewBids(db)))
+	s.ingress = NewIngress(rdb, s.out, IngressConfig{Now: clock.Now})
+	rooms := NewRooms(RoomsConfig{Clock: clock, Actor: auction.Config{Grace: 500 * time.Millisecond},
+		Pipeline: PipelineConfig{TaskCheckInterval: 100 * time.Millisecond}}, db, rdb, NewEventLog(rdb), s.out, quietLog())
+	running, err := rooms.StartRoom(ctx, room.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(running.Stop)
+	s.room, _ = rooms.Get(room.ID)
+	if err := s.room.StartLot(ctx, lot.ID); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// submit sends a bid and returns its receipt.
+func (s *liveShow) submit(bidder int, bidID string, amount int64) Receipt {
+	s.t.Helper()
+	rc, err := s.ingress.Submit(context.Background(), Bid{RoomID: s.roomID, LotID: s.lotID, BidID: bidID,
+		BidderID: s.bidders[bidder], Amount: amount, Currency: "KRW", Kind: KindBid})
+	if err != nil {
+		s.t.Fatalf("submit %s: %v", bidID, err)
+	}
+	return rc
+}
+
+// outcome waits until the bid is decided.
+func (s *liveShow) outcome(bidID string) Outcome {
+	s.t.Helper()
+	var out Outcome
+	waitFor(s.t, "the outcome of "+bidID, func() bool {
+		o, err := s.out.Get(context.Background(), s.roomID, bidID)
+		if err != nil && !errors.Is(err, ErrUnknownBid) {
+			s.t.Fatalf("outcome of %s: %v", bidID, err)
+		}
+		out = o
+		return err == nil && o.Status != StatusPending
+	})
+	return out
+}
+
+// TestEqualAmountsAtOnceEarlierLeads sends two bids of the same amount at
+// the same moment, many times over: exactly one of each pair is accepted,
+// and it is the one sequenced first.
+func TestEqualAmountsAtOnceEarlierLeads(t *testing.T) {
+	s := startLiveShow(t, "soft-close", 10*time.Minute)
+	amount := int64(10_000)
+	for round := 0; round < 10; round++ {
+		var wg sync.WaitGroup
+		receipts := make([]Receipt, 2)
+		ids := []string{newUUID(), newUUID()}
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				receipts[i] = s.submit(i, ids[i], amount)
+			}()
+		}
+		wg.Wait()
+		a, b := s.outcome(ids[0]), s.outcome(ids[1])
+		first, second := a, b
+		if receipts[1].Bid.Seq < receipts[0].Bid.Seq {
+			first, second = b, a
+		}
+		if first.Seq == second.Seq {
+			t.Fatalf("round %d: both bids have seq %d", round, first.Seq)
+		}
+		if first.Status != StatusAccepted || second.Status != StatusRejected || second.Reason != string(auction.ReasonTooLow) {
+			t.Fatalf("round %d: first (seq %d) %s/%s, second (seq %d) %s/%s; want the first accepted, the second too_low",
+				round, first.Seq, first.Status, first.Reason, second.Seq, second.Status, second.Reason)
+		}
+		if lot := s.lot(); lot.LeaderID != first.BidderID || lot.HighBid.Amount != amount {
+			t.Fatalf("round %d: leader %s at %d, want the earlier bidder %s at %d", round, lot.LeaderID,
+				lot.HighBid.Amount, first.BidderID, amount)
+		}
+		amount = s.nextMinimum()
+	}
+}
+
+// lot is the current lot as the room actor sees it.
+func (s *liveShow) lot() *auction.LotView {
+	s.t.Helper()
+	snap, err := s.room.Actor().Snapshot(context.Background())
+	if err != nil || snap.Lot == nil {
+		s.t.Fatalf("snapshot: %v (lot %v)", err, snap.Lot)
+	}
+	return snap.Lot
+}
+
+// nextMinimum is the lowest amount the room accepts now.
+func (s *liveShow) nextMinimum() int64 { return s.lot().NextMin.Amount }
+
+// TestBidAtTheDeadlineVersusExpiry decides bids by when they were received,
+// not when they are applied: a bid received just before a hard deadline
+// but applied during the grace period is accepted, one received just after
+// is refused as after_deadline, and the lot closes to the earlier bidder
+// once the grace period ends.
+func TestBidAtTheDeadlineVersusExpiry(t *testing.T) {
+	s := startLiveShow(t, "sudden-death", 10*time.Second)
+	deadline := s.lot().Deadline
+	ctx := context.Background()
+
+	// Received 1 ms before the deadline; the room is slow and only sees it
+	// 100 ms after.
+	s.clock.Set(deadline.Add(-time.Millisecond))
+	inTime := newUUID()
+	s.submit(0, inTime, 10_000)
+	s.clock.Set(deadline.Add(100 * time.Millisecond))
+	if got := s.outcome(inTime); got.Status != StatusAccepted {
+		t.Fatalf("bid received before the deadline: %s/%s, want accepted", got.Status, got.Reason)
+	}
+	// Received 1 ms after the deadline, still inside the grace period.
+	s.clock.Set(deadline.Add(time.Millisecond + 100*time.Millisecond))
+	late := newUUID()
+	s.submit(1, late, 20_000)
+	if got := s.outcome(late); got.Status != StatusRejected || got.Reason != string(auction.ReasonAfterDeadline) {
+		t.Fatalf("bid received after the deadline: %s/%s, want rejected after_deadline", got.Status, got.Reason)
+	}
+	// The grace period ends: the lot is sold to the in-time bidder.
+	s.clock.Set(deadline.Add(time.Second))
+	waitFor(t, "the lot to close", func() bool {
+		l, err := storage.NewLots(s.db).Get(ctx, s.lotID)
+		return err == nil && l.State == "sold"
+	})
+	res, err := storage.NewLots(s.db).GetResult(ctx, s.lotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.WinnerID == nil || *res.WinnerID != s.bidders[0] || res.Price == nil || *res.Price != 10_000 {
+		t.Fatalf("result = %+v, want bidder 0 at 10000", res)
+	}
+}
