@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Notification kinds.
+const (
+	// NotifyOutbid tells a bidder someone bid over them.
+	NotifyOutbid = "outbid"
+	// NotifyWon tells the winner they won a lot.
+	NotifyWon = "won"
+	// NotifySold tells the seller a lot sold.
+	NotifySold = "sold"
+	// NotifyUnsold tells the seller a lot closed without a sale.
+	NotifyUnsold = "unsold"
+)
+
+// Notification is one message to a user about a lot.
+type Notification struct {
+	ID     string
+	UserID string
+	Kind   string
+	RoomID string
+	LotID  string
+	// Amount is the price that outbid the user, or the winning price; nil
+	// when there is none (unsold).
+	Amount   *int64
+	Currency string
+	// DedupeKey names the event the notification is about; a second
+	// notification with the same key is not stored.
+	DedupeKey string
+	CreatedAt time.Time
+	ReadAt    *time.Time
+}
+
+// Notifications is the repository of users' notifications.
+type Notifications struct{ db *DB }
+
+// NewNotifications returns the notifications repository over db.
+func NewNotifications(db *DB) *Notifications { return &Notifications{db: db} }
+
+const notificationColumns = `id, user_id, kind, room_id, lot_id, amount, currency, dedupe_key, created_at, read_at`
+
+func scanNotification(row interface{ Scan(...any) error }) (Notification, error) {
+	var n Notification
+	err := row.Scan(&n.ID, &n.UserID, &n.Kind, &n.RoomID, &n.LotID, &n.Amount, &n.Currency, &n.DedupeKey,
+		&n.CreatedAt, &n.ReadAt)
+	return n, mapError(err)
+}
+
+// Add stores n unless a notification with its DedupeKey exists. It
+// reports whether n was new.
+func (r *Notifications) Add(ctx context.Context, n Notification) (bool, error) {
+	tag, err := r.db.Pool.Exec(ctx, `INSERT INTO notifications
+		(user_id, kind, room_id, lot_id, amount, currency, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (dedupe_key) DO NOTHING`,
+		n.UserID, n.Kind, n.RoomID, n.LotID, n.Amount, n.Currency, n.DedupeKey)
+	if err != nil {
+		return false, fmt.Errorf("add %s notification for %s: %w", n.Kind, n.UserID, mapError(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ListAfter returns up to limit of a user's notifications, newest first,
+// starting after the key (nil means from the start).
+func (r *Notifications) ListAfter(ctx context.Context, userID string, after *PageKey, limit int) ([]Notification, error) {
+	if !validID(userID) {
+		return nil, nil
+	}
+	at, id := pageArgs(after)
+	rows, err := r.db.Pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
+		WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+		ORDER BY created_at DESC, id DESC LIMIT $4`, userID, at, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list notifications of %s: %w", userID, mapError(err))
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list notifications of %s: %w", userID, err)
+		}
+		out = append(out, n)
+	}
+	return out, mapError(rows.Err())
+}
+
+// MarkRead marks a user's notifications up to and including upTo as read.
+// It returns how many changed.
+func (r *Notifications) MarkRead(ctx context.Context, userID string, upTo time.Time) (int64, error) {
+	if !validID(userID) {
+		return 0, nil
+	}
+	tag, err := r.db.Pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND read_at IS NULL AND created_at <= $2`, userID, upTo)
+	if err != nil {
+		return 0, fmt.Errorf("mark notifications of %s read: %w", userID, mapError(err))
+	}
+	return tag.RowsAffected(), nil
+}
