@@ -22,4 +22,12 @@
 //
 // A duplicate bid_id returns the original outcome instead of making a second
 // bid, and the outcome of any bid can be fetched by its bid_id.
+//
+// Rooms (NewRooms) runs each live room a node owns: the actor restored from
+// Postgres, its event publisher and its pipeline; Node claims and renews
+// the room leases. Background runs the rest of the Asynq work, on queues of
+// its own: a close backstop per lot (queue "lots", TaskID per lot and
+// deadline) that does nothing if the lot closed on time and otherwise has
+// the room claimed or restarted, and outbid, won, sold and unsold
+// notifications (queue "notify", TaskID per event) stored in Postgres.
 package bidding

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/storage/storagetest"
@@ -17,20 +19,23 @@ import (
 // actor restored from storage, its publisher, its pipeline and an ingress,
 // all on a fake clock so deadlines are exact.
 type liveShow struct {
-	t       *testing.T
-	clock   *auction.FakeClock
-	db      *storage.DB
-	ingress *Ingress
-	out     *Outcomes
-	room    *LiveRoom
-	roomID  string
-	lotID   string
-	bidders []string
+	t        *testing.T
+	clock    *auction.FakeClock
+	db       *storage.DB
+	rdb      redis.UniversalClient
+	ingress  *Ingress
+	out      *Outcomes
+	room     *LiveRoom
+	roomID   string
+	lotID    string
+	bidders  []string
+	sellerID string
 }
 
 // startLiveShow makes a seller, a live room with one lot of the given
 // clock policy and duration, three bidders, and starts the room and lot.
-func startLiveShow(t *testing.T, policy string, duration time.Duration) *liveShow {
+// Each option may adjust the rooms' configuration first.
+func startLiveShow(t *testing.T, policy string, duration time.Duration, opts ...func(*liveShow, *RoomsConfig)) *liveShow {
 	t.Helper()
 	ctx := context.Background()
 	db := storagetest.New(t)
@@ -70,8 +75,13 @@ func startLiveShow(t *testing.T, policy string, duration time.Duration) *liveSho
 	}
 	s.out = NewOutcomes(rdb, NewBidArchive(storage.NewBids(db)))
 	s.ingress = NewIngress(rdb, s.out, IngressConfig{Now: clock.Now})
-	rooms := NewRooms(RoomsConfig{Clock: clock, Actor: auction.Config{Grace: 500 * time.Millisecond},
-		Pipeline: PipelineConfig{TaskCheckInterval: 100 * time.Millisecond}}, db, rdb, NewEventLog(rdb), s.out, quietLog())
+	cfg := RoomsConfig{Clock: clock, Actor: auction.Config{Grace: 500 * time.Millisecond},
+		Pipeline: PipelineConfig{TaskCheckInterval: 100 * time.Millisecond}}
+	s.rdb, s.sellerID = rdb, seller.ID
+	for _, o := range opts {
+		o(s, &cfg)
+	}
+	rooms := NewRooms(cfg, db, rdb, NewEventLog(rdb), s.out, quietLog())
 	running, err := rooms.StartRoom(ctx, room.ID)
 	if err != nil {
 		t.Fatal(err)
