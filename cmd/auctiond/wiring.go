@@ -31,7 +31,9 @@ type services struct {
 	apiCfg   api.Config
 	apiDeps  api.Deps
 	tasks    *asynq.Client
-	hooks    []func(roomID string, e auction.Event)
+	// background runs lot close backstops and notifications.
+	background *bidding.Background
+	hooks      []func(roomID string, e auction.Event)
 }
 
 // wire builds every service over the connected stores.
@@ -87,7 +89,10 @@ func (a *App) wire() error {
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
-	s.hooks = append(s.hooks, s.webhookOnClose(a))
+	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
+		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
+		a.db, a.redis, a.log.With("component", "background"))
+	s.hooks = append(s.hooks, s.webhookOnClose(a), s.background.OnEvent)
 	a.svc = s
 	return nil
 }
@@ -118,15 +123,22 @@ func (s *services) webhookOnClose(a *App) func(string, auction.Event) {
 	}
 }
 
-// startWorkers runs the node (room ownership, actors, pipelines) and the
-// webhook worker until stop is called.
+// startWorkers runs the node (room ownership, actors, pipelines), the
+// background worker (close backstops, notifications) and the webhook
+// worker until stop is called.
 func (a *App) startWorkers() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		_ = a.svc.node.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := a.svc.background.Run(ctx); err != nil {
+			a.log.Error("background worker stopped", "err", err)
+		}
 	}()
 	go func() {
 		defer wg.Done()
