@@ -52,7 +52,7 @@ type Node struct {
 	kick chan struct{} // a claim is wanted now (Kick)
 
 	mu    sync.Mutex
-	owned map[string]*ownedRoom // guarded by mu; written only by Run's goroutine
+	owned map[string]*ownedRoom // guarded by mu
 }
 
 // ownedRoom is a running room and when its lease was last confirmed.
@@ -80,20 +80,33 @@ func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runne
 }
 
 // Run claims and renews until ctx ends, then stops every owned room and
-// releases its lease.
+// releases its lease. Renewals run on a goroutine of their own: starting
+// many rooms in one claim takes longer than a lease lives, and a renewal
+// waiting behind it would lose the leases of the rooms started first.
 func (n *Node) Run(ctx context.Context) error {
-	renew := time.NewTicker(n.cfg.LeaseTTL / 3)
-	defer renew.Stop()
+	renewDone := make(chan struct{})
+	go func() {
+		defer close(renewDone)
+		renew := time.NewTicker(n.cfg.LeaseTTL / 3)
+		defer renew.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-renew.C:
+				n.renewAll(ctx)
+			}
+		}
+	}()
 	scan := time.NewTicker(n.cfg.ScanInterval)
 	defer scan.Stop()
 	n.claim(ctx)
 	for {
 		select {
 		case <-ctx.Done():
+			<-renewDone
 			n.stopAll()
 			return nil
-		case <-renew.C:
-			n.renewAll(ctx)
 		case <-scan.C:
 			n.claim(ctx)
 		case <-n.kick:
@@ -172,7 +185,8 @@ func (n *Node) renewAll(ctx context.Context) {
 			// expired (no other node can claim it before then), then stop,
 			// since another node may take the room once Redis is back.
 			n.mu.Lock()
-			expired := time.Since(n.owned[id].renewed) > n.cfg.LeaseTTL
+			o := n.owned[id]
+			expired := o != nil && time.Since(o.renewed) > n.cfg.LeaseTTL
 			n.mu.Unlock()
 			n.log.Warn("renewing lease failed", "room", id, "err", err, "stopping", expired)
 			if expired {
@@ -186,7 +200,9 @@ func (n *Node) renewAll(ctx context.Context) {
 			continue
 		}
 		n.mu.Lock()
-		n.owned[id].renewed = time.Now()
+		if o := n.owned[id]; o != nil {
+			o.renewed = time.Now()
+		}
 		n.mu.Unlock()
 	}
 }

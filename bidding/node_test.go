@@ -15,6 +15,7 @@ func (s staticRooms) LiveRoomIDs(context.Context) ([]string, error) { return s, 
 type countingRunner struct {
 	mu      sync.Mutex
 	running map[string]int
+	started map[string]int // how many times each room was started
 }
 
 type stopFunc func()
@@ -25,9 +26,10 @@ func (r *countingRunner) StartRoom(_ context.Context, id string) (RunningRoom, e
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.running == nil {
-		r.running = map[string]int{}
+		r.running, r.started = map[string]int{}, map[string]int{}
 	}
 	r.running[id]++
+	r.started[id]++
 	return stopFunc(func() {
 		r.mu.Lock()
 		defer r.mu.Unlock()
@@ -109,4 +111,48 @@ func TestNodeStopsRoomWhenLeaseIsTaken(t *testing.T) {
 	if owner, _ := Owner(context.Background(), rdb, room); owner != "intruder" {
 		t.Fatalf("a lost lease was released by the loser: owner %q", owner)
 	}
+}
+
+// slowRunner starts rooms slowly, like real rooms restored from Postgres
+// with their queue servers.
+type slowRunner struct {
+	countingRunner
+	delay time.Duration
+}
+
+func (r *slowRunner) StartRoom(ctx context.Context, id string) (RunningRoom, error) {
+	time.Sleep(r.delay)
+	return r.countingRunner.StartRoom(ctx, id)
+}
+
+// TestLongClaimKeepsEarlierLeases claims more rooms than can be started
+// within one lease: the leases of the rooms started first are renewed
+// while the rest start, so no room is lost and started twice.
+func TestLongClaimKeepsEarlierLeases(t *testing.T) {
+	rdb := testRedis(t)
+	var rooms staticRooms
+	for range 12 {
+		rooms = append(rooms, newUUID())
+	}
+	run := &slowRunner{delay: 150 * time.Millisecond}
+	n, err := NewNode(NodeConfig{NodeID: "slow-" + rooms[0][:8], LeaseTTL: time.Second, ScanInterval: 200 * time.Millisecond},
+		rdb, rooms, run, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	waitFor(t, "every room to start", func() bool { return len(n.Owned()) == len(rooms) })
+	time.Sleep(1500 * time.Millisecond) // more than a lease
+	for _, id := range rooms {
+		run.mu.Lock()
+		starts := run.started[id]
+		run.mu.Unlock()
+		if starts != 1 {
+			t.Errorf("room %s started %d times, want once", id[:8], starts)
+		}
+	}
+	cancel()
+	<-done
 }
