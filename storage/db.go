@@ -13,6 +13,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// DefaultMaxConns is the pool size when neither Config.MaxConns nor the
+// URL's pool_max_conns says otherwise. Every live room commits its bids on
+// a connection of its own turn, so pgx's default (4 on a 2-core machine)
+// made busy rooms queue behind each other; Postgres' own default of 100
+// connections leaves room for a few nodes at this size.
+const DefaultMaxConns = 32
+
 // Config says how to reach Postgres.
 type Config struct {
 	// URL is a libpq-style connection string or postgres:// URL.
@@ -20,7 +27,8 @@ type Config struct {
 	// ConnectTimeout bounds how long Open keeps retrying an unreachable
 	// database before it gives up. Zero means 30 seconds.
 	ConnectTimeout time.Duration
-	// MaxConns caps the pool. Zero means pgx's default (4 × CPUs, at least 4).
+	// MaxConns caps the pool. Zero means DefaultMaxConns, unless the URL
+	// sets pool_max_conns.
 	MaxConns int32
 	// SearchPath, when set, is the schema list for every connection. Tests use
 	// it to give each test a schema of its own.
@@ -69,8 +77,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 		return nil, err
 	}
 	pcfg, _ := pgxpool.ParseConfig(cfg.URL)
-	if cfg.MaxConns > 0 {
+	switch {
+	case cfg.MaxConns > 0:
 		pcfg.MaxConns = cfg.MaxConns
+	case !strings.Contains(cfg.URL, "pool_max_conns"):
+		pcfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.SearchPath != "" {
 		pcfg.ConnConfig.RuntimeParams["search_path"] = cfg.SearchPath
