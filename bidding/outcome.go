@@ -34,8 +34,10 @@ type Outcome struct {
 }
 
 // outcomeTTL is how long an outcome stays in Redis for quick lookups by
-// bid_id; Postgres keeps it for good.
-const outcomeTTL = 24 * time.Hour
+// bid_id; Postgres keeps it for good. An hour covers any client retry and
+// matches the bid tasks' retention; a day held ~1 KiB per bid in Redis
+// (800 MiB after a few load tests).
+const outcomeTTL = time.Hour
 
 // OutcomeArchive finds a decided bid in durable storage when Redis no longer
 // has it. The storage package implements it over the bids table.
