@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,6 +95,12 @@ func (a *App) connect(ctx context.Context) error {
 		a.log.Info("database migrated", "from", from, "to", to)
 	}
 	opts, _ := redis.ParseURL(a.cfg.RedisURL) // validated with the config
+	if !strings.Contains(a.cfg.RedisURL, "pool_size") {
+		// Every live room's sequencer, publisher and queue server share
+		// this pool; go-redis' default (10 per CPU) made busy rooms wait
+		// for a connection. The URL's pool_size still wins.
+		opts.PoolSize = redisPoolSize
+	}
 	a.redis = redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -170,6 +177,10 @@ func (a *App) Close() {
 		_ = a.adminLn.Close()
 	}
 }
+
+// redisPoolSize is the Redis connection pool's size unless REDIS_URL sets
+// pool_size.
+const redisPoolSize = 128
 
 // adminRoutes serves pprof; it is bound to loopback only (Config.Validate).
 func adminRoutes() http.Handler {
