@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# bench-bids.sh NAME ROOMS [loadtest bids flags...]
+#
+# Runs one `loadtest bids` measurement against a fresh auctiond: a new
+# database (created on the cluster of DATABASE_URL and dropped afterwards,
+# so rooms left live by earlier runs are not claimed too), ROOMS live rooms
+# of one ten-minute lot each, then the given loadtest flags. The report
+# goes to artifacts/bench/NAME.json and the server log next to it.
+#
+#   scripts/bench-bids.sh one-room-500 1 -bidders 200 -watchers 20 -rate 500 -duration 30s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+name=${1:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
+rooms=${2:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
+shift 2
+set -a; . ./.data/env; set +a
+out=artifacts/bench; mkdir -p "$out"
+
+db="bidcast_bench_$(date +%s)_$$"
+psql -q "$DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
+base=${DATABASE_URL%%\?*}; query=""; [[ "$DATABASE_URL" == *\?* ]] && query="?${DATABASE_URL#*\?}"
+export DATABASE_URL="${base%/*}/$db$query"
+
+port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp)
+export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR=${ADMIN_ADDR:-} \
+  SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_GUESTS_MAY_BID=true AUTH_RATE_LIMIT_DISABLED=true \
+  API_RATE_LIMIT_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
+bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
+cleanup() {
+  kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.2; done
+
+: >"$out/$name.rooms.json"
+for r in $(seq "$rooms"); do
+  bin/auctiond room create --title "Bench $r" --seller "bench-$r" --live --lots 1 --duration 600s --json \
+    >>"$out/$name.rooms.json" 2>/dev/null
+done
+bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \
+  -json "$out/$name.json" "$@"
