@@ -204,12 +204,17 @@ func (c Config) newLogger() *slog.Logger {
 // envTable renders the configuration table for `auctiond help`.
 func envTable() string {
 	var b strings.Builder
-	for _, s := range append(append([]envSpec{}, envSpecs...), sfuEnv...) {
+	specs := append(append([]envSpec{}, envSpecs...), sfuEnv...)
+	width := 0
+	for _, s := range specs {
+		width = max(width, len(s.name))
+	}
+	for _, s := range specs {
 		def := s.def
 		if def == "" {
 			def = "(none)"
 		}
-		b.WriteString("  " + s.name + strings.Repeat(" ", 18-len(s.name)) + def + "\n      " + s.help + "\n")
+		b.WriteString("  " + s.name + strings.Repeat(" ", width+2-len(s.name)) + def + "\n      " + s.help + "\n")
 	}
 	return b.String()
 }

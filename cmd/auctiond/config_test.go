@@ -97,3 +97,17 @@ func TestRoomCreateJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpListsEveryVariable prints `auctiond help` and finds each
+// configuration variable in it.
+func TestHelpListsEveryVariable(t *testing.T) {
+	var out bytes.Buffer
+	if err := dispatch(context.Background(), []string{"help"}, &out, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range append(append([]envSpec{}, envSpecs...), sfuEnv...) {
+		if !strings.Contains(out.String(), "  "+s.name+" ") {
+			t.Errorf("help does not list %s", s.name)
+		}
+	}
+}
