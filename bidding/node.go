@@ -53,6 +53,9 @@ type Node struct {
 
 	mu    sync.Mutex
 	owned map[string]*ownedRoom // guarded by mu
+	// stopping holds rooms whose stop is under way; they are not claimed
+	// again until it ends, so two instances of a room never overlap.
+	stopping map[string]bool // guarded by mu
 }
 
 // ownedRoom is a running room and when its lease was last confirmed.
@@ -76,7 +79,7 @@ func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runne
 		return nil, fmt.Errorf("bidding node: LeaseTTL %s is too short", cfg.LeaseTTL)
 	}
 	return &Node{cfg: cfg, rdb: rdb, source: source, runner: runner, log: log.With("node", cfg.NodeID),
-		owned: map[string]*ownedRoom{}, kick: make(chan struct{}, 1)}, nil
+		owned: map[string]*ownedRoom{}, stopping: map[string]bool{}, kick: make(chan struct{}, 1)}, nil
 }
 
 // Run claims and renews until ctx ends, then stops every owned room and
@@ -150,8 +153,9 @@ func (n *Node) claim(ctx context.Context) {
 	for _, id := range ids {
 		n.mu.Lock()
 		_, mine := n.owned[id]
+		busy := n.stopping[id]
 		n.mu.Unlock()
-		if mine {
+		if mine || busy {
 			continue
 		}
 		l := n.lease(id)
@@ -176,14 +180,16 @@ func (n *Node) claim(ctx context.Context) {
 	}
 }
 
-// renewAll extends every lease and stops rooms whose lease is gone.
+// renewAll extends every lease in one round trip and stops rooms whose
+// lease is gone.
 func (n *Node) renewAll(ctx context.Context) {
-	for _, id := range n.Owned() {
-		ok, err := n.lease(id).renew(ctx)
-		if err != nil {
-			// Redis is unreachable: keep running until the lease would have
-			// expired (no other node can claim it before then), then stop,
-			// since another node may take the room once Redis is back.
+	ids := n.Owned()
+	held, err := renewMany(ctx, n.rdb, n.cfg.NodeID, n.cfg.LeaseTTL, ids)
+	if err != nil {
+		// Redis is unreachable: keep running each room until its lease
+		// would have expired (no other node can claim it before then), then
+		// stop, since another node may take the room once Redis is back.
+		for _, id := range ids {
 			n.mu.Lock()
 			o := n.owned[id]
 			expired := o != nil && time.Since(o.renewed) > n.cfg.LeaseTTL
@@ -192,16 +198,19 @@ func (n *Node) renewAll(ctx context.Context) {
 			if expired {
 				n.stop(id, false)
 			}
-			continue
 		}
-		if !ok {
+		return
+	}
+	now := time.Now()
+	for _, id := range ids {
+		if !held[id] {
 			n.log.Warn("lease lost; stopping room", "room", id)
 			n.stop(id, false)
 			continue
 		}
 		n.mu.Lock()
 		if o := n.owned[id]; o != nil {
-			o.renewed = time.Now()
+			o.renewed = now
 		}
 		n.mu.Unlock()
 	}
@@ -230,11 +239,19 @@ func (n *Node) stop(id string, release bool) {
 	n.mu.Lock()
 	o, ok := n.owned[id]
 	delete(n.owned, id)
+	if ok {
+		n.stopping[id] = true
+	}
 	n.mu.Unlock()
 	if !ok {
 		return
 	}
 	o.room.Stop()
+	defer func() {
+		n.mu.Lock()
+		delete(n.stopping, id)
+		n.mu.Unlock()
+	}()
 	if release {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

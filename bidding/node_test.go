@@ -156,3 +156,56 @@ func TestLongClaimKeepsEarlierLeases(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// overlapRunner runs rooms whose Stop takes a while, and records the most
+// instances of one room ever running at once.
+type overlapRunner struct {
+	mu      sync.Mutex
+	active  map[string]int
+	starts  int
+	maxSeen int
+}
+
+func (r *overlapRunner) StartRoom(_ context.Context, id string) (RunningRoom, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.active[id]++
+	r.starts++
+	r.maxSeen = max(r.maxSeen, r.active[id])
+	return stopFunc(func() {
+		time.Sleep(400 * time.Millisecond) // bids in flight finishing
+		r.mu.Lock()
+		r.active[id]--
+		r.mu.Unlock()
+	}), nil
+}
+
+// TestLostLeaseStopsBeforeReclaim loses a room's lease while the room is
+// slow to stop: the node claims it again only once the old instance is
+// gone, so two instances never apply bids side by side.
+func TestLostLeaseStopsBeforeReclaim(t *testing.T) {
+	rdb := testRedis(t)
+	room := newUUID()
+	run := &overlapRunner{active: map[string]int{}}
+	n, err := NewNode(NodeConfig{NodeID: "o-" + room[:8], LeaseTTL: 600 * time.Millisecond,
+		ScanInterval: 20 * time.Millisecond}, rdb, staticRooms{room}, run, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	waitFor(t, "the room to start", func() bool { return len(n.Owned()) == 1 })
+	// Another node takes the lease for a moment (as after a long pause).
+	rdb.Set(context.Background(), leaseKey(room), "intruder", 100*time.Millisecond)
+	waitFor(t, "the room to be claimed again", func() bool {
+		run.mu.Lock()
+		defer run.mu.Unlock()
+		return run.starts == 2
+	})
+	cancel()
+	<-done
+	if run.maxSeen > 1 {
+		t.Fatalf("%d instances of the room ran at once", run.maxSeen)
+	}
+}
