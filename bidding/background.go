@@ -216,10 +216,29 @@ func (b *Background) Run(ctx context.Context) error {
 		return fmt.Errorf("start background worker: %w", err)
 	}
 	defer srv.Shutdown()
+	// Several enqueuers, so a burst of outbid notifications does not wait
+	// behind one Redis round trip at a time.
+	var wg sync.WaitGroup
+	for range enqueuers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.enqueueLoop(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// enqueuers is how many goroutines move offered tasks into Asynq.
+const enqueuers = 8
+
+// enqueueLoop enqueues offered tasks until ctx is done.
+func (b *Background) enqueueLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case t := <-b.in:
 			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			_, err := b.client.EnqueueContext(ectx, t.task, t.opts...)
