@@ -172,3 +172,8 @@ func waitConnected(ctx context.Context, pc *webrtc.PeerConnection) error {
 		}
 	}
 }
+
+// NewPeerAPI returns the Pion API the synthetic peers use, for callers
+// outside the load test (the server's demo broadcast): UDP over IPv4, no
+// mDNS, NACKs on, and loopback-only candidates when loopbackOnly is set.
+func NewPeerAPI(loopbackOnly bool) (*webrtc.API, error) { return newAPI(loopbackOnly) }

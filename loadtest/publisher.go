@@ -27,9 +27,19 @@ func newSendLog() *sendLog {
 	return &sendLog{seed: maphash.MakeSeed(), epoch: time.Now(), at: make(map[uint64]int64, 4096)}
 }
 
-func (l *sendLog) now() int64 { return int64(time.Since(l.epoch)) }
+// now is the time since the log began; a nil log (a publisher that does
+// not measure latency, like the server's demo) keeps nothing.
+func (l *sendLog) now() int64 {
+	if l == nil {
+		return 0
+	}
+	return int64(time.Since(l.epoch))
+}
 
 func (l *sendLog) put(payload []byte, at int64) {
+	if l == nil {
+		return
+	}
 	h := maphash.Bytes(l.seed, payload)
 	l.mu.Lock()
 	l.at[h] = at
@@ -208,4 +218,10 @@ func (p *Publisher) Close() {
 	deleteSession(p.location)
 	_ = p.pc.Close()
 	p.wg.Wait()
+}
+
+// Connected reports whether the publisher's peer connection is up. A
+// long-running publisher polls it to notice the server dropping it.
+func (p *Publisher) Connected() bool {
+	return p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
 }
