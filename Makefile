@@ -30,8 +30,10 @@ services-stop:
 migrate: services build
 	@$(with_env) bin/auctiond migrate
 
+# run starts the demo room too (a synthetic broadcast guests may bid in);
+# `DEMO=false make run` leaves it out.
 run: services build
-	@$(with_env) exec bin/auctiond serve
+	@$(with_env) DEMO=$${DEMO:-true} exec bin/auctiond serve
 
 vet: check-go
 	$(GO) vet ./...

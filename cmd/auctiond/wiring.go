@@ -33,7 +33,9 @@ type services struct {
 	tasks    *asynq.Client
 	// background runs lot close backstops and notifications.
 	background *bidding.Background
-	hooks      []func(roomID string, e auction.Event)
+	// demo is the demo room (DEMO=true), nil otherwise.
+	demo  *demoShow
+	hooks []func(roomID string, e auction.Event)
 }
 
 // wire builds every service over the connected stores.
@@ -93,6 +95,14 @@ func (a *App) wire() error {
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"))
 	s.hooks = append(s.hooks, s.webhookOnClose(a), s.background.OnEvent)
+	if a.cfg.Demo {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if s.demo, err = seedDemo(ctx, a); err != nil {
+			return fmt.Errorf("seed the demo room: %w", err)
+		}
+		s.hooks = append(s.hooks, s.demo.onEvent)
+	}
 	a.svc = s
 	return nil
 }
@@ -134,6 +144,13 @@ func (a *App) startWorkers() (stop func()) {
 		defer wg.Done()
 		_ = a.svc.node.Run(ctx)
 	}()
+	if a.svc.demo != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.svc.demo.run(ctx)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		if err := a.svc.background.Run(ctx); err != nil {
