@@ -4,10 +4,20 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"regexp"
 )
 
 //go:embed static
 var static embed.FS
+
+// contentSecurityPolicy allows the pages' own scripts and styles only (no
+// inline script), media from WebRTC streams, and the WebSocket.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; " +
+	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// roomPage matches a room's page, /rooms/{id}.
+var roomPage = regexp.MustCompile(`^/rooms/[0-9a-fA-F-]{36}$`)
 
 // Handler serves the embedded pages and assets to GET and HEAD. Unknown
 // paths answer 404, other methods 405.
@@ -24,8 +34,16 @@ func Handler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Referrer-Policy", "same-origin")
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		if roomPage.MatchString(r.URL.Path) {
+			// The room page is one document for every room; its script
+			// reads the room's ID from the path.
+			r = r.Clone(r.Context())
+			r.URL.Path = "/room.html"
+		}
 		files.ServeHTTP(w, r)
 	})
 }

@@ -16,7 +16,10 @@ func TestHandlerServesIndexAndRefusesUnknown(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"/", http.StatusOK, "<h1>Bidcast</h1>"},
+		{"/", http.StatusOK, `src="/lobby.js"`},
+		{"/rooms/15270e85-d034-40db-87b8-88a5d0dd627b", http.StatusOK, "data-bidcast-video"},
+		{"/rooms/not-a-room", http.StatusNotFound, ""},
+		{"/room.js", http.StatusOK, "window.bidcast"},
 		{"/nope.js", http.StatusNotFound, ""},
 		{"/../go.mod", http.StatusNotFound, ""},
 	}
@@ -32,6 +35,9 @@ func TestHandlerServesIndexAndRefusesUnknown(t *testing.T) {
 		}
 		if tc.body != "" && !strings.Contains(string(body), tc.body) {
 			t.Errorf("GET %s body lacks %q", tc.path, tc.body)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("GET %s CSP = %q", tc.path, csp)
 		}
 		if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("GET %s without nosniff", tc.path)

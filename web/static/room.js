@@ -1,0 +1,265 @@
+// The bidder's room page: WHEP video, the live lot with its clock, bidding,
+// history and chat over the WebSocket protocol (docs/protocol.md).
+import { t, reason, money, toMinor } from "/i18n.js";
+import { Socket } from "/socket.js";
+import { watch } from "/whep.js";
+
+const $ = (id) => document.getElementById(id);
+const roomID = location.pathname.split("/")[2] || "";
+
+const state = {
+  me: null,        // {user_id, display_name, ...} from the snapshot
+  room: null,
+  lot: null,       // the actor's lot view, updated by events
+  lotInfo: {},     // lot id → {title, description}
+  offset: 0,       // server time − local time, ms
+  wasLeading: false,
+  myBids: new Set(),
+  clockChanges: 0, // deadline moves seen (cuts and extensions)
+};
+
+// ---- text that does not change -------------------------------------------
+$("live-dot").textContent = t.live;
+$("unmute").textContent = t.unmute;
+$("opening-label").textContent = t.opening;
+$("high-label").textContent = t.highBid;
+$("clock-label").textContent = t.timeLeft;
+$("custom").placeholder = t.custom;
+$("custom-bid").textContent = t.place;
+$("max").placeholder = t.maxBid;
+$("max-bid").textContent = t.setMax;
+$("history-label").textContent = t.history;
+$("chat-label").textContent = t.chat;
+$("chat-text").placeholder = t.say;
+$("chat-send").textContent = t.send;
+
+// ---- messages ---------------------------------------------------------------
+function say(text, kind) {
+  const m = $("message");
+  m.textContent = text;
+  m.className = "message " + (kind || "");
+}
+
+// ---- sign-in: a guest name unless already signed in ------------------------
+async function ensureSession() {
+  const me = await fetch("/auth/me", { credentials: "same-origin" });
+  if (me.ok) return;
+  const name = new URLSearchParams(location.search).get("name") || `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
+  const r = await fetch("/auth/guest", {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ display_name: name }),
+  });
+  if (!r.ok) throw new Error(`guest sign-in: ${r.status}`);
+}
+
+// ---- lot details from the JSON API (title, description) --------------------
+async function loadLotInfo(lotID) {
+  if (!lotID || state.lotInfo[lotID]) return;
+  state.lotInfo[lotID] = { title: "", description: "" };
+  try {
+    const r = await fetch(`/api/v1/lots/${lotID}`, { credentials: "same-origin" });
+    if (r.ok) {
+      const lot = await r.json();
+      state.lotInfo[lotID] = { title: lot.item?.title || "", description: lot.item?.description || "" };
+      render();
+    }
+  } catch { /* the page works without it */ }
+}
+
+// ---- applying server state ----------------------------------------------------
+function applySnapshot(data) {
+  state.me = data.you || state.me;
+  state.room = data.room || state.room;
+  state.lot = data.state?.lot || null;
+  $("history").replaceChildren();
+  for (const b of data.state?.history || []) addHistory(b);
+  $("chat").replaceChildren();
+  for (const c of data.chat || []) addChat(c);
+  if (data.viewers != null) $("viewers").textContent = t.viewers(data.viewers);
+  state.wasLeading = isLeading();
+  loadLotInfo(state.lot?.id);
+  render();
+}
+
+function applyEvent(type, ev) {
+  if (type === "chat.message") return addChat(ev);
+  if (type === "chat.deleted") return document.querySelector(`[data-message="${CSS.escape(ev.message_id)}"]`)?.remove();
+  if (!ev.lot_id) return;
+  const before = state.lot?.deadline ? Date.parse(state.lot.deadline) : 0;
+  if (type === "lot.started" || !state.lot || state.lot.id !== ev.lot_id) {
+    state.lot = { id: ev.lot_id, history: [] };
+    $("history").replaceChildren();
+    $("banner").classList.add("hidden");
+    loadLotInfo(ev.lot_id);
+  }
+  const lot = state.lot;
+  if (ev.status) lot.status = ev.status;
+  if (ev.high_bid) lot.high_bid = ev.high_bid;
+  if (ev.next_min) lot.next_min = ev.next_min;
+  if ("leader_id" in ev) lot.leader_id = ev.leader_id;
+  if (ev.deadline) lot.deadline = ev.deadline;
+  if (ev.remaining_ms) lot.remaining_ms = ev.remaining_ms;
+  if (ev.result) lot.result = ev.result;
+  if (!lot.opening && ev.next_min && !ev.high_bid) lot.opening = ev.next_min;
+  const after = lot.deadline ? Date.parse(lot.deadline) : 0;
+  if (before && after && after !== before && type !== "lot.started") flashClock(after < before ? "cut" : "extended");
+
+  if (type === "bid.accepted" && ev.bid) {
+    addHistory(ev.bid);
+    for (const b of ev.auto_bids || []) addHistory(b);
+    if (ev.bid.bidder_id === state.me?.user_id) say(`${t.accepted}: ${money(ev.bid.amount?.amount, ev.bid.amount?.currency)}`, "ok");
+  }
+  if (type === "bid.rejected" && ev.bid && ev.bid.bidder_id === state.me?.user_id) {
+    say(reason(ev.reason), "error");
+  }
+  if (type === "bid.outbid") say(t.outbid, "error");
+  render();
+}
+
+// ---- rendering -----------------------------------------------------------------
+function isLeading() {
+  return !!(state.me && state.lot?.leader_id && state.lot.leader_id === state.me.user_id);
+}
+
+function render() {
+  const lot = state.lot;
+  $("room-title").textContent = state.room?.title || "";
+  const info = (lot && state.lotInfo[lot.id]) || {};
+  $("lot-title").textContent = lot ? info.title || "" : t.noLot;
+  $("lot-description").textContent = info.description || "";
+  const cur = lot?.next_min?.currency || lot?.high_bid?.currency || lot?.opening?.currency;
+  $("opening").textContent = lot?.opening ? money(lot.opening.amount, lot.opening.currency) : "–";
+  $("price").textContent = lot?.high_bid?.amount ? money(lot.high_bid.amount, lot.high_bid.currency) : t.noBids;
+  $("leader").textContent = lot?.leader_id ? `${t.leader}: ${lot.leader_id === state.me?.user_id ? t.you : "…" + lot.leader_id.slice(-4)}` : "";
+  const open = lot && (lot.status === "live" || lot.status === "closing");
+  const next = lot?.next_min;
+  const bid = $("bid");
+  bid.disabled = !open || !next || state.me?.can_bid === false || state.me?.seller;
+  bid.textContent = next ? t.bidNext(money(next.amount, next.currency)) : t.place;
+  for (const id of ["custom-bid", "max-bid"]) $(id).disabled = bid.disabled;
+
+  const leading = isLeading();
+  const status = $("status");
+  status.classList.toggle("hidden", !lot || (!leading && !state.wasLeading));
+  if (leading) { status.textContent = t.leading; status.className = "status leading"; }
+  else if (state.wasLeading) { status.textContent = t.outbid; status.className = "status outbid"; }
+  if (lot?.status === "live") state.wasLeading = leading || state.wasLeading;
+
+  const banner = $("banner");
+  if (lot?.result) {
+    const r = lot.result;
+    const price = money(r.price?.amount, r.price?.currency || cur);
+    banner.textContent = r.status === "sold"
+      ? (r.winner_id === state.me?.user_id ? t.won(price) : t.sold(price, "…" + (r.winner_id || "").slice(-4)))
+      : t.unsold;
+    banner.classList.remove("hidden");
+    status.classList.add("hidden"); // the banner says it
+  }
+  tick();
+}
+
+function addHistory(b) {
+  const li = document.createElement("li");
+  const who = b.bidder_id === state.me?.user_id ? t.you : "…" + (b.bidder_id || "").slice(-4);
+  li.textContent = `${money(b.amount?.amount, b.amount?.currency)} · ${who}`;
+  $("history").prepend(li);
+}
+
+function addChat(c) {
+  const li = document.createElement("li");
+  li.dataset.message = c.message_id;
+  const name = document.createElement("strong");
+  name.textContent = (c.display_name || "?") + ": ";
+  li.append(name, document.createTextNode(c.text || ""));
+  $("chat").append(li);
+  $("chat").scrollTop = $("chat").scrollHeight;
+}
+
+// ---- the clock -----------------------------------------------------------------
+function flashClock(kind) {
+  state.clockChanges++;
+  const c = $("clock");
+  c.classList.add(kind);
+  $("clock-note").textContent = kind === "cut" ? t.cut : t.extended;
+  setTimeout(() => { c.classList.remove(kind); $("clock-note").textContent = ""; }, 1500);
+}
+
+function tick() {
+  const lot = state.lot;
+  let text = "–";
+  if (lot?.status === "paused") text = t.paused;
+  else if (lot?.result || lot?.status === "sold" || lot?.status === "unsold") text = t.ended;
+  else if (lot?.deadline) {
+    const left = Math.max(0, Date.parse(lot.deadline) - (Date.now() + state.offset));
+    text = left === 0 ? t.closing : `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}.${Math.floor(left / 100) % 10}`;
+    $("clock").classList.toggle("urgent", left < 10000);
+  }
+  $("clock").textContent = text;
+}
+setInterval(tick, 100);
+
+// ---- actions ---------------------------------------------------------------------
+let socket;
+
+async function placeBid(amount, kind = "bid.place") {
+  const lot = state.lot;
+  if (!lot?.next_min) { say(reason("lot_not_live"), "error"); return { error: "lot_not_live" }; }
+  const value = amount ?? lot.next_min.amount;
+  const bidID = crypto.randomUUID();
+  state.myBids.add(bidID);
+  say(t.sending);
+  try {
+    const ack = await socket.request(kind, { lot_id: lot.id, amount: value, currency: lot.next_min.currency, bid_id: bidID });
+    if (ack.status === "rejected") say(reason(ack.reason), "error");
+    return ack;
+  } catch (err) {
+    say(reason(err.code, err.message), "error");
+    return { error: err.code };
+  }
+}
+
+$("bid").onclick = () => placeBid();
+$("custom-bid").onclick = () => {
+  const cur = state.lot?.next_min?.currency;
+  const v = cur && toMinor($("custom").value, cur);
+  if (!v) return say(reason("invalid_amount"), "error");
+  placeBid(v);
+};
+$("max-bid").onclick = () => {
+  const cur = state.lot?.next_min?.currency;
+  const v = cur && toMinor($("max").value, cur);
+  if (!v) return say(reason("invalid_amount"), "error");
+  placeBid(v, "bid.max");
+};
+$("chat-form").onsubmit = async (e) => {
+  e.preventDefault();
+  const text = $("chat-text").value.trim();
+  if (!text) return;
+  try { await socket.request("chat.send", { text }); $("chat-text").value = ""; }
+  catch (err) { say(reason(err.code, err.message), "error"); }
+};
+$("unmute").onclick = () => { $("video").muted = false; $("unmute").classList.add("hidden"); };
+
+// The browser load test and scripts bid through the page's own code.
+window.bidcast = { placeBid: (amount) => placeBid(amount), state };
+
+// ---- start -----------------------------------------------------------------------
+async function start() {
+  try {
+    await ensureSession();
+  } catch (err) {
+    say(String(err), "error");
+    return;
+  }
+  socket = new Socket(roomID, {
+    snapshot: applySnapshot,
+    event: applyEvent,
+    viewers: (n) => { $("viewers").textContent = t.viewers(n); },
+    offset: (ms) => { state.offset = ms; },
+    status: (up) => { $("conn").textContent = up ? t.connected : t.reconnecting; },
+    error: (code, message) => say(reason(code, message), "error"),
+  });
+  socket.connect();
+  watch(roomID, $("video"));
+}
+start();

@@ -1,0 +1,44 @@
+// watch plays a room's broadcast into a <video> over WHEP, retrying while
+// the seller is not on air and when the session drops.
+export function watch(roomID, video) {
+  let pc;
+  const retry = () => { try { pc?.close(); } catch { /* closed */ } setTimeout(start, 3000); };
+  async function start() {
+    pc = new RTCPeerConnection();
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    const stream = new MediaStream();
+    pc.ontrack = (e) => {
+      stream.addTrack(e.track);
+      if (video.srcObject !== stream) video.srcObject = stream;
+      video.play().catch(() => { /* autoplay needs a tap; the unmute button gives one */ });
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "failed" || pc.connectionState === "closed") retry();
+    };
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      const r = await fetch(`/whep/${roomID}`, {
+        method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/sdp" },
+        body: pc.localDescription.sdp,
+      });
+      if (!r.ok) throw new Error(`WHEP ${r.status}`);
+      await pc.setRemoteDescription({ type: "answer", sdp: await r.text() });
+    } catch {
+      retry();
+    }
+  }
+  start();
+}
+
+// gathered waits for ICE gathering to finish (at most 2 s): WHEP here is
+// one offer and one answer, without trickle.
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (pc.iceGatheringState === "complete") resolve(); };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, 2000);
+  });
+}
