@@ -1,0 +1,110 @@
+package media
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config holds the media settings; ConfigFromEnv reads them from the
+// environment and Defaults fills what is left zero.
+type Config struct {
+	// Dir is the local directory files are stored under (MEDIA_DIR).
+	Dir string
+	// TempDir receives uploads while they stream in and are checked
+	// (MEDIA_TMP_DIR); empty means the system default.
+	TempDir string
+	// MaxImageBytes caps an image upload (MEDIA_MAX_IMAGE_BYTES, 15 MB).
+	MaxImageBytes int64
+	// MaxVideoBytes caps a video upload (MEDIA_MAX_VIDEO_BYTES, 500 MB).
+	MaxVideoBytes int64
+	// FFmpegPath is the ffmpeg binary (MEDIA_FFMPEG, "ffmpeg" on PATH).
+	FFmpegPath string
+	// FFprobePath is the ffprobe binary (MEDIA_FFPROBE, "ffprobe" on PATH).
+	FFprobePath string
+	// ProcessTimeout bounds the processing of one file
+	// (MEDIA_PROCESS_TIMEOUT, 10m).
+	ProcessTimeout time.Duration
+	// Concurrency is how many files the worker processes at once
+	// (MEDIA_CONCURRENCY, 2).
+	Concurrency int
+	// URLPrefix is where FileServer is mounted, for building file URLs
+	// (MEDIA_URL_PREFIX, "/media/").
+	URLPrefix string
+	// Store overrides the local-disk store built from Dir (for tests or an
+	// S3-compatible store); it is not read from the environment.
+	Store Store
+}
+
+// Default limits.
+const (
+	DefaultMaxImageBytes = 15 << 20
+	DefaultMaxVideoBytes = 500 << 20
+)
+
+// Defaults returns c with zero fields set to their defaults.
+func (c Config) Defaults() Config {
+	if c.Dir == "" {
+		c.Dir = ".data/media"
+	}
+	if c.MaxImageBytes <= 0 {
+		c.MaxImageBytes = DefaultMaxImageBytes
+	}
+	if c.MaxVideoBytes <= 0 {
+		c.MaxVideoBytes = DefaultMaxVideoBytes
+	}
+	if c.FFmpegPath == "" {
+		c.FFmpegPath = "ffmpeg"
+	}
+	if c.FFprobePath == "" {
+		c.FFprobePath = "ffprobe"
+	}
+	if c.ProcessTimeout <= 0 {
+		c.ProcessTimeout = 10 * time.Minute
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 2
+	}
+	if c.URLPrefix == "" {
+		c.URLPrefix = "/media/"
+	}
+	return c
+}
+
+// ConfigFromEnv reads the MEDIA_* variables; unset ones keep defaults.
+func ConfigFromEnv() (Config, error) {
+	var c Config
+	c.Dir = os.Getenv("MEDIA_DIR")
+	c.TempDir = os.Getenv("MEDIA_TMP_DIR")
+	c.FFmpegPath = os.Getenv("MEDIA_FFMPEG")
+	c.FFprobePath = os.Getenv("MEDIA_FFPROBE")
+	c.URLPrefix = os.Getenv("MEDIA_URL_PREFIX")
+	for _, v := range []struct {
+		name string
+		dst  *int64
+	}{{"MEDIA_MAX_IMAGE_BYTES", &c.MaxImageBytes}, {"MEDIA_MAX_VIDEO_BYTES", &c.MaxVideoBytes}} {
+		if s := os.Getenv(v.name); s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n <= 0 {
+				return Config{}, fmt.Errorf("%s=%q: want a positive number of bytes", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
+	if s := os.Getenv("MEDIA_PROCESS_TIMEOUT"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d <= 0 {
+			return Config{}, fmt.Errorf("MEDIA_PROCESS_TIMEOUT=%q: want a positive duration such as 10m", s)
+		}
+		c.ProcessTimeout = d
+	}
+	if s := os.Getenv("MEDIA_CONCURRENCY"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return Config{}, fmt.Errorf("MEDIA_CONCURRENCY=%q: want a positive integer", s)
+		}
+		c.Concurrency = n
+	}
+	return c.Defaults(), nil
+}

@@ -1,0 +1,275 @@
+package media
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/storage"
+)
+
+// Asynq names of media processing.
+const (
+	// Queue is the Asynq queue media tasks run on.
+	Queue = "media"
+	// TaskProcess is the type of the task that processes one upload; its
+	// TaskID is the media ID, so a file is never queued twice.
+	TaskProcess = "media:process"
+)
+
+// Status values of item_media.status.
+const (
+	StatusProcessing = "processing"
+	StatusReady      = "ready"
+	StatusFailed     = "failed"
+)
+
+// Service accepts uploads for sellers' items, stores them, and processes
+// them in the background (see RunWorker).
+type Service struct {
+	cfg    Config
+	db     *storage.DB
+	items  *storage.Items
+	store  Store
+	rdb    redis.UniversalClient
+	client *asynq.Client
+	log    *slog.Logger
+}
+
+// NewService returns a media service. The store is cfg.Store, or a
+// local-disk store under cfg.Dir.
+func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger) (*Service, error) {
+	cfg = cfg.Defaults()
+	st := cfg.Store
+	if st == nil {
+		ds, err := NewDiskStore(cfg.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("media service: %w", err)
+		}
+		st = ds
+	}
+	if cfg.TempDir != "" {
+		if err := os.MkdirAll(cfg.TempDir, 0o750); err != nil {
+			return nil, fmt.Errorf("media temp dir: %w", err)
+		}
+	}
+	return &Service{cfg: cfg, db: db, items: storage.NewItems(db), store: st, rdb: rdb,
+		client: asynq.NewClientFromRedisClient(rdb), log: log}, nil
+}
+
+// Store returns the store files are kept in.
+func (s *Service) Store() Store { return s.store }
+
+// taskPayload is the body of a TaskProcess task.
+type taskPayload struct {
+	MediaID string `json:"media_id"`
+}
+
+// Uploaded is an accepted upload: the row as listed, plus its size.
+type Uploaded struct {
+	storage.MediaRef
+	// SizeBytes is the length of the original file.
+	SizeBytes int64
+}
+
+// Upload checks that userID owns the item (or admin is set), streams r to
+// a temporary file under the size cap for its kind, checks its type and
+// dimensions from its bytes, stores it, records it with status processing
+// and queues its processing. The filename is only logged: it decides
+// nothing. Any rejection is an *Error and leaves no file and no row.
+func (s *Service) Upload(ctx context.Context, userID string, admin bool, itemID, filename string, r io.Reader) (storage.MediaRef, error) {
+	up, err := s.upload(ctx, userID, admin, itemID, filename, r)
+	return up.MediaRef, err
+}
+
+// upload does Upload's work and also returns the size.
+func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID, filename string, r io.Reader) (Uploaded, error) {
+	item, err := s.ownedItem(ctx, userID, admin, itemID)
+	if err != nil {
+		return Uploaded{}, err
+	}
+	tmp, err := os.CreateTemp(s.cfg.TempDir, "media-upload-*")
+	if err != nil {
+		return Uploaded{}, fmt.Errorf("upload to item %s: temp file: %w", item.ID, err)
+	}
+	defer func() {
+		_ = tmp.Close()
+		_ = os.Remove(tmp.Name())
+	}()
+	head := make([]byte, SniffLen)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Uploaded{}, readError(err)
+	}
+	head = head[:n]
+	contentType, kind, err := Sniff(head)
+	if err != nil {
+		return Uploaded{}, err
+	}
+	limit := s.cfg.MaxImageBytes
+	if kind == KindVideo {
+		limit = s.cfg.MaxVideoBytes
+	}
+	if int64(n) > limit {
+		return Uploaded{}, tooLarge(kind, limit)
+	}
+	if _, err := tmp.Write(head); err != nil {
+		return Uploaded{}, fmt.Errorf("upload to item %s: write temp file: %w", item.ID, err)
+	}
+	rest, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, limit-int64(n)+1))
+	if err != nil {
+		return Uploaded{}, readError(err)
+	}
+	size := int64(n) + rest
+	if size > limit {
+		return Uploaded{}, tooLarge(kind, limit)
+	}
+	var width, height *int32
+	if kind == KindImage {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return Uploaded{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
+		}
+		w, h, err := ImageSize(tmp)
+		if err != nil {
+			return Uploaded{}, err
+		}
+		w32, h32 := int32(w), int32(h)
+		width, height = &w32, &h32
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return Uploaded{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
+	}
+	mediaID := newUUID()
+	prefix := mediaPrefix(item.ID, mediaID)
+	if err := s.store.Put(ctx, prefix+"original", tmp); err != nil {
+		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
+		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
+	}
+	ref := storage.MediaRef{ID: mediaID, ItemID: item.ID, Kind: kind, Status: StatusProcessing,
+		ContentType: contentType, Width: width, Height: height}
+	err = s.db.Pool.QueryRow(ctx, `INSERT INTO item_media
+		(id, item_id, kind, status, content_type, storage_key, size_bytes, width, height, position)
+		VALUES ($1, $2, $3, 'processing', $4, $5, $6, $7, $8,
+			(SELECT COALESCE(max(position) + 1, 0) FROM item_media WHERE item_id = $2))
+		RETURNING position`, mediaID, item.ID, kind, contentType, prefix+"original", size, width, height).Scan(&ref.Position)
+	if err != nil {
+		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
+		return Uploaded{}, fmt.Errorf("upload to item %s: record media: %w", item.ID, err)
+	}
+	if err := s.enqueue(ctx, mediaID); err != nil {
+		bg := context.WithoutCancel(ctx)
+		_, _ = s.db.Pool.Exec(bg, `DELETE FROM item_media WHERE id = $1`, mediaID)
+		_ = s.store.Delete(bg, prefix)
+		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
+	}
+	s.log.Info("media uploaded", "item", item.ID, "media", mediaID, "kind", kind,
+		"content_type", contentType, "size", size, "filename", filename)
+	return Uploaded{MediaRef: ref, SizeBytes: size}, nil
+}
+
+// enqueue queues the processing of one media file.
+func (s *Service) enqueue(ctx context.Context, mediaID string) error {
+	body, err := json.Marshal(taskPayload{MediaID: mediaID})
+	if err != nil {
+		return fmt.Errorf("encode media task: %w", err)
+	}
+	_, err = s.client.EnqueueContext(ctx, asynq.NewTask(TaskProcess, body), asynq.Queue(Queue),
+		asynq.TaskID(mediaID), asynq.MaxRetry(2), asynq.Timeout(s.cfg.ProcessTimeout+time.Minute))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue processing of media %s: %w", mediaID, err)
+	}
+	return nil
+}
+
+// ownedItem returns the item if userID may change it, and a not_found
+// *Error otherwise, so that others' items look like missing ones.
+func (s *Service) ownedItem(ctx context.Context, userID string, admin bool, itemID string) (storage.Item, error) {
+	item, err := s.items.Get(ctx, itemID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !admin && item.SellerID != userID) {
+		return storage.Item{}, newError(CodeNotFound, "no such item")
+	}
+	if err != nil {
+		return storage.Item{}, fmt.Errorf("media: %w", err)
+	}
+	if !ValidKey(item.ID) {
+		return storage.Item{}, fmt.Errorf("media: item ID %q is not usable in a key", item.ID)
+	}
+	return item, nil
+}
+
+// Delete removes one media file of an item the user owns (or any, for an
+// admin): its row and every file made from it.
+func (s *Service) Delete(ctx context.Context, userID string, admin bool, itemID, mediaID string) error {
+	item, err := s.ownedItem(ctx, userID, admin, itemID)
+	if err != nil {
+		return err
+	}
+	if !ValidKey(mediaID) {
+		return newError(CodeNotFound, "no such media")
+	}
+	var id string
+	err = s.db.Pool.QueryRow(ctx, `DELETE FROM item_media WHERE id::text = $1 AND item_id = $2 RETURNING id`,
+		mediaID, item.ID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return newError(CodeNotFound, "no such media")
+	}
+	if err != nil {
+		return fmt.Errorf("delete media %s: %w", mediaID, err)
+	}
+	if err := s.store.Delete(ctx, mediaPrefix(item.ID, id)); err != nil {
+		return fmt.Errorf("delete files of media %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteItemFiles removes every file of an item. Call it after deleting
+// the item (its item_media rows go with it, ON DELETE CASCADE).
+func (s *Service) DeleteItemFiles(ctx context.Context, itemID string) error {
+	if !ValidKey(itemID) {
+		return fmt.Errorf("delete files of item %q: %w", itemID, ErrBadKey)
+	}
+	if err := s.store.Delete(ctx, "items/"+itemID+"/"); err != nil {
+		return fmt.Errorf("delete files of item %s: %w", itemID, err)
+	}
+	return nil
+}
+
+// mediaPrefix is the key prefix of every file of one media entry.
+func mediaPrefix(itemID, mediaID string) string {
+	return "items/" + itemID + "/" + mediaID + "/"
+}
+
+// tooLarge is the too_large rejection for a kind.
+func tooLarge(kind string, limit int64) *Error {
+	return newError(CodeTooLarge, fmt.Sprintf("%s files may be at most %d MB", kind, limit>>20))
+}
+
+// readError turns a failure to read the upload into an error; a body
+// over http.MaxBytesReader's limit becomes too_large.
+func readError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return newError(CodeTooLarge, fmt.Sprintf("the request may be at most %d MB", mbe.Limit>>20))
+	}
+	return fmt.Errorf("read upload: %w", err)
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
