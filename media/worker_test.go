@@ -1,0 +1,209 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// status returns a media entry's status and failure reason.
+func (e *env) status(id string) (status, reason string) {
+	e.t.Helper()
+	err := e.db.Pool.QueryRow(context.Background(),
+		`SELECT status, failure_reason FROM item_media WHERE id = $1`, id).Scan(&status, &reason)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return status, reason
+}
+
+// get fetches a path from the test server.
+func (e *env) get(path string, hdr ...string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, body
+}
+
+func TestWorkerImageVariants(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.svc.RunWorker(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	status, out := e.upload(e.seller, e.item, "photo.png", testPNG(t, 400, 300))
+	if status != http.StatusAccepted {
+		t.Fatalf("upload: %d %v", status, out)
+	}
+	id := out["id"].(string)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, reason := e.status(id)
+		if st == StatusReady {
+			break
+		}
+		if st == StatusFailed || time.Now().After(deadline) {
+			t.Fatalf("status %s (%s)", st, reason)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	refs, err := e.svc.items.MediaOf(context.Background(), []string{e.item})
+	if err != nil || len(refs[e.item]) != 1 {
+		t.Fatalf("MediaOf: %v %v", refs, err)
+	}
+	ref := refs[e.item][0]
+	if *ref.Width != 400 || *ref.Height != 300 {
+		t.Fatalf("dimensions %dx%d", *ref.Width, *ref.Height)
+	}
+	urls := e.svc.URLs(ref)
+	for role, want := range map[string]int{"w320": 320, "w1280": 400} { // never upscaled
+		resp, body := e.get(urls[role])
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", role, resp.StatusCode)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.Contains(resp.Header.Get("Cache-Control"), "immutable") ||
+			resp.Header.Get("Content-Type") != "image/jpeg" {
+			t.Fatalf("%s headers: %v", role, resp.Header)
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(body))
+		if err != nil || format != "jpeg" || cfg.Width != want || cfg.Height != want*3/4 {
+			t.Fatalf("%s: %s %dx%d %v", role, format, cfg.Width, cfg.Height, err)
+		}
+	}
+	resp, body := e.get(urls["w320"], "Range", "bytes=0-9")
+	if resp.StatusCode != http.StatusPartialContent || len(body) != 10 {
+		t.Fatalf("range: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	for _, p := range []string{"/media/../../etc/passwd", "/media/items/%2e%2e/x.jpg", "/media/items/a/b/original"} {
+		if resp, _ := e.get(p); resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("%s: %d", p, resp.StatusCode)
+		}
+	}
+}
+
+// testClip makes a 2 s clip with ffmpeg, or skips when it is missing.
+func testClip(t *testing.T) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		t.Skip("ffmpeg is not installed (make services installs it)")
+	}
+	out := filepath.Join(t.TempDir(), "clip.mp4")
+	cmd := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15",
+		"-f", "lavfi", "-i", "sine=duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make clip: %v: %s", err, b)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// uploadVideo uploads data through the API and returns the media ID.
+func (e *env) uploadVideo(data []byte) string {
+	e.t.Helper()
+	status, out := e.upload(e.seller, e.item, "clip.mp4", data)
+	if status != http.StatusAccepted || out["kind"] != KindVideo || out["content_type"] != TypeMP4 {
+		e.t.Fatalf("upload: %d %v", status, out)
+	}
+	return out["id"].(string)
+}
+
+func TestWorkerVideoHLS(t *testing.T) {
+	clip := testClip(t)
+	e := newEnv(t, nil)
+	id := e.uploadVideo(clip)
+	if err := e.svc.Process(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if st, reason := e.status(id); st != StatusReady {
+		t.Fatalf("status %s (%s)", st, reason)
+	}
+	refs, _ := e.svc.items.MediaOf(context.Background(), []string{e.item})
+	ref := refs[e.item][0]
+	if ref.DurationMS == nil || *ref.DurationMS < 1900 || *ref.DurationMS > 2200 || *ref.Width != 320 {
+		t.Fatalf("ref %+v", ref)
+	}
+	urls := e.svc.URLs(ref)
+	resp, body := e.get(urls["hls"])
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "#EXTM3U") ||
+		resp.Header.Get("Content-Type") != "application/vnd.apple.mpegurl" {
+		t.Fatalf("master: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := e.get(urls["poster"]); resp.StatusCode != http.StatusOK {
+		t.Fatalf("poster: %d", resp.StatusCode)
+	}
+	master := filepath.Join(e.cfg.Dir, filepath.FromSlash(strings.TrimPrefix(urls["hls"], "/media/")))
+	probe, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_type,width,height",
+		"-of", "csv=p=0", master).CombinedOutput()
+	if err != nil || !strings.Contains(string(probe), "video,320,240") {
+		t.Fatalf("ffprobe of %s: %v: %s", master, err, probe)
+	}
+	if left := files(t, e.cfg.TempDir); len(left) != 0 {
+		t.Fatalf("temp files left: %v", left)
+	}
+}
+
+func TestWorkerVideoFailures(t *testing.T) {
+	clip := testClip(t)
+	tests := []struct {
+		name   string
+		adjust func(*Config)
+		data   []byte
+		reason string
+	}{
+		{"truncated mp4", nil, clip[:len(clip)/3], "probe"},
+		{"missing ffmpeg", func(c *Config) { c.FFmpegPath = "/nonexistent/ffmpeg" }, clip, "not available"},
+		{"missing ffprobe", func(c *Config) { c.FFprobePath = "no-such-ffprobe" }, clip, "not available"},
+		{"ffmpeg fails", func(c *Config) { c.FFmpegPath = "false" }, clip, "false failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.adjust)
+			id := e.uploadVideo(tt.data)
+			if err := e.svc.Process(context.Background(), id); err != nil {
+				t.Fatal(err)
+			}
+			st, reason := e.status(id)
+			if st != StatusFailed || !strings.Contains(reason, tt.reason) {
+				t.Fatalf("status %s, reason %q; want failed with %q", st, reason, tt.reason)
+			}
+			for _, f := range files(t, e.cfg.Dir) {
+				if !strings.HasSuffix(f, "original") {
+					t.Fatalf("half-made file left: %s", f)
+				}
+			}
+			if left := files(t, e.cfg.TempDir); len(left) != 0 {
+				t.Fatalf("temp files left: %v", left)
+			}
+		})
+	}
+}
+
+func TestRenditions(t *testing.T) {
+	for h, want := range map[int]string{240: "[240]", 360: "[360]", 719: "[360]", 1080: "[360 720]", 101: "[100]"} {
+		if got := fmt.Sprint(renditions(h)); got != want {
+			t.Errorf("renditions(%d) = %s, want %s", h, got, want)
+		}
+	}
+}
