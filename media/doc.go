@@ -1,0 +1,53 @@
+// Package media accepts photo and video uploads for sellers' items,
+// checks them strictly, stores them behind a small Store interface, and
+// processes them in the background.
+//
+// # Upload path (never does heavy work)
+//
+// Service.Upload (and UploadHandler, POST /api/v1/items/{id}/media with
+// multipart field "file") checks that the caller owns the item (others'
+// items answer not_found), streams the body to a temporary file under a
+// per-kind size cap, sniffs the type from the bytes only (JPEG, PNG,
+// WebP, MP4, MOV, WebM; SVG, HTML and everything else refused), reads an
+// image's header with image.DecodeConfig and refuses more than 40
+// megapixels before any decode, stores the original under a generated key
+// (items/<item>/<media>/original), inserts the item_media row with status
+// processing, and enqueues an Asynq task (queue "media", type
+// "media:process", TaskID = media ID). A rejection is an *Error with a
+// stable code (unsupported_type, too_large, image_too_big, not_found,
+// invalid_file) and leaves no file and no row.
+//
+// # Processing (RunWorker)
+//
+// Images are decoded and re-encoded as JPEG at 320 and 1280 px wide
+// (Catmull-Rom, never upscaled), which drops EXIF. Videos are probed with
+// ffprobe, then transcoded by ffmpeg (-nostdin, -protocol_whitelist
+// file,pipe, the demuxer forced to mov or matroska, a timeout) into an
+// HLS ladder (360p and 720p, never above the source, 4 s segments, a
+// master playlist) and a poster frame. The row becomes ready with its
+// dimensions and duration, or failed with a reason (the tail of the
+// tool's stderr, or "ffmpeg is not available").
+//
+// # Serving
+//
+// FileServer (GET /media/{key...}) serves only processed files (.jpg,
+// .m3u8, .ts) with X-Content-Type-Options: nosniff, a sandboxing CSP,
+// immutable caching and range requests; originals are never served.
+// Service.URLs gives the URLs of a ready entry.
+//
+// # Configuration
+//
+//	Variable               Default      Meaning
+//	MEDIA_DIR              .data/media  local directory files are stored under
+//	MEDIA_TMP_DIR          system temp  where uploads land while checked, and work dirs
+//	MEDIA_MAX_IMAGE_BYTES  15728640     largest image upload (15 MB)
+//	MEDIA_MAX_VIDEO_BYTES  524288000    largest video upload (500 MB)
+//	MEDIA_FFMPEG           ffmpeg       ffmpeg binary (name on PATH or path)
+//	MEDIA_FFPROBE          ffprobe      ffprobe binary
+//	MEDIA_PROCESS_TIMEOUT  10m          time limit for processing one file
+//	MEDIA_CONCURRENCY      2            files processed at once per worker
+//	MEDIA_URL_PREFIX       /media/      where FileServer is mounted
+//
+// Deleting an item: delete the row (item_media rows cascade), then call
+// Service.DeleteItemFiles.
+package media
