@@ -250,6 +250,13 @@ func mediaPrefix(itemID, mediaID string) string {
 	return "items/" + itemID + "/" + mediaID + "/"
 }
 
+// outputPrefix is the key prefix of the files processing makes of one
+// media entry, kept apart from the original so a failure can drop them
+// all at once.
+func outputPrefix(itemID, mediaID string) string {
+	return mediaPrefix(itemID, mediaID) + "v/"
+}
+
 // tooLarge is the too_large rejection for a kind.
 func tooLarge(kind string, limit int64) *Error {
 	return newError(CodeTooLarge, fmt.Sprintf("%s files may be at most %d MB", kind, limit>>20))

@@ -85,7 +85,7 @@ func (s *Service) processVideo(ctx context.Context, m mediaRow) (result, error) 
 		"-q:v", "3", "-y", poster); err != nil {
 		return result{}, fmt.Errorf("poster frame: %w", err)
 	}
-	prefix := mediaPrefix(m.ItemID, m.ID)
+	prefix := outputPrefix(m.ItemID, m.ID)
 	if err := s.putFile(ctx, poster, prefix+"poster.jpg"); err != nil {
 		return result{}, err
 	}

@@ -100,7 +100,7 @@ func (s *Service) Process(ctx context.Context, mediaID string) error {
 		s.log.Warn("media processing failed", "media", m.ID, "item", m.ItemID, "reason", reason)
 		tag, err = s.db.Pool.Exec(bg, `UPDATE item_media SET status = 'failed', failure_reason = $2,
 			updated_at = now() WHERE id = $1 AND status = 'processing'`, m.ID, reason)
-		_ = s.store.Delete(bg, mediaPrefix(m.ItemID, m.ID)+"hls/")
+		_ = s.store.Delete(bg, outputPrefix(m.ItemID, m.ID))
 	} else {
 		s.log.Info("media processed", "media", m.ID, "item", m.ItemID, "took", time.Since(start))
 		tag, err = s.db.Pool.Exec(bg, `UPDATE item_media SET status = 'ready', failure_reason = '',
@@ -137,7 +137,7 @@ func (s *Service) processImage(ctx context.Context, m mediaRow) (result, error) 
 	if err != nil {
 		return result{}, fmt.Errorf("decode image: %w", err)
 	}
-	prefix := mediaPrefix(m.ItemID, m.ID)
+	prefix := outputPrefix(m.ItemID, m.ID)
 	for _, target := range ImageWidths {
 		if err := ctx.Err(); err != nil {
 			return result{}, fmt.Errorf("resize image: %w", err)
@@ -176,7 +176,7 @@ func (s *Service) URLs(ref storage.MediaRef) map[string]string {
 	if ref.Status != StatusReady {
 		return nil
 	}
-	p := s.cfg.URLPrefix + mediaPrefix(ref.ItemID, ref.ID)
+	p := s.cfg.URLPrefix + outputPrefix(ref.ItemID, ref.ID)
 	if ref.Kind == KindVideo {
 		return map[string]string{"hls": p + "hls/master.m3u8", "poster": p + "poster.jpg"}
 	}

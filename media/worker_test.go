@@ -103,12 +103,21 @@ func TestWorkerImageVariants(t *testing.T) {
 // testClip makes a 2 s clip with ffmpeg, or skips when it is missing.
 func testClip(t *testing.T) []byte {
 	t.Helper()
+	return makeClip(t, "clip.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac")
+}
+
+// makeClip makes a 2 s 320×240 clip with a tone, encoded by the given
+// arguments into a file whose name picks the container.
+func makeClip(t *testing.T, name string, codec ...string) []byte {
+	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg is not installed (make services installs it)")
 	}
-	out := filepath.Join(t.TempDir(), "clip.mp4")
-	cmd := exec.Command("ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15",
-		"-f", "lavfi", "-i", "sine=duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", out)
+	out := filepath.Join(t.TempDir(), name)
+	args := []string{"-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=2:size=320x240:rate=15",
+		"-f", "lavfi", "-i", "sine=duration=2"}
+	args = append(append(args, codec...), "-shortest", out)
+	cmd := exec.Command("ffmpeg", args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make clip: %v: %s", err, b)
 	}
@@ -123,7 +132,7 @@ func testClip(t *testing.T) []byte {
 func (e *env) uploadVideo(data []byte) string {
 	e.t.Helper()
 	status, out := e.upload(e.seller, e.item, "clip.mp4", data)
-	if status != http.StatusAccepted || out["kind"] != KindVideo || out["content_type"] != TypeMP4 {
+	if status != http.StatusAccepted || out["kind"] != KindVideo {
 		e.t.Fatalf("upload: %d %v", status, out)
 	}
 	return out["id"].(string)
@@ -205,5 +214,67 @@ func TestRenditions(t *testing.T) {
 		if got := fmt.Sprint(renditions(h)); got != want {
 			t.Errorf("renditions(%d) = %s, want %s", h, got, want)
 		}
+	}
+}
+
+func TestWorkerOtherContainers(t *testing.T) {
+	testClip(t) // skips without ffmpeg
+	tests := []struct {
+		name, file, ct string
+		codec          []string
+	}{
+		{"webm", "clip.webm", TypeWebM, []string{"-c:v", "libvpx", "-deadline", "realtime", "-b:v", "300k", "-c:a", "libopus"}},
+		{"mov", "clip.mov", TypeMOV, []string{"-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			ref, err := e.svc.Upload(context.Background(), e.seller, false, e.item, tt.file,
+				bytes.NewReader(makeClip(t, tt.file, tt.codec...)))
+			if err != nil || ref.ContentType != tt.ct {
+				t.Fatalf("upload: %+v %v", ref, err)
+			}
+			if err := e.svc.Process(context.Background(), ref.ID); err != nil {
+				t.Fatal(err)
+			}
+			if st, reason := e.status(ref.ID); st != StatusReady {
+				t.Fatalf("status %s (%s)", st, reason)
+			}
+		})
+	}
+}
+
+func TestDeleteHandler(t *testing.T) {
+	e := newEnv(t, nil)
+	ref, err := e.svc.Upload(context.Background(), e.seller, false, e.item, "a.png", bytes.NewReader(testPNG(t, 8, 8)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := func(user string) int {
+		req, _ := http.NewRequest(http.MethodDelete, e.srv.URL+"/api/v1/items/"+e.item+"/media/"+ref.ID, nil)
+		if user != "" {
+			req.Header.Set("X-Test-User", user)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := del(""); got != http.StatusUnauthorized {
+		t.Fatalf("signed out: %d", got)
+	}
+	if got := del(e.other); got != http.StatusNotFound {
+		t.Fatalf("other seller: %d", got)
+	}
+	if got := del(e.seller); got != http.StatusNoContent {
+		t.Fatalf("owner: %d", got)
+	}
+	if got := del(e.seller); got != http.StatusNotFound {
+		t.Fatalf("again: %d", got)
+	}
+	if e.mediaCount() != 0 || len(files(t, e.cfg.Dir)) != 0 {
+		t.Fatal("row or files left")
 	}
 }
