@@ -83,7 +83,7 @@ func newEnv(t *testing.T, adjust func(*Config)) *env {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/items/{id}/media", e.svc.UploadHandler(principal))
-	mux.Handle("DELETE /api/v1/items/{id}/media/{media}", e.svc.DeleteHandler(principal))
+	mux.Handle("DELETE /api/v1/items/{id}/media/{media_id}", e.svc.DeleteHandler(principal))
 	mux.Handle("GET /media/{key...}", e.svc.FileServer())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)

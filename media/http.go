@@ -95,8 +95,9 @@ func (s *Service) writeUploadError(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, "internal", "the upload could not be saved")
 }
 
-// DeleteHandler serves DELETE /api/v1/items/{id}/media/{media}: 204, or
-// {"error":...} with 401 or 404.
+// DeleteHandler serves DELETE /api/v1/items/{id}/media/{media_id} (the
+// wildcard may also be named {media}): 204, or {"error":...} with 401 or
+// 404.
 func (s *Service) DeleteHandler(principal PrincipalFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		userID, admin, ok := principal(r)
@@ -104,7 +105,11 @@ func (s *Service) DeleteHandler(principal PrincipalFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "sign in to delete media")
 			return
 		}
-		if err := s.Delete(r.Context(), userID, admin, r.PathValue("id"), r.PathValue("media")); err != nil {
+		mediaID := r.PathValue("media_id")
+		if mediaID == "" {
+			mediaID = r.PathValue("media")
+		}
+		if err := s.Delete(r.Context(), userID, admin, r.PathValue("id"), mediaID); err != nil {
 			s.writeUploadError(w, err)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -236,7 +237,8 @@ func (s *Service) Delete(ctx context.Context, userID string, admin bool, itemID,
 // DeleteItemFiles removes every file of an item. Call it after deleting
 // the item (its item_media rows go with it, ON DELETE CASCADE).
 func (s *Service) DeleteItemFiles(ctx context.Context, itemID string) error {
-	if !ValidKey(itemID) {
+	itemID = strings.ToLower(itemID) // keys use Postgres's spelling of the UUID
+	if !ValidKey(itemID) || strings.Contains(itemID, "/") {
 		return fmt.Errorf("delete files of item %q: %w", itemID, ErrBadKey)
 	}
 	if err := s.store.Delete(ctx, "items/"+itemID+"/"); err != nil {

@@ -3,7 +3,9 @@ package media
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
@@ -112,7 +114,10 @@ func TestDelete(t *testing.T) {
 	if _, err := e.svc.Upload(ctx, e.other, true, e.item, "a.png", bytes.NewReader(testPNG(t, 8, 8))); err != nil {
 		t.Fatalf("admin upload: %v", err)
 	}
-	if err := e.svc.DeleteItemFiles(ctx, e.item); err != nil {
+	if err := e.svc.DeleteItemFiles(ctx, "../"+e.item); !errors.Is(err, ErrBadKey) {
+		t.Fatalf("DeleteItemFiles with a traversal: %v", err)
+	}
+	if err := e.svc.DeleteItemFiles(ctx, strings.ToUpper(e.item)); err != nil {
 		t.Fatal(err)
 	}
 	if left := files(t, e.cfg.Dir); len(left) != 0 {
