@@ -51,6 +51,7 @@ func TestRoomPageInChromium(t *testing.T) {
 	env := []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.Require(t, "REDIS_URL"),
 		"HTTP_ADDR=" + addr, "ADMIN_ADDR=", "PUBLIC_URL=" + base, "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off",
 		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true", "DEMO=false",
+		"MEDIA_DIR=" + t.TempDir(),
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 40)))}
 	srv := testenv.StartProcess(t, bin, env, "serve")
 	srv.WaitHTTP(base+"/readyz", 30*time.Second)
@@ -238,7 +239,7 @@ func run(t *testing.T, what string, tab context.Context, actions ...chromedp.Act
 // js runs a statement in the page for its effect.
 func js(statement string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool]("(" + statement + ", true)")(ctx, tg)
+		_, err := chromedp.Evaluate[bool]("("+statement+", true)")(ctx, tg)
 		return chromedp.Void{}, err
 	}
 }

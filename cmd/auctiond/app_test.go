@@ -25,6 +25,7 @@ func testConfig(t *testing.T, redisURL string) Config {
 func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Config {
 	t.Helper()
 	dbURL := storagetest.URL(t)
+	mediaDir := t.TempDir()
 	getenv := func(k string) string {
 		if v, ok := extra[k]; ok {
 			return v
@@ -42,6 +43,8 @@ func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Conf
 			return "true"
 		case "PUBLIC_URL":
 			return "http://127.0.0.1:8080"
+		case "MEDIA_DIR":
+			return mediaDir
 		case "REDIS_URL":
 			if redisURL != "" {
 				return redisURL

@@ -23,7 +23,13 @@ type showEnv struct {
 // newShow starts the server (guests may bid) and makes a room with lots.
 func newShow(t *testing.T, lots int, duration time.Duration) *showEnv {
 	t.Helper()
-	cfg := testConfigWith(t, "", map[string]string{"AUTH_GUESTS_MAY_BID": "true", "LOT_GRACE": "200ms",
+	return newShowOn(t, "", lots, duration)
+}
+
+// newShowOn is newShow on the given Redis ("" for the shared one).
+func newShowOn(t *testing.T, redisURL string, lots int, duration time.Duration) *showEnv {
+	t.Helper()
+	cfg := testConfigWith(t, redisURL, map[string]string{"AUTH_GUESTS_MAY_BID": "true", "LOT_GRACE": "200ms",
 		"BID_POLL_INTERVAL": "100ms"})
 	base, app := startApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

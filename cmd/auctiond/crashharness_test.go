@@ -120,7 +120,7 @@ func startCrashShow(t *testing.T, dbURL, redisURL string) *crashShow {
 		// Fixed keys, so sessions outlive a restart like in production.
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 40))),
 		"AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true",
-		"NODE_ID=crash-test", "BID_POLL_INTERVAL=100ms",
+		"NODE_ID=crash-test", "BID_POLL_INTERVAL=100ms", "MEDIA_DIR=" + t.TempDir(),
 	}
 	s.srv = testenv.StartProcess(t, bin, env, "serve")
 	s.srv.WaitHTTP(s.base+"/readyz", 30*time.Second)

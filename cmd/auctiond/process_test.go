@@ -24,7 +24,7 @@ func TestBinarySurvivesKill(t *testing.T) {
 		"DATABASE_URL=" + storagetest.URL(t),
 		"REDIS_URL=" + testenv.Require(t, "REDIS_URL"),
 		"HTTP_ADDR=" + addr, "ADMIN_ADDR=", "PUBLIC_URL=http://" + addr,
-		"SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off",
+		"SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off", "MEDIA_DIR=" + t.TempDir(),
 	}
 	srv := testenv.StartProcess(t, bin, env, "serve")
 	srv.WaitHTTP("http://"+addr+"/readyz", 30*time.Second)

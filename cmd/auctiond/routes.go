@@ -26,6 +26,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /ws", a.svc.gateway)
 	mux.Handle("/auth/", a.svc.auth.Routes())
 	mux.Handle(api.Prefix+"/", a.svc.auth.CSRF(a.svc.api))
+	a.mediaRoutes(mux)
 	mux.Handle("/", web.Handler())
 	return mux
 }

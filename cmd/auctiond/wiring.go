@@ -13,6 +13,7 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -34,7 +35,9 @@ type services struct {
 	// background runs lot close backstops and notifications.
 	background *bidding.Background
 	// demo is the demo room (DEMO=true), nil otherwise.
-	demo  *demoShow
+	demo *demoShow
+	// media takes item uploads and processes them.
+	media *media.Service
 	hooks []func(roomID string, e auction.Event)
 }
 
@@ -91,6 +94,16 @@ func (a *App) wire() error {
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
+	mcfg, err := media.ConfigFromEnv()
+	if err != nil {
+		return usageError{fmt.Errorf("media: %w", err)}
+	}
+	if dir := getenv("MEDIA_DIR"); dir != "" {
+		mcfg.Dir = dir
+	}
+	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media")); err != nil {
+		return usageError{fmt.Errorf("media: %w", err)}
+	}
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"))
@@ -143,6 +156,13 @@ func (a *App) startWorkers() (stop func()) {
 	go func() {
 		defer wg.Done()
 		_ = a.svc.node.Run(ctx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.svc.media.RunWorker(ctx); err != nil {
+			a.log.Error("media worker stopped", "err", err)
+		}
 	}()
 	if a.svc.demo != nil {
 		wg.Add(1)
