@@ -5,8 +5,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage"
 )
+
+// privateRedis is a Redis of the test's own: the lots and notify queues
+// are shared by every worker on a Redis, and other packages' tests run
+// workers on the shared one at the same time.
+func privateRedis(t *testing.T) redis.UniversalClient {
+	opts, err := redis.ParseURL(testenv.StartRedis(t).URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
 
 // withBackground runs a Background for the show, fed by its room events.
 func withBackground(t *testing.T, cfg BackgroundConfig) func(*liveShow, *RoomsConfig) {
@@ -58,7 +74,7 @@ func (s *liveShow) advanceUntilClosed(state string) {
 // the lot close: the first hears they were outbid, the second that they
 // won, the seller that the lot sold, each exactly once.
 func TestNotificationsForOutbidWonAndSold(t *testing.T) {
-	s := startLiveShow(t, "sudden-death", 10*time.Second, withBackground(t, BackgroundConfig{NodeID: "n1"}))
+	s := startLiveShowOn(t, privateRedis(t), "sudden-death", 10*time.Second, withBackground(t, BackgroundConfig{NodeID: "n1"}))
 	first, second := newUUID(), newUUID()
 	s.submit(0, first, 10_000)
 	s.outcome(first)
@@ -93,7 +109,7 @@ func TestNotificationsForOutbidWonAndSold(t *testing.T) {
 // the lot the backstop stops.
 func TestCloseBackstopClaimsOverdueLot(t *testing.T) {
 	kicked := make(chan struct{}, 10)
-	s := startLiveShow(t, "sudden-death", time.Second, withBackground(t, BackgroundConfig{NodeID: "n1",
+	s := startLiveShowOn(t, privateRedis(t), "sudden-death", time.Second, withBackground(t, BackgroundConfig{NodeID: "n1",
 		CloseMargin: 100 * time.Millisecond, Kick: func() {
 			select {
 			case kicked <- struct{}{}:

@@ -37,9 +37,15 @@ type liveShow struct {
 // Each option may adjust the rooms' configuration first.
 func startLiveShow(t *testing.T, policy string, duration time.Duration, opts ...func(*liveShow, *RoomsConfig)) *liveShow {
 	t.Helper()
+	return startLiveShowOn(t, testRedis(t), policy, duration, opts...)
+}
+
+// startLiveShowOn is startLiveShow on the given Redis.
+func startLiveShowOn(t *testing.T, rdb redis.UniversalClient, policy string, duration time.Duration,
+	opts ...func(*liveShow, *RoomsConfig)) *liveShow {
+	t.Helper()
 	ctx := context.Background()
 	db := storagetest.New(t)
-	rdb := testRedis(t)
 	clock := auction.NewFakeClock(time.Now().UTC().Truncate(time.Millisecond))
 	users := storage.NewUsers(db)
 	seller, err := users.Upsert(ctx, storage.User{Provider: "local", Subject: "s-" + newUUID(), DisplayName: "Seller",
