@@ -290,6 +290,26 @@ func (s *server) goLive(w http.ResponseWriter, r *http.Request, p Principal) err
 	return nil
 }
 
+// rotatePublishToken gives the room a new publish token and answers it
+// once; the old one stops working at once (a leaked token, a new OBS).
+// Sessions already publishing keep going until they end.
+func (s *server) rotatePublishToken(w http.ResponseWriter, r *http.Request, p Principal) error {
+	room, err := s.ownRoom(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if room.Status == storage.RoomEnded {
+		return conflict("the room has ended")
+	}
+	token, err := s.rooms.RotatePublishToken(r.Context(), room.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]string{"room_id": room.ID, "publish_token": token})
+	return nil
+}
+
 // endRoom marks the show over; ending twice is a conflict. It only records
 // the status: stopping a live room's actor belongs to the auction side,
 // which reads room status when it (re)loads a room. Pending lots stay

@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/bidcast/bidcast/storage"
 )
 
 func TestRoomsLifecycle(t *testing.T) {
@@ -46,11 +49,26 @@ func TestRoomsLifecycle(t *testing.T) {
 	}
 	e.must(e.do("POST", "/rooms/"+id+"/live", alice, nil), http.StatusConflict)
 
+	// The seller rotates the publish token: the new one works, the first
+	// no longer does; another seller may not rotate it.
+	first := created.str("publish_token")
+	e.must(e.do("POST", "/rooms/"+id+"/publish-token", bob, nil), http.StatusNotFound)
+	rot := e.must(e.do("POST", "/rooms/"+id+"/publish-token", alice, nil), http.StatusOK)
+	fresh := rot.str("publish_token")
+	rooms := storage.NewRooms(e.db)
+	if ok, _ := rooms.CheckPublishToken(context.Background(), id, fresh); !ok || fresh == first {
+		t.Fatalf("the new token %q does not work", fresh)
+	}
+	if ok, _ := rooms.CheckPublishToken(context.Background(), id, first); ok {
+		t.Fatal("the old token still works after rotation")
+	}
+
 	ended := e.must(e.do("POST", "/rooms/"+id+"/end", alice, nil), http.StatusOK)
 	if ended.str("status") != "ended" || ended.Body["ended_at"] == nil {
 		t.Fatalf("end: %s", ended.Raw)
 	}
 	e.must(e.do("POST", "/rooms/"+id+"/end", alice, nil), http.StatusConflict)
+	e.must(e.do("POST", "/rooms/"+id+"/publish-token", alice, nil), http.StatusConflict)
 	e.must(e.do("PATCH", "/rooms/"+id, alice, map[string]any{"title": "x"}, "If-Match", "*"), http.StatusConflict)
 	e.must(e.do("POST", "/rooms/"+id+"/schedule", alice, map[string]any{"scheduled_at": later}), http.StatusConflict)
 	e.must(e.do("POST", "/rooms/"+id+"/live", alice, nil), http.StatusConflict)

@@ -34,6 +34,7 @@ func routes() []route {
 		{"PATCH", "/rooms/{id}", seller, func(s *server) handlerFunc { return s.updateRoom }},
 		{"POST", "/rooms/{id}/schedule", seller, func(s *server) handlerFunc { return s.scheduleRoom }},
 		{"POST", "/rooms/{id}/live", seller, func(s *server) handlerFunc { return s.goLive }},
+		{"POST", "/rooms/{id}/publish-token", seller, func(s *server) handlerFunc { return s.rotatePublishToken }},
 		{"POST", "/rooms/{id}/end", seller, func(s *server) handlerFunc { return s.endRoom }},
 
 		{"GET", "/rooms/{id}/lots", public, func(s *server) handlerFunc { return s.listLots }},
