@@ -2,6 +2,7 @@
 // history and chat over the WebSocket protocol (docs/protocol.md).
 import { t, reason, money, toMinor } from "/i18n.js";
 import { Socket } from "/socket.js";
+import { guest, me, navLinks } from "/api.js";
 import { watch } from "/whep.js";
 
 const $ = (id) => document.getElementById(id);
@@ -42,25 +43,28 @@ function say(text, kind) {
 
 // ---- sign-in: a guest name unless already signed in ------------------------
 async function ensureSession() {
-  const me = await fetch("/auth/me", { credentials: "same-origin" });
-  if (me.ok) return;
-  const name = new URLSearchParams(location.search).get("name") || `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
-  const r = await fetch("/auth/guest", {
-    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ display_name: name }),
-  });
-  if (!r.ok) throw new Error(`guest sign-in: ${r.status}`);
+  let user = await me();
+  if (!user) {
+    const name = new URLSearchParams(location.search).get("name") || `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
+    user = await guest(name);
+  }
+  navLinks(user, t);
 }
 
 // ---- lot details from the JSON API (title, description) --------------------
 async function loadLotInfo(lotID) {
   if (!lotID || state.lotInfo[lotID]) return;
-  state.lotInfo[lotID] = { title: "", description: "" };
+  state.lotInfo[lotID] = { title: "", description: "", media: [] };
   try {
     const r = await fetch(`/api/v1/lots/${lotID}`, { credentials: "same-origin" });
     if (r.ok) {
       const lot = await r.json();
-      state.lotInfo[lotID] = { title: lot.item?.title || "", description: lot.item?.description || "" };
+      state.lotInfo[lotID] = {
+        title: lot.item?.title || "", description: lot.item?.description || "",
+        // Photos appear when the API lists the item's media with the lot.
+        media: (lot.item?.media || []).filter((m) => m.status === "ready").map((m) => ({ ...m, item: lot.item.id })),
+        opening: lot.opening_price != null ? { amount: lot.opening_price, currency: lot.currency } : null,
+      };
       render();
     }
   } catch { /* the page works without it */ }
@@ -127,6 +131,16 @@ function render() {
   const info = (lot && state.lotInfo[lot.id]) || {};
   $("lot-title").textContent = lot ? info.title || "" : t.noLot;
   $("lot-description").textContent = info.description || "";
+  if ($("lot-photos").dataset.lot !== (lot?.id || "") || $("lot-photos").childElementCount !== (info.media || []).length) {
+    $("lot-photos").dataset.lot = lot?.id || "";
+    $("lot-photos").replaceChildren(...(info.media || []).map((m) => {
+      const img = document.createElement("img");
+      img.alt = info.title || "";
+      img.src = `/media/items/${m.item}/${m.id}/v/${m.kind === "video" ? "poster.jpg" : "w320.jpg"}`;
+      return img;
+    }));
+  }
+  if (lot && !lot.opening && info.opening) lot.opening = info.opening;
   const cur = lot?.next_min?.currency || lot?.high_bid?.currency || lot?.opening?.currency;
   $("opening").textContent = lot?.opening ? money(lot.opening.amount, lot.opening.currency) : "–";
   $("price").textContent = lot?.high_bid?.amount ? money(lot.high_bid.amount, lot.high_bid.currency) : t.noBids;

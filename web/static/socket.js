@@ -1,6 +1,9 @@
 // Socket is the room's WebSocket: requests answered by ack or error, room
 // events in seq order, clock offset probes, and reconnects that resume from
 // the last event seen (docs/protocol.md).
+// REPLIES are the message types that answer a request (by its id).
+const REPLIES = new Set(["ack", "error", "time.sync", "media.answer"]);
+
 export class Socket {
   constructor(roomID, handlers) {
     this.roomID = roomID;
@@ -21,17 +24,27 @@ export class Socket {
       this.h.status(true);
       const join = { room_id: this.roomID };
       if (this.lastSeq) join.resume_from = this.lastSeq;
-      this.request("join", join).catch((err) => this.h.error(err.code, err.message));
+      this.request("join", join)
+        .then((ack) => this.h.joined?.(ack))
+        .catch((err) => this.h.error(err.code, err.message));
       this.syncClock();
     };
     ws.onmessage = (m) => this.receive(m.data);
     ws.onclose = () => {
+      if (this.closed) return;
       this.h.status(false);
       for (const p of this.pending.values()) p.reject({ code: "unavailable", message: "connection lost" });
       this.pending.clear();
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 8000);
     };
+  }
+
+  /** close ends the connection for good (no reconnect). */
+  close() {
+    this.closed = true;
+    clearTimeout(this.syncTimer);
+    this.ws?.close(1000);
   }
 
   /** request sends a message and resolves with the ack's data, or rejects with {code, message}. */
@@ -51,7 +64,7 @@ export class Socket {
     let m;
     try { m = JSON.parse(raw); } catch { return; }
     const data = m.data || {};
-    if (m.id && this.pending.has(m.id) && (m.type === "ack" || m.type === "error" || m.type === "time.sync")) {
+    if (m.id && this.pending.has(m.id) && REPLIES.has(m.type)) {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (m.type === "error") p.reject(data); else p.resolve(data);

@@ -1,0 +1,62 @@
+// The account page: who you are, lots you won, your bids, sign-out and
+// the seller application.
+import { t, reason, money } from "/i18n.js";
+import { call, logout, me, navLinks } from "/api.js";
+
+const $ = (id) => document.getElementById(id);
+$("wins-title").textContent = t.myWins;
+$("bids-title").textContent = t.myBids;
+$("logout").textContent = t.signOut;
+$("apply").textContent = t.becomeSeller;
+
+function say(text, kind) {
+  $("message").textContent = text;
+  $("message").className = "message " + (kind || "");
+}
+
+function row(parts, href) {
+  const li = document.createElement("li");
+  const el = href ? document.createElement("a") : document.createElement("span");
+  if (href) el.href = href;
+  el.textContent = parts.filter(Boolean).join(" · ");
+  li.append(el);
+  return li;
+}
+
+function fill(list, rows) {
+  $(list).replaceChildren(...(rows.length ? rows : [row([t.nothingYet])]));
+}
+
+async function start() {
+  const user = await me();
+  navLinks(user, t);
+  if (!user) {
+    location.replace("/login?return_to=/account");
+    return;
+  }
+  $("who").textContent = user.display_name;
+  $("role").textContent = t.role(user.guest ? "guest" : user.role);
+  $("apply").classList.toggle("hidden", user.guest || user.role !== "bidder");
+  const [wins, bids] = await Promise.all([
+    call("GET", "/api/v1/me/wins?limit=50").catch((err) => { say(reason(err.code, err.message), "error"); return { items: [] }; }),
+    call("GET", "/api/v1/me/bids?limit=50").catch(() => ({ items: [] })),
+  ]);
+  fill("wins", (wins.items || []).map((w) => row([w.item_title, money(w.price, w.currency),
+    w.closed_at && new Date(w.closed_at).toLocaleString()], `/rooms/${w.room_id}`)));
+  fill("bids", (bids.items || []).map((b) => row([money(b.amount, b.currency), t.outcome[b.outcome] || b.outcome,
+    b.outcome === "rejected" ? reason(b.reason) : "", b.kind === "max" ? t.setMax : "",
+    b.received_at && new Date(b.received_at).toLocaleString()], `/rooms/${b.room_id}`)));
+}
+
+$("logout").onclick = async () => {
+  try { await logout(); } catch { /* signed out either way */ }
+  location.assign("/");
+};
+$("apply").onclick = async () => {
+  try {
+    await call("POST", "/auth/seller/apply");
+    say(t.applied, "ok");
+    $("apply").classList.add("hidden");
+  } catch (err) { say(reason(err.code, err.message), "error"); }
+};
+start();
