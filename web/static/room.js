@@ -274,6 +274,6 @@ async function start() {
     error: (code, message) => say(reason(code, message), "error"),
   });
   socket.connect();
-  watch(roomID, $("video"));
+  window.bidcast.framesDecoded = watch(roomID, $("video"));
 }
 start();

@@ -124,7 +124,7 @@ export class Catalog {
       li.dataset.lot = l.id;
       const text = document.createElement("span");
       const price = l.high_bid != null ? money(l.high_bid, l.currency) : money(l.opening_price, l.currency);
-      text.textContent = `${l.position}. ${l.item?.title || ""} · ${price} · ${t.status[l.state] || l.state}`;
+      text.textContent = `${l.position + 1}. ${l.item?.title || ""} · ${price} · ${t.status[l.state] || l.state}`;
       const actions = document.createElement("span");
       if (l.state === "pending") {
         actions.append(button(t.start, () => this.ctx.command?.("lot.start", { lot_id: l.id })));

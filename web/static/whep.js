@@ -1,5 +1,7 @@
 // watch plays a room's broadcast into a <video> over WHEP, retrying while
-// the seller is not on air and when the session drops.
+// the seller is not on air and when the session drops. It returns a
+// function giving the current session's decoded video frame count (from
+// getStats), for diagnostics and tests.
 export function watch(roomID, video) {
   let pc;
   const retry = () => { try { pc?.close(); } catch { /* closed */ } setTimeout(start, 3000); };
@@ -30,6 +32,12 @@ export function watch(roomID, video) {
     }
   }
   start();
+  return async () => {
+    let frames = 0;
+    const stats = await pc?.getStats();
+    stats?.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0; });
+    return frames;
+  };
 }
 
 // gathered waits for ICE gathering to finish (at most 2 s): WHEP here is

@@ -1,0 +1,160 @@
+package web_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/bidcast/bidcast/internal/testenv"
+	"github.com/bidcast/bidcast/storage/storagetest"
+)
+
+// e2eRoom is what `auctiond room create --json` prints, as the test uses it.
+type e2eRoom struct {
+	RoomID         string   `json:"room_id"`
+	LotIDs         []string `json:"lot_ids"`
+	PublishToken   string   `json:"publish_token"`
+	WHIPURL        string   `json:"whip_url"`
+	SellerLoginURL string   `json:"seller_login_url"`
+}
+
+// e2eServer builds auctiond, starts it on a free loopback port against the
+// test databases (no demo, guests may bid, no rate limits) and returns its
+// base URL, the binary and the environment it runs with.
+func e2eServer(t *testing.T) (base, bin string, env []string) {
+	t.Helper()
+	bin = testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
+	addr := testenv.FreeAddr(t)
+	base = "http://" + addr
+	env = []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.Require(t, "REDIS_URL"),
+		"HTTP_ADDR=" + addr, "ADMIN_ADDR=", "PUBLIC_URL=" + base, "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off",
+		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true",
+		"API_RATE_LIMIT_DISABLED=true", "DEMO=false", "MEDIA_DIR=" + t.TempDir(),
+		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 40)))}
+	srv := testenv.StartProcess(t, bin, env, "serve")
+	srv.WaitHTTP(base+"/readyz", 30*time.Second)
+	return base, bin, env
+}
+
+// createE2ERoom makes a scheduled room (the studio takes it live) with one
+// soft-close lot of 12 s: a bid in its last 10 s extends it.
+func createE2ERoom(t *testing.T, bin string, env []string) e2eRoom {
+	t.Helper()
+	cmd := exec.Command(bin, "room", "create", "--title", "E2E cameras", "--seller", "e2e-seller", "--lots", "1",
+		"--duration", "12s", "--policy", "soft-close", "--opening", "10000", "--currency", "KRW", "--json")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("room create: %v", err)
+	}
+	var room e2eRoom
+	if err := json.Unmarshal(out, &room); err != nil || len(room.LotIDs) != 1 || room.SellerLoginURL == "" {
+		t.Fatalf("room create printed %s (%v)", out, err)
+	}
+	return room
+}
+
+// studioURL is the seller's sign-in link, sending the browser on to the
+// room in the studio.
+func studioURL(room e2eRoom) string {
+	return room.SellerLoginURL + "?return_to=" + url.QueryEscape("/studio?room="+room.RoomID)
+}
+
+// newBrowser starts headless Chromium with a fake camera and microphone
+// that need no permission prompt, and autoplay allowed.
+func newBrowser(ctx context.Context, t *testing.T, chromium string) context.Context {
+	t.Helper()
+	alloc, allocCancel := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"), chromedp.Flag("mute-audio", true),
+		chromedp.Flag("disable-features", "WebRtcHideLocalIpsWithMdns"), chromedp.Flag("lang", "en-US"))...)
+	t.Cleanup(allocCancel)
+	browser, browserCancel := chromedp.NewContext(alloc)
+	t.Cleanup(browserCancel)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return browser
+}
+
+// newTab opens a tab in a browser context of its own: separate cookies, so
+// a separate user.
+func newTab(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	return tab
+}
+
+// run runs actions in a tab, failing the test with what was being done.
+func run(t *testing.T, what string, tab context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(tab, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// js runs a statement in the page for its effect.
+func js(statement string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool]("("+statement+", true)")(ctx, tg)
+		return chromedp.Void{}, err
+	}
+}
+
+// click clicks the element with the given ID through the page's own
+// handler.
+func click(t *testing.T, what string, tab context.Context, id string) {
+	t.Helper()
+	run(t, what, tab, js(`document.getElementById("`+id+`").click()`))
+}
+
+// waitJS polls a JavaScript condition in the tab for up to 30 s.
+func waitJS(t *testing.T, tab context.Context, what, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`!!(`+cond+`)`)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			msg, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.getElementById("message")?.textContent || ""`))
+			shoot(t, tab, "failed-"+strings.ReplaceAll(what, " ", "-"))
+			t.Fatalf("timed out waiting for %s (page message: %q)", what, msg)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// evalInt evaluates an expression (a promise is awaited) to an integer.
+func evalInt(t *testing.T, tab context.Context, expr string) int {
+	t.Helper()
+	n, err := chromedp.Run(tab, chromedp.Evaluate[int](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return n
+}
+
+// shoot saves a screenshot of the tab to artifacts/e2e/NAME.png.
+func shoot(t *testing.T, tab context.Context, name string) {
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	dir := filepath.Join("..", "artifacts", "e2e")
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+}
