@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bidcast/bidcast/demo"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -19,9 +20,9 @@ func TestDemoRoomBroadcastsAndRunsALot(t *testing.T) {
 	}
 	cfg := testConfigWith(t, "", map[string]string{"DEMO": "true", "BID_POLL_INTERVAL": "100ms"})
 	base, app := startApp(t, cfg)
-	room := app.svc.demo.roomID
+	room := app.svc.demo.show.RoomID
 	r, err := storage.NewRooms(app.db).Get(context.Background(), room)
-	if err != nil || r.Status != storage.RoomLive || r.Title != demoTitle {
+	if err != nil || r.Status != storage.RoomLive || r.Title != demo.DefaultTitle {
 		t.Fatalf("demo room = %+v, %v", r, err)
 	}
 

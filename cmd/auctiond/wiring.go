@@ -111,10 +111,10 @@ func (a *App) wire() error {
 	if a.cfg.Demo {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if s.demo, err = seedDemo(ctx, a); err != nil {
+		if s.demo, err = seedDemo(ctx, a, s); err != nil {
 			return fmt.Errorf("seed the demo room: %w", err)
 		}
-		s.hooks = append(s.hooks, s.demo.onEvent)
+		s.hooks = append(s.hooks, s.demo.pilot.OnEvent)
 	}
 	a.svc = s
 	return nil
