@@ -27,15 +27,16 @@ type e2eRoom struct {
 	SellerLoginURL string   `json:"seller_login_url"`
 }
 
-// e2eServer builds auctiond, starts it on a free loopback port against the
-// test databases (no demo, guests may bid, no rate limits) and returns its
-// base URL, the binary and the environment it runs with.
+// e2eServer builds auctiond, starts it on a free loopback port against a
+// fresh Postgres schema and a Redis of its own (so no other test's workers
+// take its background tasks), with no demo, guests allowed to bid and no
+// rate limits, and returns its base URL, the binary and its environment.
 func e2eServer(t *testing.T) (base, bin string, env []string) {
 	t.Helper()
 	bin = testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
 	addr := testenv.FreeAddr(t)
 	base = "http://" + addr
-	env = []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.Require(t, "REDIS_URL"),
+	env = []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
 		"HTTP_ADDR=" + addr, "ADMIN_ADDR=", "PUBLIC_URL=" + base, "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off",
 		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true",
 		"API_RATE_LIMIT_DISABLED=true", "DEMO=false", "MEDIA_DIR=" + t.TempDir(),

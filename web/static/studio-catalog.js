@@ -69,7 +69,8 @@ export class Catalog {
       o.textContent = it.title;
       return o;
     }));
-    if (keep) sel.value = keep;
+    sel.value = this.selectItem || keep || sel.value;
+    this.selectItem = null;
   }
 
   edit(item) {
@@ -98,6 +99,7 @@ export class Catalog {
       $("item-files").value = "";
       this.edit(null);
       this.ctx.say(t.done, "ok");
+      this.selectItem = it.id; // the item just saved is the one to put up next
     } catch (err) { this.ctx.fail(err); }
     await this.loadItems();
   }

@@ -1,0 +1,128 @@
+package web_test
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestStudioCatalogInChromium uses the studio as a seller on a phone would:
+// create a show (its publish token is shown), create an item with a photo
+// (the upload's status turns ready), edit it, put it up as a lot with a
+// reserve, an increment table and a soft-close clock, go live, and moderate
+// a viewer's chat (delete, then mute).
+func TestStudioCatalogInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the server and headless Chromium")
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed: the Makefile installs Debian's chromium (make services or make test)")
+	}
+	base, bin, env := e2eServer(t)
+	room := createE2ERoom(t, bin, env)
+	photo := writePNG(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	browser := newBrowser(ctx, t, chromium)
+	seller, viewer := newTab(t, browser), newTab(t, browser)
+
+	run(t, "the seller opens the studio", seller,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(studioURL(room)))
+	waitJS(t, seller, "the studio", `window.bidcastStudio?.catalog.lots.length === 1`)
+
+	// A new show: chosen at once, its token shown once.
+	run(t, "create a show", seller, chromedp.SetValue("#room-title", "Studio test show"),
+		js(`document.querySelector("#room-form button").click()`))
+	waitJS(t, seller, "the new show chosen", `document.getElementById("room-select").options.length === 2 &&
+		window.bidcastStudio.ctx.room.title === "Studio test show"`)
+	waitJS(t, seller, "the publish token", `document.getElementById("token").textContent.length > 20`)
+	newRoom, err := chromedp.Run(seller, chromedp.Evaluate[string](`window.bidcastStudio.ctx.room.id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// An item with a photo; the upload is processed and shown.
+	run(t, "fill the item", seller, chromedp.SetValue("#item-title", "Brass compass"),
+		chromedp.SetValue("#item-description", "Works, slight patina."),
+		chromedp.SetUploadFiles("#item-files", []string{photo}))
+	click(t, "save the item", seller, "item-save")
+	waitJS(t, seller, "the photo processed", `document.querySelector("#items .tile.ready img") !== null`)
+	run(t, "edit the item", seller, js(`document.querySelector("#items li button").click()`),
+		chromedp.SetValue("#item-title", "Brass pocket compass"))
+	click(t, "save the edit", seller, "item-save")
+	waitJS(t, seller, "the edited title", `document.getElementById("items").textContent.includes("Brass pocket compass")`)
+
+	// The item as a lot with a reserve, increments and a soft close.
+	run(t, "fill the lot", seller, chromedp.SetValue("#lot-opening", "25000"), chromedp.SetValue("#lot-reserve", "30000"),
+		chromedp.SetValue("#lot-increments", "0:500, 20000:1000"), chromedp.SetValue("#lot-duration", "30"),
+		js(`document.getElementById("lot-policy").value = "soft-close"`))
+	run(t, "add the lot", seller, js(`document.querySelector("#lot-form > button").click()`))
+	waitJS(t, seller, "the lot in the queue", `document.getElementById("lots").textContent.includes("Brass pocket compass · ₩25,000")`)
+
+	// On air, and a viewer chats.
+	click(t, "go live", seller, "go-live")
+	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
+	click(t, "switch camera", seller, "cam-flip")
+	run(t, "the viewer opens the room", viewer, chromedp.Navigate(base+"/rooms/"+newRoom+"?name=Chatty"))
+	waitJS(t, viewer, "the room joined", `window.bidcast.state.room !== null`)
+	chat := func(text string) {
+		run(t, "the viewer chats", viewer, chromedp.SetValue("#chat-text", text),
+			js(`document.getElementById("chat-send").click()`))
+	}
+	chat("first message")
+	waitJS(t, seller, "the message in the studio", `document.getElementById("chat").textContent.includes("first message")`)
+
+	// Delete it: it disappears for the viewer too.
+	run(t, "delete the message", seller, js(`document.querySelector("#chat li .tools button").click()`))
+	waitJS(t, viewer, "the message gone", `!document.getElementById("chat").textContent.includes("first message")`)
+
+	// Mute the viewer: their next message is refused with its sentence.
+	time.Sleep(1100 * time.Millisecond) // chat.send allows one a second
+	chat("second message")
+	waitJS(t, seller, "the second message", `document.getElementById("chat").textContent.includes("second message")`)
+	run(t, "mute the viewer", seller, js(`document.querySelectorAll("#chat li .tools")[0].children[1].click()`))
+	waitJS(t, seller, "the mute done", `document.getElementById("message").textContent === "Done."`)
+	time.Sleep(1100 * time.Millisecond)
+	chat("third message")
+	waitJS(t, viewer, "the muted message", `document.getElementById("message").textContent.startsWith("You are muted")`)
+
+	// Start the lot: the viewer sees its title and opening price.
+	click(t, "start the lot", seller, "lot-next")
+	waitJS(t, viewer, "the lot's title", `document.getElementById("lot-title").textContent === "Brass pocket compass"`)
+	waitJS(t, viewer, "the next bid", `document.getElementById("bid").textContent.includes("25,000")`)
+	waitJS(t, seller, "the studio's clock", `/^\d+:\d\d$/.test(document.getElementById("clock").textContent)`)
+	shoot(t, seller, "studio-catalog-phone")
+	shoot(t, viewer, "room-muted")
+}
+
+// writePNG writes a small gradient PNG for the upload.
+func writePNG(t *testing.T) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for y := range 480 {
+		for x := range 640 {
+			img.Set(x, y, color.RGBA{uint8(x / 3), uint8(y / 2), 160, 255})
+		}
+	}
+	path := filepath.Join(t.TempDir(), "compass.png")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
