@@ -55,7 +55,7 @@ type envSpec struct {
 
 var envSpecs = []envSpec{
 	{"HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server (pages, API, WebSocket, WHIP/WHEP, /metrics) listens on"},
-	{"ADMIN_ADDR", "127.0.0.1:6060", "loopback-only admin listener with pprof; empty disables it"},
+	{"ADMIN_ADDR", "127.0.0.1:6060", "loopback-only admin listener with pprof; empty or off disables it"},
 	{"PUBLIC_URL", "http://<HTTP_ADDR>", "base of the URLs the server prints and hands out"},
 	{"DATABASE_URL", "", "Postgres connection URL (required; `make services` writes one to .data/env)"},
 	{"REDIS_URL", "", "Redis URL (required; `make services` writes one to .data/env)"},
@@ -108,6 +108,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.RedisURL = env("REDIS_URL")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
+	}
+	if c.AdminAddr == "off" {
+		c.AdminAddr = "" // no admin listener
 	}
 	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {

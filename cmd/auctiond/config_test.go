@@ -111,3 +111,35 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminAddrOff turns the admin listener off with "off", and with an
+// empty ADMIN_ADDR in the real environment.
+func TestAdminAddrOff(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unset", map[string]string{}, "127.0.0.1:6060"},
+		{"off", map[string]string{"ADMIN_ADDR": "off"}, ""},
+		{"set", map[string]string{"ADMIN_ADDR": "127.0.0.1:7070"}, "127.0.0.1:7070"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1/db", "REDIS_URL": "redis://127.0.0.1:1/0"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			cfg, err := parseConfig("serve", nil, func(k string) string { return env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.AdminAddr != tc.want {
+				t.Errorf("AdminAddr = %q, want %q", cfg.AdminAddr, tc.want)
+			}
+		})
+	}
+	t.Setenv("ADMIN_ADDR", "")
+	if got := environment("ADMIN_ADDR"); got != "off" {
+		t.Errorf("an empty ADMIN_ADDR reads as %q, want off", got)
+	}
+}

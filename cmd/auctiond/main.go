@@ -38,9 +38,20 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// environment reads a variable for the configuration. A variable set but
+// empty usually means "the default", except ADMIN_ADDR, where an empty value
+// turns the admin listener off (it reads as "off").
+func environment(name string) string {
+	v, ok := os.LookupEnv(name)
+	if ok && v == "" && name == "ADMIN_ADDR" {
+		return "off"
+	}
+	return v
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := dispatch(ctx, os.Args[1:], os.Stdout, os.Getenv)
+	err := dispatch(ctx, os.Args[1:], os.Stdout, environment)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "auctiond:", err)
