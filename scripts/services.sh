@@ -147,7 +147,25 @@ cmd_start() {
   [ -n "$db" ] || db=$(start_postgres)
   [ -n "$rd" ] || rd=$(start_redis)
   (umask 077; printf 'DATABASE_URL=%s\nREDIS_URL=%s\n' "$db" "$rd" >"$data/env")
+  auth_keys >>"$data/env"
   log "wrote $data/env"
+}
+
+# auth_keys prints the sign-in keys of this checkout, made once and kept in
+# .data/auth.keys, so sessions survive a second `make run`. Keys already in
+# the environment are left to the caller.
+auth_keys() {
+  local keys="$data/auth.keys"
+  if [ ! -s "$keys" ]; then
+    (umask 077; for k in AUTH_JWT_KEY AUTH_COOKIE_HASH_KEY AUTH_COOKIE_BLOCK_KEY; do
+      printf '%s=%s\n' "$k" "$(head -c 32 /dev/urandom | base64 -w0)"
+    done >"$keys")
+  fi
+  local line name
+  while IFS= read -r line; do
+    name=${line%%=*}
+    [ -n "${!name:-}" ] || printf '%s\n' "$line"
+  done <"$keys"
 }
 
 cmd_stop() {
