@@ -20,7 +20,8 @@ import (
 //     the bid accepted and the soft-close clock extended;
 //  4. a second viewer, on a phone-sized page, sees the new price;
 //  5. a too-low bid shows its rejection message;
-//  6. the lot closes and the winner's banner shows.
+//  6. the first viewer's socket drops and resumes without a reload; the
+//     lot closes and the winner's banner shows.
 //
 // Then the lobby, the account page (the won lot) and the sign-in page are
 // opened. Screenshots of each page go to artifacts/e2e/.
@@ -85,6 +86,11 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, bob, "the rejection", `document.getElementById("message").textContent.startsWith("Too low")`)
 	shoot(t, alice, "room-desktop")
 	shoot(t, bob, "room-phone")
+
+	// Alice's connection drops: the page rejoins with resume_from and
+	// catches up without a reload (the close below reaches it).
+	run(t, "drop alice's socket", alice, js(`window.bidcast.socket.ws.close()`))
+	waitJS(t, alice, "the resumed join", `window.bidcast.socket.rejoins > 0`)
 
 	// 6. The lot closes: the winner's banner and the other viewer's result.
 	waitJS(t, alice, "the winner banner", `document.getElementById("banner").textContent.startsWith("You won")`)

@@ -274,6 +274,7 @@ async function start() {
     error: (code, message) => say(reason(code, message), "error"),
   });
   socket.connect();
+  window.bidcast.socket = socket;
   window.bidcast.framesDecoded = watch(roomID, $("video"));
 }
 start();

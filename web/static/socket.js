@@ -25,7 +25,11 @@ export class Socket {
       const join = { room_id: this.roomID };
       if (this.lastSeq) join.resume_from = this.lastSeq;
       this.request("join", join)
-        .then((ack) => this.h.joined?.(ack))
+        .then((ack) => {
+          if (join.resume_from) this.rejoins = (this.rejoins || 0) + 1;
+          if (ack?.resumed) this.resumed = (this.resumed || 0) + 1;
+          this.h.joined?.(ack);
+        })
         .catch((err) => this.h.error(err.code, err.message));
       this.syncClock();
     };
