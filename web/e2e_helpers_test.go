@@ -27,11 +27,26 @@ type e2eRoom struct {
 	SellerLoginURL string   `json:"seller_login_url"`
 }
 
+// requireChromium returns the path of Debian's chromium, or skips the test
+// (in -short mode too: it runs the server and a browser).
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the server and headless Chromium")
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium is not installed: the Makefile installs Debian's chromium (make services or make test)")
+	}
+	return chromium
+}
+
 // e2eServer builds auctiond, starts it on a free loopback port against a
 // fresh Postgres schema and a Redis of its own (so no other test's workers
 // take its background tasks), with no demo, guests allowed to bid and no
-// rate limits, and returns its base URL, the binary and its environment.
-func e2eServer(t *testing.T) (base, bin string, env []string) {
+// rate limits (extraEnv overrides these), and returns its base URL, the
+// binary and its environment.
+func e2eServer(t *testing.T, extraEnv ...string) (base, bin string, env []string) {
 	t.Helper()
 	bin = testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
 	addr := testenv.FreeAddr(t)
@@ -41,6 +56,7 @@ func e2eServer(t *testing.T) (base, bin string, env []string) {
 		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true",
 		"API_RATE_LIMIT_DISABLED=true", "DEMO=false", "MEDIA_DIR=" + t.TempDir(),
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 40)))}
+	env = append(env, extraEnv...) // later entries win
 	srv := testenv.StartProcess(t, bin, env, "serve")
 	srv.WaitHTTP(base+"/readyz", 30*time.Second)
 	return base, bin, env

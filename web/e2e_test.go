@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -26,13 +25,7 @@ import (
 // Then the lobby, the account page (the won lot) and the sign-in page are
 // opened. Screenshots of each page go to artifacts/e2e/.
 func TestAuctionInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server and headless Chromium")
-	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed: the Makefile installs Debian's chromium (make services or make test)")
-	}
+	chromium := requireChromium(t)
 	started := time.Now()
 	base, bin, env := e2eServer(t)
 	room := createE2ERoom(t, bin, env)

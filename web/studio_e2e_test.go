@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -20,13 +19,7 @@ import (
 // reserve, an increment table and a soft-close clock, go live, and moderate
 // a viewer's chat (delete, then mute).
 func TestStudioCatalogInChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the server and headless Chromium")
-	}
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium is not installed: the Makefile installs Debian's chromium (make services or make test)")
-	}
+	chromium := requireChromium(t)
 	base, bin, env := e2eServer(t)
 	room := createE2ERoom(t, bin, env)
 	photo := writePNG(t)
