@@ -22,7 +22,8 @@ import (
 //  6. the first viewer's socket drops and resumes without a reload; the
 //     lot closes and the winner's banner shows.
 //
-// Then the lobby, the account page (the won lot) and the sign-in page are
+// A second viewer waits in the room before the show starts and joins when it
+// goes live, without a reload. Then the lobby, the account page (the won lot) and the sign-in page are
 // opened. Screenshots of each page go to artifacts/e2e/.
 func TestAuctionInChromium(t *testing.T) {
 	chromium := requireChromium(t)
@@ -35,6 +36,13 @@ func TestAuctionInChromium(t *testing.T) {
 	browser := newBrowser(ctx, t, chromium)
 	seller, alice, bob := newTab(t, browser), newTab(t, browser), newTab(t, browser)
 
+	// Bob waits in the room on a phone before the show starts.
+	page := base + "/rooms/" + room.RoomID
+	run(t, "bob opens the room on a phone", bob,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(page+"?name=Bob"))
+	waitJS(t, bob, "not live yet", `document.getElementById("message").textContent === "This room is not live."`)
+
 	// 1. The seller goes live from the studio on a phone-sized page.
 	run(t, "the seller opens the studio", seller,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
@@ -45,11 +53,7 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, seller, "the camera preview", `document.getElementById("preview").videoWidth > 0`)
 
 	// 2. A viewer decodes the video.
-	page := base + "/rooms/" + room.RoomID
 	run(t, "alice opens the room", alice, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(page+"?name=Alice"))
-	run(t, "bob opens the room on a phone", bob,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(page+"?name=Bob"))
 	waitJS(t, alice, "decoded video", `document.querySelector("video[data-bidcast-video]").videoWidth > 0`)
 	f0 := evalInt(t, alice, `window.bidcast.framesDecoded()`)
 	time.Sleep(time.Second)
@@ -57,6 +61,7 @@ func TestAuctionInChromium(t *testing.T) {
 		t.Fatalf("framesDecoded did not rise: %d then %d", f0, f1)
 	}
 	waitJS(t, bob, "decoded video on the phone", `document.querySelector("video[data-bidcast-video]").videoWidth > 0`)
+	waitJS(t, bob, "bob joined once live", `window.bidcast.state.room?.status === "live"`)
 
 	// 3. The seller starts the lot; Alice bids inside the last 10 s: the
 	// bid is accepted and the soft-close clock extended.

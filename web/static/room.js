@@ -72,6 +72,7 @@ async function loadLotInfo(lotID) {
 
 // ---- applying server state ----------------------------------------------------
 function applySnapshot(data) {
+  if ($("message").textContent === reason("room_not_live")) say(""); // it is live now
   state.me = data.you || state.me;
   state.room = data.room || state.room;
   state.lot = data.state?.lot || null;

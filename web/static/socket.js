@@ -22,15 +22,7 @@ export class Socket {
     ws.onopen = () => {
       this.backoff = 500;
       this.h.status(true);
-      const join = { room_id: this.roomID };
-      if (this.lastSeq) join.resume_from = this.lastSeq;
-      this.request("join", join)
-        .then((ack) => {
-          if (join.resume_from) this.rejoins = (this.rejoins || 0) + 1;
-          if (ack?.resumed) this.resumed = (this.resumed || 0) + 1;
-          this.h.joined?.(ack);
-        })
-        .catch((err) => this.h.error(err.code, err.message));
+      this.join(ws);
       this.syncClock();
     };
     ws.onmessage = (m) => this.receive(m.data);
@@ -42,6 +34,22 @@ export class Socket {
       setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 8000);
     };
+  }
+
+  /** join joins the room, resuming after the last event seen; a room not live yet is tried again every 5 s. */
+  join(ws) {
+    const join = { room_id: this.roomID };
+    if (this.lastSeq) join.resume_from = this.lastSeq;
+    this.request("join", join)
+      .then((ack) => {
+        if (join.resume_from) this.rejoins = (this.rejoins || 0) + 1;
+        if (ack?.resumed) this.resumed = (this.resumed || 0) + 1;
+        this.h.joined?.(ack);
+      })
+      .catch((err) => {
+        this.h.error(err.code, err.message);
+        if (err.code === "room_not_live" && this.ws === ws && !this.closed) setTimeout(() => { if (this.ws === ws) this.join(ws); }, 5000);
+      });
   }
 
   /** close ends the connection for good (no reconnect). */
