@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -30,4 +32,27 @@ func TestDemoRoomInChromium(t *testing.T) {
 	click(t, "bid as a guest", guest, "bid")
 	waitJS(t, guest, "the acceptance", `document.getElementById("message").textContent.startsWith("Your bid is in")`)
 	shoot(t, guest, "demo-room-phone")
+
+	// A Korean browser gets the Korean page.
+	ko := newTab(t, browser)
+	run(t, "open the demo room in Korean", ko, korean(), chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/"))
+	waitJS(t, ko, "the Korean lobby", `document.getElementById("live-title").textContent === "지금 방송 중" &&
+		document.querySelector("#live a.card") !== null`)
+	run(t, "enter the demo room", ko, js(`document.querySelector("#live a.card").click()`))
+	waitJS(t, ko, "the Korean bid button", `/입찰$/.test(document.getElementById("bid").textContent)`)
+	shoot(t, ko, "demo-room-ko")
+}
+
+// korean makes the tab's browser language Korean (navigator.language).
+func korean() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		ua, err := chromedp.Evaluate[string](`navigator.userAgent`)(ctx, tg)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err = cdp.Call(ctx, tg, emulation.SetUserAgentOverride,
+			emulation.SetUserAgentOverrideParams{UserAgent: ua, AcceptLanguage: "ko-KR"})
+		return chromedp.Void{}, err
+	}
 }
