@@ -11,10 +11,10 @@ import (
 )
 
 // LiveRoom is what the autopilot needs of the demo room's running instance
-// (a *bidding.LiveRoom).
+// (cmd/auctiond adapts a *bidding.LiveRoom).
 type LiveRoom interface {
-	// Actor is the room's actor, asked for the running lot.
-	Actor() *auction.Room
+	// LotRunning reports whether a lot is live, paused or closing.
+	LotRunning(ctx context.Context) (bool, error)
 	// NextPendingLot is the first pending lot in queue order.
 	NextPendingLot(ctx context.Context) (string, bool, error)
 	// StartLot starts a pending lot.
@@ -87,11 +87,11 @@ func (a *Autopilot) ensureLot(ctx context.Context) error {
 	if !ok {
 		return nil // not claimed yet; the next check tries again
 	}
-	snap, err := lr.Actor().Snapshot(ctx)
+	running, err := lr.LotRunning(ctx)
 	if err != nil {
-		return fmt.Errorf("demo room snapshot: %w", err)
+		return fmt.Errorf("demo room state: %w", err)
 	}
-	if snap.Lot != nil && !snap.Lot.Status.Terminal() {
+	if running {
 		return nil
 	}
 	next, ok, err := lr.NextPendingLot(ctx)
