@@ -32,6 +32,9 @@ type Config struct {
 	// URLPrefix is where FileServer is mounted, for building file URLs
 	// (MEDIA_URL_PREFIX, "/media/").
 	URLPrefix string
+	// S3 selects an S3-compatible store instead of the local disk when
+	// S3.Endpoint is set (MEDIA_S3_*).
+	S3 S3Config
 	// Store overrides the local-disk store built from Dir (for tests or an
 	// S3-compatible store); it is not read from the environment.
 	Store Store
@@ -80,6 +83,21 @@ func ConfigFromEnv() (Config, error) {
 	c.FFmpegPath = os.Getenv("MEDIA_FFMPEG")
 	c.FFprobePath = os.Getenv("MEDIA_FFPROBE")
 	c.URLPrefix = os.Getenv("MEDIA_URL_PREFIX")
+	c.S3 = S3Config{
+		Endpoint:  os.Getenv("MEDIA_S3_ENDPOINT"),
+		Bucket:    os.Getenv("MEDIA_S3_BUCKET"),
+		AccessKey: os.Getenv("MEDIA_S3_ACCESS_KEY"),
+		SecretKey: os.Getenv("MEDIA_S3_SECRET_KEY"),
+		Region:    os.Getenv("MEDIA_S3_REGION"),
+		UseSSL:    true,
+	}
+	if s := os.Getenv("MEDIA_S3_USE_SSL"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return Config{}, fmt.Errorf("MEDIA_S3_USE_SSL=%q: want true or false", s)
+		}
+		c.S3.UseSSL = b
+	}
 	for _, v := range []struct {
 		name string
 		dst  *int64

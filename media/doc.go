@@ -47,6 +47,20 @@
 //	MEDIA_PROCESS_TIMEOUT  10m          time limit for processing one file
 //	MEDIA_CONCURRENCY      2            files processed at once per worker
 //	MEDIA_URL_PREFIX       /media/      where FileServer is mounted
+//	MEDIA_S3_ENDPOINT      (unset)      S3-compatible store instead of MEDIA_DIR
+//	MEDIA_S3_BUCKET                     bucket (must exist)
+//	MEDIA_S3_ACCESS_KEY                 access key
+//	MEDIA_S3_SECRET_KEY                 secret key
+//	MEDIA_S3_USE_SSL       true         HTTPS to the endpoint
+//	MEDIA_S3_REGION        (ask)        bucket region
+//
+// # Storage
+//
+// DiskStore keeps files under MEDIA_DIR. With MEDIA_S3_ENDPOINT set,
+// NewService uses S3Store (minio-go) and fails at start when the bucket
+// or keys are missing or the bucket does not exist. The S3 store is tested
+// against github.com/johannesboyne/gofakes3 (memory backend, httptest on
+// loopback) only; real S3 or MinIO was not tried.
 //
 // Deleting an item: delete the row (item_media rows cascade), then call
 // Service.DeleteItemFiles.

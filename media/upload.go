@@ -48,11 +48,22 @@ type Service struct {
 	log    *slog.Logger
 }
 
-// NewService returns a media service. The store is cfg.Store, or a
-// local-disk store under cfg.Dir.
+// NewService returns a media service. The store is cfg.Store, else an
+// S3-compatible store when cfg.S3.Endpoint is set (failing if the bucket
+// or keys are missing or the bucket does not exist), else a local-disk
+// store under cfg.Dir.
 func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger) (*Service, error) {
 	cfg = cfg.Defaults()
 	st := cfg.Store
+	if st == nil && cfg.S3.Endpoint != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s3, err := NewS3Store(ctx, cfg.S3)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("media service: %w", err)
+		}
+		st = s3
+	}
 	if st == nil {
 		ds, err := NewDiskStore(cfg.Dir)
 		if err != nil {
