@@ -24,14 +24,16 @@
 // ffprobe, then transcoded by ffmpeg (-nostdin, -protocol_whitelist
 // file,pipe, the demuxer forced to mov or matroska, a timeout) into an
 // HLS ladder (360p and 720p, never above the source, 4 s segments, a
-// master playlist) and a poster frame. The row becomes ready with its
+// master playlist), a progressive MP4 fallback (v/fallback.mp4: H.264
+// main, AAC if the source has audio, +faststart, at most 720p) for
+// browsers without HLS, and a poster frame. The row becomes ready with its
 // dimensions and duration, or failed with a reason (the tail of the
 // tool's stderr, or "ffmpeg is not available").
 //
 // # Serving
 //
 // FileServer (GET /media/{key...}) serves only processed files (.jpg,
-// .m3u8, .ts) with X-Content-Type-Options: nosniff, a sandboxing CSP,
+// .m3u8, .ts, .mp4) with X-Content-Type-Options: nosniff, a sandboxing CSP,
 // immutable caching and range requests; originals are never served.
 // Service.URLs gives the URLs of a ready entry.
 //

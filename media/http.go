@@ -123,6 +123,7 @@ var servedTypes = map[string]string{
 	".jpg":  "image/jpeg",
 	".m3u8": "application/vnd.apple.mpegurl",
 	".ts":   "video/mp2t",
+	".mp4":  "video/mp4",
 }
 
 // FileServer serves GET /media/{key...}: processed files with

@@ -29,8 +29,9 @@ type probe struct {
 	Duration      time.Duration
 }
 
-// processVideo probes the original, then makes the HLS ladder and a
-// poster frame with ffmpeg, and stores them under hls/ and poster.jpg.
+// processVideo probes the original, then makes the HLS ladder, a
+// progressive MP4 fallback and a poster frame with ffmpeg, and stores
+// them under hls/, fallback.mp4 and poster.jpg.
 func (s *Service) processVideo(ctx context.Context, m mediaRow) (result, error) {
 	work, err := os.MkdirTemp(s.cfg.TempDir, "media-process-*")
 	if err != nil {
@@ -76,6 +77,10 @@ func (s *Service) processVideo(ctx context.Context, m mediaRow) (result, error) 
 	if err := os.WriteFile(filepath.Join(out, "master.m3u8"), []byte(master.String()), 0o640); err != nil {
 		return result{}, fmt.Errorf("write master playlist: %w", err)
 	}
+	fallback := filepath.Join(work, "fallback.mp4")
+	if err := s.fallbackMP4(ctx, format, in, fallback, renditions(pr.Height)); err != nil {
+		return result{}, err
+	}
 	poster := filepath.Join(work, "poster.jpg")
 	at := min(time.Second, pr.Duration/2)
 	if _, err := s.run(ctx, s.cfg.FFmpegPath, "-nostdin", "-hide_banner", "-loglevel", "error",
@@ -87,6 +92,9 @@ func (s *Service) processVideo(ctx context.Context, m mediaRow) (result, error) 
 	}
 	prefix := outputPrefix(m.ItemID, m.ID)
 	if err := s.putFile(ctx, poster, prefix+"poster.jpg"); err != nil {
+		return result{}, err
+	}
+	if err := s.putFile(ctx, fallback, prefix+"fallback.mp4"); err != nil {
 		return result{}, err
 	}
 	entries, err := os.ReadDir(out)
@@ -106,6 +114,27 @@ func (s *Service) processVideo(ctx context.Context, m mediaRow) (result, error) 
 	}
 	ms := int32(min(pr.Duration.Milliseconds(), math.MaxInt32))
 	return result{Width: pr.Width, Height: pr.Height, DurationMS: &ms}, nil
+}
+
+// FallbackMaxHeight caps the progressive MP4 made for players without HLS.
+const FallbackMaxHeight = 720
+
+// fallbackMP4 makes a progressive MP4 (H.264 main profile, AAC when the
+// source has audio, moov atom first) no taller than FallbackMaxHeight or
+// the tallest rendition, for browsers that play neither HLS natively nor
+// through hls.js.
+func (s *Service) fallbackMP4(ctx context.Context, format, in, out string, heights []int) error {
+	h := min(FallbackMaxHeight, heights[len(heights)-1])
+	_, err := s.run(ctx, s.cfg.FFmpegPath, "-nostdin", "-hide_banner", "-loglevel", "error",
+		"-protocol_whitelist", "file,pipe", "-f", format, "-i", in,
+		"-map", "0:v:0", "-map", "0:a:0?", "-vf", fmt.Sprintf("scale=-2:%d,format=yuv420p", h),
+		"-c:v", "libx264", "-profile:v", "main", "-preset", "veryfast", "-crf", "23",
+		"-c:a", "aac", "-b:a", "128k", "-ac", "2",
+		"-movflags", "+faststart", "-f", "mp4", "-y", out)
+	if err != nil {
+		return fmt.Errorf("mp4 fallback: %w", err)
+	}
+	return nil
 }
 
 // renditions returns the heights to make for a source of height h.

@@ -170,15 +170,15 @@ func resizeJPEG(src image.Image, width int) ([]byte, error) {
 }
 
 // URLs returns the URLs of a ready media entry's files, by role: "w320"
-// and "w1280" for images; "hls" (master playlist) and "poster" for
-// videos. Entries not ready have none.
+// and "w1280" for images; "hls" (master playlist), "mp4" (progressive
+// fallback) and "poster" for videos. Entries not ready have none.
 func (s *Service) URLs(ref storage.MediaRef) map[string]string {
 	if ref.Status != StatusReady {
 		return nil
 	}
 	p := s.cfg.URLPrefix + outputPrefix(ref.ItemID, ref.ID)
 	if ref.Kind == KindVideo {
-		return map[string]string{"hls": p + "hls/master.m3u8", "poster": p + "poster.jpg"}
+		return map[string]string{"hls": p + "hls/master.m3u8", "mp4": p + "fallback.mp4", "poster": p + "poster.jpg"}
 	}
 	out := make(map[string]string, len(ImageWidths))
 	for _, w := range ImageWidths {
