@@ -25,6 +25,10 @@ type Deps struct {
 	Auth Authenticator
 	// Log receives request failures; nil discards them.
 	Log *slog.Logger
+	// Media takes item uploads (package media's *Service); nil makes the
+	// media routes answer 503 media_disabled and item deletes leave files
+	// to the caller.
+	Media Media
 }
 
 // server holds what every handler needs.
@@ -39,6 +43,7 @@ type server struct {
 	webhooks *storage.Webhooks
 	limiter  *limiter
 	targets  targetPolicy
+	media    Media
 }
 
 // New returns the API's handler, serving every route under Prefix. Mount it
@@ -65,6 +70,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		bids:     storage.NewBids(deps.DB),
 		webhooks: storage.NewWebhooks(deps.DB),
 		targets:  targetPolicy{allowPrivate: cfg.Webhooks.AllowPrivateTargets},
+		media:    deps.Media,
 	}
 	if deps.Redis != nil && !cfg.RateLimit.Disabled {
 		s.limiter = newLimiter(deps.Redis, cfg.RateLimit, log, cfg.Now)

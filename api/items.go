@@ -33,15 +33,18 @@ type mediaJSON struct {
 	Height      *int32 `json:"height,omitempty"`
 	DurationMS  *int32 `json:"duration_ms,omitempty"`
 	Position    int    `json:"position"`
+	// FailureReason says why processing failed (status failed).
+	FailureReason string `json:"failure_reason,omitempty"`
+	// URLs are the processed files by role once status is ready: "w320"
+	// and "w1280" for images, "hls" (master playlist) and "poster" for
+	// videos.
+	URLs map[string]string `json:"urls,omitempty"`
 }
 
-func toItemJSON(it storage.Item, media []storage.MediaRef) itemJSON {
+func (s *server) toItemJSON(it storage.Item, media []storage.MediaRef) itemJSON {
 	return itemJSON{ID: it.ID, SellerID: it.SellerID, Title: it.Title, Description: it.Description,
 		Category: it.Category, Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
-		Media: mapSlice(media, func(m storage.MediaRef) mediaJSON {
-			return mediaJSON{ID: m.ID, Kind: m.Kind, Status: m.Status, ContentType: m.ContentType,
-				Width: m.Width, Height: m.Height, DurationMS: m.DurationMS, Position: m.Position}
-		})}
+		Media: mapSlice(media, s.toMediaJSON)}
 }
 
 // itemInput is the body of create (all of title required) and update
@@ -93,7 +96,7 @@ func (s *server) createItem(w http.ResponseWriter, r *http.Request, p Principal)
 	}
 	w.Header().Set("Location", Prefix+"/items/"+out.ID)
 	setETag(w, out.Version)
-	writeJSON(w, http.StatusCreated, toItemJSON(out, nil))
+	writeJSON(w, http.StatusCreated, s.toItemJSON(out, nil))
 	return nil
 }
 
@@ -120,7 +123,7 @@ func (s *server) getItem(w http.ResponseWriter, r *http.Request, p Principal) er
 		return err
 	}
 	setETag(w, it.Version)
-	writeJSON(w, http.StatusOK, toItemJSON(it, media[it.ID]))
+	writeJSON(w, http.StatusOK, s.toItemJSON(it, media[it.ID]))
 	return nil
 }
 
@@ -142,7 +145,7 @@ func (s *server) listItems(w http.ResponseWriter, r *http.Request, p Principal) 
 		return err
 	}
 	writeJSON(w, http.StatusOK, pageOf[itemJSON]{NextCursor: next,
-		Items: mapSlice(rows, func(it storage.Item) itemJSON { return toItemJSON(it, media[it.ID]) })})
+		Items: mapSlice(rows, func(it storage.Item) itemJSON { return s.toItemJSON(it, media[it.ID]) })})
 	return nil
 }
 
@@ -173,7 +176,7 @@ func (s *server) updateItem(w http.ResponseWriter, r *http.Request, p Principal)
 		return err
 	}
 	setETag(w, out.Version)
-	writeJSON(w, http.StatusOK, toItemJSON(out, media[out.ID]))
+	writeJSON(w, http.StatusOK, s.toItemJSON(out, media[out.ID]))
 	return nil
 }
 
@@ -192,6 +195,7 @@ func (s *server) deleteItem(w http.ResponseWriter, r *http.Request, p Principal)
 	if err != nil {
 		return err
 	}
+	s.deleteItemFiles(r.Context(), it.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -27,6 +27,8 @@ func routes() []route {
 		{"GET", "/items/{id}", seller, func(s *server) handlerFunc { return s.getItem }},
 		{"PATCH", "/items/{id}", seller, func(s *server) handlerFunc { return s.updateItem }},
 		{"DELETE", "/items/{id}", seller, func(s *server) handlerFunc { return s.deleteItem }},
+		{"POST", "/items/{id}/media", seller, func(s *server) handlerFunc { return s.uploadMedia }},
+		{"DELETE", "/items/{id}/media/{media_id}", seller, func(s *server) handlerFunc { return s.deleteMedia }},
 
 		{"POST", "/rooms", seller, func(s *server) handlerFunc { return s.createRoom }},
 		{"GET", "/rooms", public, func(s *server) handlerFunc { return s.listRooms }},

@@ -28,6 +28,9 @@ type MediaRef struct {
 	Height      *int32
 	DurationMS  *int32
 	Position    int
+	// FailureReason says why processing failed; empty unless Status is
+	// "failed".
+	FailureReason string
 }
 
 // ListBySellerAfter returns up to limit of a seller's items, newest first,
@@ -63,7 +66,7 @@ func (r *Items) MediaOf(ctx context.Context, itemIDs []string) (map[string][]Med
 		return out, nil
 	}
 	rows, err := r.db.Pool.Query(ctx, `SELECT id, item_id, kind, status, content_type, width, height,
-		duration_ms, position FROM item_media WHERE item_id = ANY($1::uuid[])
+		duration_ms, position, failure_reason FROM item_media WHERE item_id = ANY($1::uuid[])
 		ORDER BY item_id, position, created_at`, itemIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list media of %d items: %w", len(itemIDs), mapError(err))
@@ -72,7 +75,7 @@ func (r *Items) MediaOf(ctx context.Context, itemIDs []string) (map[string][]Med
 	for rows.Next() {
 		var m MediaRef
 		if err := rows.Scan(&m.ID, &m.ItemID, &m.Kind, &m.Status, &m.ContentType, &m.Width, &m.Height,
-			&m.DurationMS, &m.Position); err != nil {
+			&m.DurationMS, &m.Position, &m.FailureReason); err != nil {
 			return nil, fmt.Errorf("list media: %w", mapError(err))
 		}
 		out[m.ItemID] = append(out[m.ItemID], m)
