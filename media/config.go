@@ -75,23 +75,30 @@ func (c Config) Defaults() Config {
 	return c
 }
 
-// ConfigFromEnv reads the MEDIA_* variables; unset ones keep defaults.
-func ConfigFromEnv() (Config, error) {
+// ConfigFromEnv reads the MEDIA_* variables of the process environment;
+// unset ones keep defaults. It is LoadConfig(os.Getenv).
+func ConfigFromEnv() (Config, error) { return LoadConfig(os.Getenv) }
+
+// LoadConfig reads the MEDIA_* variables (listed in the package
+// documentation) through getenv, so a caller can pass its own lookup and
+// tests a map; unset or empty ones keep defaults. A malformed value is an
+// error naming the variable.
+func LoadConfig(getenv func(string) string) (Config, error) {
 	var c Config
-	c.Dir = os.Getenv("MEDIA_DIR")
-	c.TempDir = os.Getenv("MEDIA_TMP_DIR")
-	c.FFmpegPath = os.Getenv("MEDIA_FFMPEG")
-	c.FFprobePath = os.Getenv("MEDIA_FFPROBE")
-	c.URLPrefix = os.Getenv("MEDIA_URL_PREFIX")
+	c.Dir = getenv("MEDIA_DIR")
+	c.TempDir = getenv("MEDIA_TMP_DIR")
+	c.FFmpegPath = getenv("MEDIA_FFMPEG")
+	c.FFprobePath = getenv("MEDIA_FFPROBE")
+	c.URLPrefix = getenv("MEDIA_URL_PREFIX")
 	c.S3 = S3Config{
-		Endpoint:  os.Getenv("MEDIA_S3_ENDPOINT"),
-		Bucket:    os.Getenv("MEDIA_S3_BUCKET"),
-		AccessKey: os.Getenv("MEDIA_S3_ACCESS_KEY"),
-		SecretKey: os.Getenv("MEDIA_S3_SECRET_KEY"),
-		Region:    os.Getenv("MEDIA_S3_REGION"),
+		Endpoint:  getenv("MEDIA_S3_ENDPOINT"),
+		Bucket:    getenv("MEDIA_S3_BUCKET"),
+		AccessKey: getenv("MEDIA_S3_ACCESS_KEY"),
+		SecretKey: getenv("MEDIA_S3_SECRET_KEY"),
+		Region:    getenv("MEDIA_S3_REGION"),
 		UseSSL:    true,
 	}
-	if s := os.Getenv("MEDIA_S3_USE_SSL"); s != "" {
+	if s := getenv("MEDIA_S3_USE_SSL"); s != "" {
 		b, err := strconv.ParseBool(s)
 		if err != nil {
 			return Config{}, fmt.Errorf("MEDIA_S3_USE_SSL=%q: want true or false", s)
@@ -102,7 +109,7 @@ func ConfigFromEnv() (Config, error) {
 		name string
 		dst  *int64
 	}{{"MEDIA_MAX_IMAGE_BYTES", &c.MaxImageBytes}, {"MEDIA_MAX_VIDEO_BYTES", &c.MaxVideoBytes}} {
-		if s := os.Getenv(v.name); s != "" {
+		if s := getenv(v.name); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || n <= 0 {
 				return Config{}, fmt.Errorf("%s=%q: want a positive number of bytes", v.name, s)
@@ -110,14 +117,14 @@ func ConfigFromEnv() (Config, error) {
 			*v.dst = n
 		}
 	}
-	if s := os.Getenv("MEDIA_PROCESS_TIMEOUT"); s != "" {
+	if s := getenv("MEDIA_PROCESS_TIMEOUT"); s != "" {
 		d, err := time.ParseDuration(s)
 		if err != nil || d <= 0 {
 			return Config{}, fmt.Errorf("MEDIA_PROCESS_TIMEOUT=%q: want a positive duration such as 10m", s)
 		}
 		c.ProcessTimeout = d
 	}
-	if s := os.Getenv("MEDIA_CONCURRENCY"); s != "" {
+	if s := getenv("MEDIA_CONCURRENCY"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n <= 0 {
 			return Config{}, fmt.Errorf("MEDIA_CONCURRENCY=%q: want a positive integer", s)
