@@ -133,6 +133,16 @@ func (s *Service) processImage(ctx context.Context, m mediaRow) (result, error) 
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return result{}, fmt.Errorf("rewind original: %w", err)
 	}
+	orient := orientation(1)
+	if m.ContentType == TypeJPEG {
+		orient = jpegOrientation(f)
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return result{}, fmt.Errorf("rewind original: %w", err)
+		}
+	}
+	if orient.swapsAxes() {
+		w, h = h, w // the row records the upright size
+	}
 	src, _, err := image.Decode(f)
 	if err != nil {
 		return result{}, fmt.Errorf("decode image: %w", err)
@@ -142,7 +152,7 @@ func (s *Service) processImage(ctx context.Context, m mediaRow) (result, error) 
 		if err := ctx.Err(); err != nil {
 			return result{}, fmt.Errorf("resize image: %w", err)
 		}
-		buf, err := resizeJPEG(src, target)
+		buf, err := resizeJPEG(src, target, orient)
 		if err != nil {
 			return result{}, err
 		}
@@ -153,15 +163,24 @@ func (s *Service) processImage(ctx context.Context, m mediaRow) (result, error) 
 	return result{Width: w, Height: h}, nil
 }
 
-// resizeJPEG scales src to width (never up), on white for transparent
-// images, with Catmull-Rom, and encodes it as JPEG.
-func resizeJPEG(src image.Image, width int) ([]byte, error) {
+// resizeJPEG scales src so that, turned upright as o says, it is width
+// wide (never up), on white for transparent images, with Catmull-Rom,
+// then turns it upright and encodes it as JPEG.
+func resizeJPEG(src image.Image, width int, o orientation) ([]byte, error) {
 	b := src.Bounds()
-	w := min(width, b.Dx())
-	h := max(1, int(int64(b.Dy())*int64(w)/int64(b.Dx())))
+	sw, sh := b.Dx(), b.Dy()
+	if o.swapsAxes() {
+		sw, sh = sh, sw
+	}
+	w := min(width, sw)
+	h := max(1, int(int64(sh)*int64(w)/int64(sw)))
+	if o.swapsAxes() {
+		w, h = h, w // scaled in the stored frame, turned below
+	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 	draw.CatmullRom.Scale(dst, dst.Bounds(), src, b, draw.Over, nil)
+	dst = o.upright(dst)
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 85}); err != nil {
 		return nil, fmt.Errorf("encode %dpx variant: %w", w, err)
