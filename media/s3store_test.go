@@ -170,3 +170,30 @@ func TestS3RoundTrip(t *testing.T) {
 		t.Fatalf("poster after DeleteItemFiles: %d", resp.StatusCode)
 	}
 }
+
+func TestS3ConfigFromEnv(t *testing.T) {
+	env := map[string]string{"MEDIA_S3_ENDPOINT": "https://s3.example.net", "MEDIA_S3_BUCKET": "b",
+		"MEDIA_S3_ACCESS_KEY": "k", "MEDIA_S3_SECRET_KEY": "s", "MEDIA_S3_REGION": "eu-west-1"}
+	c, err := LoadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := S3Config{Endpoint: "https://s3.example.net", Bucket: "b", AccessKey: "k", SecretKey: "s",
+		Region: "eu-west-1", UseSSL: true}
+	if c.S3 != want {
+		t.Fatalf("S3 config %+v, want %+v", c.S3, want)
+	}
+	env["MEDIA_S3_USE_SSL"] = "false"
+	if c, err := LoadConfig(func(k string) string { return env[k] }); err != nil || c.S3.UseSSL {
+		t.Fatalf("MEDIA_S3_USE_SSL=false: %+v %v", c.S3, err)
+	}
+	env["MEDIA_S3_USE_SSL"] = "maybe"
+	if _, err := LoadConfig(func(k string) string { return env[k] }); err == nil ||
+		!strings.Contains(err.Error(), "MEDIA_S3_USE_SSL") {
+		t.Fatalf("bad MEDIA_S3_USE_SSL: %v", err)
+	}
+	if _, err := NewS3Store(context.Background(), S3Config{Endpoint: "ftp://x", Bucket: "b", AccessKey: "k",
+		SecretKey: "s"}); err == nil || !strings.Contains(err.Error(), "MEDIA_S3_ENDPOINT") {
+		t.Fatalf("ftp endpoint: %v", err)
+	}
+}
