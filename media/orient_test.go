@@ -152,3 +152,18 @@ func TestWorkerImageUprightWithoutEXIF(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJPEGOrientation feeds arbitrary bytes to the EXIF reader, which
+// must never panic and always answer an orientation from 1 to 8.
+func FuzzJPEGOrientation(f *testing.F) {
+	plain := testJPEG(f, 4, 4)
+	f.Add(plain)
+	f.Add(withEXIF(plain, 6, "extra"))
+	f.Add(withEXIF(plain, 8, "")[:40])
+	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x02})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if o := jpegOrientation(bytes.NewReader(data)); o < 1 || o > 8 {
+			t.Fatalf("orientation %d", o)
+		}
+	})
+}
