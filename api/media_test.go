@@ -289,9 +289,19 @@ func TestMediaVideoThroughAPI(t *testing.T) {
 		reason string
 	}{
 		{"ready", nil, clip, "ready", ""},
-		{"truncated", nil, clip[:len(clip)/3], "failed", "probe"},
+
 		{"ffmpeg missing", func(c *media.Config) { c.FFmpegPath = "/nonexistent/ffmpeg" }, clip, "failed", "not available"},
 	}
+	t.Run("truncated", func(t *testing.T) {
+		e := newMediaEnv(t, nil)
+		r := e.upload(e.seller, e.item, "clip.mp4", clip[:len(clip)/3])
+		if r.Status != 422 || r.errCode() != "invalid_file" || !strings.Contains(string(r.Raw), "incomplete") {
+			t.Fatalf("got %d %s", r.Status, r.Raw)
+		}
+		if n, left := e.rows(), e.stored(); n != 0 || len(left) != 0 {
+			t.Fatalf("truncated upload left %d rows and files %v", n, left)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newMediaEnv(t, tt.adjust)

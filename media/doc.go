@@ -12,7 +12,8 @@
 // per-kind size cap, sniffs the type from the bytes only (JPEG, PNG,
 // WebP, MP4, MOV, WebM; SVG, HTML and everything else refused), reads an
 // image's header with image.DecodeConfig and refuses more than 40
-// megapixels before any decode, stores the original under a generated key
+// megapixels before any decode, walks a video's container (CheckVideo) to
+// refuse one cut short, stores the original under a generated key
 // (items/<item>/<media>/original), inserts the item_media row with status
 // processing, and enqueues an Asynq task (queue "media", type
 // "media:process", TaskID = media ID). A rejection is an *Error with a

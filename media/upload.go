@@ -158,6 +158,8 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 		}
 		w32, h32 := int32(w), int32(h)
 		width, height = &w32, &h32
+	} else if err := CheckVideo(tmp, size, contentType); err != nil {
+		return Uploaded{}, err
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return Uploaded{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)

@@ -181,7 +181,7 @@ func TestWorkerVideoFailures(t *testing.T) {
 		data   []byte
 		reason string
 	}{
-		{"truncated mp4", nil, clip[:len(clip)/3], "probe"},
+		{"damaged moov", nil, damagedMoov(t, clip), "probe"}, // a cut file is refused at upload (TestUploadTruncatedVideo)
 		{"missing ffmpeg", func(c *Config) { c.FFmpegPath = "/nonexistent/ffmpeg" }, clip, "not available"},
 		{"missing ffprobe", func(c *Config) { c.FFprobePath = "no-such-ffprobe" }, clip, "not available"},
 		{"ffmpeg fails", func(c *Config) { c.FFmpegPath = "false" }, clip, "false failed"},
