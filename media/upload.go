@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/storage"
@@ -40,8 +39,8 @@ const (
 // them in the background (see RunWorker).
 type Service struct {
 	cfg    Config
-	db     *storage.DB
 	items  *storage.Items
+	rows   *storage.Media
 	store  Store
 	rdb    redis.UniversalClient
 	client *asynq.Client
@@ -76,7 +75,7 @@ func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog
 			return nil, fmt.Errorf("media temp dir: %w", err)
 		}
 	}
-	return &Service{cfg: cfg, db: db, items: storage.NewItems(db), store: st, rdb: rdb,
+	return &Service{cfg: cfg, items: storage.NewItems(db), rows: storage.NewMedia(db), store: st, rdb: rdb,
 		client: asynq.NewClientFromRedisClient(rdb), log: log}, nil
 }
 
@@ -170,20 +169,16 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
 		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
 	}
-	ref := storage.MediaRef{ID: mediaID, ItemID: item.ID, Kind: kind, Status: StatusProcessing,
-		ContentType: contentType, Width: width, Height: height}
-	err = s.db.Pool.QueryRow(ctx, `INSERT INTO item_media
-		(id, item_id, kind, status, content_type, storage_key, size_bytes, width, height, position)
-		VALUES ($1, $2, $3, 'processing', $4, $5, $6, $7, $8,
-			(SELECT COALESCE(max(position) + 1, 0) FROM item_media WHERE item_id = $2))
-		RETURNING position`, mediaID, item.ID, kind, contentType, prefix+"original", size, width, height).Scan(&ref.Position)
+	ref, err := s.rows.Insert(ctx, storage.MediaFile{MediaRef: storage.MediaRef{ID: mediaID, ItemID: item.ID,
+		Kind: kind, ContentType: contentType, Width: width, Height: height},
+		StorageKey: prefix + "original", SizeBytes: size})
 	if err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
 		return Uploaded{}, fmt.Errorf("upload to item %s: record media: %w", item.ID, err)
 	}
 	if err := s.enqueue(ctx, mediaID); err != nil {
 		bg := context.WithoutCancel(ctx)
-		_, _ = s.db.Pool.Exec(bg, `DELETE FROM item_media WHERE id = $1`, mediaID)
+		_ = s.rows.Delete(bg, item.ID, mediaID)
 		_ = s.store.Delete(bg, prefix)
 		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
 	}
@@ -229,17 +224,16 @@ func (s *Service) Delete(ctx context.Context, userID string, admin bool, itemID,
 	if err != nil {
 		return err
 	}
-	if !ValidKey(mediaID) {
+	id := strings.ToLower(mediaID) // keys use Postgres's spelling of the UUID
+	if !ValidKey(id) {
 		return newError(CodeNotFound, "no such media")
 	}
-	var id string
-	err = s.db.Pool.QueryRow(ctx, `DELETE FROM item_media WHERE id::text = $1 AND item_id = $2 RETURNING id`,
-		mediaID, item.ID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	err = s.rows.Delete(ctx, item.ID, id)
+	if errors.Is(err, storage.ErrNotFound) {
 		return newError(CodeNotFound, "no such media")
 	}
 	if err != nil {
-		return fmt.Errorf("delete media %s: %w", mediaID, err)
+		return fmt.Errorf("media: %w", err)
 	}
 	if err := s.store.Delete(ctx, mediaPrefix(item.ID, id)); err != nil {
 		return fmt.Errorf("delete files of media %s: %w", id, err)

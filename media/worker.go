@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/image/draw"
 
 	"github.com/bidcast/bidcast/storage"
@@ -66,15 +65,15 @@ func (s *Service) handleProcess(ctx context.Context, t *asynq.Task) error {
 // outcome: status ready with its dimensions, or failed with a reason. A
 // file deleted meanwhile is skipped, and any files made for it removed.
 func (s *Service) Process(ctx context.Context, mediaID string) error {
-	var m mediaRow
-	err := s.db.Pool.QueryRow(ctx, `SELECT id, item_id, kind, content_type, storage_key, status
-		FROM item_media WHERE id::text = $1`, mediaID).Scan(&m.ID, &m.ItemID, &m.Kind, &m.ContentType, &m.Key, &m.Status)
-	if errors.Is(err, pgx.ErrNoRows) {
+	row, err := s.rows.Get(ctx, mediaID)
+	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("load media %s: %w", mediaID, err)
+		return fmt.Errorf("process: %w", err)
 	}
+	m := mediaRow{ID: row.ID, ItemID: row.ItemID, Kind: row.Kind, ContentType: row.ContentType,
+		Key: row.StorageKey, Status: row.Status}
 	if m.Status != StatusProcessing {
 		return nil
 	}
@@ -88,7 +87,7 @@ func (s *Service) Process(ctx context.Context, mediaID string) error {
 		res, err = s.processVideo(pctx, m)
 	}
 	bg := context.WithoutCancel(ctx)
-	var tag interface{ RowsAffected() int64 }
+	var recorded bool
 	if err != nil {
 		if ctx.Err() != nil { // shutting down: let Asynq retry later
 			return fmt.Errorf("process media %s: %w", m.ID, err)
@@ -98,19 +97,16 @@ func (s *Service) Process(ctx context.Context, mediaID string) error {
 			reason = "…" + reason[len(reason)-1000:]
 		}
 		s.log.Warn("media processing failed", "media", m.ID, "item", m.ItemID, "reason", reason)
-		tag, err = s.db.Pool.Exec(bg, `UPDATE item_media SET status = 'failed', failure_reason = $2,
-			updated_at = now() WHERE id = $1 AND status = 'processing'`, m.ID, reason)
+		recorded, err = s.rows.MarkFailed(bg, m.ID, reason)
 		_ = s.store.Delete(bg, outputPrefix(m.ItemID, m.ID))
 	} else {
 		s.log.Info("media processed", "media", m.ID, "item", m.ItemID, "took", time.Since(start))
-		tag, err = s.db.Pool.Exec(bg, `UPDATE item_media SET status = 'ready', failure_reason = '',
-			width = $2, height = $3, duration_ms = $4, updated_at = now()
-			WHERE id = $1 AND status = 'processing'`, m.ID, res.Width, res.Height, res.DurationMS)
+		recorded, err = s.rows.MarkReady(bg, m.ID, res.Width, res.Height, res.DurationMS)
 	}
 	if err != nil {
-		return fmt.Errorf("record outcome of media %s: %w", m.ID, err)
+		return fmt.Errorf("record outcome: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if !recorded {
 		// Deleted while we worked: drop what we made.
 		_ = s.store.Delete(bg, mediaPrefix(m.ItemID, m.ID))
 	}
