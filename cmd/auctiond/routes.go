@@ -26,7 +26,8 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /ws", a.svc.gateway)
 	mux.Handle("/auth/", a.svc.auth.Routes())
 	mux.Handle(api.Prefix+"/", a.svc.auth.CSRF(a.svc.api))
-	a.mediaRoutes(mux)
+	// Processed item media; uploads and deletes are API routes.
+	mux.Handle("/media/{key...}", a.svc.media.FileServer())
 	mux.Handle("/", web.Handler())
 	return mux
 }

@@ -89,20 +89,18 @@ func (a *App) wire() error {
 		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
 	}
 
-	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff}}
-	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api")}
-	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
-		return usageError{fmt.Errorf("JSON API: %w", err)}
-	}
-	mcfg, err := media.ConfigFromEnv()
+	mcfg, err := media.LoadConfig(getenv)
 	if err != nil {
 		return usageError{fmt.Errorf("media: %w", err)}
 	}
-	if dir := getenv("MEDIA_DIR"); dir != "" {
-		mcfg.Dir = dir
-	}
 	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media")); err != nil {
 		return usageError{fmt.Errorf("media: %w", err)}
+	}
+	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff}}
+	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
+		Media: s.media}
+	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
+		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
