@@ -38,6 +38,20 @@ type lotItemJSON struct {
 	Title       string `json:"title"`
 	Description string `json:"description"`
 	Category    string `json:"category"`
+	// Media are the item's photos and clips in display order: the ready ones
+	// for bidders, every one (with its status) for the seller.
+	Media []mediaJSON `json:"media"`
+}
+
+// withMedia adds the item's media to a lot's JSON.
+func (s *server) withMedia(out lotJSON, refs []storage.MediaRef, owner bool) lotJSON {
+	out.Item.Media = []mediaJSON{}
+	for _, m := range refs {
+		if owner || m.Status == "ready" {
+			out.Item.Media = append(out.Item.Media, s.toMediaJSON(m))
+		}
+	}
+	return out
 }
 
 func toLotJSON(l storage.Lot, it storage.Item, owner bool) lotJSON {
@@ -115,8 +129,13 @@ func (s *server) getLot(w http.ResponseWriter, r *http.Request, p Principal) err
 	if err != nil {
 		return err
 	}
+	media, err := s.items.MediaOf(r.Context(), []string{it.ID})
+	if err != nil {
+		return err
+	}
+	owner := p.Owns(room.SellerID)
 	setETag(w, lot.Version)
-	writeJSON(w, http.StatusOK, toLotJSON(lot, it, p.Owns(room.SellerID)))
+	writeJSON(w, http.StatusOK, s.withMedia(toLotJSON(lot, it, owner), media[it.ID], owner))
 	return nil
 }
 
@@ -135,9 +154,13 @@ func (s *server) listLots(w http.ResponseWriter, r *http.Request, p Principal) e
 	if err != nil {
 		return err
 	}
+	media, err := s.items.MediaOf(r.Context(), mapSlice(lots, func(l storage.Lot) string { return l.ItemID }))
+	if err != nil {
+		return err
+	}
 	owner := p.Owns(room.SellerID)
 	writeJSON(w, http.StatusOK, pageOf[lotJSON]{Items: mapSlice(lots, func(l storage.Lot) lotJSON {
-		return toLotJSON(l, items[l.ItemID], owner)
+		return s.withMedia(toLotJSON(l, items[l.ItemID], owner), media[l.ItemID], owner)
 	})})
 	return nil
 }
@@ -177,7 +200,11 @@ func (s *server) addLot(w http.ResponseWriter, r *http.Request, p Principal) err
 	}
 	w.Header().Set("Location", Prefix+"/lots/"+out.ID)
 	setETag(w, out.Version)
-	writeJSON(w, http.StatusCreated, toLotJSON(out, it, true))
+	media, err := s.items.MediaOf(r.Context(), []string{it.ID})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, s.withMedia(toLotJSON(out, it, true), media[it.ID], true))
 	return nil
 }
 

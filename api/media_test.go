@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -244,6 +245,23 @@ func TestMediaImageLifecycle(t *testing.T) {
 			t.Fatalf("%s: %v %s %dx%d %v", key, err, format, cfg.Width, cfg.Height, res.Header)
 		}
 	}
+	// A lot of the item shows the photo to anyone, with its URLs.
+	room := e.must(e.do("POST", "/rooms", e.seller, map[string]any{"title": "show"}), 201).str("id")
+	lot := e.must(e.do("POST", "/rooms/"+room+"/lots", e.seller, validLot(e.item)), 201).str("id")
+	pub := e.must(e.do("GET", "/lots/"+lot, "", nil), 200)
+	var lotBody struct {
+		Item struct {
+			Media []struct {
+				ID   string            `json:"id"`
+				URLs map[string]string `json:"urls"`
+			} `json:"media"`
+		} `json:"item"`
+	}
+	if err := json.Unmarshal(pub.Raw, &lotBody); err != nil || len(lotBody.Item.Media) != 1 ||
+		lotBody.Item.Media[0].ID != id || lotBody.Item.Media[0].URLs["w1280"] == "" {
+		t.Fatalf("the lot's item media: %v %s", err, pub.Raw)
+	}
+	e.must(e.do("DELETE", "/lots/"+lot, e.seller, nil), 204)
 	// Another seller can neither see nor delete it.
 	if r := e.do("DELETE", "/items/"+e.item+"/media/"+id, other, nil); r.Status != 404 || r.errCode() != "not_found" {
 		t.Fatalf("other seller's delete: %d %s", r.Status, r.Raw)
