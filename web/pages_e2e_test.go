@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestStudioCatalogInChromium(t *testing.T) {
 	chromium := requireChromium(t)
 	base, bin, env := e2eServer(t)
 	room := createE2ERoom(t, bin, env)
-	photo := writePNG(t)
+	photo, clip := writePNG(t), writeClip(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -50,9 +51,9 @@ func TestStudioCatalogInChromium(t *testing.T) {
 	// An item with a photo; the upload is processed and shown.
 	run(t, "fill the item", seller, chromedp.SetValue("#item-title", "Brass compass"),
 		chromedp.SetValue("#item-description", "Works, slight patina."),
-		chromedp.SetUploadFiles("#item-files", []string{photo}))
+		chromedp.SetUploadFiles("#item-files", []string{photo, clip}))
 	click(t, "save the item", seller, "item-save")
-	waitJS(t, seller, "the photo processed", `document.querySelector("#items .tile.ready img") !== null`)
+	waitJS(t, seller, "the photo and clip processed", `document.querySelectorAll("#items .tile.ready img").length === 2`)
 	run(t, "edit the item", seller, js(`document.querySelector("#items li button").click()`),
 		chromedp.SetValue("#item-title", "Brass pocket compass"))
 	click(t, "save the edit", seller, "item-save")
@@ -96,9 +97,25 @@ func TestStudioCatalogInChromium(t *testing.T) {
 	click(t, "start the lot", seller, "lot-next")
 	waitJS(t, viewer, "the lot's title", `document.getElementById("lot-title").textContent === "Brass pocket compass"`)
 	waitJS(t, viewer, "the next bid", `document.getElementById("bid").textContent.includes("25,000")`)
+	// The lot's photo shows, and its clip plays (the MP4 fallback in Chromium).
+	waitJS(t, viewer, "the lot's photo", `document.querySelector("#lot-photos img")?.naturalWidth > 0`)
+	run(t, "play the lot's clip", viewer, js(`document.querySelector("#lot-photos video").play()`))
+	waitJS(t, viewer, "the clip decoding", `document.querySelector("#lot-photos video").videoWidth > 0`)
 	waitJS(t, seller, "the studio's clock", `/^\d+:\d\d$/.test(document.getElementById("clock").textContent)`)
 	shoot(t, seller, "studio-catalog-phone")
 	shoot(t, viewer, "room-muted")
+}
+
+// writeClip makes a two-second test clip with ffmpeg for the upload.
+func writeClip(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "compass.mp4")
+	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+		"testsrc=duration=2:size=320x240:rate=15", "-c:v", "libx264", "-pix_fmt", "yuv420p", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	return path
 }
 
 // writePNG writes a small gradient PNG for the upload.

@@ -126,6 +126,22 @@ function isLeading() {
   return !!(state.me && state.lot?.leader_id && state.lot.leader_id === state.me.user_id);
 }
 
+// itemVideo is a lot's clip: native HLS where the browser has it (Safari),
+// else the progressive MP4 the media worker also makes (Chromium, Firefox).
+function itemVideo(m, base) {
+  const v = document.createElement("video");
+  v.controls = true;
+  v.playsInline = true;
+  v.muted = true;
+  v.preload = "none";
+  v.poster = m.urls?.poster || base + "poster.jpg";
+  const hls = m.urls?.hls || base + "master.m3u8";
+  const mp4 = m.urls?.mp4 || base + "fallback.mp4";
+  v.src = v.canPlayType("application/vnd.apple.mpegurl") ? hls : mp4;
+  v.className = "item-video";
+  return v;
+}
+
 function render() {
   const lot = state.lot;
   $("room-title").textContent = state.room?.title || "";
@@ -135,9 +151,11 @@ function render() {
   if ($("lot-photos").dataset.lot !== (lot?.id || "") || $("lot-photos").childElementCount !== (info.media || []).length) {
     $("lot-photos").dataset.lot = lot?.id || "";
     $("lot-photos").replaceChildren(...(info.media || []).map((m) => {
+      const base = `/media/items/${m.item}/${m.id}/v/`;
+      if (m.kind === "video") return itemVideo(m, base);
       const img = document.createElement("img");
       img.alt = info.title || "";
-      img.src = `/media/items/${m.item}/${m.id}/v/${m.kind === "video" ? "poster.jpg" : "w320.jpg"}`;
+      img.src = base + "w320.jpg";
       return img;
     }));
   }
