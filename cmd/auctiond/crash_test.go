@@ -51,14 +51,7 @@ func TestAcceptedBidsSurviveRedisRestart(t *testing.T) {
 	s.bidRounds(conns, 10, 20) // refused: the bid queue is down
 	time.Sleep(500 * time.Millisecond)
 	redis.Start()
-	s.srv.WaitHTTP(s.base+"/readyz", 30*time.Second)
-
-	_, beforeTop := s.ledger.max()
-	if high := s.awaitLiveHigh(conns[0]); high < beforeTop {
-		t.Fatalf("after the Redis restart the high bid is %d, below the announced %d", high, beforeTop)
-	}
-	s.finalRounds(conns)
-	s.checkPostgres()
+	s.recovered(conns, "the Redis restart")
 }
 
 // TestAcceptedBidsSurvivePostgresRestart stops the server's Postgres with
@@ -77,12 +70,5 @@ func TestAcceptedBidsSurvivePostgresRestart(t *testing.T) {
 	s.bidRounds(conns, 10, 20) // sequenced in Redis; applied once Postgres is back
 	time.Sleep(time.Second)
 	pg.Start()
-	s.srv.WaitHTTP(s.base+"/readyz", 30*time.Second)
-
-	_, beforeTop := s.ledger.max()
-	if high := s.awaitLiveHigh(conns[0]); high < beforeTop {
-		t.Fatalf("after the Postgres restart the high bid is %d, below the announced %d", high, beforeTop)
-	}
-	s.finalRounds(conns)
-	s.checkPostgres()
+	s.recovered(conns, "the Postgres restart")
 }

@@ -213,6 +213,20 @@ func (s *crashShow) awaitLiveHigh(conn *wsClient) int64 {
 	return 0
 }
 
+// recovered checks the show after a dependency came back: the server is
+// ready, the lot is live with at least the highest bid announced, bids flow
+// again, and Postgres holds every acknowledged bid once.
+func (s *crashShow) recovered(conns []*wsClient, after string) {
+	s.t.Helper()
+	s.srv.WaitHTTP(s.base+"/readyz", 30*time.Second)
+	_, beforeTop := s.ledger.max()
+	if high := s.awaitLiveHigh(conns[0]); high < beforeTop {
+		s.t.Fatalf("after %s the high bid is %d, below the announced %d", after, high, beforeTop)
+	}
+	s.finalRounds(conns)
+	s.checkPostgres()
+}
+
 // finalRounds checks that bids flow after a recovery: it lets each
 // bidder's rate limit refill (bids queued during an outage spend it),
 // sends three rounds and waits until conns[0] sees one of the last
