@@ -114,14 +114,25 @@ func postgresBin() string {
 }
 
 // freePort asks the kernel for a free loopback port.
+//
+// It skips the ranges `make services` picks its Postgres (54000–55999) and
+// Redis (57000–58999) ports from, so a private server started by a test
+// never takes the port another checkout's services are about to use.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 20 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if (port < 54000 || port > 55999) && (port < 57000 || port > 58999) {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port outside the services' ranges")
+	return 0
 }
 
 // waitDial waits until addr accepts TCP connections.
