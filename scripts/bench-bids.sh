@@ -16,10 +16,8 @@ shift 2
 set -a; . ./.data/env; set +a
 out=artifacts/bench; mkdir -p "$out"
 
-db="bidcast_bench_$(date +%s)_$$"
-psql -q "$DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
-base=${DATABASE_URL%%\?*}; query=""; [[ "$DATABASE_URL" == *\?* ]] && query="?${DATABASE_URL#*\?}"
-export DATABASE_URL="${base%/*}/$db$query"
+. scripts/tempdb.sh
+tempdb_create bench
 
 port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp)
 export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR=${ADMIN_ADDR:-} \
@@ -28,7 +26,7 @@ export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR=${
 bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  psql -q "${DATABASE_URL%/*}/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  tempdb_drop
 }
 trap cleanup EXIT
 for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.2; done
