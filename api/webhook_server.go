@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/bidcast/bidcast/internal/asynqlog"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -52,7 +53,7 @@ func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return wc.RetryDelay(n)
 		},
-		Logger:          asynqLogger{log},
+		Logger:          asynqlog.New(log),
 		LogLevel:        asynq.WarnLevel,
 		ShutdownTimeout: wc.Timeout + 5*time.Second,
 	})
@@ -88,12 +89,3 @@ func RunWebhookWorker(ctx context.Context, cfg Config, deps Deps) error {
 	}
 	return w.Run(ctx)
 }
-
-// asynqLogger routes Asynq's logs to slog.
-type asynqLogger struct{ log *slog.Logger }
-
-func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...)) }
-func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...)) }
-func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...)) }
-func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...)) }
-func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...)) }

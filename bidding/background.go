@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/internal/asynqlog"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -206,7 +207,7 @@ func (b *Background) Run(ctx context.Context) error {
 			}
 			return min(time.Duration(1<<min(n, 10))*time.Second, 5*time.Minute)
 		},
-		Logger:   asynqLogger{log: b.log},
+		Logger:   asynqlog.New(b.log),
 		LogLevel: asynq.WarnLevel,
 	})
 	mux := asynq.NewServeMux()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/internal/asynqlog"
 )
 
 // PipelineConfig tunes a room's pipeline.
@@ -105,7 +107,7 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return min(time.Duration(n)*100*time.Millisecond, 2*time.Second)
 		},
-		Logger:   asynqLogger{log: log},
+		Logger:   asynqlog.New(log),
 		LogLevel: asynq.WarnLevel,
 	})
 	mux := asynq.NewServeMux()
@@ -161,15 +163,4 @@ func (p *Pipeline) Stop() {
 		_ = p.pubsub.Close()
 	}
 	p.wg.Wait()
-}
-
-// asynqLogger routes Asynq's messages into slog.
-type asynqLogger struct{ log *slog.Logger }
-
-func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
-func (l asynqLogger) Fatal(args ...any) {
-	l.log.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
 }

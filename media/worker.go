@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"golang.org/x/image/draw"
 
+	"github.com/bidcast/bidcast/internal/asynqlog"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -28,7 +29,7 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(s.rdb, asynq.Config{
 		Concurrency: s.cfg.Concurrency,
 		Queues:      map[string]int{Queue: 1},
-		Logger:      asynqLogger{s},
+		Logger:      asynqlog.New(s.log),
 		LogLevel:    asynq.WarnLevel,
 	})
 	mux := asynq.NewServeMux()
@@ -201,12 +202,3 @@ func (s *Service) URLs(ref storage.MediaRef) map[string]string {
 	}
 	return out
 }
-
-// asynqLogger sends Asynq's log lines to the service's logger.
-type asynqLogger struct{ s *Service }
-
-func (l asynqLogger) Debug(args ...any) { l.s.log.Debug(fmt.Sprint(args...)) }
-func (l asynqLogger) Info(args ...any)  { l.s.log.Info(fmt.Sprint(args...)) }
-func (l asynqLogger) Warn(args ...any)  { l.s.log.Warn(fmt.Sprint(args...)) }
-func (l asynqLogger) Error(args ...any) { l.s.log.Error(fmt.Sprint(args...)) }
-func (l asynqLogger) Fatal(args ...any) { l.s.log.Error(fmt.Sprint(args...)) }
