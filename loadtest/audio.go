@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/pion/rtp"
@@ -27,27 +25,9 @@ type AudioClip struct {
 // EnsureAudioClip generates a 10 s Opus tone in Ogg at path with ffmpeg
 // when it is missing, one packet per page so pages map to RTP packets.
 func EnsureAudioClip(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	ff, err := exec.LookPath("ffmpeg")
-	if err != nil {
-		return fmt.Errorf("ffmpeg not found (apt-get install -y ffmpeg): %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create clip dir: %w", err)
-	}
-	tmp := path + ".tmp.ogg"
-	cmd := exec.CommandContext(ctx, ff, "-hide_banner", "-loglevel", "error", "-y",
+	return ensureWithFFmpeg(ctx, path, ".tmp.ogg",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:beep_factor=4", "-t", "10",
-		"-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", "-page_duration", "20000", tmp)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("ffmpeg opus: %w: %s", err, out)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("store audio clip: %w", err)
-	}
-	return nil
+		"-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", "-page_duration", "20000")
 }
 
 // LoadAudioClip reads the Opus packets of an Ogg file, skipping the

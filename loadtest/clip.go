@@ -38,6 +38,21 @@ var DefaultClipSpec = ClipSpec{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 1
 // EnsureClip returns path if it exists, or generates the clip there with
 // ffmpeg (constrained baseline, Annex B) so runs are reproducible.
 func EnsureClip(ctx context.Context, path string, spec ClipSpec) error {
+	return ensureWithFFmpeg(ctx, path, ".tmp",
+		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", spec.Width, spec.Height, spec.FPS),
+		"-t", fmt.Sprint(spec.Seconds),
+		"-c:v", "libx264", "-profile:v", "baseline", "-level", "3.1", "-pix_fmt", "yuv420p",
+		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0",
+		"-b:v", fmt.Sprintf("%dk", spec.BitrateKbps), "-maxrate", fmt.Sprintf("%dk", spec.BitrateKbps),
+		"-bufsize", fmt.Sprintf("%dk", spec.BitrateKbps), "-tune", "zerolatency",
+		"-bsf:v", "h264_mp4toannexb", "-f", "h264")
+}
+
+// ensureWithFFmpeg makes path with ffmpeg unless it exists. args are
+// ffmpeg's input and encoding options; the output goes to a temporary file
+// beside path (path+tmpExt, whose extension may tell ffmpeg the format)
+// that is renamed into place only when ffmpeg succeeds.
+func ensureWithFFmpeg(ctx context.Context, path, tmpExt string, args ...string) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
@@ -48,19 +63,15 @@ func EnsureClip(ctx context.Context, path string, spec ClipSpec) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create clip dir: %w", err)
 	}
-	tmp := path + ".tmp"
-	cmd := exec.CommandContext(ctx, ff, "-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=%d", spec.Width, spec.Height, spec.FPS),
-		"-t", fmt.Sprint(spec.Seconds),
-		"-c:v", "libx264", "-profile:v", "baseline", "-level", "3.1", "-pix_fmt", "yuv420p",
-		"-g", fmt.Sprint(spec.GOP), "-keyint_min", fmt.Sprint(spec.GOP), "-sc_threshold", "0",
-		"-b:v", fmt.Sprintf("%dk", spec.BitrateKbps), "-maxrate", fmt.Sprintf("%dk", spec.BitrateKbps),
-		"-bufsize", fmt.Sprintf("%dk", spec.BitrateKbps), "-tune", "zerolatency",
-		"-bsf:v", "h264_mp4toannexb", "-f", "h264", tmp)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	tmp := path + tmpExt
+	args = append(append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...), tmp)
+	if out, err := exec.CommandContext(ctx, ff, args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("ffmpeg: %w: %s", err, out)
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("store clip: %w", err)
+	}
+	return nil
 }
 
 // LoadClip reads an Annex B H.264 file and packetizes every access unit
