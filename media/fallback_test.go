@@ -2,7 +2,6 @@ package media
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,17 +14,10 @@ import (
 // without HLS: ffprobe accepts it, it is H.264 main + AAC with the moov
 // atom first, and FileServer serves it as video/mp4 with ranges.
 func TestWorkerVideoMP4Fallback(t *testing.T) {
-	clip := testClip(t)
+	clip := testClip(t) // skips without ffmpeg
 	e := newEnv(t, nil)
-	id := e.uploadVideo(clip)
-	if err := e.svc.Process(context.Background(), id); err != nil {
-		t.Fatal(err)
-	}
-	if st, reason := e.status(id); st != StatusReady {
-		t.Fatalf("status %s (%s)", st, reason)
-	}
-	refs, _ := e.svc.items.MediaOf(context.Background(), []string{e.item})
-	urls := e.svc.URLs(refs[e.item][0])
+	ref := e.readyVideo(clip)
+	urls := e.svc.URLs(ref)
 	if !strings.HasSuffix(urls["mp4"], "/v/fallback.mp4") {
 		t.Fatalf("urls %v", urls)
 	}
@@ -54,7 +46,7 @@ func TestWorkerVideoMP4Fallback(t *testing.T) {
 		t.Fatalf("range of fallback.mp4: %d %d bytes %v", resp.StatusCode, len(body), resp.Header)
 	}
 	// The original has no extension and is still never served.
-	if resp, _ := e.get("/media/" + mediaPrefix(e.item, id) + "original"); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := e.get("/media/" + mediaPrefix(e.item, ref.ID) + "original"); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("original served: %d", resp.StatusCode)
 	}
 }

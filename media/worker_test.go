@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bidcast/bidcast/storage"
 )
 
 // status returns a media entry's status and failure reason.
@@ -138,18 +140,24 @@ func (e *env) uploadVideo(data []byte) string {
 	return out["id"].(string)
 }
 
-func TestWorkerVideoHLS(t *testing.T) {
-	clip := testClip(t)
-	e := newEnv(t, nil)
+// readyVideo uploads clip, processes it and returns the ready entry.
+func (e *env) readyVideo(clip []byte) storage.MediaRef {
+	e.t.Helper()
 	id := e.uploadVideo(clip)
 	if err := e.svc.Process(context.Background(), id); err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	if st, reason := e.status(id); st != StatusReady {
-		t.Fatalf("status %s (%s)", st, reason)
+		e.t.Fatalf("status %s (%s)", st, reason)
 	}
 	refs, _ := e.svc.items.MediaOf(context.Background(), []string{e.item})
-	ref := refs[e.item][0]
+	return refs[e.item][0]
+}
+
+func TestWorkerVideoHLS(t *testing.T) {
+	clip := testClip(t) // skips without ffmpeg
+	e := newEnv(t, nil)
+	ref := e.readyVideo(clip)
 	if ref.DurationMS == nil || *ref.DurationMS < 1900 || *ref.DurationMS > 2200 || *ref.Width != 320 {
 		t.Fatalf("ref %+v", ref)
 	}
