@@ -62,3 +62,8 @@ export function navLinks(user, t) {
     return a;
   }));
 }
+
+/** thumbnail is the small picture of a ready media entry: a photo's 320 px variant or a clip's poster, as the API lists them in `urls`. */
+export function thumbnail(m) {
+  return m.urls?.poster || m.urls?.w320 || "";
+}

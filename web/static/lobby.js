@@ -2,7 +2,7 @@
 // its price (from the JSON API) and the viewer count (from each room's
 // snapshot over one short-lived WebSocket), each linking to its room page.
 import { t, money } from "/i18n.js";
-import { call, me, navLinks } from "/api.js";
+import { call, me, navLinks, thumbnail } from "/api.js";
 
 const $ = (id) => document.getElementById(id);
 $("live-title").textContent = t.lobbyTitle;
@@ -35,11 +35,11 @@ function card(room, live, lot) {
   a.dataset.room = room.id;
   const thumb = document.createElement("div");
   thumb.className = "thumb";
-  const photo = (lot?.item?.media || []).find((m) => m.status === "ready");
+  const photo = (lot?.item?.media || []).find((m) => m.status === "ready" && thumbnail(m));
   if (photo) {
     const img = document.createElement("img");
     img.alt = "";
-    img.src = `/media/items/${lot.item.id}/${photo.id}/v/${photo.kind === "video" ? "poster.jpg" : "w320.jpg"}`;
+    img.src = thumbnail(photo);
     thumb.append(img);
   } else {
     thumb.textContent = (room.title || "?").trim().charAt(0).toUpperCase();

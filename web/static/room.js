@@ -2,7 +2,7 @@
 // history and chat over the WebSocket protocol (docs/protocol.md).
 import { t, reason, money, toMinor } from "/i18n.js";
 import { Socket } from "/socket.js";
-import { guest, me, navLinks } from "/api.js";
+import { guest, me, navLinks, thumbnail } from "/api.js";
 import { watch } from "/whep.js";
 
 const $ = (id) => document.getElementById(id);
@@ -62,7 +62,7 @@ async function loadLotInfo(lotID) {
       state.lotInfo[lotID] = {
         title: lot.item?.title || "", description: lot.item?.description || "",
         // Photos appear when the API lists the item's media with the lot.
-        media: (lot.item?.media || []).filter((m) => m.status === "ready").map((m) => ({ ...m, item: lot.item.id })),
+        media: (lot.item?.media || []).filter((m) => m.status === "ready" && m.urls),
         opening: lot.opening_price != null ? { amount: lot.opening_price, currency: lot.currency } : null,
       };
       render();
@@ -128,16 +128,14 @@ function isLeading() {
 
 // itemVideo is a lot's clip: native HLS where the browser has it (Safari),
 // else the progressive MP4 the media worker also makes (Chromium, Firefox).
-function itemVideo(m, base) {
+function itemVideo(m) {
   const v = document.createElement("video");
   v.controls = true;
   v.playsInline = true;
   v.muted = true;
   v.preload = "none";
-  v.poster = m.urls?.poster || base + "poster.jpg";
-  const hls = m.urls?.hls || base + "master.m3u8";
-  const mp4 = m.urls?.mp4 || base + "fallback.mp4";
-  v.src = v.canPlayType("application/vnd.apple.mpegurl") ? hls : mp4;
+  v.poster = m.urls.poster || "";
+  v.src = (v.canPlayType("application/vnd.apple.mpegurl") && m.urls.hls) || m.urls.mp4 || m.urls.hls;
   v.className = "item-video";
   return v;
 }
@@ -151,11 +149,10 @@ function render() {
   if ($("lot-photos").dataset.lot !== (lot?.id || "") || $("lot-photos").childElementCount !== (info.media || []).length) {
     $("lot-photos").dataset.lot = lot?.id || "";
     $("lot-photos").replaceChildren(...(info.media || []).map((m) => {
-      const base = `/media/items/${m.item}/${m.id}/v/`;
-      if (m.kind === "video") return itemVideo(m, base);
+      if (m.kind === "video") return itemVideo(m);
       const img = document.createElement("img");
       img.alt = info.title || "";
-      img.src = base + "w320.jpg";
+      img.src = thumbnail(m);
       return img;
     }));
   }

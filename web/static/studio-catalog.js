@@ -2,7 +2,7 @@
 // POST /api/v1/items/{id}/media, field "file"), and the chosen room's lot
 // queue with prices, reserve, increment table and clock policy.
 import { t, money, toMinor } from "/i18n.js";
-import { call } from "/api.js";
+import { call, thumbnail } from "/api.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -216,11 +216,11 @@ function mediaTile(item, m) {
   const tile = document.createElement("span");
   tile.className = `tile ${m.status}`;
   tile.dataset.media = m.id;
-  if (m.status === "ready") {
+  if (m.status === "ready" && thumbnail(m)) {
     const img = document.createElement("img");
     img.alt = "";
     img.loading = "lazy";
-    img.src = `/media/items/${item.id}/${m.id}/v/${m.kind === "video" ? "poster.jpg" : "w320.jpg"}`;
+    img.src = thumbnail(m);
     tile.append(img);
   }
   const s = document.createElement("small");
