@@ -132,7 +132,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code, msg, internal := classify(err)
 		if internal {
 			g.log.Error("authenticate websocket", "err", err)
-			httpError(w, http.StatusInternalServerError, code, msg)
+			status := http.StatusInternalServerError
+			if code == CodeUnavailable {
+				status = http.StatusServiceUnavailable
+			}
+			httpError(w, status, code, msg)
 			return
 		}
 		if code == CodeUnauthorized {
