@@ -9,27 +9,40 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bidcast/bidcast/api"
-	"github.com/bidcast/bidcast/sfu"
-	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/web"
 )
 
 // routes is the public HTTP surface.
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", handleHealthz)
-	mux.HandleFunc("GET /readyz", a.handleReadyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
-	media := sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)})
-	mux.Handle("/whip/", media)
-	mux.Handle("/whep/", media)
-	mux.Handle("GET /ws", a.svc.gateway)
-	mux.Handle("/auth/", a.svc.auth.Routes())
-	mux.Handle(api.Prefix+"/", a.svc.auth.CSRF(a.svc.api))
-	// Processed item media; uploads and deletes are API routes.
-	mux.Handle("/media/{key...}", a.svc.media.FileServer())
-	mux.Handle("/", web.Handler())
+	for _, rt := range a.routeTable() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	return mux
+}
+
+// mount is one pattern of the public mux. Patterns ending in "/" mount a
+// subtree whose own routes the package lists (sfu, auth, api).
+type mount struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is the public mux, in registration order.
+func (a *App) routeTable() []mount {
+	return []mount{
+		{"GET /healthz", http.HandlerFunc(handleHealthz)},
+		{"GET /readyz", http.HandlerFunc(a.handleReadyz)},
+		{"GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})},
+		{"/whip/", a.mediaHTTP},
+		{"/whep/", a.mediaHTTP},
+		{"GET /ws", a.svc.gateway},
+		{"/auth/", a.svc.auth.Routes()},
+		{api.Prefix + "/", a.svc.auth.CSRF(a.svc.api)},
+		// Processed item media; uploads and deletes are API routes.
+		{"/media/{key...}", a.svc.media.FileServer()},
+		{"/", web.Handler()},
+	}
 }
 
 // handleHealthz answers 200 while the process is up and serving.
