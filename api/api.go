@@ -69,7 +69,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		lots:     storage.NewLots(deps.DB),
 		bids:     storage.NewBids(deps.DB),
 		webhooks: storage.NewWebhooks(deps.DB),
-		targets:  targetPolicy{allowPrivate: cfg.Webhooks.AllowPrivateTargets},
+		targets:  newTargetPolicy(cfg.Webhooks),
 		media:    deps.Media,
 	}
 	if deps.Redis != nil && !cfg.RateLimit.Disabled {

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -69,6 +71,11 @@ type WebhookConfig struct {
 	// PollInterval is how often an idle worker looks for due deliveries
 	// and retries. Zero means one second.
 	PollInterval time.Duration
+	// LookupNetIP resolves webhook hosts, at registration and before every
+	// delivery connects; nil means net.DefaultResolver.LookupNetIP. Tests
+	// inject one to play DNS, such as a name that turns private after it
+	// was registered.
+	LookupNetIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // withDefaults returns c with every zero field set to its default.

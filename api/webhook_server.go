@@ -43,7 +43,7 @@ func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
 	log = log.With("component", "webhooks")
 	client := asynq.NewClientFromRedisClient(deps.Redis)
 	h := &webhookHandler{cfg: wc, rooms: storage.NewRooms(deps.DB), webhooks: storage.NewWebhooks(deps.DB),
-		client: client, http: targetPolicy{allowPrivate: wc.AllowPrivateTargets}.client(wc.Timeout),
+		client: client, http: newTargetPolicy(wc).client(wc.Timeout),
 		log: log, now: cfg.Now}
 	srv := asynq.NewServerFromRedisClient(deps.Redis, asynq.Config{
 		Concurrency:              wc.Concurrency,

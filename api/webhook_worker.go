@@ -170,8 +170,14 @@ func (h *webhookHandler) deliver(ctx context.Context, t *asynq.Task) error {
 	if status != 0 {
 		rec.StatusCode = &status
 	}
-	if sendErr != nil {
+	switch {
+	case sendErr != nil && status != 0:
 		rec.Error = sendErr.Error()
+	case sendErr != nil:
+		// No HTTP answer: the error may name the address DNS gave, which
+		// the seller must not learn; the log says which kind of failure.
+		rec.Error = deliveryFailure(sendErr)
+		h.log.Info("webhook delivery failed", "webhook", hook.ID, "event", d.EventID, "err", sendErr)
 	}
 	if _, err := h.webhooks.RecordDelivery(ctx, rec); err != nil {
 		h.log.Warn("webhook delivery not logged", "webhook", hook.ID, "event", d.EventID, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -60,18 +61,17 @@ func (s *server) createWebhook(w http.ResponseWriter, r *http.Request, p Princip
 	if err := s.targets.checkURL(r.Context(), in.URL); err != nil {
 		return err
 	}
-	existing, err := s.webhooks.ListByOwnerAfter(r.Context(), p.UserID, nil, s.cfg.Webhooks.MaxPerOwner)
-	if err != nil {
-		return err
-	}
-	if len(existing) >= s.cfg.Webhooks.MaxPerOwner {
-		return conflict("at most %d webhooks per seller; delete one first", s.cfg.Webhooks.MaxPerOwner)
-	}
 	secret, err := newWebhookSecret()
 	if err != nil {
 		return err
 	}
-	h, err := s.webhooks.Create(r.Context(), storage.Webhook{OwnerID: p.UserID, URL: in.URL, Secret: secret, Events: in.Events})
+	// The cap is checked by the insert itself, under the seller's lock: a
+	// count made here first could be raced past by parallel registrations.
+	h, err := s.webhooks.Create(r.Context(), storage.Webhook{OwnerID: p.UserID, URL: in.URL, Secret: secret,
+		Events: in.Events}, s.cfg.Webhooks.MaxPerOwner)
+	if errors.Is(err, storage.ErrLimit) {
+		return conflict("at most %d webhooks per seller; delete one first", s.cfg.Webhooks.MaxPerOwner)
+	}
 	if err != nil {
 		return err
 	}

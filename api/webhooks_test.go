@@ -192,3 +192,34 @@ func TestWebhookRegistration(t *testing.T) {
 	e.must(e.do("DELETE", "/webhooks/"+id, alice, nil), http.StatusNoContent)
 	e.must(e.do("GET", "/webhooks/"+id, alice, nil), http.StatusNotFound)
 }
+
+// TestWebhookCapUnderRace registers many webhooks for one seller at once:
+// the per-seller cap must hold exactly, however the requests interleave.
+func TestWebhookCapUnderRace(t *testing.T) {
+	const maxHooks, extra = 3, 9
+	e := newEnv(t, Config{RateLimit: RateLimitConfig{Disabled: true}, Webhooks: WebhookConfig{MaxPerOwner: maxHooks}})
+	alice := e.user("alice", RoleSeller)
+	statuses := make(chan int, maxHooks+extra)
+	var wg sync.WaitGroup
+	for i := range maxHooks + extra {
+		wg.Go(func() {
+			r := e.do("POST", "/webhooks", alice, map[string]any{"url": "https://93.184.216.34/" + itoa(i)})
+			statuses <- r.Status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	created := 0
+	for s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			t.Errorf("status %d", s)
+		}
+	}
+	if n := len(e.must(e.do("GET", "/webhooks?limit=100", alice, nil), 200).list()); created != maxHooks || n != maxHooks {
+		t.Fatalf("%d registrations succeeded and %d webhooks exist; the cap is %d", created, n, maxHooks)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/bidcast/bidcast/storage"
@@ -21,17 +20,16 @@ const MaxNameLen = 32
 
 // ValidateDisplayName trims surrounding spaces and checks that 1 to
 // MaxNameLen characters remain, with no control or invisible formatting
-// characters (which could hide text or reverse it in other users' chat).
+// characters (which could hide text or reverse it in other users' chat):
+// VisibleText, the rule chat follows too.
 func ValidateDisplayName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	n := utf8.RuneCountInString(name)
 	if !utf8.ValidString(name) || n < 1 || n > MaxNameLen {
 		return "", ErrInvalidName
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
-			return "", ErrInvalidName
-		}
+	if !VisibleText(name) {
+		return "", ErrInvalidName
 	}
 	return name, nil
 }
@@ -58,7 +56,7 @@ func (s *Service) guestLogin(ctx context.Context, name string) (Principal, token
 func displayName(candidates ...string) string {
 	for _, c := range candidates {
 		c = strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			if hiddenRune(r) {
 				return -1
 			}
 			return r

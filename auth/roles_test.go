@@ -102,8 +102,12 @@ func TestValidateDisplayName(t *testing.T) {
 		{"   ", "", false},
 		{"a\x00b", "", false},
 		{"a\nb", "", false},
-		{"a\u202eb", "", false}, // right-to-left override
-		{"a\u200bb", "", false}, // zero-width space
+		{"a\u202eb", "", false},  // right-to-left override
+		{"a\u200bb", "", false},  // zero-width space
+		{"a\u2067b", "", false},  // right-to-left isolate
+		{"a\u200db", "", false},  // zero-width joiner between letters
+		{"\ufeffAnn", "", false}, // byte order mark
+		{"Ann 👨\u200d👩\u200d👧", "Ann 👨\u200d👩\u200d👧", true}, // joiner inside an emoji sequence
 		{"\xff\xfe", "", false},
 	}
 	for _, tc := range cases {

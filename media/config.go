@@ -32,6 +32,15 @@ type Config struct {
 	// URLPrefix is where FileServer is mounted, for building file URLs
 	// (MEDIA_URL_PREFIX, "/media/").
 	URLPrefix string
+	// QuotaBytes caps the total size of the originals one seller keeps,
+	// over all their items (MEDIA_QUOTA_BYTES, 5 GiB).
+	QuotaBytes int64
+	// QuotaFiles caps how many media files one seller keeps, over all
+	// their items (MEDIA_QUOTA_FILES, 500).
+	QuotaFiles int
+	// MaxVideoLength is the longest video accepted; the worker refuses a
+	// longer one before transcoding it (MEDIA_MAX_VIDEO_SECONDS, 600).
+	MaxVideoLength time.Duration
 	// S3 selects an S3-compatible store instead of the local disk when
 	// S3.Endpoint is set (MEDIA_S3_*).
 	S3 S3Config
@@ -44,6 +53,11 @@ type Config struct {
 const (
 	DefaultMaxImageBytes = 15 << 20
 	DefaultMaxVideoBytes = 500 << 20
+	// DefaultQuotaBytes and DefaultQuotaFiles bound what one seller keeps.
+	DefaultQuotaBytes = 5 << 30
+	DefaultQuotaFiles = 500
+	// DefaultMaxVideoLength is the longest video accepted.
+	DefaultMaxVideoLength = 10 * time.Minute
 )
 
 // Defaults returns c with zero fields set to their defaults.
@@ -56,6 +70,15 @@ func (c Config) Defaults() Config {
 	}
 	if c.MaxVideoBytes <= 0 {
 		c.MaxVideoBytes = DefaultMaxVideoBytes
+	}
+	if c.QuotaBytes <= 0 {
+		c.QuotaBytes = DefaultQuotaBytes
+	}
+	if c.QuotaFiles <= 0 {
+		c.QuotaFiles = DefaultQuotaFiles
+	}
+	if c.MaxVideoLength <= 0 {
+		c.MaxVideoLength = DefaultMaxVideoLength
 	}
 	if c.FFmpegPath == "" {
 		c.FFmpegPath = "ffmpeg"
@@ -108,7 +131,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	for _, v := range []struct {
 		name string
 		dst  *int64
-	}{{"MEDIA_MAX_IMAGE_BYTES", &c.MaxImageBytes}, {"MEDIA_MAX_VIDEO_BYTES", &c.MaxVideoBytes}} {
+	}{{"MEDIA_MAX_IMAGE_BYTES", &c.MaxImageBytes}, {"MEDIA_MAX_VIDEO_BYTES", &c.MaxVideoBytes},
+		{"MEDIA_QUOTA_BYTES", &c.QuotaBytes}} {
 		if s := getenv(v.name); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil || n <= 0 {
@@ -123,6 +147,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("MEDIA_PROCESS_TIMEOUT=%q: want a positive duration such as 10m", s)
 		}
 		c.ProcessTimeout = d
+	}
+	if s := getenv("MEDIA_QUOTA_FILES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return Config{}, fmt.Errorf("MEDIA_QUOTA_FILES=%q: want a positive integer", s)
+		}
+		c.QuotaFiles = n
+	}
+	if s := getenv("MEDIA_MAX_VIDEO_SECONDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 || n > 24*3600 {
+			return Config{}, fmt.Errorf("MEDIA_MAX_VIDEO_SECONDS=%q: want a whole number of seconds from 1 to 86400", s)
+		}
+		c.MaxVideoLength = time.Duration(n) * time.Second
 	}
 	if s := getenv("MEDIA_CONCURRENCY"); s != "" {
 		n, err := strconv.Atoi(s)

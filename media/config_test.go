@@ -15,8 +15,16 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{"defaults", nil, func(c Config) bool {
 			return c.Dir == ".data/media" && c.MaxImageBytes == 15<<20 && c.MaxVideoBytes == 500<<20 &&
-				c.FFmpegPath == "ffmpeg" && c.URLPrefix == "/media/" && c.S3.Endpoint == "" && c.S3.UseSSL
+				c.FFmpegPath == "ffmpeg" && c.URLPrefix == "/media/" && c.S3.Endpoint == "" && c.S3.UseSSL &&
+				c.QuotaBytes == 5<<30 && c.QuotaFiles == 500 && c.MaxVideoLength == 10*time.Minute
 		}, ""},
+		{"quota", map[string]string{"MEDIA_QUOTA_BYTES": "1048576", "MEDIA_QUOTA_FILES": "7",
+			"MEDIA_MAX_VIDEO_SECONDS": "90"}, func(c Config) bool {
+			return c.QuotaBytes == 1<<20 && c.QuotaFiles == 7 && c.MaxVideoLength == 90*time.Second
+		}, ""},
+		{"bad quota bytes", map[string]string{"MEDIA_QUOTA_BYTES": "5GiB"}, nil, "MEDIA_QUOTA_BYTES"},
+		{"bad quota files", map[string]string{"MEDIA_QUOTA_FILES": "-3"}, nil, "MEDIA_QUOTA_FILES"},
+		{"bad video length", map[string]string{"MEDIA_MAX_VIDEO_SECONDS": "10m"}, nil, "MEDIA_MAX_VIDEO_SECONDS"},
 		{"set", map[string]string{"MEDIA_DIR": "/srv/media", "MEDIA_MAX_IMAGE_BYTES": "1000",
 			"MEDIA_MAX_VIDEO_BYTES": "2000", "MEDIA_FFMPEG": "/opt/ffmpeg", "MEDIA_PROCESS_TIMEOUT": "30s",
 			"MEDIA_CONCURRENCY": "3", "MEDIA_S3_ENDPOINT": "minio:9000", "MEDIA_S3_BUCKET": "b",

@@ -50,6 +50,9 @@
 //	MEDIA_FFMPEG           ffmpeg       ffmpeg binary (name on PATH or path)
 //	MEDIA_FFPROBE          ffprobe      ffprobe binary
 //	MEDIA_PROCESS_TIMEOUT  10m          time limit for processing one file
+//	MEDIA_QUOTA_BYTES      5368709120   total size of one seller's originals (5 GiB)
+//	MEDIA_QUOTA_FILES      500          media files one seller may keep
+//	MEDIA_MAX_VIDEO_SECONDS 600         longest video, checked before transcoding
 //	MEDIA_CONCURRENCY      2            files processed at once per worker
 //	MEDIA_URL_PREFIX       /media/      where FileServer is mounted
 //	MEDIA_S3_ENDPOINT      (unset)      S3-compatible store instead of MEDIA_DIR

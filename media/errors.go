@@ -12,6 +12,13 @@ const (
 	CodeImageTooBig     = "image_too_big"
 	CodeNotFound        = "not_found"
 	CodeInvalidFile     = "invalid_file"
+	// CodeQuotaExceeded refuses an upload that would take the item's
+	// seller past their number of files or bytes (Config.QuotaFiles,
+	// QuotaBytes); deleting media frees room.
+	CodeQuotaExceeded = "quota_exceeded"
+	// CodeVideoTooLong is the failure reason of a video longer than
+	// Config.MaxVideoLength, found by the worker before transcoding.
+	CodeVideoTooLong = "video_too_long"
 )
 
 // Error is a rejection of an upload or request, with a stable code and a
@@ -45,8 +52,10 @@ func HTTPStatus(code string) int {
 		return http.StatusUnsupportedMediaType
 	case CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case CodeImageTooBig, CodeInvalidFile:
+	case CodeImageTooBig, CodeInvalidFile, CodeVideoTooLong:
 		return http.StatusUnprocessableEntity
+	case CodeQuotaExceeded:
+		return http.StatusConflict
 	case CodeNotFound:
 		return http.StatusNotFound
 	case "":

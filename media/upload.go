@@ -98,7 +98,8 @@ type Uploaded struct {
 // a temporary file under the size cap for its kind, checks its type and
 // dimensions from its bytes, stores it, records it with status processing
 // and queues its processing. The filename is only logged: it decides
-// nothing. Any rejection is an *Error and leaves no file and no row.
+// nothing. Any rejection is an *Error and leaves no file and no row. The
+// item's seller's quota (Config.QuotaFiles, QuotaBytes) must have room.
 func (s *Service) Upload(ctx context.Context, userID string, admin bool, itemID, filename string, r io.Reader) (storage.MediaRef, error) {
 	up, err := s.upload(ctx, userID, admin, itemID, filename, r)
 	return up.MediaRef, err
@@ -109,6 +110,20 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 	item, err := s.ownedItem(ctx, userID, admin, itemID)
 	if err != nil {
 		return Uploaded{}, err
+	}
+	// A seller already at their quota is refused before a byte is read;
+	// otherwise the stream stops as soon as it outgrows what is left. The
+	// binding check is the insert's, under the seller's lock.
+	files, used, err := s.rows.MediaUsage(ctx, item.SellerID)
+	if err != nil {
+		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
+	}
+	if files >= s.cfg.QuotaFiles {
+		return Uploaded{}, s.quotaError(storage.ErrMediaFiles)
+	}
+	room := s.cfg.QuotaBytes - used
+	if room <= 0 {
+		return Uploaded{}, s.quotaError(storage.ErrMediaBytes)
 	}
 	tmp, err := os.CreateTemp(s.cfg.TempDir, "media-upload-*")
 	if err != nil {
@@ -135,16 +150,22 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 	if int64(n) > limit {
 		return Uploaded{}, tooLarge(kind, limit)
 	}
+	if int64(n) > room {
+		return Uploaded{}, s.quotaError(storage.ErrMediaBytes)
+	}
 	if _, err := tmp.Write(head); err != nil {
 		return Uploaded{}, fmt.Errorf("upload to item %s: write temp file: %w", item.ID, err)
 	}
-	rest, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, limit-int64(n)+1))
+	rest, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, min(limit, room)-int64(n)+1))
 	if err != nil {
 		return Uploaded{}, readError(err)
 	}
 	size := int64(n) + rest
 	if size > limit {
 		return Uploaded{}, tooLarge(kind, limit)
+	}
+	if size > room {
+		return Uploaded{}, s.quotaError(storage.ErrMediaBytes)
 	}
 	var width, height *int32
 	if kind == KindImage {
@@ -171,9 +192,13 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 	}
 	ref, err := s.rows.Insert(ctx, storage.MediaFile{MediaRef: storage.MediaRef{ID: mediaID, ItemID: item.ID,
 		Kind: kind, ContentType: contentType, Width: width, Height: height},
-		StorageKey: prefix + "original", SizeBytes: size})
+		StorageKey: prefix + "original", SizeBytes: size},
+		storage.MediaQuota{SellerID: item.SellerID, MaxFiles: s.cfg.QuotaFiles, MaxBytes: s.cfg.QuotaBytes})
 	if err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
+		if errors.Is(err, storage.ErrLimit) {
+			return Uploaded{}, s.quotaError(err)
+		}
 		return Uploaded{}, fmt.Errorf("upload to item %s: record media: %w", item.ID, err)
 	}
 	if err := s.enqueue(ctx, mediaID); err != nil {
@@ -269,6 +294,21 @@ func outputPrefix(itemID, mediaID string) string {
 // tooLarge is the too_large rejection for a kind.
 func tooLarge(kind string, limit int64) *Error {
 	return newError(CodeTooLarge, fmt.Sprintf("%s files may be at most %d MB", kind, limit>>20))
+}
+
+// quotaError is the quota_exceeded rejection for storage.ErrMediaFiles or
+// storage.ErrMediaBytes. The quota is the item's seller's, also when an
+// admin uploads.
+func (s *Service) quotaError(err error) *Error {
+	if errors.Is(err, storage.ErrMediaFiles) {
+		return newError(CodeQuotaExceeded, fmt.Sprintf(
+			"a seller may keep at most %d media files; delete some first", s.cfg.QuotaFiles))
+	}
+	limit := fmt.Sprintf("%d MB", s.cfg.QuotaBytes>>20)
+	if s.cfg.QuotaBytes < 1<<20 {
+		limit = fmt.Sprintf("%d bytes", s.cfg.QuotaBytes)
+	}
+	return newError(CodeQuotaExceeded, "a seller may keep at most "+limit+" of media; this file does not fit, delete some first")
 }
 
 // readError turns a failure to read the upload into an error; a body

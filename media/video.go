@@ -50,6 +50,10 @@ func (s *Service) processVideo(ctx context.Context, m mediaRow) (result, error) 
 	if err != nil {
 		return result{}, err
 	}
+	if pr.Duration > s.cfg.MaxVideoLength {
+		return result{}, newError(CodeVideoTooLong, fmt.Sprintf("the video lasts %s; videos may last at most %s",
+			pr.Duration.Round(100*time.Millisecond), s.cfg.MaxVideoLength))
+	}
 	out := filepath.Join(work, "hls")
 	if err := os.Mkdir(out, 0o750); err != nil {
 		return result{}, fmt.Errorf("work dir: %w", err)

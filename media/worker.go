@@ -94,6 +94,11 @@ func (s *Service) Process(ctx context.Context, mediaID string) error {
 			return fmt.Errorf("process media %s: %w", m.ID, err)
 		}
 		reason := err.Error()
+		var coded *Error
+		if errors.As(err, &coded) {
+			// A rejection by rule: its stable code first, then the words.
+			reason = coded.Code + ": " + coded.Message
+		}
 		if len(reason) > 1000 {
 			reason = "…" + reason[len(reason)-1000:]
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
 )
 
@@ -84,19 +85,20 @@ func (g *Gateway) handleChat(ctx context.Context, c *conn, env Envelope) error {
 }
 
 // validateChat refuses empty, overlong and invisible-trick messages:
-// control characters (newlines included; chat is one line) and invalid
-// UTF-8.
+// invalid UTF-8, and what auth.VisibleText refuses in display names too
+// (control characters, newlines included since chat is one line, and
+// format characters such as bidirectional overrides and zero-width spaces).
 func validateChat(text string, maxRunes int) error {
 	if !utf8.ValidString(text) {
 		return Errorf(CodeInvalidChat, "text must be valid UTF-8")
+	}
+	if !auth.VisibleText(text) {
+		return Errorf(CodeInvalidChat, "text must not contain control or invisible formatting characters")
 	}
 	n := 0
 	blank := true
 	for _, r := range text {
 		n++
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return Errorf(CodeInvalidChat, "text must not contain control characters")
-		}
 		if !unicode.IsSpace(r) {
 			blank = false
 		}

@@ -12,3 +12,8 @@ var ErrConflict = errors.New("storage: conflict")
 // ErrInvalid is returned when a value breaks a rule the schema enforces, such
 // as an empty title or a negative price.
 var ErrInvalid = errors.New("storage: invalid value")
+
+// ErrLimit is returned when a write would take an owner past a cap (the
+// webhooks a seller may register, a seller's media quota). It wraps the
+// more precise sentinels of the repositories that enforce caps.
+var ErrLimit = errors.New("storage: limit reached")

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // MediaFile is an item_media row as the media service works with it: the
@@ -21,23 +23,81 @@ type Media struct{ db *DB }
 // NewMedia returns the media repository over db.
 func NewMedia(db *DB) *Media { return &Media{db: db} }
 
+// MediaQuota bounds what one seller's items may hold together: the number
+// of media entries and the total size of their originals. Entries count
+// whatever their status, since a failed entry keeps its original until it
+// is deleted. The zero MediaQuota (no SellerID) caps nothing.
+type MediaQuota struct {
+	// SellerID is the seller whose items share the quota.
+	SellerID string
+	// MaxFiles and MaxBytes are the caps.
+	MaxFiles int
+	MaxBytes int64
+}
+
+// Errors of a refused insert; both wrap ErrLimit.
+var (
+	// ErrMediaFiles: the seller already has MaxFiles entries.
+	ErrMediaFiles = fmt.Errorf("media files per seller: %w", ErrLimit)
+	// ErrMediaBytes: the new original would take the seller past MaxBytes.
+	ErrMediaBytes = fmt.Errorf("media bytes per seller: %w", ErrLimit)
+)
+
+// MediaUsage returns how many media entries a seller's items hold and the
+// total size of their originals. It is a snapshot, good for refusing an
+// upload early; Insert makes the binding check.
+func (r *Media) MediaUsage(ctx context.Context, sellerID string) (files int, bytes int64, err error) {
+	if !validID(sellerID) {
+		return 0, 0, fmt.Errorf("media usage of %q: %w", sellerID, ErrInvalid)
+	}
+	err = r.db.Pool.QueryRow(ctx, mediaUsageSQL, sellerID).Scan(&files, &bytes)
+	if err != nil {
+		return 0, 0, fmt.Errorf("media usage of %s: %w", sellerID, mapError(err))
+	}
+	return files, bytes, nil
+}
+
+const mediaUsageSQL = `SELECT count(*), COALESCE(sum(m.size_bytes), 0)::bigint
+	FROM item_media m JOIN items i ON i.id = m.item_id WHERE i.seller_id = $1`
+
 // Insert records a new upload with status processing, after the item's
-// last entry. m.ID is set by the caller (it names the stored files); the
-// returned ref has its position.
-func (r *Media) Insert(ctx context.Context, m MediaFile) (MediaRef, error) {
-	if !validID(m.ID) || !validID(m.ItemID) {
+// last entry, unless it would take the seller past q (then ErrMediaFiles
+// or ErrMediaBytes). The usage is counted and the row inserted in one
+// transaction under the seller's lock, so parallel uploads cannot both
+// take the last slot. m.ID is set by the caller (it names the stored
+// files); the returned ref has its position.
+func (r *Media) Insert(ctx context.Context, m MediaFile, q MediaQuota) (MediaRef, error) {
+	if !validID(m.ID) || !validID(m.ItemID) || (q.SellerID != "" && !validID(q.SellerID)) {
 		return MediaRef{}, fmt.Errorf("insert media %q of item %q: %w", m.ID, m.ItemID, ErrInvalid)
 	}
 	ref := m.MediaRef
 	ref.Status, ref.FailureReason = "processing", ""
-	err := r.db.Pool.QueryRow(ctx, `INSERT INTO item_media
-		(id, item_id, kind, status, content_type, storage_key, size_bytes, width, height, position)
-		VALUES ($1, $2, $3, 'processing', $4, $5, $6, $7, $8,
-			(SELECT COALESCE(max(position) + 1, 0) FROM item_media WHERE item_id = $2))
-		RETURNING position`, m.ID, m.ItemID, m.Kind, m.ContentType, m.StorageKey, m.SizeBytes,
-		m.Width, m.Height).Scan(&ref.Position)
+	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		if q.SellerID != "" {
+			if err := lockOwner(ctx, tx, "media", q.SellerID); err != nil {
+				return err
+			}
+			var files int
+			var bytes int64
+			if err := tx.QueryRow(ctx, mediaUsageSQL, q.SellerID).Scan(&files, &bytes); err != nil {
+				return mapError(err)
+			}
+			switch {
+			case files >= q.MaxFiles:
+				return ErrMediaFiles
+			case m.SizeBytes > q.MaxBytes-bytes:
+				return ErrMediaBytes
+			}
+		}
+		return mapError(tx.QueryRow(ctx, `INSERT INTO item_media
+			(id, item_id, kind, status, content_type, storage_key, size_bytes, width, height, position)
+			VALUES ($1, $2, $3, 'processing', $4, $5, $6, $7, $8,
+				(SELECT COALESCE(max(position) + 1, 0) FROM item_media WHERE item_id = $2))
+			RETURNING position`, m.ID, m.ItemID, m.Kind, m.ContentType, m.StorageKey, m.SizeBytes,
+			m.Width, m.Height).Scan(&ref.Position))
+	})
 	if err != nil {
-		return MediaRef{}, fmt.Errorf("insert media %s of item %s: %w", m.ID, m.ItemID, mapError(err))
+		return MediaRef{}, fmt.Errorf("insert media %s of item %s: %w", m.ID, m.ItemID, err)
 	}
 	return ref, nil
 }

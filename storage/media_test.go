@@ -27,7 +27,7 @@ func TestMediaRepository(t *testing.T) {
 	ids := []string{"2b1c4a3e-1111-4000-8000-000000000001", "2b1c4a3e-1111-4000-8000-000000000002"}
 	for i, id := range ids {
 		ref, err := media.Insert(ctx, storage.MediaFile{MediaRef: storage.MediaRef{ID: id, ItemID: it.ID,
-			Kind: "image", ContentType: "image/png", Width: &w, Height: &h}, StorageKey: "k/" + id, SizeBytes: 99})
+			Kind: "image", ContentType: "image/png", Width: &w, Height: &h}, StorageKey: "k/" + id, SizeBytes: 99}, storage.MediaQuota{})
 		if err != nil || ref.Position != i || ref.Status != "processing" {
 			t.Fatalf("insert %d: %+v %v", i, ref, err)
 		}
@@ -39,7 +39,7 @@ func TestMediaRepository(t *testing.T) {
 		{MediaRef: storage.MediaRef{ID: ids[0], ItemID: it.ID, Kind: "image", ContentType: "image/png"}}, // duplicate
 	}
 	for i, m := range bad {
-		if _, err := media.Insert(ctx, m); err == nil {
+		if _, err := media.Insert(ctx, m, storage.MediaQuota{}); err == nil {
 			t.Errorf("bad insert %d accepted", i)
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Webhook is a seller's endpoint that receives signed event notifications.
@@ -46,10 +48,35 @@ func scanWebhook(row interface{ Scan(...any) error }) (Webhook, error) {
 	return w, mapError(err)
 }
 
-// Create registers a webhook.
-func (r *Webhooks) Create(ctx context.Context, w Webhook) (Webhook, error) {
-	out, err := scanWebhook(r.db.Pool.QueryRow(ctx, `INSERT INTO webhooks (owner_id, url, secret, events)
-		VALUES ($1, $2, $3, $4) RETURNING `+webhookColumns, w.OwnerID, w.URL, w.Secret, w.Events))
+// ErrWebhookLimit is returned by Create when the owner already has the
+// most webhooks allowed. It wraps ErrLimit.
+var ErrWebhookLimit = fmt.Errorf("webhooks per owner: %w", ErrLimit)
+
+// Create registers a webhook unless its owner already has maxPerOwner of
+// them (then ErrWebhookLimit). The count and the insert run in one
+// transaction under the owner's lock, so parallel registrations cannot
+// overshoot the cap.
+func (r *Webhooks) Create(ctx context.Context, w Webhook, maxPerOwner int) (Webhook, error) {
+	if !validID(w.OwnerID) {
+		return Webhook{}, fmt.Errorf("create webhook for %q: %w", w.OwnerID, ErrInvalid)
+	}
+	var out Webhook
+	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := lockOwner(ctx, tx, "webhooks", w.OwnerID); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE owner_id = $1`, w.OwnerID).Scan(&n); err != nil {
+			return mapError(err)
+		}
+		if n >= maxPerOwner {
+			return ErrWebhookLimit
+		}
+		var err error
+		out, err = scanWebhook(tx.QueryRow(ctx, `INSERT INTO webhooks (owner_id, url, secret, events)
+			VALUES ($1, $2, $3, $4) RETURNING `+webhookColumns, w.OwnerID, w.URL, w.Secret, w.Events))
+		return err
+	})
 	if err != nil {
 		return Webhook{}, fmt.Errorf("create webhook for %s: %w", w.OwnerID, err)
 	}
