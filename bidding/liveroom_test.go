@@ -111,19 +111,43 @@ func (s *liveShow) submit(bidder int, bidID string, amount int64) Receipt {
 	return rc
 }
 
-// outcome waits until the bid is decided.
+// outcome waits until the bid one of the show's bidders sent as bidID is
+// decided.
 func (s *liveShow) outcome(bidID string) Outcome {
 	s.t.Helper()
 	var out Outcome
 	waitFor(s.t, "the outcome of "+bidID, func() bool {
-		o, err := s.out.Get(context.Background(), s.roomID, bidID)
-		if err != nil && !errors.Is(err, ErrUnknownBid) {
-			s.t.Fatalf("outcome of %s: %v", bidID, err)
+		for _, bidder := range s.bidders {
+			if o, ok := s.decided(bidder, bidID); ok {
+				out = o
+				return true
+			}
 		}
-		out = o
-		return err == nil && o.Status != StatusPending
+		return false
 	})
 	return out
+}
+
+// outcomeOf waits until the bid the show's bidder sent as bidID is decided.
+func (s *liveShow) outcomeOf(bidder int, bidID string) Outcome {
+	s.t.Helper()
+	var out Outcome
+	waitFor(s.t, "the outcome of "+bidID, func() bool {
+		o, ok := s.decided(s.bidders[bidder], bidID)
+		out = o
+		return ok
+	})
+	return out
+}
+
+// decided returns the outcome of bidderID's bidID if it is decided.
+func (s *liveShow) decided(bidderID, bidID string) (Outcome, bool) {
+	s.t.Helper()
+	o, err := s.out.Get(context.Background(), s.roomID, bidderID, bidID)
+	if err != nil && !errors.Is(err, ErrUnknownBid) {
+		s.t.Fatalf("outcome of %s: %v", bidID, err)
+	}
+	return o, err == nil && o.Status != StatusPending
 }
 
 // TestEqualAmountsAtOnceEarlierLeads sends two bids of the same amount at

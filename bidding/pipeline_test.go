@@ -179,10 +179,10 @@ func TestDuplicateBidIDReturnsOriginal(t *testing.T) {
 	if got := app.snapshot(); len(got) != 1 {
 		t.Fatalf("applied %v, want exactly one bid", got)
 	}
-	if out, err := outcomes.Get(ctx, room, b.BidID); err != nil || out.Status != StatusAccepted {
+	if out, err := outcomes.Get(ctx, room, b.BidderID, b.BidID); err != nil || out.Status != StatusAccepted {
 		t.Fatalf("outcome by bid_id = %+v, %v", out, err)
 	}
-	if _, err := outcomes.Get(ctx, room, "never-sent"); !errors.Is(err, ErrUnknownBid) {
+	if _, err := outcomes.Get(ctx, room, b.BidderID, "never-sent"); !errors.Is(err, ErrUnknownBid) {
 		t.Fatalf("unknown bid_id: err = %v", err)
 	}
 }

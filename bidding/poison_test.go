@@ -1,0 +1,44 @@
+package bidding
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/storage"
+)
+
+// TestBidOnUnknownLotCostsOnlyItself is finding 0 of issue 16: a bid naming
+// a lot that exists nowhere used to fail its audit row on the lots foreign
+// key and be retried forever, ahead of every later bid of the room. It must
+// be rejected with a stated reason, kept in the audit table, and the good
+// bid behind it decided.
+func TestBidOnUnknownLotCostsOnlyItself(t *testing.T) {
+	s := startLiveShow(t, "soft-close", 10*time.Minute)
+	ctx := context.Background()
+	unknown := "11111111-2222-3333-4444-555555555555"
+	poison, err := s.ingress.Submit(ctx, Bid{RoomID: s.roomID, LotID: unknown, BidID: "poison-1",
+		BidderID: s.bidders[0], Amount: 10_000, Currency: "KRW", Kind: KindBid})
+	if err != nil || poison.Outcome.Status != StatusPending {
+		t.Fatalf("submit poison = %+v, %v", poison, err)
+	}
+	s.submit(1, "good-1", 10_000)
+
+	if got := s.outcomeOf(0, "poison-1"); got.Status != StatusRejected || got.Reason != string(auction.ReasonWrongLot) {
+		t.Fatalf("bid on an unknown lot: %s/%q, want rejected wrong_lot", got.Status, got.Reason)
+	}
+	if got := s.outcomeOf(1, "good-1"); got.Status != StatusAccepted {
+		t.Fatalf("good bid behind the poison one: %s/%s, want accepted", got.Status, got.Reason)
+	}
+	rec, ok, err := storage.NewBids(s.db).FindByBidID(ctx, s.bidders[0], "poison-1")
+	if err != nil || !ok {
+		t.Fatalf("audit row of the poison bid: %v, %v", ok, err)
+	}
+	if rec.Outcome != storage.OutcomeRejected || rec.Reason != string(auction.ReasonWrongLot) || rec.LotID != unknown {
+		t.Fatalf("audit row = %+v, want rejected wrong_lot naming lot %s", rec, unknown)
+	}
+	if lot := s.lot(); lot.LeaderID != s.bidders[1] {
+		t.Fatalf("leader = %s, want bidder 1", lot.LeaderID)
+	}
+}
