@@ -19,13 +19,14 @@ import (
 // actor restored from storage, its publisher, its pipeline and an ingress,
 // all on a fake clock so deadlines are exact.
 type liveShow struct {
-	t        *testing.T
+	t        testing.TB
 	clock    *auction.FakeClock
 	db       *storage.DB
 	rdb      redis.UniversalClient
 	ingress  *Ingress
 	out      *Outcomes
 	room     *LiveRoom
+	rooms    *Rooms
 	roomID   string
 	lotID    string
 	bidders  []string
@@ -35,13 +36,13 @@ type liveShow struct {
 // startLiveShow makes a seller, a live room with one lot of the given
 // clock policy and duration, three bidders, and starts the room and lot.
 // Each option may adjust the rooms' configuration first.
-func startLiveShow(t *testing.T, policy string, duration time.Duration, opts ...func(*liveShow, *RoomsConfig)) *liveShow {
+func startLiveShow(t testing.TB, policy string, duration time.Duration, opts ...func(*liveShow, *RoomsConfig)) *liveShow {
 	t.Helper()
 	return startLiveShowOn(t, testRedis(t), policy, duration, opts...)
 }
 
 // startLiveShowOn is startLiveShow on the given Redis.
-func startLiveShowOn(t *testing.T, rdb redis.UniversalClient, policy string, duration time.Duration,
+func startLiveShowOn(t testing.TB, rdb redis.UniversalClient, policy string, duration time.Duration,
 	opts ...func(*liveShow, *RoomsConfig)) *liveShow {
 	t.Helper()
 	ctx := context.Background()
@@ -88,6 +89,7 @@ func startLiveShowOn(t *testing.T, rdb redis.UniversalClient, policy string, dur
 		o(s, &cfg)
 	}
 	rooms := NewRooms(cfg, db, rdb, NewEventLog(rdb), s.out, quietLog())
+	s.rooms = rooms
 	running, err := rooms.StartRoom(ctx, room.ID)
 	if err != nil {
 		t.Fatal(err)
