@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -90,6 +91,9 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	if err := b.Validate(); err != nil {
 		return Receipt{}, err
 	}
+	// One spelling per ID: an upper-case room ID would name a queue nobody
+	// serves, an upper-case lot ID would not match the live lot.
+	b.RoomID, b.LotID, b.BidderID = strings.ToLower(b.RoomID), strings.ToLower(b.LotID), strings.ToLower(b.BidderID)
 	b.ReceivedAt = in.cfg.Now().UTC()
 	payload, err := json.Marshal(b)
 	if err != nil {

@@ -2,6 +2,7 @@ package bidding
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +41,21 @@ func TestBidOnUnknownLotCostsOnlyItself(t *testing.T) {
 	}
 	if lot := s.lot(); lot.LeaderID != s.bidders[1] {
 		t.Fatalf("leader = %s, want bidder 1", lot.LeaderID)
+	}
+}
+
+// TestUpperCaseIDsNameTheSameRoomAndLot: IDs are UUIDs, whose case does not
+// matter. An upper-case room ID used to put the bid on a queue no owner
+// serves (pending for good), an upper-case lot ID to be refused wrong_lot.
+func TestUpperCaseIDsNameTheSameRoomAndLot(t *testing.T) {
+	s := startLiveShow(t, "soft-close", 10*time.Minute)
+	rc, err := s.ingress.Submit(context.Background(), Bid{RoomID: strings.ToUpper(s.roomID),
+		LotID: strings.ToUpper(s.lotID), BidID: "upper", BidderID: strings.ToUpper(s.bidders[0]), Amount: 10_000,
+		Currency: "KRW", Kind: KindBid})
+	if err != nil || rc.Bid.RoomID != s.roomID {
+		t.Fatalf("submit = %+v, %v", rc, err)
+	}
+	if got := s.outcomeOf(0, "upper"); got.Status != StatusAccepted {
+		t.Fatalf("bid with upper-case IDs: %s/%s, want accepted", got.Status, got.Reason)
 	}
 }
