@@ -2,6 +2,7 @@ package bidding
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -57,5 +58,51 @@ func TestUpperCaseIDsNameTheSameRoomAndLot(t *testing.T) {
 	}
 	if got := s.outcomeOf(0, "upper"); got.Status != StatusAccepted {
 		t.Fatalf("bid with upper-case IDs: %s/%s, want accepted", got.Status, got.Reason)
+	}
+}
+
+// poisonApplier fails one bid with an error retrying cannot cure, as an
+// Applier that breaks its contract would, and decides the others.
+type poisonApplier struct {
+	*recordingApplier
+	poison string
+}
+
+func (a poisonApplier) Apply(ctx context.Context, b Bid) (Outcome, error) {
+	if b.BidID == a.poison {
+		return Outcome{}, fmt.Errorf("record bid %s: %w: check constraint", b.BidID, storage.ErrInvalid)
+	}
+	return a.recordingApplier.Apply(ctx, b)
+}
+
+// TestSequencerRefusesWhatRetryingCannotCure: even an applier that returns
+// a permanent error, instead of deciding the bid, cannot stop the room: the
+// sequencer rejects that bid (invalid_bid) and applies the ones behind it.
+func TestSequencerRefusesWhatRetryingCannotCure(t *testing.T) {
+	ctx := context.Background()
+	rdb := testRedis(t)
+	room, lot := newUUID(), newUUID()
+	app := poisonApplier{recordingApplier: newRecordingApplier(), poison: "poison"}
+	outcomes := NewOutcomes(rdb, nil)
+	p, err := StartPipeline(ctx, room, rdb, app, outcomes, app.recordingApplier,
+		PipelineConfig{TaskCheckInterval: 50 * time.Millisecond}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	in := NewIngress(rdb, outcomes, IngressConfig{})
+	defer in.Close()
+	bad := sampleBid(room, lot, 1)
+	bad.BidID = "poison"
+	if _, err := in.Submit(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Submit(ctx, sampleBid(room, lot, 2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the bid behind the poison one", func() bool { return len(app.snapshot()) == 1 })
+	out, err := outcomes.Get(ctx, room, bad.BidderID, bad.BidID)
+	if err != nil || out.Status != StatusRejected || out.Reason != string(auction.ReasonInvalidBid) {
+		t.Fatalf("poison bid outcome = %+v, %v; want rejected invalid_bid", out, err)
 	}
 }
