@@ -60,8 +60,11 @@ func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) B
 	cancel()
 	if err != nil {
 		r.log.Warn("commit bid", "room", r.cfg.RoomID, "lot", c.lot.ID, "bid", b.ID, "err", err)
-		// Not recorded as decided: the pipeline may retry the same bid.
-		return r.reject(now, b, kind, ReasonUnavailable)
+		// Not recorded as decided: the pipeline may retry the same bid, or
+		// refuse it if Err is one that retrying cannot cure.
+		res := r.reject(now, b, kind, ReasonUnavailable)
+		res.Err = err
+		return res
 	}
 	if ns.Status == StatusLive {
 		c.closeAt = time.Time{}
@@ -178,7 +181,7 @@ func plainBid(lot *Lot, ns *LotState, b Bid) ([]BidRecord, Reason) {
 	ns.HighBidID = b.ID
 	ns.HighSeq = b.Seq
 	ns.BidCount++
-	recs := resolveProxies(lot, ns, b.ID, []BidRecord{rec})
+	recs := resolveProxies(lot, ns, b, []BidRecord{rec})
 	return recs, ""
 }
 
@@ -202,6 +205,6 @@ func setMax(lot *Lot, ns *LotState, b Bid) ([]BidRecord, Reason) {
 		}
 	}
 	ns.Proxies = append(ps, ProxyMax{BidderID: b.BidderID, Max: max, Seq: b.Seq, ReceivedAt: b.ReceivedAt})
-	recs := resolveProxies(lot, ns, b.ID, []BidRecord{record(b, KindMax)})
+	recs := resolveProxies(lot, ns, b, []BidRecord{record(b, KindMax)})
 	return recs, ""
 }

@@ -60,6 +60,9 @@ type BidResult struct {
 	Status   LotStatus `json:"status,omitempty"`
 	// EventSeq is the Seq of the bid.accepted or bid.rejected event.
 	EventSeq int64 `json:"event_seq"`
+	// Err is the store's error when Reason is ReasonUnavailable, so that the
+	// caller can tell a transient failure from one retrying cannot cure.
+	Err error `json:"-"`
 }
 
 // call hands the command built by fill to the actor and waits for its

@@ -33,7 +33,7 @@ func (a *contender) beats(b *contender) bool {
 // reaches the hidden reserve, the price is raised to at least the reserve,
 // as auction houses do, so a lot does not end unsold below a bidder's
 // ceiling. Maxima that can no longer bid are dropped afterwards.
-func resolveProxies(lot *Lot, ns *LotState, trigger string, recs []BidRecord) []BidRecord {
+func resolveProxies(lot *Lot, ns *LotState, trigger Bid, recs []BidRecord) []BidRecord {
 	if len(ns.Proxies) == 0 {
 		return recs
 	}
@@ -109,9 +109,9 @@ func priceAgainst(lot *Lot, wmax, rmax int64) int64 {
 
 // proxyRecord is the bid placed for a proxy holder. It is ranked by the
 // maximum's sequence: that is when the holder committed to the amount.
-func proxyRecord(lot *Lot, p *ProxyMax, amount int64, trigger string, n int) BidRecord {
+func proxyRecord(lot *Lot, p *ProxyMax, amount int64, trigger Bid, n int) BidRecord {
 	return BidRecord{
-		ID: autoID(trigger, n), LotID: lot.ID, BidderID: p.BidderID, Kind: KindProxy,
+		ID: autoID(trigger.BidderID, trigger.ID, n), LotID: lot.ID, BidderID: p.BidderID, Kind: KindProxy,
 		Amount:     Money{Amount: amount, Currency: lot.Currency},
 		ReceivedAt: p.ReceivedAt, Seq: p.Seq,
 	}
@@ -150,14 +150,17 @@ func pruneProxies(ns *LotState) {
 	ns.Proxies = ps
 }
 
-// autoID derives the bid_id of the n-th record answering trigger. It is
+// autoID derives the bid_id of the n-th record answering the bid trigger
+// of bidder. A bid_id is unique per bidder only, and the record is the proxy
+// holder's, so the name carries a digest of the trigger's bidder too: two
+// bidders' triggers with one bid_id never name a holder's bids alike. It is
 // deterministic, so a replay after a restart produces the same IDs and the
 // store's idempotency holds, and fits the 64-character bid_id limit.
-func autoID(trigger string, n int) string {
-	suffix := "~" + strconv.Itoa(n)
+func autoID(bidder, trigger string, n int) string {
+	sum := sha256.Sum256([]byte(bidder + "\x00" + trigger))
+	suffix := "~" + hex.EncodeToString(sum[:8]) + "~" + strconv.Itoa(n)
 	if len(trigger)+len(suffix) <= 64 {
 		return trigger + suffix
 	}
-	sum := sha256.Sum256([]byte(trigger))
-	return "~" + hex.EncodeToString(sum[:16]) + suffix
+	return "~" + hex.EncodeToString(sum[:16]) + "~" + strconv.Itoa(n)
 }

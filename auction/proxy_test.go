@@ -144,9 +144,14 @@ func TestMaxCeilingIsHidden(t *testing.T) {
 func TestAutoIDFitsLimit(t *testing.T) {
 	long := string(make([]byte, 64))
 	for _, id := range []string{"b1", long} {
-		a := autoID(id, 3)
-		if len(a) > 64 || a == autoID(id, 4) {
+		a := autoID("ann", id, 3)
+		if len(a) > 64 || a == autoID("ann", id, 4) {
 			t.Errorf("autoID(%q) = %q", id, a)
+		}
+		// A bid_id is unique per bidder only: another bidder's trigger with
+		// the same bid_id must not name the proxy holder's bid alike.
+		if a == autoID("bob", id, 3) {
+			t.Errorf("autoID(%q) is the same for two bidders: %q", id, a)
 		}
 	}
 }

@@ -81,7 +81,8 @@ const (
 // Bid is a bid or proxy maximum as it reaches the actor: validated for shape
 // and stamped by the gateway with ReceivedAt and Seq.
 type Bid struct {
-	// ID is the client's idempotency key (bid_id).
+	// ID is the client's idempotency key (bid_id), unique per bidder only:
+	// a bid is named by (BidderID, ID).
 	ID       string
 	LotID    string
 	BidderID string

@@ -32,6 +32,13 @@ type roomApplier struct {
 
 // Apply implements Applier.
 func (a *roomApplier) Apply(ctx context.Context, b Bid) (Outcome, error) {
+	out := Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID, Seq: b.Seq,
+		Amount: b.Amount, Currency: b.Currency, Decided: time.Now()}
+	if err := b.Validate(); err != nil {
+		// Submit refuses these, so only a damaged log entry or task (or an
+		// older node's) gets here; the actor never sees it.
+		return a.refuse(ctx, b, out, auction.BidResult{}, auction.ReasonInvalidBid, err)
+	}
 	ab := auction.Bid{ID: b.BidID, LotID: b.LotID, BidderID: b.BidderID,
 		Amount: auction.Money{Amount: b.Amount, Currency: b.Currency}, ReceivedAt: b.ReceivedAt, Seq: b.Seq}
 	actor := a.room.actor
@@ -48,32 +55,52 @@ func (a *roomApplier) Apply(ctx context.Context, b Bid) (Outcome, error) {
 	if res.Reason == auction.ReasonDuplicate && a.undecided.seq == b.Seq {
 		res = a.undecided.res
 	}
-	out := Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID, Seq: b.Seq,
-		Amount: b.Amount, Currency: b.Currency, Decided: time.Now()}
 	switch {
 	case res.Accepted:
 		out.Status = StatusAccepted
 		return out, nil
+	case res.Reason == auction.ReasonUnavailable && permanent(res.Err):
+		// Postgres refused the bid itself (a bidder that does not exist,
+		// say): committing it again would fail the same way.
+		return a.refuse(ctx, b, out, res, auction.ReasonInvalidBid, res.Err)
 	case res.Reason == auction.ReasonUnavailable:
 		return a.unavailable(ctx, b, out)
 	}
-	out.Status, out.Reason = StatusRejected, string(res.Reason)
+	return a.refuse(ctx, b, out, res, res.Reason, nil)
+}
+
+// refuse decides b as rejected for reason: it records the rejection in the
+// audit table, then tells the bidder. cause, when set, is the error that
+// makes the bid impossible to apply. Only a transient failure to record
+// returns an error (the sequencer retries it); a rejection the schema
+// refuses even to record is still decided, without its row, so that it
+// never holds up the bids behind it.
+func (a *roomApplier) refuse(ctx context.Context, b Bid, out Outcome, res auction.BidResult, reason auction.Reason,
+	cause error) (Outcome, error) {
+	if cause != nil {
+		a.room.log.Error("bid cannot be applied; rejecting it", "bid_id", b.BidID, "seq", b.Seq,
+			"reason", reason, "err", cause)
+	}
+	out.Status, out.Reason = StatusRejected, string(reason)
 	rec := storage.BidRecord{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID,
 		Amount: b.Amount, Currency: b.Currency, Kind: b.Kind, IngressSeq: b.Seq, ReceivedAt: b.ReceivedAt,
-		Reason: string(res.Reason)}
+		Reason: string(reason)}
 	stored, fresh, err := a.bids.RecordRejected(ctx, rec)
-	if err != nil {
+	switch {
+	case err != nil && permanent(err):
+		a.room.log.Error("rejected bid cannot be recorded; deciding it without its audit row",
+			"bid_id", b.BidID, "seq", b.Seq, "reason", reason, "err", err)
+	case err != nil:
+		res.Reason = reason
 		a.undecided.seq, a.undecided.res = b.Seq, res
 		return Outcome{}, fmt.Errorf("record rejected bid: %w", err)
-	}
-	if !fresh {
-		if stored.RoomID == b.RoomID && stored.IngressSeq == b.Seq {
-			// Decided before (a redelivery after a restart): the original
-			// outcome stands and was published then.
-			return outcomeOfRecord(stored), nil
-		}
-		// The bid_id belongs to another bid: this one is refused as a
-		// duplicate and leaves no row (the ID is taken).
+	case !fresh && stored.RoomID == b.RoomID && stored.IngressSeq == b.Seq:
+		// Decided before (a redelivery after a restart): the original
+		// outcome stands and was published then.
+		return outcomeOfRecord(stored), nil
+	case !fresh:
+		// The bidder used this bid_id for another bid: this one is refused
+		// as a duplicate and leaves no row (the key is taken).
 		out.Reason = string(auction.ReasonDuplicate)
 	}
 	a.publishRejection(ctx, b, res, auction.Reason(out.Reason))
@@ -82,11 +109,12 @@ func (a *roomApplier) Apply(ctx context.Context, b Bid) (Outcome, error) {
 
 // unavailable handles a bid the actor could not commit. Usually Postgres
 // is down and the pipeline retries. Two cases are permanent and are
-// settled here: the bid_id is already used by another bid (refused as a
-// duplicate), or the bid is in fact committed (the commit's answer was
-// lost), so the actor is behind Postgres and the room must be reloaded.
+// settled here: the bidder already used the bid_id for another bid
+// (refused as a duplicate), or the bid is in fact committed (the commit's
+// answer was lost), so the actor is behind Postgres and the room must be
+// reloaded.
 func (a *roomApplier) unavailable(ctx context.Context, b Bid, out Outcome) (Outcome, error) {
-	rec, found, err := a.bids.FindByBidID(ctx, b.BidID)
+	rec, found, err := a.bids.FindByBidID(ctx, b.BidderID, b.BidID)
 	if err != nil || !found {
 		return Outcome{}, fmt.Errorf("bid %s could not be committed; will retry", b.BidID)
 	}

@@ -16,8 +16,8 @@ type BidArchive struct{ bids *storage.Bids }
 func NewBidArchive(bids *storage.Bids) *BidArchive { return &BidArchive{bids: bids} }
 
 // FindOutcome implements OutcomeArchive.
-func (a *BidArchive) FindOutcome(ctx context.Context, bidID string) (Outcome, bool, error) {
-	rec, ok, err := a.bids.FindByBidID(ctx, bidID)
+func (a *BidArchive) FindOutcome(ctx context.Context, bidderID, bidID string) (Outcome, bool, error) {
+	rec, ok, err := a.bids.FindByBidID(ctx, bidderID, bidID)
 	if err != nil || !ok {
 		return Outcome{}, ok, err
 	}

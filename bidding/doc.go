@@ -5,10 +5,10 @@
 //
 //  1. Ingress (Submit), on whichever node holds the bidder's WebSocket: the
 //     bid's shape is checked, it is stamped with the server receive time, and
-//     one Lua script on Redis deduplicates it by bid_id, takes the room's next
-//     ingress sequence number (INCR), appends the bid to the room's log and
-//     publishes a nudge. Then the bid is enqueued as an Asynq task on the
-//     room's own queue "room:<id>" with TaskID(bid_id).
+//     one Lua script on Redis deduplicates it by (bidder, bid_id), takes the
+//     room's next ingress sequence number (INCR), appends the bid to the
+//     room's log and publishes a nudge. Then the bid is enqueued as an Asynq
+//     task on the room's own queue "room:<id>" with TaskID(bidder/bid_id).
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
 //     sequencer applies bids strictly in ingress order, exactly once. It is
 //     woken by the nudge, so a bid does not wait for Asynq's idle poll; the
@@ -19,9 +19,15 @@
 //     with the new lot state in one Postgres transaction; rejected bids are
 //     kept in the same audit table with their reason. Only then is the
 //     outcome published on the room's Redis channel for every gateway node.
+//     A bid that can never be applied (it names a lot that exists nowhere,
+//     or data the database refuses) is rejected with a stated reason like
+//     any other; only transient failures (Postgres or Redis unreachable) are
+//     retried, so a poison bid costs only itself.
 //
-// A duplicate bid_id returns the original outcome instead of making a second
-// bid, and the outcome of any bid can be fetched by its bid_id.
+// A bid_id is the client's idempotency key, unique per bidder: the same
+// bidder's duplicate returns the original outcome instead of making a second
+// bid, another bidder's bid with the same bid_id is a bid of its own, and the
+// outcome of any bid can be fetched by its (bidder, bid_id).
 //
 // Rooms (NewRooms) runs each live room a node owns: the actor restored from
 // Postgres, its event publisher and its pipeline; Node claims and renews

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -15,7 +16,8 @@ import (
 type IngressConfig struct {
 	// Now stamps the server receive time; nil means time.Now.
 	Now func() time.Time
-	// DedupeTTL is how long a room remembers the bid_ids it has sequenced.
+	// DedupeTTL is how long a room remembers the (bidder, bid_id) keys it
+	// has sequenced.
 	// Zero means 48 hours, longer than any show.
 	DedupeTTL time.Duration
 	// TaskRetention keeps a processed bid task in Asynq so that a client
@@ -27,7 +29,7 @@ type IngressConfig struct {
 type Receipt struct {
 	// Bid is the bid as sequenced: ReceivedAt and Seq are set.
 	Bid Bid
-	// Duplicate is true when the bid_id had been submitted before; Seq is
+	// Duplicate is true when the bidder had submitted the bid_id before; Seq is
 	// then the original sequence number and Outcome the original outcome
 	// (pending if it has not been applied yet).
 	Duplicate bool
@@ -57,13 +59,13 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 	return &Ingress{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), outcomes: outcomes, cfg: cfg}
 }
 
-// sequenceScript deduplicates by bid_id, takes the next ingress sequence
+// sequenceScript deduplicates by (bidder, bid_id), takes the next ingress sequence
 // number, appends the bid to the room's log and nudges the owner, all in one
 // atomic step: a bid is never sequenced twice and never has a number without
 // a log entry.
 //
-// KEYS: seq counter, bid_id → seq hash, seq → bid log hash.
-// ARGV: bid_id, payload, nudge channel, dedupe TTL seconds.
+// KEYS: seq counter, bid key → seq hash, seq → bid log hash.
+// ARGV: bid key (bidKey), payload, nudge channel, dedupe TTL seconds.
 // Returns {1, seq} for a new bid, {0, seq} for a duplicate.
 var sequenceScript = redis.NewScript(`
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
@@ -81,13 +83,17 @@ return {1, seq}
 
 // Submit validates b, stamps it and puts it on its room's queue. It returns
 // once the bid is durable in Redis; the outcome follows on the room's events
-// channel and through Outcomes. A resubmitted bid_id is not bid again: the
-// receipt carries the original sequence number and outcome.
+// channel and through Outcomes. A bid_id the same bidder submitted before
+// is not bid again: the receipt carries the original sequence number and
+// outcome. Another bidder's bid with the same bid_id is a bid of its own.
 func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	b.Seq = 0
 	if err := b.Validate(); err != nil {
 		return Receipt{}, err
 	}
+	// One spelling per ID: an upper-case room ID would name a queue nobody
+	// serves, an upper-case lot ID would not match the live lot.
+	b.RoomID, b.LotID, b.BidderID = strings.ToLower(b.RoomID), strings.ToLower(b.LotID), strings.ToLower(b.BidderID)
 	b.ReceivedAt = in.cfg.Now().UTC()
 	payload, err := json.Marshal(b)
 	if err != nil {
@@ -95,14 +101,14 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	}
 	res, err := sequenceScript.Run(ctx, in.rdb,
 		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID)},
-		b.BidID, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second)).Int64Slice()
+		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second)).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq
 	if !fresh {
-		out, err := in.outcomes.Get(ctx, b.RoomID, b.BidID)
+		out, err := in.outcomes.Get(ctx, b.RoomID, b.BidderID, b.BidID)
 		if err != nil {
 			return Receipt{}, fmt.Errorf("look up duplicate bid %s: %w", b.BidID, err)
 		}
@@ -115,7 +121,7 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
 	task := asynq.NewTask(TaskPlaceBid, payload)
-	_, err = in.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(b.BidID),
+	_, err = in.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(bidKey(b.BidderID, b.BidID)),
 		asynq.MaxRetry(50), asynq.Timeout(30*time.Second), asynq.Retention(in.cfg.TaskRetention))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// The bid is sequenced and logged, so the owner may still apply it;

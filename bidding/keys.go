@@ -14,8 +14,15 @@ func seqKey(roomID string) string       { return "bidcast:{" + roomID + "}:seq" 
 func bidIDsKey(roomID string) string    { return "bidcast:{" + roomID + "}:bidids" }
 func logKey(roomID string) string       { return "bidcast:{" + roomID + "}:log" }
 func nudgeChannel(roomID string) string { return "bidcast:{" + roomID + "}:ingress" }
-func outcomeKey(bidID string) string    { return "bidcast:outcome:" + bidID }
-func leaseKey(roomID string) string     { return "bidcast:{" + roomID + "}:owner" }
+func outcomeKey(bidderID, bidID string) string {
+	return "bidcast:outcome:" + bidKey(bidderID, bidID)
+}
+func leaseKey(roomID string) string { return "bidcast:{" + roomID + "}:owner" }
+
+// bidKey is a bid's idempotency key: the bidder's ID (a fixed-length UUID,
+// so the pair reads back unambiguously) and the client's bid_id. A bid_id is
+// the client's own key, unique per bidder only.
+func bidKey(bidderID, bidID string) string { return bidderID + "/" + bidID }
 
 // Task types on the Asynq queues.
 const (

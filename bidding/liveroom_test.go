@@ -19,13 +19,14 @@ import (
 // actor restored from storage, its publisher, its pipeline and an ingress,
 // all on a fake clock so deadlines are exact.
 type liveShow struct {
-	t        *testing.T
+	t        testing.TB
 	clock    *auction.FakeClock
 	db       *storage.DB
 	rdb      redis.UniversalClient
 	ingress  *Ingress
 	out      *Outcomes
 	room     *LiveRoom
+	rooms    *Rooms
 	roomID   string
 	lotID    string
 	bidders  []string
@@ -35,13 +36,13 @@ type liveShow struct {
 // startLiveShow makes a seller, a live room with one lot of the given
 // clock policy and duration, three bidders, and starts the room and lot.
 // Each option may adjust the rooms' configuration first.
-func startLiveShow(t *testing.T, policy string, duration time.Duration, opts ...func(*liveShow, *RoomsConfig)) *liveShow {
+func startLiveShow(t testing.TB, policy string, duration time.Duration, opts ...func(*liveShow, *RoomsConfig)) *liveShow {
 	t.Helper()
 	return startLiveShowOn(t, testRedis(t), policy, duration, opts...)
 }
 
 // startLiveShowOn is startLiveShow on the given Redis.
-func startLiveShowOn(t *testing.T, rdb redis.UniversalClient, policy string, duration time.Duration,
+func startLiveShowOn(t testing.TB, rdb redis.UniversalClient, policy string, duration time.Duration,
 	opts ...func(*liveShow, *RoomsConfig)) *liveShow {
 	t.Helper()
 	ctx := context.Background()
@@ -88,6 +89,7 @@ func startLiveShowOn(t *testing.T, rdb redis.UniversalClient, policy string, dur
 		o(s, &cfg)
 	}
 	rooms := NewRooms(cfg, db, rdb, NewEventLog(rdb), s.out, quietLog())
+	s.rooms = rooms
 	running, err := rooms.StartRoom(ctx, room.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -111,19 +113,43 @@ func (s *liveShow) submit(bidder int, bidID string, amount int64) Receipt {
 	return rc
 }
 
-// outcome waits until the bid is decided.
+// outcome waits until the bid one of the show's bidders sent as bidID is
+// decided.
 func (s *liveShow) outcome(bidID string) Outcome {
 	s.t.Helper()
 	var out Outcome
 	waitFor(s.t, "the outcome of "+bidID, func() bool {
-		o, err := s.out.Get(context.Background(), s.roomID, bidID)
-		if err != nil && !errors.Is(err, ErrUnknownBid) {
-			s.t.Fatalf("outcome of %s: %v", bidID, err)
+		for _, bidder := range s.bidders {
+			if o, ok := s.decided(bidder, bidID); ok {
+				out = o
+				return true
+			}
 		}
-		out = o
-		return err == nil && o.Status != StatusPending
+		return false
 	})
 	return out
+}
+
+// outcomeOf waits until the bid the show's bidder sent as bidID is decided.
+func (s *liveShow) outcomeOf(bidder int, bidID string) Outcome {
+	s.t.Helper()
+	var out Outcome
+	waitFor(s.t, "the outcome of "+bidID, func() bool {
+		o, ok := s.decided(s.bidders[bidder], bidID)
+		out = o
+		return ok
+	})
+	return out
+}
+
+// decided returns the outcome of bidderID's bidID if it is decided.
+func (s *liveShow) decided(bidderID, bidID string) (Outcome, bool) {
+	s.t.Helper()
+	o, err := s.out.Get(context.Background(), s.roomID, bidderID, bidID)
+	if err != nil && !errors.Is(err, ErrUnknownBid) {
+		s.t.Fatalf("outcome of %s: %v", bidID, err)
+	}
+	return o, err == nil && o.Status != StatusPending
 }
 
 // TestEqualAmountsAtOnceEarlierLeads sends two bids of the same amount at

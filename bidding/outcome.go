@@ -42,13 +42,14 @@ const outcomeTTL = time.Hour
 // OutcomeArchive finds a decided bid in durable storage when Redis no longer
 // has it. The storage package implements it over the bids table.
 type OutcomeArchive interface {
-	FindOutcome(ctx context.Context, bidID string) (Outcome, bool, error)
+	FindOutcome(ctx context.Context, bidderID, bidID string) (Outcome, bool, error)
 }
 
-// ErrUnknownBid is returned by Outcomes.Get for a bid_id never submitted.
+// ErrUnknownBid is returned by Outcomes.Get for a bid_id the bidder never
+// submitted.
 var ErrUnknownBid = errors.New("unknown bid_id")
 
-// Outcomes stores and looks up bid outcomes by bid_id.
+// Outcomes stores and looks up bid outcomes by (bidder, bid_id).
 type Outcomes struct {
 	rdb     redis.UniversalClient
 	archive OutcomeArchive
@@ -66,16 +67,17 @@ func (o *Outcomes) Put(ctx context.Context, out Outcome) error {
 	if err != nil {
 		return fmt.Errorf("encode outcome of %s: %w", out.BidID, err)
 	}
-	if err := o.rdb.Set(ctx, outcomeKey(out.BidID), b, outcomeTTL).Err(); err != nil {
+	if err := o.rdb.Set(ctx, outcomeKey(out.BidderID, out.BidID), b, outcomeTTL).Err(); err != nil {
 		return fmt.Errorf("store outcome of %s: %w", out.BidID, err)
 	}
 	return nil
 }
 
-// Get returns the outcome of bidID: decided (from Redis or the archive),
-// pending (submitted to roomID but not yet applied), or ErrUnknownBid.
-func (o *Outcomes) Get(ctx context.Context, roomID, bidID string) (Outcome, error) {
-	b, err := o.rdb.Get(ctx, outcomeKey(bidID)).Bytes()
+// Get returns the outcome of the bid bidderID sent as bidID: decided (from
+// Redis or the archive), pending (submitted to roomID but not yet applied),
+// or ErrUnknownBid.
+func (o *Outcomes) Get(ctx context.Context, roomID, bidderID, bidID string) (Outcome, error) {
+	b, err := o.rdb.Get(ctx, outcomeKey(bidderID, bidID)).Bytes()
 	switch {
 	case err == nil:
 		var out Outcome
@@ -87,7 +89,7 @@ func (o *Outcomes) Get(ctx context.Context, roomID, bidID string) (Outcome, erro
 		return Outcome{}, fmt.Errorf("read outcome of %s: %w", bidID, err)
 	}
 	if o.archive != nil {
-		out, ok, err := o.archive.FindOutcome(ctx, bidID)
+		out, ok, err := o.archive.FindOutcome(ctx, bidderID, bidID)
 		if err != nil {
 			return Outcome{}, fmt.Errorf("find outcome of %s: %w", bidID, err)
 		}
@@ -96,9 +98,9 @@ func (o *Outcomes) Get(ctx context.Context, roomID, bidID string) (Outcome, erro
 		}
 	}
 	if roomID != "" {
-		seq, err := o.rdb.HGet(ctx, bidIDsKey(roomID), bidID).Int64()
+		seq, err := o.rdb.HGet(ctx, bidIDsKey(roomID), bidKey(bidderID, bidID)).Int64()
 		if err == nil {
-			return Outcome{BidID: bidID, RoomID: roomID, Seq: seq, Status: StatusPending}, nil
+			return Outcome{BidID: bidID, RoomID: roomID, BidderID: bidderID, Seq: seq, Status: StatusPending}, nil
 		}
 		if !errors.Is(err, redis.Nil) {
 			return Outcome{}, fmt.Errorf("read ingress record of %s: %w", bidID, err)

@@ -71,7 +71,7 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func testRedis(t *testing.T) redis.UniversalClient {
+func testRedis(t testing.TB) redis.UniversalClient {
 	t.Helper()
 	opts, err := redis.ParseURL(testenv.Require(t, "REDIS_URL"))
 	if err != nil {
@@ -89,7 +89,7 @@ func sampleBid(room, lot string, n int) Bid {
 		Amount: int64(1000 + n), Currency: "KRW", Kind: KindBid}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
@@ -179,10 +179,10 @@ func TestDuplicateBidIDReturnsOriginal(t *testing.T) {
 	if got := app.snapshot(); len(got) != 1 {
 		t.Fatalf("applied %v, want exactly one bid", got)
 	}
-	if out, err := outcomes.Get(ctx, room, b.BidID); err != nil || out.Status != StatusAccepted {
+	if out, err := outcomes.Get(ctx, room, b.BidderID, b.BidID); err != nil || out.Status != StatusAccepted {
 		t.Fatalf("outcome by bid_id = %+v, %v", out, err)
 	}
-	if _, err := outcomes.Get(ctx, room, "never-sent"); !errors.Is(err, ErrUnknownBid) {
+	if _, err := outcomes.Get(ctx, room, b.BidderID, "never-sent"); !errors.Is(err, ErrUnknownBid) {
 		t.Fatalf("unknown bid_id: err = %v", err)
 	}
 }

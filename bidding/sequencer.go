@@ -11,12 +11,17 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/auction"
 )
 
 // Applier decides sequenced bids. Apply must make the decision durable
 // (accepted bid and lot state, or the rejection, in Postgres) before it
-// returns, and must be idempotent by bid_id: applying a bid_id that was
-// already decided returns the original outcome.
+// returns, and must be idempotent by (bidder, bid_id): applying a bid that
+// was already decided returns the original outcome. A bid that can never be
+// applied (it names data the room or the database refuses) must be decided
+// as rejected, not returned as an error: an error is retried, and nothing
+// later in the room is applied meanwhile.
 type Applier interface {
 	Apply(ctx context.Context, b Bid) (Outcome, error)
 }
@@ -115,7 +120,7 @@ var errSequencerStopped = errors.New("room sequencer stopped")
 
 // advance applies bids next..upTo in order. A bid numbered below next was
 // applied before, unless Redis lost writes and handed its number out again;
-// such a bid (hint only) is checked by bid_id and applied if it is unknown.
+// such a bid (hint only) is checked by its key and applied if it is unknown.
 func (s *sequencer) advance(ctx context.Context, upTo int64, hint *Bid) error {
 	if hint != nil && hint.Seq < s.next {
 		return s.applyStray(ctx, *hint)
@@ -150,7 +155,7 @@ func (s *sequencer) advance(ctx context.Context, upTo int64, hint *Bid) error {
 
 // applyStray handles a bid whose number is behind the sequencer.
 func (s *sequencer) applyStray(ctx context.Context, b Bid) error {
-	out, err := s.outcomes.Get(ctx, "", b.BidID)
+	out, err := s.outcomes.Get(ctx, "", b.BidderID, b.BidID)
 	if err == nil && out.Status != StatusPending {
 		return nil // applied before: this is Asynq's copy of a nudged bid
 	}
@@ -192,6 +197,11 @@ func (s *sequencer) applyWithRetry(ctx context.Context, b Bid) (Outcome, error) 
 			}
 			return out, nil
 		}
+		if permanent(err) && ctx.Err() == nil {
+			// The applier should have decided this bid itself (see
+			// Applier); retrying would hold up the room for good.
+			return s.refuse(ctx, b, err), nil
+		}
 		if attempt >= s.retry.attempts || ctx.Err() != nil {
 			return Outcome{}, fmt.Errorf("apply bid %s (seq %d) after %d attempts: %w", b.BidID, b.Seq, attempt, err)
 		}
@@ -203,6 +213,20 @@ func (s *sequencer) applyWithRetry(ctx context.Context, b Bid) (Outcome, error) 
 		}
 		wait = min(wait*2, s.retry.max)
 	}
+}
+
+// refuse decides b as rejected (invalid_bid) when its applier failed it
+// with an error retrying cannot cure: the room moves on, and the bidder can
+// read the outcome by the bid's key.
+func (s *sequencer) refuse(ctx context.Context, b Bid, cause error) Outcome {
+	s.log.Error("bid cannot be applied; rejecting it", "bid_id", b.BidID, "seq", b.Seq, "err", cause)
+	out := Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID, Seq: b.Seq,
+		Status: StatusRejected, Reason: string(auction.ReasonInvalidBid), Amount: b.Amount, Currency: b.Currency,
+		Decided: time.Now()}
+	if err := s.outcomes.Put(ctx, out); err != nil {
+		s.log.Warn("caching outcome failed", "bid_id", b.BidID, "err", err)
+	}
+	return out
 }
 
 // parseNudge splits a nudge message "seq payload" published by Submit.

@@ -95,7 +95,7 @@ func TestBidsAndPrivateOutcomes(t *testing.T) {
 		t.Fatalf("bid ack = %+v", a)
 	}
 	// The bid reached the real ingress: sequenced and pending.
-	out, err := e.outcomes.Get(context.Background(), e.room.ID, "bob-1")
+	out, err := e.outcomes.Get(context.Background(), e.room.ID, bobID, "bob-1")
 	if err != nil || out.Status != bidding.StatusPending || out.Seq != 1 {
 		t.Fatalf("outcome = %+v, %v", out, err)
 	}
@@ -112,7 +112,7 @@ func TestBidsAndPrivateOutcomes(t *testing.T) {
 	// A malformed bid is refused at ingress and gets nothing sequenced.
 	id = bob.send(TypeBidPlace, BidData{LotID: lot, Amount: -5, Currency: "KRW", BidID: "bob-2"})
 	bob.expectError(id, CodeInvalidBid)
-	if _, err := e.outcomes.Get(context.Background(), e.room.ID, "bob-2"); !errors.Is(err, bidding.ErrUnknownBid) {
+	if _, err := e.outcomes.Get(context.Background(), e.room.ID, bobID, "bob-2"); !errors.Is(err, bidding.ErrUnknownBid) {
 		t.Fatalf("invalid bid was recorded: %v", err)
 	}
 	// The seller may not bid in their own room.

@@ -39,40 +39,64 @@ type Bids struct{ db *DB }
 // NewBids returns the bids repository over db.
 func NewBids(db *DB) *Bids { return &Bids{db: db} }
 
-const bidColumns = `id, bid_id, room_id, lot_id, bidder_id, amount, currency, kind, ingress_seq,
-	received_at, outcome, reason, created_at`
+// bidColumns reads a row back; a rejected bid that names no lot of its room
+// shows the lot ID as the client sent it (lot_ref).
+const bidColumns = `id, bid_id, room_id, coalesce(lot_id::text, lot_ref, '') AS lot_id, bidder_id, amount,
+	currency, kind, ingress_seq, received_at, outcome, reason, created_at`
 
 func scanBid(row interface{ Scan(...any) error }) (BidRecord, error) {
-	var b BidRecord
-	err := row.Scan(&b.ID, &b.BidID, &b.RoomID, &b.LotID, &b.BidderID, &b.Amount, &b.Currency, &b.Kind,
-		&b.IngressSeq, &b.ReceivedAt, &b.Outcome, &b.Reason, &b.CreatedAt)
+	b, err := scanBidRaw(row)
 	return b, mapError(err)
 }
 
-// insertBidSQL inserts a decided bid unless its bid_id is already recorded;
-// it then returns nothing, and the caller reads the original.
+// scanBidRaw is scanBid with pgx's own errors, for callers that must tell
+// "no row" from a foreign key failure (mapError calls both not found).
+func scanBidRaw(row interface{ Scan(...any) error }) (BidRecord, error) {
+	var b BidRecord
+	err := row.Scan(&b.ID, &b.BidID, &b.RoomID, &b.LotID, &b.BidderID, &b.Amount, &b.Currency, &b.Kind,
+		&b.IngressSeq, &b.ReceivedAt, &b.Outcome, &b.Reason, &b.CreatedAt)
+	return b, err
+}
+
+// insertBidSQL inserts a decided bid unless its (bidder_id, bid_id) is
+// already recorded; it then returns nothing, and the caller reads the
+// original. The lot is referenced only if it is a lot of the bid's room
+// ($12 is NULL when the client's lot ID is not even a UUID); otherwise the
+// client's lot ID is kept as text, so that the rejection of a bid naming an
+// unknown or foreign lot is recorded like any other (the schema refuses an
+// accepted bid without a lot).
 const insertBidSQL = `
-	INSERT INTO bids (bid_id, room_id, lot_id, bidder_id, amount, currency, kind, ingress_seq,
+	WITH lot AS (SELECT (SELECT id FROM lots WHERE id = $12::uuid AND room_id = $2) AS id)
+	INSERT INTO bids (bid_id, room_id, lot_id, lot_ref, bidder_id, amount, currency, kind, ingress_seq,
 		received_at, outcome, reason)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-	ON CONFLICT (bid_id) DO NOTHING
+	SELECT $1, $2, lot.id, CASE WHEN lot.id IS NULL THEN $3::text END, $4, $5, $6, $7, $8, $9, $10, $11
+	FROM lot
+	ON CONFLICT (bidder_id, bid_id) DO NOTHING
 	RETURNING ` + bidColumns
 
 // insertBid records b in tx (or the pool). It reports whether the row is
-// new; false means the bid_id was decided before and the stored row is
-// returned instead.
+// new; false means the bidder's bid_id was decided before and the stored row
+// is returned instead. A value the schema refuses is ErrInvalid, a bidder
+// or room that does not exist ErrNotFound: retrying cannot cure either.
 func insertBid(ctx context.Context, q pgxQuerier, b BidRecord) (BidRecord, bool, error) {
-	row, err := scanBid(q.QueryRow(ctx, insertBidSQL, b.BidID, b.RoomID, b.LotID, b.BidderID, b.Amount,
-		b.Currency, b.Kind, b.IngressSeq, b.ReceivedAt, b.Outcome, b.Reason))
+	var lotUUID *string
+	if validID(b.LotID) {
+		lotUUID = &b.LotID
+	}
+	row, err := scanBidRaw(q.QueryRow(ctx, insertBidSQL, b.BidID, b.RoomID, b.LotID, b.BidderID, b.Amount,
+		b.Currency, b.Kind, b.IngressSeq, b.ReceivedAt, b.Outcome, b.Reason, lotUUID))
 	if err == nil {
 		return row, true, nil
 	}
-	if !errors.Is(err, ErrNotFound) {
-		return BidRecord{}, false, fmt.Errorf("record bid %s: %w", b.BidID, err)
+	// Only "no row returned" means the key was taken: a foreign key failure
+	// also maps to ErrNotFound and must not be read as a duplicate.
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return BidRecord{}, false, fmt.Errorf("record bid %s: %w", b.BidID, mapError(err))
 	}
-	orig, err := scanBid(q.QueryRow(ctx, `SELECT `+bidColumns+` FROM bids WHERE bid_id = $1`, b.BidID))
+	orig, err := scanBidRaw(q.QueryRow(ctx, `SELECT `+bidColumns+` FROM bids WHERE bidder_id = $1 AND bid_id = $2`,
+		b.BidderID, b.BidID))
 	if err != nil {
-		return BidRecord{}, false, fmt.Errorf("read original of bid %s: %w", b.BidID, err)
+		return BidRecord{}, false, fmt.Errorf("read original of bid %s: %w", b.BidID, mapError(err))
 	}
 	return orig, false, nil
 }
@@ -82,22 +106,27 @@ type pgxQuerier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// RecordRejected keeps a rejected bid in the audit table. A bid_id that is
-// already recorded is left as it was, and the original row is returned with
-// fresh = false.
+// RecordRejected keeps a rejected bid in the audit table, whatever lot it
+// names. A bid whose bidder already used its bid_id is left as it was, and
+// the original row is returned with fresh = false.
 func (r *Bids) RecordRejected(ctx context.Context, b BidRecord) (rec BidRecord, fresh bool, err error) {
 	b.Outcome = OutcomeRejected
 	return insertBid(ctx, r.db.Pool, b)
 }
 
-// FindByBidID returns the decided bid with the client's bid_id.
-func (r *Bids) FindByBidID(ctx context.Context, bidID string) (BidRecord, bool, error) {
-	b, err := scanBid(r.db.Pool.QueryRow(ctx, `SELECT `+bidColumns+` FROM bids WHERE bid_id = $1`, bidID))
-	if errors.Is(err, ErrNotFound) {
+// FindByBidID returns the decided bid that bidderID sent with bidID, the
+// client's idempotency key.
+func (r *Bids) FindByBidID(ctx context.Context, bidderID, bidID string) (BidRecord, bool, error) {
+	if !validID(bidderID) {
+		return BidRecord{}, false, nil
+	}
+	b, err := scanBidRaw(r.db.Pool.QueryRow(ctx, `SELECT `+bidColumns+` FROM bids WHERE bidder_id = $1 AND bid_id = $2`,
+		bidderID, bidID))
+	if errors.Is(err, pgx.ErrNoRows) {
 		return BidRecord{}, false, nil
 	}
 	if err != nil {
-		return BidRecord{}, false, fmt.Errorf("find bid %s: %w", bidID, err)
+		return BidRecord{}, false, fmt.Errorf("find bid %s of %s: %w", bidID, bidderID, mapError(err))
 	}
 	return b, true, nil
 }

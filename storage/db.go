@@ -156,6 +156,11 @@ func mapError(err error) error {
 		case "23503": // foreign_key_violation
 			return fmt.Errorf("%w: %s", ErrNotFound, pe.ConstraintName)
 		}
+		// Any other data exception or integrity violation (a NUL byte in
+		// text, say) is a value the schema refuses: retrying cannot cure it.
+		if strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23") {
+			return fmt.Errorf("%w: %s", ErrInvalid, pe.Message)
+		}
 	}
 	return err
 }

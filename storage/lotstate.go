@@ -41,7 +41,7 @@ type LotResult struct {
 
 // CommitBids records accepted bids (the bidder's, and any proxy bids the
 // actor placed in answer) and the lot's new state in one transaction. If
-// the first bid's bid_id was decided before, nothing is written and the
+// the first bid's bidder decided its bid_id before, nothing is written and the
 // original row is returned with fresh = false. A version mismatch is
 // ErrConflict and writes nothing.
 func (r *Lots) CommitBids(ctx context.Context, bids []BidRecord, upd LotUpdate) (first BidRecord, fresh bool, err error) {
@@ -61,7 +61,9 @@ func (r *Lots) CommitBids(ctx context.Context, bids []BidRecord, upd LotUpdate) 
 					return errAlreadyDecided
 				}
 			} else if !isNew {
-				return fmt.Errorf("proxy bid %s: %w", b.BidID, ErrConflict)
+				// The holder's bid_id is taken by another bid: a replay
+				// cannot cure it (it names the same ID again).
+				return fmt.Errorf("proxy bid %s: %w: its bidder already has a bid with this ID", b.BidID, ErrInvalid)
 			}
 		}
 		return updateLot(ctx, tx, upd)

@@ -48,7 +48,7 @@ func TestCommitBidsIsAtomicVersionedAndIdempotent(t *testing.T) {
 	if _, _, err := lots.CommitBids(ctx, []storage.BidRecord{late}, stale); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("stale CommitBids: err = %v, want ErrConflict", err)
 	}
-	if _, ok, _ := storage.NewBids(db).FindByBidID(ctx, "ann-2"); ok {
+	if _, ok, _ := storage.NewBids(db).FindByBidID(ctx, ann.ID, "ann-2"); ok {
 		t.Fatal("bid of a failed commit was kept")
 	}
 	got, _ := lots.Get(ctx, lot.ID)
