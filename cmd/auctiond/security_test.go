@@ -162,7 +162,7 @@ func (e *securityEnv) newFixture(live bool) fixture {
 		e.t.Fatal(err)
 	}
 	hook, err := storage.NewWebhooks(db).Create(ctx, storage.Webhook{OwnerID: f.sellerID,
-		URL: "https://hooks.example.com/bidcast", Secret: strings.Repeat("s", 32), Events: []string{"lot.sold"}})
+		URL: "https://hooks.example.com/bidcast", Secret: strings.Repeat("s", 32), Events: []string{"lot.sold"}}, 100)
 	if err != nil {
 		e.t.Fatal(err)
 	}
