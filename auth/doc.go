@@ -6,6 +6,9 @@
 // gets a session: a 15-minute HS256 access token and a 30-day rotating
 // refresh token, both in HttpOnly cookies. Refresh tokens are kept hashed
 // in Redis by family; a rotated token used again revokes its family.
+// Nothing in Redis says what a user may do: tickets, login links and
+// refresh families hold only a user ID sealed with the server's key, and
+// the role is read from Postgres whenever one of them is used.
 // Principal carries who is calling and answers CanBid, CanChat, CanCommand
 // and CanModerate for a room; the Service adds CanPublish (seller or
 // publish token), viewer tokens for non-public rooms, single-use WebSocket
