@@ -73,7 +73,8 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 	case errors.Is(err, storage.ErrInvalid):
 		e = &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_field", Message: "a value breaks a rule of the schema"}
 	default:
-		log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		// The route pattern, not the path: a path may carry a token.
+		log.Error("api request failed", "route", r.Pattern, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
 	if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {

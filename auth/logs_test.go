@@ -2,10 +2,13 @@ package auth
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSecretsStayOutOfLogs runs logins (good and failing), refreshes, a
@@ -127,5 +130,45 @@ func TestConfigValidation(t *testing.T) {
 	if err != nil || !cfg.GuestsMayBid || !cfg.SellerAutoApprove || cfg.Providers.GitHub.ClientSecret != "sec" ||
 		cfg.AccessTTL.Minutes() != 5 {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
+	}
+}
+
+// TestLoginLinkTokenStaysOutOfLogs fails login links (Redis down: 503;
+// unknown: 401) with debug logging and searches the log for the token,
+// which travels in the request path: the log names the route pattern.
+func TestLoginLinkTokenStaysOutOfLogs(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		redisDown bool
+		status    int
+	}{
+		{"redis down", true, http.StatusServiceUnavailable},
+		{"unknown link", false, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, false, nil)
+			if tc.redisDown {
+				dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+				t.Cleanup(func() { dead.Close() })
+				log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				svc, err := NewService(e.cfg, nil, dead, log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.svc = svc
+			}
+			token := loginLinkPrefix + randomToken(32)
+			resp := do(t, newClient(t), "GET", e.serve(t).URL+"/auth/link/"+token, "")
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			logs := e.logs.String()
+			if !strings.Contains(logs, "/auth/link/{token}") {
+				t.Errorf("the failure is not logged with its route; log:\n%s", logs)
+			}
+			if strings.Contains(logs, token) || strings.Contains(logs, token[:12]) {
+				t.Errorf("log holds the login-link token:\n%s", logs)
+			}
+		})
 	}
 }
