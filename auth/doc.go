@@ -29,7 +29,6 @@
 // | `AUTH_COOKIE_BLOCK_KEY` | random in dev | AES key of the OAuth state cookie, 16, 24 or 32 bytes. Required unless PUBLIC_URL is loopback. |
 // | `AUTH_ACCESS_TTL` | `15m` | Life of an access token. |
 // | `AUTH_REFRESH_TTL` | `720h` | Idle life of a session (each refresh extends it). |
-// | `AUTH_GUESTS_MAY_BID` | `false` | Let guests bid (demos, load tests). |
 // | `AUTH_SELLER_AUTO_APPROVE` | `false` | Grant the seller role on application, without an admin. |
 // | `AUTH_TRUSTED_ORIGINS` | | Comma-separated extra origins allowed to POST cross-origin. |
 // | `AUTH_RATE_LOGIN` | `20` | Logins, callbacks and guest sign-ins per client address per minute. |

@@ -97,7 +97,7 @@ func TestConfigValidation(t *testing.T) {
 			"AUTH_COOKIE_HASH_KEY": "", "AUTH_COOKIE_BLOCK_KEY": ""}, ""},
 		{"plain http in public", map[string]string{"PUBLIC_URL": "http://auction.example"}, "plain http"},
 		{"not base64", map[string]string{"AUTH_JWT_KEY": "%%%not-base64-secret%%%"}, "AUTH_JWT_KEY is not valid base64"},
-		{"bad flag", map[string]string{"AUTH_GUESTS_MAY_BID": "sometimes"}, "AUTH_GUESTS_MAY_BID"},
+		{"bad flag", map[string]string{"AUTH_SELLER_AUTO_APPROVE": "sometimes"}, "AUTH_SELLER_AUTO_APPROVE"},
 		{"bad origin", map[string]string{"AUTH_TRUSTED_ORIGINS": "https://ok.example, nope"}, "nope"},
 	}
 	for _, tc := range cases {
@@ -124,10 +124,10 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 	cfg, err := ConfigFromEnv(func(k string) string {
-		return map[string]string{"AUTH_GUESTS_MAY_BID": "true", "AUTH_SELLER_AUTO_APPROVE": "1",
+		return map[string]string{"AUTH_SELLER_AUTO_APPROVE": "1",
 			"AUTH_GITHUB_CLIENT_ID": "id", "AUTH_GITHUB_CLIENT_SECRET": "sec", "AUTH_ACCESS_TTL": "5m"}[k]
 	})
-	if err != nil || !cfg.GuestsMayBid || !cfg.SellerAutoApprove || cfg.Providers.GitHub.ClientSecret != "sec" ||
+	if err != nil || !cfg.SellerAutoApprove || cfg.Providers.GitHub.ClientSecret != "sec" ||
 		cfg.AccessTTL.Minutes() != 5 {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
 	}
