@@ -9,12 +9,6 @@ type BidGrant interface {
 	CanBid(id Identity, room RoomInfo) error
 }
 
-// BidGrantFunc adapts a function to BidGrant.
-type BidGrantFunc func(id Identity, room RoomInfo) error
-
-// CanBid calls f(id, room).
-func (f BidGrantFunc) CanBid(id Identity, room RoomInfo) error { return f(id, room) }
-
 // defaultBidGrant is the rule when Deps.BidGrant is nil: guests bid only in
 // rooms that take guest bids, the same rule as auth's.
 type defaultBidGrant struct{}
@@ -26,8 +20,8 @@ func (defaultBidGrant) CanBid(id Identity, room RoomInfo) error {
 	return nil
 }
 
-// mayBid reports whether id may bid in room: an account allowed
-// to bid, not the room's own seller, and the grant's yes for this room.
+// mayBid reports whether id may bid in room: an account allowed to bid,
+// not the room's own seller, and the grant's yes for this room.
 func (g *Gateway) mayBid(id Identity, room RoomInfo) error {
 	switch {
 	case !id.CanBid:

@@ -50,13 +50,13 @@ func (wsBidGrant) CanBid(id signaling.Identity, room signaling.RoomInfo) error {
 		return nil
 	}
 	var ae *auth.Error
-	if errors.As(err, &ae) && ae.Code == "unauthorized" {
+	switch {
+	case !errors.As(err, &ae):
+		return err
+	case errors.Is(err, auth.ErrUnauthorized):
 		return signaling.Errorf(signaling.CodeUnauthorized, ae.Message)
 	}
-	if errors.As(err, &ae) {
-		return signaling.Errorf(signaling.CodeForbidden, ae.Message)
-	}
-	return err
+	return signaling.Errorf(signaling.CodeForbidden, ae.Message) // its message says why (a guest, the seller)
 }
 
 // wsAuthError maps auth's errors to the gateway's: bad or missing
