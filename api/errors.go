@@ -78,7 +78,8 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 		e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 			Message: "the server cannot reach its database right now; try again", RetryAfter: 1}
 	default:
-		log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		// The route pattern, not the path: a path may carry a token.
+		log.Error("api request failed", "route", r.Pattern, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
 	if (e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable) && e.RetryAfter > 0 {

@@ -25,12 +25,14 @@ type roomJSON struct {
 	// PublishToken is set only in the answer to create: the server keeps
 	// its hash alone, so it can never be shown again.
 	PublishToken string `json:"publish_token,omitempty"`
+	// GuestsMayBid: guest accounts may bid in this room.
+	GuestsMayBid bool `json:"guests_may_bid"`
 }
 
 func toRoomJSON(r storage.Room) roomJSON {
 	return roomJSON{ID: r.ID, SellerID: r.SellerID, Title: r.Title, Description: r.Description,
 		Status: r.Status, Public: r.Public, ScheduledAt: r.ScheduledAt, StartedAt: r.StartedAt,
-		EndedAt: r.EndedAt, Version: r.Version, CreatedAt: r.CreatedAt}
+		EndedAt: r.EndedAt, Version: r.Version, CreatedAt: r.CreatedAt, GuestsMayBid: r.GuestsMayBid}
 }
 
 // roomInput is the body of create and update; on update absent fields keep
@@ -40,6 +42,8 @@ type roomInput struct {
 	Description *string    `json:"description"`
 	Public      *bool      `json:"public"`
 	ScheduledAt *time.Time `json:"scheduled_at"`
+	// GuestsMayBid lets guest accounts bid in the room; off by default.
+	GuestsMayBid *bool `json:"guests_may_bid"`
 }
 
 func (in roomInput) validate(now time.Time) error {
@@ -88,6 +92,9 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request, p Principal)
 	}
 	if in.Public != nil {
 		nr.Public = *in.Public
+	}
+	if in.GuestsMayBid != nil {
+		nr.GuestsMayBid = *in.GuestsMayBid
 	}
 	room, token, err := s.rooms.Create(r.Context(), nr)
 	if err != nil {
@@ -205,7 +212,7 @@ func (s *server) updateRoom(w http.ResponseWriter, r *http.Request, p Principal)
 		return err
 	}
 	c := storage.RoomChange{ID: room.ID, Version: version, Title: room.Title, Description: room.Description,
-		Public: room.Public, ScheduledAt: room.ScheduledAt}
+		Public: room.Public, ScheduledAt: room.ScheduledAt, GuestsMayBid: room.GuestsMayBid}
 	if in.Title != nil {
 		c.Title = *in.Title
 	}
@@ -214,6 +221,9 @@ func (s *server) updateRoom(w http.ResponseWriter, r *http.Request, p Principal)
 	}
 	if in.Public != nil {
 		c.Public = *in.Public
+	}
+	if in.GuestsMayBid != nil {
+		c.GuestsMayBid = *in.GuestsMayBid
 	}
 	if in.ScheduledAt != nil {
 		c.ScheduledAt = in.ScheduledAt

@@ -17,7 +17,8 @@ func TestRoomsLifecycle(t *testing.T) {
 	created := e.must(e.do("POST", "/rooms", alice, map[string]any{
 		"title": "Vintage cameras", "description": "Live at 8", "scheduled_at": at}), http.StatusCreated)
 	id := created.str("id")
-	if tok := created.str("publish_token"); len(tok) < 20 || created.str("status") != "scheduled" {
+	if tok := created.str("publish_token"); len(tok) < 20 || created.str("status") != "scheduled" ||
+		created.Body["guests_may_bid"] != false {
 		t.Fatalf("create: %s", created.Raw)
 	}
 	got := e.must(e.do("GET", "/rooms/"+id, "", nil), http.StatusOK)
@@ -32,6 +33,21 @@ func TestRoomsLifecycle(t *testing.T) {
 	}
 	e.must(e.do("PATCH", "/rooms/"+id, alice, map[string]any{"title": "x"}, "If-Match", got.Header.Get("ETag")),
 		http.StatusPreconditionFailed)
+
+	// Guest bidding is the room's own setting, on at create or by update.
+	guests := e.must(e.do("PATCH", "/rooms/"+id, alice, map[string]any{"guests_may_bid": true},
+		"If-Match", upd.Header.Get("ETag")), http.StatusOK)
+	if guests.Body["guests_may_bid"] != true || guests.str("title") != "Cameras!" {
+		t.Fatalf("update guest bidding: %s", guests.Raw)
+	}
+	if r, _ := storage.NewRooms(e.db).Get(context.Background(), id); !r.GuestsMayBid {
+		t.Fatal("guest bidding not stored")
+	}
+	open := e.must(e.do("POST", "/rooms", alice, map[string]any{"title": "Open house", "guests_may_bid": true}),
+		http.StatusCreated)
+	if open.Body["guests_may_bid"] != true {
+		t.Fatalf("create with guest bidding: %s", open.Raw)
+	}
 
 	later := at.Add(24 * time.Hour)
 	sch := e.must(e.do("POST", "/rooms/"+id+"/schedule", alice, map[string]any{"scheduled_at": later}), http.StatusOK)

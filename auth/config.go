@@ -42,9 +42,6 @@ type Config struct {
 	// means 1 hour.
 	ViewerTTL time.Duration
 
-	// GuestsMayBid lets guests bid (demos, load tests). Off by default:
-	// a guest is anonymous, so a bid from one binds nobody.
-	GuestsMayBid bool
 	// SellerAutoApprove makes every application to sell succeed at once.
 	SellerAutoApprove bool
 	// TrustedOrigins are extra origins (scheme://host[:port]) whose
@@ -261,7 +258,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c.JWTKey = key("AUTH_JWT_KEY")
 	c.AccessTTL = dur("AUTH_ACCESS_TTL")
 	c.RefreshTTL = dur("AUTH_REFRESH_TTL")
-	c.GuestsMayBid = flag("AUTH_GUESTS_MAY_BID")
 	c.SellerAutoApprove = flag("AUTH_SELLER_AUTO_APPROVE")
 	for _, o := range strings.Split(getenv("AUTH_TRUSTED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -6,6 +6,9 @@
 // gets a session: a 15-minute HS256 access token and a 30-day rotating
 // refresh token, both in HttpOnly cookies. Refresh tokens are kept hashed
 // in Redis by family; a rotated token used again revokes its family.
+// Nothing in Redis says what a user may do: tickets, login links and
+// refresh families hold only a user ID sealed with the server's key, and
+// the role is read from Postgres whenever one of them is used.
 // Principal carries who is calling and answers CanBid, CanChat, CanCommand
 // and CanModerate for a room; the Service adds CanPublish (seller or
 // publish token), viewer tokens for non-public rooms, single-use WebSocket
@@ -26,7 +29,6 @@
 // | `AUTH_COOKIE_BLOCK_KEY` | random in dev | AES key of the OAuth state cookie, 16, 24 or 32 bytes. Required unless PUBLIC_URL is loopback. |
 // | `AUTH_ACCESS_TTL` | `15m` | Life of an access token. |
 // | `AUTH_REFRESH_TTL` | `720h` | Idle life of a session (each refresh extends it). |
-// | `AUTH_GUESTS_MAY_BID` | `false` | Let guests bid (demos, load tests). |
 // | `AUTH_SELLER_AUTO_APPROVE` | `false` | Grant the seller role on application, without an admin. |
 // | `AUTH_TRUSTED_ORIGINS` | | Comma-separated extra origins allowed to POST cross-origin. |
 // | `AUTH_RATE_LOGIN` | `20` | Logins, callbacks and guest sign-ins per client address per minute. |

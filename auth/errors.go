@@ -39,6 +39,9 @@ var (
 	ErrTokenReused = &Error{http.StatusUnauthorized, "token_reused", "this session was revoked; sign in again"}
 	// ErrForbidden means the caller is known but may not do this.
 	ErrForbidden = &Error{http.StatusForbidden, "forbidden", "not allowed"}
+	// ErrGuestsMayNotBid means a guest tried to bid in a room that does
+	// not take guest bids. Its code is forbidden; the message says why.
+	ErrGuestsMayNotBid = &Error{http.StatusForbidden, "forbidden", "guests may not bid in this room; sign in with an account to bid"}
 	// ErrCrossOrigin means a state-changing request came from another site.
 	ErrCrossOrigin = &Error{http.StatusForbidden, "cross_origin", "cross-origin request refused"}
 	// ErrRateLimited means the caller spent its budget; see RateLimitError.

@@ -71,7 +71,8 @@ func (s *Service) RoutePatterns() []string {
 
 // errorHandler answers a handler's error with its JSON shape and logs it:
 // client mistakes at debug level, failures of ours or a provider at warn.
-// Only the error's text is logged; it never holds a token or a secret.
+// Only the error's text and the route pattern are logged, never the
+// request path: a login link's token travels in it.
 func (s *Service) errorHandler(h func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := h(w, r)
@@ -80,9 +81,9 @@ func (s *Service) errorHandler(h func(http.ResponseWriter, *http.Request) error)
 		}
 		e := asError(err)
 		if e.Status >= 500 {
-			s.log.Warn("auth request failed", "path", r.URL.Path, "code", e.Code, "err", err)
+			s.log.Warn("auth request failed", "route", r.Pattern, "code", e.Code, "err", err)
 		} else {
-			s.log.Debug("auth request refused", "path", r.URL.Path, "code", e.Code, "err", err)
+			s.log.Debug("auth request refused", "route", r.Pattern, "code", e.Code, "err", err)
 		}
 		WriteError(w, err)
 	})

@@ -118,7 +118,7 @@ func TestRejectedTokens(t *testing.T) {
 
 func TestViewerTokens(t *testing.T) {
 	e := newEnv(t, false, nil)
-	seller := e.svc.stamp(Principal{UserID: "s1", Role: RoleSeller})
+	seller := Principal{UserID: "s1", Role: RoleSeller}
 	room := Room{ID: "r1", SellerID: "s1"}
 	tok, err := e.svc.IssueViewerToken(seller, room)
 	if err != nil {

@@ -18,7 +18,8 @@ import (
 // a session for an existing user, the way a password-reset mail would. It
 // is how the first seller signs in on a server with no OAuth configured,
 // and how tests and load generators sign sellers in. Only the link's hash
-// is kept in Redis, it works once, and it expires after LoginLinkTTL.
+// is kept in Redis, with the sealed user ID (records.go) under it; it
+// works once, and it expires after LoginLinkTTL.
 
 // loginLinkPrefix starts every login link token.
 const loginLinkPrefix = "ll_"
@@ -43,7 +44,8 @@ func (s *Service) IssueLoginLink(ctx context.Context, userID string) (string, er
 		return "", fmt.Errorf("login link for %q: a guest account: %w", userID, ErrForbidden)
 	}
 	token := loginLinkPrefix + randomToken(32)
-	if err := s.rdb.Set(ctx, s.loginLinkKey(token), u.ID, LoginLinkTTL).Err(); err != nil {
+	key := s.loginLinkKey(token)
+	if err := s.rdb.Set(ctx, key, s.seal(key, u.ID, s.cfg.Now().Add(LoginLinkTTL)), LoginLinkTTL).Err(); err != nil {
 		return "", fmt.Errorf("store login link: %v: %w", err, ErrUnavailable)
 	}
 	return s.cfg.PublicURL + "/auth/link/" + token, nil
@@ -59,15 +61,20 @@ func (s *Service) handleLoginLink(w http.ResponseWriter, r *http.Request) error 
 	if !strings.HasPrefix(token, loginLinkPrefix) || len(token) > 100 {
 		return fmt.Errorf("login link: malformed: %w", ErrInvalidToken)
 	}
-	userID, err := s.rdb.GetDel(r.Context(), s.loginLinkKey(token)).Result()
+	key := s.loginLinkKey(token)
+	raw, err := s.rdb.GetDel(r.Context(), key).Result()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("login link: unknown, used or expired: %w", ErrInvalidToken)
 	} else if err != nil {
 		return fmt.Errorf("login link: %v: %w", err, ErrUnavailable)
 	}
-	u, err := s.users.Get(r.Context(), userID)
+	userID, err := s.unseal(key, raw)
 	if err != nil {
-		return fmt.Errorf("login link: %w", storageErr(err))
+		return fmt.Errorf("login link: %w", err)
+	}
+	u, err := s.currentUser(r.Context(), userID)
+	if err != nil {
+		return fmt.Errorf("login link: %w", err)
 	}
 	_, t, err := s.startSession(r.Context(), u)
 	if err != nil {

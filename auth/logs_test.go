@@ -2,10 +2,13 @@ package auth
 
 import (
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // TestSecretsStayOutOfLogs runs logins (good and failing), refreshes, a
@@ -94,7 +97,7 @@ func TestConfigValidation(t *testing.T) {
 			"AUTH_COOKIE_HASH_KEY": "", "AUTH_COOKIE_BLOCK_KEY": ""}, ""},
 		{"plain http in public", map[string]string{"PUBLIC_URL": "http://auction.example"}, "plain http"},
 		{"not base64", map[string]string{"AUTH_JWT_KEY": "%%%not-base64-secret%%%"}, "AUTH_JWT_KEY is not valid base64"},
-		{"bad flag", map[string]string{"AUTH_GUESTS_MAY_BID": "sometimes"}, "AUTH_GUESTS_MAY_BID"},
+		{"bad flag", map[string]string{"AUTH_SELLER_AUTO_APPROVE": "sometimes"}, "AUTH_SELLER_AUTO_APPROVE"},
 		{"bad origin", map[string]string{"AUTH_TRUSTED_ORIGINS": "https://ok.example, nope"}, "nope"},
 	}
 	for _, tc := range cases {
@@ -121,11 +124,51 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 	cfg, err := ConfigFromEnv(func(k string) string {
-		return map[string]string{"AUTH_GUESTS_MAY_BID": "true", "AUTH_SELLER_AUTO_APPROVE": "1",
+		return map[string]string{"AUTH_SELLER_AUTO_APPROVE": "1",
 			"AUTH_GITHUB_CLIENT_ID": "id", "AUTH_GITHUB_CLIENT_SECRET": "sec", "AUTH_ACCESS_TTL": "5m"}[k]
 	})
-	if err != nil || !cfg.GuestsMayBid || !cfg.SellerAutoApprove || cfg.Providers.GitHub.ClientSecret != "sec" ||
+	if err != nil || !cfg.SellerAutoApprove || cfg.Providers.GitHub.ClientSecret != "sec" ||
 		cfg.AccessTTL.Minutes() != 5 {
 		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
+	}
+}
+
+// TestLoginLinkTokenStaysOutOfLogs fails login links (Redis down: 503;
+// unknown: 401) with debug logging and searches the log for the token,
+// which travels in the request path: the log names the route pattern.
+func TestLoginLinkTokenStaysOutOfLogs(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		redisDown bool
+		status    int
+	}{
+		{"redis down", true, http.StatusServiceUnavailable},
+		{"unknown link", false, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, false, nil)
+			if tc.redisDown {
+				dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+				t.Cleanup(func() { dead.Close() })
+				log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				svc, err := NewService(e.cfg, nil, dead, log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.svc = svc
+			}
+			token := loginLinkPrefix + randomToken(32)
+			resp := do(t, newClient(t), "GET", e.serve(t).URL+"/auth/link/"+token, "")
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tc.status)
+			}
+			logs := e.logs.String()
+			if !strings.Contains(logs, "/auth/link/{token}") {
+				t.Errorf("the failure is not logged with its route; log:\n%s", logs)
+			}
+			if strings.Contains(logs, token) || strings.Contains(logs, token[:12]) {
+				t.Errorf("log holds the login-link token:\n%s", logs)
+			}
+		})
 	}
 }

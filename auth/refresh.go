@@ -5,10 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/bidcast/bidcast/storage"
 )
 
 // Refresh tokens rotate: each use returns a new one and retires the old.
@@ -21,7 +20,8 @@ import (
 //	rt_<family>.<secret>
 //
 // where the family ID only locates the Redis keys; the secret proves
-// possession. Keys carry the family in a hash tag so a cluster keeps a
+// possession. The family's user is sealed (records.go), so a family
+// written into Redis by anyone but this server is refused. Keys carry the family in a hash tag so a cluster keeps a
 // family's keys on one slot, as the script requires.
 const refreshPrefix = "rt_"
 
@@ -37,7 +37,7 @@ func (s *Service) newFamily(ctx context.Context, userID string) (string, error) 
 	token := refreshPrefix + family + "." + randomToken(32)
 	keys := s.familyKeys(family)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, keys[0], "user", userID, "cur", hashToken(token), "revoked", "0")
+		p.HSet(ctx, keys[0], "user", s.seal(keys[0], userID, time.Time{}), "cur", hashToken(token), "revoked", "0")
 		p.PExpire(ctx, keys[0], s.cfg.RefreshTTL)
 		return nil
 	})
@@ -110,9 +110,14 @@ func (s *Service) rotate(ctx context.Context, token string) (userID, next string
 		if len(res) < 2 {
 			return "", "", fmt.Errorf("rotate refresh token: family without user: %w", ErrInvalidToken)
 		}
-		return res[1], next, nil
+		userID, err := s.unseal(s.familyKeys(family)[0], res[1])
+		if err != nil {
+			return "", "", fmt.Errorf("rotate refresh token: %w", err)
+		}
+		return userID, next, nil
 	case "reused":
-		s.log.Warn("a rotated refresh token was used again; the session family is revoked", "user", res[len(res)-1])
+		userID, _ := s.unseal(s.familyKeys(family)[0], res[len(res)-1])
+		s.log.Warn("a rotated refresh token was used again; the session family is revoked", "user", userID)
 		return "", "", fmt.Errorf("rotate refresh token: %w", ErrTokenReused)
 	case "revoked":
 		return "", "", fmt.Errorf("rotate refresh token: family revoked: %w", ErrTokenReused)
@@ -151,11 +156,9 @@ func (s *Service) refresh(ctx context.Context, token string) (Principal, tokens,
 	if err != nil {
 		return Principal{}, tokens{}, err
 	}
-	u, err := s.users.Get(ctx, userID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return Principal{}, tokens{}, fmt.Errorf("refresh for removed user: %w", ErrInvalidToken)
-	} else if err != nil {
-		return Principal{}, tokens{}, storageErr(err)
+	u, err := s.currentUser(ctx, userID)
+	if err != nil {
+		return Principal{}, tokens{}, fmt.Errorf("refresh: %w", err)
 	}
 	p := s.principalOf(u)
 	access, err := s.jwt.issueAccess(p, s.cfg.AccessTTL)

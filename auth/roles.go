@@ -30,11 +30,6 @@ type Principal struct {
 	Role string `json:"role"`
 	// Guest marks an account made with a display name only.
 	Guest bool `json:"guest"`
-
-	// guestsMayBid is the operator's AUTH_GUESTS_MAY_BID, stamped by the
-	// Service on every Principal it hands out, so that CanBid needs no
-	// global. A Principal built by hand has it off: the safe default.
-	guestsMayBid bool
 }
 
 // Room is what authorization needs to know about a room. Packages that do
@@ -44,10 +39,15 @@ type Room struct {
 	SellerID string
 	// Public rooms can be watched by anyone; others need a viewer token.
 	Public bool
+	// GuestsMayBid is the room's own setting: guests may bid in it. Off
+	// for a Room built by hand: the safe default.
+	GuestsMayBid bool
 }
 
 // RoomOf converts a stored room.
-func RoomOf(r storage.Room) Room { return Room{ID: r.ID, SellerID: r.SellerID, Public: r.Public} }
+func RoomOf(r storage.Room) Room {
+	return Room{ID: r.ID, SellerID: r.SellerID, Public: r.Public, GuestsMayBid: r.GuestsMayBid}
+}
 
 // Anonymous reports whether nobody is signed in.
 func (p Principal) Anonymous() bool { return p.UserID == "" }
@@ -76,14 +76,16 @@ func (p Principal) CanChat(room Room) error {
 }
 
 // CanBid reports whether p may bid in room: signed in, not a guest unless
-// the operator allows guests to bid, and not the room's own seller (shill
-// bidding). Whether a lot is open is the room actor's business.
+// the room takes guest bids (a setting of each room, never of the server:
+// the demo room opens itself, not every seller's show), and not the room's
+// own seller (shill bidding). Whether a lot is open is the room actor's
+// business.
 func (p Principal) CanBid(room Room) error {
 	switch {
 	case p.Anonymous():
 		return fmt.Errorf("bid in room %s: %w", room.ID, ErrUnauthorized)
-	case p.Guest && !p.guestsMayBid:
-		return fmt.Errorf("bid in room %s: guests may not bid: %w", room.ID, ErrForbidden)
+	case p.Guest && !room.GuestsMayBid:
+		return fmt.Errorf("bid in room %s: %w: %w", room.ID, ErrGuestsMayNotBid, ErrForbidden)
 	case room.SellerID != "" && p.UserID == room.SellerID:
 		return fmt.Errorf("bid in room %s: a seller may not bid in their own show: %w", room.ID, ErrForbidden)
 	}
@@ -114,12 +116,6 @@ func (p Principal) CanModerate(room Room) error {
 	return fmt.Errorf("moderate room %s: %w", room.ID, ErrForbidden)
 }
 
-// stamp sets the operator's policy on a Principal the Service hands out.
-func (s *Service) stamp(p Principal) Principal {
-	p.guestsMayBid = s.cfg.GuestsMayBid
-	return p
-}
-
 // Users is what auth needs from the accounts repository; *storage.Users
 // implements it.
 type Users interface {
@@ -134,6 +130,5 @@ var _ Users = (*storage.Users)(nil)
 
 // principalOf is the Principal for a stored user.
 func (s *Service) principalOf(u storage.User) Principal {
-	return s.stamp(Principal{UserID: u.ID, DisplayName: u.DisplayName, Role: u.Role,
-		Guest: u.Provider == GuestProvider})
+	return Principal{UserID: u.ID, DisplayName: u.DisplayName, Role: u.Role, Guest: u.Provider == GuestProvider}
 }

@@ -11,20 +11,19 @@ import (
 
 func TestRoomPermissions(t *testing.T) {
 	room := Room{ID: "r1", SellerID: "seller"}
-	strict := &Service{cfg: Config{GuestsMayBid: false}}
-	open := &Service{cfg: Config{GuestsMayBid: true}}
+	guestRoom := Room{ID: "r2", SellerID: "seller", GuestsMayBid: true}
 	var (
-		anon      = Principal{}
-		guest     = strict.stamp(Principal{UserID: "g", Role: RoleBidder, Guest: true})
-		demoGuest = open.stamp(Principal{UserID: "g", Role: RoleBidder, Guest: true})
-		bidder    = Principal{UserID: "b", Role: RoleBidder}
-		seller    = Principal{UserID: "seller", Role: RoleSeller}
-		demoted   = Principal{UserID: "seller", Role: RoleBidder}
-		other     = Principal{UserID: "other", Role: RoleSeller}
-		admin     = Principal{UserID: "a", Role: RoleAdmin}
+		anon    = Principal{}
+		guest   = Principal{UserID: "g", Role: RoleBidder, Guest: true}
+		bidder  = Principal{UserID: "b", Role: RoleBidder}
+		seller  = Principal{UserID: "seller", Role: RoleSeller}
+		demoted = Principal{UserID: "seller", Role: RoleBidder}
+		other   = Principal{UserID: "other", Role: RoleSeller}
+		admin   = Principal{UserID: "a", Role: RoleAdmin}
 	)
 	type check func(Principal) error
 	bid := func(p Principal) error { return p.CanBid(room) }
+	bidInGuestRoom := func(p Principal) error { return p.CanBid(guestRoom) }
 	chat := func(p Principal) error { return p.CanChat(room) }
 	cmd := func(p Principal) error { return p.CanCommand(room) }
 	mod := func(p Principal) error { return p.CanModerate(room) }
@@ -35,8 +34,11 @@ func TestRoomPermissions(t *testing.T) {
 		want error
 	}{
 		{"anonymous bids", bid, anon, ErrUnauthorized},
-		{"guest bids by default", bid, guest, ErrForbidden},
-		{"guest bids when allowed", bid, demoGuest, nil},
+		{"guest bids by default", bid, guest, ErrGuestsMayNotBid},
+		{"guest bids by default (forbidden)", bid, guest, ErrForbidden},
+		{"guest bids in a room that takes guests", bidInGuestRoom, guest, nil},
+		{"seller bids in own room that takes guests", bidInGuestRoom, seller, ErrForbidden},
+		{"anonymous bids in a room that takes guests", bidInGuestRoom, anon, ErrUnauthorized},
 		{"bidder bids", bid, bidder, nil},
 		{"seller bids in own room", bid, seller, ErrForbidden},
 		{"other seller bids", bid, other, nil},
@@ -68,22 +70,23 @@ func TestRoomPermissions(t *testing.T) {
 	}
 }
 
-// TestGuestBiddingFollowsOperator signs guests in over HTTP under both
-// settings: the Principal that Authenticate returns must carry the policy.
-func TestGuestBiddingFollowsOperator(t *testing.T) {
+// TestGuestBiddingFollowsRoom signs a guest in over HTTP: the Principal
+// that Authenticate returns may bid where the room takes guest bids and
+// nowhere else; no server setting changes that.
+func TestGuestBiddingFollowsRoom(t *testing.T) {
+	e := newEnv(t, true, nil)
+	ts := e.serve(t)
+	s := guestLogin(t, newClient(t), ts.URL, "Eve")
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
+	p, err := e.svc.Authenticate(req)
+	if err != nil || !p.Guest {
+		t.Fatalf("authenticate guest: %+v %v", p, err)
+	}
 	for _, allowed := range []bool{false, true} {
-		e := newEnv(t, true, func(c *Config) { c.GuestsMayBid = allowed })
-		ts := e.serve(t)
-		s := guestLogin(t, newClient(t), ts.URL, "Eve")
-		req, _ := http.NewRequest("GET", "/", nil)
-		req.Header.Set("Authorization", "Bearer "+s.AccessToken)
-		p, err := e.svc.Authenticate(req)
-		if err != nil || !p.Guest {
-			t.Fatalf("authenticate guest: %+v %v", p, err)
-		}
-		err = p.CanBid(Room{ID: "r", SellerID: "someone"})
-		if allowed != (err == nil) {
-			t.Fatalf("GuestsMayBid=%v: CanBid = %v", allowed, err)
+		err = p.CanBid(Room{ID: "r", SellerID: "someone", GuestsMayBid: allowed})
+		if allowed != (err == nil) || !allowed && Code(err) != "forbidden" {
+			t.Fatalf("room GuestsMayBid=%v: CanBid = %v (code %s)", allowed, err, Code(err))
 		}
 	}
 }

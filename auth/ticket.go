@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,14 +17,6 @@ import (
 // passes it in the URL.
 const ticketPrefix = "wst_"
 
-// ticketRecord is what Redis keeps under the ticket's hash.
-type ticketRecord struct {
-	UserID      string `json:"u"`
-	DisplayName string `json:"n"`
-	Role        string `json:"r"`
-	Guest       bool   `json:"g,omitempty"`
-}
-
 func (s *Service) ticketKey(ticket string) string {
 	return s.cfg.RedisPrefix + "ticket:" + hashToken(ticket)
 }
@@ -37,34 +28,38 @@ func (s *Service) IssueTicket(ctx context.Context, p Principal) (string, error) 
 	if p.Anonymous() {
 		return "", fmt.Errorf("issue ticket: %w", ErrUnauthorized)
 	}
-	rec, err := json.Marshal(ticketRecord{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest})
-	if err != nil {
-		return "", fmt.Errorf("issue ticket: %w", err)
-	}
 	ticket := ticketPrefix + randomToken(32)
-	if err := s.rdb.Set(ctx, s.ticketKey(ticket), rec, s.cfg.TicketTTL).Err(); err != nil {
+	key := s.ticketKey(ticket)
+	rec := s.seal(key, p.UserID, s.cfg.Now().Add(s.cfg.TicketTTL))
+	if err := s.rdb.Set(ctx, key, rec, s.cfg.TicketTTL).Err(); err != nil {
 		return "", fmt.Errorf("store ticket: %v: %w", err, ErrUnavailable)
 	}
 	return ticket, nil
 }
 
-// RedeemTicket returns the Principal a ticket was issued to and deletes
-// it in the same Redis command (GETDEL), so two upgrades racing with one
-// ticket cannot both succeed. An unknown, used or expired ticket is
-// ErrInvalidToken.
+// RedeemTicket returns the Principal a ticket was issued to, as the user
+// stands in Postgres now (role, guest flag), and deletes the ticket in the
+// same Redis command (GETDEL), so two upgrades racing with one ticket
+// cannot both succeed. An unknown, used, expired or forged ticket, or one
+// whose user was removed, is ErrInvalidToken.
 func (s *Service) RedeemTicket(ctx context.Context, ticket string) (Principal, error) {
 	if !strings.HasPrefix(ticket, ticketPrefix) || len(ticket) > 100 {
 		return Principal{}, fmt.Errorf("redeem ticket: malformed: %w", ErrInvalidToken)
 	}
-	raw, err := s.rdb.GetDel(ctx, s.ticketKey(ticket)).Bytes()
+	key := s.ticketKey(ticket)
+	raw, err := s.rdb.GetDel(ctx, key).Result()
 	if errors.Is(err, redis.Nil) {
 		return Principal{}, fmt.Errorf("redeem ticket: unknown, used or expired: %w", ErrInvalidToken)
 	} else if err != nil {
 		return Principal{}, fmt.Errorf("redeem ticket: %v: %w", err, ErrUnavailable)
 	}
-	var rec ticketRecord
-	if err := json.Unmarshal(raw, &rec); err != nil || rec.UserID == "" {
-		return Principal{}, fmt.Errorf("redeem ticket: corrupt record: %w", ErrInvalidToken)
+	userID, err := s.unseal(key, raw)
+	if err != nil {
+		return Principal{}, fmt.Errorf("redeem ticket: %w", err)
 	}
-	return s.stamp(Principal{UserID: rec.UserID, DisplayName: rec.DisplayName, Role: rec.Role, Guest: rec.Guest}), nil
+	u, err := s.currentUser(ctx, userID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("redeem ticket: %w", err)
+	}
+	return s.principalOf(u), nil
 }

@@ -112,7 +112,8 @@ func Seed(ctx context.Context, db *storage.DB, cfg Config) (Show, error) {
 }
 
 // findOrCreateRoom returns the seller's live or scheduled room of that
-// title, made live, or a new one.
+// title, made live, or a new one. Either takes bids from guests: the demo
+// lets a newcomer bid at once, in this room and no other.
 func findOrCreateRoom(ctx context.Context, db *storage.DB, sellerID, title string) (string, error) {
 	rooms := storage.NewRooms(db)
 	for _, status := range []string{storage.RoomLive, storage.RoomScheduled} {
@@ -125,14 +126,20 @@ func findOrCreateRoom(ctx context.Context, db *storage.DB, sellerID, title strin
 				continue
 			}
 			if r.Status != storage.RoomLive {
-				if _, err := rooms.SetStatus(ctx, r.ID, storage.RoomLive); err != nil {
+				if r, err = rooms.SetStatus(ctx, r.ID, storage.RoomLive); err != nil {
 					return "", fmt.Errorf("demo room live: %w", err)
+				}
+			}
+			if !r.GuestsMayBid { // a demo room made before guest bidding was a room setting
+				if _, err := rooms.UpdateDetails(ctx, storage.RoomChange{ID: r.ID, Version: r.Version, Title: r.Title,
+					Description: r.Description, Public: r.Public, ScheduledAt: r.ScheduledAt, GuestsMayBid: true}); err != nil {
+					return "", fmt.Errorf("demo room guest bidding: %w", err)
 				}
 			}
 			return r.ID, nil
 		}
 	}
-	r, _, err := rooms.Create(ctx, storage.NewRoom{SellerID: sellerID, Title: title, Public: true,
+	r, _, err := rooms.Create(ctx, storage.NewRoom{SellerID: sellerID, Title: title, Public: true, GuestsMayBid: true,
 		Description: "A synthetic broadcast with lots that run one after another. Bid as a guest."})
 	if err != nil {
 		return "", fmt.Errorf("create the demo room: %w", err)

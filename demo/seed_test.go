@@ -23,7 +23,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 	rooms, lots := storage.NewRooms(db), storage.NewLots(db)
 	room, err := rooms.Get(ctx, first.RoomID)
 	if err != nil || room.Status != storage.RoomLive || !room.Public || room.Title != DefaultTitle ||
-		room.SellerID != first.SellerID {
+		room.SellerID != first.SellerID || !room.GuestsMayBid {
 		t.Fatalf("demo room = %+v, %v", room, err)
 	}
 	before, err := lots.ListByRoom(ctx, first.RoomID)
@@ -87,5 +87,26 @@ func TestLotRulesAreValid(t *testing.T) {
 		if _, err := lotRules(Config{LotLength: length}.withDefaults()); err != nil {
 			t.Errorf("lot of %s: %v", length, err)
 		}
+	}
+}
+
+// TestSeedOpensGuestBiddingInAnOlderDemoRoom reseeds a demo room made
+// before guest bidding was a room setting: the seed turns it on there.
+func TestSeedOpensGuestBiddingInAnOlderDemoRoom(t *testing.T) {
+	db := storagetest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	first, err := Seed(ctx, db, Config{Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE rooms SET guests_may_bid = false WHERE id = $1`, first.RoomID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Seed(ctx, db, Config{Batch: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if room, err := storage.NewRooms(db).Get(ctx, first.RoomID); err != nil || !room.GuestsMayBid {
+		t.Fatalf("reseeded demo room = %+v, %v", room, err)
 	}
 }

@@ -44,8 +44,9 @@
 //     (else the first <video> on the page).
 //
 // RunBids (loadtest bids) signs in N guest bidders and watchers (POST
-// /auth/guest; the server needs AUTH_GUESTS_MAY_BID=true, and
-// AUTH_RATE_LIMIT_DISABLED=true for many sign-ins from one address),
+// /auth/guest; the rooms must take guest bids, `room create
+// --guests-may-bid`, and the server needs AUTH_RATE_LIMIT_DISABLED=true for
+// many sign-ins from one address),
 // spreads them over M rooms, and sends bids at a fixed open-loop rate: the
 // schedule never waits for answers. Each room's seller signs in with the
 // room's single-use seller_login_url and starts its lots in order (the next

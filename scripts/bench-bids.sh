@@ -21,7 +21,7 @@ tempdb_create bench
 
 port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp)
 export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR=${ADMIN_ADDR:-} \
-  SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_GUESTS_MAY_BID=true AUTH_RATE_LIMIT_DISABLED=true \
+  SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_RATE_LIMIT_DISABLED=true \
   API_RATE_LIMIT_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
 bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
 cleanup() {
@@ -33,7 +33,7 @@ for _ in $(seq 150); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break;
 
 : >"$out/$name.rooms.json"
 for r in $(seq "$rooms"); do
-  bin/auctiond room create --title "Bench $r" --seller "bench-$r" --live --lots 1 --duration 600s --json \
+  bin/auctiond room create --title "Bench $r" --seller "bench-$r" --live --lots 1 --duration 600s --guests-may-bid --json \
     >>"$out/$name.rooms.json" 2>/dev/null
 done
 bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \

@@ -15,7 +15,7 @@ tempdb_create loadtest
 
 port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp); url=http://127.0.0.1:$port
 export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=$url ADMIN_ADDR=off SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off \
-  SFU_LOOPBACK_CANDIDATES=true AUTH_GUESTS_MAY_BID=true AUTH_RATE_LIMIT_DISABLED=true API_RATE_LIMIT_DISABLED=true \
+  SFU_LOOPBACK_CANDIDATES=true AUTH_RATE_LIMIT_DISABLED=true API_RATE_LIMIT_DISABLED=true \
   DEMO=false LOG_LEVEL=warn
 bin/auctiond serve >"$out/server.log" 2>&1 & pid=$!
 cleanup() {
@@ -30,7 +30,7 @@ for _ in $(seq 100); do
 done
 
 room() {
-  bin/auctiond room create --title "$1" --seller "lt-seller-$2" --live --lots 3 --duration 120s --json \
+  bin/auctiond room create --title "$1" --seller "lt-seller-$2" --live --lots 3 --duration 120s --guests-may-bid --json \
     2>"$out/room-create.log" || { cat "$out/room-create.log" >&2; return 1; }
 }
 room "Load test video" v >"$out/rooms-viewers.json"

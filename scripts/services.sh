@@ -5,8 +5,11 @@
 #   scripts/services.sh start   install what is missing, start, write .data/env
 #   scripts/services.sh stop    stop both private instances
 #
-# When DATABASE_URL and REDIS_URL are both set, nothing is started: the given
-# services are checked and written to .data/env as they are.
+# A DATABASE_URL or REDIS_URL set in the environment names an external
+# service: it is written to .data/env as it is and nothing is started for it.
+# (URLs of this checkout's own instances, from a shell that sourced .data/env,
+# do not count as external.) The private Redis requires a password, kept in
+# .data/redis.pass and written into REDIS_URL.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -118,42 +121,82 @@ start_postgres() {
   echo "postgres://bidcast:$pass@127.0.0.1:$pg_port/bidcast?sslmode=disable"
 }
 
+# Redis asks for a password, generated once and kept in .data/redis.pass
+# (mode 600) like Postgres's: anyone who can write to the bid pipeline's Redis
+# can forge bids and events. The password reaches redis-server through a
+# config file and redis-cli through REDISCLI_AUTH, never a command line that
+# `ps` shows.
+redis_pass() {
+  if [ ! -s "$data/redis.pass" ]; then
+    (umask 077; head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$data/redis.pass")
+  fi
+  cat "$data/redis.pass"
+}
+
+# rcli talks to the private Redis with its password; rcli_open without one.
+rcli() { REDISCLI_AUTH=$(cat "$data/redis.pass") redis-cli -h 127.0.0.1 -p "$redis_port" "$@" 2>/dev/null; }
+rcli_open() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@" 2>/dev/null; }
+
+# ours reports whether the Redis that answered keeps its data in .data/redis.
+ours() { [ "$(tail -n 1)" = "$data/redis" ]; }
+
 start_redis() {
+  local pass conf
   mkdir -p "$data/redis"
-  if redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; then
-    [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" config get dir | tail -n 1)" = "$data/redis" ] \
+  pass=$(redis_pass)
+  conf="$data/redis/redis.conf"
+  (umask 077; printf '# written by scripts/services.sh\nrequirepass %s\n' "$pass" >"$conf")
+  if rcli_open ping | grep -q PONG; then
+    # Started by an older services.sh, without a password: protect it in
+    # place (no restart, so nothing in the append-only file is at risk);
+    # later starts read the password from redis.conf.
+    rcli_open config get dir | ours \
+      || die "port $redis_port is held by another Redis; set BIDCAST_REDIS_PORT to a free port"
+    printf 'CONFIG SET requirepass %s\n' "$pass" | rcli_open | grep -q OK \
+      || die "could not set a password on the Redis at 127.0.0.1:$redis_port"
+    log "Redis on 127.0.0.1:$redis_port ran without a password; it has one now (kept in $data/redis.pass)"
+  elif rcli ping | grep -q PONG; then
+    rcli config get dir | ours \
       || die "port $redis_port is held by another Redis; set BIDCAST_REDIS_PORT to a free port"
     log "Redis already up on 127.0.0.1:$redis_port"
+  elif redis-cli -h 127.0.0.1 -p "$redis_port" ping >/dev/null 2>&1; then
+    die "port $redis_port is held by a Redis with another password; set BIDCAST_REDIS_PORT to a free port"
   else
-    log "starting Redis on 127.0.0.1:$redis_port (append-only file on)"
-    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$data/redis" \
+    log "starting Redis on 127.0.0.1:$redis_port (append-only file on, password required)"
+    redis-server "$conf" --bind 127.0.0.1 --port "$redis_port" --dir "$data/redis" \
       --appendonly yes --appendfsync everysec --save '' --daemonize yes \
       --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" \
       || die "Redis did not start; see $data/redis/redis.log"
     for _ in $(seq 50); do
-      redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
+      rcli ping | grep -q PONG && break
       sleep 0.1
     done
-    redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG \
-      || die "Redis is not answering; see $data/redis/redis.log"
+    rcli ping | grep -q PONG || die "Redis is not answering; see $data/redis/redis.log"
   fi
-  echo "redis://127.0.0.1:$redis_port/0"
+  echo "redis://:$pass@127.0.0.1:$redis_port/0"
 }
 
 cmd_start() {
   mkdir -p "$data"
+  # A URL that names this checkout's own instance came from .data/env (a shell
+  # that sourced it, as the README says): it is not external, and the
+  # instance is started if it is down.
+  case "${DATABASE_URL:-}" in *@127.0.0.1:"$pg_port"/*) unset DATABASE_URL ;; esac
+  case "${REDIS_URL:-}" in redis://127.0.0.1:"$redis_port"/* | redis://*@127.0.0.1:"$redis_port"/*) unset REDIS_URL ;; esac
   install_missing
   local db=${DATABASE_URL:-} rd=${REDIS_URL:-}
   [ -n "$db" ] || db=$(start_postgres)
   [ -n "$rd" ] || rd=$(start_redis)
-  (umask 077; printf 'DATABASE_URL=%s\nREDIS_URL=%s\n' "$db" "$rd" >"$data/env")
-  auth_keys >>"$data/env"
+  (umask 077; { printf 'DATABASE_URL=%s\nREDIS_URL=%s\n' "$db" "$rd"; auth_keys; } >"$data/env.new")
+  mv "$data/env.new" "$data/env"
   log "wrote $data/env"
 }
 
 # auth_keys prints the sign-in keys of this checkout, made once and kept in
-# .data/auth.keys, so sessions survive a second `make run`. Keys already in
-# the environment are left to the caller.
+# .data/auth.keys, so sessions survive a second `make run`. A key the
+# environment sets to another value is the operator's own and is left out
+# (.data/env would override it); the same value came from .data/env itself
+# and is kept, or the next server would sign with a random key.
 auth_keys() {
   local keys="$data/auth.keys"
   if [ ! -s "$keys" ]; then
@@ -164,7 +207,7 @@ auth_keys() {
   local line name
   while IFS= read -r line; do
     name=${line%%=*}
-    [ -n "${!name:-}" ] || printf '%s\n' "$line"
+    case "${!name:-}" in "" | "${line#*=}") printf '%s\n' "$line" ;; esac
   done <"$keys"
 }
 
@@ -175,8 +218,11 @@ cmd_stop() {
   if [ -n "$bin" ] && [ -f "$home/data/postmaster.pid" ]; then
     as_pg "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null && log "PostgreSQL stopped"
   fi
-  if [ "$(redis-cli -h 127.0.0.1 -p "$redis_port" config get dir 2>/dev/null | tail -n 1)" = "$data/redis" ]; then
-    redis-cli -h 127.0.0.1 -p "$redis_port" shutdown >/dev/null 2>&1 || true
+  if [ -s "$data/redis.pass" ] && rcli config get dir | ours; then
+    rcli shutdown >/dev/null || true
+    log "Redis stopped"
+  elif rcli_open config get dir | ours; then
+    rcli_open shutdown >/dev/null || true
     log "Redis stopped"
   fi
 }

@@ -30,8 +30,8 @@ func (g *Gateway) handleBid(ctx context.Context, c *conn, env Envelope) error {
 	if err != nil {
 		return err
 	}
-	if c.id.UserID == info.SellerID {
-		return Errorf(CodeForbidden, "sellers cannot bid in their own room")
+	if err := g.mayBid(c.id, info); err != nil {
+		return err
 	}
 	mod, err := g.moderation.State(ctx, roomID, c.id.UserID)
 	if err != nil {

@@ -49,6 +49,9 @@ type Deps struct {
 	Commander  Commander
 	Media      Media
 	Log        *slog.Logger
+	// BidGrant says who may bid in which room (auth's rule, in the server);
+	// nil applies the default rule, guests only where the room takes them.
+	BidGrant BidGrant
 }
 
 // Gateway is the WebSocket endpoint (GET /ws). It is an http.Handler; its
@@ -63,6 +66,7 @@ type Gateway struct {
 	bids       BidSubmitter
 	commander  Commander
 	media      Media
+	grant      BidGrant
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
@@ -93,7 +97,10 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
-		conns: make(map[*conn]struct{})}
+		grant: deps.BidGrant, conns: make(map[*conn]struct{})}
+	if g.grant == nil {
+		g.grant = defaultBidGrant{}
+	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}

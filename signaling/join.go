@@ -141,7 +141,7 @@ func (g *Gateway) snapshot(ctx context.Context, c *conn, info RoomInfo, r *room)
 		ServerTime: g.cfg.Now().UnixMilli(),
 		Seq:        seq,
 		You: YouView{UserID: c.id.UserID, DisplayName: c.id.DisplayName, Role: c.id.Role, Guest: c.id.Guest,
-			CanBid: c.id.CanBid, Seller: isSellerOf(c.id, info)},
+			CanBid: g.mayBid(c.id, info) == nil, Seller: isSellerOf(c.id, info)},
 	}, nil
 }
 

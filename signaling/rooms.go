@@ -17,6 +17,8 @@ type RoomInfo struct {
 	// Status is draft, scheduled, live or ended (storage.Room*).
 	Status string
 	Title  string
+	// GuestsMayBid is the room's setting: guest accounts may bid in it.
+	GuestsMayBid bool
 }
 
 // RoomLookup finds rooms. Room returns an error wrapping ErrRoomNotFound for
@@ -37,7 +39,7 @@ func (s StorageRooms) Room(ctx context.Context, id string) (RoomInfo, error) {
 	if err != nil {
 		return RoomInfo{}, err
 	}
-	return RoomInfo{ID: r.ID, SellerID: r.SellerID, Status: r.Status, Title: r.Title}, nil
+	return RoomInfo{ID: r.ID, SellerID: r.SellerID, Status: r.Status, Title: r.Title, GuestsMayBid: r.GuestsMayBid}, nil
 }
 
 // roomCache remembers rooms for a short TTL so that the auction guard on

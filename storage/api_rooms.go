@@ -88,18 +88,21 @@ type RoomChange struct {
 	Description string
 	Public      bool
 	ScheduledAt *time.Time
+
+	// GuestsMayBid lets guest accounts bid in the room.
+	GuestsMayBid bool
 }
 
-// UpdateDetails changes a room's title, description, visibility and start
-// time if its version is still c.Version and it has not ended. A stale
+// UpdateDetails changes a room's title, description, visibility, guest
+// bidding and start time if its version is still c.Version and it has not ended. A stale
 // version or an ended room is ErrConflict; the caller re-reads to tell them
 // apart.
 func (r *Rooms) UpdateDetails(ctx context.Context, c RoomChange) (Room, error) {
 	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `
 		UPDATE rooms SET title = $3, description = $4, is_public = $5, scheduled_at = $6,
-			version = version + 1, updated_at = now()
+			guests_may_bid = $7, version = version + 1, updated_at = now()
 		WHERE id = $1 AND version = $2 AND status <> 'ended' RETURNING `+roomColumns,
-		c.ID, c.Version, c.Title, c.Description, c.Public, c.ScheduledAt))
+		c.ID, c.Version, c.Title, c.Description, c.Public, c.ScheduledAt, c.GuestsMayBid))
 	if errors.Is(err, ErrNotFound) {
 		if _, gerr := r.Get(ctx, c.ID); gerr == nil {
 			err = fmt.Errorf("%w: room changed since version %d or has ended", ErrConflict, c.Version)

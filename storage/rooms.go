@@ -33,6 +33,10 @@ type Room struct {
 	EndedAt     *time.Time
 	Version     int64
 	CreatedAt   time.Time
+
+	// GuestsMayBid lets guest accounts (display name only) bid in the
+	// room; otherwise they may watch and chat.
+	GuestsMayBid bool
 }
 
 // NewRoom holds what a seller supplies to create a room.
@@ -42,6 +46,9 @@ type NewRoom struct {
 	Description string
 	Public      bool
 	ScheduledAt *time.Time
+
+	// GuestsMayBid lets guest accounts bid in the room.
+	GuestsMayBid bool
 }
 
 // Rooms is the repository of live shows.
@@ -51,12 +58,12 @@ type Rooms struct{ db *DB }
 func NewRooms(db *DB) *Rooms { return &Rooms{db: db} }
 
 const roomColumns = `id, seller_id, title, description, status, is_public, scheduled_at,
-	started_at, ended_at, version, created_at`
+	started_at, ended_at, version, created_at, guests_may_bid`
 
 func scanRoom(row interface{ Scan(...any) error }) (Room, error) {
 	var r Room
 	err := row.Scan(&r.ID, &r.SellerID, &r.Title, &r.Description, &r.Status, &r.Public,
-		&r.ScheduledAt, &r.StartedAt, &r.EndedAt, &r.Version, &r.CreatedAt)
+		&r.ScheduledAt, &r.StartedAt, &r.EndedAt, &r.Version, &r.CreatedAt, &r.GuestsMayBid)
 	return r, mapError(err)
 }
 
@@ -68,9 +75,9 @@ func (r *Rooms) Create(ctx context.Context, nr NewRoom) (Room, string, error) {
 		return Room{}, "", err
 	}
 	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `
-		INSERT INTO rooms (seller_id, title, description, is_public, scheduled_at, publish_token_hash)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+roomColumns,
-		nr.SellerID, nr.Title, nr.Description, nr.Public, nr.ScheduledAt, hash[:]))
+		INSERT INTO rooms (seller_id, title, description, is_public, scheduled_at, publish_token_hash, guests_may_bid)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+roomColumns,
+		nr.SellerID, nr.Title, nr.Description, nr.Public, nr.ScheduledAt, hash[:], nr.GuestsMayBid))
 	if err != nil {
 		return Room{}, "", fmt.Errorf("create room %q: %w", nr.Title, err)
 	}

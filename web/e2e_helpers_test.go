@@ -53,7 +53,7 @@ func e2eServer(t *testing.T, extraEnv ...string) (base, bin string, env []string
 	base = "http://" + addr
 	env = []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
 		"HTTP_ADDR=" + addr, "ADMIN_ADDR=", "PUBLIC_URL=" + base, "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off",
-		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true",
+		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_RATE_LIMIT_DISABLED=true",
 		"API_RATE_LIMIT_DISABLED=true", "DEMO=false", "MEDIA_DIR=" + t.TempDir(),
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 40)))}
 	env = append(env, extraEnv...) // later entries win
@@ -67,7 +67,7 @@ func e2eServer(t *testing.T, extraEnv ...string) (base, bin string, env []string
 func createE2ERoom(t *testing.T, bin string, env []string) e2eRoom {
 	t.Helper()
 	cmd := exec.Command(bin, "room", "create", "--title", "E2E cameras", "--seller", "e2e-seller", "--lots", "1",
-		"--duration", "12s", "--policy", "soft-close", "--opening", "10000", "--currency", "KRW", "--json")
+		"--duration", "12s", "--policy", "soft-close", "--opening", "10000", "--currency", "KRW", "--guests-may-bid", "--json")
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.Output()
 	if err != nil {

@@ -145,7 +145,7 @@ func writePNG(t *testing.T) string {
 // with the button is accepted.
 func TestDemoRoomInChromium(t *testing.T) {
 	chromium := requireChromium(t)
-	base, _, _ := e2eServer(t, "DEMO=true", "AUTH_GUESTS_MAY_BID=", "BID_POLL_INTERVAL=100ms")
+	base, _, _ := e2eServer(t, "DEMO=true", "BID_POLL_INTERVAL=100ms")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -163,7 +163,7 @@ func TestPortInUseIsUsageError(t *testing.T) {
 func TestWHIPAndWHEPAreWiredToRooms(t *testing.T) {
 	cfg := testConfig(t, "")
 	base, app := startApp(t, cfg)
-	res, err := createRoom(context.Background(), app.db, base, "wired", "whip-seller", true)
+	res, err := createRoom(context.Background(), app.db, base, "wired", "whip-seller", roomOptions{public: true})
 	if err != nil {
 		t.Fatal(err)
 	}

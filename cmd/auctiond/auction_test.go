@@ -20,7 +20,7 @@ type showEnv struct {
 	seller *httpUser
 }
 
-// newShow starts the server (guests may bid) and makes a room with lots.
+// newShow starts the server and makes a room with lots that guests may bid on.
 func newShow(t *testing.T, lots int, duration time.Duration) *showEnv {
 	t.Helper()
 	return newShowOn(t, "", lots, duration)
@@ -29,12 +29,12 @@ func newShow(t *testing.T, lots int, duration time.Duration) *showEnv {
 // newShowOn is newShow on the given Redis ("" for the shared one).
 func newShowOn(t *testing.T, redisURL string, lots int, duration time.Duration) *showEnv {
 	t.Helper()
-	cfg := testConfigWith(t, redisURL, map[string]string{"AUTH_GUESTS_MAY_BID": "true", "LOT_GRACE": "200ms",
-		"BID_POLL_INTERVAL": "100ms"})
+	cfg := testConfigWith(t, redisURL, map[string]string{"LOT_GRACE": "200ms", "BID_POLL_INTERVAL": "100ms"})
 	base, app := startApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	room, err := createRoom(ctx, app.db, base, "Cameras", fmt.Sprintf("sara-%d", time.Now().UnixNano()), true)
+	room, err := createRoom(ctx, app.db, base, "Cameras", fmt.Sprintf("sara-%d", time.Now().UnixNano()),
+		roomOptions{public: true, guestsMayBid: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,31 @@ func (a wsAuth) Authenticate(r *http.Request) (signaling.Identity, error) {
 	if p.Anonymous() {
 		return signaling.Identity{}, signaling.ErrUnauthorized
 	}
+	// Whether the account may bid is decided per room, at each bid, by
+	// wsBidGrant: a guest may bid only where the room takes guest bids.
 	return signaling.Identity{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest,
-		CanBid: p.CanBid(auth.Room{}) == nil}, nil
+		CanBid: true}, nil
+}
+
+// wsBidGrant answers the gateway's "may this identity bid in this room"
+// with auth's rule, for the room being bid in.
+type wsBidGrant struct{}
+
+// CanBid implements signaling.BidGrant.
+func (wsBidGrant) CanBid(id signaling.Identity, room signaling.RoomInfo) error {
+	p := auth.Principal{UserID: id.UserID, DisplayName: id.DisplayName, Role: id.Role, Guest: id.Guest}
+	err := p.CanBid(auth.Room{ID: room.ID, SellerID: room.SellerID, GuestsMayBid: room.GuestsMayBid})
+	if err == nil {
+		return nil
+	}
+	var ae *auth.Error
+	switch {
+	case !errors.As(err, &ae):
+		return err
+	case errors.Is(err, auth.ErrUnauthorized):
+		return signaling.Errorf(signaling.CodeUnauthorized, ae.Message)
+	}
+	return signaling.Errorf(signaling.CodeForbidden, ae.Message) // its message says why (a guest, the seller)
 }
 
 // wsAuthError maps auth's errors to the gateway's: bad or missing

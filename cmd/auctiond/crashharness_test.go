@@ -119,14 +119,14 @@ func startCrashShow(t *testing.T, dbURL, redisURL string) *crashShow {
 		"SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off", "DEMO=false",
 		// Fixed keys, so sessions outlive a restart like in production.
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 40))),
-		"AUTH_GUESTS_MAY_BID=true", "AUTH_RATE_LIMIT_DISABLED=true",
+		"AUTH_RATE_LIMIT_DISABLED=true",
 		"NODE_ID=crash-test", "BID_POLL_INTERVAL=100ms", "MEDIA_DIR=" + t.TempDir(),
 	}
 	s.srv = testenv.StartProcess(t, bin, env, "serve")
 	s.srv.WaitHTTP(s.base+"/readyz", 30*time.Second)
 
 	cmd := exec.Command(bin, "room", "create", "--title", "Crash", "--seller", "kim", "--lots", "1",
-		"--duration", "10m", "--live", "--json")
+		"--duration", "10m", "--live", "--guests-may-bid", "--json")
 	cmd.Env = append(cmd.Environ(), env...)
 	out, err := cmd.Output()
 	if err != nil {

@@ -14,8 +14,9 @@ import (
 // The demo (DEMO=true, which `make run` sets) gives a newcomer a live room
 // at once: package demo seeds a seller, a live room and lots, keeps a lot
 // running and broadcasts a moving test pattern into the room over this
-// server's own WHIP endpoint. Guests may bid (wire turns
-// AUTH_GUESTS_MAY_BID on unless it is set).
+// server's own WHIP endpoint. Guests may bid in the demo room, a setting
+// of that room alone (demo.Seed makes it so): other sellers' rooms keep
+// their own.
 
 // demoShow is the running demo room.
 type demoShow struct {

@@ -31,6 +31,14 @@ type roomCreated struct {
 	LotIDs []string `json:"lot_ids,omitempty"`
 	// SellerLoginURL signs the seller in once, within 15 minutes.
 	SellerLoginURL string `json:"seller_login_url,omitempty"`
+	// GuestsMayBid says the room takes bids from guest accounts.
+	GuestsMayBid bool `json:"guests_may_bid"`
+}
+
+// roomOptions are the room settings of `room create`.
+type roomOptions struct {
+	public       bool
+	guestsMayBid bool
 }
 
 // lotSpec is what --lots and its companions describe.
@@ -48,7 +56,7 @@ var stderr io.Writer = os.Stderr
 // roomCommand handles `auctiond room <verb>`.
 func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || args[0] != "create" {
-		return usageError{errors.New("usage: auctiond room create --title T --seller NAME [--json]")}
+		return usageError{errors.New("usage: auctiond room create --title T --seller NAME [--guests-may-bid] [--json]")}
 	}
 	fs := flag.NewFlagSet("auctiond room create", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -57,6 +65,7 @@ func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 	asJSON := fs.Bool("json", false, "print JSON")
 	private := fs.Bool("private", false, "make the room private (viewers need a token)")
 	live := fs.Bool("live", false, "start the show at once (the room goes live)")
+	guestBids := fs.Bool("guests-may-bid", false, "let guest accounts (display name only) bid in this room")
 	var spec lotSpec
 	fs.IntVar(&spec.count, "lots", 0, "add this many lots, each with an item of its own")
 	fs.StringVar(&spec.currency, "currency", "KRW", "currency of the lots (ISO 4217)")
@@ -84,7 +93,7 @@ func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 	if spec.count < 0 || spec.count > 1000 {
 		return usageError{errors.New("--lots must be from 0 to 1000")}
 	}
-	res, err := createRoom(ctx, db, cfg.PublicURL, *title, *seller, !*private)
+	res, err := createRoom(ctx, db, cfg.PublicURL, *title, *seller, roomOptions{public: !*private, guestsMayBid: *guestBids})
 	if err != nil {
 		return err
 	}
@@ -117,7 +126,7 @@ func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 }
 
 // createRoom makes (or finds) the local seller account and a room for it.
-func createRoom(ctx context.Context, db *storage.DB, publicURL, title, sellerName string, public bool) (roomCreated, error) {
+func createRoom(ctx context.Context, db *storage.DB, publicURL, title, sellerName string, opts roomOptions) (roomCreated, error) {
 	users := storage.NewUsers(db)
 	seller, err := users.Upsert(ctx, storage.User{Provider: "local", Subject: sellerName, DisplayName: sellerName, Role: storage.RoleSeller})
 	if err != nil {
@@ -128,7 +137,8 @@ func createRoom(ctx context.Context, db *storage.DB, publicURL, title, sellerNam
 			return roomCreated{}, err
 		}
 	}
-	room, token, err := storage.NewRooms(db).Create(ctx, storage.NewRoom{SellerID: seller.ID, Title: title, Public: public})
+	room, token, err := storage.NewRooms(db).Create(ctx, storage.NewRoom{SellerID: seller.ID, Title: title,
+		Public: opts.public, GuestsMayBid: opts.guestsMayBid})
 	if err != nil {
 		return roomCreated{}, err
 	}
@@ -138,6 +148,7 @@ func createRoom(ctx context.Context, db *storage.DB, publicURL, title, sellerNam
 		PublishToken: token,
 		WHIPURL:      publicURL + "/whip/" + room.ID,
 		WHEPURL:      publicURL + "/whep/" + room.ID,
+		GuestsMayBid: room.GuestsMayBid,
 	}, nil
 }
 

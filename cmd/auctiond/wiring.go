@@ -48,14 +48,15 @@ func (a *App) wire() error {
 		if name == "PUBLIC_URL" {
 			return a.cfg.PublicURL
 		}
-		if name == "AUTH_GUESTS_MAY_BID" && a.cfg.Demo && a.cfg.getenv(name) == "" {
-			return "true" // the demo lets a newcomer bid as a guest at once
-		}
 		return a.cfg.getenv(name)
 	}
 	authCfg, err := auth.ConfigFromEnv(getenv)
 	if err != nil {
 		return usageError{fmt.Errorf("auth settings: %w", err)}
+	}
+	if a.cfg.getenv("AUTH_GUESTS_MAY_BID") != "" {
+		a.log.Warn("AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a setting of each room " +
+			"(`auctiond room create --guests-may-bid`, or guests_may_bid in the rooms API)")
 	}
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
@@ -83,7 +84,7 @@ func (a *App) wire() error {
 			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
 			Events: s.events, Moderation: mod, Bids: s.ingress,
 			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
-			Media:     gatewayMedia{srv: a.sfu}, Log: a.log,
+			Media:     gatewayMedia{srv: a.sfu}, Log: a.log, BidGrant: wsBidGrant{},
 		})
 	if err != nil {
 		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
