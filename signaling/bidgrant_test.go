@@ -33,7 +33,7 @@ func TestGuestBidsFollowTheRoom(t *testing.T) {
 	id := gus.send(TypeBidPlace, BidData{LotID: "11111111-2222-3333-4444-555555555555", Amount: 15000,
 		Currency: "KRW", BidID: "gus-1"})
 	gus.expectError(id, CodeForbidden)
-	if _, err := e.outcomes.Get(ctx, closed.ID, "gus-1"); !errors.Is(err, bidding.ErrUnknownBid) {
+	if _, err := e.outcomes.Get(ctx, closed.ID, e.user("gus").ID, "gus-1"); !errors.Is(err, bidding.ErrUnknownBid) {
 		t.Fatalf("a refused guest bid was sequenced: %v", err)
 	}
 

@@ -136,7 +136,7 @@ func (e *securityEnv) newFixture(live bool) fixture {
 	seller := randomName("seller")
 	var f fixture
 	for _, public := range []bool{true, false} {
-		room, err := createRoom(ctx, db, e.base, "Security", seller, public)
+		room, err := createRoom(ctx, db, e.base, "Security", seller, roomOptions{public: public})
 		if err != nil {
 			e.t.Fatal(err)
 		}
