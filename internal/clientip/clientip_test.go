@@ -116,7 +116,7 @@ func TestParse(t *testing.T) {
 
 func TestBucket(t *testing.T) {
 	tests := map[string]string{
-		"198.51.100.1":        "198.51.100.1",
+		"198.51.100.1":         "198.51.100.1",
 		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
 		"2001:db8:1:2::ffff":   "2001:db8:1:2::/64",
 	}
