@@ -75,7 +75,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.adminLn != nil {
-		a.admin = &http.Server{Handler: adminRoutes(), ReadHeaderTimeout: 10 * time.Second}
+		a.admin = &http.Server{Handler: adminRoutes(a.metricsHandler()), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
@@ -182,9 +182,11 @@ func (a *App) Close() {
 // pool_size.
 const redisPoolSize = 128
 
-// adminRoutes serves pprof; it is bound to loopback only (Config.Validate).
-func adminRoutes() http.Handler {
+// adminRoutes serves /metrics and pprof; it is bound to loopback only
+// (Config.Validate).
+func adminRoutes(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

@@ -105,7 +105,7 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	if err := dispatch(context.Background(), []string{"help"}, &out, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range append(append([]envSpec{}, envSpecs...), sfuEnv...) {
+	for _, s := range append(append(append([]envSpec{}, envSpecs...), sfuEnv...), limitsEnv...) {
 		if !strings.Contains(out.String(), "  "+s.name+" ") {
 			t.Errorf("help does not list %s", s.name)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -19,8 +20,11 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", handleHealthz)
 	mux.HandleFunc("GET /readyz", a.handleReadyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
-	media := sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)})
+	if a.cfg.MetricsToken != "" {
+		mux.Handle("GET /metrics", requireBearer(a.cfg.MetricsToken, a.metricsHandler()))
+	}
+	media := sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)},
+		sfu.WithAdmission(a.svc.admission.admit))
 	mux.Handle("/whip/", media)
 	mux.Handle("/whep/", media)
 	mux.Handle("GET /ws", a.svc.gateway)
@@ -30,6 +34,27 @@ func (a *App) routes() http.Handler {
 	mux.Handle("/media/{key...}", a.svc.media.FileServer())
 	mux.Handle("/", web.Handler())
 	return mux
+}
+
+// metricsHandler serves the Prometheus registry. Its labels name rooms,
+// private ones included, so it lives on the loopback admin listener, and on
+// the public listener only behind METRICS_TOKEN.
+func (a *App) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
+}
+
+// requireBearer lets through only requests with Authorization: Bearer
+// token, compared in constant time; others get 401.
+func requireBearer(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the METRICS_TOKEN bearer token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // handleHealthz answers 200 while the process is up and serving.
