@@ -68,7 +68,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newSFUCollector(a.sfu))
+		newSFUCollector(a.sfu, newRoomLabels(storage.NewRooms(a.db)).label))
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
