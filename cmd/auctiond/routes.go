@@ -36,9 +36,10 @@ func (a *App) routes() http.Handler {
 	return mux
 }
 
-// metricsHandler serves the Prometheus registry. Its labels name rooms,
-// private ones included, so it lives on the loopback admin listener, and on
-// the public listener only behind METRICS_TOKEN.
+// metricsHandler serves the Prometheus registry. It tells the server's
+// load, live rooms and their audiences (private rooms under pseudonyms), so
+// it lives on the loopback admin listener, and on the public listener only
+// behind METRICS_TOKEN.
 func (a *App) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
 }
