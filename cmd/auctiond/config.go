@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -75,6 +76,7 @@ var envSpecs = []envSpec{
 	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
 	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
+	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
 }
 
@@ -149,6 +151,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	if c.Limits, err = limitsConfig(getenv); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Limits.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if err := errors.Join(errs...); err != nil {

@@ -20,7 +20,6 @@ import (
 
 // limitsEnv documents the per-client limits; the README mirrors it.
 var limitsEnv = []envSpec{
-	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"WS_CONNS_PER_USER", "16", "open WebSockets per user over all nodes; 0: no cap"},
 	{"WS_CONNS_PER_ADDR", "50", "open WebSockets per client address (IPv6: per /64) over all nodes, sellers and admins not counted; 0: no cap"},
 	{"WHEP_SESSIONS_PER_USER", "8", "WHEP viewer sessions per signed-in user over all nodes; 0: no cap"},
@@ -32,6 +31,7 @@ var limitsEnv = []envSpec{
 // clientLimits are the per-client caps and rates of the WebSocket gateway
 // and of WHIP/WHEP. A negative value means no cap.
 type clientLimits struct {
+	// ClientIP names a request's client from TRUSTED_PROXIES.
 	ClientIP     clientip.Resolver
 	WSPerUser    int
 	WSPerAddr    int
@@ -60,7 +60,8 @@ func (l clientLimits) mediaPrefix() string {
 	return l.keyPrefix + "media:"
 }
 
-// limitsConfig reads the per-client limits from the environment.
+// limitsConfig reads the per-client limits from the environment (the
+// client address, TRUSTED_PROXIES, is read with the main settings).
 func limitsConfig(getenv func(string) string) (clientLimits, error) {
 	get := func(name string) string {
 		if v := getenv(name); v != "" {
@@ -75,10 +76,6 @@ func limitsConfig(getenv func(string) string) (clientLimits, error) {
 	}
 	var errs []error
 	var l clientLimits
-	var err error
-	if l.ClientIP, err = clientip.Parse(get("TRUSTED_PROXIES")); err != nil {
-		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
-	}
 	off := envBool(get("CLIENT_LIMITS_DISABLED"))
 	for _, f := range []struct {
 		name string
