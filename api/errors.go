@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/bidcast/bidcast/internal/depfail"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -72,11 +73,15 @@ func writeError(w http.ResponseWriter, log *slog.Logger, r *http.Request, err er
 		e = conflict("the resource changed or is in a state that forbids this; reload it")
 	case errors.Is(err, storage.ErrInvalid):
 		e = &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_field", Message: "a value breaks a rule of the schema"}
+	case depfail.IsUnavailable(err):
+		log.Warn("api request failed: dependency unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+			Message: "the server cannot reach its database right now; try again", RetryAfter: 1}
 	default:
 		log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
-	if e.Status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+	if (e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable) && e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
 	writeJSON(w, e.Status, errorBody{Error: e})

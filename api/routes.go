@@ -58,3 +58,13 @@ func routes() []route {
 		{"GET", "/webhooks/{id}/deliveries", seller, func(s *server) handlerFunc { return s.webhookDeliveries }},
 	}
 }
+
+// Routes lists every API route as "METHOD /api/v1/path" in ServeMux syntax,
+// for the server's table of who may call what.
+func Routes() []string {
+	out := make([]string, 0, len(routes()))
+	for _, rt := range routes() {
+		out = append(out, rt.Method+" "+Prefix+rt.Path)
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package auth
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -27,23 +28,45 @@ import (
 //	POST /auth/rooms/{id}/viewer-token  invitation to a non-public room
 func (s *Service) Routes() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h func(http.ResponseWriter, *http.Request) error) {
-		mux.Handle(pattern, s.errorHandler(h))
+	for _, rt := range s.routeTable() {
+		mux.Handle(rt.pattern, s.errorHandler(rt.handler))
 	}
-	handle("GET /auth/providers", s.handleProviders)
-	handle("GET /auth/login/{provider}", s.beginLogin)
-	handle("GET /auth/callback/{provider}", s.callback)
-	handle("POST /auth/callback/{provider}", s.callback)
-	handle("POST /auth/guest", s.handleGuest)
-	handle("GET /auth/link/{token}", s.handleLoginLink)
-	handle("POST /auth/refresh", s.handleRefresh)
-	handle("POST /auth/logout", s.handleLogout)
-	handle("GET /auth/me", s.handleMe)
-	handle("POST /auth/ticket", s.handleTicket)
-	handle("POST /auth/seller/apply", s.handleApply)
-	handle("POST /auth/seller/approve", s.handleApprove)
-	handle("POST /auth/rooms/{id}/viewer-token", s.handleViewerToken)
 	return s.CSRF(mux)
+}
+
+// authRoute is one /auth endpoint.
+type authRoute struct {
+	pattern string
+	handler func(http.ResponseWriter, *http.Request) error
+}
+
+// routeTable is the whole /auth surface.
+func (s *Service) routeTable() []authRoute {
+	return []authRoute{
+		{"GET /auth/providers", s.handleProviders},
+		{"GET /auth/login/{provider}", s.beginLogin},
+		{"GET /auth/callback/{provider}", s.callback},
+		{"POST /auth/callback/{provider}", s.callback},
+		{"POST /auth/guest", s.handleGuest},
+		{"GET /auth/link/{token}", s.handleLoginLink},
+		{"POST /auth/refresh", s.handleRefresh},
+		{"POST /auth/logout", s.handleLogout},
+		{"GET /auth/me", s.handleMe},
+		{"POST /auth/ticket", s.handleTicket},
+		{"POST /auth/seller/apply", s.handleApply},
+		{"POST /auth/seller/approve", s.handleApprove},
+		{"POST /auth/rooms/{id}/viewer-token", s.handleViewerToken},
+	}
+}
+
+// RoutePatterns lists every /auth route in ServeMux syntax, for the
+// server's table of who may call what.
+func (s *Service) RoutePatterns() []string {
+	var out []string
+	for _, rt := range s.routeTable() {
+		out = append(out, rt.pattern)
+	}
+	return out
 }
 
 // errorHandler answers a handler's error with its JSON shape and logs it:
@@ -206,6 +229,9 @@ func (s *Service) handleApprove(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := decodeBody(w, r, &body); err != nil {
 		return err
+	}
+	if body.UserID == "" && p.IsAdmin() {
+		return fmt.Errorf("approve seller: user_id is required: %w", ErrBadRequest)
 	}
 	u, err := s.approveSeller(r.Context(), p, body.UserID)
 	if err != nil {

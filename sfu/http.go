@@ -33,6 +33,8 @@ type HTTPHandler struct {
 	admit   Admission
 	mux     *http.ServeMux
 	timeout time.Duration
+	// patterns are the routes registered on mux, for Patterns.
+	patterns []string
 }
 
 // Admission decides whether the client of a WHIP (publish) or WHEP POST
@@ -60,11 +62,11 @@ func NewHTTPHandler(srv *Server, auth Authorizer, opts ...HandlerOption) *HTTPHa
 	}
 	for _, kind := range []string{"whip", "whep"} {
 		publish := kind == "whip"
-		h.mux.HandleFunc("POST /"+kind+"/{room}", func(w http.ResponseWriter, r *http.Request) { h.post(w, r, publish) })
-		h.mux.HandleFunc("DELETE /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.del(w, r, publish) })
-		h.mux.HandleFunc("PATCH /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.patch(w, r, publish) })
-		h.mux.HandleFunc("OPTIONS /"+kind+"/{room}", h.options)
-		h.mux.HandleFunc("OPTIONS /"+kind+"/{room}/{session}", h.options)
+		h.handle("POST /"+kind+"/{room}", func(w http.ResponseWriter, r *http.Request) { h.post(w, r, publish) })
+		h.handle("DELETE /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.del(w, r, publish) })
+		h.handle("PATCH /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.patch(w, r, publish) })
+		h.handle("OPTIONS /"+kind+"/{room}", h.options)
+		h.handle("OPTIONS /"+kind+"/{room}/{session}", h.options)
 		h.mux.HandleFunc("/"+kind+"/", func(w http.ResponseWriter, r *http.Request) {
 			setCORS(w, r)
 			w.Header().Set("Allow", "POST, PATCH, DELETE, OPTIONS")
@@ -73,6 +75,16 @@ func NewHTTPHandler(srv *Server, auth Authorizer, opts ...HandlerOption) *HTTPHa
 	}
 	return h
 }
+
+// handle registers fn for pattern and remembers the pattern.
+func (h *HTTPHandler) handle(pattern string, fn http.HandlerFunc) {
+	h.mux.HandleFunc(pattern, fn)
+	h.patterns = append(h.patterns, pattern)
+}
+
+// Patterns lists the routes h serves, in ServeMux syntax ("POST
+// /whip/{room}"), for the server's table of who may call what.
+func (h *HTTPHandler) Patterns() []string { return append([]string(nil), h.patterns...) }
 
 // ServeHTTP implements http.Handler.
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -106,4 +107,15 @@ func encodeRaw(typ, id string, seq int64, data json.RawMessage) []byte {
 		b, _ = json.Marshal(Envelope{V: Version, Type: typ, ID: id, Seq: seq})
 	}
 	return b
+}
+
+// ClientTypes lists every client → server message type of protocol v1,
+// sorted, for tables that must cover them all (docs/SECURITY.md).
+func ClientTypes() []string {
+	out := make([]string, 0, len(knownTypes))
+	for t := range knownTypes {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
 }

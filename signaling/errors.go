@@ -1,10 +1,10 @@
 package signaling
 
 import (
-	"context"
 	"errors"
 
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/internal/depfail"
 )
 
 // Error codes sent to clients in error messages. They are part of protocol
@@ -77,8 +77,10 @@ func classify(err error) (code, message string, internal bool) {
 	case errors.Is(err, bidding.ErrInvalidBid):
 		// The bidding package words these for clients ("amount must be ...").
 		return CodeInvalidBid, err.Error(), false
-	case errors.Is(err, context.DeadlineExceeded):
-		return CodeUnavailable, "the server took too long; try again", true
+	case depfail.IsUnavailable(err):
+		// Postgres or Redis is down or slow: the client retries (a bid with
+		// the same bid_id), as the protocol promises for this code.
+		return CodeUnavailable, "the server cannot reach its database right now; try again", true
 	}
 	return CodeInternal, "internal error", true
 }

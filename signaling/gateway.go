@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -131,13 +132,22 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusForbidden, CodeOriginRejected, "this Origin may not connect")
 		return
 	}
+	if msg := upgradeProblem(r); msg != "" {
+		w.Header().Set("Upgrade", "websocket")
+		httpError(w, http.StatusUpgradeRequired, CodeBadRequest, msg)
+		return
+	}
 	id, err := g.auth.Authenticate(r)
 	if err != nil {
 		g.stats.rejected.Add(1)
 		code, msg, internal := classify(err)
 		if internal {
 			g.log.Error("authenticate websocket", "err", err)
-			httpError(w, http.StatusInternalServerError, code, msg)
+			status := http.StatusInternalServerError
+			if code == CodeUnavailable {
+				status = http.StatusServiceUnavailable
+			}
+			httpError(w, status, code, msg)
 			return
 		}
 		if code == CodeUnauthorized {
@@ -244,6 +254,34 @@ func (g *Gateway) Close() error {
 // closeGrace is how long Close lets connections finish their close
 // handshakes.
 const closeGrace = 5 * time.Second
+
+// upgradeProblem says what makes r not a WebSocket upgrade, or "" when it
+// is one. Checked before Accept, which would answer in plain text, so that
+// every refusal of /ws has the documented JSON body.
+func upgradeProblem(r *http.Request) string {
+	switch {
+	case !headerHasToken(r.Header, "Connection", "upgrade") || !headerHasToken(r.Header, "Upgrade", "websocket"):
+		return "GET /ws must be a WebSocket upgrade (Connection: Upgrade, Upgrade: websocket)"
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		return "only WebSocket version 13 is supported"
+	case r.Header.Get("Sec-WebSocket-Key") == "":
+		return "missing Sec-WebSocket-Key"
+	}
+	return ""
+}
+
+// headerHasToken reports whether a comma-separated header lists token,
+// ignoring case.
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, part := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func httpError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -163,7 +163,11 @@ func TestResumeReplaysMissedEventsOrSnapshot(t *testing.T) {
 	if env := bob.expect("bid.rejected"); env.Seq != first+2 {
 		t.Fatalf("replayed private seq %d", env.Seq)
 	}
-	ack := decodeAs[AckData](t, bob.expect(TypeAck))
+	ackEnv := bob.expect(TypeAck)
+	if !strings.Contains(string(ackEnv.Data), `"resumed":true`) {
+		t.Fatalf("resume ack %s lacks resumed:true", ackEnv.Data)
+	}
+	ack := decodeAs[JoinAckData](t, ackEnv)
 	if !ack.Resumed || ack.Seq != last {
 		t.Fatalf("resume ack = %+v, want resumed at %d", ack, last)
 	}
@@ -181,7 +185,12 @@ func TestResumeReplaysMissedEventsOrSnapshot(t *testing.T) {
 	bob = dial(t, srv, "bob")
 	bob.send(TypeJoin, JoinData{RoomID: e.room.ID, ResumeFrom: next})
 	snap = decodeAs[SnapshotData](t, bob.expect(TypeSnapshot))
-	if ack := decodeAs[AckData](t, bob.expect(TypeAck)); ack.Resumed || ack.Seq != snap.Seq || snap.Seq != next+6 {
+	ackEnv = bob.expect(TypeAck)
+	// The documented shape: resumed is always there, false after a snapshot.
+	if !strings.Contains(string(ackEnv.Data), `"resumed":false`) {
+		t.Fatalf("snapshot ack %s lacks resumed:false", ackEnv.Data)
+	}
+	if ack := decodeAs[JoinAckData](t, ackEnv); ack.Resumed || ack.Seq != snap.Seq || snap.Seq != next+6 {
 		t.Fatalf("ack %+v, snapshot seq %d, want a snapshot at %d", ack, snap.Seq, next+6)
 	}
 }

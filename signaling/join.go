@@ -55,7 +55,7 @@ func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
 		return err
 	}
 	c.finishSync(seq)
-	c.send(encode(TypeAck, env.ID, 0, AckData{RoomID: d.RoomID, Seq: seq, Resumed: resumed}))
+	c.send(encode(TypeAck, env.ID, 0, JoinAckData{RoomID: d.RoomID, Seq: seq, Resumed: resumed}))
 	return nil
 }
 

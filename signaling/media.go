@@ -116,7 +116,9 @@ func (g *Gateway) openMedia(ctx context.Context, c *conn, env Envelope, d MediaD
 	}
 	var ans MediaAnswer
 	if env.Type == TypeMediaPublish {
-		if !isSellerOf(c.id, room) {
+		// Not isSellerOf: an admin may run anyone's show but never send
+		// its stream, the same rule as WHIP (auth.Service.CanPublish).
+		if c.id.UserID != room.SellerID {
 			return Errorf(CodeForbidden, "only the room's seller may publish")
 		}
 		ans, err = g.media.Publish(ctx, roomID, c.id, d.SDP, mediaPeer{c})

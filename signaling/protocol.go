@@ -122,9 +122,17 @@ type AckData struct {
 	BidID     string `json:"bid_id,omitempty"`
 	MessageID string `json:"message_id,omitempty"`
 	RoomID    string `json:"room_id,omitempty"`
-	// Resumed is true when a join replayed missed events instead of sending
-	// a snapshot.
-	Resumed bool `json:"resumed,omitempty"`
+}
+
+// JoinAckData is the data of the ack that answers join.
+type JoinAckData struct {
+	RoomID string `json:"room_id"`
+	// Seq is the room position the connection is at: live events follow
+	// with greater numbers.
+	Seq int64 `json:"seq"`
+	// Resumed is true when the join replayed missed events, false when it
+	// sent a snapshot; always present.
+	Resumed bool `json:"resumed"`
 }
 
 // ErrorData is the data of error.

@@ -62,6 +62,17 @@ func TestUpgradeRejections(t *testing.T) {
 			}
 		})
 	}
+	// A plain GET (no upgrade) gets the same JSON error shape, not text.
+	resp, err := http.Get(strings.Replace(wsURL(srv, "plain"), "ws://", "http://", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body ErrorData
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusUpgradeRequired ||
+		body.Code != CodeBadRequest {
+		t.Fatalf("plain GET /ws: status %d, body %+v, %v; want 426 bad_request in JSON", resp.StatusCode, body, err)
+	}
 	// The refused origin created no account.
 	var n int
 	if err := e.db.Pool.QueryRow(context.Background(),

@@ -31,6 +31,8 @@ type App struct {
 	registry *prometheus.Registry
 	sfu      *sfu.Server
 	svc      *services
+	// mediaHTTP serves WHIP and WHEP.
+	mediaHTTP *sfu.HTTPHandler
 
 	httpLn  net.Listener
 	adminLn net.Listener
@@ -69,6 +71,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newSFUCollector(a.sfu, newRoomLabels(storage.NewRooms(a.db)).label))
+	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)},
+		sfu.WithAdmission(a.svc.admission.admit))
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -10,30 +10,49 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bidcast/bidcast/api"
-	"github.com/bidcast/bidcast/sfu"
-	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/web"
 )
 
 // routes is the public HTTP surface.
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", handleHealthz)
-	mux.HandleFunc("GET /readyz", a.handleReadyz)
-	if a.cfg.MetricsToken != "" {
-		mux.Handle("GET /metrics", requireBearer(a.cfg.MetricsToken, a.metricsHandler()))
+	for _, rt := range a.routeTable() {
+		mux.Handle(rt.pattern, rt.handler)
 	}
-	media := sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)},
-		sfu.WithAdmission(a.svc.admission.admit))
-	mux.Handle("/whip/", media)
-	mux.Handle("/whep/", media)
-	mux.Handle("GET /ws", a.svc.gateway)
-	mux.Handle("/auth/", a.svc.auth.Routes())
-	mux.Handle(api.Prefix+"/", a.svc.auth.CSRF(a.svc.api))
-	// Processed item media; uploads and deletes are API routes.
-	mux.Handle("/media/{key...}", a.svc.media.FileServer())
-	mux.Handle("/", web.Handler())
 	return mux
+}
+
+// mount is one pattern of the public mux. Patterns ending in "/" mount a
+// subtree whose own routes the package lists (sfu, auth, api).
+type mount struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable is the public mux, in registration order.
+func (a *App) routeTable() []mount {
+	return []mount{
+		{"GET /healthz", http.HandlerFunc(handleHealthz)},
+		{"GET /readyz", http.HandlerFunc(a.handleReadyz)},
+		{"GET /metrics", a.publicMetrics()},
+		{"/whip/", a.mediaHTTP},
+		{"/whep/", a.mediaHTTP},
+		{"GET /ws", a.svc.gateway},
+		{"/auth/", a.svc.auth.Routes()},
+		{api.Prefix + "/", a.svc.auth.CSRF(a.svc.api)},
+		// Processed item media; uploads and deletes are API routes.
+		{"/media/{key...}", a.svc.media.FileServer()},
+		{"/", web.Handler()},
+	}
+}
+
+// publicMetrics is /metrics on the public listener: the registry behind
+// METRICS_TOKEN when one is set, else 404 (it is served on ADMIN_ADDR).
+func (a *App) publicMetrics() http.Handler {
+	if a.cfg.MetricsToken == "" {
+		return http.NotFoundHandler()
+	}
+	return requireBearer(a.cfg.MetricsToken, a.metricsHandler())
 }
 
 // metricsHandler serves the Prometheus registry. It tells the server's
