@@ -109,7 +109,7 @@ func (s *server) wrap(rt route) http.Handler {
 	h := rt.handler(s)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fail := func(err error) { writeError(w, s.log, r, err) }
-		if err := s.limiter.allowIP(r.Context(), clientIP(r, s.cfg.RateLimit.ClientIPHeader)); err != nil {
+		if err := s.limiter.allowIP(r); err != nil {
 			fail(err)
 			return
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/clientip"
 )
 
 // Config tunes the API. The zero value is usable: every zero field takes the
@@ -38,10 +40,9 @@ type RateLimitConfig struct {
 	// PerIP is the budget of a client address per window, signed in or
 	// not. Zero means 1200, enough for a household behind one NAT.
 	PerIP int
-	// ClientIPHeader, when set, names a header (such as X-Real-IP) set by a
-	// trusted reverse proxy that holds the client's address. Leave it empty
-	// when the server is reached directly: a client could forge it.
-	ClientIPHeader string
+	// ClientIP finds the client address of a request; its zero value
+	// trusts no proxy and uses the connection's peer (TRUSTED_PROXIES).
+	ClientIP clientip.Resolver
 	// KeyPrefix prefixes the Redis keys. Zero means "bidcast:api:rl:".
 	KeyPrefix string
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/clientip"
 )
 
 // Config is everything auth needs. Zero durations and budgets take the
@@ -75,11 +77,10 @@ type RateLimitConfig struct {
 	Login int
 	// Token covers refresh, tickets and logout. Zero means 60 per window.
 	Token int
-	// ClientIPHeader names a header set by a trusted reverse proxy holding
-	// the client's address (X-Real-IP, or X-Forwarded-For whose first entry
-	// is used). Empty means the connection's peer address, which a client
-	// cannot forge.
-	ClientIPHeader string
+	// ClientIP finds the client address of a request; its zero value
+	// trusts no proxy and uses the connection's peer, which a client cannot
+	// forge. The server sets it from TRUSTED_PROXIES.
+	ClientIP clientip.Resolver
 	// Disabled turns rate limiting off (load tests from one address).
 	Disabled bool
 }
@@ -266,7 +267,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.RateLimit.Login = num("AUTH_RATE_LOGIN")
 	c.RateLimit.Token = num("AUTH_RATE_TOKEN")
-	c.RateLimit.ClientIPHeader = getenv("AUTH_CLIENT_IP_HEADER")
+	if getenv("AUTH_CLIENT_IP_HEADER") != "" {
+		errs = append(errs, errors.New("AUTH_CLIENT_IP_HEADER is no longer read: list your reverse proxies in TRUSTED_PROXIES instead"))
+	}
 	c.RateLimit.Disabled = flag("AUTH_RATE_LIMIT_DISABLED")
 	c.Providers = providersFromEnv(getenv)
 	return c, errors.Join(errs...)

@@ -34,7 +34,7 @@
 // | `AUTH_RATE_LOGIN` | `20` | Logins, callbacks and guest sign-ins per client address per minute. |
 // | `AUTH_RATE_TOKEN` | `60` | Refreshes, tickets and logouts per client address per minute. |
 // | `AUTH_RATE_LIMIT_DISABLED` | `false` | Turn the limits off (load tests from one address). |
-// | `AUTH_CLIENT_IP_HEADER` | | Header holding the client address, set by a trusted reverse proxy (X-Real-IP). |
+// | `AUTH_CLIENT_IP_HEADER` | | Removed, refused at start: the client address comes from the server's `TRUSTED_PROXIES`. |
 // | `AUTH_GOOGLE_CLIENT_ID`, `AUTH_GOOGLE_CLIENT_SECRET` | | Enable Google. |
 // | `AUTH_GITHUB_CLIENT_ID`, `AUTH_GITHUB_CLIENT_SECRET` | | Enable GitHub. |
 // | `AUTH_KAKAO_CLIENT_ID`, `AUTH_KAKAO_CLIENT_SECRET` | | Enable Kakao. |

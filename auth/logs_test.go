@@ -99,6 +99,7 @@ func TestConfigValidation(t *testing.T) {
 		{"not base64", map[string]string{"AUTH_JWT_KEY": "%%%not-base64-secret%%%"}, "AUTH_JWT_KEY is not valid base64"},
 		{"bad flag", map[string]string{"AUTH_SELLER_AUTO_APPROVE": "sometimes"}, "AUTH_SELLER_AUTO_APPROVE"},
 		{"bad origin", map[string]string{"AUTH_TRUSTED_ORIGINS": "https://ok.example, nope"}, "nope"},
+		{"removed client-IP header", map[string]string{"AUTH_CLIENT_IP_HEADER": "X-Real-IP"}, "TRUSTED_PROXIES"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,23 +4,28 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+
+	"github.com/bidcast/bidcast/internal/clientip"
 )
 
 func TestLoginRateLimit(t *testing.T) {
 	e := newEnv(t, true, func(c *Config) {
 		c.RateLimit.Login, c.RateLimit.Token = 2, 1
-		c.RateLimit.ClientIPHeader = "X-Real-IP"
+		// The test server's peer is loopback: make it the trusted proxy.
+		c.RateLimit.ClientIP = clientip.MustParse("127.0.0.0/8, ::1")
 	})
 	ts := e.serve(t)
-	guest := func(ip string) *http.Response {
-		return do(t, newClient(t), "POST", ts.URL+"/auth/guest", `{"display_name":"Flo"}`, "X-Real-IP", ip)
+	guest := func(xff string) *http.Response {
+		return do(t, newClient(t), "POST", ts.URL+"/auth/guest", `{"display_name":"Flo"}`, "X-Forwarded-For", xff)
 	}
 	for i := 0; i < 2; i++ {
 		if resp := guest("198.51.100.7"); resp.StatusCode != http.StatusOK {
 			t.Fatalf("login %d: status %d", i, resp.StatusCode)
 		}
 	}
-	resp := guest("198.51.100.7")
+	// The client forges a left-most X-Forwarded-For entry: the proxy
+	// appended the real address, which is still out of budget.
+	resp := guest("203.0.113.66, 198.51.100.7")
 	if resp.StatusCode != http.StatusTooManyRequests || errCode(t, resp) != "rate_limited" {
 		t.Fatalf("third login: status %d", resp.StatusCode)
 	}
@@ -33,7 +38,7 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	c := newClient(t)
 	refresh := func() int {
-		return do(t, c, "POST", ts.URL+"/auth/refresh", "", "X-Real-IP", "198.51.100.7").StatusCode
+		return do(t, c, "POST", ts.URL+"/auth/refresh", "", "X-Forwarded-For", "198.51.100.7").StatusCode
 	}
 	if got := refresh(); got != http.StatusUnauthorized {
 		t.Fatalf("first refresh without a cookie: %d", got)

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/ratelimit"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -91,7 +92,7 @@ func NewService(cfg Config, users Users, rdb redis.UniversalClient, log *slog.Lo
 	if s.csrf, err = newCrossOriginProtection(cfg); err != nil {
 		return nil, err
 	}
-	s.limiter = &limiter{rdb: rdb, cfg: cfg.RateLimit, prefix: cfg.RedisPrefix + "rl:", log: log, now: cfg.Now}
+	s.limiter = &limiter{win: ratelimit.NewWindow(rdb, cfg.RedisPrefix+"rl:", cfg.Now), cfg: cfg.RateLimit, log: log}
 	return s, nil
 }
 

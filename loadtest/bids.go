@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 )
@@ -20,8 +19,10 @@ type BidsConfig struct {
 	Rate     float64       // bids per second over all rooms, open loop
 	ChatRate float64       // chat lines per second over all rooms
 	Duration time.Duration // bidding time (≤ 10 min: guest tokens last 15)
-	// ServerPID is sampled for CPU and RSS; 0 reads BaseURL/metrics.
-	ServerPID int
+	// ServerPID is sampled for CPU and RSS; 0 reads the server's metrics
+	// at MetricsURL (see MetricsURL).
+	ServerPID  int
+	MetricsURL string
 	// DatabaseURL, when set, makes the audit read Postgres directly;
 	// otherwise it reads the JSON API.
 	DatabaseURL string
@@ -100,7 +101,7 @@ func RunBids(ctx context.Context, cfg BidsConfig) (*Report, error) {
 	if err := sw.connect(ctx, base, cfg.Rooms, cfg.Bidders, cfg.Watchers, 50, cfg.Out); err != nil {
 		return nil, err
 	}
-	probe := NewServerProbe(ctx, cfg.ServerPID, strings.TrimRight(cfg.BaseURL, "/")+"/metrics")
+	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup

@@ -37,8 +37,11 @@ type BrowsersConfig struct {
 	// Chromium is the browser binary (default /usr/bin/chromium).
 	Chromium string
 	// NoPublish skips the synthetic WHIP publisher (someone else streams).
-	NoPublish  bool
-	ServerPID  int
+	NoPublish bool
+	ServerPID int
+	// MetricsURL is the server's Prometheus endpoint, read when ServerPID
+	// is 0 (see MetricsURL).
+	MetricsURL string
 	AllowHosts []string
 	Out        io.Writer
 }
@@ -176,7 +179,7 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 	}
 	defer sw.close()
 
-	probe := NewServerProbe(ctx, cfg.ServerPID, strings.TrimRight(cfg.BaseURL, "/")+"/metrics")
+	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
 	smp.self = treeProbe{}
 	sctx, stop := context.WithCancel(ctx)

@@ -46,7 +46,8 @@
 // RunBids (loadtest bids) signs in N guest bidders and watchers (POST
 // /auth/guest; the rooms must take guest bids, `room create
 // --guests-may-bid`, and the server needs AUTH_RATE_LIMIT_DISABLED=true for
-// many sign-ins from one address),
+// many sign-ins from one address and CLIENT_LIMITS_DISABLED=true for more
+// sockets than WS_CONNS_PER_ADDR),
 // spreads them over M rooms, and sends bids at a fixed open-loop rate: the
 // schedule never waits for answers. Each room's seller signs in with the
 // room's single-use seller_login_url and starts its lots in order (the next

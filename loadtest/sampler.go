@@ -97,6 +97,17 @@ func parseProcessMetrics(r io.Reader) (cpu time.Duration, rss uint64, err error)
 	return cpu, rss, nil
 }
 
+// MetricsURL is where a run reads the server's Prometheus metrics: explicit
+// when set, else baseURL/metrics. auctiond serves /metrics only on its
+// loopback admin listener (ADMIN_ADDR, 127.0.0.1:6060 by default), so runs
+// against it pass that address (cmd/loadtest's -metrics-url) or a pid.
+func MetricsURL(explicit, baseURL string) string {
+	if explicit != "" {
+		return explicit
+	}
+	return strings.TrimRight(baseURL, "/") + "/metrics"
+}
+
 // NewServerProbe picks how to watch the server: /proc/<pid> when pid is
 // set, else the Prometheus endpoint at metricsURL when it answers, else nil.
 func NewServerProbe(ctx context.Context, pid int, metricsURL string) ServerProbe {

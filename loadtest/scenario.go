@@ -108,6 +108,7 @@ type ScenarioConfig struct {
 	Scenario    *Scenario
 	Rooms       []RoomInfo
 	ServerPID   int
+	MetricsURL  string // the server's Prometheus endpoint, read when ServerPID is 0 (see MetricsURL)
 	DatabaseURL string
 	AllowHosts  []string
 	Out         io.Writer
@@ -154,7 +155,7 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (*Report, error) {
 		}
 		bs.fill(p, dt)
 	}
-	smp := newSampler(NewServerProbe(ctx, cfg.ServerPID, strings.TrimRight(cfg.BaseURL, "/")+"/metrics"), fill)
+	smp := newSampler(NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL)), fill)
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 )
@@ -22,7 +21,8 @@ type ViewersConfig struct {
 	Viewers      int           // number of WHEP viewers (1..5000)
 	RampRate     float64       // viewers started per second
 	Duration     time.Duration // steady-state measurement after the ramp (≤ 30 min)
-	ServerPID    int           // process to sample CPU and RSS of; 0: try BaseURL/metrics
+	ServerPID    int           // process to sample CPU and RSS of; 0: try MetricsURL
+	MetricsURL   string        // the server's Prometheus endpoint (see MetricsURL)
 	PaceKbps     int           // publisher pacing rate; 0 sends frames in bursts
 	ClipPath     string        // Annex B H.264; generated with ffmpeg if missing
 	NoAudio      bool          // publish and receive video only
@@ -103,7 +103,7 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	}
 	defer vs.close()
 
-	probe := NewServerProbe(ctx, cfg.ServerPID, strings.TrimRight(cfg.BaseURL, "/")+"/metrics")
+	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, vs.fill)
 	sctx, stopSampler := context.WithCancel(ctx)
 	var wg sync.WaitGroup

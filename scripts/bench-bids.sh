@@ -22,7 +22,7 @@ tempdb_create bench
 port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp)
 export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR=${ADMIN_ADDR:-} \
   SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_RATE_LIMIT_DISABLED=true \
-  API_RATE_LIMIT_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
+  API_RATE_LIMIT_DISABLED=true CLIENT_LIMITS_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
 bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true

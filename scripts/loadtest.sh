@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # loadtest.sh is `make loadtest`: a short standard run against a local
 # server. It starts bin/auctiond on free loopback ports and a database of
-# its own (guests may bid, no rate limits for one-address load), creates
+# its own (guests may bid, no rate limits or per-client caps for one-address load), creates
 # rooms, runs 20 WHEP viewers for 15 s and 20 bidders + 40 watchers bidding
 # 10/s for 15 s (audited against Postgres), then stops the server and drops
 # the database. Reports: artifacts/loadtest/{viewers,bids}.{json,html}.
@@ -15,7 +15,7 @@ tempdb_create loadtest
 
 port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp); url=http://127.0.0.1:$port
 export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=$url ADMIN_ADDR=off SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off \
-  SFU_LOOPBACK_CANDIDATES=true AUTH_RATE_LIMIT_DISABLED=true API_RATE_LIMIT_DISABLED=true \
+  SFU_LOOPBACK_CANDIDATES=true AUTH_RATE_LIMIT_DISABLED=true API_RATE_LIMIT_DISABLED=true CLIENT_LIMITS_DISABLED=true \
   DEMO=false LOG_LEVEL=warn
 bin/auctiond serve >"$out/server.log" 2>&1 & pid=$!
 cleanup() {

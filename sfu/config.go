@@ -59,8 +59,13 @@ type Config struct {
 	// viewer is skipped to its next keyframe. Default 50 ms: long enough that
 	// a writer descheduled on a busy machine is not mistaken for a slow viewer.
 	SlowWrite time.Duration
-	// MaxSessions bounds publishers plus subscribers. Default 10000.
-	MaxSessions int
+	// MaxViewers bounds the viewer sessions of the whole server. Default
+	// 10000. Publishers are counted apart (MaxPublishers), so however many
+	// viewers connect, a seller can always go live.
+	MaxViewers int
+	// MaxPublishers bounds the publisher sessions (one per live room).
+	// Default 1000.
+	MaxPublishers int
 	// ICEDisconnectedTimeout and ICEFailedTimeout decide how fast a vanished
 	// peer is noticed (a seller whose phone died frees the room after
 	// disconnected+failed). Defaults 5 s and 10 s.
@@ -119,8 +124,11 @@ func (c *Config) Validate() error {
 	if c.SlowWrite == 0 {
 		c.SlowWrite = 50 * time.Millisecond
 	}
-	if c.MaxSessions == 0 {
-		c.MaxSessions = 10000
+	if c.MaxViewers == 0 {
+		c.MaxViewers = 10000
+	}
+	if c.MaxPublishers == 0 {
+		c.MaxPublishers = 1000
 	}
 	if c.ICEDisconnectedTimeout == 0 {
 		c.ICEDisconnectedTimeout = 5 * time.Second
@@ -168,8 +176,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
 	case c.NACKBufferVideo < 16 || c.NACKBufferVideo > 1<<15 || c.NACKBufferAudio < 16 || c.NACKBufferAudio > 1<<15:
 		return fmt.Errorf("%w: NACK buffers must be 16..32768 packets", ErrInvalidConfig)
-	case c.MaxSessions < 1:
-		return fmt.Errorf("%w: MaxSessions must be positive", ErrInvalidConfig)
+	case c.MaxViewers < 1 || c.MaxPublishers < 1:
+		return fmt.Errorf("%w: MaxViewers and MaxPublishers must be positive", ErrInvalidConfig)
 	case c.ICEDisconnectedTimeout < 0 || c.ICEFailedTimeout < 0 || c.StatsInterval < 0:
 		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
 	}

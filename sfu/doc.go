@@ -43,8 +43,12 @@
 // A viewer that arrives within 3 s of the publisher may wait until the
 // publisher's first packets show which of the negotiated codecs it really
 // sends. Errors are the sentinels of errors.go; HTTPHandler maps them to
-// status codes once (401, 403, 404, 406, 409, 400, 503).
+// status codes once (401, 403, 404, 406, 409, 400, 429, 503).
 //
 // Authorization is delegated to an Authorizer that the server wiring
-// implements; Stats returns plain structs that the wiring exports as metrics.
+// implements, and per-client limits to an Admission (WithAdmission) asked
+// before any work on a WHIP or WHEP offer; Stats returns plain structs that
+// the wiring exports as metrics. The server's own caps count viewers
+// (MaxViewers) and publishers (MaxPublishers) apart, so viewers can never
+// take a seller's place.
 package sfu

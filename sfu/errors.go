@@ -3,6 +3,7 @@ package sfu
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors returned by Server methods and Authorizers. The HTTP handler
@@ -32,8 +33,12 @@ var (
 	// ErrCodecMismatch means the two sides share no usable codec. It is
 	// usually wrapped in a *CodecMismatchError that says which (HTTP 406).
 	ErrCodecMismatch = errors.New("sfu: codec mismatch")
-	// ErrTooManySessions means Config.MaxSessions would be exceeded (HTTP 503).
+	// ErrTooManySessions means Config.MaxViewers or Config.MaxPublishers
+	// would be exceeded (HTTP 503).
 	ErrTooManySessions = errors.New("sfu: too many sessions")
+	// ErrTooManyRequests means a per-client limit refused the request; it
+	// is usually wrapped in a *LimitError that says when to retry (HTTP 429).
+	ErrTooManyRequests = errors.New("sfu: too many requests")
 	// ErrClosed means the server is shutting down (HTTP 503).
 	ErrClosed = errors.New("sfu: server closed")
 	// ErrInvalidConfig is wrapped by Config.Validate failures.
@@ -56,3 +61,18 @@ func (e *CodecMismatchError) Error() string {
 
 // Is reports whether target is ErrCodecMismatch.
 func (e *CodecMismatchError) Is(target error) bool { return target == ErrCodecMismatch }
+
+// LimitError is what an Admission returns to refuse a client over one of
+// its limits: the handler answers 429 with Reason and a Retry-After of
+// RetryAfter (rounded up to whole seconds, at least one). It matches
+// ErrTooManyRequests with errors.Is.
+type LimitError struct {
+	Reason     string
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *LimitError) Error() string { return "sfu: too many requests: " + e.Reason }
+
+// Is reports whether target is ErrTooManyRequests.
+func (e *LimitError) Is(target error) bool { return target == ErrTooManyRequests }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -28,16 +30,36 @@ const maxSDPBytes = 64 << 10
 type HTTPHandler struct {
 	srv     *Server
 	auth    Authorizer
+	admit   Admission
 	mux     *http.ServeMux
 	timeout time.Duration
 	// patterns are the routes registered on mux, for Patterns.
 	patterns []string
 }
 
+// Admission decides whether the client of a WHIP (publish) or WHEP POST
+// may open a session, before the handler does any other work; the server
+// wiring implements it with its per-client rate limits and caps. It
+// returns a release function, called exactly once when the session ends or
+// fails to start, or an error: a *LimitError for a client over a limit
+// (429), or anything else for a failure of the limiter (500).
+type Admission func(r *http.Request, roomID string, publish bool) (release func(), err error)
+
+// HandlerOption customises NewHTTPHandler.
+type HandlerOption func(*HTTPHandler)
+
+// WithAdmission makes the handler ask fn before each new session.
+func WithAdmission(fn Admission) HandlerOption {
+	return func(h *HTTPHandler) { h.admit = fn }
+}
+
 // NewHTTPHandler returns the WHIP/WHEP handler for srv, asking auth before
 // every publish and view.
-func NewHTTPHandler(srv *Server, auth Authorizer) *HTTPHandler {
+func NewHTTPHandler(srv *Server, auth Authorizer, opts ...HandlerOption) *HTTPHandler {
 	h := &HTTPHandler{srv: srv, auth: auth, mux: http.NewServeMux(), timeout: 10 * time.Second}
+	for _, o := range opts {
+		o(h)
+	}
 	for _, kind := range []string{"whip", "whep"} {
 		publish := kind == "whip"
 		h.handle("POST /"+kind+"/{room}", func(w http.ResponseWriter, r *http.Request) { h.post(w, r, publish) })
@@ -93,6 +115,25 @@ func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool)
 		writeErr(w, err)
 		return
 	}
+	release := func() {}
+	if h.admit != nil {
+		rel, err := h.admit(r, room, publish)
+		if err != nil {
+			writeErr(w, err)
+			return
+		}
+		if rel != nil {
+			var once sync.Once
+			release = func() { once.Do(rel) }
+		}
+	}
+	// Until a session owns the release, any way out of here gives it back.
+	owned := false
+	defer func() {
+		if !owned {
+			release()
+		}
+	}()
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
 	if publish {
@@ -110,15 +151,19 @@ func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool)
 		return
 	}
 	var answer, session string
+	// The close handler runs when the session ends, and also when Publish
+	// or Subscribe fail after creating it; the once makes that harmless.
+	onClose := WithCloseHandler(release)
 	if publish {
-		answer, session, err = h.srv.Publish(ctx, room, string(body))
+		answer, session, err = h.srv.Publish(ctx, room, string(body), onClose)
 	} else {
-		answer, session, err = h.srv.Subscribe(ctx, room, string(body))
+		answer, session, err = h.srv.Subscribe(ctx, room, string(body), onClose)
 	}
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
+	owned = true
 	kind := "whep"
 	if publish {
 		kind = "whip"
@@ -244,6 +289,8 @@ func httpStatus(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrCodecMismatch):
 		return http.StatusNotAcceptable
+	case errors.Is(err, ErrTooManyRequests):
+		return http.StatusTooManyRequests
 	case errors.Is(err, ErrTooManySessions), errors.Is(err, ErrClosed):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
@@ -261,6 +308,10 @@ func writeErr(w http.ResponseWriter, err error) {
 	}
 	if code == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bidcast"`)
+	}
+	var le *LimitError
+	if errors.As(err, &le) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(int((le.RetryAfter+time.Second-1)/time.Second), 1)))
 	}
 	httpError(w, code, msg)
 }

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -44,23 +45,30 @@ func (srv *Server) roomLocked(id string) *room {
 	return r
 }
 
-// addSessionLocked registers s, enforcing MaxSessions and one publisher.
+// addSessionLocked registers s, enforcing one publisher per room and the
+// caps, which count viewers and publishers apart so that viewers can never
+// take the seats of sellers.
 func (srv *Server) addSessionLocked(s *session) error {
 	if srv.closed {
 		return ErrClosed
-	}
-	if len(srv.sessions) >= srv.cfg.MaxSessions {
-		return ErrTooManySessions
 	}
 	r := s.room
 	if s.publish {
 		if r.publisher != nil {
 			return ErrPublisherExists
 		}
+		if srv.publishers >= srv.cfg.MaxPublishers {
+			return fmt.Errorf("%w: %d rooms are live, the most this server takes", ErrTooManySessions, srv.publishers)
+		}
 		r.publisher = s
 		r.liveSince = time.Now()
+		srv.publishers++
 	} else {
+		if srv.viewers >= srv.cfg.MaxViewers {
+			return fmt.Errorf("%w: %d viewers are watching, the most this server takes", ErrTooManySessions, srv.viewers)
+		}
 		r.subscribers[s.id] = s
+		srv.viewers++
 	}
 	srv.sessions[s.id] = s
 	return nil
@@ -70,13 +78,18 @@ func (srv *Server) addSessionLocked(s *session) error {
 func (srv *Server) removeSession(s *session) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
+	if _, ok := srv.sessions[s.id]; !ok {
+		return // never added, or already removed
+	}
 	delete(srv.sessions, s.id)
 	r := s.room
 	if s.publish {
+		srv.publishers--
 		if r.publisher == s {
 			r.publisher = nil
 		}
 	} else {
+		srv.viewers--
 		delete(r.subscribers, s.id)
 	}
 	if r.publisher == nil && len(r.subscribers) == 0 && srv.rooms[r.id] == r {

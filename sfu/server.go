@@ -30,6 +30,9 @@ type Server struct {
 	closed   bool
 	rooms    map[string]*room
 	sessions map[string]*session
+	// viewers and publishers count the sessions of each kind, for the
+	// caps in Config.
+	viewers, publishers int
 
 	// wg counts every goroutine that is not a writer: track readers, RTCP
 	// readers, the stats ticker and asynchronous session closes.

@@ -253,6 +253,7 @@ func TestHTTPStatus(t *testing.T) {
 		{ErrBadOffer, http.StatusBadRequest},
 		{&CodecMismatchError{Kind: "video"}, http.StatusNotAcceptable},
 		{ErrTooManySessions, http.StatusServiceUnavailable},
+		{&LimitError{Reason: "x"}, http.StatusTooManyRequests},
 		{context.DeadlineExceeded, http.StatusGatewayTimeout},
 		{errors.New("boom"), http.StatusInternalServerError},
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/bidcast/bidcast/internal/clientip"
 )
 
 // Config tunes the gateway. Zero values take the defaults documented on each
@@ -72,6 +74,27 @@ type Config struct {
 	// Postgres, the room actor). Zero means 5 s.
 	RequestTimeout time.Duration
 
+	// ConnsPerUser caps the WebSockets one user holds open over all nodes
+	// (zero: 16; negative: no cap). With it, a user's message budget over
+	// all connections is at most ConnsPerUser times the per-connection
+	// rates above.
+	ConnsPerUser int
+	// ConnsPerAddr caps the WebSockets from one client address (an IPv6
+	// /64) over all its users and nodes (zero: 50, room for a household or
+	// an office behind one NAT; negative: no cap). Sellers and admins are
+	// not counted, so viewers on the seller's network cannot lock the
+	// seller out.
+	ConnsPerAddr int
+	// ClientIP finds a request's client address; its zero value trusts no
+	// proxy (TRUSTED_PROXIES).
+	ClientIP clientip.Resolver
+	// LimitPrefix starts the Redis keys of the connection caps. Zero means
+	// "bidcast:ws:conns:". Tests give each gateway its own.
+	LimitPrefix string
+	// SlotTTL is how long the connection slots of a node that died keep
+	// counting (live nodes renew theirs every SlotTTL/3). Zero means 60 s.
+	SlotTTL time.Duration
+
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }
@@ -101,6 +124,10 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.RoomCacheTTL, 2*time.Second)
 	setDefault(&c.ViewerInterval, time.Second)
 	setDefault(&c.RequestTimeout, 5*time.Second)
+	setDefault(&c.ConnsPerUser, 16)
+	setDefault(&c.ConnsPerAddr, 50)
+	setDefault(&c.LimitPrefix, "bidcast:ws:conns:")
+	setDefault(&c.SlotTTL, time.Minute)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -131,6 +158,8 @@ func (c Config) Validate() error {
 		return errors.New("signaling: ResumeMax must not exceed SendBuffer")
 	case c.ChatRate < 0 || c.BidRate < 0 || c.MessageRate < 0:
 		return errors.New("signaling: rates must not be negative")
+	case c.SlotTTL < 3*time.Second:
+		return errors.New("signaling: SlotTTL must be at least 3 s")
 	}
 	for _, p := range c.OriginPatterns {
 		if _, err := pathMatch(p, ""); err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
 // conn is one client connection.
@@ -32,6 +34,10 @@ type conn struct {
 	closing     chan struct{}
 	closeStatus websocket.StatusCode
 	closeReason string
+
+	// lease holds the connection's slots under the per-user and
+	// per-address caps until unregister releases them.
+	lease *ratelimit.Lease
 
 	msgLimit  *rate.Limiter
 	chatLimit *rate.Limiter

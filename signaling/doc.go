@@ -22,10 +22,17 @@
 // blocking. A connection whose buffer is full is too slow to follow the room;
 // it is closed with StatusPolicyViolation instead of holding everyone up.
 //
+// A client is bounded before the upgrade: each user holds at most
+// ConnsPerUser sockets and each client address (clientip, so behind trusted
+// proxies only) ConnsPerAddr, sellers and admins not counted per address,
+// over every node (internal/ratelimit's Redis slots, renewed by a heartbeat
+// goroutine and freed when the connection ends); message rates are per
+// connection, so per user they are bounded by ConnsPerUser.
+//
 // Every goroutine is owned: per connection, one goroutine reads and handles
 // requests, a writer exists only while messages are queued, and a ping runs
 // briefly every PingInterval; per node, one goroutine receives from Redis
-// pub/sub and one publishes viewer counts.
+// pub/sub, one publishes viewer counts and one renews connection slots.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling

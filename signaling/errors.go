@@ -84,3 +84,8 @@ func classify(err error) (code, message string, internal bool) {
 	}
 	return CodeInternal, "internal error", true
 }
+
+// CodeTooManyConnections refuses a WebSocket upgrade (HTTP 429) from a user
+// or an address that already holds its maximum of open connections
+// (Config.ConnsPerUser, Config.ConnsPerAddr). It is part of protocol v1.
+const CodeTooManyConnections = "too_many_connections"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
 // BidSubmitter takes a bid into the pipeline; bidding.Ingress implements it.
@@ -70,6 +72,7 @@ type Gateway struct {
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
+	slots      *ratelimit.Slots
 	stats      counters
 
 	// base is the parent of every connection's context; cancelling it is
@@ -112,6 +115,8 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		g.moderation = NewRedisModeration(deps.Redis)
 	}
 	g.rooms = newRoomCache(deps.Rooms, cfg.RoomCacheTTL, cfg.Now)
+	g.slots = ratelimit.NewSlots(deps.Redis, ratelimit.SlotsConfig{Prefix: cfg.LimitPrefix, TTL: cfg.SlotTTL,
+		Log: g.log, Now: cfg.Now})
 	g.base, g.cancelBase = context.WithCancel(context.Background())
 	g.hub = newHub(g)
 	g.viewers = newViewers(g)
@@ -158,15 +163,27 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusUnauthorized, code, msg)
 		return
 	}
+	lease, err := g.admit(r, id)
+	if err != nil {
+		g.stats.rejected.Add(1)
+		g.stats.rateLimited.Add(1)
+		code, msg, _ := classify(err)
+		w.Header().Set("Retry-After", strconv.Itoa(ratelimit.RetryAfter(connRetryAfter)))
+		httpError(w, http.StatusTooManyRequests, code, msg)
+		return
+	}
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		OriginPatterns:  g.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
+		lease.Release()
 		return // Accept has written the HTTP error.
 	}
 	c := newConn(g, ws, id)
+	c.lease = lease
 	if !g.register(c) {
+		lease.Release()
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
@@ -194,6 +211,7 @@ func (g *Gateway) register(c *conn) bool {
 }
 
 func (g *Gateway) unregister(c *conn) {
+	c.lease.Release()
 	g.mu.Lock()
 	delete(g.conns, c)
 	g.mu.Unlock()
@@ -228,6 +246,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	<-done
 	g.hub.close()
 	g.bgWG.Wait()
+	g.slots.Close()
 	g.stopped.Store(true)
 	return err
 }

@@ -86,12 +86,24 @@ func (e *env) newRoom(status string) storage.Room {
 // behind an httptest server, and shuts both down when the test ends.
 func (e *env) gateway(tune func(*Config)) (*Gateway, *httptest.Server) {
 	e.t.Helper()
-	cfg := Config{DevGuests: true, ViewerInterval: time.Hour, OriginPatterns: []string{"shop.example"}}
+	return e.gatewayWith(tune, nil)
+}
+
+// gatewayWith is gateway with its own Authenticator (nil: dev guests).
+func (e *env) gatewayWith(tune func(*Config), auth Authenticator) (*Gateway, *httptest.Server) {
+	e.t.Helper()
+	// Connection caps count per address, and every test connects from
+	// loopback: each gateway counts under keys of its own.
+	cfg := Config{DevGuests: true, ViewerInterval: time.Hour, OriginPatterns: []string{"shop.example"},
+		LimitPrefix: "bidcast:test:ws:" + rand.Text() + ":"}
 	if tune != nil {
 		tune(&cfg)
 	}
+	if auth == nil {
+		auth = DevGuestAuthenticator{Users: e.users, Enabled: cfg.DevGuests}
+	}
 	g, err := New(cfg, Deps{
-		Auth:      DevGuestAuthenticator{Users: e.users, Enabled: cfg.DevGuests},
+		Auth:      auth,
 		Rooms:     StorageRooms{e.rooms},
 		Redis:     e.rdb,
 		Events:    e.events,

@@ -70,15 +70,16 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newSFUCollector(a.sfu))
-	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)})
+		newSFUCollector(a.sfu, newRoomLabels(storage.NewRooms(a.db)).label))
+	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db)},
+		sfu.WithAdmission(a.svc.admission.admit))
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.adminLn != nil {
-		a.admin = &http.Server{Handler: adminRoutes(), ReadHeaderTimeout: 10 * time.Second}
+		a.admin = &http.Server{Handler: adminRoutes(a.metricsHandler()), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
@@ -185,9 +186,11 @@ func (a *App) Close() {
 // pool_size.
 const redisPoolSize = 128
 
-// adminRoutes serves pprof; it is bound to loopback only (Config.Validate).
-func adminRoutes() http.Handler {
+// adminRoutes serves /metrics and pprof; it is bound to loopback only
+// (Config.Validate).
+func adminRoutes(metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

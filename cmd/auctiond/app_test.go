@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -56,6 +57,9 @@ func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Conf
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Every test server is reached from loopback: the per-address caps
+	// of each count under keys of its own.
+	cfg.Limits.keyPrefix = "bidcast:test:limits:" + rand.Text() + ":"
 	return cfg
 }
 
@@ -100,8 +104,8 @@ func TestServerEndpoints(t *testing.T) {
 	}{
 		{"/healthz", 200, "ok"},
 		{"/readyz", 200, `"status":"ready"`},
-		{"/metrics", 200, "process_resident_memory_bytes"},
-		{"/metrics", 200, "go_goroutines"},
+		// Metrics name rooms, private ones too: not on the public listener.
+		{"/metrics", 404, ""},
 		{"/", 200, "Bidcast"},
 		{"/debug/pprof/", 404, ""},
 	}
@@ -111,9 +115,40 @@ func TestServerEndpoints(t *testing.T) {
 			t.Errorf("GET %s = %d %.80q, want %d containing %q", tc.path, status, body, tc.status, tc.want)
 		}
 	}
-	// pprof lives only on the admin listener.
-	if status, _ := get(t, "http://"+app.adminLn.Addr().String()+"/debug/pprof/"); status != 200 {
+	// pprof and metrics live only on the admin listener.
+	admin := "http://" + app.adminLn.Addr().String()
+	if status, _ := get(t, admin+"/debug/pprof/"); status != 200 {
 		t.Errorf("admin pprof = %d, want 200", status)
+	}
+	for _, want := range []string{"process_resident_memory_bytes", "go_goroutines"} {
+		if status, body := get(t, admin+"/metrics"); status != 200 || !strings.Contains(body, want) {
+			t.Errorf("admin metrics = %d without %s", status, want)
+		}
+	}
+}
+
+// TestMetricsToken also serves /metrics on the public listener, to
+// requests bearing METRICS_TOKEN only.
+func TestMetricsToken(t *testing.T) {
+	const token = "metrics-secret-0123456789"
+	base, _ := startApp(t, testConfigWith(t, "", map[string]string{"METRICS_TOKEN": token}))
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer wrong-token-0123456789", 401}, {token, 401}, {"Bearer " + token, 200}} {
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || (tc.want == 200 && !strings.Contains(string(body), "go_goroutines")) {
+			t.Errorf("GET /metrics with %q = %d, want %d", tc.auth, resp.StatusCode, tc.want)
+		}
 	}
 }
 
@@ -195,7 +230,7 @@ func TestWHIPAndWHEPAreWiredToRooms(t *testing.T) {
 			t.Errorf("%s: POST = %d, want %d", tc.name, got, tc.want)
 		}
 	}
-	if status, body := get(t, base+"/metrics"); status != 200 || !strings.Contains(body, "go_goroutines") {
+	if status, body := get(t, "http://"+app.adminLn.Addr().String()+"/metrics"); status != 200 || !strings.Contains(body, "go_goroutines") {
 		t.Errorf("metrics after SFU wiring = %d", status)
 	}
 }

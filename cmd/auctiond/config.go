@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -41,6 +42,12 @@ type Config struct {
 	WSOrigins []string
 	// APIRateLimitOff turns the JSON API's rate limiter off (load tests).
 	APIRateLimitOff bool
+	// Limits are the per-client caps and rates of WebSockets and WHIP/WHEP,
+	// and the trusted proxies that name the client's address.
+	Limits clientLimits
+	// MetricsToken, when set, also serves /metrics on HTTP_ADDR to requests
+	// bearing it. Secret: from the environment only.
+	MetricsToken string
 	// Demo seeds a demo room with a synthetic video publisher.
 	Demo bool
 	// getenv reads the environment, for packages with their own settings
@@ -54,8 +61,9 @@ type envSpec struct {
 }
 
 var envSpecs = []envSpec{
-	{"HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server (pages, API, WebSocket, WHIP/WHEP, /metrics) listens on"},
-	{"ADMIN_ADDR", "127.0.0.1:6060", "loopback-only admin listener with pprof; empty or off disables it"},
+	{"HTTP_ADDR", "127.0.0.1:8080", "address the HTTP server (pages, API, WebSocket, WHIP/WHEP) listens on"},
+	{"ADMIN_ADDR", "127.0.0.1:6060", "loopback-only admin listener with /metrics and pprof; empty or off disables it"},
+	{"METRICS_TOKEN", "", "also serve /metrics on HTTP_ADDR to requests with Authorization: Bearer <token> (at least 16 characters); none: only on ADMIN_ADDR"},
 	{"PUBLIC_URL", "http://<HTTP_ADDR>", "base of the URLs the server prints and hands out"},
 	{"DATABASE_URL", "", "Postgres connection URL (required; `make services` writes one to .data/env)"},
 	{"REDIS_URL", "", "Redis URL (required; `make services` writes one to .data/env)"},
@@ -68,6 +76,7 @@ var envSpecs = []envSpec{
 	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
 	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
+	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
 }
 
@@ -104,6 +113,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		}
 	}
 	c.getenv = getenv
+	c.MetricsToken = getenv("METRICS_TOKEN")
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
 	if err := fs.Parse(args); err != nil {
@@ -138,6 +148,12 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	}
 	if c.SFU, err = sfuConfig(getenv); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Limits, err = limitsConfig(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Limits.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if err := errors.Join(errs...); err != nil {
@@ -189,6 +205,9 @@ func (c Config) Validate() error {
 	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
 	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("METRICS_TOKEN: want at least 16 characters"))
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.LogFormat))
 	}
@@ -207,7 +226,7 @@ func (c Config) newLogger() *slog.Logger {
 // envTable renders the configuration table for `auctiond help`.
 func envTable() string {
 	var b strings.Builder
-	specs := append(append([]envSpec{}, envSpecs...), sfuEnv...)
+	specs := append(append(append([]envSpec{}, envSpecs...), sfuEnv...), limitsEnv...)
 	width := 0
 	for _, s := range specs {
 		width = max(width, len(s.name))

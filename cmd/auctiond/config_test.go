@@ -32,6 +32,9 @@ func TestConfigErrorsAreUsageErrors(t *testing.T) {
 		{"bad public url", map[string]string{"PUBLIC_URL": "ftp://x"}, nil, "PUBLIC_URL"},
 		{"bad level", map[string]string{"LOG_LEVEL": "loud"}, nil, "LOG_LEVEL"},
 		{"bad wait", map[string]string{"DB_CONNECT_WAIT": "-3s"}, nil, "DB_CONNECT_WAIT"},
+		{"bad proxies", map[string]string{"TRUSTED_PROXIES": "proxy.example"}, nil, "TRUSTED_PROXIES"},
+		{"bad cap", map[string]string{"WS_CONNS_PER_ADDR": "-5"}, nil, "WS_CONNS_PER_ADDR"},
+		{"short metrics token", map[string]string{"METRICS_TOKEN": "short"}, nil, "METRICS_TOKEN"},
 		{"bad flag", nil, []string{"--no-such-flag"}, "no-such-flag"},
 		{"flag overrides env", map[string]string{"HTTP_ADDR": "8080"}, []string{"--http-addr", "127.0.0.1:9"}, ""},
 	}
@@ -105,7 +108,7 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	if err := dispatch(context.Background(), []string{"help"}, &out, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range append(append([]envSpec{}, envSpecs...), sfuEnv...) {
+	for _, s := range append(append(append([]envSpec{}, envSpecs...), sfuEnv...), limitsEnv...) {
 		if !strings.Contains(out.String(), "  "+s.name+" ") {
 			t.Errorf("help does not list %s", s.name)
 		}

@@ -120,6 +120,8 @@ func startCrashShow(t *testing.T, dbURL, redisURL string) *crashShow {
 		// Fixed keys, so sessions outlive a restart like in production.
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 40))),
 		"AUTH_RATE_LIMIT_DISABLED=true",
+		// Killed servers leave their connection slots behind for a minute.
+		"CLIENT_LIMITS_DISABLED=true",
 		"NODE_ID=crash-test", "BID_POLL_INTERVAL=100ms", "MEDIA_DIR=" + t.TempDir(),
 	}
 	s.srv = testenv.StartProcess(t, bin, env, "serve")

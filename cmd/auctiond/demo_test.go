@@ -39,7 +39,7 @@ func TestDemoRoomBroadcastsAndRunsALot(t *testing.T) {
 	}
 	// The broadcast reaches the SFU (the clip is made with ffmpeg first).
 	want := `bidcast_sfu_publisher_packets_total{kind="video",layer="",room="` + room + `"}`
-	for !metricAbove(t, base, want, 30) {
+	for !metricAbove(t, "http://"+app.adminLn.Addr().String(), want, 30) {
 		if time.Now().After(deadline.Add(40 * time.Second)) {
 			t.Fatal("the demo broadcast sent no video to the SFU")
 		}
@@ -58,7 +58,8 @@ func TestDemoRoomBroadcastsAndRunsALot(t *testing.T) {
 	})
 }
 
-// metricAbove reports whether the metric line named by series is above min.
+// metricAbove reports whether the metric line named by series is above min
+// on the server whose /metrics is at base (its admin listener).
 func metricAbove(t *testing.T, base, series string, min float64) bool {
 	_, body := get(t, base+"/metrics")
 	for _, line := range strings.Split(body, "\n") {

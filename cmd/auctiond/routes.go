@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -33,7 +34,7 @@ func (a *App) routeTable() []mount {
 	return []mount{
 		{"GET /healthz", http.HandlerFunc(handleHealthz)},
 		{"GET /readyz", http.HandlerFunc(a.handleReadyz)},
-		{"GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})},
+		{"GET /metrics", a.publicMetrics()},
 		{"/whip/", a.mediaHTTP},
 		{"/whep/", a.mediaHTTP},
 		{"GET /ws", a.svc.gateway},
@@ -43,6 +44,37 @@ func (a *App) routeTable() []mount {
 		{"/media/{key...}", a.svc.media.FileServer()},
 		{"/", web.Handler()},
 	}
+}
+
+// publicMetrics is /metrics on the public listener: the registry behind
+// METRICS_TOKEN when one is set, else 404 (it is served on ADMIN_ADDR).
+func (a *App) publicMetrics() http.Handler {
+	if a.cfg.MetricsToken == "" {
+		return http.NotFoundHandler()
+	}
+	return requireBearer(a.cfg.MetricsToken, a.metricsHandler())
+}
+
+// metricsHandler serves the Prometheus registry. It tells the server's
+// load, live rooms and their audiences (private rooms under pseudonyms), so
+// it lives on the loopback admin listener, and on the public listener only
+// behind METRICS_TOKEN.
+func (a *App) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
+}
+
+// requireBearer lets through only requests with Authorization: Bearer
+// token, compared in constant time; others get 401.
+func requireBearer(token string, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the METRICS_TOKEN bearer token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // handleHealthz answers 200 while the process is up and serving.

@@ -10,15 +10,17 @@ import (
 // scrape time, so the media path never touches a metrics library. Publisher
 // tracks are labelled by room, kind and layer; viewers are summed per room
 // (a label per viewer would grow without bound with thousands of viewers).
+// Rooms are named by roomLabel: private rooms by a pseudonym.
 type sfuCollector struct {
-	srv *sfu.Server
+	srv       *sfu.Server
+	roomLabel func(roomID string) string
 
 	pubBitrate, pubPackets, pubLost, pubPLIs, pubKeyframes *prometheus.Desc
 	subscribers, subBitrate, subNACKs, subRetrans, subPLIs *prometheus.Desc
 	subDropped, subRTTMax, subLossMax, subLatencyMax       *prometheus.Desc
 }
 
-func newSFUCollector(srv *sfu.Server) *sfuCollector {
+func newSFUCollector(srv *sfu.Server, roomLabel func(string) string) *sfuCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("bidcast_sfu_"+name, help, labels, nil)
 	}
@@ -26,6 +28,7 @@ func newSFUCollector(srv *sfu.Server) *sfuCollector {
 	room := []string{"room"}
 	return &sfuCollector{
 		srv:           srv,
+		roomLabel:     roomLabel,
 		pubBitrate:    d("publisher_bitrate_bps", "Bitrate received from the publisher, per track.", track...),
 		pubPackets:    d("publisher_packets_total", "RTP packets received from the publisher.", track...),
 		pubLost:       d("publisher_lost_packets_total", "Sequence gaps seen on the publisher's tracks.", track...),
@@ -59,9 +62,10 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 	}
 	for _, r := range c.srv.Stats() {
+		room := c.roomLabel(r.RoomID)
 		if r.Publisher != nil {
 			for _, t := range r.Publisher.Tracks {
-				l := []string{r.RoomID, t.Kind, t.RID}
+				l := []string{room, t.Kind, t.RID}
 				gauge(c.pubBitrate, float64(t.BitrateBps), l...)
 				counter(c.pubPackets, t.Packets, l...)
 				counter(c.pubLost, t.Lost, l...)
@@ -84,14 +88,14 @@ func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
 				latency = max(latency, t.MaxLatency.Seconds())
 			}
 		}
-		gauge(c.subscribers, float64(len(r.Subscribers)), r.RoomID)
-		gauge(c.subBitrate, float64(bitrate), r.RoomID)
-		gauge(c.subNACKs, float64(nacks), r.RoomID)
-		gauge(c.subRetrans, float64(retrans), r.RoomID)
-		gauge(c.subPLIs, float64(plis), r.RoomID)
-		gauge(c.subDropped, float64(dropped), r.RoomID)
-		gauge(c.subRTTMax, rtt, r.RoomID)
-		gauge(c.subLossMax, loss, r.RoomID)
-		gauge(c.subLatencyMax, latency, r.RoomID)
+		gauge(c.subscribers, float64(len(r.Subscribers)), room)
+		gauge(c.subBitrate, float64(bitrate), room)
+		gauge(c.subNACKs, float64(nacks), room)
+		gauge(c.subRetrans, float64(retrans), room)
+		gauge(c.subPLIs, float64(plis), room)
+		gauge(c.subDropped, float64(dropped), room)
+		gauge(c.subRTTMax, rtt, room)
+		gauge(c.subLossMax, loss, room)
+		gauge(c.subLatencyMax, latency, room)
 	}
 }

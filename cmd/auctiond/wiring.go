@@ -39,6 +39,9 @@ type services struct {
 	// media takes item uploads and processes them.
 	media *media.Service
 	hooks []func(roomID string, e auction.Event)
+
+	// admission applies the per-client limits to WHIP and WHEP offers.
+	admission *mediaAdmission
 }
 
 // wire builds every service over the connected stores.
@@ -58,6 +61,7 @@ func (a *App) wire() error {
 		a.log.Warn("AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a setting of each room " +
 			"(`auctiond room create --guests-may-bid`, or guests_may_bid in the rooms API)")
 	}
+	authCfg.RateLimit.ClientIP = a.cfg.Limits.ClientIP
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
 		return usageError{err}
@@ -79,7 +83,9 @@ func (a *App) wire() error {
 	}
 
 	mod := signaling.NewRedisModeration(a.redis)
-	s.gateway, err = signaling.New(signaling.Config{OriginPatterns: a.cfg.WSOrigins, NodeID: a.cfg.NodeID},
+	lim := a.cfg.Limits
+	s.gateway, err = signaling.New(signaling.Config{OriginPatterns: a.cfg.WSOrigins, NodeID: a.cfg.NodeID,
+		ConnsPerUser: lim.WSPerUser, ConnsPerAddr: lim.WSPerAddr, ClientIP: lim.ClientIP, LimitPrefix: lim.wsPrefix()},
 		signaling.Deps{
 			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
 			Events: s.events, Moderation: mod, Bids: s.ingress,
@@ -97,12 +103,13 @@ func (a *App) wire() error {
 	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media")); err != nil {
 		return usageError{fmt.Errorf("media: %w", err)}
 	}
-	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff}}
+	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
 		Media: s.media}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
+	s.admission = newMediaAdmission(lim, a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"))
@@ -196,6 +203,9 @@ func (a *App) closeServices() {
 	}
 	if s.gateway != nil {
 		_ = s.gateway.Close()
+	}
+	if s.admission != nil {
+		s.admission.Close()
 	}
 	if s.ingress != nil {
 		_ = s.ingress.Close()

@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // common are the flags every load subcommand shares.
 type common struct {
 	url, roomsFile, room, token, allow, jsonPath, htmlPath, dbURL string
+	metricsURL                                                    string
 	pid                                                           int
 }
 
@@ -80,6 +81,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.htmlPath, "html", "", "write the self-contained HTML report here")
 	fs.StringVar(&c.dbURL, "audit-db", "", "Postgres URL for the bid audit (default: audit through the JSON API)")
 	fs.IntVar(&c.pid, "server-pid", 0, "pid of the server, to read CPU and RSS from /proc (default: the server's /metrics)")
+	fs.StringVar(&c.metricsURL, "metrics-url", "http://127.0.0.1:6060/metrics",
+		"the server's Prometheus endpoint, read without -server-pid (auctiond serves it on its admin listener, ADMIN_ADDR)")
 }
 
 func (c *common) allowHosts() []string {
@@ -145,14 +148,16 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	var rep *loadtest.Report
 	switch kind {
 	case "viewers":
-		vc.BaseURL, vc.Room, vc.PublishToken, vc.ServerPID, vc.AllowHosts, vc.Out =
-			c.url, rooms[0].RoomID, rooms[0].PublishToken, c.pid, c.allowHosts(), out
+		vc.BaseURL, vc.Room, vc.PublishToken, vc.ServerPID, vc.MetricsURL, vc.AllowHosts, vc.Out =
+			c.url, rooms[0].RoomID, rooms[0].PublishToken, c.pid, c.metricsURL, c.allowHosts(), out
 		rep, err = loadtest.RunViewers(ctx, vc)
 	case "browsers":
-		bc.BaseURL, bc.Room, bc.ServerPID, bc.AllowHosts, bc.Out = c.url, rooms[0], c.pid, c.allowHosts(), out
+		bc.BaseURL, bc.Room, bc.ServerPID, bc.MetricsURL, bc.AllowHosts, bc.Out =
+			c.url, rooms[0], c.pid, c.metricsURL, c.allowHosts(), out
 		rep, err = loadtest.RunBrowsers(ctx, bc)
 	case "bids":
-		dc.BaseURL, dc.Rooms, dc.ServerPID, dc.DatabaseURL, dc.AllowHosts, dc.Out = c.url, rooms, c.pid, c.dbURL, c.allowHosts(), out
+		dc.BaseURL, dc.Rooms, dc.ServerPID, dc.MetricsURL, dc.DatabaseURL, dc.AllowHosts, dc.Out =
+			c.url, rooms, c.pid, c.metricsURL, c.dbURL, c.allowHosts(), out
 		rep, err = loadtest.RunBids(ctx, dc)
 	case "scenario":
 		sc, serr := loadtest.LoadScenario(scenarioPath)
@@ -160,7 +165,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 			return serr
 		}
 		rep, err = loadtest.RunScenario(ctx, loadtest.ScenarioConfig{BaseURL: c.url, Scenario: sc, Rooms: rooms,
-			ServerPID: c.pid, DatabaseURL: c.dbURL, AllowHosts: c.allowHosts(), Out: out})
+			ServerPID: c.pid, MetricsURL: c.metricsURL, DatabaseURL: c.dbURL, AllowHosts: c.allowHosts(), Out: out})
 	}
 	if rep == nil {
 		return err
