@@ -47,6 +47,12 @@ type Deps struct {
 	Bids       BidSubmitter
 	Commander  Commander
 	Media      Media
+	// Views decides who may watch a private room; nil admits only its
+	// seller and admins (viewer tokens need it).
+	Views ViewChecker
+	// Identities reloads a user's rights when an access notice names them;
+	// nil closes every named connection so that it reconnects.
+	Identities IdentityLoader
 	Log        *slog.Logger
 }
 
@@ -62,9 +68,12 @@ type Gateway struct {
 	bids       BidSubmitter
 	commander  Commander
 	media      Media
+	views      ViewChecker
+	identities IdentityLoader
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
+	revoker    *revoker
 	stats      counters
 
 	// base is the parent of every connection's context; cancelling it is
@@ -80,8 +89,9 @@ type Gateway struct {
 	stopped atomic.Bool
 }
 
-// New returns a running gateway: it subscribes to Redis and starts its two
-// node-wide goroutines, which Shutdown stops.
+// New returns a running gateway: it subscribes to Redis and starts its three
+// node-wide goroutines (room events, viewer counts, access notices), which
+// Shutdown stops.
 func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -92,7 +102,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
-		conns: make(map[*conn]struct{})}
+		views: deps.Views, identities: deps.Identities, conns: make(map[*conn]struct{})}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -105,11 +115,13 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	}
 	g.rooms = newRoomCache(deps.Rooms, cfg.RoomCacheTTL, cfg.Now)
 	g.base, g.cancelBase = context.WithCancel(context.Background())
+	g.revoker = newRevoker(g)
 	g.hub = newHub(g)
 	g.viewers = newViewers(g)
-	g.bgWG.Add(2)
+	g.bgWG.Add(3)
 	go func() { defer g.bgWG.Done(); g.hub.run(g.base) }()
 	go func() { defer g.bgWG.Done(); g.viewers.run(g.base) }()
+	go func() { defer g.bgWG.Done(); g.revoker.run(g.base) }()
 	return g, nil
 }
 

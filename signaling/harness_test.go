@@ -52,6 +52,10 @@ func newEnv(t *testing.T) *env {
 	e.ingress = bidding.NewIngress(rdb, e.outcomes, bidding.IngressConfig{})
 	t.Cleanup(func() { e.ingress.Close() })
 	e.seller = e.user("seller")
+	// Running a room takes the seller role, not only the room's seller_id.
+	if _, err := e.users.SetRole(context.Background(), e.seller.ID, storage.RoleSeller); err != nil {
+		t.Fatal(err)
+	}
 	e.room = e.newRoom(storage.RoomLive)
 	return e
 }
@@ -68,7 +72,7 @@ func (e *env) user(name string) storage.User {
 func (e *env) newRoom(status string) storage.Room {
 	e.t.Helper()
 	ctx := context.Background()
-	r, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Sneaker night"})
+	r, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Sneaker night", Public: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -84,18 +88,28 @@ func (e *env) newRoom(status string) storage.Room {
 // behind an httptest server, and shuts both down when the test ends.
 func (e *env) gateway(tune func(*Config)) (*Gateway, *httptest.Server) {
 	e.t.Helper()
+	return e.gatewayWith(tune, nil)
+}
+
+// gatewayWith is gateway with the Deps adjusted by deps as well.
+func (e *env) gatewayWith(tune func(*Config), deps func(*Deps)) (*Gateway, *httptest.Server) {
+	e.t.Helper()
 	cfg := Config{DevGuests: true, ViewerInterval: time.Hour, OriginPatterns: []string{"shop.example"}}
 	if tune != nil {
 		tune(&cfg)
 	}
-	g, err := New(cfg, Deps{
+	d := Deps{
 		Auth:      DevGuestAuthenticator{Users: e.users, Enabled: cfg.DevGuests},
 		Rooms:     StorageRooms{e.rooms},
 		Redis:     e.rdb,
 		Events:    e.events,
 		Bids:      e.ingress,
 		Commander: e.cmds,
-	})
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	g, err := New(cfg, d)
 	if err != nil {
 		e.t.Fatal(err)
 	}

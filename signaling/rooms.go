@@ -17,6 +17,9 @@ type RoomInfo struct {
 	// Status is draft, scheduled, live or ended (storage.Room*).
 	Status string
 	Title  string
+	// Public rooms may be watched by anyone signed in; others only by their
+	// seller, admins and holders of a viewer token (see ViewChecker).
+	Public bool
 }
 
 // RoomLookup finds rooms. Room returns an error wrapping ErrRoomNotFound for
@@ -37,7 +40,7 @@ func (s StorageRooms) Room(ctx context.Context, id string) (RoomInfo, error) {
 	if err != nil {
 		return RoomInfo{}, err
 	}
-	return RoomInfo{ID: r.ID, SellerID: r.SellerID, Status: r.Status, Title: r.Title}, nil
+	return RoomInfo{ID: r.ID, SellerID: r.SellerID, Status: r.Status, Title: r.Title, Public: r.Public}, nil
 }
 
 // roomCache remembers rooms for a short TTL so that the auction guard on
@@ -87,6 +90,14 @@ func (c *roomCache) get(ctx context.Context, id string) (RoomInfo, error) {
 	c.entries[id] = cachedRoom{info: info, expires: now.Add(c.ttl)}
 	c.mu.Unlock()
 	return info, nil
+}
+
+// forget drops id from the cache, so the next read sees a change at once
+// (an access notice: the room was made private).
+func (c *roomCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
 }
 
 // live returns the room if it exists and is live: the auction guard.
