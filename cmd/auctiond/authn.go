@@ -32,8 +32,12 @@ func (a wsAuth) Authenticate(r *http.Request) (signaling.Identity, error) {
 	if p.Anonymous() {
 		return signaling.Identity{}, signaling.ErrUnauthorized
 	}
-	return signaling.Identity{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest,
-		CanBid: p.CanBid(auth.Room{}) == nil}, nil
+	// The socket may stay open for hours: it starts with the role and ban
+	// of record, not those its credentials were issued with.
+	if p, err = a.svc.LoadPrincipal(r.Context(), p.UserID); err != nil {
+		return signaling.Identity{}, identityError(err)
+	}
+	return identityOf(p), nil
 }
 
 // wsAuthError maps auth's errors to the gateway's: bad or missing

@@ -84,6 +84,7 @@ func (a *App) wire() error {
 			Events: s.events, Moderation: mod, Bids: s.ingress,
 			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
 			Media:     gatewayMedia{srv: a.sfu}, Log: a.log,
+			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
 		})
 	if err != nil {
 		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
@@ -98,7 +99,7 @@ func (a *App) wire() error {
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media}
+		Media: s.media, Views: apiViews{svc: s.auth}}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
