@@ -68,5 +68,15 @@ func (a apiAuth) Authenticate(r *http.Request) (api.Principal, error) {
 	case err != nil:
 		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
 	}
+	// A token outlives a change of role or a ban by up to its lifetime:
+	// what the caller may do is read from the accounts of record.
+	switch p, err = a.svc.LoadPrincipal(r.Context(), p.UserID); {
+	case errors.Is(err, auth.ErrBanned):
+		return api.Principal{}, &api.Error{Status: http.StatusForbidden, Code: "banned", Message: "this account is banned"}
+	case errors.Is(err, auth.ErrNotFound):
+		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
+	case err != nil:
+		return api.Principal{}, err
+	}
 	return api.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest}, nil
 }

@@ -29,7 +29,8 @@ type privateShow struct {
 
 func newPrivateShow(t *testing.T) *privateShow {
 	t.Helper()
-	cfg := testConfigWith(t, "", map[string]string{"AUTH_GUESTS_MAY_BID": "true", "BID_POLL_INTERVAL": "100ms"})
+	cfg := testConfigWith(t, "", map[string]string{"AUTH_GUESTS_MAY_BID": "true", "BID_POLL_INTERVAL": "100ms",
+		"AUTH_RATE_LIMIT_DISABLED": "true"})
 	base, app := startApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -387,6 +388,10 @@ func TestRightsChangeOnOpenSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	bws.closedWith(signaling.StatusAccessRevoked)
+	var apiErr struct{ Error struct{ Code string } }
+	if code := bidder.do("GET", "/api/v1/me/bids", "", &apiErr); code != http.StatusForbidden || apiErr.Error.Code != "banned" {
+		t.Fatalf("a banned user's API call = %d %+v", code, apiErr)
+	}
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, resp, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(s.base, "http")+"/ws",
@@ -407,6 +412,9 @@ func TestRightsChangeOnOpenSockets(t *testing.T) {
 		t.Fatalf("demoted seller's lot.start: %q", code)
 	}
 	sellerWS.closedWith(signaling.StatusRightsChanged)
+	if code := s.seller.do("POST", "/api/v1/rooms", `{"title":"another show"}`, nil); code != http.StatusForbidden {
+		t.Fatalf("a demoted seller created a room with their old session: %d", code)
+	}
 	again := dialRaw(s.seller)
 	if code := again.errCode("join", map[string]any{"room_id": room}); code != "forbidden" {
 		t.Fatalf("demoted seller joins their private room: %q", code)
