@@ -22,10 +22,17 @@
 // blocking. A connection whose buffer is full is too slow to follow the room;
 // it is closed with StatusPolicyViolation instead of holding everyone up.
 //
+// Rights are read when a connection opens (the account's role and site ban)
+// and when it joins a room (the right to watch it: public, its seller, an
+// admin, or a viewer token; see ViewChecker). When they change, whoever
+// changed them publishes an access notice (internal/accessnotice); every
+// node re-reads the rights of the connections it names and closes those
+// that lost them with StatusRightsChanged or StatusAccessRevoked.
+//
 // Every goroutine is owned: per connection, one goroutine reads and handles
 // requests, a writer exists only while messages are queued, and a ping runs
 // briefly every PingInterval; per node, one goroutine receives from Redis
-// pub/sub and one publishes viewer counts.
+// pub/sub, one publishes viewer counts and one applies access notices.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling

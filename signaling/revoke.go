@@ -79,8 +79,6 @@ func (r *revoker) run(ctx context.Context) {
 // apply re-checks the connections n names; the zero Notice names them all.
 func (r *revoker) apply(ctx context.Context, n accessnotice.Notice) {
 	g := r.g
-	ctx, cancel := context.WithTimeout(ctx, g.cfg.RequestTimeout)
-	defer cancel()
 	if n.RoomID != "" {
 		g.rooms.forget(n.RoomID)
 	}
@@ -113,7 +111,7 @@ func (r *revoker) apply(ctx context.Context, n accessnotice.Notice) {
 		if roomID == "" {
 			continue
 		}
-		if err := g.mayStillWatch(ctx, c); err != nil {
+		if err := r.watchCheck(ctx, c); err != nil {
 			code, _, internal := classify(err)
 			if internal || code == CodeUnavailable {
 				g.log.Warn("re-check room access", "room", roomID, "user", c.id.UserID, "err", err)
@@ -125,6 +123,13 @@ func (r *revoker) apply(ctx context.Context, n accessnotice.Notice) {
 			c.revoke(StatusAccessRevoked, revokeReason(err))
 		}
 	}
+}
+
+// watchCheck is mayStillWatch with a request's time bound.
+func (r *revoker) watchCheck(ctx context.Context, c *conn) error {
+	ctx, cancel := context.WithTimeout(ctx, r.g.cfg.RequestTimeout)
+	defer cancel()
+	return r.g.mayStillWatch(ctx, c)
 }
 
 // identityResult is one user's reloaded identity: known when it could be
@@ -141,6 +146,8 @@ func (r *revoker) load(ctx context.Context, userID string) identityResult {
 	if r.g.identities == nil {
 		return identityResult{id: Identity{Role: "unknown"}, known: true}
 	}
+	ctx, cancel := context.WithTimeout(ctx, r.g.cfg.RequestTimeout)
+	defer cancel()
 	id, err := r.g.identities.LoadIdentity(ctx, userID)
 	if err == nil {
 		return identityResult{id: id, known: true}
