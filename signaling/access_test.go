@@ -83,14 +83,16 @@ func TestPrivateRoomNeedsViewRight(t *testing.T) {
 }
 
 // TestRoomMadePrivateDropsViewers: when a live room becomes private, the
-// access notice closes the connections that may no longer watch it and
-// keeps its seller's.
+// access notice closes the connections that may no longer watch it, on
+// every node, and keeps its seller's.
 func TestRoomMadePrivateDropsViewers(t *testing.T) {
 	e := newEnv(t)
 	_, srv := e.gateway(nil)
-	seller, bob := dial(t, srv, "seller"), dial(t, srv, "bob")
+	_, other := e.gateway(nil)
+	seller, bob, carol := dial(t, srv, "seller"), dial(t, srv, "bob"), dial(t, other, "carol")
 	seller.join(e.room.ID)
 	bob.join(e.room.ID)
+	carol.join(e.room.ID)
 
 	ctx := context.Background()
 	room, err := e.rooms.Get(ctx, e.room.ID)
@@ -105,6 +107,7 @@ func TestRoomMadePrivateDropsViewers(t *testing.T) {
 		t.Fatal(err)
 	}
 	bob.expectClosed(StatusAccessRevoked)
+	carol.expectClosed(StatusAccessRevoked)
 	id := seller.send(TypeChatSend, ChatSendData{Text: "still here"})
 	for {
 		env := seller.next()
