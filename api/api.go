@@ -29,6 +29,9 @@ type Deps struct {
 	// media routes answer 503 media_disabled and item deletes leave files
 	// to the caller.
 	Media Media
+	// Views decides who may see a private room; nil shows private rooms to
+	// their seller and admins only (viewer tokens need it).
+	Views RoomViewer
 }
 
 // server holds what every handler needs.
@@ -44,6 +47,8 @@ type server struct {
 	limiter  *limiter
 	targets  targetPolicy
 	media    Media
+	views    RoomViewer
+	rdb      redis.UniversalClient
 }
 
 // New returns the API's handler, serving every route under Prefix. Mount it
@@ -71,6 +76,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		webhooks: storage.NewWebhooks(deps.DB),
 		targets:  newTargetPolicy(cfg.Webhooks),
 		media:    deps.Media,
+		views:    deps.Views,
+		rdb:      deps.Redis,
 	}
 	if deps.Redis != nil && !cfg.RateLimit.Disabled {
 		s.limiter = newLimiter(deps.Redis, cfg.RateLimit, log, cfg.Now)
@@ -132,7 +139,7 @@ func (s *server) wrap(rt route) http.Handler {
 			fail(err)
 			return
 		}
-		if err := h(w, r, p); err != nil {
+		if err := h(w, withViewerToken(r), p); err != nil {
 			fail(err)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/accessnotice"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -110,14 +111,18 @@ func (s *server) createRoom(w http.ResponseWriter, r *http.Request, p Principal)
 }
 
 // visibleRoom loads a room the caller may read: its seller and admins see
-// every room; everyone else sees rooms that are not drafts (unlisted rooms
-// included: they are reachable by link, just not listed).
+// every room; everyone else sees public rooms that are not drafts, and a
+// private one only with a viewer token for it (X-Viewer-Token). A room the
+// caller may not see is "missing", so its existence does not leak.
 func (s *server) visibleRoom(ctx context.Context, p Principal, id string) (storage.Room, error) {
 	room, err := s.rooms.Get(ctx, id)
 	if err != nil {
 		return storage.Room{}, err
 	}
 	if room.Status == storage.RoomDraft && !p.Owns(room.SellerID) {
+		return storage.Room{}, errNotFound
+	}
+	if !s.mayView(ctx, p, room) {
 		return storage.Room{}, errNotFound
 	}
 	return room, nil
@@ -234,6 +239,13 @@ func (s *server) updateRoom(w http.ResponseWriter, r *http.Request, p Principal)
 	}
 	if err != nil {
 		return err
+	}
+	if room.Public && !out.Public {
+		// Open connections of viewers who may no longer watch are closed
+		// on every node.
+		if err := accessnotice.Publish(r.Context(), s.rdb, accessnotice.Notice{RoomID: out.ID}); err != nil {
+			s.log.Warn("room made private, but open connections were not told", "room", out.ID, "err", err)
+		}
 	}
 	setETag(w, out.Version)
 	writeJSON(w, http.StatusOK, toRoomJSON(out))

@@ -2,10 +2,9 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/bidcast/bidcast/internal/accessnotice"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -34,6 +33,7 @@ func (s *Service) applySeller(ctx context.Context, p Principal) (storage.User, e
 		if err != nil {
 			return storage.User{}, storageErr(err)
 		}
+		s.notifyAccess(ctx, accessnotice.Notice{UserID: u.ID})
 		s.log.Info("seller approved automatically", "user", u.ID)
 		return u, nil
 	}
@@ -68,35 +68,35 @@ func (s *Service) approveSeller(ctx context.Context, admin Principal, userID str
 	if u, err = s.users.SetRole(ctx, u.ID, RoleSeller); err != nil {
 		return storage.User{}, storageErr(err)
 	}
+	s.notifyAccess(ctx, accessnotice.Notice{UserID: u.ID})
 	s.log.Info("seller approved", "user", u.ID, "by", admin.UserID)
 	return u, nil
 }
 
 // PromoteAdmin makes a user an admin, for `auctiond user promote`. The
-// user is named by users.id or by "provider:subject" (for example
-// "github:12345"), since an operator bootstrapping the first admin knows
-// their login rather than an ID. The user must have signed in once.
+// user is named by users.id or by "provider:subject" (see FindUser), since
+// an operator bootstrapping the first admin knows their login rather than
+// an ID. The user must have signed in once. The caller announces the change
+// to open connections (accessnotice), having the Redis client.
 func PromoteAdmin(ctx context.Context, users Users, idOrProviderSubject string) (storage.User, error) {
-	ref := strings.TrimSpace(idOrProviderSubject)
-	var (
-		u   storage.User
-		err error
-	)
-	if provider, subject, ok := strings.Cut(ref, ":"); ok {
-		u, err = users.GetByIdentity(ctx, provider, subject)
-	} else {
-		u, err = users.Get(ctx, ref)
+	return ChangeRole(ctx, users, idOrProviderSubject, RoleAdmin)
+}
+
+// ChangeRole gives a user a role, for `auctiond user promote` and `user
+// demote`. Guests can hold no role but bidder.
+func ChangeRole(ctx context.Context, users Users, ref, role string) (storage.User, error) {
+	if !validRole(role) {
+		return storage.User{}, fmt.Errorf("change role of %q to %q: %w", ref, role, ErrBadRequest)
 	}
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.User{}, fmt.Errorf("promote %q: no such user (sign in once first): %w", ref, ErrNotFound)
-	} else if err != nil {
-		return storage.User{}, fmt.Errorf("promote %q: %w", ref, err)
+	u, err := FindUser(ctx, users, ref)
+	if err != nil {
+		return storage.User{}, err
 	}
-	if u.Provider == GuestProvider {
-		return storage.User{}, fmt.Errorf("promote %q: a guest account cannot be an admin: %w", ref, ErrForbidden)
+	if u.Provider == GuestProvider && role != RoleBidder {
+		return storage.User{}, fmt.Errorf("make %q %s: a guest account cannot be one: %w", ref, role, ErrForbidden)
 	}
-	if u, err = users.SetRole(ctx, u.ID, RoleAdmin); err != nil {
-		return storage.User{}, fmt.Errorf("promote %q: %w", ref, err)
+	if u, err = users.SetRole(ctx, u.ID, role); err != nil {
+		return storage.User{}, fmt.Errorf("make %q %s: %w", ref, role, err)
 	}
 	return u, nil
 }

@@ -2,8 +2,6 @@ package signaling
 
 import (
 	"context"
-
-	"github.com/bidcast/bidcast/storage"
 )
 
 // Command is a seller command or a moderation action, passed to the room
@@ -74,7 +72,7 @@ func (g *Gateway) handleCommand(ctx context.Context, c *conn, env Envelope) erro
 	if err != nil {
 		return err
 	}
-	if !isSellerOf(c.id, room) {
+	if !g.stillSellerOf(ctx, c, room) {
 		return Errorf(CodeForbidden, "only the room's seller may do that")
 	}
 	if g.commander == nil {
@@ -112,9 +110,4 @@ func validateCommand(cmd Command) error {
 		}
 	}
 	return nil
-}
-
-// isSellerOf reports whether id may run room: its seller, or an admin.
-func isSellerOf(id Identity, room RoomInfo) bool {
-	return id.UserID == room.SellerID || id.Role == storage.RoleAdmin
 }

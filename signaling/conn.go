@@ -56,6 +56,11 @@ type conn struct {
 	syncing  bool          // joining: events wait in pending until the snapshot is out
 	pending  []syncedFrame // events received while syncing
 	sessions map[string]struct{}
+
+	// viewerToken (guarded by mu) is the invitation the room was joined
+	// with, kept to re-check the right to watch on media requests and
+	// access notices.
+	viewerToken string
 }
 
 // syncedFrame is a room event waiting for a joining connection.

@@ -29,10 +29,18 @@
 // goroutine and freed when the connection ends); message rates are per
 // connection, so per user they are bounded by ConnsPerUser.
 //
+// Rights are read when a connection opens (the account's role and site ban)
+// and when it joins a room (the right to watch it: public, its seller, an
+// admin, or a viewer token; see ViewChecker). When they change, whoever
+// changed them publishes an access notice (internal/accessnotice); every
+// node re-reads the rights of the connections it names and closes those
+// that lost them with StatusRightsChanged or StatusAccessRevoked.
+//
 // Every goroutine is owned: per connection, one goroutine reads and handles
 // requests, a writer exists only while messages are queued, and a ping runs
 // briefly every PingInterval; per node, one goroutine receives from Redis
-// pub/sub, one publishes viewer counts and one renews connection slots.
+// pub/sub, one publishes viewer counts, one renews connection slots and one
+// applies access notices.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling

@@ -50,6 +50,12 @@ type Deps struct {
 	Bids       BidSubmitter
 	Commander  Commander
 	Media      Media
+	// Views decides who may watch a private room; nil admits only its
+	// seller and admins (viewer tokens need it).
+	Views ViewChecker
+	// Identities reloads a user's rights when an access notice names them;
+	// nil closes every named connection so that it reconnects.
+	Identities IdentityLoader
 	Log        *slog.Logger
 	// BidGrant says who may bid in which room (auth's rule, in the server);
 	// nil applies the default rule, guests only where the room takes them.
@@ -69,10 +75,13 @@ type Gateway struct {
 	commander  Commander
 	media      Media
 	grant      BidGrant
+	views      ViewChecker
+	identities IdentityLoader
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
 	slots      *ratelimit.Slots
+	revoker    *revoker
 	stats      counters
 
 	// base is the parent of every connection's context; cancelling it is
@@ -88,8 +97,9 @@ type Gateway struct {
 	stopped atomic.Bool
 }
 
-// New returns a running gateway: it subscribes to Redis and starts its two
-// node-wide goroutines, which Shutdown stops.
+// New returns a running gateway: it subscribes to Redis and starts its
+// node-wide goroutines (room events, viewer counts, access notices; the
+// connection slots renew themselves), which Shutdown stops.
 func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -100,7 +110,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
-		grant: deps.BidGrant, conns: make(map[*conn]struct{})}
+		grant: deps.BidGrant, views: deps.Views, identities: deps.Identities, conns: make(map[*conn]struct{})}
 	if g.grant == nil {
 		g.grant = defaultBidGrant{}
 	}
@@ -118,11 +128,13 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g.slots = ratelimit.NewSlots(deps.Redis, ratelimit.SlotsConfig{Prefix: cfg.LimitPrefix, TTL: cfg.SlotTTL,
 		Log: g.log, Now: cfg.Now})
 	g.base, g.cancelBase = context.WithCancel(context.Background())
+	g.revoker = newRevoker(g)
 	g.hub = newHub(g)
 	g.viewers = newViewers(g)
-	g.bgWG.Add(2)
+	g.bgWG.Add(3)
 	go func() { defer g.bgWG.Done(); g.hub.run(g.base) }()
 	go func() { defer g.bgWG.Done(); g.viewers.run(g.base) }()
+	go func() { defer g.bgWG.Done(); g.revoker.run(g.base) }()
 	return g, nil
 }
 

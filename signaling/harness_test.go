@@ -52,6 +52,10 @@ func newEnv(t *testing.T) *env {
 	e.ingress = bidding.NewIngress(rdb, e.outcomes, bidding.IngressConfig{})
 	t.Cleanup(func() { e.ingress.Close() })
 	e.seller = e.user("seller")
+	// Running a room takes the seller role, not only the room's seller_id.
+	if _, err := e.users.SetRole(context.Background(), e.seller.ID, storage.RoleSeller); err != nil {
+		t.Fatal(err)
+	}
 	e.room = e.newRoom(storage.RoomLive)
 	return e
 }
@@ -70,7 +74,8 @@ func (e *env) newRoom(status string) storage.Room {
 	ctx := context.Background()
 	// The harness signs people in as guests (DevGuests), so its rooms take
 	// guest bids; bidgrant_test.go covers rooms that do not.
-	r, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Sneaker night", GuestsMayBid: true})
+	r, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Sneaker night", Public: true,
+		GuestsMayBid: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -89,8 +94,8 @@ func (e *env) gateway(tune func(*Config)) (*Gateway, *httptest.Server) {
 	return e.gatewayWith(tune, nil)
 }
 
-// gatewayWith is gateway with its own Authenticator (nil: dev guests).
-func (e *env) gatewayWith(tune func(*Config), auth Authenticator) (*Gateway, *httptest.Server) {
+// gatewayWith is gateway with the Deps adjusted by deps as well.
+func (e *env) gatewayWith(tune func(*Config), deps func(*Deps)) (*Gateway, *httptest.Server) {
 	e.t.Helper()
 	// Connection caps count per address, and every test connects from
 	// loopback: each gateway counts under keys of its own.
@@ -99,17 +104,18 @@ func (e *env) gatewayWith(tune func(*Config), auth Authenticator) (*Gateway, *ht
 	if tune != nil {
 		tune(&cfg)
 	}
-	if auth == nil {
-		auth = DevGuestAuthenticator{Users: e.users, Enabled: cfg.DevGuests}
-	}
-	g, err := New(cfg, Deps{
-		Auth:      auth,
+	d := Deps{
+		Auth:      DevGuestAuthenticator{Users: e.users, Enabled: cfg.DevGuests},
 		Rooms:     StorageRooms{e.rooms},
 		Redis:     e.rdb,
 		Events:    e.events,
 		Bids:      e.ingress,
 		Commander: e.cmds,
-	})
+	}
+	if deps != nil {
+		deps(&d)
+	}
+	g, err := New(cfg, d)
 	if err != nil {
 		e.t.Fatal(err)
 	}

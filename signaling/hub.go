@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/internal/accessnotice"
 )
 
 // hub holds this node's rooms: the local connections of each room that has
@@ -48,8 +49,9 @@ type room struct {
 }
 
 func newHub(g *Gateway) *hub {
-	// A pub/sub with no channels yet: connections subscribe it to rooms.
-	return &hub{g: g, ps: g.rdb.Subscribe(context.Background()), rooms: make(map[string]*room)}
+	// A pub/sub with only the access notices yet: connections subscribe it
+	// to rooms.
+	return &hub{g: g, ps: g.rdb.Subscribe(context.Background(), accessnotice.Channel), rooms: make(map[string]*room)}
 }
 
 // add puts c in roomID's audience, subscribing this node to the room if c is
@@ -161,11 +163,22 @@ func (h *hub) run(ctx context.Context) {
 			if m.Kind != "subscribe" {
 				continue
 			}
+			if m.Channel == accessnotice.Channel {
+				if broken {
+					// Notices sent while cut off are lost: re-check all.
+					h.g.revoker.recheckAll()
+				}
+				continue
+			}
 			if r := h.lookup(m.Channel); r != nil {
 				h.subscribed(ctx, r, broken)
 			}
 		case *redis.Message:
 			broken = false
+			if m.Channel == accessnotice.Channel {
+				h.g.revoker.notify(m.Payload)
+				continue
+			}
 			if r := h.lookup(m.Channel); r != nil {
 				h.relay(ctx, r, m.Payload)
 			}

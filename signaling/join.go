@@ -28,6 +28,12 @@ func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
 	if err != nil {
 		return err
 	}
+	if len(d.ViewerToken) > maxViewerToken {
+		return Errorf(CodeBadRequest, "viewer_token is too long")
+	}
+	if err := g.checkView(ctx, c.id, info, d.ViewerToken); err != nil {
+		return err
+	}
 	mod, err := g.moderation.State(ctx, d.RoomID, c.id.UserID)
 	if err != nil {
 		return err
@@ -41,6 +47,7 @@ func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
 	// has its snapshot or replay, so nothing falls between the two.
 	c.mu.Lock()
 	c.roomID, c.syncing, c.pending, c.lastSeq = d.RoomID, true, nil, 0
+	c.viewerToken = d.ViewerToken
 	c.mu.Unlock()
 	r, err := g.hub.add(ctx, c, d.RoomID)
 	if err != nil {
@@ -175,6 +182,7 @@ func (c *conn) leave() {
 	c.mu.Lock()
 	roomID := c.roomID
 	c.roomID, c.syncing, c.pending, c.lastSeq = "", false, nil, 0
+	c.viewerToken = ""
 	c.mu.Unlock()
 	if roomID != "" {
 		c.g.hub.remove(c, roomID)

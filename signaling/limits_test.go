@@ -20,13 +20,15 @@ import (
 func (e *env) limitedGateway(tune func(*Config)) *httptest.Server {
 	e.t.Helper()
 	dev := DevGuestAuthenticator{Users: e.users, Enabled: true}
-	_, srv := e.gatewayWith(tune, AuthenticatorFunc(func(r *http.Request) (Identity, error) {
-		id, err := dev.Authenticate(r)
-		if err == nil && id.DisplayName == "seller" {
-			id.Role = storage.RoleSeller
-		}
-		return id, err
-	}))
+	_, srv := e.gatewayWith(tune, func(d *Deps) {
+		d.Auth = AuthenticatorFunc(func(r *http.Request) (Identity, error) {
+			id, err := dev.Authenticate(r)
+			if err == nil && id.DisplayName == "seller" {
+				id.Role = storage.RoleSeller
+			}
+			return id, err
+		})
+	})
 	return srv
 }
 

@@ -77,6 +77,14 @@ func (g *Gateway) handleMedia(ctx context.Context, c *conn, env Envelope) error 
 	if !c.hasSession(d.SessionID) {
 		return Errorf(CodeUnknownSession, "no such media session on this connection")
 	}
+	if env.Type != TypeMediaClose {
+		// The right to watch is checked on every media request, not only
+		// when the session opened: a room made private since then, or a
+		// ban, ends what the connection may do with it.
+		if err := g.mayStillWatch(ctx, c); err != nil {
+			return err
+		}
+	}
 	var err error
 	switch env.Type {
 	case TypeMediaAnswer:
@@ -98,7 +106,7 @@ func (g *Gateway) handleMedia(ctx context.Context, c *conn, env Envelope) error 
 }
 
 // openMedia handles media.publish (the room's seller only) and
-// media.subscribe (anyone joined to a live room).
+// media.subscribe (anyone joined to a live room who may watch it).
 func (g *Gateway) openMedia(ctx context.Context, c *conn, env Envelope, d MediaData) error {
 	roomID := c.room()
 	if roomID == "" {
@@ -111,14 +119,17 @@ func (g *Gateway) openMedia(ctx context.Context, c *conn, env Envelope, d MediaD
 	if err != nil {
 		return err
 	}
+	if err := g.checkView(ctx, c.id, room, c.token()); err != nil {
+		return err
+	}
 	if c.sessionCount() >= maxMediaSessions {
 		return Errorf(CodeConflict, fmt.Sprintf("at most %d media sessions per connection", maxMediaSessions))
 	}
 	var ans MediaAnswer
 	if env.Type == TypeMediaPublish {
-		// Not isSellerOf: an admin may run anyone's show but never send
-		// its stream, the same rule as WHIP (auth.Service.CanPublish).
-		if c.id.UserID != room.SellerID {
+		// Not stillSellerOf alone: an admin may run anyone's show but never
+		// send its stream, the same rule as WHIP (auth.Service.CanPublish).
+		if c.id.UserID != room.SellerID || !g.stillSellerOf(ctx, c, room) {
 			return Errorf(CodeForbidden, "only the room's seller may publish")
 		}
 		ans, err = g.media.Publish(ctx, roomID, c.id, d.SDP, mediaPeer{c})

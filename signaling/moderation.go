@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/internal/accessnotice"
 )
 
 // Redis keys of a room's moderation and chat state. They share the room's
@@ -85,7 +87,8 @@ func (m *RedisModeration) Unmute(ctx context.Context, roomID, userID string) err
 	return nil
 }
 
-// Ban bars userID from roomID: no joining, chatting or bidding.
+// Ban bars userID from roomID: no joining, watching, chatting or bidding.
+// Open connections of the user in the room are closed on every node.
 func (m *RedisModeration) Ban(ctx context.Context, roomID, userID string) error {
 	_, err := m.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.SAdd(ctx, BannedKey(roomID), userID)
@@ -93,6 +96,10 @@ func (m *RedisModeration) Ban(ctx context.Context, roomID, userID string) error 
 		return nil
 	})
 	if err != nil {
+		return fmt.Errorf("ban %s from room %s: %w", userID, roomID, err)
+	}
+	// Every node closes the user's open connections to the room at once.
+	if err := accessnotice.Publish(ctx, m.rdb, accessnotice.Notice{UserID: userID, RoomID: roomID}); err != nil {
 		return fmt.Errorf("ban %s from room %s: %w", userID, roomID, err)
 	}
 	return nil

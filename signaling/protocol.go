@@ -64,6 +64,10 @@ type JoinData struct {
 	// ResumeFrom is the seq of the last room event the client saw; the
 	// server replays what came after, or sends a snapshot if that is gone.
 	ResumeFrom int64 `json:"resume_from,omitempty"`
+	// ViewerToken is an invitation to a private room (from POST
+	// /auth/rooms/{id}/viewer-token); public rooms, their seller and
+	// admins need none.
+	ViewerToken string `json:"viewer_token,omitempty"`
 }
 
 // ChatSendData is the data of chat.send.

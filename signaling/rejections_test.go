@@ -211,8 +211,10 @@ func TestSellerCommandsAndModeration(t *testing.T) {
 	if err := mod.Ban(ctx, e.room.ID, bobID); err != nil {
 		t.Fatal(err)
 	}
-	id = bob.send(TypeBidPlace, BidData{LotID: lot, Amount: 100, Currency: "KRW", BidID: "b"})
-	bob.expectError(id, CodeBanned)
+	// The ban reaches Bob's open socket at once: it is closed, and a new
+	// one cannot join.
+	bob.expectClosed(StatusAccessRevoked)
+	bob = dial(t, srv, "bob")
 	id = bob.send(TypeJoin, JoinData{RoomID: e.room.ID})
 	bob.expectError(id, CodeBanned)
 	if banned, err := mod.IsBanned(ctx, e.room.ID, bobID); err != nil || !banned {

@@ -19,6 +19,9 @@ type RoomInfo struct {
 	Title  string
 	// GuestsMayBid is the room's setting: guest accounts may bid in it.
 	GuestsMayBid bool
+	// Public rooms may be watched by anyone signed in; others only by their
+	// seller, admins and holders of a viewer token (see ViewChecker).
+	Public bool
 }
 
 // RoomLookup finds rooms. Room returns an error wrapping ErrRoomNotFound for
@@ -39,7 +42,8 @@ func (s StorageRooms) Room(ctx context.Context, id string) (RoomInfo, error) {
 	if err != nil {
 		return RoomInfo{}, err
 	}
-	return RoomInfo{ID: r.ID, SellerID: r.SellerID, Status: r.Status, Title: r.Title, GuestsMayBid: r.GuestsMayBid}, nil
+	return RoomInfo{ID: r.ID, SellerID: r.SellerID, Status: r.Status, Title: r.Title, Public: r.Public,
+		GuestsMayBid: r.GuestsMayBid}, nil
 }
 
 // roomCache remembers rooms for a short TTL so that the auction guard on
@@ -89,6 +93,14 @@ func (c *roomCache) get(ctx context.Context, id string) (RoomInfo, error) {
 	c.entries[id] = cachedRoom{info: info, expires: now.Add(c.ttl)}
 	c.mu.Unlock()
 	return info, nil
+}
+
+// forget drops id from the cache, so the next read sees a change at once
+// (an access notice: the room was made private).
+func (c *roomCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
 }
 
 // live returns the room if it exists and is live: the auction guard.

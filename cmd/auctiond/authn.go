@@ -32,10 +32,12 @@ func (a wsAuth) Authenticate(r *http.Request) (signaling.Identity, error) {
 	if p.Anonymous() {
 		return signaling.Identity{}, signaling.ErrUnauthorized
 	}
-	// Whether the account may bid is decided per room, at each bid, by
-	// wsBidGrant: a guest may bid only where the room takes guest bids.
-	return signaling.Identity{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest,
-		CanBid: true}, nil
+	// The socket may stay open for hours: it starts with the role and ban
+	// of record, not those its credentials were issued with.
+	if p, err = a.svc.LoadPrincipal(r.Context(), p.UserID); err != nil {
+		return signaling.Identity{}, identityError(err)
+	}
+	return identityOf(p), nil
 }
 
 // wsBidGrant answers the gateway's "may this identity bid in this room"
@@ -86,6 +88,16 @@ func (a apiAuth) Authenticate(r *http.Request) (api.Principal, error) {
 		return api.Principal{}, err
 	case err != nil:
 		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
+	}
+	// A token outlives a change of role or a ban by up to its lifetime:
+	// what the caller may do is read from the accounts of record.
+	switch p, err = a.svc.LoadPrincipal(r.Context(), p.UserID); {
+	case errors.Is(err, auth.ErrBanned):
+		return api.Principal{}, &api.Error{Status: http.StatusForbidden, Code: "banned", Message: "this account is banned"}
+	case errors.Is(err, auth.ErrNotFound):
+		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
+	case err != nil:
+		return api.Principal{}, err
 	}
 	return api.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest}, nil
 }

@@ -8,6 +8,8 @@
 //	auctiond migrate                      apply database migrations and exit
 //	auctiond room create --title T --seller NAME [--lots N] [--live] [--json]
 //	auctiond user promote REF             make a user an admin
+//	auctiond user demote REF              take a user's seller or admin role away
+//	auctiond user ban REF [REASON]        bar a user from the site (unban REF lifts it)
 //	auctiond user login-link REF          print a single-use sign-in URL
 //	auctiond help                         list commands and environment variables
 //
@@ -115,6 +117,8 @@ Commands:
   room create --title T --seller NAME    create a seller (if needed) and a room; --json for JSON
       [--lots N --currency KRW --opening 10000 --duration 60s --policy soft-close] [--live] [--private]
   user promote REF                       make a user an admin (REF: user id or provider:subject)
+  user demote REF                        take a user's seller or admin role away (back to bidder)
+  user ban REF [REASON] | user unban REF bar a user from the whole site, or lift the ban
   user login-link REF                    print a single-use sign-in URL (15 minutes) for a user
   help                                   this text
 

@@ -36,7 +36,7 @@ func (a *App) routeTable() []mount {
 		{"GET /readyz", http.HandlerFunc(a.handleReadyz)},
 		{"GET /metrics", a.publicMetrics()},
 		{"/whip/", a.mediaHTTP},
-		{"/whep/", a.mediaHTTP},
+		{"/whep/", sessionBearer(a.mediaHTTP)},
 		{"GET /ws", a.svc.gateway},
 		{"/auth/", a.svc.auth.Routes()},
 		{api.Prefix + "/", a.svc.auth.CSRF(a.svc.api)},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -66,7 +67,10 @@ func sfuConfig(getenv func(string) string) (sfu.Config, error) {
 }
 
 // roomMediaAuth lets the SFU ask the database who may publish and watch.
-type roomMediaAuth struct{ rooms *storage.Rooms }
+type roomMediaAuth struct {
+	rooms *storage.Rooms
+	auth  *auth.Service
+}
 
 var _ sfu.Authorizer = roomMediaAuth{}
 
@@ -95,8 +99,9 @@ func (a roomMediaAuth) AuthorizePublish(ctx context.Context, roomID, token strin
 	return nil
 }
 
-// AuthorizeView lets anyone watch a public room that has not ended. Private
-// rooms need a viewer token, which the auth package issues.
+// AuthorizeView lets anyone watch a public room that has not ended, and a
+// private one whoever auth's view rule admits by bearer: a viewer token for
+// the room, or the session of its seller or an admin.
 func (a roomMediaAuth) AuthorizeView(ctx context.Context, roomID, token string) error {
 	room, err := a.rooms.Get(ctx, roomID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -108,8 +113,14 @@ func (a roomMediaAuth) AuthorizeView(ctx context.Context, roomID, token string) 
 	if room.Status == storage.RoomEnded {
 		return fmt.Errorf("%w: the show has ended", sfu.ErrRoomNotFound)
 	}
-	if !room.Public {
+	switch err := a.auth.CanViewBearer(ctx, auth.RoomOf(room), token); {
+	case err == nil:
+		return nil
+	case errors.Is(err, auth.ErrUnauthorized):
 		return fmt.Errorf("%w: this room is private; a viewer token is required", sfu.ErrUnauthorized)
+	case errors.Is(err, auth.ErrUnavailable):
+		return err
+	default:
+		return fmt.Errorf("%w: this token does not admit you to this room", sfu.ErrForbidden)
 	}
-	return nil
 }

@@ -91,6 +91,7 @@ func (a *App) wire() error {
 			Events: s.events, Moderation: mod, Bids: s.ingress,
 			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
 			Media:     gatewayMedia{srv: a.sfu}, Log: a.log, BidGrant: wsBidGrant{},
+			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
 		})
 	if err != nil {
 		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
@@ -105,7 +106,7 @@ func (a *App) wire() error {
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media}
+		Media: s.media, Views: apiViews{svc: s.auth}}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}

@@ -7,6 +7,9 @@ import { watch } from "/whep.js";
 
 const $ = (id) => document.getElementById(id);
 const roomID = location.pathname.split("/")[2] || "";
+// An invitation to a private room comes in the fragment (#vt=...), which
+// browsers never send to a server, so it stays out of logs and Referers.
+const viewerToken = new URLSearchParams(location.hash.slice(1)).get("vt") || "";
 
 const state = {
   me: null,        // {user_id, display_name, ...} from the snapshot
@@ -282,6 +285,7 @@ async function start() {
     return;
   }
   socket = new Socket(roomID, {
+    viewerToken,
     snapshot: applySnapshot,
     event: applyEvent,
     viewers: (n) => { $("viewers").textContent = t.viewers(n); },
@@ -291,6 +295,6 @@ async function start() {
   });
   socket.connect();
   window.bidcast.socket = socket;
-  window.bidcast.framesDecoded = watch(roomID, $("video"));
+  window.bidcast.framesDecoded = watch(roomID, $("video"), viewerToken);
 }
 start();

@@ -39,6 +39,7 @@ export class Socket {
   /** join joins the room, resuming after the last event seen; a room not live yet is tried again every 5 s. */
   join(ws) {
     const join = { room_id: this.roomID };
+    if (this.h.viewerToken) join.viewer_token = this.h.viewerToken;
     if (this.lastSeq) join.resume_from = this.lastSeq;
     this.request("join", join)
       .then((ack) => {

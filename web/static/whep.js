@@ -1,8 +1,9 @@
 // watch plays a room's broadcast into a <video> over WHEP, retrying while
 // the seller is not on air and when the session drops. It returns a
 // function giving the current session's decoded video frame count (from
-// getStats), for diagnostics and tests.
-export function watch(roomID, video) {
+// getStats), for diagnostics and tests. viewerToken, for a private room,
+// is sent as the bearer; without it the session cookie speaks for the user.
+export function watch(roomID, video, viewerToken = "") {
   let pc;
   const retry = () => { try { pc?.close(); } catch { /* closed */ } setTimeout(start, 3000); };
   async function start() {
@@ -22,7 +23,8 @@ export function watch(roomID, video) {
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
       const r = await fetch(`/whep/${roomID}`, {
-        method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/sdp" },
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/sdp", ...(viewerToken ? { Authorization: `Bearer ${viewerToken}` } : {}) },
         body: pc.localDescription.sdp,
       });
       if (!r.ok) throw new Error(`WHEP ${r.status}`);
