@@ -17,7 +17,7 @@ import (
 func TestGuestBidsFollowTheRoom(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	closed, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Members only"})
+	closed, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Members only", Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}
