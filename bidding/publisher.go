@@ -25,13 +25,6 @@ const (
 // event resynchronizes clients.
 const publisherBuffer = 8192
 
-// wireEvent is an actor event as clients see it: the actor's own counter is
-// left out, since the envelope carries the room's Redis sequence.
-type wireEvent struct {
-	*auction.Event
-	Seq *struct{} `json:"seq,omitempty"`
-}
-
 // pubItem is one event waiting to be published; to is set for an event
 // private to one user.
 type pubItem struct {
@@ -46,6 +39,7 @@ type pubItem struct {
 type publisher struct {
 	roomID   string
 	log      *EventLog
+	aliases  *Aliases
 	snapshot func(ctx context.Context) (auction.Snapshot, error)
 	onEvent  func(auction.Event)
 	logger   *slog.Logger
@@ -59,8 +53,9 @@ type publisher struct {
 	leader map[string]string // lot → leader, owned by run
 }
 
-func newPublisher(roomID string, log *EventLog, logger *slog.Logger, onEvent func(auction.Event)) *publisher {
-	return &publisher{roomID: roomID, log: log, logger: logger, onEvent: onEvent,
+func newPublisher(roomID string, log *EventLog, aliases *Aliases, logger *slog.Logger,
+	onEvent func(auction.Event)) *publisher {
+	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, onEvent: onEvent,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
 		leader: map[string]string{}}
 }
@@ -144,7 +139,7 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 	if p.snapshot != nil {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if s, err := p.snapshot(sctx); err == nil {
-			snap = s
+			snap = PublicSnapshotOf(s, p.aliases)
 		}
 		cancel()
 	}
@@ -186,19 +181,28 @@ func (p *publisher) afterPublic(ctx context.Context, e auction.Event) {
 	}
 }
 
-// publishOne publishes one event, retrying with backoff until it is in the
-// log or the publisher is told to give up.
+// publishOne publishes one event, as the copies each audience may see (see
+// copiesOf), retrying with backoff until they are in the log or the
+// publisher is told to give up. The snapshot goes with the last copy.
 func (p *publisher) publishOne(ctx context.Context, it pubItem, snap any) {
-	data, err := json.Marshal(wireEvent{Event: &it.ev})
-	if err != nil {
-		p.logger.Error("encode room event", "room", p.roomID, "type", it.ev.Type, "err", err)
-		return
-	}
 	at := it.ev.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	p.publishRaw(ctx, RoomEvent{Type: it.ev.Type, RoomID: p.roomID, At: at, To: it.to, Data: data}, snap)
+	copies := copiesOf(it.ev, it.to, p.roomID, p.aliases)
+	for i, c := range copies {
+		data, err := json.Marshal(c.ev)
+		if err != nil {
+			p.logger.Error("encode room event", "room", p.roomID, "type", it.ev.Type, "err", err)
+			return
+		}
+		var attach any
+		if i == len(copies)-1 {
+			attach = snap
+		}
+		p.publishRaw(ctx, RoomEvent{Type: it.ev.Type, RoomID: p.roomID, At: at, To: c.to, Except: c.except,
+			Data: data}, attach)
+	}
 }
 
 func (p *publisher) publishRaw(ctx context.Context, ev RoomEvent, snap any) {

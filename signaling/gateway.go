@@ -47,7 +47,10 @@ type Deps struct {
 	Bids       BidSubmitter
 	Commander  Commander
 	Media      Media
-	Log        *slog.Logger
+	// Aliases names bidders to viewers (the snapshot's you.alias); it must
+	// be the one the bid pipeline publishes with. Nil means a random key.
+	Aliases *bidding.Aliases
+	Log     *slog.Logger
 }
 
 // Gateway is the WebSocket endpoint (GET /ws). It is an http.Handler; its
@@ -62,6 +65,7 @@ type Gateway struct {
 	bids       BidSubmitter
 	commander  Commander
 	media      Media
+	aliases    *bidding.Aliases
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
@@ -92,7 +96,10 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
-		conns: make(map[*conn]struct{})}
+		aliases: deps.Aliases, conns: make(map[*conn]struct{})}
+	if g.aliases == nil {
+		g.aliases = bidding.NewAliases(nil)
+	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
