@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -29,7 +30,19 @@ type Deps struct {
 	// media routes answer 503 media_disabled and item deletes leave files
 	// to the caller.
 	Media Media
+	// Aliases names bidders in bid histories and results, as the room's
+	// WebSocket events name them (the bid pipeline's *bidding.Aliases);
+	// nil means a random key, good for one process only.
+	Aliases Aliaser
 }
+
+// Aliaser names a user as a bidder of one room, without revealing who they
+// are; *bidding.Aliases implements it.
+type Aliaser interface {
+	Of(roomID, userID string) string
+}
+
+var _ Aliaser = (*bidding.Aliases)(nil)
 
 // server holds what every handler needs.
 type server struct {
@@ -44,6 +57,7 @@ type server struct {
 	limiter  *limiter
 	targets  targetPolicy
 	media    Media
+	aliases  Aliaser
 }
 
 // New returns the API's handler, serving every route under Prefix. Mount it
@@ -71,6 +85,10 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		webhooks: storage.NewWebhooks(deps.DB),
 		targets:  targetPolicy{allowPrivate: cfg.Webhooks.AllowPrivateTargets},
 		media:    deps.Media,
+		aliases:  deps.Aliases,
+	}
+	if s.aliases == nil {
+		s.aliases = bidding.NewAliases(nil)
 	}
 	if deps.Redis != nil && !cfg.RateLimit.Disabled {
 		s.limiter = newLimiter(deps.Redis, cfg.RateLimit, log, cfg.Now)

@@ -6,28 +6,29 @@ import (
 	"time"
 )
 
-// PublicBid is an accepted bid as anyone may see it in a lot's history: the
-// amount, when it was received, and the bidder's display name (which the
-// API masks).
+// PublicBid is an accepted price bid as a lot's history shows it: the
+// amount, when it was received, and the bidder, whom the API names by their
+// room alias (never by ID or name).
 type PublicBid struct {
 	Seq        int64
 	Amount     int64
 	Currency   string
 	Kind       string
 	ReceivedAt time.Time
-	BidderName string
+	BidderID   string
 }
 
-// HistoryBefore returns up to limit accepted bids on a lot, newest first,
-// with ingress sequence numbers below beforeSeq (zero means from the
-// newest).
+// HistoryBefore returns up to limit accepted price bids on a lot (plain and
+// proxy bids; never a proxy maximum, whose amount is its owner's secret
+// ceiling), newest first, with ingress sequence numbers below beforeSeq
+// (zero means from the newest).
 func (r *Bids) HistoryBefore(ctx context.Context, lotID string, beforeSeq int64, limit int) ([]PublicBid, error) {
 	if !validID(lotID) {
 		return nil, fmt.Errorf("list bid history of lot %q: %w", lotID, ErrNotFound)
 	}
 	rows, err := r.db.Pool.Query(ctx, `SELECT b.ingress_seq, b.amount, b.currency, b.kind, b.received_at,
-		u.display_name FROM bids b JOIN users u ON u.id = b.bidder_id
-		WHERE b.lot_id = $1 AND b.outcome = 'accepted' AND ($2 = 0 OR b.ingress_seq < $2)
+		b.bidder_id::text FROM bids b
+		WHERE b.lot_id = $1 AND b.outcome = 'accepted' AND b.kind <> 'max' AND ($2 = 0 OR b.ingress_seq < $2)
 		ORDER BY b.ingress_seq DESC, b.created_at DESC LIMIT $3`, lotID, beforeSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list bid history of lot %s: %w", lotID, mapError(err))
@@ -36,7 +37,7 @@ func (r *Bids) HistoryBefore(ctx context.Context, lotID string, beforeSeq int64,
 	var out []PublicBid
 	for rows.Next() {
 		var b PublicBid
-		if err := rows.Scan(&b.Seq, &b.Amount, &b.Currency, &b.Kind, &b.ReceivedAt, &b.BidderName); err != nil {
+		if err := rows.Scan(&b.Seq, &b.Amount, &b.Currency, &b.Kind, &b.ReceivedAt, &b.BidderID); err != nil {
 			return nil, fmt.Errorf("list bid history of lot %s: %w", lotID, mapError(err))
 		}
 		out = append(out, b)
