@@ -20,6 +20,14 @@
 //     kept in the same audit table with their reason. Only then is the
 //     outcome published on the room's Redis channel for every gateway node.
 //
+// What leaves the owner node is only what each audience may see
+// (public.go): the room actor's events and snapshot name bidders by user ID
+// and carry bid IDs, so the publisher renders every event per audience
+// before it reaches the event log. A bid's outcome with its bid_id (and a
+// proxy maximum) goes only to its bidder; everyone else gets a copy that
+// names bidders by their room alias (Aliases), shows proxy bids as plain
+// bids and never a maximum.
+//
 // A duplicate bid_id returns the original outcome instead of making a second
 // bid, and the outcome of any bid can be fetched by its bid_id.
 //
