@@ -142,7 +142,7 @@ func TestSecretsStaySecret(t *testing.T) {
 	const maxText = "987650"
 	// bid_ids unique to the run: outcomes outlive it in the shared Redis.
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	aliceMax, bobBid := "alice-max-"+run, "bob-"+run
+	aliceMax, bobBid, bobLow := "alice-max-"+run, "bob-"+run, "bob-low-"+run
 
 	sws := e.seller.dial()
 	sws.request("join", map[string]any{"room_id": e.room.RoomID})
@@ -193,6 +193,12 @@ func TestSecretsStaySecret(t *testing.T) {
 		t.Errorf("carol's view of the duel: %s", seen.Data)
 	}
 
+	// Bob's refused bid: he alone hears why, by its bid_id.
+	bob.request("bid.place", map[string]any{"lot_id": lot, "amount": 20_000, "currency": "KRW", "bid_id": bobLow})
+	bob.await("bob's own rejection", func(m wsMsg) bool {
+		return m.Type == "bid.rejected" && strings.Contains(m.field("bid"), `"`+bobLow+`"`) && m.field("reason") == "too_low"
+	})
+
 	// Alice chats; the seller mutes her by her message, not her ID.
 	chatAck := alice.request("chat.send", map[string]any{"text": "hello from alice"})
 	msgID := chatAck.field("message_id")
@@ -227,9 +233,9 @@ func TestSecretsStaySecret(t *testing.T) {
 		secrets []string
 	}{
 		{"bob", &bobWire, []string{maxText, aliceMax, `"max"`, ids["alice"], ids["carol"]}},
-		{"carol", &carolWire, []string{maxText, aliceMax, bobBid, `"max"`, ids["alice"], ids["bob"]}},
-		{"dan", &danWire, []string{maxText, aliceMax, bobBid, `"max"`, ids["alice"], ids["bob"], ids["carol"]}},
-		{"alice", &aliceWire, []string{bobBid, ids["bob"], ids["carol"]}},
+		{"carol", &carolWire, []string{maxText, aliceMax, bobBid, bobLow, `"max"`, ids["alice"], ids["bob"]}},
+		{"dan", &danWire, []string{maxText, aliceMax, bobBid, bobLow, `"max"`, ids["alice"], ids["bob"], ids["carol"]}},
+		{"alice", &aliceWire, []string{bobBid, bobLow, ids["bob"], ids["carol"]}},
 	}
 	for _, c := range checks {
 		if l := c.w.leaks(c.secrets...); len(l) > 0 {
