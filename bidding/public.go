@@ -1,6 +1,7 @@
 package bidding
 
 import (
+	"strings"
 	"time"
 
 	"github.com/bidcast/bidcast/auction"
@@ -26,9 +27,11 @@ type PublicBid struct {
 	Kind   auction.BidKind `json:"kind"`
 	Amount auction.Money   `json:"amount,omitzero"`
 	// ReceivedAt and Seq are when the bid was received and its room
-	// ingress sequence number.
-	ReceivedAt time.Time `json:"received_at"`
-	Seq        int64     `json:"seq"`
+	// ingress sequence number. Others see a proxy bid with those of the bid
+	// that made the proxy answer, as if it were a plain bid placed then
+	// (never with its maximum's); left out when that is not known.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	Seq        int64     `json:"seq,omitempty"`
 }
 
 // PublicResult is how a lot ended, with the winner by alias.
@@ -108,6 +111,19 @@ type viewer struct {
 	roomID  string
 	aliases *Aliases
 	owner   string
+	// trigger finds the sequence number and receive time of the bid with
+	// the given bid_id (the one that made a proxy bid); nil knows none.
+	trigger func(bidID string) (int64, time.Time, bool)
+}
+
+// triggerOf returns the bid_id of the bid that made the proxy bid with
+// the given ID ("<trigger>~<n>", see auction's autoID), or "".
+func triggerOf(proxyID string) string {
+	i := strings.LastIndexByte(proxyID, '~')
+	if i <= 0 {
+		return ""
+	}
+	return proxyID[:i]
 }
 
 // bid returns b as the audience may see it, or false if it must not see it
@@ -127,6 +143,15 @@ func (v viewer) bid(b auction.BidRecord) (PublicBid, bool) {
 	if own && b.Kind != auction.KindProxy {
 		pb.BidID = b.ID
 	}
+	if !own && b.Kind == auction.KindProxy {
+		// A proxy bid carries its maximum's sequence and time.
+		pb.Seq, pb.ReceivedAt = 0, time.Time{}
+		if v.trigger != nil {
+			if seq, at, ok := v.trigger(triggerOf(b.ID)); ok {
+				pb.Seq, pb.ReceivedAt = seq, at
+			}
+		}
+	}
 	return pb, true
 }
 
@@ -140,6 +165,12 @@ func (v viewer) result(r *auction.LotResult) *PublicResult {
 
 // event returns e as the audience may see it, and whether it shows any bid.
 func (v viewer) event(e auction.Event) (PublicEvent, bool) {
+	if e.Bid != nil {
+		trig := *e.Bid
+		v.trigger = func(id string) (int64, time.Time, bool) {
+			return trig.Seq, trig.ReceivedAt, id != "" && id == trig.ID
+		}
+	}
 	out := PublicEvent{Type: e.Type, RoomID: e.RoomID, LotID: e.LotID, At: e.At, Status: e.Status,
 		Reason: e.Reason, HighBid: e.HighBid, Leader: v.aliases.Of(v.roomID, e.LeaderID), NextMin: e.NextMin,
 		ReserveMet: e.ReserveMet, Deadline: e.Deadline, RemainingMS: e.RemainingMS, Result: v.result(e.Result)}
@@ -162,9 +193,10 @@ func (v viewer) event(e auction.Event) (PublicEvent, bool) {
 }
 
 // PublicSnapshotOf returns the actor's snapshot s as every viewer of the
-// room may see it.
-func PublicSnapshotOf(s auction.Snapshot, aliases *Aliases) PublicSnapshot {
-	v := viewer{roomID: s.RoomID, aliases: aliases}
+// room may see it. trigger (nil for none) finds the bids that made the
+// history's proxy bids.
+func PublicSnapshotOf(s auction.Snapshot, aliases *Aliases, trigger func(bidID string) (int64, time.Time, bool)) PublicSnapshot {
+	v := viewer{roomID: s.RoomID, aliases: aliases, trigger: trigger}
 	out := PublicSnapshot{RoomID: s.RoomID, SellerID: s.SellerID, EventSeq: s.EventSeq, ServerTime: s.ServerTime,
 		SlowModeMS: s.SlowModeMS}
 	if l := s.Lot; l != nil {

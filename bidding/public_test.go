@@ -102,7 +102,7 @@ func TestPublicSnapshotHidesIDs(t *testing.T) {
 	s := auction.Snapshot{RoomID: "r", SellerID: "seller", Lot: &auction.LotView{ID: "l", LeaderID: alice,
 		Result: &auction.LotResult{Status: auction.StatusSold, WinnerID: alice, WinningBidID: "a-1"}},
 		History: []auction.BidRecord{{ID: "a-1", LotID: "l", BidderID: alice, Kind: auction.KindProxy}}}
-	data, _ := json.Marshal(PublicSnapshotOf(s, aliases))
+	data, _ := json.Marshal(PublicSnapshotOf(s, aliases, nil))
 	for _, bad := range []string{alice, "a-1", "proxy", "leader_id", "winner_id"} {
 		if strings.Contains(string(data), bad) {
 			t.Errorf("public snapshot shows %q: %s", bad, data)
@@ -132,3 +132,37 @@ func TestAliasesAreStablePerRoomAndKey(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestProxyBidsLookPlain: others see a proxy bid at the sequence and time
+// of the bid that made it, not at those of the hidden maximum, in events
+// and in the snapshot's history.
+func TestProxyBidsLookPlain(t *testing.T) {
+	alice, bob := "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+	aliases := NewAliases(nil)
+	maxAt, bidAt := time.Now().Add(-time.Hour), time.Now()
+	trig := auction.BidRecord{ID: "bob-9", LotID: "l", BidderID: bob, Kind: auction.KindBid,
+		Amount: auction.Money{Amount: 20_000, Currency: "KRW"}, ReceivedAt: bidAt, Seq: 9}
+	proxy := auction.BidRecord{ID: "bob-9~1", LotID: "l", BidderID: alice, Kind: auction.KindProxy,
+		Amount: auction.Money{Amount: 20_500, Currency: "KRW"}, ReceivedAt: maxAt, Seq: 2}
+	ev := auction.Event{Type: auction.EventBidAccepted, RoomID: "r", LotID: "l", Bid: &trig,
+		AutoBids: []auction.BidRecord{proxy}, LeaderID: alice}
+	for _, c := range copiesOf(ev, "", "r", aliases) {
+		if c.to == alice {
+			continue
+		}
+		if b := c.ev.AutoBids[0]; b.Seq != 9 || !b.ReceivedAt.Equal(bidAt) || b.Kind != auction.KindBid {
+			t.Errorf("copy for %q shows the proxy bid as %+v, want seq 9 at the bid's time", c.to, b)
+		}
+	}
+	own := copiesOf(ev, alice, "r", aliases)[0].ev.AutoBids[0]
+	if own.Seq != 2 || own.Kind != auction.KindProxy {
+		t.Errorf("the holder's own view of their proxy bid: %+v", own)
+	}
+	known := map[string]trigger{"bob-9": {seq: 9, at: bidAt}}
+	find := func(id string) (int64, time.Time, bool) { k, ok := known[id]; return k.seq, k.at, ok }
+	snap := PublicSnapshotOf(auction.Snapshot{RoomID: "r", History: []auction.BidRecord{trig, proxy,
+		{ID: "gone~1", BidderID: alice, Kind: auction.KindProxy, ReceivedAt: maxAt, Seq: 2}}}, aliases, find)
+	if h := snap.History; h[1].Seq != 9 || !h[1].ReceivedAt.Equal(bidAt) || h[2].Seq != 0 || !h[2].ReceivedAt.IsZero() {
+		t.Errorf("snapshot history %+v: proxy bids must show their trigger's seq and time, or none", h)
+	}
+}

@@ -51,13 +51,23 @@ type publisher struct {
 	quit    chan struct{}
 
 	leader map[string]string // lot → leader, owned by run
+	// triggers are the current lot's accepted bids by bid_id, so the public
+	// snapshot shows a proxy bid at the time of the bid that made it.
+	// Owned by run.
+	triggers map[string]trigger
+}
+
+// trigger is when a bid that may have made proxy bids was received.
+type trigger struct {
+	seq int64
+	at  time.Time
 }
 
 func newPublisher(roomID string, log *EventLog, aliases *Aliases, logger *slog.Logger,
 	onEvent func(auction.Event)) *publisher {
 	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, onEvent: onEvent,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
-		leader: map[string]string{}}
+		leader: map[string]string{}, triggers: map[string]trigger{}}
 }
 
 // Emit implements auction.EventSink. Rejections are not published from
@@ -135,11 +145,14 @@ func (p *publisher) drain(ctx context.Context) {
 
 // publishBatch publishes the batch in order, retrying while Redis is down.
 func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
+	for _, it := range batch {
+		p.noteTrigger(it.ev)
+	}
 	var snap any
 	if p.snapshot != nil {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if s, err := p.snapshot(sctx); err == nil {
-			snap = PublicSnapshotOf(s, p.aliases)
+			snap = PublicSnapshotOf(s, p.aliases, p.findTrigger)
 		}
 		cancel()
 	}
@@ -158,6 +171,21 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 		data, _ := json.Marshal(snap)
 		p.publishRaw(ctx, RoomEvent{Type: EventRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
 	}
+}
+
+// noteTrigger remembers the current lot's accepted bids for findTrigger.
+func (p *publisher) noteTrigger(e auction.Event) {
+	switch {
+	case e.Type == auction.EventLotStarted:
+		clear(p.triggers)
+	case e.Type == auction.EventBidAccepted && e.Bid != nil:
+		p.triggers[e.Bid.ID] = trigger{seq: e.Bid.Seq, at: e.Bid.ReceivedAt}
+	}
+}
+
+func (p *publisher) findTrigger(bidID string) (int64, time.Time, bool) {
+	t, ok := p.triggers[bidID]
+	return t.seq, t.at, ok
 }
 
 // afterPublic tells the previous leader they were outbid and runs the hook.
