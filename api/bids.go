@@ -32,11 +32,13 @@ func (s *server) lotBids(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	rows, err := s.bids.HistoryBefore(r.Context(), lot.ID, pg.BeforeSeq(), pg.Limit+1)
+	rows, err := s.bids.HistoryBefore(r.Context(), lot.ID, pg.BeforeSeq(), pg.BeforeAmount(), pg.Limit+1)
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(rows, pg.Limit, func(b storage.PublicBid) string { return cursor{Seq: b.Seq}.encode() })
+	rows, next := trimPage(rows, pg.Limit, func(b storage.PublicBid) string {
+		return cursor{Seq: b.Seq, Amount: b.Amount}.encode()
+	})
 	writeJSON(w, http.StatusOK, pageOf[publicBidJSON]{NextCursor: next,
 		Items: mapSlice(rows, func(b storage.PublicBid) publicBidJSON {
 			return publicBidJSON{Seq: b.Seq, Amount: b.Amount, Currency: b.Currency, Kind: "bid",
