@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -32,7 +33,19 @@ type Deps struct {
 	// Views decides who may see a private room; nil shows private rooms to
 	// their seller and admins only (viewer tokens need it).
 	Views RoomViewer
+	// Aliases names bidders in bid histories and results, as the room's
+	// WebSocket events name them (the bid pipeline's *bidding.Aliases);
+	// nil means a random key, good for one process only.
+	Aliases Aliaser
 }
+
+// Aliaser names a user as a bidder of one room, without revealing who they
+// are; *bidding.Aliases implements it.
+type Aliaser interface {
+	Of(roomID, userID string) string
+}
+
+var _ Aliaser = (*bidding.Aliases)(nil)
 
 // server holds what every handler needs.
 type server struct {
@@ -49,6 +62,7 @@ type server struct {
 	media    Media
 	views    RoomViewer
 	rdb      redis.UniversalClient
+	aliases  Aliaser
 }
 
 // New returns the API's handler, serving every route under Prefix. Mount it
@@ -78,6 +92,10 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		media:    deps.Media,
 		views:    deps.Views,
 		rdb:      deps.Redis,
+		aliases:  deps.Aliases,
+	}
+	if s.aliases == nil {
+		s.aliases = bidding.NewAliases(nil)
 	}
 	if deps.Redis != nil && !cfg.RateLimit.Disabled {
 		s.limiter = newLimiter(deps.Redis, cfg.RateLimit, log, cfg.Now)

@@ -17,7 +17,8 @@ const (
 type Principal struct {
 	// UserID is the caller's users.id.
 	UserID string
-	// DisplayName is the name shown to others (masked in bid histories).
+	// DisplayName is the name shown to others in chat (bid histories name
+	// bidders by their room alias instead).
 	DisplayName string
 	// Role is RoleBidder, RoleSeller or RoleAdmin.
 	Role string

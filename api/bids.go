@@ -7,7 +7,9 @@ import (
 	"github.com/bidcast/bidcast/storage"
 )
 
-// publicBidJSON is one accepted bid in a lot's public history.
+// publicBidJSON is one accepted bid in a lot's public history. Kind is
+// always "bid": a bid a proxy maximum placed is shown as the plain bid it is
+// to everyone else, and the maximum itself is never shown.
 type publicBidJSON struct {
 	Seq        int64     `json:"seq"`
 	Amount     int64     `json:"amount"`
@@ -17,8 +19,10 @@ type publicBidJSON struct {
 	ReceivedAt time.Time `json:"received_at"`
 }
 
-// lotBids is a lot's public bid history, newest first: accepted bids only,
-// bidders masked. Rejected bids are private to their bidder (see myBids).
+// lotBids is a lot's public bid history, newest first: accepted price bids
+// only, each bidder named by their room alias, as the room's events name
+// them. Rejected bids and proxy maxima are private to their bidder (see
+// myBids).
 func (s *server) lotBids(w http.ResponseWriter, r *http.Request, p Principal) error {
 	lot, _, err := s.visibleLot(r.Context(), p, r.PathValue("id"))
 	if err != nil {
@@ -28,15 +32,17 @@ func (s *server) lotBids(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	rows, err := s.bids.HistoryBefore(r.Context(), lot.ID, pg.BeforeSeq(), pg.Limit+1)
+	rows, err := s.bids.HistoryBefore(r.Context(), lot.ID, pg.BeforeSeq(), pg.BeforeAmount(), pg.Limit+1)
 	if err != nil {
 		return err
 	}
-	rows, next := trimPage(rows, pg.Limit, func(b storage.PublicBid) string { return cursor{Seq: b.Seq}.encode() })
+	rows, next := trimPage(rows, pg.Limit, func(b storage.PublicBid) string {
+		return cursor{Seq: b.Seq, Amount: b.Amount}.encode()
+	})
 	writeJSON(w, http.StatusOK, pageOf[publicBidJSON]{NextCursor: next,
 		Items: mapSlice(rows, func(b storage.PublicBid) publicBidJSON {
-			return publicBidJSON{Seq: b.Seq, Amount: b.Amount, Currency: b.Currency, Kind: b.Kind,
-				Bidder: maskName(b.BidderName), ReceivedAt: b.ReceivedAt}
+			return publicBidJSON{Seq: b.Seq, Amount: b.Amount, Currency: b.Currency, Kind: "bid",
+				Bidder: s.aliases.Of(lot.RoomID, b.BidderID), ReceivedAt: b.ReceivedAt}
 		})})
 	return nil
 }

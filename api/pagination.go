@@ -12,12 +12,13 @@ import (
 
 // cursor is what an opaque page cursor holds: the sort key of the last row
 // of the previous page (a timestamp in microseconds, Postgres's precision,
-// and an ID), or an ingress sequence number for bid histories. Clients must
-// not build cursors; the encoding may change.
+// and an ID), or an ingress sequence number and an amount for bid
+// histories. Clients must not build cursors; the encoding may change.
 type cursor struct {
-	At  int64  `json:"t,omitempty"`
-	ID  string `json:"i,omitempty"`
-	Seq int64  `json:"s,omitempty"`
+	At     int64  `json:"t,omitempty"`
+	ID     string `json:"i,omitempty"`
+	Seq    int64  `json:"s,omitempty"`
+	Amount int64  `json:"a,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -50,6 +51,15 @@ func (p page) BeforeSeq() int64 {
 		return 0
 	}
 	return p.cursor.Seq
+}
+
+// BeforeAmount breaks ties of BeforeSeq: bids sharing a sequence number (a
+// bid and the proxy bids answering it) are paged by amount.
+func (p page) BeforeAmount() int64 {
+	if p.cursor == nil {
+		return 0
+	}
+	return p.cursor.Amount
 }
 
 // keyPage reads limit and cursor for a listing ordered by (time, ID).

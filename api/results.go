@@ -3,14 +3,13 @@ package api
 import (
 	"net/http"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/bidcast/bidcast/storage"
 )
 
-// resultJSON is how a lot ended. The winner is shown masked to the public;
-// the room's seller, admins and the winner themselves see who it is.
+// resultJSON is how a lot ended. The public sees the winner by their room
+// alias, as the room's events and bid history name them; the room's seller,
+// admins and the winner themselves see who it is.
 type resultJSON struct {
 	LotID      string    `json:"lot_id"`
 	RoomID     string    `json:"room_id"`
@@ -27,27 +26,16 @@ type resultJSON struct {
 
 // toResultJSON shapes a result for a viewer; full is true for those who may
 // know the winner.
-func toResultJSON(v storage.ResultView, full bool) resultJSON {
+func (s *server) toResultJSON(v storage.ResultView, full bool) resultJSON {
 	out := resultJSON{LotID: v.LotID, RoomID: v.RoomID, ItemID: v.ItemID, ItemTitle: v.ItemTitle,
 		Outcome: v.Outcome, Price: v.Price, Currency: v.Currency, ClosedAt: v.ClosedAt}
 	if v.WinnerID != nil {
-		out.Winner = maskName(v.WinnerName)
+		out.Winner = s.aliases.Of(v.RoomID, *v.WinnerID)
 		if full {
 			out.WinnerID, out.WinnerName = v.WinnerID, v.WinnerName
 		}
 	}
 	return out
-}
-
-// maskName hides a display name behind its first letter ("Alice" → "A***"),
-// enough for a bidder to recognise their own bids in a history without
-// exposing others to one another.
-func maskName(name string) string {
-	r, _ := utf8.DecodeRuneInString(name)
-	if r == utf8.RuneError || !unicode.IsPrint(r) {
-		return "***"
-	}
-	return string(r) + "***"
 }
 
 func (s *server) lotResult(w http.ResponseWriter, r *http.Request, p Principal) error {
@@ -60,7 +48,7 @@ func (s *server) lotResult(w http.ResponseWriter, r *http.Request, p Principal) 
 		return err
 	}
 	full := p.Owns(room.SellerID) || v.WinnerID != nil && *v.WinnerID == p.UserID
-	writeJSON(w, http.StatusOK, toResultJSON(v, full))
+	writeJSON(w, http.StatusOK, s.toResultJSON(v, full))
 	return nil
 }
 
@@ -75,7 +63,7 @@ func (s *server) roomResults(w http.ResponseWriter, r *http.Request, p Principal
 	}
 	owner := p.Owns(room.SellerID)
 	writeJSON(w, http.StatusOK, pageOf[resultJSON]{Items: mapSlice(rows, func(v storage.ResultView) resultJSON {
-		return toResultJSON(v, owner || v.WinnerID != nil && *v.WinnerID == p.UserID)
+		return s.toResultJSON(v, owner || v.WinnerID != nil && *v.WinnerID == p.UserID)
 	})})
 	return nil
 }
@@ -94,6 +82,6 @@ func (s *server) myWins(w http.ResponseWriter, r *http.Request, p Principal) err
 		return keyCursor(storage.PageKey{At: v.ClosedAt, ID: v.LotID})
 	})
 	writeJSON(w, http.StatusOK, pageOf[resultJSON]{NextCursor: next,
-		Items: mapSlice(rows, func(v storage.ResultView) resultJSON { return toResultJSON(v, true) })})
+		Items: mapSlice(rows, func(v storage.ResultView) resultJSON { return s.toResultJSON(v, true) })})
 	return nil
 }

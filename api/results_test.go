@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,20 +37,38 @@ func TestResultsAndBids(t *testing.T) {
 	bid(4, alice, 1200, "accepted", "")
 	bid(5, bob, 1300, "accepted", "")
 	bid(6, alice, 1400, "accepted", "")
+	// Alice's hidden maximum (seq 6 set it) and a bid it placed for her:
+	// the public sees the placed bid as a plain bid, never the maximum.
+	for _, row := range []struct {
+		id, kind string
+		amount   int64
+	}{{"max-6", "max", 98_765}, {"b6~1", "proxy", 1450}} {
+		if _, err := e.db.Pool.Exec(ctx, `INSERT INTO bids (bid_id, room_id, lot_id, bidder_id, amount, currency,
+			ingress_seq, received_at, outcome, kind) VALUES ($1, $2, $3, $4, $5, 'EUR', 6, $6, 'accepted', $7)`,
+			row.id, room, lot, uid(alice), row.amount, time.Now(), row.kind); err != nil {
+			t.Fatal(err)
+		}
+	}
 
-	// Public history: newest first, accepted only, masked, paged by
-	// sequence; a bid arriving while paging does not shift the pages.
+	// Public history: newest first, accepted price bids only, bidders by
+	// room alias, paged by sequence; a bid arriving while paging does not
+	// shift the pages.
 	var amounts []float64
+	aliases := map[float64]string{}
 	cursor := ""
 	for page := 0; ; page++ {
 		r := e.must(e.do("GET", "/lots/"+lot+"/bids?limit=2&cursor="+cursor, "", nil), 200)
 		for _, b := range r.list() {
 			amounts = append(amounts, b["amount"].(float64))
-			if name := b["bidder"]; name != "a***" && name != "b***" {
-				t.Fatalf("bidder not masked: %v", b)
+			aliases[b["amount"].(float64)] = b["bidder"].(string)
+			if name := b["bidder"].(string); !strings.HasPrefix(name, "Bidder ") {
+				t.Fatalf("bidder not named by alias: %v", b)
 			}
 			if _, ok := b["bidder_id"]; ok {
 				t.Fatal("bidder ID exposed")
+			}
+			if b["kind"] != "bid" {
+				t.Fatalf("a %v row in the public history: %v", b["kind"], b)
 			}
 		}
 		if page == 0 {
@@ -59,7 +78,10 @@ func TestResultsAndBids(t *testing.T) {
 			break
 		}
 	}
-	want := []float64{1400, 1300, 1200, 1100, 1000}
+	want := []float64{1450, 1400, 1300, 1200, 1100, 1000}
+	if a, b := aliases[1000], aliases[1100]; a == b || a != aliases[1400] || a != aliases[1450] || b != aliases[1300] {
+		t.Fatalf("aliases are not one per bidder: %v", aliases)
+	}
 	if len(amounts) != len(want) {
 		t.Fatalf("history %v, want %v", amounts, want)
 	}
@@ -91,7 +113,7 @@ func TestResultsAndBids(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub := e.must(e.do("GET", "/lots/"+lot+"/result", "", nil), 200)
-	if pub.str("winner") != "b***" || pub.Body["winner_id"] != nil || pub.Body["price"] != 1500.0 || pub.str("outcome") != "sold" {
+	if pub.str("winner") != aliases[1100] || pub.Body["winner_id"] != nil || pub.Body["price"] != 1500.0 || pub.str("outcome") != "sold" {
 		t.Fatalf("public result: %s", pub.Raw)
 	}
 	for _, who := range []string{bob, seller} {

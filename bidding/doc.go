@@ -24,6 +24,14 @@
 //     any other; only transient failures (Postgres or Redis unreachable) are
 //     retried, so a poison bid costs only itself.
 //
+// What leaves the owner node is only what each audience may see
+// (public.go): the room actor's events and snapshot name bidders by user ID
+// and carry bid IDs, so the publisher renders every event per audience
+// before it reaches the event log. A bid's outcome with its bid_id (and a
+// proxy maximum) goes only to its bidder; everyone else gets a copy that
+// names bidders by their room alias (Aliases), shows proxy bids as plain
+// bids and never a maximum.
+//
 // A bid_id is the client's idempotency key, unique per bidder: the same
 // bidder's duplicate returns the original outcome instead of making a second
 // bid, another bidder's bid with the same bid_id is a bid of its own, and the

@@ -23,8 +23,21 @@ type RoomEvent struct {
 	At     time.Time `json:"at"`
 	// To, when set, is the only user the event is for (a bid's own outcome,
 	// say); gateways deliver it to that user's connections only.
-	To   string          `json:"to,omitempty"`
-	Data json.RawMessage `json:"data"`
+	To string `json:"to,omitempty"`
+	// Except, when set, is the one user the event is not for: they get
+	// their own copy of it (a bid's outcome, with its bid_id) as a
+	// separate event with To set.
+	Except string          `json:"except,omitempty"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// For reports whether the event may be shown to userID ("" for a
+// connection with no user).
+func (ev RoomEvent) For(userID string) bool {
+	if ev.To != "" && ev.To != userID {
+		return false
+	}
+	return ev.Except == "" || ev.Except != userID
 }
 
 func eventSeqKey(roomID string) string    { return "bidcast:{" + roomID + "}:evseq" }
@@ -65,6 +78,7 @@ type eventBody struct {
 	RoomID string          `json:"room_id"`
 	At     time.Time       `json:"at"`
 	To     string          `json:"to,omitempty"`
+	Except string          `json:"except,omitempty"`
 	Data   json.RawMessage `json:"data"`
 }
 
@@ -76,7 +90,8 @@ func (l *EventLog) Publish(ctx context.Context, ev RoomEvent, snapshot any) (int
 	if ev.Data == nil {
 		ev.Data = json.RawMessage("{}")
 	}
-	body, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Data: ev.Data})
+	body, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Except: ev.Except,
+		Data: ev.Data})
 	if err != nil {
 		return 0, fmt.Errorf("encode %s event: %w", ev.Type, err)
 	}

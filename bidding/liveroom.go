@@ -27,6 +27,9 @@ type RoomsConfig struct {
 	// published (webhooks on lot.closed, the demo's autopilot). It runs on
 	// the room's publisher goroutine and must not block for long.
 	OnEvent func(roomID string, e auction.Event)
+	// Aliases names bidders in published events and snapshots; nil means
+	// NewAliases(nil), a random key good for one process only.
+	Aliases *Aliases
 	// OnBroken, when set, is asked to restart a room whose actor fell
 	// behind Postgres (the node stops it and claims it again).
 	OnBroken func(roomID string)
@@ -56,6 +59,9 @@ func NewRooms(cfg RoomsConfig, db *storage.DB, rdb redis.UniversalClient, events
 	if cfg.Clock == nil {
 		cfg.Clock = auction.SystemClock{}
 	}
+	if cfg.Aliases == nil {
+		cfg.Aliases = NewAliases(nil)
+	}
 	return &Rooms{cfg: cfg, db: db, rooms: storage.NewRooms(db), lots: storage.NewLots(db), bids: storage.NewBids(db),
 		rdb: rdb, events: events, outcomes: outcomes, log: log, live: map[string]*LiveRoom{}}
 }
@@ -83,7 +89,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	acfg.RoomID, acfg.SellerID = roomID, room.SellerID
 	// Above any sequence an earlier owner can have used (see auction.Config).
 	acfg.EventSeqStart = time.Now().UnixMilli() * 1000
-	lr.pub = newPublisher(roomID, m.events, lr.log, func(e auction.Event) {
+	lr.pub = newPublisher(roomID, m.events, m.cfg.Aliases, lr.log, func(e auction.Event) {
 		if m.cfg.OnEvent != nil {
 			m.cfg.OnEvent(roomID, e)
 		}

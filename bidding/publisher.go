@@ -25,13 +25,6 @@ const (
 // event resynchronizes clients.
 const publisherBuffer = 8192
 
-// wireEvent is an actor event as clients see it: the actor's own counter is
-// left out, since the envelope carries the room's Redis sequence.
-type wireEvent struct {
-	*auction.Event
-	Seq *struct{} `json:"seq,omitempty"`
-}
-
 // pubItem is one event waiting to be published; to is set for an event
 // private to one user.
 type pubItem struct {
@@ -46,6 +39,7 @@ type pubItem struct {
 type publisher struct {
 	roomID   string
 	log      *EventLog
+	aliases  *Aliases
 	snapshot func(ctx context.Context) (auction.Snapshot, error)
 	onEvent  func(auction.Event)
 	logger   *slog.Logger
@@ -57,12 +51,23 @@ type publisher struct {
 	quit    chan struct{}
 
 	leader map[string]string // lot → leader, owned by run
+	// triggers are the current lot's accepted bids by bid_id, so the public
+	// snapshot shows a proxy bid at the time of the bid that made it.
+	// Owned by run.
+	triggers map[string]trigger
 }
 
-func newPublisher(roomID string, log *EventLog, logger *slog.Logger, onEvent func(auction.Event)) *publisher {
-	return &publisher{roomID: roomID, log: log, logger: logger, onEvent: onEvent,
+// trigger is when a bid that may have made proxy bids was received.
+type trigger struct {
+	seq int64
+	at  time.Time
+}
+
+func newPublisher(roomID string, log *EventLog, aliases *Aliases, logger *slog.Logger,
+	onEvent func(auction.Event)) *publisher {
+	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, onEvent: onEvent,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
-		leader: map[string]string{}}
+		leader: map[string]string{}, triggers: map[string]trigger{}}
 }
 
 // Emit implements auction.EventSink. Rejections are not published from
@@ -140,11 +145,14 @@ func (p *publisher) drain(ctx context.Context) {
 
 // publishBatch publishes the batch in order, retrying while Redis is down.
 func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
+	for _, it := range batch {
+		p.noteTrigger(it.ev)
+	}
 	var snap any
 	if p.snapshot != nil {
 		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if s, err := p.snapshot(sctx); err == nil {
-			snap = s
+			snap = PublicSnapshotOf(s, p.aliases, p.findTrigger)
 		}
 		cancel()
 	}
@@ -163,6 +171,21 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 		data, _ := json.Marshal(snap)
 		p.publishRaw(ctx, RoomEvent{Type: EventRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
 	}
+}
+
+// noteTrigger remembers the current lot's accepted bids for findTrigger.
+func (p *publisher) noteTrigger(e auction.Event) {
+	switch {
+	case e.Type == auction.EventLotStarted:
+		clear(p.triggers)
+	case e.Type == auction.EventBidAccepted && e.Bid != nil:
+		p.triggers[e.Bid.ID] = trigger{seq: e.Bid.Seq, at: e.Bid.ReceivedAt}
+	}
+}
+
+func (p *publisher) findTrigger(bidID string) (int64, time.Time, bool) {
+	t, ok := p.triggers[bidID]
+	return t.seq, t.at, ok
 }
 
 // afterPublic tells the previous leader they were outbid and runs the hook.
@@ -186,19 +209,28 @@ func (p *publisher) afterPublic(ctx context.Context, e auction.Event) {
 	}
 }
 
-// publishOne publishes one event, retrying with backoff until it is in the
-// log or the publisher is told to give up.
+// publishOne publishes one event, as the copies each audience may see (see
+// copiesOf), retrying with backoff until they are in the log or the
+// publisher is told to give up. The snapshot goes with the last copy.
 func (p *publisher) publishOne(ctx context.Context, it pubItem, snap any) {
-	data, err := json.Marshal(wireEvent{Event: &it.ev})
-	if err != nil {
-		p.logger.Error("encode room event", "room", p.roomID, "type", it.ev.Type, "err", err)
-		return
-	}
 	at := it.ev.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	p.publishRaw(ctx, RoomEvent{Type: it.ev.Type, RoomID: p.roomID, At: at, To: it.to, Data: data}, snap)
+	copies := copiesOf(it.ev, it.to, p.roomID, p.aliases)
+	for i, c := range copies {
+		data, err := json.Marshal(c.ev)
+		if err != nil {
+			p.logger.Error("encode room event", "room", p.roomID, "type", it.ev.Type, "err", err)
+			return
+		}
+		var attach any
+		if i == len(copies)-1 {
+			attach = snap
+		}
+		p.publishRaw(ctx, RoomEvent{Type: it.ev.Type, RoomID: p.roomID, At: at, To: c.to, Except: c.except,
+			Data: data}, attach)
+	}
 }
 
 func (p *publisher) publishRaw(ctx context.Context, ev RoomEvent, snap any) {

@@ -23,9 +23,11 @@ type wireEvent struct {
 	HighBid struct {
 		Amount int64 `json:"amount"`
 	} `json:"high_bid"`
+	// Bid has its bid_id only in its own bidder's copy; others match it
+	// by its ingress Seq.
 	Bid *struct {
-		ID       string `json:"bid_id"`
-		BidderID string `json:"bidder_id"`
+		ID  string `json:"bid_id"`
+		Seq int64  `json:"seq"`
 	} `json:"bid"`
 	BidID  string `json:"bid_id"`
 	Reason string `json:"reason"`

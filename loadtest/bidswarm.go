@@ -59,14 +59,19 @@ type bidSwarm struct {
 	bidders  []*member
 	watchers []*member
 	ledger   sync.Map // bid_id → *sentBid
-	chats    sync.Map // chat text → time sent
-	stats    bidStats
-	nBid     atomic.Int64
-	nChat    atomic.Int64
-	conns    atomic.Int64 // bidders and watchers connected
-	closing  atomic.Bool  // set when the swarm disconnects on purpose
-	connWG   sync.WaitGroup
-	rep      *Report
+	// bySeq finds a bid by "room/ingress seq" (from its ack): watchers see
+	// others' bids without their bid_id (docs/protocol.md). early keeps, by
+	// the same key, when watchers saw a bid whose ack was not yet read.
+	bySeq   sync.Map
+	early   sync.Map // "room/seq" → *earlySightings
+	chats   sync.Map // chat text → time sent
+	stats   bidStats
+	nBid    atomic.Int64
+	nChat   atomic.Int64
+	conns   atomic.Int64 // bidders and watchers connected
+	closing atomic.Bool  // set when the swarm disconnects on purpose
+	connWG  sync.WaitGroup
+	rep     *Report
 
 	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
 	watchMu                     sync.Mutex
@@ -140,7 +145,14 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		id = ev.Bid.ID
 	}
 	v, ok := s.ledger.Load(id)
-	if !ok || id == "" {
+	if (!ok || id == "") && watcher && ev.Bid != nil && ev.Bid.Seq > 0 && env.Type == "bid.accepted" {
+		key := fmt.Sprintf("%s/%d", m.room.info.RoomID, ev.Bid.Seq)
+		if v, ok = s.bySeq.Load(key); !ok {
+			s.sawEarly(key, at)
+			return
+		}
+	}
+	if !ok {
 		return
 	}
 	b := v.(*sentBid)
@@ -236,9 +248,51 @@ func (s *bidSwarm) onReply(m *member, b *sentBid, env signaling.Envelope, at tim
 	s.stats.ackWin.Record(d)
 	s.stats.acked.Add(1)
 	b.c.Acked, b.c.AckSeq = true, ack.Seq
+	if ack.Seq > 0 && !ack.Duplicate {
+		key := fmt.Sprintf("%s/%d", b.c.RoomID, ack.Seq)
+		s.bySeq.Store(key, b)
+		if v, ok := s.early.LoadAndDelete(key); ok {
+			e := v.(*earlySightings)
+			e.mu.Lock()
+			for _, t := range e.at {
+				s.stats.lag.Record(t.Sub(b.sentAt))
+				s.stats.lagWin.Record(t.Sub(b.sentAt))
+			}
+			e.at, e.done = nil, true
+			e.mu.Unlock()
+		}
+	}
 	if (ack.Status == "accepted" || ack.Status == "rejected") && b.c.Outcome == "" {
 		b.c.Outcome, b.c.Reason = ack.Status, ack.Reason
 	}
+}
+
+// earlySightings are the times watchers saw a bid before its ack told
+// which bid it was.
+type earlySightings struct {
+	mu   sync.Mutex
+	at   []time.Time
+	done bool // the ack came; sightings after it go through bySeq
+}
+
+// sawEarly keeps a watcher's sighting of a bid not yet acked.
+func (s *bidSwarm) sawEarly(key string, at time.Time) {
+	v, _ := s.early.LoadOrStore(key, &earlySightings{})
+	e := v.(*earlySightings)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// The ack stores bySeq before it collects the sightings, so if it came
+	// meanwhile the bid is found here.
+	if b, ok := s.bySeq.Load(key); ok || e.done {
+		if ok {
+			d := at.Sub(b.(*sentBid).sentAt)
+			s.stats.lag.Record(d)
+			s.stats.lagWin.Record(d)
+		}
+		s.early.CompareAndDelete(key, e)
+		return
+	}
+	e.at = append(e.at, at)
 }
 
 // sendChat sends one chat line from m; watchers match it by its text.

@@ -179,10 +179,19 @@ func (f *fakeAuction) handle(fc *fakeConn, env signaling.Envelope) {
 		f.seq++
 		fc.send(signaling.TypeAck, env.ID, signaling.AckData{BidID: d.BidID, Seq: f.seq, Status: "pending"})
 		b := ServerBid{BidID: d.BidID, LotID: d.LotID, BidderID: fc.user, Amount: d.Amount, Seq: f.seq}
-		bid := map[string]any{"bid_id": d.BidID, "bidder_id": fc.user}
+		// As the server does: the bidder's own copy has the bid_id, everyone
+		// else's names neither the bid nor the bidder.
+		bid := map[string]any{"bid_id": d.BidID, "bidder": "Bidder " + fc.user, "seq": f.seq}
 		if f.live && d.LotID == f.lot && d.Amount >= f.next {
 			b.Outcome, f.next = "accepted", d.Amount+100
-			f.broadcastLocked("bid.accepted", f.lotEventLocked(map[string]any{"bid": bid}))
+			public := map[string]any{"bidder": "Bidder " + fc.user, "seq": f.seq}
+			for c := range f.conns {
+				if c.user == fc.user {
+					c.send("bid.accepted", "", f.lotEventLocked(map[string]any{"bid": bid}))
+				} else {
+					c.send("bid.accepted", "", f.lotEventLocked(map[string]any{"bid": public}))
+				}
+			}
 		} else {
 			b.Outcome, b.Reason = "rejected", "too_low"
 			fc.send("bid.rejected", "", f.lotEventLocked(map[string]any{"bid": bid, "reason": "too_low"}))

@@ -61,7 +61,7 @@ func (g *Gateway) handleChat(ctx context.Context, c *conn, env Envelope) error {
 		}
 	}
 	now := g.cfg.Now()
-	msg := ChatMessage{MessageID: newMessageID(), UserID: c.id.UserID, DisplayName: c.id.DisplayName,
+	msg := ChatMessage{MessageID: newMessageID(), DisplayName: c.id.DisplayName, Seller: seller,
 		Text: d.Text, At: now.UnixMilli()}
 	data, _ := json.Marshal(msg)
 	seq, err := g.events.Publish(ctx, bidding.RoomEvent{Type: TypeChatMessage, RoomID: roomID, At: now.UTC(),
@@ -70,7 +70,7 @@ func (g *Gateway) handleChat(ctx context.Context, c *conn, env Envelope) error {
 		return err
 	}
 	msg.Seq = seq
-	stored, _ := json.Marshal(msg)
+	stored, _ := json.Marshal(chatRecord{ChatMessage: msg, UserID: c.id.UserID})
 	// The event is out; if keeping it for snapshots fails, only late joiners
 	// miss it, so the sender is not told to retry (which would duplicate it).
 	err = g.rdb.XAdd(ctx, &redis.XAddArgs{Stream: ChatKey(roomID), MaxLen: g.cfg.ChatHistory,
@@ -121,17 +121,41 @@ func (g *Gateway) recentChat(ctx context.Context, roomID string, seq int64) ([]C
 	}
 	out := make([]ChatMessage, 0, len(xs))
 	for _, x := range xs {
-		var m ChatMessage
+		var m chatRecord
 		if s, ok := x.Values["m"].(string); !ok || json.Unmarshal([]byte(s), &m) != nil {
 			continue
 		}
 		if m.Seq <= seq {
-			out = append(out, m)
+			out = append(out, m.ChatMessage) // without its author's user ID
 		}
 	}
 	slices.Reverse(out)
 	slices.SortStableFunc(out, func(a, b ChatMessage) int { return int(a.Seq - b.Seq) })
 	return out, nil
+}
+
+// chatRecord is a chat message as the room's recent chat keeps it in
+// Redis: with its author's user ID, which only moderation reads.
+type chatRecord struct {
+	ChatMessage
+	UserID string `json:"user_id"`
+}
+
+// chatAuthor returns the user who wrote messageID, one of the room's recent
+// chat messages, so moderators can name a user by a message of theirs.
+func (g *Gateway) chatAuthor(ctx context.Context, roomID, messageID string) (string, error) {
+	xs, err := g.rdb.XRevRangeN(ctx, ChatKey(roomID), "+", "-", g.cfg.ChatHistory).Result()
+	if err != nil {
+		return "", fmt.Errorf("read recent chat of room %s: %w", roomID, err)
+	}
+	for _, x := range xs {
+		var m chatRecord
+		if s, ok := x.Values["m"].(string); ok && json.Unmarshal([]byte(s), &m) == nil &&
+			m.MessageID == messageID && m.UserID != "" {
+			return m.UserID, nil
+		}
+	}
+	return "", Errorf(CodeBadRequest, "message_id names no recent chat message of this room")
 }
 
 // newMessageID returns a random 128-bit ID; IDs are made on the server so

@@ -13,7 +13,8 @@ type Command struct {
 	Type string
 	// LotID is set for lot commands that name a lot.
 	LotID string
-	// UserID is the target of mod.mute and mod.ban.
+	// UserID is the target of mod.mute and mod.ban. When the client named
+	// the target by a chat message, the gateway has looked its author up.
 	UserID string
 	// Seconds is the mute length (mod.mute) or the slow-mode interval
 	// (mod.slow; 0 turns slow mode off).
@@ -78,6 +79,13 @@ func (g *Gateway) handleCommand(ctx context.Context, c *conn, env Envelope) erro
 	if g.commander == nil {
 		return Errorf(CodeUnavailable, "room commands are not available on this server")
 	}
+	if (cmd.Type == TypeModMute || cmd.Type == TypeModBan) && cmd.UserID == "" {
+		// Pages never see user IDs: they name the author of a message.
+		if cmd.UserID, err = g.chatAuthor(ctx, roomID, cmd.MessageID); err != nil {
+			return err
+		}
+		cmd.MessageID = ""
+	}
 	if err := g.commander.Command(ctx, roomID, c.id, cmd); err != nil {
 		return err
 	}
@@ -93,12 +101,12 @@ func validateCommand(cmd Command) error {
 			return Errorf(CodeBadRequest, "lot_id is required")
 		}
 	case TypeModMute:
-		if cmd.UserID == "" || cmd.Seconds <= 0 || cmd.Seconds > maxModerationSeconds {
-			return Errorf(CodeBadRequest, "user_id and seconds (1 to 86400) are required")
+		if !namesUser(cmd) || cmd.Seconds <= 0 || cmd.Seconds > maxModerationSeconds {
+			return Errorf(CodeBadRequest, "user_id or message_id, and seconds (1 to 86400), are required")
 		}
 	case TypeModBan:
-		if cmd.UserID == "" {
-			return Errorf(CodeBadRequest, "user_id is required")
+		if !namesUser(cmd) {
+			return Errorf(CodeBadRequest, "user_id or message_id is required")
 		}
 	case TypeModSlow:
 		if cmd.Seconds < 0 || cmd.Seconds > maxModerationSeconds {
@@ -110,4 +118,10 @@ func validateCommand(cmd Command) error {
 		}
 	}
 	return nil
+}
+
+// namesUser reports whether a mute or ban names its target: by user ID, or
+// by one of the user's chat messages.
+func namesUser(cmd Command) bool {
+	return cmd.UserID != "" || cmd.MessageID != "" && len(cmd.MessageID) <= 64
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
@@ -292,11 +293,13 @@ func (c *conn) room() string {
 
 // deliver hands a room event to the connection: held back while it is
 // joining, skipped if already covered by its snapshot or replay, or if it
-// is private to someone else.
-func (c *conn) deliver(roomID string, seq int64, to string, frame []byte) {
-	if to != "" && to != c.id.UserID {
+// is not for this connection's user (private to someone else, or the
+// public copy of the user's own bid outcome).
+func (c *conn) deliver(roomID string, ev bidding.RoomEvent, frame []byte) {
+	if !ev.For(c.id.UserID) {
 		return
 	}
+	seq := ev.Seq
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.roomID != roomID {

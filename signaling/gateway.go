@@ -56,10 +56,13 @@ type Deps struct {
 	// Identities reloads a user's rights when an access notice names them;
 	// nil closes every named connection so that it reconnects.
 	Identities IdentityLoader
-	Log        *slog.Logger
 	// BidGrant says who may bid in which room (auth's rule, in the server);
 	// nil applies the default rule, guests only where the room takes them.
 	BidGrant BidGrant
+	// Aliases names bidders to viewers (the snapshot's you.alias); it must
+	// be the one the bid pipeline publishes with. Nil means a random key.
+	Aliases *bidding.Aliases
+	Log     *slog.Logger
 }
 
 // Gateway is the WebSocket endpoint (GET /ws). It is an http.Handler; its
@@ -77,6 +80,7 @@ type Gateway struct {
 	grant      BidGrant
 	views      ViewChecker
 	identities IdentityLoader
+	aliases    *bidding.Aliases
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
@@ -110,9 +114,13 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
-		grant: deps.BidGrant, views: deps.Views, identities: deps.Identities, conns: make(map[*conn]struct{})}
+		grant: deps.BidGrant, views: deps.Views, identities: deps.Identities, aliases: deps.Aliases,
+		conns: make(map[*conn]struct{})}
 	if g.grant == nil {
 		g.grant = defaultBidGrant{}
+	}
+	if g.aliases == nil {
+		g.aliases = bidding.NewAliases(nil)
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)

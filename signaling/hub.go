@@ -252,7 +252,7 @@ func (h *hub) fanOut(r *room, ev bidding.RoomEvent) {
 	frame := encodeRaw(ev.Type, "", ev.Seq, ev.Data)
 	r.mu.RLock()
 	for c := range r.conns {
-		c.deliver(r.id, ev.Seq, ev.To, frame)
+		c.deliver(r.id, ev, frame)
 	}
 	r.mu.RUnlock()
 	h.g.stats.eventsRelayed.Add(1)

@@ -83,7 +83,7 @@ func (g *Gateway) catchUpConn(ctx context.Context, c *conn, info RoomInfo, r *ro
 			seq := resumeFrom
 			for _, ev := range evs {
 				seq = ev.Seq
-				if ev.To == "" || ev.To == c.id.UserID {
+				if ev.For(c.id.UserID) {
 					c.send(encodeRaw(ev.Type, "", ev.Seq, ev.Data))
 				}
 			}
@@ -147,8 +147,8 @@ func (g *Gateway) snapshot(ctx context.Context, c *conn, info RoomInfo, r *room)
 		Viewers:    g.viewers.count(r),
 		ServerTime: g.cfg.Now().UnixMilli(),
 		Seq:        seq,
-		You: YouView{UserID: c.id.UserID, DisplayName: c.id.DisplayName, Role: c.id.Role, Guest: c.id.Guest,
-			CanBid: g.mayBid(c.id, info) == nil, Seller: isSellerOf(c.id, info)},
+		You: YouView{UserID: c.id.UserID, DisplayName: c.id.DisplayName, Alias: g.aliases.Of(info.ID, c.id.UserID),
+			Role: c.id.Role, Guest: c.id.Guest, CanBid: g.mayBid(c.id, info) == nil, Seller: isSellerOf(c.id, info)},
 	}, nil
 }
 

@@ -90,6 +90,8 @@ type LotData struct {
 }
 
 // ModerationData is the data of mod.mute, mod.ban, mod.slow and chat.delete.
+// mod.mute and mod.ban name their target by user_id or, as pages do, by
+// the message_id of one of the user's recent chat messages.
 type ModerationData struct {
 	UserID    string `json:"user_id,omitempty"`
 	Seconds   int    `json:"seconds,omitempty"`
@@ -173,21 +175,27 @@ type SnapshotData struct {
 type YouView struct {
 	UserID      string `json:"user_id"`
 	DisplayName string `json:"display_name"`
-	Role        string `json:"role"`
-	Guest       bool   `json:"guest,omitempty"`
-	CanBid      bool   `json:"can_bid"`
-	Seller      bool   `json:"seller"`
+	// Alias is how the room's events and bid history name this user as a
+	// bidder (bidding.Aliases); empty for a connection with no user.
+	Alias  string `json:"alias,omitempty"`
+	Role   string `json:"role"`
+	Guest  bool   `json:"guest,omitempty"`
+	CanBid bool   `json:"can_bid"`
+	Seller bool   `json:"seller"`
 }
 
 // ChatMessage is the data of a chat.message event and an entry of the
-// snapshot's recent chat.
+// snapshot's recent chat. It names its author by display name only: a user
+// ID would let viewers tie chat names to the bidders of the bid history.
+// Moderators name a message's author by its message_id (mod.mute, mod.ban).
 type ChatMessage struct {
 	MessageID   string `json:"message_id"`
-	UserID      string `json:"user_id"`
 	DisplayName string `json:"display_name"`
-	Text        string `json:"text"`
-	At          int64  `json:"at"`
-	Seq         int64  `json:"seq,omitempty"`
+	// Seller marks a message from the room's seller (or an admin).
+	Seller bool   `json:"seller,omitempty"`
+	Text   string `json:"text"`
+	At     int64  `json:"at"`
+	Seq    int64  `json:"seq,omitempty"`
 }
 
 // ViewersData is the data of viewers.

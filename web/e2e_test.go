@@ -92,7 +92,11 @@ func TestAuctionInChromium(t *testing.T) {
 
 	// 6. The lot closes: the winner's banner and the other viewer's result.
 	waitJS(t, alice, "the winner banner", `document.getElementById("banner").textContent.startsWith("You won")`)
-	waitJS(t, bob, "the result", `document.getElementById("banner").textContent.startsWith("Sold to")`)
+	// Others see the winner, the leader and the history by the winner's
+	// room alias, never an ID.
+	waitJS(t, bob, "the result", `document.getElementById("banner").textContent.startsWith("Sold to Bidder ")`)
+	waitJS(t, bob, "the history by alias", `document.getElementById("history").textContent.includes("· Bidder ")`)
+	waitJS(t, bob, "the leader by alias", `document.getElementById("leader").textContent.includes(": Bidder ")`)
 	shoot(t, alice, "room-won")
 
 	// The other pages.

@@ -97,9 +97,12 @@ func TestLiveAuctionOverWebSocket(t *testing.T) {
 	if ack.field("status") != "pending" || ack.field("seq") == "" {
 		t.Fatalf("bid ack: %s", ack.Data)
 	}
-	accepted := bob.await("alice's bid accepted", func(m wsMsg) bool {
+	// Alice learns her own outcome with her bid_id; Bob sees the bid too,
+	// without it.
+	alice.await("alice's own outcome", func(m wsMsg) bool {
 		return m.Type == "bid.accepted" && strings.Contains(m.field("bid"), `"a-1"`)
 	})
+	accepted := bob.await("alice's bid accepted", isEvent("bid.accepted"))
 	if accepted.field("high_bid") == "" || accepted.field("deadline") == "" {
 		t.Fatalf("accepted event lacks price or deadline: %s", accepted.Data)
 	}

@@ -29,7 +29,7 @@ type privateShow struct {
 
 func newPrivateShow(t *testing.T) *privateShow {
 	t.Helper()
-	cfg := testConfigWith(t, "", map[string]string{"AUTH_GUESTS_MAY_BID": "true", "BID_POLL_INTERVAL": "100ms",
+	cfg := testConfigWith(t, "", map[string]string{"BID_POLL_INTERVAL": "100ms",
 		"AUTH_RATE_LIMIT_DISABLED": "true"})
 	base, app := startApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

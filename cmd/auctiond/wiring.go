@@ -67,6 +67,9 @@ func (a *App) wire() error {
 		return usageError{err}
 	}
 
+	// Bidders are named to other viewers by a per-room alias keyed from the
+	// token signing key, so every node (and a restarted one) agrees on it.
+	aliases := bidding.NewAliases(authCfg.JWTKey)
 	s.events = bidding.NewEventLog(a.redis)
 	s.outcomes = bidding.NewOutcomes(a.redis, bidding.NewBidArchive(storage.NewBids(a.db)))
 	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{})
@@ -75,6 +78,7 @@ func (a *App) wire() error {
 		Pipeline: bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
 		Actor:    auction.Config{Grace: a.cfg.LotGrace},
 		OnEvent:  s.onRoomEvent,
+		Aliases:  aliases,
 		OnBroken: func(roomID string) { s.node.Restart(roomID) },
 	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
 	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID}, a.redis, rooms, s.rooms,
@@ -90,7 +94,7 @@ func (a *App) wire() error {
 			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
 			Events: s.events, Moderation: mod, Bids: s.ingress,
 			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
-			Media:     gatewayMedia{srv: a.sfu}, Log: a.log, BidGrant: wsBidGrant{},
+			Media:     gatewayMedia{srv: a.sfu}, Aliases: aliases, Log: a.log, BidGrant: wsBidGrant{},
 			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
 		})
 	if err != nil {
@@ -106,7 +110,7 @@ func (a *App) wire() error {
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media, Views: apiViews{svc: s.auth}}
+		Media: s.media, Views: apiViews{svc: s.auth}, Aliases: aliases}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}

@@ -12,7 +12,7 @@ const roomID = location.pathname.split("/")[2] || "";
 const viewerToken = new URLSearchParams(location.hash.slice(1)).get("vt") || "";
 
 const state = {
-  me: null,        // {user_id, display_name, ...} from the snapshot
+  me: null,        // {user_id, display_name, alias, ...} from the snapshot; events name bidders by alias
   room: null,
   lot: null,       // the actor's lot view, updated by events
   lotInfo: {},     // lot id → {title, description}
@@ -104,7 +104,7 @@ function applyEvent(type, ev) {
   if (ev.status) lot.status = ev.status;
   if (ev.high_bid) lot.high_bid = ev.high_bid;
   if (ev.next_min) lot.next_min = ev.next_min;
-  if ("leader_id" in ev) lot.leader_id = ev.leader_id;
+  if ("leader" in ev) lot.leader = ev.leader;
   if (ev.deadline) lot.deadline = ev.deadline;
   if (ev.remaining_ms) lot.remaining_ms = ev.remaining_ms;
   if (ev.result) lot.result = ev.result;
@@ -112,21 +112,20 @@ function applyEvent(type, ev) {
   const after = lot.deadline ? Date.parse(lot.deadline) : 0;
   if (before && after && after !== before && type !== "lot.started") flashClock(after < before ? "cut" : "extended");
 
-  if (type === "bid.accepted" && ev.bid) {
-    addHistory(ev.bid);
-    for (const b of ev.auto_bids || []) addHistory(b);
-    if (ev.bid.bidder_id === state.me?.user_id) say(`${t.accepted}: ${money(ev.bid.amount?.amount, ev.bid.amount?.currency)}`, "ok");
+  if (type === "bid.accepted") {
+    // Everyone gets the bids as plain bids by alias; only the bidder's own
+    // copy carries its bid_id (and a maximum, which is not a price).
+    for (const b of [ev.bid, ...(ev.auto_bids || [])]) if (b && b.kind !== "max") addHistory(b);
+    if (ev.bid?.bid_id) say(ev.bid.kind === "max" ? t.maxSet : `${t.accepted}: ${money(ev.bid.amount?.amount, ev.bid.amount?.currency)}`, "ok");
   }
-  if (type === "bid.rejected" && ev.bid && ev.bid.bidder_id === state.me?.user_id) {
-    say(reason(ev.reason), "error");
-  }
+  if (type === "bid.rejected") say(reason(ev.reason), "error"); // private to the bidder
   if (type === "bid.outbid") say(t.outbid, "error");
   render();
 }
 
 // ---- rendering -----------------------------------------------------------------
 function isLeading() {
-  return !!(state.me && state.lot?.leader_id && state.lot.leader_id === state.me.user_id);
+  return !!(state.me?.alias && state.lot?.leader && state.lot.leader === state.me.alias);
 }
 
 // itemVideo is a lot's clip: native HLS where the browser has it (Safari),
@@ -163,7 +162,7 @@ function render() {
   const cur = lot?.next_min?.currency || lot?.high_bid?.currency || lot?.opening?.currency;
   $("opening").textContent = lot?.opening ? money(lot.opening.amount, lot.opening.currency) : "–";
   $("price").textContent = lot?.high_bid?.amount ? money(lot.high_bid.amount, lot.high_bid.currency) : t.noBids;
-  $("leader").textContent = lot?.leader_id ? `${t.leader}: ${lot.leader_id === state.me?.user_id ? t.you : "…" + lot.leader_id.slice(-4)}` : "";
+  $("leader").textContent = lot?.leader ? `${t.leader}: ${who(lot.leader)}` : "";
   const open = lot && (lot.status === "live" || lot.status === "closing");
   const next = lot?.next_min;
   const bid = $("bid");
@@ -183,7 +182,7 @@ function render() {
     const r = lot.result;
     const price = money(r.price?.amount, r.price?.currency || cur);
     banner.textContent = r.status === "sold"
-      ? (r.winner_id === state.me?.user_id ? t.won(price) : t.sold(price, "…" + (r.winner_id || "").slice(-4)))
+      ? (r.winner && r.winner === state.me?.alias ? t.won(price) : t.sold(price, r.winner || "?"))
       : t.unsold;
     banner.classList.remove("hidden");
     status.classList.add("hidden"); // the banner says it
@@ -191,10 +190,14 @@ function render() {
   tick();
 }
 
+// who names a bidder: "you", or their alias in this room (never an ID).
+function who(alias) {
+  return alias && alias === state.me?.alias ? t.you : alias || "?";
+}
+
 function addHistory(b) {
   const li = document.createElement("li");
-  const who = b.bidder_id === state.me?.user_id ? t.you : "…" + (b.bidder_id || "").slice(-4);
-  li.textContent = `${money(b.amount?.amount, b.amount?.currency)} · ${who}`;
+  li.textContent = `${money(b.amount?.amount, b.amount?.currency)} · ${who(b.bidder)}`;
   $("history").prepend(li);
 }
 

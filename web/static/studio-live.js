@@ -220,7 +220,7 @@ export class Live {
     if (type === "chat.deleted") return document.querySelector(`#chat [data-message="${CSS.escape(ev.message_id)}"]`)?.remove();
     if (!ev.lot_id) return;
     if (type === "lot.started" || this.lot?.id !== ev.lot_id) this.lot = { id: ev.lot_id };
-    for (const k of ["status", "high_bid", "deadline", "result", "leader_id"]) if (ev[k] != null) this.lot[k] = ev[k];
+    for (const k of ["status", "high_bid", "deadline", "result", "leader"]) if (ev[k] != null) this.lot[k] = ev[k];
     if (type === "lot.started" || type === "lot.closed") this.catalog.loadLots();
     this.renderLot();
   }
@@ -257,7 +257,8 @@ export class Live {
     const name = document.createElement("strong");
     name.textContent = (c.display_name || "?") + ": ";
     li.append(name, document.createTextNode(c.text || ""));
-    if (c.user_id && c.user_id !== this.ctx.user?.user_id) {
+    // Chat carries no user IDs: moderation names the author by a message.
+    if (!c.seller) {
       const tools = document.createElement("span");
       tools.className = "tools";
       const act = (label, type, data) => {
@@ -269,8 +270,8 @@ export class Live {
         tools.append(b);
       };
       act(t.del, "chat.delete", { message_id: c.message_id });
-      act(t.muteUser, "mod.mute", { user_id: c.user_id, seconds: 300 });
-      act(t.ban, "mod.ban", { user_id: c.user_id });
+      act(t.muteUser, "mod.mute", { message_id: c.message_id, seconds: 300 });
+      act(t.ban, "mod.ban", { message_id: c.message_id });
       li.append(tools);
     }
     $("chat").append(li);
