@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/signaling"
 )
 
@@ -60,11 +61,16 @@ func TestAccessTableHTTP(t *testing.T) {
 			f := e.newFixture(false)
 			u := e.signIn(role, f)
 			method, path, _ := strings.Cut(row.subject, " ")
-			bearer := ""
-			if row.scenario == "publish token" {
-				bearer = f.publishToken
+			hdr := http.Header{}
+			switch {
+			case row.scenario == "publish token":
+				hdr.Set("Authorization", "Bearer "+f.publishToken)
+			case row.scenario == "viewer token" && strings.HasPrefix(path, "/whep/"):
+				hdr.Set("Authorization", "Bearer "+f.viewerToken)
+			case row.scenario == "viewer token":
+				hdr.Set(api.ViewerTokenHeader, f.viewerToken)
 			}
-			status := e.call(u, method, row.expand(path, f), bearer)
+			status := e.call(u, method, row.expand(path, f), hdr)
 			got[i] = fmt.Sprint(status)
 			if !answerMatches(row.want[i], status) {
 				ok = false
@@ -80,7 +86,7 @@ func TestAccessTableHTTP(t *testing.T) {
 // room's for the "private room" scenario) or with names of nothing.
 func (r accessRow) expand(path string, f fixture) string {
 	room, lot := f.roomID, f.lotID
-	if r.scenario == "private room" {
+	if r.scenario == "private room" || r.scenario == "viewer token" {
 		room, lot = f.privateRoomID, f.privateLotID
 	}
 	segs := strings.Split(path, "/")
@@ -116,8 +122,8 @@ func (r accessRow) expand(path string, f fixture) string {
 
 // call makes one same-origin request with a body that fits the route's
 // kind (an empty JSON object, or a tiny SDP offer for WHIP/WHEP) and
-// returns the status. A non-empty bearer is sent as Authorization.
-func (e *securityEnv) call(u *httpUser, method, path, bearer string) int {
+// returns the status; hdr is added to the request.
+func (e *securityEnv) call(u *httpUser, method, path string, hdr http.Header) int {
 	e.t.Helper()
 	body, ctype := "", ""
 	switch {
@@ -130,8 +136,8 @@ func (e *securityEnv) call(u *httpUser, method, path, bearer string) int {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	req.Header.Set("Origin", e.base)
@@ -172,9 +178,12 @@ func TestAccessTableWebSocket(t *testing.T) {
 	e := newSecurityEnv(t)
 	for _, row := range readAccessTable(t, wsTableMarker) {
 		f := e.newFixture(true)
-		room, lot := f.roomID, f.lotID
-		if row.scenario == "private room" {
+		room, lot, token := f.roomID, f.lotID, ""
+		switch row.scenario {
+		case "private room":
 			room, lot = f.privateRoomID, f.privateLotID
+		case "viewer token":
+			room, lot, token = f.privateRoomID, f.privateLotID, f.viewerToken
 		}
 		got := make([]string, len(roles))
 		ok := true
@@ -182,7 +191,7 @@ func TestAccessTableWebSocket(t *testing.T) {
 		order := []int{0, 1, 2, 3, 5, 4}
 		for _, i := range order {
 			u := e.signIn(roles[i], f)
-			got[i] = e.wsAnswer(u, row.subject, room, lot)
+			got[i] = e.wsAnswer(u, row.subject, room, lot, token)
 			if got[i] != row.want[i] {
 				ok = false
 			}
@@ -197,19 +206,27 @@ func TestAccessTableWebSocket(t *testing.T) {
 	}
 }
 
-// wsAnswer connects as u, joins room unless the message is join itself,
-// sends typ and classifies the answer.
-func (e *securityEnv) wsAnswer(u *httpUser, typ, room, lot string) string {
+// wsAnswer connects as u, joins room (with the viewer token, if any)
+// unless the message is join itself, sends typ and classifies the answer.
+func (e *securityEnv) wsAnswer(u *httpUser, typ, room, lot, token string) string {
 	e.t.Helper()
 	if status := upgradeStatus(e, u); status != http.StatusSwitchingProtocols {
 		return fmt.Sprint(status)
 	}
 	c := u.dial()
 	defer c.conn.Close(websocket.StatusNormalClosure, "")
-	if typ != "join" {
-		c.requestErr("join", map[string]any{"room_id": room}) // a refused join shows in the answer below
+	join := map[string]any{"room_id": room}
+	if token != "" {
+		join["viewer_token"] = token
 	}
-	code := c.requestErr(typ, messageData(typ, room, lot))
+	if typ != "join" {
+		c.requestErr("join", join) // a refused join shows in the answer below
+	}
+	data := messageData(typ, room, lot)
+	if typ == "join" {
+		data = join
+	}
+	code := c.requestErr(typ, data)
 	switch code {
 	case "":
 		return "ok"

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/api"
+	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -116,8 +117,9 @@ func newSecurityEnv(t *testing.T) *securityEnv {
 // same seller.
 type fixture struct {
 	sellerID, roomID, lotID, itemID, webhookID, privateRoomID, privateLotID string
-	// publishToken is the public room's WHIP credential.
-	publishToken string
+	// publishToken is the public room's WHIP credential; viewerToken an
+	// invitation to the private room, issued by its seller.
+	publishToken, viewerToken string
 }
 
 func randomName(prefix string) string {
@@ -167,6 +169,11 @@ func (e *securityEnv) newFixture(live bool) fixture {
 		e.t.Fatal(err)
 	}
 	f.itemID, f.webhookID = item.ID, hook.ID
+	f.viewerToken, err = e.app.svc.auth.IssueViewerToken(auth.Principal{UserID: f.sellerID, Role: storage.RoleSeller},
+		auth.Room{ID: f.privateRoomID, SellerID: f.sellerID})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	if live {
 		u := e.signIn("seller", f)
 		for _, id := range []string{f.roomID, f.privateRoomID} {
