@@ -77,7 +77,9 @@ func TestPrivateRoomNeedsViewRight(t *testing.T) {
 			if env := invited.expect(TypeSnapshot); env.Type != TypeSnapshot {
 				t.Fatalf("invited join: %+v", env)
 			}
-			invited.expect(TypeAck)
+			if ack := invited.expect(TypeAck); ack.ID != id {
+				t.Fatalf("invited join answered %+v, want the ack of %s", ack, id)
+			}
 		}
 	}
 }
