@@ -218,15 +218,22 @@ func TestSlowConsumerIsDroppedOthersKeepUp(t *testing.T) {
 			t.Fatalf("event %d without seq", i)
 		}
 	}
-	// The slow client finds its connection closed for policy violation
-	// once it reads what was already on the wire.
+	// The slow client finds its connection closed once it reads what was
+	// already on the wire: with the policy-violation code when the server
+	// could still write the close frame, or cut (EOF) when the client's
+	// buffers stayed full past the write timeout, which on a loaded machine
+	// it may. Either way the server counted it as a slow consumer, below.
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_, _, err := slow.ws.Read(ctx)
 		cancel()
 		if err != nil {
-			if st := websocket.CloseStatus(err); st != websocket.StatusPolicyViolation {
+			st := websocket.CloseStatus(err)
+			if st != websocket.StatusPolicyViolation && st != -1 {
 				t.Fatalf("slow client closed with %v (%v), want policy violation", st, err)
+			}
+			if st == -1 && errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("slow client was never closed: %v", err)
 			}
 			break
 		}
