@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -34,18 +34,18 @@ type Deps struct {
 	// their seller and admins only (viewer tokens need it).
 	Views RoomViewer
 	// Aliases names bidders in bid histories and results, as the room's
-	// WebSocket events name them (the bid pipeline's *bidding.Aliases);
+	// WebSocket events name them (*events.Aliases);
 	// nil means a random key, good for one process only.
 	Aliases Aliaser
 }
 
 // Aliaser names a user as a bidder of one room, without revealing who they
-// are; *bidding.Aliases implements it.
+// are; *events.Aliases implements it.
 type Aliaser interface {
 	Of(roomID, userID string) string
 }
 
-var _ Aliaser = (*bidding.Aliases)(nil)
+var _ Aliaser = (*events.Aliases)(nil)
 
 // server holds what every handler needs.
 type server struct {
@@ -95,7 +95,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		aliases:  deps.Aliases,
 	}
 	if s.aliases == nil {
-		s.aliases = bidding.NewAliases(nil)
+		s.aliases = events.NewAliases(nil)
 	}
 	if deps.Redis != nil && !cfg.RateLimit.Disabled {
 		s.limiter = newLimiter(deps.Redis, cfg.RateLimit, log, cfg.Now)

@@ -32,9 +32,11 @@
 //	mux.Handle(api.Prefix+"/", h)
 //	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log})
 //
-// and, where a lot's result commits:
+// and, as a subscriber to the room events of the node that owns the rooms
+// (events.Subscriber), the trigger that queues each lot.closed webhook from
+// the event itself:
 //
-//	api.EnqueueLotClosed(ctx, asynqClient, api.LotClosedFromResult(result))
-//
-// (with asynq.Queue(cfg.Webhooks.Queue) when the queue is not the default).
+//	trigger := api.NewWebhookTrigger(asynqClient, log)
+//	feed.Subscribe(trigger)
+//	go trigger.Run(ctx)
 package api

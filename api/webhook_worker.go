@@ -45,8 +45,9 @@ const (
 	HeaderDelivery = "X-Bidcast-Delivery"
 )
 
-// LotClosedEvent is what the auction side reports when a lot closes; it is
-// storage.LotResult's content.
+// LotClosedEvent is what the auction side reports when a lot closes: the
+// committed lot result (storage.LotResult's content), as WebhookTrigger
+// takes it from the room's lot.closed event (LotClosedFromEvent).
 type LotClosedEvent struct {
 	LotID    string    `json:"lot_id"`
 	RoomID   string    `json:"room_id"`
@@ -55,12 +56,6 @@ type LotClosedEvent struct {
 	Price    *int64    `json:"price"`
 	Currency string    `json:"currency"`
 	ClosedAt time.Time `json:"closed_at"`
-}
-
-// LotClosedFromResult builds the event from a committed lot result.
-func LotClosedFromResult(r storage.LotResult) LotClosedEvent {
-	return LotClosedEvent{LotID: r.LotID, RoomID: r.RoomID, Outcome: r.Outcome, WinnerID: r.WinnerID,
-		Price: r.Price, Currency: r.Currency, ClosedAt: r.ClosedAt}
 }
 
 // eventEnvelope is the body of every delivery.

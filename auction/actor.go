@@ -259,7 +259,7 @@ func (r *Room) emit(now time.Time, e Event) int64 {
 // lotEvent returns an event of type typ describing the current lot.
 func (r *Room) lotEvent(typ string) Event {
 	c := r.cur
-	e := Event{Type: typ, LotID: c.lot.ID, Status: c.st.Status}
+	e := Event{Type: typ, LotID: c.lot.ID, Currency: c.lot.Currency, Status: c.st.Status}
 	if c.st.HasBid() {
 		e.HighBid = Money{Amount: c.st.HighBid, Currency: c.lot.Currency}
 		e.LeaderID = c.st.LeaderID

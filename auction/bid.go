@@ -69,6 +69,7 @@ func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) B
 	if ns.Status == StatusLive {
 		c.closeAt = time.Time{}
 	}
+	prevLeader := c.st.LeaderID
 	c.st = ns
 	r.lastSeq = b.Seq
 	for i := range recs {
@@ -77,6 +78,7 @@ func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) B
 		}
 	}
 	e := r.lotEvent(EventBidAccepted)
+	e.PrevLeaderID = prevLeader
 	first := publicBid(recs[0])
 	e.Bid = &first
 	if len(recs) > 1 {

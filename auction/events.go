@@ -42,6 +42,9 @@ type Event struct {
 	RoomID string    `json:"room_id"`
 	LotID  string    `json:"lot_id,omitempty"`
 	At     time.Time `json:"at"`
+	// Currency is the lot's currency (lot events), so a subscriber reporting
+	// a result needs nothing but the event.
+	Currency string `json:"currency,omitempty"`
 	// Status is the lot's state after the event.
 	Status LotStatus `json:"status,omitempty"`
 
@@ -57,7 +60,11 @@ type Event struct {
 	// least next bid.
 	HighBid  Money  `json:"high_bid,omitzero"`
 	LeaderID string `json:"leader_id,omitempty"`
-	NextMin  Money  `json:"next_min,omitzero"`
+	// PrevLeaderID is who led before the bid (bid.accepted; "" when no one
+	// did), so the outbid notice and notification need not track leaders.
+	// It never leaves the owner node.
+	PrevLeaderID string `json:"prev_leader_id,omitempty"`
+	NextMin      Money  `json:"next_min,omitzero"`
 	// ReserveMet says whether the price has reached the hidden reserve
 	// (the amount stays hidden).
 	ReserveMet bool `json:"reserve_met,omitempty"`

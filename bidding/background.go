@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/asynqlog"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -44,8 +45,9 @@ type BackgroundConfig struct {
 }
 
 // Background schedules and runs a node's lot close backstops and
-// notifications as Asynq tasks. Room events reach it through OnEvent,
-// which never blocks the room; Run enqueues them and processes the queues.
+// notifications as Asynq tasks. Room events reach it as an
+// events.Subscriber (OnEvent), which never blocks the room; Run enqueues
+// them and processes the queues.
 type Background struct {
 	cfg     BackgroundConfig
 	rdb     redis.UniversalClient
@@ -56,9 +58,6 @@ type Background struct {
 	log     *slog.Logger
 	in      chan bgTask
 	dropped atomic.Int64
-
-	mu      sync.Mutex
-	leaders map[string]string // lot → leader, to know whom a bid outbid
 }
 
 // bgTask is one task waiting to be enqueued.
@@ -102,42 +101,32 @@ func NewBackground(cfg BackgroundConfig, db *storage.DB, rdb redis.UniversalClie
 	}
 	return &Background{cfg: cfg, rdb: rdb, client: asynq.NewClientFromRedisClient(rdb),
 		lots: storage.NewLots(db), rooms: storage.NewRooms(db), notes: storage.NewNotifications(db),
-		log: log, in: make(chan bgTask, 4096), leaders: map[string]string{}}
+		log: log, in: make(chan bgTask, 4096)}
 }
 
+var _ events.Subscriber = (*Background)(nil)
+
 // OnEvent turns a room's published event into background tasks: a close
-// backstop when a lot's clock starts, an outbid notification when the lead
-// changes hands, and won/sold/unsold notifications when a lot closes. It
-// is meant for bidding.RoomsConfig.OnEvent and never blocks.
+// backstop when a lot's clock starts, an outbid notification to the
+// event's previous leader when the lead changes hands, and won/sold/unsold
+// notifications when a lot closes. It implements events.Subscriber and
+// never blocks.
 func (b *Background) OnEvent(roomID string, e auction.Event) {
 	switch e.Type {
 	case auction.EventLotStarted, auction.EventClock:
-		b.setLeader(e.LotID, e.LeaderID)
 		if !e.Deadline.IsZero() {
 			b.scheduleClose(roomID, e.LotID, e.Deadline)
 		}
 	case auction.EventBidAccepted:
-		prev := b.setLeader(e.LotID, e.LeaderID)
+		prev := e.PrevLeaderID
 		if prev != "" && prev != e.LeaderID && e.Bid != nil {
 			amount := e.HighBid.Amount
 			b.notify(notifyPayload{Kind: storage.NotifyOutbid, UserID: prev, RoomID: roomID, LotID: e.LotID,
 				Amount: &amount, Currency: e.HighBid.Currency, Key: "outbid:" + e.LotID + ":" + e.Bid.ID + ":" + prev})
 		}
 	case auction.EventLotClosed:
-		b.mu.Lock()
-		delete(b.leaders, e.LotID)
-		b.mu.Unlock()
 		b.notifyClosed(roomID, e)
 	}
-}
-
-// setLeader records the lot's leader and returns the previous one.
-func (b *Background) setLeader(lotID, leader string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	prev := b.leaders[lotID]
-	b.leaders[lotID] = leader
-	return prev
 }
 
 // notifyClosed queues the winner's and the seller's notifications.

@@ -29,7 +29,7 @@ func withBackground(t *testing.T, cfg BackgroundConfig) func(*liveShow, *RoomsCo
 	return func(s *liveShow, rc *RoomsConfig) {
 		cfg.Grace = rc.Actor.Grace
 		bg := NewBackground(cfg, s.db, s.rdb, quietLog())
-		rc.OnEvent = bg.OnEvent
+		rc.Subscriber = bg
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- bg.Run(ctx) }()

@@ -24,13 +24,24 @@
 //     any other; only transient failures (Postgres or Redis unreachable) are
 //     retried, so a poison bid costs only itself.
 //
+// Bidding publishes; it does not define what it publishes. The event log,
+// the wire types of room events and snapshots and the bidder aliases live
+// in package events, which the gateway reads without importing bidding.
 // What leaves the owner node is only what each audience may see
 // (public.go): the room actor's events and snapshot name bidders by user ID
 // and carry bid IDs, so the publisher renders every event per audience
-// before it reaches the event log. A bid's outcome with its bid_id (and a
-// proxy maximum) goes only to its bidder; everyone else gets a copy that
-// names bidders by their room alias (Aliases), shows proxy bids as plain
-// bids and never a maximum.
+// into those wire types before it reaches the event log. A bid's outcome
+// with its bid_id (and a proxy maximum) goes only to its bidder; everyone
+// else gets a copy that names bidders by their room alias
+// (events.Aliases), shows proxy bids as plain bids and never a maximum.
+// The previous leader of a bid.accepted comes from the room actor
+// (auction.Event.PrevLeaderID): the publisher sends that user a private
+// bid.outbid, and Background notifies them, without tracking leaders.
+//
+// After an event is in the log the publisher hands the actor's own event
+// to RoomsConfig.Subscriber (an events.Subscriber, usually an events.Feed:
+// Background, the webhook trigger, the demo's autopilot). It runs on the
+// room's publisher goroutine, so subscribers never block.
 //
 // A bid_id is the client's idempotency key, unique per bidder: the same
 // bidder's duplicate returns the original outcome instead of making a second

@@ -6,10 +6,6 @@ package bidding
 // QueueName is the Asynq queue that carries a room's bids.
 func QueueName(roomID string) string { return "room:" + roomID }
 
-// EventsChannel is the Redis pub/sub channel on which a room's events (bid
-// outcomes, clock changes, lot changes) reach every gateway node.
-func EventsChannel(roomID string) string { return "bidcast:{" + roomID + "}:events" }
-
 func seqKey(roomID string) string       { return "bidcast:{" + roomID + "}:seq" }
 func bidIDsKey(roomID string) string    { return "bidcast:{" + roomID + "}:bidids" }
 func logKey(roomID string) string       { return "bidcast:{" + roomID + "}:log" }

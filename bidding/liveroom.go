@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -23,13 +24,14 @@ type RoomsConfig struct {
 	Actor auction.Config
 	// Clock is the actors' clock; nil means the system clock.
 	Clock auction.Clock
-	// OnEvent, when set, sees every public room event after it is
-	// published (webhooks on lot.closed, the demo's autopilot). It runs on
-	// the room's publisher goroutine and must not block for long.
-	OnEvent func(roomID string, e auction.Event)
+	// Subscriber, when set, sees every public room event after it is
+	// published (notifications, webhooks on lot.closed, the demo's
+	// autopilot). It runs on the room's publisher goroutine and must not
+	// block (see events.Subscriber).
+	Subscriber events.Subscriber
 	// Aliases names bidders in published events and snapshots; nil means
-	// NewAliases(nil), a random key good for one process only.
-	Aliases *Aliases
+	// events.NewAliases(nil), a random key good for one process only.
+	Aliases *events.Aliases
 	// OnBroken, when set, is asked to restart a room whose actor fell
 	// behind Postgres (the node stops it and claims it again).
 	OnBroken func(roomID string)
@@ -45,7 +47,7 @@ type Rooms struct {
 	lots     *storage.Lots
 	bids     *storage.Bids
 	rdb      redis.UniversalClient
-	events   *EventLog
+	evlog    events.Log
 	outcomes *Outcomes
 	log      *slog.Logger
 
@@ -54,16 +56,16 @@ type Rooms struct {
 }
 
 // NewRooms returns the room runner of a node.
-func NewRooms(cfg RoomsConfig, db *storage.DB, rdb redis.UniversalClient, events *EventLog, outcomes *Outcomes,
+func NewRooms(cfg RoomsConfig, db *storage.DB, rdb redis.UniversalClient, evlog events.Log, outcomes *Outcomes,
 	log *slog.Logger) *Rooms {
 	if cfg.Clock == nil {
 		cfg.Clock = auction.SystemClock{}
 	}
 	if cfg.Aliases == nil {
-		cfg.Aliases = NewAliases(nil)
+		cfg.Aliases = events.NewAliases(nil)
 	}
 	return &Rooms{cfg: cfg, db: db, rooms: storage.NewRooms(db), lots: storage.NewLots(db), bids: storage.NewBids(db),
-		rdb: rdb, events: events, outcomes: outcomes, log: log, live: map[string]*LiveRoom{}}
+		rdb: rdb, evlog: evlog, outcomes: outcomes, log: log, live: map[string]*LiveRoom{}}
 }
 
 // Get returns the running room with the given ID, if this node runs it.
@@ -89,11 +91,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	acfg.RoomID, acfg.SellerID = roomID, room.SellerID
 	// Above any sequence an earlier owner can have used (see auction.Config).
 	acfg.EventSeqStart = time.Now().UnixMilli() * 1000
-	lr.pub = newPublisher(roomID, m.events, m.cfg.Aliases, lr.log, func(e auction.Event) {
-		if m.cfg.OnEvent != nil {
-			m.cfg.OnEvent(roomID, e)
-		}
-	})
+	lr.pub = newPublisher(roomID, m.evlog, m.cfg.Aliases, lr.log, m.cfg.Subscriber)
 	store := NewLotStore(m.lots, roomID, lr.currency)
 	if lr.actor, err = auction.NewRoom(acfg, m.cfg.Clock, store, lr.pub, lr.log); err != nil {
 		return nil, fmt.Errorf("room %s: %w", roomID, err)

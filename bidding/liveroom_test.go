@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/storage/storagetest"
 )
@@ -88,7 +89,7 @@ func startLiveShowOn(t testing.TB, rdb redis.UniversalClient, policy string, dur
 	for _, o := range opts {
 		o(s, &cfg)
 	}
-	rooms := NewRooms(cfg, db, rdb, NewEventLog(rdb), s.out, quietLog())
+	rooms := NewRooms(cfg, db, rdb, events.NewRedisLog(rdb), s.out, quietLog())
 	s.rooms = rooms
 	running, err := rooms.StartRoom(ctx, room.ID)
 	if err != nil {

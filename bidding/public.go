@@ -5,111 +5,21 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/events"
 )
 
 // The room actor's events and snapshots name bidders by user ID and carry
 // the bid IDs clients chose; they stay inside the owner node. What leaves it
-// for the event log (and so for every viewer) is the view below: bidders by
-// their room alias, a bid's ID only in its own bidder's copy, proxy maxima
-// only in their owner's copy, proxy bids shown to others as plain bids.
-// The types are an allow-list on purpose: a field added to auction.Event
-// reaches clients only once it is added here.
-
-// PublicBid is a bid as a viewer sees it.
-type PublicBid struct {
-	// BidID is the client's bid_id; set only in the bidder's own copy.
-	BidID string `json:"bid_id,omitempty"`
-	LotID string `json:"lot_id"`
-	// Bidder is the bidder's alias in the room (Aliases).
-	Bidder string `json:"bidder"`
-	// Kind is "bid" for everyone but the bidder, who also sees "max" (their
-	// proxy maximum) and "proxy" (a bid their maximum placed).
-	Kind   auction.BidKind `json:"kind"`
-	Amount auction.Money   `json:"amount,omitzero"`
-	// ReceivedAt and Seq are when the bid was received and its room
-	// ingress sequence number. Others see a proxy bid with those of the bid
-	// that made the proxy answer, as if it were a plain bid placed then
-	// (never with its maximum's); left out when that is not known.
-	ReceivedAt time.Time `json:"received_at,omitzero"`
-	Seq        int64     `json:"seq,omitempty"`
-}
-
-// PublicResult is how a lot ended, with the winner by alias.
-type PublicResult struct {
-	Status   auction.LotStatus `json:"status"`
-	Winner   string            `json:"winner,omitempty"`
-	Price    auction.Money     `json:"price,omitzero"`
-	ClosedAt time.Time         `json:"closed_at"`
-}
-
-// PublicModeration is a moderation event's data. An event about one user
-// reaches only that user, so it does not name them.
-type PublicModeration struct {
-	Banned     bool      `json:"banned,omitempty"`
-	Muted      bool      `json:"muted,omitempty"`
-	MutedUntil time.Time `json:"muted_until,omitzero"`
-	SlowModeMS int64     `json:"slow_mode_ms,omitempty"`
-}
-
-// PublicEvent is the data of a room actor event on the wire (see
-// auction.Event for the meaning of each field).
-type PublicEvent struct {
-	Type   string            `json:"type"`
-	RoomID string            `json:"room_id"`
-	LotID  string            `json:"lot_id,omitempty"`
-	At     time.Time         `json:"at"`
-	Status auction.LotStatus `json:"status,omitempty"`
-	// Bid is the bid the event is about; left out of others' copies when
-	// it is a proxy maximum.
-	Bid      *PublicBid     `json:"bid,omitempty"`
-	AutoBids []PublicBid    `json:"auto_bids,omitempty"`
-	Reason   auction.Reason `json:"reason,omitempty"`
-	HighBid  auction.Money  `json:"high_bid,omitzero"`
-	// Leader is the leading bidder's alias.
-	Leader      string            `json:"leader,omitempty"`
-	NextMin     auction.Money     `json:"next_min,omitzero"`
-	ReserveMet  bool              `json:"reserve_met,omitempty"`
-	Deadline    time.Time         `json:"deadline,omitzero"`
-	RemainingMS int64             `json:"remaining_ms,omitempty"`
-	Result      *PublicResult     `json:"result,omitempty"`
-	Moderation  *PublicModeration `json:"moderation,omitempty"`
-}
-
-// PublicLot is the current lot as the snapshot shows it.
-type PublicLot struct {
-	ID          string            `json:"id"`
-	Status      auction.LotStatus `json:"status"`
-	Policy      auction.Policy    `json:"policy"`
-	Opening     auction.Money     `json:"opening"`
-	HighBid     auction.Money     `json:"high_bid,omitzero"`
-	Leader      string            `json:"leader,omitempty"`
-	BidCount    int64             `json:"bid_count"`
-	NextMin     auction.Money     `json:"next_min,omitzero"`
-	HasReserve  bool              `json:"has_reserve"`
-	ReserveMet  bool              `json:"reserve_met"`
-	Deadline    time.Time         `json:"deadline,omitzero"`
-	RemainingMS int64             `json:"remaining_ms,omitempty"`
-	Result      *PublicResult     `json:"result,omitempty"`
-	Version     int64             `json:"version"`
-}
-
-// PublicSnapshot is the room actor's snapshot as every viewer gets it (the
-// state of room.snapshot).
-type PublicSnapshot struct {
-	RoomID     string      `json:"room_id"`
-	SellerID   string      `json:"seller_id"`
-	EventSeq   int64       `json:"event_seq"`
-	ServerTime time.Time   `json:"server_time"`
-	Lot        *PublicLot  `json:"lot,omitempty"`
-	History    []PublicBid `json:"history,omitempty"`
-	SlowModeMS int64       `json:"slow_mode_ms,omitempty"`
-}
+// for the event log (and so for every viewer) is their rendering below into
+// the wire types of package events, per audience: bidders by their room
+// alias, a bid's ID only in its own bidder's copy, proxy maxima only in
+// their owner's copy, proxy bids shown to others as plain bids.
 
 // viewer renders one room's events for one audience: owner is the user
 // whose own copy it is, or "" for everyone else.
 type viewer struct {
 	roomID  string
-	aliases *Aliases
+	aliases *events.Aliases
 	owner   string
 	// trigger finds the sequence number and receive time of the bid with
 	// the given bid_id (the one that made a proxy bid); nil knows none.
@@ -128,17 +38,17 @@ func triggerOf(proxyID string) string {
 
 // bid returns b as the audience may see it, or false if it must not see it
 // at all (someone else's proxy maximum).
-func (v viewer) bid(b auction.BidRecord) (PublicBid, bool) {
+func (v viewer) bid(b auction.BidRecord) (events.PublicBid, bool) {
 	own := v.owner != "" && b.BidderID == v.owner
 	kind := b.Kind
 	switch {
 	case own:
 	case kind == auction.KindMax:
-		return PublicBid{}, false
+		return events.PublicBid{}, false
 	default:
 		kind = auction.KindBid
 	}
-	pb := PublicBid{LotID: b.LotID, Bidder: v.aliases.Of(v.roomID, b.BidderID), Kind: kind, Amount: b.Amount,
+	pb := events.PublicBid{LotID: b.LotID, Bidder: v.aliases.Of(v.roomID, b.BidderID), Kind: kind, Amount: b.Amount,
 		ReceivedAt: b.ReceivedAt, Seq: b.Seq}
 	if own && b.Kind != auction.KindProxy {
 		pb.BidID = b.ID
@@ -155,23 +65,23 @@ func (v viewer) bid(b auction.BidRecord) (PublicBid, bool) {
 	return pb, true
 }
 
-func (v viewer) result(r *auction.LotResult) *PublicResult {
+func (v viewer) result(r *auction.LotResult) *events.PublicResult {
 	if r == nil {
 		return nil
 	}
-	return &PublicResult{Status: r.Status, Winner: v.aliases.Of(v.roomID, r.WinnerID), Price: r.Price,
+	return &events.PublicResult{Status: r.Status, Winner: v.aliases.Of(v.roomID, r.WinnerID), Price: r.Price,
 		ClosedAt: r.ClosedAt}
 }
 
 // event returns e as the audience may see it, and whether it shows any bid.
-func (v viewer) event(e auction.Event) (PublicEvent, bool) {
+func (v viewer) event(e auction.Event) (events.PublicEvent, bool) {
 	if e.Bid != nil {
 		trig := *e.Bid
 		v.trigger = func(id string) (int64, time.Time, bool) {
 			return trig.Seq, trig.ReceivedAt, id != "" && id == trig.ID
 		}
 	}
-	out := PublicEvent{Type: e.Type, RoomID: e.RoomID, LotID: e.LotID, At: e.At, Status: e.Status,
+	out := events.PublicEvent{Type: e.Type, RoomID: e.RoomID, LotID: e.LotID, At: e.At, Status: e.Status,
 		Reason: e.Reason, HighBid: e.HighBid, Leader: v.aliases.Of(v.roomID, e.LeaderID), NextMin: e.NextMin,
 		ReserveMet: e.ReserveMet, Deadline: e.Deadline, RemainingMS: e.RemainingMS, Result: v.result(e.Result)}
 	shown := false
@@ -186,7 +96,7 @@ func (v viewer) event(e auction.Event) (PublicEvent, bool) {
 		}
 	}
 	if m := e.Moderation; m != nil {
-		out.Moderation = &PublicModeration{Banned: m.Banned, Muted: m.Muted, MutedUntil: m.MutedUntil,
+		out.Moderation = &events.PublicModeration{Banned: m.Banned, Muted: m.Muted, MutedUntil: m.MutedUntil,
 			SlowModeMS: m.SlowModeMS}
 	}
 	return out, shown
@@ -195,12 +105,12 @@ func (v viewer) event(e auction.Event) (PublicEvent, bool) {
 // PublicSnapshotOf returns the actor's snapshot s as every viewer of the
 // room may see it. trigger (nil for none) finds the bids that made the
 // history's proxy bids.
-func PublicSnapshotOf(s auction.Snapshot, aliases *Aliases, trigger func(bidID string) (int64, time.Time, bool)) PublicSnapshot {
+func PublicSnapshotOf(s auction.Snapshot, aliases *events.Aliases, trigger func(bidID string) (int64, time.Time, bool)) events.PublicSnapshot {
 	v := viewer{roomID: s.RoomID, aliases: aliases, trigger: trigger}
-	out := PublicSnapshot{RoomID: s.RoomID, SellerID: s.SellerID, EventSeq: s.EventSeq, ServerTime: s.ServerTime,
+	out := events.PublicSnapshot{RoomID: s.RoomID, SellerID: s.SellerID, EventSeq: s.EventSeq, ServerTime: s.ServerTime,
 		SlowModeMS: s.SlowModeMS}
 	if l := s.Lot; l != nil {
-		out.Lot = &PublicLot{ID: l.ID, Status: l.Status, Policy: l.Policy, Opening: l.Opening, HighBid: l.HighBid,
+		out.Lot = &events.PublicLot{ID: l.ID, Status: l.Status, Policy: l.Policy, Opening: l.Opening, HighBid: l.HighBid,
 			Leader: aliases.Of(s.RoomID, l.LeaderID), BidCount: l.BidCount, NextMin: l.NextMin,
 			HasReserve: l.HasReserve, ReserveMet: l.ReserveMet, Deadline: l.Deadline, RemainingMS: l.RemainingMS,
 			Result: v.result(l.Result), Version: l.Version}
@@ -217,7 +127,7 @@ func PublicSnapshotOf(s auction.Snapshot, aliases *Aliases, trigger func(bidID s
 // except empty), for one user (to), or for everyone but one user (except).
 type wireCopy struct {
 	to, except string
-	ev         PublicEvent
+	ev         events.PublicEvent
 }
 
 // copiesOf splits an actor event into what each audience gets. to is the
@@ -230,7 +140,7 @@ type wireCopy struct {
 //     no bid at all (a maximum that placed nothing) they get nothing, so
 //     not even the existence of a maximum leaks.
 //   - A moderation event about one user goes to that user only.
-func copiesOf(e auction.Event, to string, roomID string, aliases *Aliases) []wireCopy {
+func copiesOf(e auction.Event, to string, roomID string, aliases *events.Aliases) []wireCopy {
 	if to != "" {
 		ev, _ := viewer{roomID: roomID, aliases: aliases, owner: to}.event(e)
 		return []wireCopy{{to: to, ev: ev}}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/events"
 )
 
 // TestCopiesOfHideIDsAndMaxima checks who gets which copy of each kind of
@@ -15,7 +16,7 @@ import (
 func TestCopiesOfHideIDsAndMaxima(t *testing.T) {
 	const room, lot = "room-1", "lot-1"
 	alice, bob := "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
-	aliases := NewAliases([]byte("test key"))
+	aliases := events.NewAliases([]byte("test key"))
 	krw := func(n int64) auction.Money { return auction.Money{Amount: n, Currency: "KRW"} }
 	now := time.Now()
 	rec := func(id, who string, kind auction.BidKind, amount int64) auction.BidRecord {
@@ -43,7 +44,7 @@ func TestCopiesOfHideIDsAndMaxima(t *testing.T) {
 		{"a private rejection", auction.Event{Type: auction.EventBidRejected,
 			Bid: ptr(rec("bob-2", bob, auction.KindBid, 1)), Reason: auction.ReasonTooLow, LeaderID: alice},
 			bob, []string{"to:bob"}, "bob-2"},
-		{"an outbid notice", auction.Event{Type: EventBidOutbid, HighBid: krw(30_000), LeaderID: bob},
+		{"an outbid notice", auction.Event{Type: events.TypeBidOutbid, HighBid: krw(30_000), LeaderID: bob},
 			alice, []string{"to:alice"}, ""},
 		{"a mute", auction.Event{Type: auction.EventModeration,
 			Moderation: &auction.ModStatus{UserID: bob, Muted: true}}, "", []string{"to:bob"}, ""},
@@ -98,7 +99,7 @@ func TestCopiesOfHideIDsAndMaxima(t *testing.T) {
 
 func TestPublicSnapshotHidesIDs(t *testing.T) {
 	alice := "11111111-1111-4111-8111-111111111111"
-	aliases := NewAliases(nil)
+	aliases := events.NewAliases(nil)
 	s := auction.Snapshot{RoomID: "r", SellerID: "seller", Lot: &auction.LotView{ID: "l", LeaderID: alice,
 		Result: &auction.LotResult{Status: auction.StatusSold, WinnerID: alice, WinningBidID: "a-1"}},
 		History: []auction.BidRecord{{ID: "a-1", LotID: "l", BidderID: alice, Kind: auction.KindProxy}}}
@@ -114,23 +115,6 @@ func TestPublicSnapshotHidesIDs(t *testing.T) {
 	}
 }
 
-func TestAliasesAreStablePerRoomAndKey(t *testing.T) {
-	a, b := NewAliases([]byte("k")), NewAliases([]byte("k"))
-	u := "11111111-1111-4111-8111-111111111111"
-	if a.Of("r1", u) != b.Of("r1", u) || !strings.HasPrefix(a.Of("r1", u), AliasPrefix) {
-		t.Fatalf("same key, same room: %q vs %q", a.Of("r1", u), b.Of("r1", u))
-	}
-	if a.Of("r1", u) == a.Of("r2", u) {
-		t.Fatal("a bidder has the same alias in two rooms")
-	}
-	if a.Of("r1", u) == NewAliases([]byte("other")).Of("r1", u) {
-		t.Fatal("the alias does not depend on the key")
-	}
-	if a.Of("r1", "") != "" {
-		t.Fatal("no user, yet an alias")
-	}
-}
-
 func ptr[T any](v T) *T { return &v }
 
 // TestProxyBidsLookPlain: others see a proxy bid at the sequence and time
@@ -138,7 +122,7 @@ func ptr[T any](v T) *T { return &v }
 // and in the snapshot's history.
 func TestProxyBidsLookPlain(t *testing.T) {
 	alice, bob := "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
-	aliases := NewAliases(nil)
+	aliases := events.NewAliases(nil)
 	maxAt, bidAt := time.Now().Add(-time.Hour), time.Now()
 	trig := auction.BidRecord{ID: "bob-9", LotID: "l", BidderID: bob, Kind: auction.KindBid,
 		Amount: auction.Money{Amount: 20_000, Currency: "KRW"}, ReceivedAt: bidAt, Seq: 9}

@@ -9,15 +9,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/auction"
-)
-
-// Event types the publisher adds to the room actor's own.
-const (
-	// EventBidOutbid is private to the bidder who just lost the lead.
-	EventBidOutbid = "bid.outbid"
-	// EventRoomState carries a fresh actor snapshot after the publisher had
-	// to drop events (its buffer overflowed); clients redraw from it.
-	EventRoomState = "room.state"
+	"github.com/bidcast/bidcast/events"
 )
 
 // publisherBuffer bounds the events a room holds while Redis is slow. The
@@ -38,11 +30,12 @@ type pubItem struct {
 // from a state at least as new as the events after it.
 type publisher struct {
 	roomID   string
-	log      *EventLog
-	aliases  *Aliases
+	log      events.Log
+	aliases  *events.Aliases
 	snapshot func(ctx context.Context) (auction.Snapshot, error)
-	onEvent  func(auction.Event)
-	logger   *slog.Logger
+	// sub sees each public event once it is in the log; nil for none.
+	sub    events.Subscriber
+	logger *slog.Logger
 
 	ch      chan pubItem
 	dropped atomic.Bool
@@ -50,7 +43,6 @@ type publisher struct {
 	stop    sync.Once
 	quit    chan struct{}
 
-	leader map[string]string // lot → leader, owned by run
 	// triggers are the current lot's accepted bids by bid_id, so the public
 	// snapshot shows a proxy bid at the time of the bid that made it.
 	// Owned by run.
@@ -63,11 +55,11 @@ type trigger struct {
 	at  time.Time
 }
 
-func newPublisher(roomID string, log *EventLog, aliases *Aliases, logger *slog.Logger,
-	onEvent func(auction.Event)) *publisher {
-	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, onEvent: onEvent,
+func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger *slog.Logger,
+	sub events.Subscriber) *publisher {
+	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, sub: sub,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
-		leader: map[string]string{}, triggers: map[string]trigger{}}
+		triggers: map[string]trigger{}}
 }
 
 // Emit implements auction.EventSink. Rejections are not published from
@@ -169,7 +161,7 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 	if p.dropped.CompareAndSwap(true, false) && snap != nil {
 		p.logger.Warn("room events were dropped; sending a full state", "room", p.roomID)
 		data, _ := json.Marshal(snap)
-		p.publishRaw(ctx, RoomEvent{Type: EventRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
+		p.publishRaw(ctx, events.Event{Type: events.TypeRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
 	}
 }
 
@@ -188,24 +180,16 @@ func (p *publisher) findTrigger(bidID string) (int64, time.Time, bool) {
 	return t.seq, t.at, ok
 }
 
-// afterPublic tells the previous leader they were outbid and runs the hook.
+// afterPublic tells the previous leader (as the actor saw it) they were
+// outbid, then hands the event to the subscriber.
 func (p *publisher) afterPublic(ctx context.Context, e auction.Event) {
-	if e.Type == auction.EventBidAccepted {
-		prev := p.leader[e.LotID]
-		if prev != "" && prev != e.LeaderID {
-			out := auction.Event{Type: EventBidOutbid, RoomID: e.RoomID, LotID: e.LotID, At: e.At,
-				Status: e.Status, HighBid: e.HighBid, LeaderID: e.LeaderID, NextMin: e.NextMin, Deadline: e.Deadline}
-			p.publishOne(ctx, pubItem{ev: out, to: prev}, nil)
-		}
+	if e.Type == auction.EventBidAccepted && e.PrevLeaderID != "" && e.PrevLeaderID != e.LeaderID {
+		out := auction.Event{Type: events.TypeBidOutbid, RoomID: e.RoomID, LotID: e.LotID, At: e.At,
+			Status: e.Status, HighBid: e.HighBid, LeaderID: e.LeaderID, NextMin: e.NextMin, Deadline: e.Deadline}
+		p.publishOne(ctx, pubItem{ev: out, to: e.PrevLeaderID}, nil)
 	}
-	if e.LotID != "" && e.Type != auction.EventModeration {
-		p.leader[e.LotID] = e.LeaderID
-	}
-	if e.Type == auction.EventLotClosed {
-		delete(p.leader, e.LotID)
-	}
-	if p.onEvent != nil {
-		p.onEvent(e)
+	if p.sub != nil {
+		p.sub.OnEvent(p.roomID, e)
 	}
 }
 
@@ -228,12 +212,12 @@ func (p *publisher) publishOne(ctx context.Context, it pubItem, snap any) {
 		if i == len(copies)-1 {
 			attach = snap
 		}
-		p.publishRaw(ctx, RoomEvent{Type: it.ev.Type, RoomID: p.roomID, At: at, To: c.to, Except: c.except,
+		p.publishRaw(ctx, events.Event{Type: it.ev.Type, RoomID: p.roomID, At: at, To: c.to, Except: c.except,
 			Data: data}, attach)
 	}
 }
 
-func (p *publisher) publishRaw(ctx context.Context, ev RoomEvent, snap any) {
+func (p *publisher) publishRaw(ctx context.Context, ev events.Event, snap any) {
 	wait := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		_, err := p.log.Publish(ctx, ev, snap)

@@ -1,15 +1,10 @@
 package signaling
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
-	"unicode"
-	"unicode/utf8"
-
-	"github.com/bidcast/bidcast/storage"
 )
 
 // Identity is who is on the other end of a connection, as established once
@@ -39,50 +34,6 @@ type AuthenticatorFunc func(r *http.Request) (Identity, error)
 
 // Authenticate calls f(r).
 func (f AuthenticatorFunc) Authenticate(r *http.Request) (Identity, error) { return f(r) }
-
-// DevGuestAuthenticator makes a guest account from ?guest=<name>, for
-// development and load tests until real sign-in is wired. It refuses every
-// request unless Enabled is set (from Config.DevGuests), so wiring it by
-// mistake in production lets nobody in.
-type DevGuestAuthenticator struct {
-	Users   *storage.Users
-	Enabled bool
-}
-
-// maxGuestName bounds a guest's display name in runes.
-const maxGuestName = 32
-
-// Authenticate upserts the guest user (provider "guest", subject the name),
-// so the same name is the same user across reconnects.
-func (a DevGuestAuthenticator) Authenticate(r *http.Request) (Identity, error) {
-	if !a.Enabled {
-		return Identity{}, fmt.Errorf("guest sign-in is disabled: %w", ErrUnauthorized)
-	}
-	name := r.URL.Query().Get("guest")
-	if !validGuestName(name) {
-		return Identity{}, fmt.Errorf("guest name must be 1 to %d letters, digits, '-', '_' or '.': %w",
-			maxGuestName, ErrUnauthorized)
-	}
-	u, err := a.Users.Upsert(r.Context(), storage.User{Provider: "guest", Subject: name, DisplayName: name,
-		Role: storage.RoleBidder})
-	if err != nil {
-		return Identity{}, fmt.Errorf("upsert guest %q: %w", name, err)
-	}
-	return Identity{UserID: u.ID, DisplayName: u.DisplayName, Role: u.Role, Guest: true, CanBid: true}, nil
-}
-
-func validGuestName(name string) bool {
-	n := utf8.RuneCountInString(name)
-	if n == 0 || n > maxGuestName || !utf8.ValidString(name) {
-		return false
-	}
-	for _, r := range name {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.' {
-			return false
-		}
-	}
-	return true
-}
 
 // originAllowed applies the same rule as websocket.Accept (no Origin, the
 // request's own host, or a pattern match) before authentication, so a

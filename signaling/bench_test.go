@@ -24,7 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/testenv"
 )
 
@@ -45,15 +45,15 @@ var queryAuth = AuthenticatorFunc(func(r *http.Request) (Identity, error) {
 	return Identity{UserID: u, DisplayName: u, Role: "bidder", CanBid: true}, nil
 })
 
-func benchGateway(b *testing.B) (*Gateway, *httptest.Server, *bidding.EventLog) {
+func benchGateway(b *testing.B) (*Gateway, *httptest.Server, *events.RedisLog) {
 	opts, err := redis.ParseURL(testenv.Require(b, "REDIS_URL"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	rdb := redis.NewClient(opts)
 	b.Cleanup(func() { rdb.Close() })
-	events := bidding.NewEventLog(rdb)
-	g, err := New(Config{MessageRate: rate.Inf}, Deps{Auth: queryAuth, Rooms: liveRooms{}, Redis: rdb, Events: events})
+	evlog := events.NewRedisLog(rdb)
+	g, err := New(Config{MessageRate: rate.Inf}, Deps{Auth: queryAuth, Rooms: liveRooms{}, Redis: rdb, Events: evlog})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func benchGateway(b *testing.B) (*Gateway, *httptest.Server, *bidding.EventLog) 
 		_ = g.Shutdown(ctx)
 		srv.Close()
 	})
-	return g, srv, events
+	return g, srv, evlog
 }
 
 // benchConns reads BIDCAST_BENCH_CONNS, defaulting to def.
@@ -138,7 +138,7 @@ func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn,
 // delivery latency from just before Publish to each client's read.
 func BenchmarkBroadcast(b *testing.B) {
 	n := benchConns(5000)
-	_, srv, events := benchGateway(b)
+	_, srv, evlog := benchGateway(b)
 	room := newUUID()
 	base := "ws" + strings.TrimPrefix(srv.URL, "http")
 	ctx := context.Background()
@@ -193,7 +193,7 @@ func BenchmarkBroadcast(b *testing.B) {
 	for b.Loop() {
 		sent++
 		data := fmt.Appendf(nil, `{"t":%d}`, time.Now().UnixNano())
-		if _, err := events.Publish(ctx, bidding.RoomEvent{Type: "bench.tick", RoomID: room, At: time.Now().UTC(),
+		if _, err := evlog.Publish(ctx, events.Event{Type: "bench.tick", RoomID: room, At: time.Now().UTC(),
 			Data: data}, nil); err != nil {
 			b.Fatal(err)
 		}

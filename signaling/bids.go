@@ -1,10 +1,31 @@
 package signaling
 
-import (
-	"context"
+import "context"
 
-	"github.com/bidcast/bidcast/bidding"
-)
+// BidRequest is a bid as the gateway hands it to the pipeline: the
+// client's bid.place or bid.max with the bidder the connection
+// authenticated.
+type BidRequest struct {
+	RoomID, LotID, BidID, BidderID string
+	// Amount is in minor units of Currency.
+	Amount   int64
+	Currency string
+	// Max sets a proxy maximum (bid.max) instead of a plain bid.
+	Max bool
+}
+
+// BidReceipt is what the pipeline knows of a bid when it takes it: its
+// ingress sequence number and its outcome so far (pending for a new bid,
+// the original outcome for a resubmitted bid_id).
+type BidReceipt struct {
+	Seq int64
+	// Status is pending, accepted or rejected (AckData.Status).
+	Status string
+	// Reason is the stable rejection code of a rejected bid.
+	Reason string
+	// Duplicate is true when the bidder had submitted the bid_id before.
+	Duplicate bool
+}
 
 // handleBid puts a bid.place or bid.max into the bid pipeline. The ack says
 // the bid is sequenced (its ingress seq) and what is known of its outcome:
@@ -43,17 +64,13 @@ func (g *Gateway) handleBid(ctx context.Context, c *conn, env Envelope) error {
 	if g.bids == nil {
 		return Errorf(CodeUnavailable, "bidding is not available on this server")
 	}
-	kind := bidding.KindBid
-	if env.Type == TypeBidMax {
-		kind = bidding.KindMax
-	}
-	rec, err := g.bids.Submit(ctx, bidding.Bid{RoomID: roomID, LotID: d.LotID, BidID: d.BidID,
-		BidderID: c.id.UserID, Amount: d.Amount, Currency: d.Currency, Kind: kind})
+	rec, err := g.bids.SubmitBid(ctx, BidRequest{RoomID: roomID, LotID: d.LotID, BidID: d.BidID,
+		BidderID: c.id.UserID, Amount: d.Amount, Currency: d.Currency, Max: env.Type == TypeBidMax})
 	if err != nil {
 		return err
 	}
 	g.stats.bids.Add(1)
-	c.send(encode(TypeAck, env.ID, 0, AckData{BidID: d.BidID, Seq: rec.Bid.Seq, Status: rec.Outcome.Status,
-		Duplicate: rec.Duplicate, Reason: rec.Outcome.Reason}))
+	c.send(encode(TypeAck, env.ID, 0, AckData{BidID: d.BidID, Seq: rec.Seq, Status: rec.Status,
+		Duplicate: rec.Duplicate, Reason: rec.Reason}))
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auth"
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 )
 
 // handleChat publishes a chat message to the room. The message becomes a
@@ -64,7 +64,7 @@ func (g *Gateway) handleChat(ctx context.Context, c *conn, env Envelope) error {
 	msg := ChatMessage{MessageID: newMessageID(), DisplayName: c.id.DisplayName, Seller: seller,
 		Text: d.Text, At: now.UnixMilli()}
 	data, _ := json.Marshal(msg)
-	seq, err := g.events.Publish(ctx, bidding.RoomEvent{Type: TypeChatMessage, RoomID: roomID, At: now.UTC(),
+	seq, err := g.events.Publish(ctx, events.Event{Type: TypeChatMessage, RoomID: roomID, At: now.UTC(),
 		Data: data}, nil)
 	if err != nil {
 		return err

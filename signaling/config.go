@@ -23,9 +23,6 @@ type Config struct {
 	// NodeID names this node in per-node Redis state (viewer counts).
 	// Empty means a random ID per Gateway.
 	NodeID string
-	// DevGuests lets DevGuestAuthenticator create guest users from
-	// ?guest=<name>. For development and load tests only.
-	DevGuests bool
 
 	// ReadLimit is the largest client message in bytes. Zero means 4 KiB,
 	// plenty for every message but SDP, which MediaReadLimit covers.

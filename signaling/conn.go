@@ -10,7 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
@@ -295,7 +295,7 @@ func (c *conn) room() string {
 // joining, skipped if already covered by its snapshot or replay, or if it
 // is not for this connection's user (private to someone else, or the
 // public copy of the user's own bid outcome).
-func (c *conn) deliver(roomID string, ev bidding.RoomEvent, frame []byte) {
+func (c *conn) deliver(roomID string, ev events.Event, frame []byte) {
 	if !ev.For(c.id.UserID) {
 		return
 	}

@@ -12,7 +12,8 @@
 // The gateway owns no auction state. Bids go to the bid pipeline
 // (BidSubmitter), seller commands and moderation to the room actor on the
 // room's owner node (Commander), media to the SFU (Media). What clients see
-// comes back as room events published through the bidding.EventLog: each has
+// comes back as room events published through the event log (package
+// events, which also holds their wire types and the bidder aliases): each has
 // a per-room sequence number, reaches every node on the room's Redis pub/sub
 // channel and is kept for a while so a reconnecting client can resume.
 //

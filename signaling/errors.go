@@ -3,7 +3,6 @@ package signaling
 import (
 	"errors"
 
-	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/internal/depfail"
 )
 
@@ -74,9 +73,6 @@ func classify(err error) (code, message string, internal bool) {
 		return CodeUnauthorized, "sign in first", false
 	case errors.Is(err, ErrUnknownSession):
 		return CodeUnknownSession, "no such media session on this connection", false
-	case errors.Is(err, bidding.ErrInvalidBid):
-		// The bidding package words these for clients ("amount must be ...").
-		return CodeInvalidBid, err.Error(), false
 	case depfail.IsUnavailable(err):
 		// Postgres or Redis is down or slow: the client retries (a bid with
 		// the same bid_id), as the protocol promises for this code.

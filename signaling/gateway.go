@@ -16,26 +16,20 @@ import (
 	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
-// BidSubmitter takes a bid into the pipeline; bidding.Ingress implements it.
+// BidSubmitter takes a bid into the bid pipeline and says how far it got.
+// A bid whose shape the pipeline refuses comes back as an *Error with
+// CodeInvalidBid; cmd/auctiond adapts the bidding package's Ingress to it.
 type BidSubmitter interface {
-	Submit(ctx context.Context, b bidding.Bid) (bidding.Receipt, error)
+	SubmitBid(ctx context.Context, b BidRequest) (BidReceipt, error)
 }
 
 // EventLog is the room event log the gateway relays and resumes from, and
-// publishes chat to; bidding.EventLog implements it.
-type EventLog interface {
-	Publish(ctx context.Context, ev bidding.RoomEvent, snapshot any) (int64, error)
-	Since(ctx context.Context, roomID string, afterSeq, limit int64) ([]bidding.RoomEvent, error)
-	LastSeq(ctx context.Context, roomID string) (int64, error)
-	Snapshot(ctx context.Context, roomID string) (json.RawMessage, error)
-}
-
-var _ EventLog = (*bidding.EventLog)(nil)
-var _ BidSubmitter = (*bidding.Ingress)(nil)
+// publishes chat to; events.RedisLog implements it.
+type EventLog = events.Log
 
 // Deps are the gateway's collaborators. Auth, Rooms and Redis are required;
 // the rest may be nil: Events and Moderation then default to their Redis
@@ -61,7 +55,7 @@ type Deps struct {
 	BidGrant BidGrant
 	// Aliases names bidders to viewers (the snapshot's you.alias); it must
 	// be the one the bid pipeline publishes with. Nil means a random key.
-	Aliases *bidding.Aliases
+	Aliases *events.Aliases
 	Log     *slog.Logger
 }
 
@@ -80,7 +74,7 @@ type Gateway struct {
 	grant      BidGrant
 	views      ViewChecker
 	identities IdentityLoader
-	aliases    *bidding.Aliases
+	aliases    *events.Aliases
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
@@ -120,14 +114,14 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		g.grant = defaultBidGrant{}
 	}
 	if g.aliases == nil {
-		g.aliases = bidding.NewAliases(nil)
+		g.aliases = events.NewAliases(nil)
 	}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
 	g.log = g.log.With("component", "signaling", "node", cfg.NodeID)
 	if g.events == nil {
-		g.events = bidding.NewEventLog(deps.Redis)
+		g.events = events.NewRedisLog(deps.Redis)
 	}
 	if g.moderation == nil {
 		g.moderation = NewRedisModeration(deps.Redis)

@@ -11,12 +11,13 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 )
 
 func TestJoinSnapshotAndChat(t *testing.T) {
 	e := newEnv(t)
 	_, srv := e.gateway(nil)
-	if _, err := e.events.Publish(context.Background(), bidding.RoomEvent{Type: "lot.started", RoomID: e.room.ID,
+	if _, err := e.events.Publish(context.Background(), events.Event{Type: "lot.started", RoomID: e.room.ID,
 		At: time.Now().UTC()}, map[string]any{"lot": "shoes", "high_bid": 0}); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +210,7 @@ func TestSlowConsumerIsDroppedOthersKeepUp(t *testing.T) {
 	big := strings.Repeat("x", 64<<10)
 	const n = 400
 	for i := range n {
-		if _, err := e.events.Publish(context.Background(), bidding.RoomEvent{Type: "lot.note",
+		if _, err := e.events.Publish(context.Background(), events.Event{Type: "lot.note",
 			RoomID: e.room.ID, At: time.Now().UTC(), Data: []byte(`{"i":` + strconv.Itoa(i) + `,"pad":"` + big + `"}`)},
 			nil); err != nil {
 			t.Fatal(err)

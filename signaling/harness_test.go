@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/storage/storagetest"
@@ -29,7 +31,7 @@ type env struct {
 	db       *storage.DB
 	users    *storage.Users
 	rooms    *storage.Rooms
-	events   *bidding.EventLog
+	events   *events.RedisLog
 	ingress  *bidding.Ingress
 	outcomes *bidding.Outcomes
 	room     storage.Room
@@ -47,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { rdb.Close() })
 	db := storagetest.New(t)
 	e := &env{t: t, rdb: rdb, db: db, users: storage.NewUsers(db), rooms: storage.NewRooms(db),
-		events: bidding.NewEventLog(rdb), cmds: &fakeCommander{}}
+		events: events.NewRedisLog(rdb), cmds: &fakeCommander{}}
 	e.outcomes = bidding.NewOutcomes(rdb, nil)
 	e.ingress = bidding.NewIngress(rdb, e.outcomes, bidding.IngressConfig{})
 	t.Cleanup(func() { e.ingress.Close() })
@@ -72,7 +74,7 @@ func (e *env) user(name string) storage.User {
 func (e *env) newRoom(status string) storage.Room {
 	e.t.Helper()
 	ctx := context.Background()
-	// The harness signs people in as guests (DevGuests), so its rooms take
+	// The harness signs people in as guests (DevGuestAuthenticator), so its rooms take
 	// guest bids; bidgrant_test.go covers rooms that do not.
 	r, _, err := e.rooms.Create(ctx, storage.NewRoom{SellerID: e.seller.ID, Title: "Sneaker night", Public: true,
 		GuestsMayBid: true})
@@ -99,17 +101,17 @@ func (e *env) gatewayWith(tune func(*Config), deps func(*Deps)) (*Gateway, *http
 	e.t.Helper()
 	// Connection caps count per address, and every test connects from
 	// loopback: each gateway counts under keys of its own.
-	cfg := Config{DevGuests: true, ViewerInterval: time.Hour, OriginPatterns: []string{"shop.example"},
+	cfg := Config{ViewerInterval: time.Hour, OriginPatterns: []string{"shop.example"},
 		LimitPrefix: "bidcast:test:ws:" + rand.Text() + ":"}
 	if tune != nil {
 		tune(&cfg)
 	}
 	d := Deps{
-		Auth:      DevGuestAuthenticator{Users: e.users, Enabled: cfg.DevGuests},
+		Auth:      DevGuestAuthenticator{Users: e.users, Enabled: true},
 		Rooms:     StorageRooms{e.rooms},
 		Redis:     e.rdb,
 		Events:    e.events,
-		Bids:      e.ingress,
+		Bids:      ingressBids{e.ingress},
 		Commander: e.cmds,
 	}
 	if deps != nil {
@@ -137,7 +139,7 @@ func (e *env) gatewayWith(tune func(*Config), deps func(*Deps)) (*Gateway, *http
 func (e *env) publish(typ, to string, data any) int64 {
 	e.t.Helper()
 	raw, _ := json.Marshal(data)
-	seq, err := e.events.Publish(context.Background(), bidding.RoomEvent{Type: typ, RoomID: e.room.ID,
+	seq, err := e.events.Publish(context.Background(), events.Event{Type: typ, RoomID: e.room.ID,
 		At: time.Now().UTC(), To: to, Data: raw}, nil)
 	if err != nil {
 		e.t.Fatal(err)
@@ -287,4 +289,25 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// ingressBids is the test's plug from the gateway to the bid pipeline's
+// ingress (the server's is cmd/auctiond's gatewayBids).
+type ingressBids struct{ in *bidding.Ingress }
+
+func (b ingressBids) SubmitBid(ctx context.Context, r BidRequest) (BidReceipt, error) {
+	kind := bidding.KindBid
+	if r.Max {
+		kind = bidding.KindMax
+	}
+	rec, err := b.in.Submit(ctx, bidding.Bid{RoomID: r.RoomID, LotID: r.LotID, BidID: r.BidID,
+		BidderID: r.BidderID, Amount: r.Amount, Currency: r.Currency, Kind: kind})
+	if errors.Is(err, bidding.ErrInvalidBid) {
+		return BidReceipt{}, Errorf(CodeInvalidBid, err.Error())
+	}
+	if err != nil {
+		return BidReceipt{}, err
+	}
+	return BidReceipt{Seq: rec.Bid.Seq, Status: rec.Outcome.Status, Reason: rec.Outcome.Reason,
+		Duplicate: rec.Duplicate}, nil
 }

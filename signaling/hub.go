@@ -10,7 +10,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/accessnotice"
 )
 
@@ -57,7 +57,7 @@ func newHub(g *Gateway) *hub {
 // add puts c in roomID's audience, subscribing this node to the room if c is
 // its first local connection, and waits until the subscription is live.
 func (h *hub) add(ctx context.Context, c *conn, roomID string) (*room, error) {
-	ch := bidding.EventsChannel(roomID)
+	ch := events.Channel(roomID)
 	h.mu.Lock()
 	r := h.rooms[ch]
 	if r == nil {
@@ -85,7 +85,7 @@ func (h *hub) add(ctx context.Context, c *conn, roomID string) (*room, error) {
 // remove takes c out of roomID's audience, unsubscribing the node from the
 // room when it was the last local connection.
 func (h *hub) remove(c *conn, roomID string) {
-	ch := bidding.EventsChannel(roomID)
+	ch := events.Channel(roomID)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.rooms[ch]
@@ -205,7 +205,7 @@ func (h *hub) subscribed(ctx context.Context, r *room, afterOutage bool) {
 
 // relay fans one published event out to the room's local connections.
 func (h *hub) relay(ctx context.Context, r *room, payload string) {
-	ev, err := bidding.DecodeEvent(payload)
+	ev, err := events.Decode(payload)
 	if err != nil {
 		h.g.log.Error("bad room event on channel", "room", r.id, "err", err)
 		return
@@ -222,7 +222,7 @@ func (h *hub) relay(ctx context.Context, r *room, payload string) {
 // If the log no longer has them, every local connection is resynced with a
 // fresh snapshot.
 func (h *hub) catchUp(ctx context.Context, r *room) {
-	evs, err := h.g.events.Since(ctx, r.id, r.lastSeq, bidding.EventRetention)
+	evs, err := h.g.events.Since(ctx, r.id, r.lastSeq, events.Retention)
 	if err != nil {
 		h.g.log.Warn("room events lost; resyncing connections", "room", r.id, "err", err)
 		r.mu.RLock()
@@ -245,7 +245,7 @@ func (h *hub) catchUp(ctx context.Context, r *room) {
 
 // fanOut encodes ev once and offers it to every local connection of r
 // without blocking.
-func (h *hub) fanOut(r *room, ev bidding.RoomEvent) {
+func (h *hub) fanOut(r *room, ev events.Event) {
 	if ev.Seq > r.lastSeq {
 		r.lastSeq = ev.Seq
 	}

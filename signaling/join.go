@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 )
 
 // handleJoin puts the connection in a live room and brings it up to date:
@@ -88,7 +88,7 @@ func (g *Gateway) catchUpConn(ctx context.Context, c *conn, info RoomInfo, r *ro
 				}
 			}
 			return seq, true, nil
-		case err != nil && !errors.Is(err, bidding.ErrTooFarBehind):
+		case err != nil && !errors.Is(err, events.ErrTooFarBehind):
 			return 0, false, err
 		}
 	}

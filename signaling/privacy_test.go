@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 )
 
 // TestChatNamesNoUserIDs: chat messages, live and in snapshots, carry the
@@ -20,7 +20,7 @@ func TestChatNamesNoUserIDs(t *testing.T) {
 	aliceID := e.user("alice").ID
 	alice, bob, seller := dial(t, srv, "alice"), dial(t, srv, "bob"), dial(t, srv, "seller")
 	snap := alice.join(e.room.ID)
-	if !strings.HasPrefix(snap.You.Alias, bidding.AliasPrefix) {
+	if !strings.HasPrefix(snap.You.Alias, events.AliasPrefix) {
 		t.Fatalf("snapshot you = %+v, want the user's room alias", snap.You)
 	}
 	bob.join(e.room.ID)
@@ -103,7 +103,7 @@ func TestEventExceptSkipsOneUser(t *testing.T) {
 	_, srv := e.gateway(nil)
 	bobID := e.user("bob").ID
 	publish := func(to, except, data string) int64 {
-		seq, err := e.events.Publish(context.Background(), bidding.RoomEvent{Type: "bid.accepted", RoomID: e.room.ID,
+		seq, err := e.events.Publish(context.Background(), events.Event{Type: "bid.accepted", RoomID: e.room.ID,
 			At: time.Now().UTC(), To: to, Except: except, Data: json.RawMessage(data)}, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -176,7 +176,7 @@ type YouView struct {
 	UserID      string `json:"user_id"`
 	DisplayName string `json:"display_name"`
 	// Alias is how the room's events and bid history name this user as a
-	// bidder (bidding.Aliases); empty for a connection with no user.
+	// bidder (events.Aliases); empty for a connection with no user.
 	Alias  string `json:"alias,omitempty"`
 	Role   string `json:"role"`
 	Guest  bool   `json:"guest,omitempty"`

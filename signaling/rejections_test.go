@@ -19,7 +19,7 @@ import (
 func TestUpgradeRejections(t *testing.T) {
 	e := newEnv(t)
 	_, srv := e.gateway(nil)
-	_, offSrv := e.gateway(func(c *Config) { c.DevGuests = false })
+	_, offSrv := e.gatewayWith(nil, func(d *Deps) { d.Auth = DevGuestAuthenticator{Users: e.users} })
 	tests := []struct {
 		name   string
 		url    string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -25,7 +26,7 @@ type commander struct {
 	rooms  *bidding.Rooms
 	node   *bidding.Node
 	mod    *signaling.RedisModeration
-	events *bidding.EventLog
+	events events.Log
 	// claimWait bounds how long a command waits for a room that just went
 	// live to be claimed by this node.
 	claimWait time.Duration
@@ -144,7 +145,7 @@ func (c *commander) deleteChat(ctx context.Context, roomID, messageID string) er
 		return signaling.Errorf(signaling.CodeConflict, "no such chat message in this room")
 	}
 	data, _ := json.Marshal(map[string]string{"message_id": messageID})
-	_, err = c.events.Publish(ctx, bidding.RoomEvent{Type: signaling.TypeChatDeleted, RoomID: roomID,
+	_, err = c.events.Publish(ctx, events.Event{Type: signaling.TypeChatDeleted, RoomID: roomID,
 		At: time.Now(), Data: data}, nil)
 	return err
 }

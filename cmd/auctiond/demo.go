@@ -25,8 +25,8 @@ type demoShow struct {
 	pilot *demo.Autopilot
 }
 
-// seedDemo seeds the demo show and makes its autopilot; wire hooks the
-// autopilot to the room actors' events.
+// seedDemo seeds the demo show and makes its autopilot; wire subscribes
+// the autopilot to the room events (services.feed).
 func seedDemo(ctx context.Context, a *App, s *services) (*demoShow, error) {
 	show, err := demo.Seed(ctx, a.db, demo.Config{})
 	if err != nil {

@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/bidcast/bidcast/api"
-	"github.com/bidcast/bidcast/storage"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -287,14 +288,25 @@ func TestSecretsStaySecret(t *testing.T) {
 		t.Errorf("alice's own bids do not show her maximum: %s", body)
 	}
 
-	// The lot.closed webhook's payload.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	res, err := storage.NewLots(e.app.db).GetResult(ctx, lot)
-	if err != nil || res.Outcome != "sold" {
-		t.Fatalf("result: %+v %v", res, err)
+	// The lot.closed webhook's payload, as the trigger queued it.
+	insp := asynq.NewInspectorFromRedisClient(e.app.redis)
+	var task *asynq.TaskInfo
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		if task, err = insp.GetTaskInfo(api.DefaultWebhookQueue, "lot.closed:"+lot); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the lot.closed webhook was never queued: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	payload, _ := json.Marshal(api.LotClosedFromResult(res))
+	var closed api.LotClosedEvent
+	if err := json.Unmarshal(task.Payload, &closed); err != nil || closed.Outcome != "sold" {
+		t.Fatalf("lot.closed payload %s: %v", task.Payload, err)
+	}
+	payload := task.Payload
 	if strings.Contains(string(payload), maxText) {
 		t.Errorf("lot.closed webhook payload shows the maximum: %s", payload)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
@@ -21,8 +22,11 @@ import (
 // services are the parts of the server above the stores: sign-in, the bid
 // pipeline and room actors, the WebSocket gateway and the JSON API.
 type services struct {
-	auth     *auth.Service
-	events   *bidding.EventLog
+	auth   *auth.Service
+	events *events.RedisLog
+	// feed hands every room event this node publishes to its subscribers:
+	// notifications, the webhook trigger and the demo's autopilot.
+	feed     *events.Feed
 	outcomes *bidding.Outcomes
 	ingress  *bidding.Ingress
 	rooms    *bidding.Rooms
@@ -38,7 +42,8 @@ type services struct {
 	demo *demoShow
 	// media takes item uploads and processes them.
 	media *media.Service
-	hooks []func(roomID string, e auction.Event)
+	// webhooks queues the lot.closed webhook of each lot that ends.
+	webhooks *api.WebhookTrigger
 
 	// admission applies the per-client limits to WHIP and WHEP offers.
 	admission *mediaAdmission
@@ -69,17 +74,18 @@ func (a *App) wire() error {
 
 	// Bidders are named to other viewers by a per-room alias keyed from the
 	// token signing key, so every node (and a restarted one) agrees on it.
-	aliases := bidding.NewAliases(authCfg.JWTKey)
-	s.events = bidding.NewEventLog(a.redis)
+	aliases := events.NewAliases(authCfg.JWTKey)
+	s.events = events.NewRedisLog(a.redis)
+	s.feed = &events.Feed{}
 	s.outcomes = bidding.NewOutcomes(a.redis, bidding.NewBidArchive(storage.NewBids(a.db)))
 	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{})
 	s.tasks = asynq.NewClientFromRedisClient(a.redis)
 	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
-		Pipeline: bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
-		Actor:    auction.Config{Grace: a.cfg.LotGrace},
-		OnEvent:  s.onRoomEvent,
-		Aliases:  aliases,
-		OnBroken: func(roomID string) { s.node.Restart(roomID) },
+		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
+		Actor:      auction.Config{Grace: a.cfg.LotGrace},
+		Subscriber: s.feed,
+		Aliases:    aliases,
+		OnBroken:   func(roomID string) { s.node.Restart(roomID) },
 	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
 	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID}, a.redis, rooms, s.rooms,
 		a.log.With("component", "node")); err != nil {
@@ -92,7 +98,7 @@ func (a *App) wire() error {
 		ConnsPerUser: lim.WSPerUser, ConnsPerAddr: lim.WSPerAddr, ClientIP: lim.ClientIP, LimitPrefix: lim.wsPrefix()},
 		signaling.Deps{
 			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
-			Events: s.events, Moderation: mod, Bids: s.ingress,
+			Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
 			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
 			Media:     gatewayMedia{srv: a.sfu}, Aliases: aliases, Log: a.log, BidGrant: wsBidGrant{},
 			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
@@ -118,55 +124,35 @@ func (a *App) wire() error {
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"))
-	s.hooks = append(s.hooks, s.webhookOnClose(a), s.background.OnEvent)
+	s.webhooks = api.NewWebhookTrigger(s.tasks, a.log.With("component", "webhooks"))
+	s.feed.Subscribe(s.background)
+	s.feed.Subscribe(s.webhooks)
 	if a.cfg.Demo {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if s.demo, err = seedDemo(ctx, a, s); err != nil {
 			return fmt.Errorf("seed the demo room: %w", err)
 		}
-		s.hooks = append(s.hooks, s.demo.pilot.OnEvent)
+		s.feed.Subscribe(s.demo.pilot)
 	}
 	a.svc = s
 	return nil
 }
 
-// onRoomEvent runs the hooks on a room's published events.
-func (s *services) onRoomEvent(roomID string, e auction.Event) {
-	for _, h := range s.hooks {
-		h(roomID, e)
-	}
-}
-
-// webhookOnClose queues the lot.closed webhook of each lot that ends.
-func (s *services) webhookOnClose(a *App) func(string, auction.Event) {
-	lots := storage.NewLots(a.db)
-	return func(roomID string, e auction.Event) {
-		if e.Type != auction.EventLotClosed {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		res, err := lots.GetResult(ctx, e.LotID)
-		if err == nil {
-			err = api.EnqueueLotClosed(ctx, s.tasks, api.LotClosedFromResult(res))
-		}
-		if err != nil {
-			a.log.Warn("queueing the lot.closed webhook failed", "room", roomID, "lot", e.LotID, "err", err)
-		}
-	}
-}
-
 // startWorkers runs the node (room ownership, actors, pipelines), the
-// background worker (close backstops, notifications) and the webhook
-// worker until stop is called.
+// background worker (close backstops, notifications), the webhook trigger
+// and the webhook worker until stop is called.
 func (a *App) startWorkers() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		_ = a.svc.node.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.svc.webhooks.Run(ctx)
 	}()
 	wg.Add(1)
 	go func() {

@@ -1,4 +1,4 @@
-package bidding
+package events
 
 import (
 	"crypto/hmac"

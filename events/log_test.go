@@ -1,4 +1,4 @@
-package bidding
+package events
 
 import (
 	"context"
@@ -8,19 +8,19 @@ import (
 	"time"
 )
 
-func TestEventLogNumbersResumesAndSnapshots(t *testing.T) {
+func TestRedisLogNumbersResumesAndSnapshots(t *testing.T) {
 	ctx := context.Background()
 	rdb := testRedis(t)
-	log := NewEventLog(rdb)
+	log := NewRedisLog(rdb)
 	room := newUUID()
 
-	sub := rdb.Subscribe(ctx, EventsChannel(room))
+	sub := rdb.Subscribe(ctx, Channel(room))
 	defer sub.Close()
 	if _, err := sub.Receive(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 5; i++ {
-		seq, err := log.Publish(ctx, RoomEvent{Type: "bid.accepted", RoomID: room, At: time.Now().UTC(),
+		seq, err := log.Publish(ctx, Event{Type: "bid.accepted", RoomID: room, At: time.Now().UTC(),
 			Data: json.RawMessage(`{"amount":` + string(rune('0'+i)) + `}`)}, map[string]int{"n": i})
 		if err != nil || seq != int64(i) {
 			t.Fatalf("publish %d = %d, %v", i, seq, err)
@@ -30,7 +30,7 @@ func TestEventLogNumbersResumesAndSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := DecodeEvent(msg.Payload)
+	first, err := Decode(msg.Payload)
 	if err != nil || first.Seq != 1 || first.Type != "bid.accepted" || string(first.Data) != `{"amount":1}` {
 		t.Fatalf("first published event = %+v, %v", first, err)
 	}

@@ -1,4 +1,4 @@
-package bidding
+package events
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// RoomEvent is one event of a room as every gateway node sees it: bid
+// Event is one event of a room as every gateway node sees it: bid
 // outcomes, price and clock changes, lot changes, moderation. Seq is assigned
 // by Redis when the event is published, so it is gap-free and keeps rising
 // across restarts and changes of owner; gateways use it to spot gaps and to
 // resume a client.
-type RoomEvent struct {
+type Event struct {
 	Seq    int64     `json:"seq"`
 	Type   string    `json:"type"`
 	RoomID string    `json:"room_id"`
@@ -33,20 +33,24 @@ type RoomEvent struct {
 
 // For reports whether the event may be shown to userID ("" for a
 // connection with no user).
-func (ev RoomEvent) For(userID string) bool {
+func (ev Event) For(userID string) bool {
 	if ev.To != "" && ev.To != userID {
 		return false
 	}
 	return ev.Except == "" || ev.Except != userID
 }
 
+// Channel is the Redis pub/sub channel on which a room's events (bid
+// outcomes, clock changes, lot changes, chat) reach every gateway node.
+func Channel(roomID string) string { return "bidcast:{" + roomID + "}:events" }
+
 func eventSeqKey(roomID string) string    { return "bidcast:{" + roomID + "}:evseq" }
 func eventStreamKey(roomID string) string { return "bidcast:{" + roomID + "}:evlog" }
 func snapshotKey(roomID string) string    { return "bidcast:{" + roomID + "}:snapshot" }
 
-// EventRetention is how many recent events a room keeps for resuming
+// Retention is how many recent events a room keeps for resuming
 // clients; a client further behind gets a fresh snapshot instead.
-const EventRetention = 2000
+const Retention = 2000
 
 // publishScript numbers an event, appends it to the room's capped stream
 // (entry ID "<seq>-0"), optionally replaces the room's snapshot, and
@@ -66,13 +70,36 @@ redis.call('PUBLISH', ARGV[2], ev)
 return seq
 `)
 
-// EventLog publishes and reads room events.
-type EventLog struct{ rdb redis.UniversalClient }
+// Log publishes and reads a room's events. The owner node's bid pipeline
+// publishes the room actor's events to it and gateways publish chat; every
+// gateway follows it (Channel) and resumes clients from it (Since).
+type Log interface {
+	// Publish numbers ev, stores it for resumption and sends it to every
+	// gateway node. When snapshot is not nil it becomes the room's current
+	// snapshot in the same step. It returns the assigned sequence number.
+	Publish(ctx context.Context, ev Event, snapshot any) (int64, error)
+	// Since returns the room's events after afterSeq, oldest first (at most
+	// limit), or ErrTooFarBehind when they are no longer kept.
+	Since(ctx context.Context, roomID string, afterSeq, limit int64) ([]Event, error)
+	// LastSeq returns the sequence number of the room's latest event.
+	LastSeq(ctx context.Context, roomID string) (int64, error)
+	// Snapshot returns the room's current snapshot JSON, or nil if none.
+	Snapshot(ctx context.Context, roomID string) (json.RawMessage, error)
+}
 
-// NewEventLog returns an EventLog over rdb.
-func NewEventLog(rdb redis.UniversalClient) *EventLog { return &EventLog{rdb: rdb} }
+var _ Log = (*RedisLog)(nil)
 
-// eventBody is RoomEvent without Seq, which the script adds.
+// RedisLog is the Log on Redis: per room, a counter numbers the events, a
+// capped stream keeps the last Retention of them, one key holds the
+// snapshot, and a pub/sub channel (Channel) carries each event to every
+// node, all written by one script so they never disagree. It is safe for
+// concurrent use.
+type RedisLog struct{ rdb redis.UniversalClient }
+
+// NewRedisLog returns a RedisLog over rdb.
+func NewRedisLog(rdb redis.UniversalClient) *RedisLog { return &RedisLog{rdb: rdb} }
+
+// eventBody is Event without Seq, which the script adds.
 type eventBody struct {
 	Type   string          `json:"type"`
 	RoomID string          `json:"room_id"`
@@ -86,7 +113,7 @@ type eventBody struct {
 // node. When snapshot is not nil it becomes the room's current snapshot in
 // the same step, so a joining client never sees a snapshot older than the
 // events after it. It returns the assigned sequence number.
-func (l *EventLog) Publish(ctx context.Context, ev RoomEvent, snapshot any) (int64, error) {
+func (l *RedisLog) Publish(ctx context.Context, ev Event, snapshot any) (int64, error) {
 	if ev.Data == nil {
 		ev.Data = json.RawMessage("{}")
 	}
@@ -105,7 +132,7 @@ func (l *EventLog) Publish(ctx context.Context, ev RoomEvent, snapshot any) (int
 	}
 	seq, err := publishScript.Run(ctx, l.rdb,
 		[]string{eventSeqKey(ev.RoomID), eventStreamKey(ev.RoomID), snapshotKey(ev.RoomID)},
-		body, EventsChannel(ev.RoomID), snap, EventRetention).Int64()
+		body, Channel(ev.RoomID), snap, Retention).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("publish %s event of room %s: %w", ev.Type, ev.RoomID, err)
 	}
@@ -117,14 +144,14 @@ func (l *EventLog) Publish(ctx context.Context, ev RoomEvent, snapshot any) (int
 var ErrTooFarBehind = errors.New("events no longer kept; take a snapshot")
 
 // Since returns the room's events after seq, oldest first (at most limit).
-func (l *EventLog) Since(ctx context.Context, roomID string, seq int64, limit int64) ([]RoomEvent, error) {
+func (l *RedisLog) Since(ctx context.Context, roomID string, seq, limit int64) ([]Event, error) {
 	msgs, err := l.rdb.XRangeN(ctx, eventStreamKey(roomID), "("+strconv.FormatInt(seq, 10)+"-0", "+", limit).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read events of room %s after %d: %w", roomID, seq, err)
 	}
-	out := make([]RoomEvent, 0, len(msgs))
+	out := make([]Event, 0, len(msgs))
 	for _, m := range msgs {
-		ev, err := DecodeEvent(fmt.Sprint(m.Values["e"]))
+		ev, err := Decode(fmt.Sprint(m.Values["e"]))
 		if err != nil {
 			return nil, err
 		}
@@ -146,7 +173,7 @@ func (l *EventLog) Since(ctx context.Context, roomID string, seq int64, limit in
 }
 
 // LastSeq returns the sequence number of the room's latest event.
-func (l *EventLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
+func (l *RedisLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
 	n, err := l.rdb.Get(ctx, eventSeqKey(roomID)).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -159,7 +186,7 @@ func (l *EventLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
 
 // Snapshot returns the room's current snapshot JSON as last published by its
 // owner, or nil if it has none yet.
-func (l *EventLog) Snapshot(ctx context.Context, roomID string) (json.RawMessage, error) {
+func (l *RedisLog) Snapshot(ctx context.Context, roomID string) (json.RawMessage, error) {
 	b, err := l.rdb.Get(ctx, snapshotKey(roomID)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
@@ -170,11 +197,11 @@ func (l *EventLog) Snapshot(ctx context.Context, roomID string) (json.RawMessage
 	return b, nil
 }
 
-// DecodeEvent parses an event as published on EventsChannel.
-func DecodeEvent(s string) (RoomEvent, error) {
-	var ev RoomEvent
+// Decode parses an event as published on Channel.
+func Decode(s string) (Event, error) {
+	var ev Event
 	if err := json.Unmarshal([]byte(s), &ev); err != nil {
-		return RoomEvent{}, fmt.Errorf("decode room event: %w", err)
+		return Event{}, fmt.Errorf("decode room event: %w", err)
 	}
 	return ev, nil
 }

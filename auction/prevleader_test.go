@@ -1,0 +1,44 @@
+package auction
+
+import "testing"
+
+// TestBidAcceptedNamesPreviousLeader checks that each bid.accepted carries
+// who led before it, as the actor knew it, so the outbid notice and the
+// outbid notification need not track leaders of their own: none for the
+// first bid, the old leader when the lead changes hands, and the same
+// bidder when the leader raises, a proxy answer included.
+func TestBidAcceptedNamesPreviousLeader(t *testing.T) {
+	h := newHarness(t, Config{}).run()
+	h.start(testLot("lot-1", suddenDeath))
+	steps := []struct {
+		bidder     string
+		amount     int64
+		wantPrev   string
+		wantLeader string
+	}{
+		{"alice", 1_000, "", "alice"},
+		{"bob", 2_000, "alice", "bob"},
+		{"bob", 3_000, "bob", "bob"},
+		{"alice", 4_000, "bob", "alice"},
+	}
+	for i, s := range steps {
+		mustAccept(t, h.bid("lot-1", s.bidder, s.amount))
+		e, ok := h.sink.last(EventBidAccepted)
+		if !ok || e.PrevLeaderID != s.wantPrev || e.LeaderID != s.wantLeader {
+			t.Fatalf("step %d: bid.accepted = prev %q leader %q, want prev %q leader %q", i, e.PrevLeaderID,
+				e.LeaderID, s.wantPrev, s.wantLeader)
+		}
+	}
+	// A maximum that answers a rival: the rival's bid.accepted names the
+	// leader it displaced even though the proxy takes the lead back.
+	mustAccept(t, h.max("lot-1", "carol", 50_000))
+	e, _ := h.sink.last(EventBidAccepted)
+	if e.PrevLeaderID != "alice" || e.LeaderID != "carol" {
+		t.Fatalf("maximum: prev %q leader %q, want alice then carol", e.PrevLeaderID, e.LeaderID)
+	}
+	mustAccept(t, h.bid("lot-1", "dave", 10_000))
+	e, _ = h.sink.last(EventBidAccepted)
+	if e.PrevLeaderID != "carol" || e.LeaderID != "carol" {
+		t.Fatalf("proxy answer: prev %q leader %q, want carol kept", e.PrevLeaderID, e.LeaderID)
+	}
+}

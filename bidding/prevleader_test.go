@@ -1,0 +1,85 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/events"
+)
+
+// recLog is an events.Log that records what is published.
+type recLog struct {
+	mu  sync.Mutex
+	evs []events.Event
+}
+
+func (l *recLog) Publish(_ context.Context, ev events.Event, _ any) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.evs = append(l.evs, ev)
+	return int64(len(l.evs)), nil
+}
+func (l *recLog) Since(context.Context, string, int64, int64) ([]events.Event, error) {
+	return nil, nil
+}
+func (l *recLog) LastSeq(context.Context, string) (int64, error)            { return 0, nil }
+func (l *recLog) Snapshot(context.Context, string) (json.RawMessage, error) { return nil, nil }
+
+// recSub records what a subscriber is given.
+type recSub struct{ evs []auction.Event }
+
+func (s *recSub) OnEvent(_ string, e auction.Event) { s.evs = append(s.evs, e) }
+
+// TestOutbidComesFromTheEventsPreviousLeader publishes one bid.accepted
+// whose previous leader the publisher and the notifications never saw lead
+// (as after a restart or a change of owner): the old leader still gets
+// their private bid.outbid and an outbid notification, because both read
+// the event's previous leader instead of tracking leaders themselves.
+func TestOutbidComesFromTheEventsPreviousLeader(t *testing.T) {
+	room, lot, alice, bob := newUUID(), newUUID(), newUUID(), newUUID()
+	e := auction.Event{Type: auction.EventBidAccepted, RoomID: room, LotID: lot, At: time.Now(),
+		Status: auction.StatusLive, HighBid: auction.Money{Amount: 2_000, Currency: "KRW"}, LeaderID: bob,
+		PrevLeaderID: alice, Bid: &auction.BidRecord{ID: "b2", LotID: lot, BidderID: bob, Kind: auction.KindBid,
+			Amount: auction.Money{Amount: 2_000, Currency: "KRW"}}}
+
+	log, sub := &recLog{}, &recSub{}
+	p := newPublisher(room, log, events.NewAliases(nil), quietLog(), sub)
+	p.afterPublic(context.Background(), e)
+	var outbid []events.Event
+	for _, ev := range log.evs {
+		if ev.Type == events.TypeBidOutbid {
+			outbid = append(outbid, ev)
+		}
+	}
+	if len(outbid) != 1 || outbid[0].To != alice {
+		t.Fatalf("bid.outbid copies = %+v, want one for the previous leader", outbid)
+	}
+	if len(sub.evs) != 1 || sub.evs[0].PrevLeaderID != alice {
+		t.Fatalf("subscriber saw %+v, want the event with its previous leader", sub.evs)
+	}
+
+	bg := NewBackground(BackgroundConfig{NodeID: "n1"}, nil, testRedis(t), quietLog())
+	bg.OnEvent(room, e)
+	select {
+	case task := <-bg.in:
+		var p notifyPayload
+		if err := json.Unmarshal(task.task.Payload(), &p); err != nil || p.Kind != "outbid" || p.UserID != alice {
+			t.Fatalf("background task = %s (%v), want alice's outbid notification", task.task.Payload(), err)
+		}
+	default:
+		t.Fatal("no outbid notification queued for the previous leader")
+	}
+
+	// The leader raising their own bid outbids no one.
+	e.PrevLeaderID = bob
+	log.evs = nil
+	p.afterPublic(context.Background(), e)
+	bg.OnEvent(room, e)
+	if len(log.evs) != 0 || len(bg.in) != 0 {
+		t.Fatalf("a leader's raise sent %+v and queued %d tasks", log.evs, len(bg.in))
+	}
+}
