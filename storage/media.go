@@ -158,3 +158,19 @@ func (r *Media) MarkFailed(ctx context.Context, id, reason string) (bool, error)
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// MediaRef is one picture or clip attached to an item, as the API lists it.
+type MediaRef struct {
+	ID          string
+	ItemID      string
+	Kind        string
+	Status      string
+	ContentType string
+	Width       *int32
+	Height      *int32
+	DurationMS  *int32
+	Position    int
+	// FailureReason says why processing failed; empty unless Status is
+	// "failed".
+	FailureReason string
+}
