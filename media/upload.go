@@ -2,7 +2,6 @@ package media
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/ids"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -171,7 +171,7 @@ func (s *Service) Upload(ctx context.Context, userID string, admin bool, itemID,
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return storage.MediaRef{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
 	}
-	mediaID := newUUID()
+	mediaID := ids.New()
 	prefix := mediaPrefix(item.ID, mediaID)
 	if err := s.store.Put(ctx, prefix+"original", tmp); err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
@@ -306,13 +306,4 @@ func readError(err error) error {
 		return newError(CodeTooLarge, fmt.Sprintf("the request may be at most %d MB", mbe.Limit>>20))
 	}
 	return fmt.Errorf("read upload: %w", err)
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

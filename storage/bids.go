@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Bid outcomes as stored.
@@ -80,7 +82,7 @@ const insertBidSQL = `
 // or room that does not exist ErrNotFound: retrying cannot cure either.
 func insertBid(ctx context.Context, q pgxQuerier, b BidRecord) (BidRecord, bool, error) {
 	var lotUUID *string
-	if validID(b.LotID) {
+	if ids.Valid(b.LotID) {
 		lotUUID = &b.LotID
 	}
 	row, err := scanBidRaw(q.QueryRow(ctx, insertBidSQL, b.BidID, b.RoomID, b.LotID, b.BidderID, b.Amount,
@@ -117,7 +119,7 @@ func (r *Bids) RecordRejected(ctx context.Context, b BidRecord) (rec BidRecord, 
 // FindByBidID returns the decided bid that bidderID sent with bidID, the
 // client's idempotency key.
 func (r *Bids) FindByBidID(ctx context.Context, bidderID, bidID string) (BidRecord, bool, error) {
-	if !validID(bidderID) {
+	if !ids.Valid(bidderID) {
 		return BidRecord{}, false, nil
 	}
 	b, err := scanBidRaw(r.db.Pool.QueryRow(ctx, `SELECT `+bidColumns+` FROM bids WHERE bidder_id = $1 AND bid_id = $2`,
@@ -185,7 +187,7 @@ type PublicBid struct {
 // (a bid and the proxy bids answering it) are ordered by amount, which
 // never falls within a lot.
 func (r *Bids) HistoryBefore(ctx context.Context, lotID string, beforeSeq, beforeAmount int64, limit int) ([]PublicBid, error) {
-	if !validID(lotID) {
+	if !ids.Valid(lotID) {
 		return nil, fmt.Errorf("list bid history of lot %q: %w", lotID, ErrNotFound)
 	}
 	rows, err := r.db.Pool.Query(ctx, `WITH h AS (
@@ -216,7 +218,7 @@ func (r *Bids) HistoryBefore(ctx context.Context, lotID string, beforeSeq, befor
 // ByBidderAfter returns up to limit of a user's bids, accepted or not,
 // newest first, starting after the key.
 func (r *Bids) ByBidderAfter(ctx context.Context, bidderID string, after *PageKey, limit int) ([]BidRecord, error) {
-	if !validID(bidderID) {
+	if !ids.Valid(bidderID) {
 		return nil, nil
 	}
 	at, id := pageArgs(after)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Item is a thing a seller offers; a lot puts it up for auction in a room.
@@ -49,7 +51,7 @@ func (r *Items) Create(ctx context.Context, it Item) (Item, error) {
 
 // Get returns the item with the given ID.
 func (r *Items) Get(ctx context.Context, id string) (Item, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return Item{}, fmt.Errorf("get item %q: %w", id, ErrNotFound)
 	}
 	it, err := scanItem(r.db.Pool.QueryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE id = $1`, id))
@@ -100,7 +102,7 @@ func (r *Items) ListBySeller(ctx context.Context, sellerID string, limit int) ([
 // Delete removes an item (and, through the schema, its media rows). An item
 // that is a lot in some room is still referenced and answers ErrConflict.
 func (r *Items) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return fmt.Errorf("delete item %q: %w", id, ErrNotFound)
 	}
 	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM items WHERE id = $1`, id)
@@ -120,7 +122,7 @@ func (r *Items) Delete(ctx context.Context, id string) error {
 // ListBySellerAfter returns up to limit of a seller's items, newest first,
 // starting after the key (nil means from the start).
 func (r *Items) ListBySellerAfter(ctx context.Context, sellerID string, after *PageKey, limit int) ([]Item, error) {
-	if !validID(sellerID) {
+	if !ids.Valid(sellerID) {
 		return nil, nil
 	}
 	at, id := pageArgs(after)
@@ -169,11 +171,11 @@ func (r *Items) MediaOf(ctx context.Context, itemIDs []string) (map[string][]Med
 
 // GetMany returns the items with the given IDs, keyed by ID; IDs that do
 // not exist are simply absent.
-func (r *Items) GetMany(ctx context.Context, ids []string) (map[string]Item, error) {
-	out := make(map[string]Item, len(ids))
-	valid := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if validID(id) {
+func (r *Items) GetMany(ctx context.Context, itemIDs []string) (map[string]Item, error) {
+	out := make(map[string]Item, len(itemIDs))
+	valid := make([]string, 0, len(itemIDs))
+	for _, id := range itemIDs {
+		if ids.Valid(id) {
 			valid = append(valid, id)
 		}
 	}

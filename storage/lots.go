@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Lot is one item put up for auction in a room, with its rules and its live
@@ -71,7 +73,7 @@ func (r *Lots) Add(ctx context.Context, l Lot) (Lot, error) {
 
 // Get returns the lot with the given ID.
 func (r *Lots) Get(ctx context.Context, id string) (Lot, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return Lot{}, fmt.Errorf("get lot %q: %w", id, ErrNotFound)
 	}
 	l, err := scanLot(r.db.Pool.QueryRow(ctx, `SELECT `+lotColumns+` FROM lots WHERE id = $1`, id))
@@ -83,7 +85,7 @@ func (r *Lots) Get(ctx context.Context, id string) (Lot, error) {
 
 // ListByRoom returns a room's lots in queue order.
 func (r *Lots) ListByRoom(ctx context.Context, roomID string) ([]Lot, error) {
-	if !validID(roomID) {
+	if !ids.Valid(roomID) {
 		return nil, fmt.Errorf("list lots of room %q: %w", roomID, ErrNotFound)
 	}
 	rows, err := r.db.Pool.Query(ctx, `SELECT `+lotColumns+` FROM lots WHERE room_id = $1
@@ -128,7 +130,7 @@ const LotStatePending = "pending"
 // room's pending lots, for example because one started meanwhile, is
 // ErrConflict.
 func (r *Lots) Reorder(ctx context.Context, roomID string, lotIDs []string) error {
-	if !validID(roomID) {
+	if !ids.Valid(roomID) {
 		return fmt.Errorf("reorder lots of room %q: %w", roomID, ErrNotFound)
 	}
 	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
@@ -184,7 +186,7 @@ func (r *Lots) Reorder(ctx context.Context, roomID string, lotIDs []string) erro
 // RemovePending deletes a lot that has not started. A lot in any other
 // state is part of the show's record and answers ErrConflict.
 func (r *Lots) RemovePending(ctx context.Context, lotID string) error {
-	if !validID(lotID) {
+	if !ids.Valid(lotID) {
 		return fmt.Errorf("remove lot %q: %w", lotID, ErrNotFound)
 	}
 	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM lots WHERE id = $1 AND state = 'pending'`, lotID)

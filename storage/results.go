@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // ResultView is a lot's result with the winner's display name, for the
@@ -28,7 +30,7 @@ func scanResultView(row interface{ Scan(...any) error }) (ResultView, error) {
 
 // ResultOf returns how a lot ended; ErrNotFound while it has not.
 func (r *Lots) ResultOf(ctx context.Context, lotID string) (ResultView, error) {
-	if !validID(lotID) {
+	if !ids.Valid(lotID) {
 		return ResultView{}, fmt.Errorf("get result of lot %q: %w", lotID, ErrNotFound)
 	}
 	v, err := scanResultView(r.db.Pool.QueryRow(ctx, resultViewSelect+` WHERE r.lot_id = $1`, lotID))
@@ -46,7 +48,7 @@ func (r *Lots) ResultsOfRoom(ctx context.Context, roomID string) ([]ResultView, 
 // WinsAfter returns up to limit lots the user won, most recent first,
 // starting after the key.
 func (r *Lots) WinsAfter(ctx context.Context, userID string, after *PageKey, limit int) ([]ResultView, error) {
-	if !validID(userID) {
+	if !ids.Valid(userID) {
 		return nil, nil
 	}
 	at, id := pageArgs(after)

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Room statuses. A room is created scheduled (ready to go live), becomes live
@@ -86,7 +88,7 @@ func (r *Rooms) Create(ctx context.Context, nr NewRoom) (Room, string, error) {
 
 // Get returns the room with the given ID.
 func (r *Rooms) Get(ctx context.Context, id string) (Room, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return Room{}, fmt.Errorf("get room %q: %w", id, ErrNotFound)
 	}
 	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `SELECT `+roomColumns+` FROM rooms WHERE id = $1`, id))
@@ -156,7 +158,7 @@ func (r *Rooms) RotatePublishToken(ctx context.Context, id string) (string, erro
 // CheckPublishToken reports whether token is the room's current publish token,
 // comparing hashes in constant time. An unknown room is ErrNotFound.
 func (r *Rooms) CheckPublishToken(ctx context.Context, id, token string) (bool, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return false, fmt.Errorf("check publish token of room %q: %w", id, ErrNotFound)
 	}
 	var stored []byte
@@ -243,7 +245,7 @@ func (r *Rooms) ListPage(ctx context.Context, f RoomFilter) ([]Room, error) {
 	}
 	var seller *string
 	if f.SellerID != "" {
-		if !validID(f.SellerID) {
+		if !ids.Valid(f.SellerID) {
 			return nil, nil
 		}
 		seller = &f.SellerID

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Roles a user can hold. Guests are bidders whose provider is "guest".
@@ -62,7 +64,7 @@ func (r *Users) Upsert(ctx context.Context, u User) (User, error) {
 
 // Get returns the user with the given ID.
 func (r *Users) Get(ctx context.Context, id string) (User, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return User{}, fmt.Errorf("get user %q: %w", id, ErrNotFound)
 	}
 	u, err := scanUser(r.db.Pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
@@ -110,7 +112,7 @@ func (r *Users) GetByIdentity(ctx context.Context, provider, subject string) (Us
 // its rejection, without changing the role; approval goes through SetRole,
 // which grants the role and marks the application approved together.
 func (r *Users) SetSellerStatus(ctx context.Context, id, status string) (User, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return User{}, fmt.Errorf("set seller status of user %q: %w", id, ErrNotFound)
 	}
 	u, err := scanUser(r.db.Pool.QueryRow(ctx, `
