@@ -30,9 +30,10 @@
 //
 //	h, err := api.New(cfg, api.Deps{DB: db, Redis: rdb, Auth: authAdapter, Log: log})
 //	mux.Handle(api.Prefix+"/", h)
-//	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log})
+//	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log, Tasks: asynqClient})
 //
-// and, where a lot's result commits:
+// and, where a lot's result commits, with the same client (one Asynq
+// client per process):
 //
 //	api.EnqueueLotClosed(ctx, asynqClient, api.LotClosedFromResult(result))
 //

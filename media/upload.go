@@ -47,11 +47,21 @@ type Service struct {
 	log    *slog.Logger
 }
 
+// Option customises NewService.
+type Option func(*Service)
+
+// WithTaskClient makes the service enqueue processing tasks through c, the
+// process's one Asynq client, which the caller owns and closes. Without
+// it the service opens its own client on rdb.
+func WithTaskClient(c *asynq.Client) Option {
+	return func(s *Service) { s.client = c }
+}
+
 // NewService returns a media service. The store is cfg.Store, else an
 // S3-compatible store when cfg.S3.Endpoint is set (failing if the bucket
 // or keys are missing or the bucket does not exist), else a local-disk
 // store under cfg.Dir.
-func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger) (*Service, error) {
+func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger, opts ...Option) (*Service, error) {
 	cfg = cfg.Defaults()
 	st := cfg.Store
 	if st == nil && cfg.S3.Endpoint != "" {
@@ -75,8 +85,14 @@ func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog
 			return nil, fmt.Errorf("media temp dir: %w", err)
 		}
 	}
-	return &Service{cfg: cfg, items: storage.NewItems(db), rows: storage.NewMedia(db), store: st, rdb: rdb,
-		client: asynq.NewClientFromRedisClient(rdb), log: log}, nil
+	s := &Service{cfg: cfg, items: storage.NewItems(db), rows: storage.NewMedia(db), store: st, rdb: rdb, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.client == nil {
+		s.client = asynq.NewClientFromRedisClient(rdb)
+	}
+	return s, nil
 }
 
 // Store returns the store files are kept in.
