@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/events"
@@ -37,6 +38,11 @@ type Deps struct {
 	// WebSocket events name them (*events.Aliases);
 	// nil means a random key, good for one process only.
 	Aliases Aliaser
+	// Tasks is the process's Asynq client, which the webhook worker
+	// enqueues its deliveries through (one client per process); the
+	// caller owns and closes it. Nil makes the worker open its own on
+	// Redis and close it when Run returns.
+	Tasks *asynq.Client
 }
 
 // Aliaser names a user as a bidder of one room, without revealing who they

@@ -101,25 +101,5 @@ func checkText(field, v string, lo, hi int) error {
 	return nil
 }
 
-// isUUID reports whether v has the canonical 8-4-4-4-12 hex shape.
-func isUUID(v string) bool {
-	if len(v) != 36 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // itoa formats a small index for field paths.
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -30,11 +30,11 @@
 //
 //	h, err := api.New(cfg, api.Deps{DB: db, Redis: rdb, Auth: authAdapter, Log: log})
 //	mux.Handle(api.Prefix+"/", h)
-//	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log})
+//	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log, Tasks: asynqClient})
 //
 // and, as a subscriber to the room events of the node that owns the rooms
 // (events.Subscriber), the trigger that queues each lot.closed webhook from
-// the event itself:
+// the event itself, with the same client (one Asynq client per process):
 //
 //	trigger := api.NewWebhookTrigger(asynqClient, log)
 //	feed.Subscribe(trigger)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/ids"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -84,7 +85,7 @@ func (in lotInput) validate() error {
 	switch {
 	case in.ItemID == "":
 		return invalid("item_id", "is required")
-	case !isUUID(in.ItemID):
+	case !ids.Valid(in.ItemID):
 		return invalid("item_id", "must be a UUID")
 	case !currencyRE.MatchString(in.Currency):
 		return invalid("currency", "must be an ISO 4217 code such as EUR")
@@ -230,7 +231,7 @@ func (s *server) reorderLots(w http.ResponseWriter, r *http.Request, p Principal
 		return invalid("lot_ids", "has more than 1000 lots")
 	}
 	for i, id := range in.LotIDs {
-		if !isUUID(id) {
+		if !ids.Valid(id) {
 			return invalid("lot_ids["+itoa(i)+"]", "must be a UUID")
 		}
 	}

@@ -262,7 +262,10 @@ func TestMediaImageLifecycle(t *testing.T) {
 		t.Fatalf("the lot's item media: %v %s", err, pub.Raw)
 	}
 	e.must(e.do("DELETE", "/lots/"+lot, e.seller, nil), 204)
-	// Another seller can neither see nor delete it.
+	// Nobody signed out may delete it; another seller can neither see nor delete it.
+	if r := e.do("DELETE", "/items/"+e.item+"/media/"+id, "", nil); r.Status != 401 || r.errCode() != "unauthorized" {
+		t.Fatalf("signed-out delete: %d %s", r.Status, r.Raw)
+	}
 	if r := e.do("DELETE", "/items/"+e.item+"/media/"+id, other, nil); r.Status != 404 || r.errCode() != "not_found" {
 		t.Fatalf("other seller's delete: %d %s", r.Status, r.Raw)
 	}
@@ -270,6 +273,9 @@ func TestMediaImageLifecycle(t *testing.T) {
 		t.Fatalf("bad media id: %d %s", r.Status, r.Raw)
 	}
 	e.must(e.do("DELETE", "/items/"+e.item+"/media/"+id, e.seller, nil), 204)
+	if r := e.do("DELETE", "/items/"+e.item+"/media/"+id, e.seller, nil); r.Status != 404 || r.errCode() != "not_found" {
+		t.Fatalf("second delete: %d %s", r.Status, r.Raw)
+	}
 	if n, left := e.rows(), e.stored(); n != 0 || len(left) != 0 {
 		t.Fatalf("media delete left %d rows and files %v", n, left)
 	}

@@ -12,10 +12,6 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// OpenAPI returns the API's OpenAPI 3 document, for tools that want it
-// without an HTTP round trip.
-func OpenAPI() []byte { return append([]byte(nil), openAPIDoc...) }
-
 func (s *server) openAPI(w http.ResponseWriter, _ *http.Request, _ Principal) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")

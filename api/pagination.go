@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/ids"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -86,7 +87,7 @@ func (s *server) pageParams(r *http.Request, bySeq bool) (page, error) {
 		if err == nil {
 			err = json.Unmarshal(raw, &c)
 		}
-		ok := err == nil && (bySeq && c.Seq > 0 && c.ID == "" || !bySeq && isUUID(c.ID) && c.Seq == 0)
+		ok := err == nil && (bySeq && c.Seq > 0 && c.ID == "" || !bySeq && ids.Valid(c.ID) && c.Seq == 0)
 		if !ok {
 			return page{}, badParam("cursor", "is not a cursor this API issued")
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/internal/accessnotice"
+	"github.com/bidcast/bidcast/internal/ids"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -181,7 +182,7 @@ func (s *server) listRooms(w http.ResponseWriter, r *http.Request, p Principal) 
 			return errUnauthorized
 		}
 		f.SellerID, f.PublicOnly = p.UserID, false
-	case isUUID(sel):
+	case ids.Valid(sel):
 		f.SellerID = sel
 	default:
 		return badParam("seller", "must be a user ID or \"me\"")

@@ -20,11 +20,14 @@ type WebhookWorker struct {
 	srv     *asynq.Server
 	handler *webhookHandler
 	client  *asynq.Client
-	log     *slog.Logger
+	// ownClient is set when the worker opened client itself (no
+	// Deps.Tasks), so it closes it; a caller's client is the caller's.
+	ownClient bool
+	log       *slog.Logger
 }
 
 // NewWebhookWorker returns a worker over deps.DB and deps.Redis (both
-// required; deps.Auth is not used). cfg.Webhooks configures it:
+// required; deps.Auth is not used), enqueueing through deps.Tasks when set. cfg.Webhooks configures it:
 // PollInterval, Queue, Timeout, MaxRetry, RetryDelay and
 // AllowPrivateTargets.
 func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
@@ -41,7 +44,10 @@ func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log = log.With("component", "webhooks")
-	client := asynq.NewClientFromRedisClient(deps.Redis)
+	client, ownClient := deps.Tasks, false
+	if client == nil {
+		client, ownClient = asynq.NewClientFromRedisClient(deps.Redis), true
+	}
 	h := &webhookHandler{cfg: wc, rooms: storage.NewRooms(deps.DB), webhooks: storage.NewWebhooks(deps.DB),
 		client: client, http: newTargetPolicy(wc).client(wc.Timeout),
 		log: log, now: cfg.Now}
@@ -57,7 +63,7 @@ func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
 		LogLevel:        asynq.WarnLevel,
 		ShutdownTimeout: wc.Timeout + 5*time.Second,
 	})
-	return &WebhookWorker{srv: srv, handler: h, client: client, log: log}, nil
+	return &WebhookWorker{srv: srv, handler: h, client: client, ownClient: ownClient, log: log}, nil
 }
 
 // Handler returns the task handler, for mounting on an Asynq server of the
@@ -77,7 +83,9 @@ func (w *WebhookWorker) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	w.srv.Shutdown()
-	_ = w.client.Close()
+	if w.ownClient {
+		_ = w.client.Close()
+	}
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/bidcast/bidcast/internal/ids"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -71,7 +72,7 @@ type eventEnvelope struct {
 // task ID is derived from the lot ID), so a caller that retries after a
 // crash does not notify twice. opts may override the queue or retention.
 func EnqueueLotClosed(ctx context.Context, client *asynq.Client, ev LotClosedEvent, opts ...asynq.Option) error {
-	if !isUUID(ev.LotID) || !isUUID(ev.RoomID) {
+	if !ids.Valid(ev.LotID) || !ids.Valid(ev.RoomID) {
 		return fmt.Errorf("enqueue lot.closed: lot and room IDs must be UUIDs")
 	}
 	payload, err := json.Marshal(ev)

@@ -60,9 +60,14 @@ func TestWebhookDeliveryRetried(t *testing.T) {
 	item := e.must(e.do("POST", "/items", alice, map[string]any{"title": "vase"}), 201).str("id")
 	lot := e.must(e.do("POST", "/rooms/"+room+"/lots", alice, validLot(item)), 201).str("id")
 
-	worker, err := NewWebhookWorker(cfg, Deps{DB: e.db, Redis: rdb})
+	// The worker enqueues through the process's one Asynq client.
+	tasks := asynq.NewClientFromRedisClient(rdb)
+	worker, err := NewWebhookWorker(cfg, Deps{DB: e.db, Redis: rdb, Tasks: tasks})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if worker.client != tasks || worker.handler.client != tasks {
+		t.Fatal("the webhook worker opened its own Asynq client instead of using Deps.Tasks")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

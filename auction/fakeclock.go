@@ -6,7 +6,14 @@ import (
 )
 
 // FakeClock is a Clock for tests, in this package and others, that moves
-// only when told to. Timers fire during Advance or Set by a non-blocking send on a one-slot channel, the way a time.Timer does.
+// only when told to. Timers fire during Advance or Set by a non-blocking
+// send on a one-slot channel, the way a time.Timer does.
+//
+// It is exported on purpose, as the test half of the Clock contract: the
+// package's own tests drive the actor with it (so it cannot live in a
+// separate test-support package, which would import auction back), and
+// other packages' tests (bidding's live rooms) drive room deadlines with it
+// without sleeping.
 //
 // Advance returns once the timers have fired, not once the actor has
 // handled them: the actor selects between its timer and its commands, so a

@@ -2,8 +2,6 @@ package auction
 
 import (
 	"context"
-	"fmt"
-	"sync"
 )
 
 // Store is the room actor's persistence boundary. The actor calls it before
@@ -35,80 +33,4 @@ type Store interface {
 type BidCommit struct {
 	Bids []BidRecord
 	Lot  LotState
-}
-
-// MemStore is an in-memory Store for tests, benchmarks, and single-node
-// development. It keeps each lot's latest state and every accepted bid, and
-// enforces versions like a database store. It is safe for concurrent use.
-type MemStore struct {
-	mu   sync.Mutex
-	lots map[string]LotState
-	bids map[string][]BidRecord
-	// Fail, when set, is called before each commit; a non-nil result fails
-	// the commit, to test the actor's unavailable and retry paths.
-	Fail func() error
-	// KeepBids, when false, makes the store drop bid records and keep only
-	// lot states, so a long benchmark does not measure memory growth.
-	KeepBids bool
-}
-
-// NewMemStore returns an empty MemStore that keeps bid records.
-func NewMemStore() *MemStore {
-	return &MemStore{lots: map[string]LotState{}, bids: map[string][]BidRecord{}, KeepBids: true}
-}
-
-// CommitBid implements Store.
-func (m *MemStore) CommitBid(ctx context.Context, c BidCommit) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.checkLocked(ctx, c.Lot); err != nil {
-		return err
-	}
-	m.lots[c.Lot.LotID] = c.Lot
-	if m.KeepBids {
-		m.bids[c.Lot.LotID] = append(m.bids[c.Lot.LotID], c.Bids...)
-	}
-	return nil
-}
-
-// CommitLot implements Store.
-func (m *MemStore) CommitLot(ctx context.Context, s LotState) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.checkLocked(ctx, s); err != nil {
-		return err
-	}
-	m.lots[s.LotID] = s
-	return nil
-}
-
-// checkLocked applies the failure hook and the version rule.
-func (m *MemStore) checkLocked(ctx context.Context, s LotState) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if m.Fail != nil {
-		if err := m.Fail(); err != nil {
-			return err
-		}
-	}
-	if old, ok := m.lots[s.LotID]; ok && old.Version != s.Version-1 {
-		return fmt.Errorf("commit lot %s version %d over %d: %w", s.LotID, s.Version, old.Version, ErrVersionConflict)
-	}
-	return nil
-}
-
-// Lot returns the lot's latest committed state.
-func (m *MemStore) Lot(lotID string) (LotState, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.lots[lotID]
-	return s, ok
-}
-
-// Bids returns a copy of the lot's committed bid records in commit order.
-func (m *MemStore) Bids(lotID string) []BidRecord {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]BidRecord(nil), m.bids[lotID]...)
 }

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/bidcast/bidcast/loadtest"
+	"github.com/bidcast/bidcast/internal/testpattern"
 )
 
 // PublisherConfig says where the test pattern goes.
@@ -29,7 +29,7 @@ type PublisherConfig struct {
 }
 
 // clipSpec is the test pattern: 640×360 at 15 fps, a key frame every 2 s.
-var clipSpec = loadtest.ClipSpec{Width: 640, Height: 360, FPS: 15, BitrateKbps: 600, GOP: 30, Seconds: 20}
+var clipSpec = testpattern.ClipSpec{Width: 640, Height: 360, FPS: 15, BitrateKbps: 600, GOP: 30, Seconds: 20}
 
 // RunPublisher broadcasts a moving test pattern (ffmpeg's testsrc, made
 // once) into the room over WHIP until ctx ends, starting a new session
@@ -44,13 +44,13 @@ func RunPublisher(ctx context.Context, cfg PublisherConfig, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
-	api, err := loadtest.NewPeerAPI(cfg.Loopback)
+	api, err := testpattern.NewPeerAPI(cfg.Loopback)
 	if err != nil {
 		return fmt.Errorf("demo WebRTC stack: %w", err)
 	}
 	for ctx.Err() == nil {
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		p, err := loadtest.StartPublisher(cctx, api, cfg.WHIPURL, cfg.Token, clip, nil, nil)
+		p, err := testpattern.StartPublisher(cctx, api, cfg.WHIPURL, cfg.Token, clip, nil, nil)
 		cancel()
 		if err != nil {
 			log.Warn("demo: broadcast did not connect; retrying", "err", err)
@@ -67,7 +67,7 @@ func RunPublisher(ctx context.Context, cfg PublisherConfig, log *slog.Logger) er
 
 // runUntilDropped sends the clip until ctx ends or the session's
 // connection is lost.
-func runUntilDropped(ctx context.Context, p *loadtest.Publisher) {
+func runUntilDropped(ctx context.Context, p *testpattern.Publisher) {
 	rctx, stop := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
@@ -85,7 +85,7 @@ func runUntilDropped(ctx context.Context, p *loadtest.Publisher) {
 }
 
 // testPattern makes (once, with ffmpeg) and loads the test pattern.
-func testPattern(ctx context.Context, dir string) (*loadtest.Clip, error) {
+func testPattern(ctx context.Context, dir string) (*testpattern.Clip, error) {
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "bidcast-demo")
 	}
@@ -93,10 +93,10 @@ func testPattern(ctx context.Context, dir string) (*loadtest.Clip, error) {
 		return nil, fmt.Errorf("demo clip directory: %w", err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("test-pattern-%dx%d.h264", clipSpec.Width, clipSpec.Height))
-	if err := loadtest.EnsureClip(ctx, path, clipSpec); err != nil {
+	if err := testpattern.EnsureClip(ctx, path, clipSpec); err != nil {
 		return nil, fmt.Errorf("make the test pattern (is ffmpeg installed?): %w", err)
 	}
-	clip, err := loadtest.LoadClip(path, clipSpec.FPS)
+	clip, err := testpattern.LoadClip(path, clipSpec.FPS)
 	if err != nil {
 		return nil, fmt.Errorf("load the test pattern: %w", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/bidcast/bidcast/internal/testpattern"
 )
 
 // viewerSwarmConfig is one room's synthetic publisher and its viewers.
@@ -31,7 +33,7 @@ type viewerSwarm struct {
 	api     *webrtc.API
 	whep    string
 	shared  *ViewerShared
-	pub     *Publisher
+	pub     *testpattern.Publisher
 	stopPub context.CancelFunc
 	pubWG   sync.WaitGroup
 
@@ -51,25 +53,25 @@ type viewerSwarm struct {
 
 // startViewerSwarm connects the publisher; viewers come with ramp or add.
 func startViewerSwarm(ctx context.Context, base *url.URL, cfg viewerSwarmConfig) (*viewerSwarm, error) {
-	if err := EnsureClip(ctx, cfg.clipPath, DefaultClipSpec); err != nil {
+	if err := testpattern.EnsureClip(ctx, cfg.clipPath, testpattern.DefaultClipSpec); err != nil {
 		return nil, err
 	}
-	clip, err := LoadClip(cfg.clipPath, DefaultClipSpec.FPS)
+	clip, err := testpattern.LoadClip(cfg.clipPath, testpattern.DefaultClipSpec.FPS)
 	if err != nil {
 		return nil, err
 	}
-	var audio *AudioClip
+	var audio *testpattern.AudioClip
 	if cfg.audio {
 		apath := strings.TrimSuffix(cfg.clipPath, ".h264") + "-opus.ogg"
-		if err := EnsureAudioClip(ctx, apath); err != nil {
+		if err := testpattern.EnsureAudioClip(ctx, apath); err != nil {
 			return nil, err
 		}
-		if audio, err = LoadAudioClip(apath); err != nil {
+		if audio, err = testpattern.LoadAudioClip(apath); err != nil {
 			return nil, err
 		}
 	}
 	loopback := len(cfg.allowHosts) == 0 || isLoopbackHost(base.Hostname())
-	api, err := newAPI(loopback)
+	api, err := testpattern.NewPeerAPI(loopback)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +79,7 @@ func startViewerSwarm(ctx context.Context, base *url.URL, cfg viewerSwarmConfig)
 	whip := root + "/whip/" + url.PathEscape(cfg.room)
 	vs := &viewerSwarm{cfg: cfg, api: api, whep: root + "/whep/" + url.PathEscape(cfg.room),
 		shared: &ViewerShared{log: newSendLog(), Latency: &Histogram{}, Window: &Histogram{}, Audio: cfg.audio}}
-	vs.pub, err = StartPublisher(ctx, api, whip, cfg.publishToken, clip, audio, vs.shared.log)
+	vs.pub, err = testpattern.StartPublisher(ctx, api, whip, cfg.publishToken, clip, audio, vs.shared.log.record)
 	if err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/bidcast/bidcast/internal/testpattern"
 )
 
 // ViewerShared is what all viewers of a run share: the publisher's send
@@ -91,12 +93,12 @@ func (v *Viewer) start(ctx context.Context, api *webrtc.API, endpoint, token str
 		}
 		v.read(t)
 	})
-	offer, err := completeOffer(ctx, pc)
+	offer, err := testpattern.CompleteOffer(ctx, pc)
 	if err != nil {
 		return err
 	}
 	v.PostAt = time.Now()
-	answer, loc, err := postSDP(ctx, endpoint, token, offer)
+	answer, loc, err := testpattern.PostSDP(ctx, endpoint, token, offer)
 	if err != nil {
 		return err
 	}
@@ -104,7 +106,7 @@ func (v *Viewer) start(ctx context.Context, api *webrtc.API, endpoint, token str
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fmt.Errorf("viewer answer: %w", err)
 	}
-	if err := waitConnected(ctx, pc); err != nil {
+	if err := testpattern.WaitConnected(ctx, pc); err != nil {
 		return err
 	}
 	v.ConnectTime = time.Since(v.PostAt)
@@ -243,7 +245,7 @@ func (v *Viewer) Measure(on bool) { v.measure.Store(on) }
 
 // Close ends the WHEP session and waits for the readers.
 func (v *Viewer) Close() {
-	deleteSession(v.location)
+	testpattern.DeleteSession(v.location)
 	if v.pc != nil {
 		_ = v.pc.Close()
 		v.done.Done()

@@ -2,12 +2,11 @@ package media
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 )
 
-// Config holds the media settings; ConfigFromEnv reads them from the
+// Config holds the media settings; LoadConfig reads them from the
 // environment and Defaults fills what is left zero.
 type Config struct {
 	// Dir is the local directory files are stored under (MEDIA_DIR).
@@ -97,10 +96,6 @@ func (c Config) Defaults() Config {
 	}
 	return c
 }
-
-// ConfigFromEnv reads the MEDIA_* variables of the process environment;
-// unset ones keep defaults. It is LoadConfig(os.Getenv).
-func ConfigFromEnv() (Config, error) { return LoadConfig(os.Getenv) }
 
 // LoadConfig reads the MEDIA_* variables (listed in the package
 // documentation) through getenv, so a caller can pass its own lookup and

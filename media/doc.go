@@ -4,10 +4,9 @@
 //
 // # Upload path (never does heavy work)
 //
-// Service.Upload (reached through the JSON API, which declares the
-// api.Media interface and gets *Service as api.Deps.Media; or through
-// UploadHandler mounted on its own; POST /api/v1/items/{id}/media with
-// multipart field "file") checks that the caller owns the item (others'
+// Service.Upload (reached through the JSON API, which serves POST
+// /api/v1/items/{id}/media with multipart field "file", declares the
+// api.Media interface and gets *Service as api.Deps.Media) checks that the caller owns the item (others'
 // items answer not_found), streams the body to a temporary file under a
 // per-kind size cap, sniffs the type from the bytes only (JPEG, PNG,
 // WebP, MP4, MOV, WebM; SVG, HTML and everything else refused), reads an

@@ -3,11 +3,10 @@ package media
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -77,46 +76,38 @@ func newEnv(t *testing.T, adjust func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.item = it.ID
-	principal := func(r *http.Request) (string, bool, bool) {
-		u := r.Header.Get("X-Test-User")
-		return u, r.Header.Get("X-Test-Admin") != "", u != ""
-	}
 	mux := http.NewServeMux()
-	mux.Handle("POST /api/v1/items/{id}/media", e.svc.UploadHandler(principal))
-	mux.Handle("DELETE /api/v1/items/{id}/media/{media_id}", e.svc.DeleteHandler(principal))
 	mux.Handle("GET /media/{key...}", e.svc.FileServer())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e
 }
 
-// upload posts data as the multipart field "file" named filename.
+// upload sends data to Service.Upload as user's file named filename and
+// answers the way the API does (package api serves the upload route): the
+// status and, for a rejection, {"error":{"code","message"}}, or for an
+// accepted upload the entry's id, kind, status and content_type.
 func (e *env) upload(user, itemID, filename string, data []byte) (int, map[string]any) {
 	e.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("note", "ignored")
-	fw, err := mw.CreateFormFile("file", filename)
-	if err != nil {
-		e.t.Fatal(err)
+	ref, err := e.svc.Upload(context.Background(), user, false, itemID, filename, bytes.NewReader(data))
+	return e.answer(err, http.StatusAccepted, map[string]any{"id": ref.ID, "kind": ref.Kind,
+		"status": ref.Status, "content_type": ref.ContentType})
+}
+
+// answer turns a Service result into the status and body an API sends: ok
+// with body on success, the *Error's status and code otherwise. Any other
+// error fails the test.
+func (e *env) answer(err error, ok int, body map[string]any) (int, map[string]any) {
+	e.t.Helper()
+	if err == nil {
+		return ok, body
 	}
-	_, _ = fw.Write(data)
-	_ = mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/items/"+itemID+"/media", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if user != "" {
-		req.Header.Set("X-Test-User", user)
+	var me *Error
+	if !errors.As(err, &me) {
+		e.t.Fatalf("not a client error: %v", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		e.t.Fatalf("decode upload answer (%d): %v", resp.StatusCode, err)
-	}
-	return resp.StatusCode, out
+	status, code, msg := me.ClientError()
+	return status, map[string]any{"error": map[string]any{"code": code, "message": msg}}
 }
 
 // errorCode returns error.code of an error answer.

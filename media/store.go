@@ -2,8 +2,6 @@ package media
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -42,13 +40,6 @@ type Store interface {
 	// Delete removes every object whose key starts with prefix, which
 	// must end in "/" (a whole directory of objects).
 	Delete(ctx context.Context, prefix string) error
-}
-
-// NewKey returns 16 random bytes in hex, for use as a key segment.
-func NewKey() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // ValidKey reports whether key is a relative, slash-separated path of

@@ -12,23 +12,23 @@ import (
 
 func TestValidKey(t *testing.T) {
 	tests := map[string]bool{
-		"items/abc/def/original":  true,
-		"items/a-b_c/w320.jpg":    true,
-		"":                        false,
-		"/etc/passwd":             false,
-		"items/../../etc/passwd":  false,
-		"items/./x":               false,
-		"items//x":                false,
-		"items/x/":                false,
-		`items\..\x`:              false,
-		"items/x\x00.jpg":         false,
-		"items/%2e%2e/x":          false,
-		"items/ü.jpg":             false,
-		strings.Repeat("a", 513):  false,
-		"items/" + NewKey():       true,
-		"..":                      false,
-		"items/x y.jpg":           false,
-		"items/.hidden/..x/a.jpg": true, // dots inside a segment are harmless
+		"items/abc/def/original":                 true,
+		"items/a-b_c/w320.jpg":                   true,
+		"":                                       false,
+		"/etc/passwd":                            false,
+		"items/../../etc/passwd":                 false,
+		"items/./x":                              false,
+		"items//x":                               false,
+		"items/x/":                               false,
+		`items\..\x`:                             false,
+		"items/x\x00.jpg":                        false,
+		"items/%2e%2e/x":                         false,
+		"items/ü.jpg":                            false,
+		strings.Repeat("a", 513):                 false,
+		"items/0123456789abcdef0123456789abcdef": true,
+		"..":                                     false,
+		"items/x y.jpg":                          false,
+		"items/.hidden/..x/a.jpg":                true, // dots inside a segment are harmless
 	}
 	for key, want := range tests {
 		if got := ValidKey(key); got != want {

@@ -2,7 +2,6 @@ package media
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/ids"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -47,11 +47,21 @@ type Service struct {
 	log    *slog.Logger
 }
 
+// Option customises NewService.
+type Option func(*Service)
+
+// WithTaskClient makes the service enqueue processing tasks through c, the
+// process's one Asynq client, which the caller owns and closes. Without
+// it the service opens its own client on rdb.
+func WithTaskClient(c *asynq.Client) Option {
+	return func(s *Service) { s.client = c }
+}
+
 // NewService returns a media service. The store is cfg.Store, else an
 // S3-compatible store when cfg.S3.Endpoint is set (failing if the bucket
 // or keys are missing or the bucket does not exist), else a local-disk
 // store under cfg.Dir.
-func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger) (*Service, error) {
+func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger, opts ...Option) (*Service, error) {
 	cfg = cfg.Defaults()
 	st := cfg.Store
 	if st == nil && cfg.S3.Endpoint != "" {
@@ -75,8 +85,14 @@ func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog
 			return nil, fmt.Errorf("media temp dir: %w", err)
 		}
 	}
-	return &Service{cfg: cfg, items: storage.NewItems(db), rows: storage.NewMedia(db), store: st, rdb: rdb,
-		client: asynq.NewClientFromRedisClient(rdb), log: log}, nil
+	s := &Service{cfg: cfg, items: storage.NewItems(db), rows: storage.NewMedia(db), store: st, rdb: rdb, log: log}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.client == nil {
+		s.client = asynq.NewClientFromRedisClient(rdb)
+	}
+	return s, nil
 }
 
 // Store returns the store files are kept in.
@@ -87,13 +103,6 @@ type taskPayload struct {
 	MediaID string `json:"media_id"`
 }
 
-// Uploaded is an accepted upload: the row as listed, plus its size.
-type Uploaded struct {
-	storage.MediaRef
-	// SizeBytes is the length of the original file.
-	SizeBytes int64
-}
-
 // Upload checks that userID owns the item (or admin is set), streams r to
 // a temporary file under the size cap for its kind, checks its type and
 // dimensions from its bytes, stores it, records it with status processing
@@ -101,33 +110,27 @@ type Uploaded struct {
 // nothing. Any rejection is an *Error and leaves no file and no row. The
 // item's seller's quota (Config.QuotaFiles, QuotaBytes) must have room.
 func (s *Service) Upload(ctx context.Context, userID string, admin bool, itemID, filename string, r io.Reader) (storage.MediaRef, error) {
-	up, err := s.upload(ctx, userID, admin, itemID, filename, r)
-	return up.MediaRef, err
-}
-
-// upload does Upload's work and also returns the size.
-func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID, filename string, r io.Reader) (Uploaded, error) {
 	item, err := s.ownedItem(ctx, userID, admin, itemID)
 	if err != nil {
-		return Uploaded{}, err
+		return storage.MediaRef{}, err
 	}
 	// A seller already at their quota is refused before a byte is read;
 	// otherwise the stream stops as soon as it outgrows what is left. The
 	// binding check is the insert's, under the seller's lock.
 	files, used, err := s.rows.MediaUsage(ctx, item.SellerID)
 	if err != nil {
-		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
 	}
 	if files >= s.cfg.QuotaFiles {
-		return Uploaded{}, s.quotaError(storage.ErrMediaFiles)
+		return storage.MediaRef{}, s.quotaError(storage.ErrMediaFiles)
 	}
 	room := s.cfg.QuotaBytes - used
 	if room <= 0 {
-		return Uploaded{}, s.quotaError(storage.ErrMediaBytes)
+		return storage.MediaRef{}, s.quotaError(storage.ErrMediaBytes)
 	}
 	tmp, err := os.CreateTemp(s.cfg.TempDir, "media-upload-*")
 	if err != nil {
-		return Uploaded{}, fmt.Errorf("upload to item %s: temp file: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: temp file: %w", item.ID, err)
 	}
 	defer func() {
 		_ = tmp.Close()
@@ -136,59 +139,59 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 	head := make([]byte, SniffLen)
 	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return Uploaded{}, readError(err)
+		return storage.MediaRef{}, readError(err)
 	}
 	head = head[:n]
 	contentType, kind, err := Sniff(head)
 	if err != nil {
-		return Uploaded{}, err
+		return storage.MediaRef{}, err
 	}
 	limit := s.cfg.MaxImageBytes
 	if kind == KindVideo {
 		limit = s.cfg.MaxVideoBytes
 	}
 	if int64(n) > limit {
-		return Uploaded{}, tooLarge(kind, limit)
+		return storage.MediaRef{}, tooLarge(kind, limit)
 	}
 	if int64(n) > room {
-		return Uploaded{}, s.quotaError(storage.ErrMediaBytes)
+		return storage.MediaRef{}, s.quotaError(storage.ErrMediaBytes)
 	}
 	if _, err := tmp.Write(head); err != nil {
-		return Uploaded{}, fmt.Errorf("upload to item %s: write temp file: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: write temp file: %w", item.ID, err)
 	}
 	rest, err := io.Copy(tmp, io.LimitReader(ctxReader{ctx, r}, min(limit, room)-int64(n)+1))
 	if err != nil {
-		return Uploaded{}, readError(err)
+		return storage.MediaRef{}, readError(err)
 	}
 	size := int64(n) + rest
 	if size > limit {
-		return Uploaded{}, tooLarge(kind, limit)
+		return storage.MediaRef{}, tooLarge(kind, limit)
 	}
 	if size > room {
-		return Uploaded{}, s.quotaError(storage.ErrMediaBytes)
+		return storage.MediaRef{}, s.quotaError(storage.ErrMediaBytes)
 	}
 	var width, height *int32
 	if kind == KindImage {
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return Uploaded{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
+			return storage.MediaRef{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
 		}
 		w, h, err := ImageSize(tmp)
 		if err != nil {
-			return Uploaded{}, err
+			return storage.MediaRef{}, err
 		}
 		w32, h32 := int32(w), int32(h)
 		width, height = &w32, &h32
 	} else if err := CheckVideo(tmp, size, contentType); err != nil {
-		return Uploaded{}, err
+		return storage.MediaRef{}, err
 	}
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return Uploaded{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
 	}
-	mediaID := newUUID()
+	mediaID := ids.New()
 	prefix := mediaPrefix(item.ID, mediaID)
 	if err := s.store.Put(ctx, prefix+"original", tmp); err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
-		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
 	}
 	ref, err := s.rows.Insert(ctx, storage.MediaFile{MediaRef: storage.MediaRef{ID: mediaID, ItemID: item.ID,
 		Kind: kind, ContentType: contentType, Width: width, Height: height},
@@ -197,19 +200,19 @@ func (s *Service) upload(ctx context.Context, userID string, admin bool, itemID,
 	if err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
 		if errors.Is(err, storage.ErrLimit) {
-			return Uploaded{}, s.quotaError(err)
+			return storage.MediaRef{}, s.quotaError(err)
 		}
-		return Uploaded{}, fmt.Errorf("upload to item %s: record media: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: record media: %w", item.ID, err)
 	}
 	if err := s.enqueue(ctx, mediaID); err != nil {
 		bg := context.WithoutCancel(ctx)
 		_ = s.rows.Delete(bg, item.ID, mediaID)
 		_ = s.store.Delete(bg, prefix)
-		return Uploaded{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
+		return storage.MediaRef{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
 	}
 	s.log.Info("media uploaded", "item", item.ID, "media", mediaID, "kind", kind,
 		"content_type", contentType, "size", size, "filename", filename)
-	return Uploaded{MediaRef: ref, SizeBytes: size}, nil
+	return ref, nil
 }
 
 // enqueue queues the processing of one media file.
@@ -319,13 +322,4 @@ func readError(err error) error {
 		return newError(CodeTooLarge, fmt.Sprintf("the request may be at most %d MB", mbe.Limit>>20))
 	}
 	return fmt.Errorf("read upload: %w", err)
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Item is a thing a seller offers; a lot puts it up for auction in a room.
@@ -49,7 +51,7 @@ func (r *Items) Create(ctx context.Context, it Item) (Item, error) {
 
 // Get returns the item with the given ID.
 func (r *Items) Get(ctx context.Context, id string) (Item, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return Item{}, fmt.Errorf("get item %q: %w", id, ErrNotFound)
 	}
 	it, err := scanItem(r.db.Pool.QueryRow(ctx, `SELECT `+itemColumns+` FROM items WHERE id = $1`, id))
@@ -100,7 +102,7 @@ func (r *Items) ListBySeller(ctx context.Context, sellerID string, limit int) ([
 // Delete removes an item (and, through the schema, its media rows). An item
 // that is a lot in some room is still referenced and answers ErrConflict.
 func (r *Items) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return fmt.Errorf("delete item %q: %w", id, ErrNotFound)
 	}
 	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM items WHERE id = $1`, id)
@@ -115,4 +117,82 @@ func (r *Items) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("delete item %s: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// ListBySellerAfter returns up to limit of a seller's items, newest first,
+// starting after the key (nil means from the start).
+func (r *Items) ListBySellerAfter(ctx context.Context, sellerID string, after *PageKey, limit int) ([]Item, error) {
+	if !ids.Valid(sellerID) {
+		return nil, nil
+	}
+	at, id := pageArgs(after)
+	rows, err := r.db.Pool.Query(ctx, `SELECT `+itemColumns+` FROM items
+		WHERE seller_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
+		ORDER BY created_at DESC, id DESC LIMIT $4`, sellerID, at, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list items of %s: %w", sellerID, mapError(err))
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
+		}
+		out = append(out, it)
+	}
+	return out, mapError(rows.Err())
+}
+
+// MediaOf returns the media of the given items in display order, keyed by
+// item ID, in one query so that a page of items costs two round trips.
+func (r *Items) MediaOf(ctx context.Context, itemIDs []string) (map[string][]MediaRef, error) {
+	out := make(map[string][]MediaRef, len(itemIDs))
+	if len(itemIDs) == 0 {
+		return out, nil
+	}
+	rows, err := r.db.Pool.Query(ctx, `SELECT id, item_id, kind, status, content_type, width, height,
+		duration_ms, position, failure_reason FROM item_media WHERE item_id = ANY($1::uuid[])
+		ORDER BY item_id, position, created_at`, itemIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list media of %d items: %w", len(itemIDs), mapError(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m MediaRef
+		if err := rows.Scan(&m.ID, &m.ItemID, &m.Kind, &m.Status, &m.ContentType, &m.Width, &m.Height,
+			&m.DurationMS, &m.Position, &m.FailureReason); err != nil {
+			return nil, fmt.Errorf("list media: %w", mapError(err))
+		}
+		out[m.ItemID] = append(out[m.ItemID], m)
+	}
+	return out, mapError(rows.Err())
+}
+
+// GetMany returns the items with the given IDs, keyed by ID; IDs that do
+// not exist are simply absent.
+func (r *Items) GetMany(ctx context.Context, itemIDs []string) (map[string]Item, error) {
+	out := make(map[string]Item, len(itemIDs))
+	valid := make([]string, 0, len(itemIDs))
+	for _, id := range itemIDs {
+		if ids.Valid(id) {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) == 0 {
+		return out, nil
+	}
+	rows, err := r.db.Pool.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE id = ANY($1::uuid[])`, valid)
+	if err != nil {
+		return nil, fmt.Errorf("get %d items: %w", len(valid), mapError(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("get items: %w", err)
+		}
+		out[it.ID] = it
+	}
+	return out, mapError(rows.Err())
 }

@@ -6,6 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Lot is one item put up for auction in a room, with its rules and its live
@@ -69,7 +73,7 @@ func (r *Lots) Add(ctx context.Context, l Lot) (Lot, error) {
 
 // Get returns the lot with the given ID.
 func (r *Lots) Get(ctx context.Context, id string) (Lot, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return Lot{}, fmt.Errorf("get lot %q: %w", id, ErrNotFound)
 	}
 	l, err := scanLot(r.db.Pool.QueryRow(ctx, `SELECT `+lotColumns+` FROM lots WHERE id = $1`, id))
@@ -81,7 +85,7 @@ func (r *Lots) Get(ctx context.Context, id string) (Lot, error) {
 
 // ListByRoom returns a room's lots in queue order.
 func (r *Lots) ListByRoom(ctx context.Context, roomID string) ([]Lot, error) {
-	if !validID(roomID) {
+	if !ids.Valid(roomID) {
 		return nil, fmt.Errorf("list lots of room %q: %w", roomID, ErrNotFound)
 	}
 	rows, err := r.db.Pool.Query(ctx, `SELECT `+lotColumns+` FROM lots WHERE room_id = $1
@@ -113,4 +117,87 @@ func (r *Lots) Active(ctx context.Context, roomID string) (Lot, bool, error) {
 		return Lot{}, false, fmt.Errorf("get active lot of room %s: %w", roomID, err)
 	}
 	return l, true, nil
+}
+
+// LotStatePending is the state of a lot that has not started yet: the only
+// state in which a seller may move or remove it.
+const LotStatePending = "pending"
+
+// Reorder puts the room's pending lots in the order of lotIDs, which must
+// name every pending lot of the room exactly once. The pending lots take the
+// queue positions they already hold between them, so lots that have run
+// (or are running) keep their places. A list that does not match the
+// room's pending lots, for example because one started meanwhile, is
+// ErrConflict.
+func (r *Lots) Reorder(ctx context.Context, roomID string, lotIDs []string) error {
+	if !ids.Valid(roomID) {
+		return fmt.Errorf("reorder lots of room %q: %w", roomID, ErrNotFound)
+	}
+	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, position FROM lots WHERE room_id = $1 AND state = 'pending'
+			ORDER BY position FOR UPDATE`, roomID)
+		if err != nil {
+			return mapError(err)
+		}
+		positions := map[string]bool{}
+		var slots []int
+		for rows.Next() {
+			var id string
+			var pos int
+			if err := rows.Scan(&id, &pos); err != nil {
+				rows.Close()
+				return mapError(err)
+			}
+			positions[id] = true
+			slots = append(slots, pos)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return mapError(err)
+		}
+		if len(lotIDs) != len(slots) {
+			return fmt.Errorf("%w: %d lots given, room has %d pending", ErrConflict, len(lotIDs), len(slots))
+		}
+		for _, id := range lotIDs {
+			if !positions[id] {
+				return fmt.Errorf("%w: lot %s is not pending in this room or is listed twice", ErrConflict, id)
+			}
+			delete(positions, id)
+		}
+		// Swapping positions passes through duplicates; checking the
+		// uniqueness rule at commit lets each row move in one statement.
+		if _, err := tx.Exec(ctx, `SET CONSTRAINTS lots_room_id_position_key DEFERRED`); err != nil {
+			return mapError(err)
+		}
+		for i, id := range lotIDs {
+			if _, err := tx.Exec(ctx, `UPDATE lots SET position = $2, version = version + 1, updated_at = now()
+				WHERE id = $1 AND position <> $2`, id, slots[i]); err != nil {
+				return mapError(err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reorder lots of room %s: %w", roomID, err)
+	}
+	return nil
+}
+
+// RemovePending deletes a lot that has not started. A lot in any other
+// state is part of the show's record and answers ErrConflict.
+func (r *Lots) RemovePending(ctx context.Context, lotID string) error {
+	if !ids.Valid(lotID) {
+		return fmt.Errorf("remove lot %q: %w", lotID, ErrNotFound)
+	}
+	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM lots WHERE id = $1 AND state = 'pending'`, lotID)
+	if err != nil {
+		return fmt.Errorf("remove lot %s: %w", lotID, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		if _, gerr := r.Get(ctx, lotID); gerr == nil {
+			return fmt.Errorf("remove lot %s: %w: it is no longer pending", lotID, ErrConflict)
+		}
+		return fmt.Errorf("remove lot %s: %w", lotID, ErrNotFound)
+	}
+	return nil
 }

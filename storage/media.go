@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // MediaFile is an item_media row as the media service works with it: the
@@ -47,7 +49,7 @@ var (
 // total size of their originals. It is a snapshot, good for refusing an
 // upload early; Insert makes the binding check.
 func (r *Media) MediaUsage(ctx context.Context, sellerID string) (files int, bytes int64, err error) {
-	if !validID(sellerID) {
+	if !ids.Valid(sellerID) {
 		return 0, 0, fmt.Errorf("media usage of %q: %w", sellerID, ErrInvalid)
 	}
 	err = r.db.Pool.QueryRow(ctx, mediaUsageSQL, sellerID).Scan(&files, &bytes)
@@ -67,7 +69,7 @@ const mediaUsageSQL = `SELECT count(*), COALESCE(sum(m.size_bytes), 0)::bigint
 // take the last slot. m.ID is set by the caller (it names the stored
 // files); the returned ref has its position.
 func (r *Media) Insert(ctx context.Context, m MediaFile, q MediaQuota) (MediaRef, error) {
-	if !validID(m.ID) || !validID(m.ItemID) || (q.SellerID != "" && !validID(q.SellerID)) {
+	if !ids.Valid(m.ID) || !ids.Valid(m.ItemID) || (q.SellerID != "" && !ids.Valid(q.SellerID)) {
 		return MediaRef{}, fmt.Errorf("insert media %q of item %q: %w", m.ID, m.ItemID, ErrInvalid)
 	}
 	ref := m.MediaRef
@@ -104,7 +106,7 @@ func (r *Media) Insert(ctx context.Context, m MediaFile, q MediaQuota) (MediaRef
 
 // Get returns one entry, or ErrNotFound.
 func (r *Media) Get(ctx context.Context, id string) (MediaFile, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return MediaFile{}, fmt.Errorf("get media %q: %w", id, ErrNotFound)
 	}
 	var m MediaFile
@@ -121,7 +123,7 @@ func (r *Media) Get(ctx context.Context, id string) (MediaFile, error) {
 // Delete removes an entry of the given item, or answers ErrNotFound when
 // the item has no such entry.
 func (r *Media) Delete(ctx context.Context, itemID, id string) error {
-	if !validID(id) || !validID(itemID) {
+	if !ids.Valid(id) || !ids.Valid(itemID) {
 		return fmt.Errorf("delete media %q: %w", id, ErrNotFound)
 	}
 	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM item_media WHERE id = $1 AND item_id = $2`, id, itemID)
@@ -157,4 +159,20 @@ func (r *Media) MarkFailed(ctx context.Context, id, reason string) (bool, error)
 		return false, fmt.Errorf("mark media %s failed: %w", id, mapError(err))
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// MediaRef is one picture or clip attached to an item, as the API lists it.
+type MediaRef struct {
+	ID          string
+	ItemID      string
+	Kind        string
+	Status      string
+	ContentType string
+	Width       *int32
+	Height      *int32
+	DurationMS  *int32
+	Position    int
+	// FailureReason says why processing failed; empty unless Status is
+	// "failed".
+	FailureReason string
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Notification kinds.
@@ -67,7 +69,7 @@ func (r *Notifications) Add(ctx context.Context, n Notification) (bool, error) {
 // ListAfter returns up to limit of a user's notifications, newest first,
 // starting after the key (nil means from the start).
 func (r *Notifications) ListAfter(ctx context.Context, userID string, after *PageKey, limit int) ([]Notification, error) {
-	if !validID(userID) {
+	if !ids.Valid(userID) {
 		return nil, nil
 	}
 	at, id := pageArgs(after)
@@ -92,7 +94,7 @@ func (r *Notifications) ListAfter(ctx context.Context, userID string, after *Pag
 // MarkRead marks a user's notifications up to and including upTo as read.
 // It returns how many changed.
 func (r *Notifications) MarkRead(ctx context.Context, userID string, upTo time.Time) (int64, error) {
-	if !validID(userID) {
+	if !ids.Valid(userID) {
 		return 0, nil
 	}
 	tag, err := r.db.Pool.Exec(ctx, `UPDATE notifications SET read_at = now()

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/bidcast/bidcast/internal/ids"
 )
 
 // Webhook is a seller's endpoint that receives signed event notifications.
@@ -57,7 +59,7 @@ var ErrWebhookLimit = fmt.Errorf("webhooks per owner: %w", ErrLimit)
 // transaction under the owner's lock, so parallel registrations cannot
 // overshoot the cap.
 func (r *Webhooks) Create(ctx context.Context, w Webhook, maxPerOwner int) (Webhook, error) {
-	if !validID(w.OwnerID) {
+	if !ids.Valid(w.OwnerID) {
 		return Webhook{}, fmt.Errorf("create webhook for %q: %w", w.OwnerID, ErrInvalid)
 	}
 	var out Webhook
@@ -85,7 +87,7 @@ func (r *Webhooks) Create(ctx context.Context, w Webhook, maxPerOwner int) (Webh
 
 // Get returns the webhook with the given ID.
 func (r *Webhooks) Get(ctx context.Context, id string) (Webhook, error) {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return Webhook{}, fmt.Errorf("get webhook %q: %w", id, ErrNotFound)
 	}
 	w, err := scanWebhook(r.db.Pool.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE id = $1`, id))
@@ -97,7 +99,7 @@ func (r *Webhooks) Get(ctx context.Context, id string) (Webhook, error) {
 
 // Delete removes a webhook and its delivery log.
 func (r *Webhooks) Delete(ctx context.Context, id string) error {
-	if !validID(id) {
+	if !ids.Valid(id) {
 		return fmt.Errorf("delete webhook %q: %w", id, ErrNotFound)
 	}
 	tag, err := r.db.Pool.Exec(ctx, `DELETE FROM webhooks WHERE id = $1`, id)
@@ -113,7 +115,7 @@ func (r *Webhooks) Delete(ctx context.Context, id string) error {
 // ListByOwnerAfter returns up to limit of an owner's webhooks, newest
 // first, starting after the key.
 func (r *Webhooks) ListByOwnerAfter(ctx context.Context, ownerID string, after *PageKey, limit int) ([]Webhook, error) {
-	if !validID(ownerID) {
+	if !ids.Valid(ownerID) {
 		return nil, nil
 	}
 	at, id := pageArgs(after)

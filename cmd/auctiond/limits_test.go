@@ -14,7 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bidcast/bidcast/demo"
-	"github.com/bidcast/bidcast/loadtest"
+	"github.com/bidcast/bidcast/internal/testpattern"
 )
 
 // TestWebSocketCapsAreWired: WS_CONNS_PER_USER reaches the gateway; the
@@ -68,7 +68,7 @@ func TestWHEPCapsAndPublisherSlot(t *testing.T) {
 			Loopback: true, Retry: 200 * time.Millisecond}, quiet())
 	}()
 	t.Cleanup(func() { stop(); <-done })
-	api, err := loadtest.NewPeerAPI(true)
+	api, err := testpattern.NewPeerAPI(true)
 	if err != nil {
 		t.Fatal(err)
 	}

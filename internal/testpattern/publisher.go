@@ -1,9 +1,8 @@
-package loadtest
+package testpattern
 
 import (
 	"context"
 	"fmt"
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,47 +12,6 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// sendLog maps a payload hash to the time it was sent. The SFU forwards
-// payloads byte for byte, so a viewer finds the send time of any packet it
-// receives without the SFU's help, on the same monotonic clock.
-type sendLog struct {
-	seed  maphash.Seed
-	epoch time.Time
-	mu    sync.RWMutex
-	at    map[uint64]int64
-}
-
-func newSendLog() *sendLog {
-	return &sendLog{seed: maphash.MakeSeed(), epoch: time.Now(), at: make(map[uint64]int64, 4096)}
-}
-
-// now is the time since the log began; a nil log (a publisher that does
-// not measure latency, like the server's demo) keeps nothing.
-func (l *sendLog) now() int64 {
-	if l == nil {
-		return 0
-	}
-	return int64(time.Since(l.epoch))
-}
-
-func (l *sendLog) put(payload []byte, at int64) {
-	if l == nil {
-		return
-	}
-	h := maphash.Bytes(l.seed, payload)
-	l.mu.Lock()
-	l.at[h] = at
-	l.mu.Unlock()
-}
-
-func (l *sendLog) get(payload []byte) (int64, bool) {
-	h := maphash.Bytes(l.seed, payload)
-	l.mu.RLock()
-	at, ok := l.at[h]
-	l.mu.RUnlock()
-	return at, ok
-}
-
 // Publisher streams a looped clip over WHIP and answers every PLI by
 // jumping to the clip's next keyframe, as a real encoder would produce one.
 type Publisher struct {
@@ -62,7 +20,7 @@ type Publisher struct {
 	audio     *webrtc.TrackLocalStaticRTP
 	audioClip *AudioClip
 	clip      *Clip
-	log       *sendLog
+	onSend    func(payload []byte)
 	location  string
 	wantKey   atomic.Bool
 	// PaceBps spreads packets at this rate like a browser's pacer (Chrome
@@ -80,8 +38,11 @@ type Publisher struct {
 }
 
 // StartPublisher connects a publisher to endpoint (the WHIP URL). With a
-// non-nil audio clip it also sends Opus.
-func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string, clip *Clip, audio *AudioClip, log *sendLog) (*Publisher, error) {
+// non-nil audio clip it also sends Opus. A non-nil onSend is called with
+// each video payload just before it is sent (the load test records send
+// times with it to measure latency); it runs on the sending goroutine, so
+// it must be quick.
+func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string, clip *Clip, audio *AudioClip, onSend func(payload []byte)) (*Publisher, error) {
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, err
@@ -99,7 +60,7 @@ func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string
 		_ = pc.Close()
 		return nil, err
 	}
-	p := &Publisher{pc: pc, track: track, clip: clip, log: log, audioClip: audio}
+	p := &Publisher{pc: pc, track: track, clip: clip, onSend: onSend, audioClip: audio}
 	p.wg.Add(1)
 	go p.readRTCP(sender)
 	if audio != nil {
@@ -122,12 +83,12 @@ func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string
 			}
 		}()
 	}
-	offer, err := completeOffer(ctx, pc)
+	offer, err := CompleteOffer(ctx, pc)
 	if err != nil {
 		p.Close()
 		return nil, err
 	}
-	answer, loc, err := postSDP(ctx, endpoint, token, offer)
+	answer, loc, err := PostSDP(ctx, endpoint, token, offer)
 	if err != nil {
 		p.Close()
 		return nil, err
@@ -137,7 +98,7 @@ func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string
 		p.Close()
 		return nil, fmt.Errorf("publisher answer: %w", err)
 	}
-	if err := waitConnected(ctx, pc); err != nil {
+	if err := WaitConnected(ctx, pc); err != nil {
 		p.Close()
 		return nil, fmt.Errorf("publisher connect: %w", err)
 	}
@@ -196,7 +157,9 @@ func (p *Publisher) Run(ctx context.Context) {
 				}
 				next = next.Add(time.Duration(len(pl)*8) * time.Second / time.Duration(p.PaceBps))
 			}
-			p.log.put(pl, p.log.now())
+			if p.onSend != nil {
+				p.onSend(pl)
+			}
 			if err := p.track.WriteRTP(&pkt); err != nil {
 				return
 			}
@@ -215,7 +178,7 @@ func (p *Publisher) Run(ctx context.Context) {
 
 // Close ends the WHIP session and the peer.
 func (p *Publisher) Close() {
-	deleteSession(p.location)
+	DeleteSession(p.location)
 	_ = p.pc.Close()
 	p.wg.Wait()
 }
