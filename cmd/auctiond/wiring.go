@@ -93,7 +93,7 @@ func (a *App) wire() error {
 		signaling.Deps{
 			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
 			Events: s.events, Moderation: mod, Bids: s.ingress,
-			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
+			Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
 			Media:     gatewayMedia{srv: a.sfu}, Aliases: aliases, Log: a.log, BidGrant: wsBidGrant{},
 			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
 		})
