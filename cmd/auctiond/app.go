@@ -71,8 +71,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newSFUCollector(a.sfu, newRoomLabels(storage.NewRooms(a.db)).label))
-	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db), auth: a.svc.auth},
-		sfu.WithAdmission(a.svc.admission.admit))
+	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, a.svc.auth.MediaGrants(), sfu.WithAdmission(a.svc.admission.Admit))
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,

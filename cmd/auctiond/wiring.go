@@ -41,7 +41,7 @@ type services struct {
 	hooks []func(roomID string, e auction.Event)
 
 	// admission applies the per-client limits to WHIP and WHEP offers.
-	admission *mediaAdmission
+	admission *auth.MediaAdmission
 }
 
 // wire builds every service over the connected stores.
@@ -114,7 +114,7 @@ func (a *App) wire() error {
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
-	s.admission = newMediaAdmission(lim, a.redis, s.auth, a.log.With("component", "media-limits"))
+	s.admission = auth.NewMediaAdmission(lim.media(), a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"))
