@@ -87,6 +87,16 @@ func TestCommandsRunThroughTheActor(t *testing.T) {
 	if claims.n != 0 {
 		t.Errorf("a running room was claimed again %d times", claims.n)
 	}
+	if running, err := s.room.LotRunning(ctx); err != nil || !running {
+		t.Fatalf("LotRunning of a live lot: %v, %v", running, err)
+	}
+	if err := cmds.Run(ctx, s.roomID, Command{Type: CommandLotSkip}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the skipped lot to stop running", func() bool {
+		running, err := s.room.LotRunning(ctx)
+		return err == nil && !running
+	})
 }
 
 // TestCommandsWaitForTheClaim: a command for a room this node does not run
