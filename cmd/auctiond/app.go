@@ -79,7 +79,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.adminLn != nil {
-		a.admin = &http.Server{Handler: adminRoutes(a.metricsHandler()), ReadHeaderTimeout: 10 * time.Second}
+		a.admin = &http.Server{Handler: adminRoutes(metrics.Handler(a.registry)), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }

@@ -3,6 +3,8 @@ package metrics
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +99,34 @@ func TestSFUCollectorSeries(t *testing.T) {
 	} {
 		if got[name] != want {
 			t.Errorf("%s = %v, want %v (have %v)", name, got[name], want, got)
+		}
+	}
+}
+
+// TestPublicNeedsTheToken: without a token the public /metrics does not
+// exist; with one, only requests bearing it are served.
+func TestPublicNeedsTheToken(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	for _, tc := range []struct{ token, auth string }{
+		{"", ""}, {"", "Bearer "}, {"0123456789abcdef", ""}, {"0123456789abcdef", "Bearer 0123456789abcdeX"},
+		{"0123456789abcdef", "Bearer 0123456789abcdef"},
+	} {
+		want := map[bool]int{true: http.StatusNotFound}[tc.token == ""]
+		switch {
+		case want != 0:
+		case tc.auth == "Bearer "+tc.token:
+			want = http.StatusOK
+		default:
+			want = http.StatusUnauthorized
+		}
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		w := httptest.NewRecorder()
+		Public(reg, tc.token).ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("token %q, Authorization %q: %d, want %d", tc.token, tc.auth, w.Code, want)
 		}
 	}
 }
