@@ -57,17 +57,7 @@ func (l clientLimits) media() auth.MediaLimits {
 // limitsConfig reads the per-client limits from the environment (the
 // client address, TRUSTED_PROXIES, is read with the main settings).
 func limitsConfig(getenv func(string) string) (clientLimits, error) {
-	get := func(name string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		for _, s := range limitsEnv {
-			if s.name == name {
-				return s.def
-			}
-		}
-		return ""
-	}
+	get := withDefaults(getenv, limitsEnv)
 	var errs []error
 	var l clientLimits
 	off := envBool(get("CLIENT_LIMITS_DISABLED"))

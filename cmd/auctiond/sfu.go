@@ -19,17 +19,7 @@ var sfuEnv = []envSpec{
 
 // sfuConfig builds the SFU's configuration from the environment.
 func sfuConfig(getenv func(string) string) (sfu.Config, error) {
-	get := func(name string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		for _, s := range sfuEnv {
-			if s.name == name {
-				return s.def
-			}
-		}
-		return ""
-	}
+	get := withDefaults(getenv, sfuEnv)
 	cfg := sfu.Config{ICEUDPAddr: get("SFU_UDP_ADDR"), ICETCPAddr: get("SFU_TCP_ADDR")}
 	if ips := get("SFU_PUBLIC_IPS"); ips != "" {
 		for _, ip := range strings.Split(ips, ",") {
