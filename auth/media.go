@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
@@ -77,4 +78,21 @@ func (g MediaGrants) AuthorizeView(ctx context.Context, roomID, token string) er
 	default:
 		return fmt.Errorf("%w: this token does not admit you to this room", sfu.ErrForbidden)
 	}
+}
+
+// SessionBearer lets a signed-in browser page watch over WHEP with its
+// session cookie: the SFU reads only a Bearer token, so a request without
+// one presents the access cookie as its bearer, for AuthorizeView to
+// admit the page's user as it would over the WebSocket. The cookie is
+// SameSite=Lax, so a cross-site POST does not carry it.
+func SessionBearer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			if c, err := r.Cookie(AccessCookie); err == nil && c.Value != "" {
+				r = r.Clone(r.Context())
+				r.Header.Set("Authorization", "Bearer "+c.Value)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -114,5 +115,31 @@ func TestMediaAdmission(t *testing.T) {
 		t.Fatalf("a viewer from another address: %v", err)
 	} else {
 		rel()
+	}
+}
+
+// TestSessionBearer: a WHEP request without Authorization presents its
+// access cookie as the bearer; an explicit bearer is left alone.
+func TestSessionBearer(t *testing.T) {
+	var got string
+	h := SessionBearer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = r.Header.Get("Authorization")
+	}))
+	for _, tc := range []struct{ auth, cookie, want string }{
+		{"", "", ""},
+		{"", "session-token", "Bearer session-token"},
+		{"Bearer viewer-token", "session-token", "Bearer viewer-token"},
+	} {
+		r := httptest.NewRequest("POST", "/whep/room", nil)
+		if tc.auth != "" {
+			r.Header.Set("Authorization", tc.auth)
+		}
+		if tc.cookie != "" {
+			r.AddCookie(&http.Cookie{Name: AccessCookie, Value: tc.cookie})
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if got != tc.want {
+			t.Errorf("Authorization %q, cookie %q: handler saw %q, want %q", tc.auth, tc.cookie, got, tc.want)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auth"
@@ -82,20 +81,4 @@ var _ api.RoomViewer = apiViews{}
 func (v apiViews) CanView(_ context.Context, p api.Principal, room storage.Room, token string) error {
 	return v.svc.CanView(auth.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest},
 		auth.RoomOf(room), token)
-}
-
-// sessionBearer lets a signed-in browser page watch over WHEP with its
-// session cookie: the SFU reads only a Bearer token, so a request without
-// one presents the access cookie as its bearer. The cookie is SameSite=Lax,
-// so a cross-site POST does not carry it.
-func sessionBearer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") == "" {
-			if c, err := r.Cookie(auth.AccessCookie); err == nil && c.Value != "" {
-				r = r.Clone(r.Context())
-				r.Header.Set("Authorization", "Bearer "+c.Value)
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

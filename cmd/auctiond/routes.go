@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/api"
+	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/metrics"
 	"github.com/bidcast/bidcast/web"
 )
@@ -34,7 +35,7 @@ func (a *App) routeTable() []mount {
 		{"GET /readyz", http.HandlerFunc(a.handleReadyz)},
 		{"GET /metrics", metrics.Public(a.registry, a.cfg.MetricsToken)},
 		{"/whip/", a.mediaHTTP},
-		{"/whep/", sessionBearer(a.mediaHTTP)},
+		{"/whep/", auth.SessionBearer(a.mediaHTTP)},
 		{"GET /ws", a.svc.gateway},
 		{"/auth/", a.svc.auth.Routes()},
 		{api.Prefix + "/", a.svc.auth.CSRF(a.svc.api)},
