@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/signaling"
-	"github.com/bidcast/bidcast/storage"
 )
 
 // The one rule for watching a room is auth.Service.CanView; these adapters
@@ -70,15 +68,4 @@ func identityError(err error) error {
 		return signaling.Errorf(signaling.CodeUnavailable, "sign-in service unavailable; try again")
 	}
 	return fmt.Errorf("reload identity: %w", err)
-}
-
-// apiViews applies CanView to the JSON API's reads.
-type apiViews struct{ svc *auth.Service }
-
-var _ api.RoomViewer = apiViews{}
-
-// CanView implements api.RoomViewer.
-func (v apiViews) CanView(_ context.Context, p api.Principal, room storage.Room, token string) error {
-	return v.svc.CanView(auth.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest},
-		auth.RoomOf(room), token)
 }

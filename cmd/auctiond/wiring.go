@@ -109,8 +109,8 @@ func (a *App) wire() error {
 		return usageError{fmt.Errorf("media: %w", err)}
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
-	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media, Views: apiViews{svc: s.auth}, Aliases: aliases}
+	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
+		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
