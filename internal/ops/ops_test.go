@@ -52,8 +52,7 @@ func TestCreateRoomWithLots(t *testing.T) {
 	}
 	_, err = AddLots(ctx, db, r.RoomID, r.SellerID, LotSpec{Count: 1, Currency: "won", Opening: 1, DurationMS: 60_000,
 		Policy: "soft-close"})
-	var ae *api.Error
-	if !errors.Is(err, ErrInvalidLot) || !errors.As(err, &ae) || ae.Field != "currency" {
+	if !errors.Is(err, ErrInvalidLot) || err.Error() != "invalid lot settings: currency must be an ISO 4217 code such as EUR" {
 		t.Fatalf("a bad currency: %v, want ErrInvalidLot on currency", err)
 	}
 }

@@ -90,8 +90,12 @@ func AddLots(ctx context.Context, db *storage.DB, roomID, sellerID string, spec 
 	incs, _ := json.Marshal(auction.DefaultIncrements)
 	lotRules := storage.Lot{Currency: spec.Currency, OpeningPrice: spec.Opening, DurationMS: spec.DurationMS,
 		ClockPolicy: ClockPolicyJSON(spec.Policy, spec.DurationMS), IncrementTable: incs}
-	if err := api.CheckLot(lotRules); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidLot, err)
+	var bad *api.Error
+	if err := api.CheckLot(lotRules); errors.As(err, &bad) {
+		// Worded for the command line: the flag's field and the rule.
+		return nil, fmt.Errorf("%w: %s %s", ErrInvalidLot, bad.Field, bad.Message)
+	} else if err != nil {
+		return nil, fmt.Errorf("check lot settings: %w", err)
 	}
 	items, lots := storage.NewItems(db), storage.NewLots(db)
 	ids := make([]string, 0, spec.Count)
