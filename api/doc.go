@@ -23,12 +23,14 @@
 //   - A resource the caller may not see answers 404, exactly as one that
 //     does not exist, so IDs of other sellers' things cannot be probed.
 //
-// The package does not import auth: the caller adapts its authentication to
-// the small Authenticator interface declared here.
+// Handlers see the caller through the small Authenticator and RoomViewer
+// interfaces declared here (tests give fakes); AuthService answers both
+// with the auth package's rules, mapping its errors to the API's codes.
 //
 // Wiring, in cmd/auctiond:
 //
-//	h, err := api.New(cfg, api.Deps{DB: db, Redis: rdb, Auth: authAdapter, Log: log})
+//	as := api.AuthService{Svc: authSvc}
+//	h, err := api.New(cfg, api.Deps{DB: db, Redis: rdb, Auth: as, Views: as, Log: log})
 //	mux.Handle(api.Prefix+"/", h)
 //	go api.RunWebhookWorker(ctx, cfg, api.Deps{DB: db, Redis: rdb, Log: log, Tasks: asynqClient})
 //

@@ -15,8 +15,8 @@ const ViewerTokenHeader = "X-Viewer-Token"
 
 // RoomViewer is the one rule for who may see a room: anyone for a public
 // room; for a private one its seller, an admin, or the holder of a viewer
-// token for it. The auth package states the rule; the server wiring adapts
-// it. CanView returns nil when p may see room.
+// token for it. The auth package states the rule; AuthService adapts it.
+// CanView returns nil when p may see room.
 type RoomViewer interface {
 	CanView(ctx context.Context, p Principal, room storage.Room, viewerToken string) error
 }

@@ -13,6 +13,10 @@
 // and CanModerate for a room; the Service adds CanPublish (seller or
 // publish token), viewer tokens for non-public rooms, single-use WebSocket
 // tickets, CSRF protection and per-address rate limits on its endpoints.
+// For WHIP and WHEP it gives the SFU the same rules in the SFU's terms:
+// MediaGrants (an sfu.Authorizer: the publish token, the view rule) and
+// MediaAdmission (an sfu.Admission: offers per address per minute, viewer
+// sessions per address and per user across nodes).
 //
 // # Configuration
 //

@@ -55,4 +55,9 @@
 // deadline) that does nothing if the lot closed on time and otherwise has
 // the room claimed or restarted, and outbid, won, sold and unsold
 // notifications (queue "notify", TaskID per event) stored in Postgres.
+//
+// Commands runs seller commands and moderation through the room actor, so
+// they are ordered with bids; a command for a room that has just gone live
+// asks the Node to claim it and waits a bounded time. Refusals are
+// CommandErrors whose kind the gateway maps to its protocol codes.
 package bidding

@@ -221,6 +221,16 @@ func (r *LiveRoom) NextPendingLot(ctx context.Context) (string, bool, error) {
 	return "", false, nil
 }
 
+// LotRunning reports whether the room's actor has a lot that has not
+// ended (live, paused or closing).
+func (r *LiveRoom) LotRunning(ctx context.Context) (bool, error) {
+	snap, err := r.actor.Snapshot(ctx)
+	if err != nil {
+		return false, fmt.Errorf("snapshot of room %s: %w", r.id, err)
+	}
+	return snap.Lot != nil && !snap.Lot.Status.Terminal(), nil
+}
+
 func (r *LiveRoom) remember(l storage.Lot) {
 	r.mu.Lock()
 	r.currencies[l.ID] = l.Currency

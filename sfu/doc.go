@@ -45,8 +45,8 @@
 // sends. Errors are the sentinels of errors.go; HTTPHandler maps them to
 // status codes once (401, 403, 404, 406, 409, 400, 429, 503).
 //
-// Authorization is delegated to an Authorizer that the server wiring
-// implements, and per-client limits to an Admission (WithAdmission) asked
+// Authorization is delegated to an Authorizer (auth.MediaGrants in the
+// server), and per-client limits to an Admission (WithAdmission) asked
 // before any work on a WHIP or WHEP offer; Stats returns plain structs that
 // the wiring exports as metrics. The server's own caps count viewers
 // (MaxViewers) and publishers (MaxPublishers) apart, so viewers can never

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
-	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/signaling"
-	"github.com/bidcast/bidcast/storage"
 )
 
 // The one rule for watching a room is auth.Service.CanView; these adapters
@@ -71,31 +68,4 @@ func identityError(err error) error {
 		return signaling.Errorf(signaling.CodeUnavailable, "sign-in service unavailable; try again")
 	}
 	return fmt.Errorf("reload identity: %w", err)
-}
-
-// apiViews applies CanView to the JSON API's reads.
-type apiViews struct{ svc *auth.Service }
-
-var _ api.RoomViewer = apiViews{}
-
-// CanView implements api.RoomViewer.
-func (v apiViews) CanView(_ context.Context, p api.Principal, room storage.Room, token string) error {
-	return v.svc.CanView(auth.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest},
-		auth.RoomOf(room), token)
-}
-
-// sessionBearer lets a signed-in browser page watch over WHEP with its
-// session cookie: the SFU reads only a Bearer token, so a request without
-// one presents the access cookie as its bearer. The cookie is SameSite=Lax,
-// so a cross-site POST does not carry it.
-func sessionBearer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") == "" {
-			if c, err := r.Cookie(auth.AccessCookie); err == nil && c.Value != "" {
-				r = r.Clone(r.Context())
-				r.Header.Set("Authorization", "Bearer "+c.Value)
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 }

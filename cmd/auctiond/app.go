@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/metrics"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -70,16 +71,15 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newSFUCollector(a.sfu, newRoomLabels(storage.NewRooms(a.db)).label))
-	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, roomMediaAuth{rooms: storage.NewRooms(a.db), auth: a.svc.auth},
-		sfu.WithAdmission(a.svc.admission.admit))
+		metrics.NewSFUCollector(a.sfu, metrics.NewRoomLabels(storage.NewRooms(a.db)).Label))
+	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, a.svc.auth.MediaGrants(), sfu.WithAdmission(a.svc.admission.Admit))
 	a.http = &http.Server{
 		Handler:           a.routes(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.adminLn != nil {
-		a.admin = &http.Server{Handler: adminRoutes(a.metricsHandler()), ReadHeaderTimeout: 10 * time.Second}
+		a.admin = &http.Server{Handler: adminRoutes(metrics.Handler(a.registry)), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage/storagetest"
 )
@@ -203,7 +204,7 @@ func TestPortInUseIsUsageError(t *testing.T) {
 func TestWHIPAndWHEPAreWiredToRooms(t *testing.T) {
 	cfg := testConfig(t, "")
 	base, app := startApp(t, cfg)
-	res, err := createRoom(context.Background(), app.db, base, "wired", "whip-seller", roomOptions{public: true})
+	res, err := ops.CreateRoom(context.Background(), app.db, base, "wired", "whip-seller", ops.RoomOptions{Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -16,7 +17,7 @@ type showEnv struct {
 	t      *testing.T
 	base   string
 	app    *App
-	room   roomCreated
+	room   ops.Room
 	seller *httpUser
 }
 
@@ -33,13 +34,13 @@ func newShowOn(t *testing.T, redisURL string, lots int, duration time.Duration) 
 	base, app := startApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	room, err := createRoom(ctx, app.db, base, "Cameras", fmt.Sprintf("sara-%d", time.Now().UnixNano()),
-		roomOptions{public: true, guestsMayBid: true})
+	room, err := ops.CreateRoom(ctx, app.db, base, "Cameras", fmt.Sprintf("sara-%d", time.Now().UnixNano()),
+		ops.RoomOptions{Public: true, GuestsMayBid: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if room.LotIDs, err = addLots(ctx, app.db, room.RoomID, room.SellerID, lotSpec{count: lots, currency: "KRW",
-		opening: 10_000, duration: duration.Milliseconds(), policy: "soft-close"}); err != nil {
+	if room.LotIDs, err = ops.AddLots(ctx, app.db, room.RoomID, room.SellerID, ops.LotSpec{Count: lots, Currency: "KRW",
+		Opening: 10_000, DurationMS: duration.Milliseconds(), Policy: "soft-close"}); err != nil {
 		t.Fatal(err)
 	}
 	link, err := app.svc.auth.IssueLoginLink(ctx, room.SellerID)

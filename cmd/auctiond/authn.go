@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/signaling"
 )
@@ -72,32 +71,4 @@ func wsAuthError(err error) error {
 		return signaling.Errorf(signaling.CodeUnavailable, "sign-in service unavailable; try again")
 	}
 	return fmt.Errorf("%v: %w", err, signaling.ErrUnauthorized)
-}
-
-// apiAuth tells the JSON API who calls: no credentials is the anonymous
-// caller, bad credentials are api.ErrUnauthenticated.
-type apiAuth struct{ svc *auth.Service }
-
-// Authenticate implements api.Authenticator.
-func (a apiAuth) Authenticate(r *http.Request) (api.Principal, error) {
-	p, err := a.svc.Authenticate(r)
-	switch {
-	case errors.Is(err, auth.ErrUnauthorized):
-		return api.Principal{}, nil
-	case errors.Is(err, auth.ErrUnavailable):
-		return api.Principal{}, err
-	case err != nil:
-		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
-	}
-	// A token outlives a change of role or a ban by up to its lifetime:
-	// what the caller may do is read from the accounts of record.
-	switch p, err = a.svc.LoadPrincipal(r.Context(), p.UserID); {
-	case errors.Is(err, auth.ErrBanned):
-		return api.Principal{}, &api.Error{Status: http.StatusForbidden, Code: "banned", Message: "this account is banned"}
-	case errors.Is(err, auth.ErrNotFound):
-		return api.Principal{}, fmt.Errorf("%v: %w", err, api.ErrUnauthenticated)
-	case err != nil:
-		return api.Principal{}, err
-	}
-	return api.Principal{UserID: p.UserID, DisplayName: p.DisplayName, Role: p.Role, Guest: p.Guest}, nil
 }

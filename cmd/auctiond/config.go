@@ -82,17 +82,7 @@ var envSpecs = []envSpec{
 
 // loadConfig reads the environment, then lets flags on fs override it.
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
-	env := func(name string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		for _, s := range envSpecs {
-			if s.name == name && !strings.HasPrefix(s.def, "http://<") && !strings.HasPrefix(s.def, "<") {
-				return s.def
-			}
-		}
-		return ""
-	}
+	env := withDefaults(getenv, envSpecs)
 	var c Config
 	var level, connectWait, shutdown, poll, grace string
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR"), "HTTP listen address (HTTP_ADDR)")
@@ -160,6 +150,22 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return Config{}, err
 	}
 	return c, c.Validate()
+}
+
+// withDefaults reads a variable from getenv, or else its default in specs
+// (placeholders such as "<hostname>" are documentation, not defaults).
+func withDefaults(getenv func(string) string, specs []envSpec) func(string) string {
+	return func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		for _, s := range specs {
+			if s.name == name && !strings.HasPrefix(s.def, "http://<") && !strings.HasPrefix(s.def, "<") {
+				return s.def
+			}
+		}
+		return ""
+	}
 }
 
 // envBool reads a boolean setting: 1, true, yes or on (any case).

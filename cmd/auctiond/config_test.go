@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage/storagetest"
 )
@@ -84,7 +85,7 @@ func TestRoomCreateJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got roomCreated
+	var got ops.Room
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
 	}

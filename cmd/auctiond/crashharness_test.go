@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
 )
 
@@ -134,7 +135,7 @@ func startCrashShow(t *testing.T, dbURL, redisURL string) *crashShow {
 	if err != nil {
 		t.Fatalf("room create: %v", err)
 	}
-	var room roomCreated
+	var room ops.Room
 	if err := json.Unmarshal(out, &room); err != nil || len(room.LotIDs) != 1 {
 		t.Fatalf("room create output: %v %s", err, out)
 	}

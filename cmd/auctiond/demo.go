@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 
-	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/demo"
 )
 
@@ -38,25 +37,10 @@ func seedDemo(ctx context.Context, a *App, s *services) (*demoShow, error) {
 			s.node.Kick() // claim the room sooner than the next scan
 			return nil, false
 		}
-		return demoRoom{lr}, true
+		return lr, true
 	}
 	pilot := demo.NewAutopilot(a.db, show, demo.Config{}, lookup, a.log.With("component", "demo"))
 	return &demoShow{a: a, show: show, pilot: pilot}, nil
-}
-
-// demoRoom lets the demo autopilot drive a room's running instance.
-type demoRoom struct{ *bidding.LiveRoom }
-
-var _ demo.LiveRoom = demoRoom{}
-
-// LotRunning reports whether the room's actor has a lot that has not
-// ended (live, paused or closing).
-func (r demoRoom) LotRunning(ctx context.Context) (bool, error) {
-	snap, err := r.Actor().Snapshot(ctx)
-	if err != nil {
-		return false, fmt.Errorf("snapshot of room %s: %w", r.ID(), err)
-	}
-	return snap.Lot != nil && !snap.Lot.Status.Terminal(), nil
 }
 
 // run prints the demo room's address, then broadcasts and keeps lots

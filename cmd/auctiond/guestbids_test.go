@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -25,12 +26,12 @@ func TestDemoOpensGuestBiddingInItsRoomOnly(t *testing.T) {
 	defer cancel()
 
 	// A real seller's room, made the way `auctiond room create` makes it.
-	real, err := createRoom(ctx, app.db, base, "Watches", fmt.Sprintf("sam-%d", time.Now().UnixNano()), roomOptions{public: true})
+	real, err := ops.CreateRoom(ctx, app.db, base, "Watches", fmt.Sprintf("sam-%d", time.Now().UnixNano()), ops.RoomOptions{Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if real.LotIDs, err = addLots(ctx, app.db, real.RoomID, real.SellerID, lotSpec{count: 1, currency: "KRW",
-		opening: 10_000, duration: 60_000, policy: "soft-close"}); err != nil {
+	if real.LotIDs, err = ops.AddLots(ctx, app.db, real.RoomID, real.SellerID, ops.LotSpec{Count: 1, Currency: "KRW",
+		Opening: 10_000, DurationMS: 60_000, Policy: "soft-close"}); err != nil {
 		t.Fatal(err)
 	}
 	seller := newHTTPUser(t, base)

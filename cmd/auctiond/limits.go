@@ -1,21 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/clientip"
-	"github.com/bidcast/bidcast/internal/ratelimit"
-	"github.com/bidcast/bidcast/sfu"
 )
 
 // limitsEnv documents the per-client limits; the README mirrors it.
@@ -52,28 +44,20 @@ func (l clientLimits) wsPrefix() string {
 	return l.keyPrefix + "ws:"
 }
 
-// mediaPrefix starts the Redis keys of the WHIP/WHEP limits.
-func (l clientLimits) mediaPrefix() string {
-	if l.keyPrefix == "" {
-		return "bidcast:media:"
+// media is the WHIP/WHEP part of the limits, for auth's admission.
+func (l clientLimits) media() auth.MediaLimits {
+	m := auth.MediaLimits{ClientIP: l.ClientIP, OffersPerMin: l.OffersPerMin, ViewersPerUser: l.WHEPPerUser,
+		ViewersPerAddr: l.WHEPPerAddr}
+	if l.keyPrefix != "" {
+		m.KeyPrefix = l.keyPrefix + "media:"
 	}
-	return l.keyPrefix + "media:"
+	return m
 }
 
 // limitsConfig reads the per-client limits from the environment (the
 // client address, TRUSTED_PROXIES, is read with the main settings).
 func limitsConfig(getenv func(string) string) (clientLimits, error) {
-	get := func(name string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		for _, s := range limitsEnv {
-			if s.name == name {
-				return s.def
-			}
-		}
-		return ""
-	}
+	get := withDefaults(getenv, limitsEnv)
 	var errs []error
 	var l clientLimits
 	off := envBool(get("CLIENT_LIMITS_DISABLED"))
@@ -95,66 +79,4 @@ func limitsConfig(getenv func(string) string) (clientLimits, error) {
 		}
 	}
 	return l, errors.Join(errs...)
-}
-
-// mediaAdmission admits WHIP and WHEP offers: every offer is charged to its
-// client address's rate, and a WHEP viewer also takes a slot under its
-// address and, when signed in, under its user. Publishers take no slot:
-// they are bounded by the room's publish token and the SFU's own publisher
-// cap, never by viewers.
-type mediaAdmission struct {
-	limits clientLimits
-	rate   *ratelimit.Window
-	slots  *ratelimit.Slots
-	auth   *auth.Service
-	log    *slog.Logger
-}
-
-func newMediaAdmission(l clientLimits, rdb redis.UniversalClient, authSvc *auth.Service, log *slog.Logger) *mediaAdmission {
-	return &mediaAdmission{limits: l, auth: authSvc, log: log,
-		rate:  ratelimit.NewWindow(rdb, l.mediaPrefix()+"offers:", nil),
-		slots: ratelimit.NewSlots(rdb, ratelimit.SlotsConfig{Prefix: l.mediaPrefix() + "whep:", Log: log})}
-}
-
-// Close stops the slots' heartbeat.
-func (m *mediaAdmission) Close() { m.slots.Close() }
-
-// admit implements sfu.Admission. A limiter that does not answer lets the
-// offer through (logged), like every limit of the server.
-func (m *mediaAdmission) admit(r *http.Request, _ string, publish bool) (func(), error) {
-	addr := clientip.Bucket(m.limits.ClientIP.Addr(r))
-	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
-	defer cancel()
-	if m.limits.OffersPerMin > 0 && addr != "" {
-		ok, retry, err := m.rate.Allow(ctx, addr, m.limits.OffersPerMin, time.Minute)
-		if err != nil {
-			m.log.Warn("WHIP/WHEP rate limiter unavailable; letting the offer through", "err", err)
-		} else if !ok {
-			return nil, &sfu.LimitError{Reason: "too many offers from your address; retry later", RetryAfter: retry}
-		}
-	}
-	if publish {
-		return nil, nil
-	}
-	claims := []ratelimit.Claim{{Key: "addr:" + addr, Max: m.limits.WHEPPerAddr}}
-	if addr == "" {
-		claims = nil
-	}
-	if p, err := m.auth.Authenticate(r); err == nil && !p.Anonymous() {
-		claims = append(claims, ratelimit.Claim{Key: "user:" + p.UserID, Max: m.limits.WHEPPerUser})
-	}
-	lease, err := m.slots.Acquire(ctx, claims...)
-	var full *ratelimit.FullError
-	switch {
-	case errors.As(err, &full) && strings.HasPrefix(full.Key, "user:"):
-		return nil, &sfu.LimitError{RetryAfter: 10 * time.Second,
-			Reason: fmt.Sprintf("you already watch with %d sessions; end one first", full.Max)}
-	case errors.As(err, &full):
-		return nil, &sfu.LimitError{RetryAfter: 10 * time.Second,
-			Reason: fmt.Sprintf("%d viewer sessions are already open from your network", full.Max)}
-	case err != nil:
-		m.log.Warn("WHEP session limiter unavailable; letting the viewer in", "err", err)
-		return nil, nil
-	}
-	return lease.Release, nil
 }

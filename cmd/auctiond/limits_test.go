@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/bidcast/bidcast/demo"
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testpattern"
 )
 
@@ -52,11 +53,11 @@ func TestWebSocketCapsAreWired(t *testing.T) {
 func TestWHEPCapsAndPublisherSlot(t *testing.T) {
 	base, app := startApp(t, testConfigWith(t, "", map[string]string{"WHEP_SESSIONS_PER_ADDR": "2"}))
 	ctx := context.Background()
-	live, err := createRoom(ctx, app.db, base, "capped show", "cap-seller", roomOptions{public: true})
+	live, err := ops.CreateRoom(ctx, app.db, base, "capped show", "cap-seller", ops.RoomOptions{Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := createRoom(ctx, app.db, base, "second show", "cap-seller-2", roomOptions{public: true})
+	other, err := ops.CreateRoom(ctx, app.db, base, "second show", "cap-seller-2", ops.RoomOptions{Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}

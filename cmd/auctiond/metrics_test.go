@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/demo"
+	"github.com/bidcast/bidcast/internal/ops"
 )
 
 // TestMetricsDoNotNamePrivateRooms broadcasts into a private room and a
@@ -15,17 +16,17 @@ import (
 func TestMetricsDoNotNamePrivateRooms(t *testing.T) {
 	base, app := startApp(t, testConfig(t, ""))
 	ctx := context.Background()
-	private, err := createRoom(ctx, app.db, base, "private show", "metrics-seller", roomOptions{public: false})
+	private, err := ops.CreateRoom(ctx, app.db, base, "private show", "metrics-seller", ops.RoomOptions{Public: false})
 	if err != nil {
 		t.Fatal(err)
 	}
-	public, err := createRoom(ctx, app.db, base, "public show", "metrics-seller-2", roomOptions{public: true})
+	public, err := ops.CreateRoom(ctx, app.db, base, "public show", "metrics-seller-2", ops.RoomOptions{Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	pctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{}, 2)
-	for _, r := range []roomCreated{private, public} {
+	for _, r := range []ops.Room{private, public} {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			_ = demo.RunPublisher(pctx, demo.PublisherConfig{WHIPURL: r.WHIPURL, Token: r.PublishToken,

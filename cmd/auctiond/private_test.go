@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -23,7 +24,7 @@ type privateShow struct {
 	base   string
 	cfg    Config
 	app    *App
-	room   roomCreated
+	room   ops.Room
 	seller *httpUser
 }
 
@@ -34,12 +35,12 @@ func newPrivateShow(t *testing.T) *privateShow {
 	base, app := startApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	room, err := createRoom(ctx, app.db, base, "Private view", fmt.Sprintf("vip-%d", time.Now().UnixNano()), roomOptions{})
+	room, err := ops.CreateRoom(ctx, app.db, base, "Private view", fmt.Sprintf("vip-%d", time.Now().UnixNano()), ops.RoomOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if room.LotIDs, err = addLots(ctx, app.db, room.RoomID, room.SellerID, lotSpec{count: 1, currency: "KRW",
-		opening: 10_000, duration: time.Minute.Milliseconds(), policy: "soft-close"}); err != nil {
+	if room.LotIDs, err = ops.AddLots(ctx, app.db, room.RoomID, room.SellerID, ops.LotSpec{Count: 1, Currency: "KRW",
+		Opening: 10_000, DurationMS: time.Minute.Milliseconds(), Policy: "soft-close"}); err != nil {
 		t.Fatal(err)
 	}
 	s := &privateShow{t: t, base: base, cfg: cfg, app: app, room: room}
@@ -381,7 +382,7 @@ func TestRightsChangeOnOpenSockets(t *testing.T) {
 		t.Fatalf("bidder join: %s", m.Data)
 	}
 	users := storage.NewUsers(s.app.db)
-	if _, _, err := changeUser(ctx, users, "ban", bidderID, "shill bidding"); err != nil {
+	if _, _, err := ops.ChangeUser(ctx, users, "ban", bidderID, "shill bidding"); err != nil {
 		t.Fatal(err)
 	}
 	if err := announceAccess(ctx, s.cfg, bidderID); err != nil {
@@ -402,7 +403,7 @@ func TestRightsChangeOnOpenSockets(t *testing.T) {
 
 	// The seller is demoted while connected: lot.start never reaches the
 	// room, on this socket or a new one.
-	if _, _, err := changeUser(ctx, users, "demote", s.room.SellerID, ""); err != nil {
+	if _, _, err := ops.ChangeUser(ctx, users, "demote", s.room.SellerID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := announceAccess(ctx, s.cfg, s.room.SellerID); err != nil {

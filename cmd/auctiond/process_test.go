@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/storage/storagetest"
@@ -42,7 +43,7 @@ func TestBinarySurvivesKill(t *testing.T) {
 	if err != nil {
 		t.Fatalf("room create: %v", err)
 	}
-	var room roomCreated
+	var room ops.Room
 	if err := json.Unmarshal(out, &room); err != nil {
 		t.Fatal(err)
 	}

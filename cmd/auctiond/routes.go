@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/bidcast/bidcast/api"
+	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/internal/metrics"
 	"github.com/bidcast/bidcast/web"
 )
 
@@ -34,9 +33,9 @@ func (a *App) routeTable() []mount {
 	return []mount{
 		{"GET /healthz", http.HandlerFunc(handleHealthz)},
 		{"GET /readyz", http.HandlerFunc(a.handleReadyz)},
-		{"GET /metrics", a.publicMetrics()},
+		{"GET /metrics", metrics.Public(a.registry, a.cfg.MetricsToken)},
 		{"/whip/", a.mediaHTTP},
-		{"/whep/", sessionBearer(a.mediaHTTP)},
+		{"/whep/", auth.SessionBearer(a.mediaHTTP)},
 		{"GET /ws", a.svc.gateway},
 		{"/auth/", a.svc.auth.Routes()},
 		{api.Prefix + "/", a.svc.auth.CSRF(a.svc.api)},
@@ -44,37 +43,6 @@ func (a *App) routeTable() []mount {
 		{"/media/{key...}", a.svc.media.FileServer()},
 		{"/", web.Handler()},
 	}
-}
-
-// publicMetrics is /metrics on the public listener: the registry behind
-// METRICS_TOKEN when one is set, else 404 (it is served on ADMIN_ADDR).
-func (a *App) publicMetrics() http.Handler {
-	if a.cfg.MetricsToken == "" {
-		return http.NotFoundHandler()
-	}
-	return requireBearer(a.cfg.MetricsToken, a.metricsHandler())
-}
-
-// metricsHandler serves the Prometheus registry. It tells the server's
-// load, live rooms and their audiences (private rooms under pseudonyms), so
-// it lives on the loopback admin listener, and on the public listener only
-// behind METRICS_TOKEN.
-func (a *App) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry})
-}
-
-// requireBearer lets through only requests with Authorization: Bearer
-// token, compared in constant time; others get 401.
-func requireBearer(token string, next http.Handler) http.Handler {
-	want := []byte("Bearer " + token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			http.Error(w, "metrics need the METRICS_TOKEN bearer token", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // handleHealthz answers 200 while the process is up and serving.

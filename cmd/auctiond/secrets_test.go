@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/bidcast/bidcast/api"
+	"github.com/bidcast/bidcast/internal/ops"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -99,13 +100,13 @@ func newLoggedShow(t *testing.T, logs *syncBuffer) *showEnv {
 	base := "http://" + app.httpLn.Addr().String()
 	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer ccancel()
-	room, err := createRoom(cctx, app.db, base, "Watches", fmt.Sprintf("sol-%d", time.Now().UnixNano()),
-		roomOptions{public: true, guestsMayBid: true})
+	room, err := ops.CreateRoom(cctx, app.db, base, "Watches", fmt.Sprintf("sol-%d", time.Now().UnixNano()),
+		ops.RoomOptions{Public: true, GuestsMayBid: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if room.LotIDs, err = addLots(cctx, app.db, room.RoomID, room.SellerID, lotSpec{count: 1, currency: "KRW",
-		opening: 10_000, duration: time.Minute.Milliseconds(), policy: "soft-close"}); err != nil {
+	if room.LotIDs, err = ops.AddLots(cctx, app.db, room.RoomID, room.SellerID, ops.LotSpec{Count: 1, Currency: "KRW",
+		Opening: 10_000, DurationMS: time.Minute.Milliseconds(), Policy: "soft-close"}); err != nil {
 		t.Fatal(err)
 	}
 	link, err := app.svc.auth.IssueLoginLink(cctx, room.SellerID)

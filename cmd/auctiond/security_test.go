@@ -13,6 +13,7 @@ import (
 
 	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -138,12 +139,12 @@ func (e *securityEnv) newFixture(live bool) fixture {
 	seller := randomName("seller")
 	var f fixture
 	for _, public := range []bool{true, false} {
-		room, err := createRoom(ctx, db, e.base, "Security", seller, roomOptions{public: public})
+		room, err := ops.CreateRoom(ctx, db, e.base, "Security", seller, ops.RoomOptions{Public: public})
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		lots, err := addLots(ctx, db, room.RoomID, room.SellerID, lotSpec{count: 2, currency: "KRW",
-			opening: 10_000, duration: time.Minute.Milliseconds(), policy: "soft-close"})
+		lots, err := ops.AddLots(ctx, db, room.RoomID, room.SellerID, ops.LotSpec{Count: 2, Currency: "KRW",
+			Opening: 10_000, DurationMS: time.Minute.Milliseconds(), Policy: "soft-close"})
 		if err != nil {
 			e.t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/accessnotice"
+	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -64,7 +65,7 @@ func userCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 		_, err = fmt.Fprintf(out, "sign-in link for %s (single use, valid %s):\n%s\n", u.DisplayName, auth.LoginLinkTTL, link)
 		return err
 	}
-	u, done, err := changeUser(ctx, users, verb, ref, reason)
+	u, done, err := ops.ChangeUser(ctx, users, verb, ref, reason)
 	if err != nil {
 		return err
 	}
@@ -73,26 +74,6 @@ func userCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 	}
 	_, err = fmt.Fprintf(out, "%s (%s) %s\n", u.DisplayName, u.ID, done)
 	return err
-}
-
-// changeUser applies a role or ban verb and says what it did.
-func changeUser(ctx context.Context, users *storage.Users, verb, ref, reason string) (storage.User, string, error) {
-	switch verb {
-	case "promote":
-		u, err := auth.PromoteAdmin(ctx, users, ref)
-		return u, "is now an admin", err
-	case "demote":
-		u, err := auth.ChangeRole(ctx, users, ref, auth.RoleBidder)
-		return u, "is now a bidder", err
-	}
-	u, err := auth.FindUser(ctx, users, ref)
-	if err != nil {
-		return storage.User{}, "", err
-	}
-	if verb == "ban" {
-		return u, "is banned from the site", users.Ban(ctx, u.ID, reason)
-	}
-	return u, "is no longer banned", users.Unban(ctx, u.ID)
 }
 
 // announceAccess tells every running node that userID's rights changed.

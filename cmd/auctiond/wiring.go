@@ -46,7 +46,7 @@ type services struct {
 	webhooks *api.WebhookTrigger
 
 	// admission applies the per-client limits to WHIP and WHEP offers.
-	admission *mediaAdmission
+	admission *auth.MediaAdmission
 }
 
 // wire builds every service over the connected stores.
@@ -99,7 +99,7 @@ func (a *App) wire() error {
 		signaling.Deps{
 			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
 			Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
-			Commander: &commander{rooms: s.rooms, node: s.node, mod: mod, events: s.events, claimWait: 3 * time.Second},
+			Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
 			Media:     gatewayMedia{srv: a.sfu}, Aliases: aliases, Log: a.log, BidGrant: wsBidGrant{},
 			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
 		})
@@ -115,12 +115,12 @@ func (a *App) wire() error {
 		return usageError{fmt.Errorf("media: %w", err)}
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
-	s.apiDeps = api.Deps{DB: a.db, Auth: apiAuth{svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media, Views: apiViews{svc: s.auth}, Aliases: aliases}
+	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
+		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{fmt.Errorf("JSON API: %w", err)}
 	}
-	s.admission = newMediaAdmission(lim, a.redis, s.auth, a.log.With("component", "media-limits"))
+	s.admission = auth.NewMediaAdmission(lim.media(), a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"))

@@ -1,4 +1,4 @@
-package main
+package metrics
 
 import (
 	"context"
@@ -12,13 +12,18 @@ import (
 	"github.com/bidcast/bidcast/storage"
 )
 
-// roomLabels names rooms in metric labels: a public room by its id, any
+// RoomReader reads a room; *storage.Rooms implements it.
+type RoomReader interface {
+	Get(ctx context.Context, id string) (storage.Room, error)
+}
+
+// RoomLabels names rooms in metric labels: a public room by its id, any
 // other by a pseudonym, "private-" and an HMAC of its id under a key made
 // at start. Each private room keeps series of its own, yet no scrape names
 // it, wherever metrics end up. When the room cannot be read the pseudonym
-// is used: a label fails closed.
-type roomLabels struct {
-	rooms *storage.Rooms
+// is used: a label fails closed. It is safe for concurrent use.
+type RoomLabels struct {
+	rooms RoomReader
 	key   []byte
 	ttl   time.Duration
 
@@ -31,16 +36,17 @@ type roomLabel struct {
 	expires time.Time
 }
 
-func newRoomLabels(rooms *storage.Rooms) *roomLabels {
+// NewRoomLabels returns the labeller, with a pseudonym key of its own.
+func NewRoomLabels(rooms RoomReader) *RoomLabels {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &roomLabels{rooms: rooms, key: key, ttl: 30 * time.Second, cache: map[string]roomLabel{}}
+	return &RoomLabels{rooms: rooms, key: key, ttl: 30 * time.Second, cache: map[string]roomLabel{}}
 }
 
-// label returns the label of roomID. A scrape asks once per room; answers
+// Label returns the label of roomID. A scrape asks once per room; answers
 // are kept for ttl, so a room made private shows under its pseudonym
 // within that time.
-func (l *roomLabels) label(roomID string) string {
+func (l *RoomLabels) Label(roomID string) string {
 	now := time.Now()
 	l.mu.Lock()
 	c, ok := l.cache[roomID]
@@ -68,7 +74,7 @@ func (l *roomLabels) label(roomID string) string {
 	return label
 }
 
-func (l *roomLabels) pseudonym(roomID string) string {
+func (l *RoomLabels) pseudonym(roomID string) string {
 	m := hmac.New(sha256.New, l.key)
 	m.Write([]byte(roomID))
 	return "private-" + hex.EncodeToString(m.Sum(nil)[:6])

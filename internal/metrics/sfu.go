@@ -1,4 +1,4 @@
-package main
+package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
@@ -6,13 +6,20 @@ import (
 	"github.com/bidcast/bidcast/sfu"
 )
 
-// sfuCollector turns the SFU's stats snapshot into Prometheus metrics at
+// StatsSource is what the collector reads at each scrape; *sfu.Server
+// implements it.
+type StatsSource interface{ Stats() []sfu.RoomStats }
+
+var _ StatsSource = (*sfu.Server)(nil)
+
+// SFUCollector turns the SFU's stats snapshot into Prometheus metrics at
 // scrape time, so the media path never touches a metrics library. Publisher
 // tracks are labelled by room, kind and layer; viewers are summed per room
 // (a label per viewer would grow without bound with thousands of viewers).
-// Rooms are named by roomLabel: private rooms by a pseudonym.
-type sfuCollector struct {
-	srv       *sfu.Server
+// Rooms are named by roomLabel (RoomLabels.Label names private rooms by a
+// pseudonym). It implements prometheus.Collector.
+type SFUCollector struct {
+	srv       StatsSource
 	roomLabel func(roomID string) string
 
 	pubBitrate, pubPackets, pubLost, pubPLIs, pubKeyframes *prometheus.Desc
@@ -20,13 +27,14 @@ type sfuCollector struct {
 	subDropped, subRTTMax, subLossMax, subLatencyMax       *prometheus.Desc
 }
 
-func newSFUCollector(srv *sfu.Server, roomLabel func(string) string) *sfuCollector {
+// NewSFUCollector returns the collector of srv's stats.
+func NewSFUCollector(srv StatsSource, roomLabel func(string) string) *SFUCollector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("bidcast_sfu_"+name, help, labels, nil)
 	}
 	track := []string{"room", "kind", "layer"}
 	room := []string{"room"}
-	return &sfuCollector{
+	return &SFUCollector{
 		srv:           srv,
 		roomLabel:     roomLabel,
 		pubBitrate:    d("publisher_bitrate_bps", "Bitrate received from the publisher, per track.", track...),
@@ -46,7 +54,8 @@ func newSFUCollector(srv *sfu.Server, roomLabel func(string) string) *sfuCollect
 	}
 }
 
-func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
+// Describe implements prometheus.Collector.
+func (c *SFUCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.pubBitrate, c.pubPackets, c.pubLost, c.pubPLIs, c.pubKeyframes,
 		c.subscribers, c.subBitrate, c.subNACKs, c.subRetrans, c.subPLIs, c.subDropped, c.subRTTMax,
 		c.subLossMax, c.subLatencyMax} {
@@ -54,7 +63,8 @@ func (c *sfuCollector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-func (c *sfuCollector) Collect(ch chan<- prometheus.Metric) {
+// Collect implements prometheus.Collector.
+func (c *SFUCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
