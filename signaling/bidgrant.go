@@ -3,7 +3,7 @@ package signaling
 // BidGrant decides whether an identity may bid in a room. It is asked at
 // every bid and for the snapshot's can_bid, with the room being bid in, so
 // a room's own settings (guest bidding) count and nothing server-wide
-// opens every room. cmd/auctiond answers with auth's rule
+// opens every room. AuthService (authsvc.go) answers with auth's rule
 // (auth.Principal.CanBid); an error should be an *Error with a stable code.
 type BidGrant interface {
 	CanBid(id Identity, room RoomInfo) error

@@ -17,6 +17,13 @@
 // a per-room sequence number, reaches every node on the room's Redis pub/sub
 // channel and is kept for a while so a reconnecting client can resume.
 //
+// The gateway declares what it needs as small interfaces; two of its
+// implementations live here because they only translate: AuthService gives
+// auth's rules (who connects, bids, watches) in the gateway's types and
+// codes, and SFUMedia drives this node's SFU (package sfu). The bid pipeline
+// and the room actors are plugged in by cmd/auctiond, since signaling does
+// not import bidding.
+//
 // Fan-out follows coder/websocket's chat example: each node holds one Redis
 // subscription per room that has local viewers, and hands each event to every
 // local connection through that connection's bounded send buffer without ever

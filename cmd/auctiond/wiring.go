@@ -93,15 +93,16 @@ func (a *App) wire() error {
 	}
 
 	mod := signaling.NewRedisModeration(a.redis)
+	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
 	lim := a.cfg.Limits
 	s.gateway, err = signaling.New(signaling.Config{OriginPatterns: a.cfg.WSOrigins, NodeID: a.cfg.NodeID,
 		ConnsPerUser: lim.WSPerUser, ConnsPerAddr: lim.WSPerAddr, ClientIP: lim.ClientIP, LimitPrefix: lim.wsPrefix()},
 		signaling.Deps{
-			Auth: wsAuth{svc: s.auth}, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
+			Auth: wsAuth, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
 			Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
 			Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
-			Media:     gatewayMedia{srv: a.sfu}, Aliases: aliases, Log: a.log, BidGrant: wsBidGrant{},
-			Views: wsViews{svc: s.auth}, Identities: wsIdentities{svc: s.auth},
+			Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
+			BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
 		})
 	if err != nil {
 		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
