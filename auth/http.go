@@ -11,7 +11,9 @@ import (
 )
 
 // Routes returns the handler of every /auth route, behind cross-origin
-// protection. Mount it at "/auth/" on the server's mux.
+// protection. Mount it at "/auth/" on the server's mux. The first call logs
+// the warnings about cookies (random keys, no Secure flag on plain http),
+// which concern only a process that serves them.
 //
 //	GET  /auth/providers              enabled identity providers
 //	GET  /auth/login/{provider}       start a login (?return_to=/local/path)
@@ -27,6 +29,11 @@ import (
 //	POST /auth/seller/approve         {"user_id":"..."}, admins only
 //	POST /auth/rooms/{id}/viewer-token  invitation to a non-public room
 func (s *Service) Routes() http.Handler {
+	s.warnOnce.Do(func() {
+		for _, w := range s.cookieWarnings {
+			s.log.Warn(w)
+		}
+	})
 	mux := http.NewServeMux()
 	for _, rt := range s.routeTable() {
 		mux.Handle(rt.pattern, s.errorHandler(rt.handler))

@@ -173,3 +173,18 @@ func TestLoginLinkTokenStaysOutOfLogs(t *testing.T) {
 		})
 	}
 }
+
+// TestSecureCookieWarningOnlyWhereCookiesAreServed: a command-line tool that
+// builds a Service (a login link) sets no cookie, so it must not warn about
+// them; the server, which mounts Routes, still does, once.
+func TestSecureCookieWarningOnlyWhereCookiesAreServed(t *testing.T) {
+	e := newEnv(t, false, nil) // PUBLIC_URL is plain http on loopback
+	const warning = "without the Secure flag"
+	if strings.Contains(e.logs.String(), warning) {
+		t.Fatalf("NewService warned about cookies it does not serve:\n%s", e.logs.String())
+	}
+	e.svc.Routes()
+	if n := strings.Count(e.logs.String(), warning); n != 1 {
+		t.Fatalf("Routes logged the Secure-cookie warning %d times, want once:\n%s", n, e.logs.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -42,6 +43,9 @@ type Service struct {
 	providers map[string]*provider
 	csrf      *http.CrossOriginProtection
 	limiter   *limiter
+	// cookieWarnings are logged once, by the first Routes.
+	cookieWarnings []string
+	warnOnce       sync.Once
 }
 
 // Option adjusts a Service.
@@ -60,22 +64,31 @@ func NewService(cfg Config, users Users, rdb redis.UniversalClient, log *slog.Lo
 	}
 	cfg = cfg.withDefaults()
 	log = log.With("component", "auth")
-	gen := func(name string, key *[]byte, n int) {
+	// Warnings about cookies matter only where cookies are served: they
+	// wait for Routes, so a command-line tool that builds a Service (a
+	// login link) does not print them.
+	var cookieWarnings []string
+	gen := func(name string, key *[]byte, n int, cookie bool) {
 		if len(*key) == 0 {
 			*key = randomBytes(n)
-			log.Warn(name + " is not set: using a random key; sessions will not survive a restart " +
-				"and will not work across nodes")
+			msg := name + " is not set: using a random key; sessions will not survive a restart " +
+				"and will not work across nodes"
+			if cookie {
+				cookieWarnings = append(cookieWarnings, msg)
+			} else {
+				log.Warn(msg)
+			}
 		}
 	}
-	gen("AUTH_COOKIE_HASH_KEY", &cfg.CookieHashKey, 32)
-	gen("AUTH_COOKIE_BLOCK_KEY", &cfg.CookieBlockKey, 32)
-	gen("AUTH_JWT_KEY", &cfg.JWTKey, 32)
+	gen("AUTH_COOKIE_HASH_KEY", &cfg.CookieHashKey, 32, true)
+	gen("AUTH_COOKIE_BLOCK_KEY", &cfg.CookieBlockKey, 32, true)
+	gen("AUTH_JWT_KEY", &cfg.JWTKey, 32, false)
 	if !cfg.secureCookies() {
-		log.Warn("cookies are sent without the Secure flag because PUBLIC_URL is plain http on loopback; " +
-			"use https anywhere else")
+		cookieWarnings = append(cookieWarnings, "cookies are sent without the Secure flag because PUBLIC_URL "+
+			"is plain http on loopback; use https anywhere else")
 	}
 	s := &Service{
-		cfg: cfg, users: users, rdb: rdb, log: log,
+		cfg: cfg, users: users, rdb: rdb, log: log, cookieWarnings: cookieWarnings,
 		jwt:       &signer{key: cfg.JWTKey, issuer: cfg.PublicURL, now: cfg.Now},
 		recordKey: recordKey(cfg.JWTKey),
 		cookies:   securecookie.New(cfg.CookieHashKey, cfg.CookieBlockKey),
