@@ -48,12 +48,12 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, registry: prometheus.NewRegistry()}
 	var err error
 	if a.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-		return nil, usageError{fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)}
+		return nil, usageError{Err: fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)}
 	}
 	if cfg.AdminAddr != "" {
 		if a.adminLn, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
 			a.httpLn.Close()
-			return nil, usageError{fmt.Errorf("ADMIN_ADDR %s: %w", cfg.AdminAddr, err)}
+			return nil, usageError{Err: fmt.Errorf("ADMIN_ADDR %s: %w", cfg.AdminAddr, err)}
 		}
 	}
 	if err := a.connect(ctx); err != nil {
@@ -64,7 +64,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	sfuCfg.Logger = log.With("component", "sfu")
 	if a.sfu, err = sfu.New(sfuCfg); err != nil {
 		a.Close()
-		return nil, usageError{fmt.Errorf("start SFU: %w", err)}
+		return nil, usageError{Err: fmt.Errorf("start SFU: %w", err)}
 	}
 	if err := a.wire(); err != nil {
 		a.Close()

@@ -59,7 +59,7 @@ func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Conf
 		}
 		return testenv.Lookup(k)
 	}
-	cfg, err := parseConfig("serve", nil, getenv)
+	cfg, err := parseServeConfig(nil, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/bidcast/bidcast/internal/cli"
 	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage/storagetest"
@@ -48,7 +51,7 @@ func TestConfigErrorsAreUsageErrors(t *testing.T) {
 			for k, v := range tc.set {
 				env[k] = v
 			}
-			cfg, err := parseConfig("serve", tc.args, envOf(env))
+			cfg, err := parseServeConfig(tc.args, envOf(env))
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("err = %v", err)
@@ -69,8 +72,22 @@ func TestConfigErrorsAreUsageErrors(t *testing.T) {
 	}
 }
 
+// parseServeConfig loads the configuration as `auctiond serve` does.
+func parseServeConfig(args []string, getenv func(string) string) (Config, error) {
+	fs := flag.NewFlagSet("auctiond serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return parseConfig(fs, args, getenv)
+}
+
+// runCLI runs the command line as main does and returns its status and
+// outputs.
+func runCLI(args []string, getenv func(string) string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = program(&out, &errOut, getenv).Run(context.Background(), args)
+	return code, out.String(), errOut.String()
+}
+
 func TestRoomCreateJSON(t *testing.T) {
-	var out bytes.Buffer
 	dbURL := storagetest.URL(t)
 	getenv := func(k string) string {
 		switch k {
@@ -81,13 +98,13 @@ func TestRoomCreateJSON(t *testing.T) {
 		}
 		return testenv.Lookup(k)
 	}
-	err := dispatch(context.Background(), []string{"room", "create", "--title", "Cameras", "--seller", "cli-seller", "--json"}, &out, getenv)
-	if err != nil {
-		t.Fatal(err)
+	code, out, errOut := runCLI([]string{"room", "create", "--title", "Cameras", "--seller", "cli-seller", "--json"}, getenv)
+	if code != cli.ExitOK {
+		t.Fatalf("status %d: %s", code, errOut)
 	}
 	var got ops.Room
-	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
 	if got.RoomID == "" || !strings.HasPrefix(got.PublishToken, "pt_") ||
 		got.WHIPURL != "https://auction.example.test/whip/"+got.RoomID ||
@@ -96,8 +113,8 @@ func TestRoomCreateJSON(t *testing.T) {
 		t.Fatalf("room create output = %+v", got)
 	}
 	for _, args := range [][]string{{"room"}, {"room", "create", "--title", "x"}, {"room", "create", "--seller", "y"}} {
-		if err := dispatch(context.Background(), args, &out, getenv); !errors.As(err, new(usageError)) {
-			t.Errorf("dispatch(%v) = %v, want a usage error", args, err)
+		if code, _, errOut := runCLI(args, getenv); code != cli.ExitUsage {
+			t.Errorf("auctiond %v: status %d (%s), want a usage error", args, code, errOut)
 		}
 	}
 }
@@ -105,14 +122,84 @@ func TestRoomCreateJSON(t *testing.T) {
 // TestHelpListsEveryVariable prints `auctiond help` and finds each
 // configuration variable in it.
 func TestHelpListsEveryVariable(t *testing.T) {
-	var out bytes.Buffer
-	if err := dispatch(context.Background(), []string{"help"}, &out, func(string) string { return "" }); err != nil {
-		t.Fatal(err)
+	code, out, _ := runCLI([]string{"help"}, func(string) string { return "" })
+	if code != cli.ExitOK {
+		t.Fatalf("status %d", code)
 	}
 	for _, s := range append(append(append([]envSpec{}, envSpecs...), sfuEnv...), limitsEnv...) {
-		if !strings.Contains(out.String(), "  "+s.name+" ") {
+		if !strings.Contains(out, "  "+s.name+" ") {
 			t.Errorf("help does not list %s", s.name)
 		}
+	}
+}
+
+// TestCommandHelp asks every command for its help, as operators do: status
+// 0, nothing on stderr, every flag with its default, an example, a final
+// newline, and no connection to anything (no DATABASE_URL is set).
+func TestCommandHelp(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	serverFlags := []string{"-http-addr", "-public-url", "-log-level"}
+	tests := []struct {
+		args  []string
+		flags []string // besides serverFlags
+		want  string   // in the output
+	}{
+		{[]string{"help"}, nil, "room create --title T --seller NAME"},
+		{[]string{"--help"}, nil, "user login-link REF"},
+		{[]string{"-h"}, nil, "Environment"},
+		{[]string{"serve", "--help"}, serverFlags, "Example:\n  auctiond serve"},
+		{[]string{"--http-addr", "127.0.0.1:1", "--help"}, serverFlags, "Example:\n  auctiond serve"},
+		{[]string{"migrate", "-h"}, serverFlags, "Example:\n  auctiond migrate"},
+		{[]string{"room", "--help"}, nil, "room create --title T"},
+		{[]string{"room", "create", "--help"}, append([]string{"-title", "-seller", "-json", "-private", "-live",
+			"-guests-may-bid", "-lots", "-currency", "-opening", "-duration", "-policy"}, serverFlags...), "(default \"KRW\")"},
+		{[]string{"user", "--help"}, nil, "user ban REF [REASON]"},
+		{[]string{"user", "promote", "--help"}, serverFlags, "auctiond user promote local:"},
+		{[]string{"user", "demote", "--help"}, serverFlags, "auctiond user demote local:"},
+		{[]string{"user", "ban", "--help"}, serverFlags, "auctiond user ban local:"},
+		{[]string{"user", "ban", "local:x", "spam", "--help"}, serverFlags, "auctiond user ban local:"},
+		{[]string{"user", "unban", "--help"}, serverFlags, "auctiond user unban local:"},
+		{[]string{"user", "login-link", "--help"}, serverFlags, "auctiond user login-link local:"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(tc.args, noEnv)
+			if code != cli.ExitOK || errOut != "" {
+				t.Fatalf("status %d, stderr %q; want 0 and nothing", code, errOut)
+			}
+			if !strings.HasSuffix(out, "\n") || !strings.Contains(out, tc.want) {
+				t.Fatalf("help does not end in a newline or lacks %q:\n%s", tc.want, out)
+			}
+			for _, f := range tc.flags {
+				if !strings.Contains(out, "  "+f+" ") && !strings.Contains(out, "  "+f+"\n") {
+					t.Errorf("help lacks flag %s:\n%s", f, out)
+				}
+			}
+			if len(tc.flags) > 0 && !strings.Contains(out, "(default \"127.0.0.1:8080\")") {
+				t.Errorf("help does not show the flags' defaults:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestCommandLineErrors: a mistake on the command line is one line on
+// stderr and status 2, with nothing on stdout.
+func TestCommandLineErrors(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"frobnicate"}, {"room"}, {"room", "delete"}, {"user"}, {"user", "promote"}, {"user", "banish", "x"},
+		{"serve", "--no-such-flag"}, {"migrate"}, {"room", "create", "--lots", "many"},
+		{"user", "ban", "--title", "x"}, {"serve"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(args, noEnv)
+			if code != cli.ExitUsage || out != "" {
+				t.Fatalf("status %d, stdout %q; want 2 and nothing", code, out)
+			}
+			if !strings.HasPrefix(errOut, "auctiond: ") || strings.Count(errOut, "\n") != 1 {
+				t.Fatalf("stderr %q: want one line starting auctiond:", errOut)
+			}
+		})
 	}
 }
 
@@ -133,7 +220,7 @@ func TestAdminAddrOff(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			cfg, err := parseConfig("serve", nil, func(k string) string { return env[k] })
+			cfg, err := parseServeConfig(nil, func(k string) string { return env[k] })
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,33 +12,28 @@
 //	auctiond user ban REF [REASON]        bar a user from the site (unban REF lifts it)
 //	auctiond user login-link REF          print a single-use sign-in URL
 //	auctiond help                         list commands and environment variables
+//	auctiond COMMAND --help               a command's flags and an example
 //
-// Configuration comes from the environment (see `auctiond help`); flags
-// override it. A bad value ends the program with one clear line and status 2.
+// The command line itself (finding the command, help, the client commands)
+// is package internal/cli; this package is the server's configuration and
+// wiring. Configuration comes from the environment (see `auctiond help`);
+// flags override it. A bad value ends the program with one clear line and
+// status 2.
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
-)
 
-// Exit statuses: 1 for a failure while running, 2 for bad usage or config.
-const (
-	exitFailure = 1
-	exitUsage   = 2
+	"github.com/bidcast/bidcast/internal/cli"
 )
 
 // usageError marks errors caused by the command line or configuration.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cli.UsageError
 
 // environment reads a variable for the configuration. A variable set but
 // empty usually means "the default", except ADMIN_ADDR, where an empty value
@@ -53,75 +48,48 @@ func environment(name string) string {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := dispatch(ctx, os.Args[1:], os.Stdout, environment)
+	code := program(os.Stdout, os.Stderr, environment).Run(ctx, os.Args[1:])
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "auctiond:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			os.Exit(exitUsage)
-		}
-		os.Exit(exitFailure)
+	os.Exit(code)
+}
+
+// program is the command line over this server's configuration.
+func program(stdout, stderr io.Writer, getenv func(string) string) *cli.Program {
+	return &cli.Program{
+		Load: func(fs *flag.FlagSet, args []string) (cli.Settings, error) {
+			cfg, err := loadConfig(fs, args, getenv)
+			if err != nil {
+				return cli.Settings{}, err
+			}
+			return cli.Settings{DatabaseURL: cfg.DatabaseURL, RedisURL: cfg.RedisURL, PublicURL: cfg.PublicURL,
+				DBConnectWait: cfg.DBConnectWait, Log: cfg.newLogger(), Getenv: cfg.getenv}, nil
+		},
+		Serve: func(ctx context.Context, fs *flag.FlagSet, args []string) error {
+			cfg, err := parseConfig(fs, args, getenv)
+			if err != nil {
+				return err
+			}
+			return serve(ctx, cfg)
+		},
+		Migrate: func(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
+			cfg, err := parseConfig(fs, args, getenv)
+			if err != nil {
+				return err
+			}
+			return migrateOnly(ctx, cfg, stdout)
+		},
+		Environment: envTable(),
+		Stdout:      stdout,
+		Stderr:      stderr,
 	}
 }
 
-// dispatch runs the subcommand named by args.
-func dispatch(ctx context.Context, args []string, stdout io.Writer, getenv func(string) string) error {
-	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "serve":
-		cfg, err := parseConfig("serve", args, getenv)
-		if err != nil {
-			return err
-		}
-		return serve(ctx, cfg)
-	case "migrate":
-		cfg, err := parseConfig("migrate", args, getenv)
-		if err != nil {
-			return err
-		}
-		return migrateOnly(ctx, cfg, stdout)
-	case "room":
-		return roomCommand(ctx, args, stdout, getenv)
-	case "user":
-		return userCommand(ctx, args, stdout, getenv)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, helpText())
-		return nil
-	default:
-		return usageError{fmt.Errorf("unknown command %q (try `auctiond help`)", cmd)}
-	}
-}
-
-// parseConfig loads the configuration for a subcommand, marking every
-// problem as a usage error.
-func parseConfig(name string, args []string, getenv func(string) string) (Config, error) {
-	fs := flag.NewFlagSet("auctiond "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+// parseConfig loads the configuration with fs, marking every problem as a
+// usage error.
+func parseConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	cfg, err := loadConfig(fs, args, getenv)
 	if err != nil {
-		return Config{}, usageError{err}
+		return Config{}, usageError{Err: err}
 	}
 	return cfg, nil
-}
-
-func helpText() string {
-	return `auctiond: the Bidcast live auction server
-
-Commands:
-  serve                                  run the server (default)
-  migrate                                apply database migrations and exit
-  room create --title T --seller NAME    create a seller (if needed) and a room; --json for JSON
-      [--lots N --currency KRW --opening 10000 --duration 60s --policy soft-close] [--live] [--private]
-  user promote REF                       make a user an admin (REF: user id or provider:subject)
-  user demote REF                        take a user's seller or admin role away (back to bidder)
-  user ban REF [REASON] | user unban REF bar a user from the whole site, or lift the ban
-  user login-link REF                    print a single-use sign-in URL (15 minutes) for a user
-  help                                   this text
-
-Environment (flags of the same name in lower case override it, e.g. --http-addr):
-` + envTable()
 }

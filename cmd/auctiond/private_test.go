@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/internal/cli"
 	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
@@ -385,7 +386,7 @@ func TestRightsChangeOnOpenSockets(t *testing.T) {
 	if _, _, err := ops.ChangeUser(ctx, users, "ban", bidderID, "shill bidding"); err != nil {
 		t.Fatal(err)
 	}
-	if err := announceAccess(ctx, s.cfg, bidderID); err != nil {
+	if err := cli.AnnounceAccess(ctx, s.cfg.RedisURL, bidderID); err != nil {
 		t.Fatal(err)
 	}
 	bws.closedWith(signaling.StatusAccessRevoked)
@@ -406,7 +407,7 @@ func TestRightsChangeOnOpenSockets(t *testing.T) {
 	if _, _, err := ops.ChangeUser(ctx, users, "demote", s.room.SellerID, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := announceAccess(ctx, s.cfg, s.room.SellerID); err != nil {
+	if err := cli.AnnounceAccess(ctx, s.cfg.RedisURL, s.room.SellerID); err != nil {
 		t.Fatal(err)
 	}
 	if code := sellerWS.errCode("lot.start", map[string]any{"lot_id": s.room.LotIDs[0]}); code != "forbidden" && code != "" {

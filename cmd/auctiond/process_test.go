@@ -39,9 +39,15 @@ func TestBinarySurvivesKill(t *testing.T) {
 
 	cmd := exec.Command(bin, "room", "create", "--title", "Kill test", "--seller", "kim", "--json")
 	cmd.Env = append(cmd.Environ(), env...)
+	var cliErr bytes.Buffer
+	cmd.Stderr = &cliErr
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("room create: %v", err)
+		t.Fatalf("room create: %v: %s", err, cliErr.String())
+	}
+	// A client command prints none of the server's warnings about cookies.
+	if strings.Contains(cliErr.String(), "Secure flag") || strings.Contains(cliErr.String(), "AUTH_COOKIE") {
+		t.Errorf("room create printed a server-only warning:\n%s", cliErr.String())
 	}
 	var room ops.Room
 	if err := json.Unmarshal(out, &room); err != nil {

@@ -60,7 +60,7 @@ func (a *App) wire() error {
 	}
 	authCfg, err := auth.ConfigFromEnv(getenv)
 	if err != nil {
-		return usageError{fmt.Errorf("auth settings: %w", err)}
+		return usageError{Err: fmt.Errorf("auth settings: %w", err)}
 	}
 	if a.cfg.getenv("AUTH_GUESTS_MAY_BID") != "" {
 		a.log.Warn("AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a setting of each room " +
@@ -69,7 +69,7 @@ func (a *App) wire() error {
 	authCfg.RateLimit.ClientIP = a.cfg.Limits.ClientIP
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 
 	// Bidders are named to other viewers by a per-room alias keyed from the
@@ -89,7 +89,7 @@ func (a *App) wire() error {
 	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
 	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID}, a.redis, rooms, s.rooms,
 		a.log.With("component", "node")); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 
 	mod := signaling.NewRedisModeration(a.redis)
@@ -105,21 +105,21 @@ func (a *App) wire() error {
 			BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
 		})
 	if err != nil {
-		return usageError{fmt.Errorf("WebSocket gateway: %w", err)}
+		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
 	}
 
 	mcfg, err := media.LoadConfig(getenv)
 	if err != nil {
-		return usageError{fmt.Errorf("media: %w", err)}
+		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
 	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media")); err != nil {
-		return usageError{fmt.Errorf("media: %w", err)}
+		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
 		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
-		return usageError{fmt.Errorf("JSON API: %w", err)}
+		return usageError{Err: fmt.Errorf("JSON API: %w", err)}
 	}
 	s.admission = auth.NewMediaAdmission(lim.media(), a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,

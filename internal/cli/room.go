@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,25 +6,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/bidcast/bidcast/internal/ops"
-	"github.com/bidcast/bidcast/storage"
 )
 
-// stderr receives warnings of the CLI commands; tests may replace it.
-var stderr io.Writer = os.Stderr
-
-// roomCommand handles `auctiond room <verb>`.
-func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{errors.New("usage: auctiond room create --title T --seller NAME [--guests-may-bid] [--json]")}
-	}
-	fs := flag.NewFlagSet("auctiond room create", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+// roomCreate is `auctiond room create`: a seller (made if needed), a room
+// with its lots, optionally live at once, and the seller's sign-in link.
+func roomCreate(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
 	title := fs.String("title", "", "the show's title (required)")
 	seller := fs.String("seller", "", "the seller's account name; created if it does not exist (required)")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -37,33 +27,29 @@ func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 	fs.Int64Var(&spec.Opening, "opening", 10_000, "opening price of each lot, in minor units")
 	lotDuration := fs.Duration("duration", 60*time.Second, "clock length of each lot")
 	fs.StringVar(&spec.Policy, "policy", "soft-close", "clock policy: dynamic, soft-close or sudden-death")
-	cfg, err := loadConfig(fs, args[1:], getenv)
+	s, err := p.Load(fs, args)
 	if err != nil {
-		return usageError{err}
+		return UsageError{err}
 	}
 	*title, *seller = strings.TrimSpace(*title), strings.TrimSpace(*seller)
 	if *title == "" || *seller == "" {
-		return usageError{errors.New("room create needs --title and --seller")}
+		return UsageError{errors.New("room create needs --title and --seller")}
 	}
-	log := cfg.newLogger()
-	db, err := storage.Open(ctx, storage.Config{URL: cfg.DatabaseURL, ConnectTimeout: cfg.DBConnectWait}, log)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer db.Close()
-	if _, _, err := db.Migrate(ctx); err != nil {
-		return err
+	if spec.Count < 0 || spec.Count > 1000 {
+		return UsageError{errors.New("--lots must be from 0 to 1000")}
 	}
 	spec.DurationMS = lotDuration.Milliseconds()
-	if spec.Count < 0 || spec.Count > 1000 {
-		return usageError{errors.New("--lots must be from 0 to 1000")}
+	db, err := openDB(ctx, s)
+	if err != nil {
+		return err
 	}
-	res, err := ops.CreateRoom(ctx, db, cfg.PublicURL, *title, *seller, ops.RoomOptions{Public: !*private, GuestsMayBid: *guestBids})
+	defer db.Close()
+	res, err := ops.CreateRoom(ctx, db, s.PublicURL, *title, *seller, ops.RoomOptions{Public: !*private, GuestsMayBid: *guestBids})
 	if err != nil {
 		return err
 	}
 	if res.LotIDs, err = ops.AddLots(ctx, db, res.RoomID, res.SellerID, spec); errors.Is(err, ops.ErrInvalidLot) {
-		return usageError{err}
+		return UsageError{err}
 	} else if err != nil {
 		return err
 	}
@@ -74,17 +60,17 @@ func roomCommand(ctx context.Context, args []string, out io.Writer, getenv func(
 	}
 	// The sign-in link is a convenience: without auth keys for a public
 	// address (or without Redis) the room is still made.
-	if link, err := loginLink(ctx, cfg, db, res.SellerID); err == nil {
+	if link, err := loginLink(ctx, s, db, res.SellerID); err == nil {
 		res.SellerLoginURL = link
 	} else {
-		fmt.Fprintf(stderr, "auctiond: no seller sign-in link: %v\n", err)
+		fmt.Fprintf(p.Stderr, "auctiond: no seller sign-in link: %v\n", oneLine(err))
 	}
 	if *asJSON {
-		enc := json.NewEncoder(out)
+		enc := json.NewEncoder(p.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	_, err = fmt.Fprintf(out, "room %s (%q by %s, %s, %d lots)\n  open:    %s\n  WHIP:    %s\n  WHEP:    %s\n  token:   %s\n  seller sign-in (once, 15 min): %s\n",
+	_, err = fmt.Fprintf(p.Stdout, "room %s (%q by %s, %s, %d lots)\n  open:    %s\n  WHIP:    %s\n  WHEP:    %s\n  token:   %s\n  seller sign-in (once, 15 min): %s\n",
 		res.RoomID, res.Title, res.Seller, res.Status, len(res.LotIDs), res.RoomURL, res.WHIPURL, res.WHEPURL,
 		res.PublishToken, res.SellerLoginURL)
 	return err

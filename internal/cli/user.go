@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/internal/accessnotice"
+	"github.com/bidcast/bidcast/internal/ops"
+	"github.com/bidcast/bidcast/storage"
+)
+
+// userChange is `auctiond user promote|demote|ban|unban REF`. A change
+// takes effect on the user's open WebSockets at once: the command publishes
+// an access notice that every server node applies.
+func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []string) error {
+	return func(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
+		ref, args := operand(args)
+		reason := ""
+		if verb == "ban" {
+			reason, args = operand(args)
+		}
+		s, err := p.Load(fs, args)
+		if err != nil {
+			return UsageError{err}
+		}
+		if ref == "" {
+			return UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
+		}
+		db, err := openDB(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		u, done, err := ops.ChangeUser(ctx, storage.NewUsers(db), verb, ref, reason)
+		if err != nil {
+			return err
+		}
+		if err := AnnounceAccess(ctx, s.RedisURL, u.ID); err != nil {
+			_, _ = fmt.Fprintf(p.Stdout, "warning: open connections were not told (%v); they keep their rights until they reconnect\n", err)
+		}
+		_, err = fmt.Fprintf(p.Stdout, "%s (%s) %s\n", u.DisplayName, u.ID, done)
+		return err
+	}
+}
+
+// userLoginLink is `auctiond user login-link REF`.
+func userLoginLink(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
+	ref, args := operand(args)
+	s, err := p.Load(fs, args)
+	if err != nil {
+		return UsageError{err}
+	}
+	if ref == "" {
+		return UsageError{errors.New("user login-link needs REF: a user id or provider:subject")}
+	}
+	db, err := openDB(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := auth.FindUser(ctx, storage.NewUsers(db), ref)
+	if err != nil {
+		return err
+	}
+	link, err := loginLink(ctx, s, db, u.ID)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(p.Stdout, "sign-in link for %s (single use, valid %s):\n%s\n", u.DisplayName, auth.LoginLinkTTL, link)
+	return err
+}
+
+// operand takes the first argument if it is not a flag.
+func operand(args []string) (string, []string) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "", args
+	}
+	return strings.TrimSpace(args[0]), args[1:]
+}
+
+// openDB opens the server's database and brings its schema up to date.
+func openDB(ctx context.Context, s Settings) (*storage.DB, error) {
+	db, err := storage.Open(ctx, storage.Config{URL: s.DatabaseURL, ConnectTimeout: s.DBConnectWait}, s.Log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if _, _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// AnnounceAccess tells every running node that userID's rights changed.
+func AnnounceAccess(ctx context.Context, redisURL, userID string) error {
+	rdb, err := connectRedis(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	return accessnotice.Publish(ctx, rdb, accessnotice.Notice{UserID: userID})
+}
+
+// connectRedis connects a command to the server's Redis.
+func connectRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return nil, UsageError{fmt.Errorf("REDIS_URL: %w", err)}
+	}
+	rdb := redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("reach Redis: %w", err)
+	}
+	return rdb, nil
+}
+
+// loginLink issues a single-use sign-in URL for userID with the server's
+// own auth settings (the same Redis, key prefix and PUBLIC_URL).
+func loginLink(ctx context.Context, s Settings, db *storage.DB, userID string) (string, error) {
+	getenv := func(name string) string {
+		if name == "PUBLIC_URL" {
+			return s.PublicURL
+		}
+		return s.Getenv(name)
+	}
+	acfg, err := auth.ConfigFromEnv(getenv)
+	if err != nil {
+		return "", UsageError{fmt.Errorf("auth settings: %w", err)}
+	}
+	rdb, err := connectRedis(ctx, s.RedisURL)
+	if err != nil {
+		return "", err
+	}
+	defer rdb.Close()
+	svc, err := auth.NewService(acfg, storage.NewUsers(db), rdb, s.Log)
+	if err != nil {
+		return "", err
+	}
+	return svc.IssueLoginLink(ctx, userID)
+}
