@@ -211,19 +211,3 @@ func serve(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(os.Stderr, "\nBidcast is running: open %s/ in a browser (Ctrl-C stops it)\n\n", cfg.PublicURL)
 	return app.Run(ctx)
 }
-
-// migrateOnly is the `migrate` subcommand.
-func migrateOnly(ctx context.Context, cfg Config, out interface{ Write([]byte) (int, error) }) error {
-	log := cfg.newLogger()
-	db, err := storage.Open(ctx, storage.Config{URL: cfg.DatabaseURL, ConnectTimeout: cfg.DBConnectWait}, log)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer db.Close()
-	from, to, err := db.Migrate(ctx)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(out, "schema at version %d (was %d)\n", to, from)
-	return err
-}

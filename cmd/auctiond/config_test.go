@@ -234,3 +234,18 @@ func TestAdminAddrOff(t *testing.T) {
 		t.Errorf("an empty ADMIN_ADDR reads as %q, want off", got)
 	}
 }
+
+// TestMigrateCommand brings a fresh schema up to date and says so.
+func TestMigrateCommand(t *testing.T) {
+	dbURL := storagetest.URL(t)
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return dbURL
+		}
+		return testenv.Lookup(k)
+	}
+	code, out, errOut := runCLI([]string{"migrate"}, getenv)
+	if code != cli.ExitOK || !strings.HasPrefix(out, "schema at version ") {
+		t.Fatalf("migrate: status %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}

@@ -71,13 +71,6 @@ func program(stdout, stderr io.Writer, getenv func(string) string) *cli.Program 
 			}
 			return serve(ctx, cfg)
 		},
-		Migrate: func(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
-			cfg, err := parseConfig(fs, args, getenv)
-			if err != nil {
-				return err
-			}
-			return migrateOnly(ctx, cfg, stdout)
-		},
 		Environment: envTable(),
 		Stdout:      stdout,
 		Stderr:      stderr,

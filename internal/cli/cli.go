@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/bidcast/bidcast/storage"
 )
 
 // Exit statuses.
@@ -43,10 +45,9 @@ type Program struct {
 	// with it and returns the settings. A parse error is returned as is
 	// (flag.ErrHelp for -h).
 	Load func(fs *flag.FlagSet, args []string) (Settings, error)
-	// Serve and Migrate run those commands: each loads the configuration
-	// from fs and args the same way, then runs.
-	Serve   func(ctx context.Context, fs *flag.FlagSet, args []string) error
-	Migrate func(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error
+	// Serve runs the server: it loads the configuration from fs and args
+	// as Load does, then serves until ctx ends.
+	Serve func(ctx context.Context, fs *flag.FlagSet, args []string) error
 	// Environment is the table of environment variables for `help`.
 	Environment string
 	Stdout      io.Writer
@@ -68,10 +69,7 @@ var commands = []command{
 		func(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
 			return p.Serve(ctx, fs, args)
 		}},
-	{"migrate", "[flags]", "apply database migrations and exit", "auctiond migrate",
-		func(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
-			return p.Migrate(ctx, fs, args, p.Stdout)
-		}},
+	{"migrate", "[flags]", "apply database migrations and exit", "auctiond migrate", migrate},
 	{"room create", "--title T --seller NAME [flags]", "create a seller (if needed) and a room, and print its addresses",
 		"auctiond room create --title 'Film cameras' --seller kim --lots 3 --live", roomCreate},
 	{"user promote", "REF [flags]", "make a user an admin (REF: user id or provider:subject)",
@@ -145,3 +143,22 @@ func isHelp(arg string) bool {
 
 // oneLine joins a multi-line error (errors.Join of config problems) into one.
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// migrate is `auctiond migrate`: the schema up to date, and its version.
+func migrate(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
+	s, err := p.Load(fs, args)
+	if err != nil {
+		return UsageError{err}
+	}
+	db, err := storage.Open(ctx, storage.Config{URL: s.DatabaseURL, ConnectTimeout: s.DBConnectWait}, s.Log)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	from, to, err := db.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	_, err = fmt.Fprintf(p.Stdout, "schema at version %d (was %d)\n", to, from)
+	return err
+}
