@@ -10,7 +10,8 @@ import (
 
 // gatewayBids hands the gateway's bids to the bid pipeline's ingress:
 // signaling declares what it needs (BidSubmitter) in its own types, so it
-// does not import bidding; this is the plug between the two.
+// does not import bidding, and bidding, a floor below, cannot import
+// signaling; this plug is wiring, so it stays in main.
 type gatewayBids struct{ in *bidding.Ingress }
 
 var _ signaling.BidSubmitter = gatewayBids{}
