@@ -71,14 +71,22 @@ func (g *Gateway) mayStillWatch(ctx context.Context, c *conn) error {
 	if err := g.checkView(ctx, c.id, room, c.token()); err != nil {
 		return err
 	}
-	mod, err := g.moderation.State(ctx, roomID, c.id.UserID)
+	_, err = g.roomModeration(ctx, roomID, c.id.UserID)
+	return err
+}
+
+// roomModeration is the user's moderation state in the room, or an error
+// with CodeBanned when the room has banned them: a banned user may not
+// join, watch, bid or chat there.
+func (g *Gateway) roomModeration(ctx context.Context, roomID, userID string) (UserModeration, error) {
+	mod, err := g.moderation.State(ctx, roomID, userID)
 	if err != nil {
-		return err
+		return UserModeration{}, err
 	}
 	if mod.Banned {
-		return Errorf(CodeBanned, "you are banned from this room")
+		return UserModeration{}, Errorf(CodeBanned, "you are banned from this room")
 	}
-	return nil
+	return mod, nil
 }
 
 // token returns the viewer token the connection joined its room with.

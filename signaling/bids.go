@@ -54,12 +54,8 @@ func (g *Gateway) handleBid(ctx context.Context, c *conn, env Envelope) error {
 	if err := g.mayBid(c.id, info); err != nil {
 		return err
 	}
-	mod, err := g.moderation.State(ctx, roomID, c.id.UserID)
-	if err != nil {
+	if _, err := g.roomModeration(ctx, roomID, c.id.UserID); err != nil {
 		return err
-	}
-	if mod.Banned {
-		return Errorf(CodeBanned, "you are banned from this room")
 	}
 	if g.bids == nil {
 		return Errorf(CodeUnavailable, "bidding is not available on this server")

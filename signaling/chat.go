@@ -41,14 +41,12 @@ func (g *Gateway) handleChat(ctx context.Context, c *conn, env Envelope) error {
 	if err != nil {
 		return err
 	}
-	mod, err := g.moderation.State(ctx, roomID, c.id.UserID)
+	mod, err := g.roomModeration(ctx, roomID, c.id.UserID)
 	if err != nil {
 		return err
 	}
 	seller := isSellerOf(c.id, info)
 	switch {
-	case mod.Banned:
-		return Errorf(CodeBanned, "you are banned from this room")
 	case !mod.MutedUntil.IsZero() && !seller:
 		return Errorf(CodeMuted, "you are muted until "+mod.MutedUntil.UTC().Format(time.RFC3339))
 	case mod.Slow > 0 && !seller:

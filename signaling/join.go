@@ -34,12 +34,8 @@ func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
 	if err := g.checkView(ctx, c.id, info, d.ViewerToken); err != nil {
 		return err
 	}
-	mod, err := g.moderation.State(ctx, d.RoomID, c.id.UserID)
-	if err != nil {
+	if _, err := g.roomModeration(ctx, d.RoomID, c.id.UserID); err != nil {
 		return err
-	}
-	if mod.Banned {
-		return Errorf(CodeBanned, "you are banned from this room")
 	}
 	c.leave()
 
