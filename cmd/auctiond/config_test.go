@@ -201,6 +201,10 @@ func TestCommandLineErrors(t *testing.T) {
 			}
 		})
 	}
+	// A flag that does not parse points at the command's help.
+	if _, _, errOut := runCLI([]string{"room", "create", "--lots", "many"}, noEnv); !strings.Contains(errOut, "see `auctiond room create --help`") {
+		t.Errorf("a bad flag: %q, want a pointer to the command's help", errOut)
+	}
 }
 
 // TestAdminAddrOff turns the admin listener off with "off", and with an

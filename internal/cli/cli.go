@@ -129,10 +129,15 @@ func (p *Program) dispatch(ctx context.Context, args []string) error {
 func (p *Program) runCommand(ctx context.Context, c *command, args []string) error {
 	fs := flag.NewFlagSet("auctiond "+c.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	badFlags := false
+	fs.Usage = func() { badFlags = true } // package flag calls it when parsing fails
 	err := c.run(ctx, p, fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		_, err = io.WriteString(p.Stdout, commandHelp(c, fs))
+	case err != nil && badFlags:
+		// The flags did not parse: point at the command's help.
+		err = UsageError{fmt.Errorf("%s: %w (see `auctiond %s --help`)", c.name, err, c.name)}
 	}
 	return err
 }

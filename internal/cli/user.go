@@ -27,11 +27,11 @@ func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []st
 			reason, args = operand(args)
 		}
 		s, err := p.Load(fs, args)
+		if ref == "" && !errors.Is(err, flag.ErrHelp) {
+			return UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
+		}
 		if err != nil {
 			return UsageError{err}
-		}
-		if ref == "" {
-			return UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
 		}
 		db, err := openDB(ctx, s)
 		if err != nil {
@@ -54,11 +54,11 @@ func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []st
 func userLoginLink(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
 	ref, args := operand(args)
 	s, err := p.Load(fs, args)
+	if ref == "" && !errors.Is(err, flag.ErrHelp) {
+		return UsageError{errors.New("user login-link needs REF: a user id or provider:subject")}
+	}
 	if err != nil {
 		return UsageError{err}
-	}
-	if ref == "" {
-		return UsageError{errors.New("user login-link needs REF: a user id or provider:subject")}
 	}
 	db, err := openDB(ctx, s)
 	if err != nil {
