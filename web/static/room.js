@@ -219,7 +219,8 @@ function render() {
   const bid = $("bid");
   const guestBlocked = state.me?.can_bid === false && state.me?.guest;
   bid.disabled = !state.connected || !open || !next || (state.me?.can_bid === false && !guestBlocked) || state.me?.seller;
-  bid.textContent = guestBlocked ? t.signInToBid : next ? t.bidNext(money(next.amount, next.currency)) : t.place;
+  bid.textContent = guestBlocked ? t.signInToBid(next && open ? money(next.amount, next.currency) : "")
+    : next && open ? t.bidNext(money(next.amount, next.currency)) : t.place;
   bid.classList.toggle("signin", !!guestBlocked);
   if (guestBlocked) bid.disabled = false; // it leads to the sign-in page
   for (const id of ["custom-bid", "max-bid"]) $(id).disabled = bid.disabled || !!guestBlocked;
@@ -228,8 +229,8 @@ function render() {
   if (state.connected) state.everUp = true;
   const down = !state.connected && state.everUp;
   const why = down ? t.frozen : guestBlocked ? t.guestsCannotBid : state.me?.seller ? reason("seller_cannot_bid") : "";
-  if (why && (down || $("message").textContent === "")) say(why, "note");
-  else if (!why && $("message").classList.contains("note")) say("");
+  $("why").textContent = why;
+  $("why").classList.toggle("hidden", !why);
   $("room").classList.toggle("offline-socket", !state.connected);
 
   const leading = isLeading() && state.connected;
@@ -247,6 +248,7 @@ function render() {
       ? (r.winner && r.winner === state.me?.alias ? t.won(price) : t.sold(price, r.winner || "?"))
       : t.unsold;
     banner.classList.remove("hidden");
+    if ($("message").classList.contains("ok")) say(""); // "your bid is in" is old news: the banner says how it ended
     status.classList.add("hidden"); // the banner says it
   }
   tick();
@@ -417,7 +419,9 @@ function watchSeller() {
     const live = state.room?.status === "live";
     const off = $("offline");
     off.textContent = live ? t.sellerOffline : t.notStarted;
-    off.classList.toggle("hidden", still < 3 || !state.room || (live && frames > 0 && still < 3));
+    const away = still >= 3 && !!state.room;
+    off.classList.toggle("hidden", !away);
+    $("room").classList.toggle("seller-away", away);
   }, 1500);
 }
 start();
