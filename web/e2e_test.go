@@ -79,6 +79,7 @@ func TestAuctionInChromium(t *testing.T) {
 	// 4. Bob sees the new price; the seller's studio too.
 	waitJS(t, bob, "the new price", `document.getElementById("price").textContent.includes("10,000")`)
 	waitJS(t, seller, "the price in the studio", `document.getElementById("price").textContent.includes("10,000")`)
+	waitJS(t, seller, "the leader in the studio", `document.getElementById("lot-leader").textContent.startsWith("Leader: Bidder ")`)
 
 	// 5. A too-low bid shows why it was refused.
 	run(t, "bob bids too low", bob, js(`window.bidcast.placeBid(5000)`))
@@ -103,7 +104,7 @@ func TestAuctionInChromium(t *testing.T) {
 	run(t, "drop alice's socket", alice, js(`window.bidcast.socket.backoff = 600000, window.bidcast.socket.ws.close()`))
 	waitJS(t, alice, "the reconnecting state", `document.getElementById("conn").textContent === "Reconnecting…" &&
 		document.getElementById("bid").disabled && document.getElementById("status").classList.contains("hidden") &&
-		document.getElementById("message").textContent.startsWith("Reconnecting")`)
+		document.getElementById("why").textContent.startsWith("Reconnecting")`)
 	shoot(t, alice, "room-reconnecting")
 	run(t, "alice reconnects", alice, js(`window.bidcast.socket.connect()`))
 	waitJS(t, alice, "the resumed join", `window.bidcast.socket.rejoins > 0`)
@@ -117,6 +118,10 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, bob, "the history by alias", `document.getElementById("history").textContent.includes("· Bidder ")`)
 	waitJS(t, bob, "the leader by alias", `document.getElementById("leader").textContent.includes(": Bidder ")`)
 	shoot(t, alice, "room-won")
+	// The seller sees the winner; with the queue empty, no next lot to start.
+	waitJS(t, seller, "the winner in the studio", `document.getElementById("lot-leader").textContent.startsWith("Sold to Bidder ")`)
+	waitJS(t, seller, "no next lot", `document.getElementById("lot-next").disabled`)
+	shoot(t, seller, "studio-sold-phone")
 	// The next lot starts clean: no result, no lead or outbid status, no old
 	// message, no history (the lot.started event is handed to the page).
 	run(t, "a next lot starts", alice, js(`window.bidcast.applyEvent("lot.started", {lot_id: "00000000-0000-4000-8000-000000000001",

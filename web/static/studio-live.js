@@ -236,7 +236,19 @@ export class Live {
     $("lot-end").disabled = !live;
     $("lot-skip").disabled = !live && l?.status !== "paused";
     $("lot-resume").disabled = l?.status !== "paused";
-    $("lot-next").disabled = !!(live || l?.status === "paused");
+    const r = l?.result;
+    $("lot-leader").textContent = r
+      ? (r.status === "sold" ? t.sold(money(r.price?.amount, r.price?.currency), r.winner || "?") : t.unsold)
+      : (l?.leader ? `${t.leader}: ${l.leader}` : "");
+    this.renderNext();
+  }
+
+  // renderNext enables "Start next lot" only between lots and while the
+  // queue has a lot waiting (the catalog loads on its own time).
+  renderNext() {
+    const l = this.lot;
+    const running = l && (l.status === "live" || l.status === "closing" || l.status === "paused");
+    $("lot-next").disabled = !!running || !this.catalog.nextPending();
   }
 
   tick() {
@@ -249,6 +261,7 @@ export class Live {
       text = `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}`;
     }
     $("clock").textContent = text;
+    this.renderNext();
   }
 
   addChat(c) {
