@@ -42,6 +42,9 @@ func TestAuctionInChromium(t *testing.T) {
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(page+"?name=Bob"))
 	waitJS(t, bob, "not live yet", `document.getElementById("message").textContent === "This room is not live."`)
+	waitJS(t, bob, "the not-started notice", `document.getElementById("offline").textContent === "The show has not started yet." &&
+		document.getElementById("offline").offsetParent !== null && document.getElementById("live-dot").offsetParent === null`)
+	shoot(t, bob, "room-waiting-phone")
 
 	// 1. The seller goes live from the studio on a phone-sized page.
 	run(t, "the seller opens the studio", seller,
@@ -62,6 +65,8 @@ func TestAuctionInChromium(t *testing.T) {
 	}
 	waitJS(t, bob, "decoded video on the phone", `document.querySelector("video[data-bidcast-video]").videoWidth > 0`)
 	waitJS(t, bob, "bob joined once live", `window.bidcast.state.room?.status === "live"`)
+	waitJS(t, bob, "the notice gone with the video", `document.getElementById("offline").offsetParent === null &&
+		document.getElementById("live-dot").offsetParent !== null`)
 
 	// 3. The seller starts the lot; Alice bids inside the last 10 s: the
 	// bid is accepted and the soft-close clock extended.

@@ -107,6 +107,7 @@ async function loadLotInfo(lotID) {
 function applySnapshot(data) {
   if ($("message").textContent === reason("room_not_live")) say(""); // it is live now
   state.me = data.you || state.me;
+  state.notLive = false;
   state.room = data.room || state.room;
   if (state.lot?.id !== data.state?.lot?.id) resetLot();
   state.lot = data.state?.lot || null;
@@ -196,6 +197,7 @@ function itemVideo(m) {
 function render() {
   const lot = state.lot;
   $("room-title").textContent = state.room?.title || "";
+  $("live-dot").classList.toggle("hidden", state.room?.status !== "live");
   const info = (lot && state.lotInfo[lot.id]) || {};
   $("lot-title").textContent = lot ? info.title || "" : t.noLot;
   $("lot-description").textContent = info.description || "";
@@ -212,6 +214,7 @@ function render() {
   if (lot && !lot.opening && info.opening) lot.opening = info.opening;
   const cur = lot?.next_min?.currency || lot?.high_bid?.currency || lot?.opening?.currency;
   $("opening").textContent = lot?.opening ? money(lot.opening.amount, lot.opening.currency) : "–";
+  $("opening").parentElement.classList.toggle("hidden", !lot);
   $("price").textContent = lot?.high_bid?.amount ? money(lot.high_bid.amount, lot.high_bid.currency) : t.noBids;
   $("leader").textContent = lot?.leader ? `${t.leader}: ${who(lot.leader)}` : "";
   const open = lot && (lot.status === "live" || lot.status === "closing");
@@ -398,7 +401,10 @@ async function start() {
       $("conn").classList.toggle("hidden", up);
       render();
     },
-    error: (code, message) => say(reason(code, message), "error"),
+    error: (code, message) => {
+      if (code === "room_not_live") state.notLive = true;
+      say(reason(code, message), "error");
+    },
   });
   socket.connect();
   window.bidcast.socket = socket;
@@ -416,10 +422,9 @@ function watchSeller() {
     const frames = await window.bidcast.framesDecoded().catch(() => 0);
     still = frames > last ? 0 : still + 1;
     last = frames;
-    const live = state.room?.status === "live";
     const off = $("offline");
-    off.textContent = live ? t.sellerOffline : t.notStarted;
-    const away = still >= 3 && !!state.room;
+    off.textContent = state.notLive || state.room?.status !== "live" ? t.notStarted : t.sellerOffline;
+    const away = still >= 3 && (!!state.room || !!state.notLive);
     off.classList.toggle("hidden", !away);
     $("room").classList.toggle("seller-away", away);
   }, 1500);
