@@ -57,6 +57,7 @@ export class Live {
     $("preview").srcObject = this.stream;
     $("cam-flip").disabled = false;
     $("cam-mute").disabled = false;
+    $("cam-start").classList.add("hidden"); // the preview shows it is on
   }
 
   async flip() {
@@ -204,8 +205,11 @@ export class Live {
     $("on-air").textContent = t.onAir;
     $("on-air").classList.toggle("hidden", !on);
     $("pub-state").textContent = note && !on ? note : (on ? t.onAir : (this.wantAir ? t.connecting : t.offAir));
+    // One button in one place: Go live, then Stop broadcast instead of it.
     $("stop-air").disabled = !this.wantAir;
     $("go-live").disabled = this.wantAir;
+    $("stop-air").classList.toggle("hidden", !this.wantAir);
+    $("go-live").classList.toggle("hidden", this.wantAir);
     window.bidcastStudio && (window.bidcastStudio.onAir = on);
   }
 
