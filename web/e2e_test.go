@@ -117,6 +117,7 @@ func TestAuctionInChromium(t *testing.T) {
 
 	// 6. The lot closes: the winner's banner and the other viewer's result.
 	waitJS(t, alice, "the winner banner", `document.getElementById("banner").textContent.startsWith("You won")`)
+	waitJS(t, alice, "what happens next", `document.querySelector("#banner a[href='/account']") !== null`)
 	// Others see the winner, the leader and the history by the winner's
 	// room alias, never an ID.
 	waitJS(t, bob, "the result", `document.getElementById("banner").textContent.startsWith("Sold to Bidder ")`)

@@ -37,7 +37,7 @@ const strings = {
     frozen: "Reconnecting… bidding resumes when the connection is back.", signInToBid: (a) => `Sign in to bid ${a}`.trim(),
     guestsCannotBid: "Guests can't bid in this room — sign in to bid.", sellerOffline: "The seller is offline. The show resumes when they are back on camera.",
     notStarted: "The show has not started yet.", noRoom: "No such room", noRoomText: "This room does not exist, or its link is mistyped.",
-    sellerTag: "seller",
+    sellerTag: "seller", wonNext: "It is listed with your wins in your account.",
     loginHint: "You can still watch and bid as a guest: enter a name below. Operators enable Google, GitHub, Kakao or Naver sign-in with the AUTH_…_CLIENT_ID and _SECRET settings (see the README).",
     reasons: {
       too_low: "Too low: someone bid that much or more first.", lot_not_live: "This lot is not open for bids.",
@@ -95,7 +95,7 @@ const strings = {
     frozen: "다시 연결하는 중… 연결되면 입찰할 수 있습니다.", signInToBid: (a) => `로그인하고 ${a} 입찰`.replace("  ", " "),
     guestsCannotBid: "이 방에서는 게스트가 입찰할 수 없습니다 — 로그인하세요.", sellerOffline: "판매자가 오프라인입니다. 카메라가 다시 켜지면 방송이 이어집니다.",
     notStarted: "방송이 아직 시작되지 않았습니다.", noRoom: "없는 방입니다", noRoomText: "이 방은 없거나 주소가 잘못되었습니다.",
-    sellerTag: "판매자",
+    sellerTag: "판매자", wonNext: "내 계정의 낙찰 목록에서 확인할 수 있습니다.",
     loginHint: "게스트로도 시청하고 입찰할 수 있습니다: 아래에 이름을 입력하세요. 운영자는 AUTH_…_CLIENT_ID 와 _SECRET 설정으로 Google, GitHub, 카카오, 네이버 로그인을 켭니다 (README 참고).",
     reasons: {
       too_low: "금액이 낮습니다: 누군가 먼저 같거나 더 높게 입찰했습니다.", lot_not_live: "지금은 이 물품에 입찰할 수 없습니다.",

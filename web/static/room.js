@@ -247,9 +247,14 @@ function render() {
   if (lot?.result) {
     const r = lot.result;
     const price = money(r.price?.amount, r.price?.currency || cur);
-    banner.textContent = r.status === "sold"
-      ? (r.winner && r.winner === state.me?.alias ? t.won(price) : t.sold(price, r.winner || "?"))
-      : t.unsold;
+    const mine = r.status === "sold" && r.winner && r.winner === state.me?.alias;
+    banner.textContent = r.status === "sold" ? (mine ? t.won(price) : t.sold(price, r.winner || "?")) : t.unsold;
+    if (mine) { // what happens next: the won lot is on the account page
+      const a = document.createElement("a");
+      a.href = "/account";
+      a.textContent = t.wonNext;
+      banner.append(document.createElement("br"), a);
+    }
     banner.classList.remove("hidden");
     if ($("message").classList.contains("ok")) say(""); // "your bid is in" is old news: the banner says how it ended
     status.classList.add("hidden"); // the banner says it
