@@ -42,6 +42,9 @@ func TestAuctionInChromium(t *testing.T) {
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(page+"?name=Bob"))
 	waitJS(t, bob, "not live yet", `document.getElementById("message").textContent === "This room is not live."`)
+	waitJS(t, bob, "the not-started notice", `document.getElementById("offline").textContent === "The show has not started yet." &&
+		document.getElementById("offline").offsetParent !== null && document.getElementById("live-dot").offsetParent === null`)
+	shoot(t, bob, "room-waiting-phone")
 
 	// 1. The seller goes live from the studio on a phone-sized page.
 	run(t, "the seller opens the studio", seller,
@@ -62,6 +65,8 @@ func TestAuctionInChromium(t *testing.T) {
 	}
 	waitJS(t, bob, "decoded video on the phone", `document.querySelector("video[data-bidcast-video]").videoWidth > 0`)
 	waitJS(t, bob, "bob joined once live", `window.bidcast.state.room?.status === "live"`)
+	waitJS(t, bob, "the notice gone with the video", `document.getElementById("offline").offsetParent === null &&
+		document.getElementById("live-dot").offsetParent !== null`)
 
 	// 3. The seller starts the lot; Alice bids inside the last 10 s: the
 	// bid is accepted and the soft-close clock extended.
@@ -74,30 +79,77 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, alice, "the acceptance", `document.getElementById("message").textContent.startsWith("Your bid is in")`)
 	waitJS(t, alice, "the clock extended", `window.bidcast.state.clockChanges > 0`)
 	waitJS(t, alice, "the leading status", `document.getElementById("status").textContent === "You are leading"`)
+	waitJS(t, alice, "the leader named as you", `document.getElementById("leader").textContent === "Leader: you"`)
 
 	// 4. Bob sees the new price; the seller's studio too.
 	waitJS(t, bob, "the new price", `document.getElementById("price").textContent.includes("10,000")`)
 	waitJS(t, seller, "the price in the studio", `document.getElementById("price").textContent.includes("10,000")`)
+	waitJS(t, seller, "the leader in the studio", `document.getElementById("lot-leader").textContent.startsWith("Leader: Bidder ")`)
 
 	// 5. A too-low bid shows why it was refused.
 	run(t, "bob bids too low", bob, js(`window.bidcast.placeBid(5000)`))
 	waitJS(t, bob, "the rejection", `document.getElementById("message").textContent.startsWith("Too low")`)
+	// It states the minimum the lot takes now.
+	waitJS(t, bob, "the minimum in the rejection", `document.getElementById("message").textContent ===
+		"Too low: the minimum bid now is " + new Intl.NumberFormat("en", {style: "currency", currency: "KRW"})
+			.format(window.bidcast.state.lot.next_min.amount) + "."`)
+	// A typed amount that is not a number says so, before anything is sent.
+	click(t, "bob opens the amount sheet", bob, "more")
+	waitJS(t, bob, "the sheet with the minimum", `document.getElementById("sheet").offsetParent !== null &&
+		document.getElementById("sheet-note").textContent.startsWith("Minimum bid now: ")`)
+	run(t, "bob types letters", bob, chromedp.SetValue("#custom", "abc"), js(`document.getElementById("custom-bid").click()`))
+	waitJS(t, bob, "not a number", `document.getElementById("message").textContent.startsWith("That is not a number")`)
 	shoot(t, alice, "room-desktop")
 	shoot(t, bob, "room-phone")
 
-	// Alice's connection drops: the page rejoins with resume_from and
-	// catches up without a reload (the close below reaches it).
-	run(t, "drop alice's socket", alice, js(`window.bidcast.socket.ws.close()`))
+	// Alice's connection drops (held down: the automatic retry is put off
+	// for 10 minutes): the page says it is reconnecting, freezes bidding and
+	// claims no lead. Then it rejoins with resume_from and catches up
+	// without a reload (the close below reaches it).
+	run(t, "drop alice's socket", alice, js(`window.bidcast.socket.backoff = 600000, window.bidcast.socket.ws.close()`))
+	waitJS(t, alice, "the reconnecting state", `document.getElementById("conn").textContent === "Reconnecting…" &&
+		document.getElementById("bid").disabled && document.getElementById("status").classList.contains("hidden") &&
+		document.getElementById("why").textContent.startsWith("Reconnecting")`)
+	shoot(t, alice, "room-reconnecting")
+	run(t, "alice reconnects", alice, js(`window.bidcast.socket.connect()`))
 	waitJS(t, alice, "the resumed join", `window.bidcast.socket.rejoins > 0`)
+	waitJS(t, alice, "the reconnected state", `document.getElementById("conn").classList.contains("hidden")`)
 
 	// 6. The lot closes: the winner's banner and the other viewer's result.
 	waitJS(t, alice, "the winner banner", `document.getElementById("banner").textContent.startsWith("You won")`)
+	waitJS(t, alice, "what happens next", `document.querySelector("#banner a[href='/account']") !== null`)
 	// Others see the winner, the leader and the history by the winner's
 	// room alias, never an ID.
 	waitJS(t, bob, "the result", `document.getElementById("banner").textContent.startsWith("Sold to Bidder ")`)
 	waitJS(t, bob, "the history by alias", `document.getElementById("history").textContent.includes("· Bidder ")`)
 	waitJS(t, bob, "the leader by alias", `document.getElementById("leader").textContent.includes(": Bidder ")`)
 	shoot(t, alice, "room-won")
+	// The seller sees the winner; with the queue empty, no next lot to start.
+	waitJS(t, seller, "the winner in the studio", `document.getElementById("lot-leader").textContent.startsWith("Sold to Bidder ")`)
+	waitJS(t, seller, "no next lot", `document.getElementById("lot-next").disabled`)
+	shoot(t, seller, "studio-sold-phone")
+	// The next lot starts clean: no result, no lead or outbid status, no old
+	// message, no history (the lot.started event is handed to the page).
+	run(t, "a next lot starts", alice, js(`window.bidcast.applyEvent("lot.started", {lot_id: "00000000-0000-4000-8000-000000000001",
+		status: "live", next_min: {amount: 10000, currency: "KRW"}, deadline: new Date(Date.now() + 60000).toISOString()})`))
+	waitJS(t, alice, "the reset lot", `document.getElementById("price").textContent === "No bids yet" &&
+		document.getElementById("banner").classList.contains("hidden") && document.getElementById("status").classList.contains("hidden") &&
+		document.getElementById("message").textContent === "" && document.getElementById("history").childElementCount === 0`)
+
+	// A room that does not exist: a "no such room" page, no socket, no
+	// player, no guest account made.
+	nowhere := newTab(t, browser)
+	run(t, "open a room that does not exist", nowhere,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(base+"/rooms/00000000-0000-4000-8000-00000000dead?name=Lost"))
+	waitJS(t, nowhere, "the no-such-room notice", `document.getElementById("gone-title").textContent === "No such room" &&
+		document.getElementById("gone").offsetParent !== null && document.getElementById("live-dot").offsetParent === null &&
+		document.getElementById("bid").offsetParent === null && window.bidcast.socket === undefined &&
+		window.bidcast.framesDecoded === undefined`)
+	if status := evalInt(t, nowhere, `fetch("/auth/me").then((r) => r.status)`); status != 401 {
+		t.Errorf("/auth/me after a missing room answered %d, want 401 (no guest account)", status)
+	}
+	shoot(t, nowhere, "room-missing-phone")
 
 	// The other pages.
 	run(t, "open the lobby", bob, chromedp.Navigate(base+"/"))
@@ -110,6 +162,9 @@ func TestAuctionInChromium(t *testing.T) {
 	run(t, "open the sign-in page", login, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Navigate(base+"/login"))
 	waitJS(t, login, "the guest form", `document.getElementById("guest-go").textContent !== ""`)
+	// With no identity provider set up, the page says how to go on.
+	waitJS(t, login, "the no-provider hint", `document.getElementById("no-providers").textContent.includes("as a guest") &&
+		document.getElementById("no-providers").textContent.includes("AUTH_")`)
 	shoot(t, login, "login-phone")
 	t.Logf("end to end in %s", time.Since(started).Round(100*time.Millisecond))
 }

@@ -97,6 +97,9 @@ func TestStudioCatalogInChromium(t *testing.T) {
 	click(t, "start the lot", seller, "lot-next")
 	waitJS(t, viewer, "the lot's title", `document.getElementById("lot-title").textContent === "Brass pocket compass"`)
 	waitJS(t, viewer, "the next bid", `document.getElementById("bid").textContent.includes("25,000")`)
+	// The show takes no guest bids: the guest is told why and offered sign-in.
+	waitJS(t, viewer, "the guest's reason", `document.getElementById("why").textContent === "Guests can't bid in this room — sign in to bid." &&
+		document.getElementById("bid").textContent.startsWith("Sign in to bid") && !document.getElementById("bid").disabled`)
 	// The lot's photo shows, and its clip plays (the MP4 fallback in Chromium).
 	waitJS(t, viewer, "the lot's photo", `document.querySelector("#lot-photos img")?.naturalWidth > 0`)
 	run(t, "play the lot's clip", viewer, js(`document.querySelector("#lot-photos video").play()`))
@@ -104,6 +107,12 @@ func TestStudioCatalogInChromium(t *testing.T) {
 	waitJS(t, seller, "the studio's clock", `/^\d+:\d\d$/.test(document.getElementById("clock").textContent)`)
 	shoot(t, seller, "studio-catalog-phone")
 	shoot(t, viewer, "room-muted")
+
+	// The seller stops broadcasting: the viewer is told over the player.
+	click(t, "stop the broadcast", seller, "stop-air")
+	waitJS(t, viewer, "the seller offline", `document.getElementById("offline").offsetParent !== null &&
+		document.getElementById("offline").textContent.startsWith("The seller is offline")`)
+	shoot(t, viewer, "room-seller-offline")
 }
 
 // writeClip makes a two-second test clip with ffmpeg for the upload.

@@ -28,7 +28,7 @@ async function start() {
     a.textContent = t.loginWith(p.label || p.name);
     return a;
   }));
-  $("no-providers").textContent = t.noProviders;
+  $("no-providers").textContent = `${t.noProviders} ${t.loginHint}`;
   $("no-providers").classList.toggle("hidden", providers.length > 0);
 }
 

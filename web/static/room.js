@@ -20,6 +20,8 @@ const state = {
   wasLeading: false,
   myBids: new Set(),
   clockChanges: 0, // deadline moves seen (cuts and extensions)
+  connected: false, // the socket is up and joined; while down the page freezes bidding
+  lotSpan: 0,      // ms from the lot's start (or last clock move) to its deadline, for the countdown bar
 };
 
 // ---- text that does not change -------------------------------------------
@@ -29,6 +31,9 @@ $("opening-label").textContent = t.opening;
 $("high-label").textContent = t.highBid;
 $("clock-label").textContent = t.timeLeft;
 $("custom").placeholder = t.custom;
+$("custom").setAttribute("aria-label", t.custom);
+$("max").setAttribute("aria-label", t.maxBid);
+$("more").textContent = t.moreBids;
 $("custom-bid").textContent = t.place;
 $("max").placeholder = t.maxBid;
 $("max-bid").textContent = t.setMax;
@@ -36,6 +41,8 @@ $("history-label").textContent = t.history;
 $("chat-label").textContent = t.chat;
 $("chat-text").placeholder = t.say;
 $("chat-send").textContent = t.send;
+$("chat-text").setAttribute("aria-label", t.say);
+$("gone-home").textContent = t.lobbyTitle;
 
 // ---- messages ---------------------------------------------------------------
 function say(text, kind) {
@@ -52,6 +59,29 @@ async function ensureSession() {
     user = await guest(name);
   }
   navLinks(user, t);
+  state.user = user;
+}
+
+// roomExists asks the API for the room: a 404 means there is no such room
+// (a private room's invitation may be the only way in, so with one the page
+// tries anyway). Any other failure lets the socket tell.
+async function roomExists() {
+  if (viewerToken) return true;
+  try {
+    const r = await fetch(`/api/v1/rooms/${roomID}`, { credentials: "same-origin" });
+    return r.status !== 404;
+  } catch { return true; }
+}
+
+// showGone replaces the room with a "no such room" notice: no player, no
+// socket, no guest account.
+function showGone() {
+  $("room").classList.add("is-gone");
+  document.body.classList.add("gone-page");
+  $("gone-title").textContent = t.noRoom;
+  $("gone-text").textContent = t.noRoomText;
+  $("gone").classList.remove("hidden");
+  document.title = `Bidcast · ${t.noRoom}`;
 }
 
 // ---- lot details from the JSON API (title, description) --------------------
@@ -77,7 +107,9 @@ async function loadLotInfo(lotID) {
 function applySnapshot(data) {
   if ($("message").textContent === reason("room_not_live")) say(""); // it is live now
   state.me = data.you || state.me;
+  state.notLive = false;
   state.room = data.room || state.room;
+  if (state.lot?.id !== data.state?.lot?.id) resetLot();
   state.lot = data.state?.lot || null;
   $("history").replaceChildren();
   for (const b of data.state?.history || []) addHistory(b);
@@ -96,8 +128,7 @@ function applyEvent(type, ev) {
   const before = state.lot?.deadline ? Date.parse(state.lot.deadline) : 0;
   if (type === "lot.started" || !state.lot || state.lot.id !== ev.lot_id) {
     state.lot = { id: ev.lot_id, history: [] };
-    $("history").replaceChildren();
-    $("banner").classList.add("hidden");
+    resetLot();
     loadLotInfo(ev.lot_id);
   }
   const lot = state.lot;
@@ -118,9 +149,30 @@ function applyEvent(type, ev) {
     for (const b of [ev.bid, ...(ev.auto_bids || [])]) if (b && b.kind !== "max") addHistory(b);
     if (ev.bid?.bid_id) say(ev.bid.kind === "max" ? t.maxSet : `${t.accepted}: ${money(ev.bid.amount?.amount, ev.bid.amount?.currency)}`, "ok");
   }
-  if (type === "bid.rejected") say(reason(ev.reason), "error"); // private to the bidder
+  if (type === "bid.rejected") say(rejection(ev.reason), "error"); // private to the bidder
   if (type === "bid.outbid") say(t.outbid, "error");
   render();
+}
+
+// resetLot forgets what belonged to the previous lot: its history, result,
+// the bidder's leading/outbid status and the last message.
+function resetLot() {
+  $("history").replaceChildren();
+  $("banner").classList.add("hidden");
+  state.wasLeading = false;
+  state.lotSpan = 0;
+  say("");
+}
+
+// rejection is a refused bid's sentence; a too-low or malformed amount
+// states the minimum the lot takes now.
+function rejection(code) {
+  const next = state.lot?.next_min;
+  if (next && (code === "too_low" || code === "invalid_amount")) {
+    const min = money(next.amount, next.currency);
+    return code === "too_low" ? t.tooLow(min) : t.badStep(min);
+  }
+  return reason(code);
 }
 
 // ---- rendering -----------------------------------------------------------------
@@ -145,6 +197,7 @@ function itemVideo(m) {
 function render() {
   const lot = state.lot;
   $("room-title").textContent = state.room?.title || "";
+  $("live-dot").classList.toggle("hidden", state.room?.status !== "live");
   const info = (lot && state.lotInfo[lot.id]) || {};
   $("lot-title").textContent = lot ? info.title || "" : t.noLot;
   $("lot-description").textContent = info.description || "";
@@ -161,30 +214,49 @@ function render() {
   if (lot && !lot.opening && info.opening) lot.opening = info.opening;
   const cur = lot?.next_min?.currency || lot?.high_bid?.currency || lot?.opening?.currency;
   $("opening").textContent = lot?.opening ? money(lot.opening.amount, lot.opening.currency) : "–";
+  $("opening").parentElement.classList.toggle("hidden", !lot);
   $("price").textContent = lot?.high_bid?.amount ? money(lot.high_bid.amount, lot.high_bid.currency) : t.noBids;
   $("leader").textContent = lot?.leader ? `${t.leader}: ${who(lot.leader)}` : "";
   const open = lot && (lot.status === "live" || lot.status === "closing");
   const next = lot?.next_min;
   const bid = $("bid");
-  bid.disabled = !open || !next || state.me?.can_bid === false || state.me?.seller;
-  bid.textContent = next ? t.bidNext(money(next.amount, next.currency)) : t.place;
-  for (const id of ["custom-bid", "max-bid"]) $(id).disabled = bid.disabled;
+  const guestBlocked = state.me?.can_bid === false && state.me?.guest;
+  bid.disabled = !state.connected || !open || !next || (state.me?.can_bid === false && !guestBlocked) || state.me?.seller;
+  bid.textContent = guestBlocked ? t.signInToBid(next && open ? money(next.amount, next.currency) : "")
+    : next && open ? t.bidNext(money(next.amount, next.currency)) : t.place;
+  bid.classList.toggle("signin", !!guestBlocked);
+  if (guestBlocked) bid.disabled = false; // it leads to the sign-in page
+  for (const id of ["custom-bid", "max-bid"]) $(id).disabled = bid.disabled || !!guestBlocked;
+  $("more").disabled = $("custom-bid").disabled;
+  $("sheet-note").textContent = next ? t.minimum(money(next.amount, next.currency)) : "";
+  if (state.connected) state.everUp = true;
+  const down = !state.connected && state.everUp;
+  const why = down ? t.frozen : guestBlocked ? t.guestsCannotBid : state.me?.seller ? reason("seller_cannot_bid") : "";
+  $("why").textContent = why;
+  $("why").classList.toggle("hidden", !why);
+  $("room").classList.toggle("offline-socket", !state.connected);
 
-  const leading = isLeading();
+  const leading = isLeading() && state.connected;
   const status = $("status");
-  status.classList.toggle("hidden", !lot || (!leading && !state.wasLeading));
   if (leading) { status.textContent = t.leading; status.className = "status leading"; }
   else if (state.wasLeading) { status.textContent = t.outbid; status.className = "status outbid"; }
+  status.classList.toggle("hidden", !lot || !state.connected || (!leading && !state.wasLeading));
   if (lot?.status === "live") state.wasLeading = leading || state.wasLeading;
 
   const banner = $("banner");
   if (lot?.result) {
     const r = lot.result;
     const price = money(r.price?.amount, r.price?.currency || cur);
-    banner.textContent = r.status === "sold"
-      ? (r.winner && r.winner === state.me?.alias ? t.won(price) : t.sold(price, r.winner || "?"))
-      : t.unsold;
+    const mine = r.status === "sold" && r.winner && r.winner === state.me?.alias;
+    banner.textContent = r.status === "sold" ? (mine ? t.won(price) : t.sold(price, r.winner || "?")) : t.unsold;
+    if (mine) { // what happens next: the won lot is on the account page
+      const a = document.createElement("a");
+      a.href = "/account";
+      a.textContent = t.wonNext;
+      banner.append(document.createElement("br"), a);
+    }
     banner.classList.remove("hidden");
+    if ($("message").classList.contains("ok")) say(""); // "your bid is in" is old news: the banner says how it ended
     status.classList.add("hidden"); // the banner says it
   }
   tick();
@@ -205,8 +277,15 @@ function addChat(c) {
   const li = document.createElement("li");
   li.dataset.message = c.message_id;
   const name = document.createElement("strong");
-  name.textContent = (c.display_name || "?") + ": ";
-  li.append(name, document.createTextNode(c.text || ""));
+  name.textContent = c.display_name || "?";
+  li.append(name);
+  if (c.seller) {
+    const tag = document.createElement("span");
+    tag.className = "tag";
+    tag.textContent = t.sellerTag;
+    li.append(tag);
+  }
+  li.append(document.createTextNode(" " + (c.text || "")));
   $("chat").append(li);
   $("chat").scrollTop = $("chat").scrollHeight;
 }
@@ -223,13 +302,20 @@ function flashClock(kind) {
 function tick() {
   const lot = state.lot;
   let text = "–";
+  let bar = 0;
+  let urgent = false;
   if (lot?.status === "paused") text = t.paused;
   else if (lot?.result || lot?.status === "sold" || lot?.status === "unsold") text = t.ended;
   else if (lot?.deadline) {
     const left = Math.max(0, Date.parse(lot.deadline) - (Date.now() + state.offset));
     text = left === 0 ? t.closing : `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}.${Math.floor(left / 100) % 10}`;
-    $("clock").classList.toggle("urgent", left < 10000);
+    state.lotSpan = Math.max(state.lotSpan, left, 1);
+    bar = left / state.lotSpan;
+    urgent = left < 10000;
   }
+  $("clock").classList.toggle("urgent", urgent);
+  $("room").classList.toggle("urgent", urgent && state.connected);
+  $("countbar").style.transform = `scaleX(${bar})`;
   $("clock").textContent = text;
 }
 setInterval(tick, 100);
@@ -246,7 +332,7 @@ async function placeBid(amount, kind = "bid.place") {
   say(t.sending);
   try {
     const ack = await socket.request(kind, { lot_id: lot.id, amount: value, currency: lot.next_min.currency, bid_id: bidID });
-    if (ack.status === "rejected") say(reason(ack.reason), "error");
+    if (ack.status === "rejected") say(rejection(ack.reason), "error");
     return ack;
   } catch (err) {
     say(reason(err.code, err.message), "error");
@@ -254,18 +340,38 @@ async function placeBid(amount, kind = "bid.place") {
   }
 }
 
-$("bid").onclick = () => placeBid();
+$("bid").onclick = () => {
+  if ($("bid").classList.contains("signin")) {
+    location.assign(`/login?return_to=${encodeURIComponent(location.pathname + location.search)}`);
+    return;
+  }
+  placeBid();
+};
+// typedAmount reads an amount field: a sentence saying what is wrong (not a
+// number, below the minimum) before anything is sent, or the minor units.
+function typedAmount(id) {
+  const next = state.lot?.next_min;
+  if (!next) return { error: reason("lot_not_live") };
+  const text = $(id).value.trim();
+  const v = toMinor(text, next.currency);
+  if (v == null) return { error: /^[\d,.\s]+$/.test(text) ? t.badStep(money(next.amount, next.currency)) : t.notNumber };
+  if (v < next.amount) return { error: t.tooLow(money(next.amount, next.currency)) };
+  return { amount: v };
+}
 $("custom-bid").onclick = () => {
-  const cur = state.lot?.next_min?.currency;
-  const v = cur && toMinor($("custom").value, cur);
-  if (!v) return say(reason("invalid_amount"), "error");
-  placeBid(v);
+  const r = typedAmount("custom");
+  if (r.error) return say(r.error, "error");
+  placeBid(r.amount);
 };
 $("max-bid").onclick = () => {
-  const cur = state.lot?.next_min?.currency;
-  const v = cur && toMinor($("max").value, cur);
-  if (!v) return say(reason("invalid_amount"), "error");
-  placeBid(v, "bid.max");
+  const r = typedAmount("max");
+  if (r.error) return say(r.error, "error");
+  placeBid(r.amount, "bid.max");
+};
+$("more").onclick = () => {
+  const open = $("sheet").classList.toggle("hidden") === false;
+  $("more").setAttribute("aria-expanded", String(open));
+  if (open) $("custom").focus();
 };
 $("chat-form").onsubmit = async (e) => {
   e.preventDefault();
@@ -277,10 +383,11 @@ $("chat-form").onsubmit = async (e) => {
 $("unmute").onclick = () => { $("video").muted = false; $("unmute").classList.add("hidden"); };
 
 // The browser load test and scripts bid through the page's own code.
-window.bidcast = { placeBid: (amount) => placeBid(amount), state };
+window.bidcast = { placeBid: (amount) => placeBid(amount), state, applyEvent };
 
 // ---- start -----------------------------------------------------------------------
 async function start() {
+  if (!(await roomExists())) { showGone(); return; }
   try {
     await ensureSession();
   } catch (err) {
@@ -293,11 +400,38 @@ async function start() {
     event: applyEvent,
     viewers: (n) => { $("viewers").textContent = t.viewers(n); },
     offset: (ms) => { state.offset = ms; },
-    status: (up) => { $("conn").textContent = up ? t.connected : t.reconnecting; },
-    error: (code, message) => say(reason(code, message), "error"),
+    status: (up) => {
+      state.connected = up;
+      $("conn").textContent = up ? "" : t.reconnecting;
+      $("conn").classList.toggle("hidden", up);
+      render();
+    },
+    error: (code, message) => {
+      if (code === "room_not_live") state.notLive = true;
+      say(reason(code, message), "error");
+    },
   });
   socket.connect();
   window.bidcast.socket = socket;
   window.bidcast.framesDecoded = watch(roomID, $("video"), viewerToken);
+  watchSeller();
+}
+
+// watchSeller shows "the seller is offline" over the player while the room
+// is live but no video frame has arrived for a few seconds: the server does
+// not announce the broadcaster's presence, so the page judges by the frames.
+function watchSeller() {
+  let last = -1;
+  let still = 0;
+  setInterval(async () => {
+    const frames = await window.bidcast.framesDecoded().catch(() => 0);
+    still = frames > last ? 0 : still + 1;
+    last = frames;
+    const off = $("offline");
+    off.textContent = state.notLive || state.room?.status !== "live" ? t.notStarted : t.sellerOffline;
+    const away = still >= 3 && (!!state.room || !!state.notLive);
+    off.classList.toggle("hidden", !away);
+    $("room").classList.toggle("seller-away", away);
+  }, 1500);
 }
 start();

@@ -57,6 +57,7 @@ export class Live {
     $("preview").srcObject = this.stream;
     $("cam-flip").disabled = false;
     $("cam-mute").disabled = false;
+    $("cam-start").classList.add("hidden"); // the preview shows it is on
   }
 
   async flip() {
@@ -204,8 +205,11 @@ export class Live {
     $("on-air").textContent = t.onAir;
     $("on-air").classList.toggle("hidden", !on);
     $("pub-state").textContent = note && !on ? note : (on ? t.onAir : (this.wantAir ? t.connecting : t.offAir));
+    // One button in one place: Go live, then Stop broadcast instead of it.
     $("stop-air").disabled = !this.wantAir;
     $("go-live").disabled = this.wantAir;
+    $("stop-air").classList.toggle("hidden", !this.wantAir);
+    $("go-live").classList.toggle("hidden", this.wantAir);
     window.bidcastStudio && (window.bidcastStudio.onAir = on);
   }
 
@@ -236,7 +240,19 @@ export class Live {
     $("lot-end").disabled = !live;
     $("lot-skip").disabled = !live && l?.status !== "paused";
     $("lot-resume").disabled = l?.status !== "paused";
-    $("lot-next").disabled = !!(live || l?.status === "paused");
+    const r = l?.result;
+    $("lot-leader").textContent = r
+      ? (r.status === "sold" ? t.sold(money(r.price?.amount, r.price?.currency), r.winner || "?") : t.unsold)
+      : (l?.leader ? `${t.leader}: ${l.leader}` : "");
+    this.renderNext();
+  }
+
+  // renderNext enables "Start next lot" only between lots and while the
+  // queue has a lot waiting (the catalog loads on its own time).
+  renderNext() {
+    const l = this.lot;
+    const running = l && (l.status === "live" || l.status === "closing" || l.status === "paused");
+    $("lot-next").disabled = !!running || !this.catalog.nextPending();
   }
 
   tick() {
@@ -249,6 +265,7 @@ export class Live {
       text = `${Math.floor(left / 60000)}:${String(Math.floor(left / 1000) % 60).padStart(2, "0")}`;
     }
     $("clock").textContent = text;
+    this.renderNext();
   }
 
   addChat(c) {

@@ -10,6 +10,7 @@ const $ = (id) => document.getElementById(id);
 for (const el of document.querySelectorAll("[data-t]")) el.textContent = t[el.dataset.t] ?? el.textContent;
 for (const el of document.querySelectorAll("[data-ph]")) el.placeholder = t[el.dataset.ph] ?? "";
 $("slow").options[0].textContent = t.off;
+$("message").onclick = () => { $("message").textContent = ""; }; // a tap dismisses the confirmation
 
 /** ctx is what the studio's parts share. */
 const ctx = {
@@ -18,7 +19,7 @@ const ctx = {
   say(text, kind) {
     const m = $("message");
     m.textContent = text;
-    m.className = "message " + (kind || "");
+    m.className = "message toast " + (kind || "");
   },
   fail(err) {
     ctx.say(reason(err?.code, err?.message || String(err)), "error");
@@ -47,6 +48,8 @@ async function loadRooms(want) {
 function choose(id) {
   ctx.room = rooms.find((r) => r.id === id) || null;
   for (const s of ["live", "queue", "moderation"]) $(s).classList.toggle("hidden", !ctx.room);
+  // During a live show the broadcast and the chat come first, one thumb away.
+  document.querySelector("main.studio").classList.toggle("showing", ctx.room?.status === "live");
   if (ctx.room) {
     const url = new URL(location.href);
     url.searchParams.set("room", ctx.room.id);
