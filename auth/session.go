@@ -59,7 +59,6 @@ func NewService(cfg Config, users Users, rdb redis.UniversalClient, log *slog.Lo
 		return nil, fmt.Errorf("auth config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	log = log.With("component", "auth")
 	gen := func(name string, key *[]byte, n int) {
 		if len(*key) == 0 {
 			*key = randomBytes(n)
