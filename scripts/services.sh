@@ -4,6 +4,7 @@
 #
 #   scripts/services.sh start   install what is missing, start, write .data/env
 #   scripts/services.sh stop    stop both private instances
+#   scripts/services.sh install PACKAGE...   apt-get install, waiting for the dpkg lock
 #
 # A DATABASE_URL or REDIS_URL set in the environment names an external
 # service: it is written to .data/env as it is and nothing is started for it.
@@ -22,20 +23,100 @@ redis_port=${BIDCAST_REDIS_PORT:-$((57000 + offset))}
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
+# Package installs wait for the dpkg lock (a fresh cloud machine's automatic
+# updates often hold it in its first minutes) up to BIDCAST_DPKG_LOCK_TIMEOUT
+# seconds (default 300), saying who holds it. BIDCAST_DPKG_LOCKS (the lock
+# files) and BIDCAST_APT_GET (the apt-get to run) exist for the tests.
+dpkg_locks=${BIDCAST_DPKG_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}
+lock_timeout=${BIDCAST_DPKG_LOCK_TIMEOUT:-300}
+apt_get=${BIDCAST_APT_GET:-apt-get}
+
+# lock_holders prints "PID command line" for each process that has one of
+# the dpkg lock files open (apt and dpkg keep it open while they hold it),
+# found with fuser or lsof; without either, any running apt, dpkg or
+# unattended-upgrade counts.
+lock_holders() {
+  local lock pids=""
+  for lock in $dpkg_locks; do
+    [ -e "$lock" ] || continue
+    if command -v fuser >/dev/null 2>&1; then
+      pids+=" $(fuser "$lock" 2>/dev/null || true)"
+    elif command -v lsof >/dev/null 2>&1; then
+      pids+=" $(lsof -t "$lock" 2>/dev/null || true)"
+    else
+      pids+=" $(pgrep -x 'apt|apt-get|dpkg|unattended-upgr' 2>/dev/null || true)"
+    fi
+  done
+  local pid
+  for pid in $(printf '%s\n' $pids | sort -u -n); do
+    [ "$pid" = "$$" ] && continue
+    printf '%s %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+  done
+}
+
+# wait_dpkg_lock waits until no process holds the dpkg lock, telling the
+# user who does, or gives up after lock_timeout seconds.
+wait_dpkg_lock() {
+  local start=$SECONDS holders said=""
+  while holders=$(lock_holders) && [ -n "$holders" ]; do
+    if [ $((SECONDS - start)) -ge "$lock_timeout" ]; then
+      die "the dpkg lock is still held after ${lock_timeout}s by:
+$(printf '%s\n' "$holders" | sed 's/^/    /')
+  another package manager is running (often the machine's automatic updates).
+  Wait for it to finish and run the command again, or wait longer with
+  BIDCAST_DPKG_LOCK_TIMEOUT=900; stop it only if you know it is stuck."
+    fi
+    if [ "$holders" != "$said" ]; then
+      log "waiting for the dpkg lock (up to ${lock_timeout}s), held by:"
+      printf '%s\n' "$holders" | sed 's/^/services:     /' >&2
+      said=$holders
+    fi
+    sleep 1
+  done
+  [ -z "$said" ] || log "the dpkg lock is free after $((SECONDS - start))s"
+}
+
+# apt_run runs apt-get with its output in .data/apt.log, printing a
+# progress line (the last thing apt did) every 10 seconds.
+apt_run() {
+  local start=$SECONDS pid last=""
+  "$apt_get" -o DPkg::Lock::Timeout=60 "$@" >>"$data/apt.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if [ $(( (SECONDS - start) % 10 )) -eq 0 ]; then
+      last=$(grep -E '^(Get:|Unpacking|Setting up|Selecting|Preparing)' "$data/apt.log" 2>/dev/null | tail -n 1 | cut -c1-100)
+      log "  ... $((SECONDS - start))s${last:+: $last}"
+    fi
+  done
+  wait "$pid"
+}
+
 # apt_install installs Debian packages when running as root; otherwise it says
 # what is missing and stops.
 apt_install() {
   [ $# -gt 0 ] || return 0
-  if [ "$(id -u)" -ne 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "${BIDCAST_APT_GET:-}" ]; then
     die "missing packages: $* (install them with: sudo apt-get install -y $*)"
   fi
-  log "installing $* from Debian's packages"
+  local start=$SECONDS
+  log "installing $* from Debian's packages (apt's output: $data/apt.log)"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends "$@" >"$data/apt.log" 2>&1; then
-    apt-get update -qq >>"$data/apt.log" 2>&1 || true
-    apt-get install -y -qq --no-install-recommends "$@" >>"$data/apt.log" 2>&1 \
-      || die "apt-get install $* failed; see $data/apt.log"
+  : >"$data/apt.log"
+  wait_dpkg_lock
+  if ! apt_run install -y -q --no-install-recommends "$@"; then
+    log "install failed; updating the package lists and trying again"
+    wait_dpkg_lock
+    apt_run update -q || true
+    wait_dpkg_lock
+    if ! apt_run install -y -q --no-install-recommends "$@"; then
+      tail -n 5 "$data/apt.log" | sed 's/^/services:     /' >&2
+      die "apt-get install $* failed after $((SECONDS - start))s; the whole output is in $data/apt.log.
+  Fix what it says (no network? another package manager?) and run the command
+  again, or install them yourself: apt-get install -y $*"
+    fi
   fi
+  log "installed $* in $((SECONDS - start))s"
 }
 
 pg_bindir() {
@@ -230,5 +311,6 @@ cmd_stop() {
 case "${1:-start}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
-  *) die "usage: $0 start|stop" ;;
+  install) mkdir -p "$data"; shift; apt_install "$@" ;;
+  *) die "usage: $0 start|stop|install PACKAGE..." ;;
 esac
