@@ -10,7 +10,7 @@ TOOLS := $(CURDIR)/.data/bin
 # with_env loads .data/env (written by `make services`) into the recipe's shell.
 with_env = set -a; . ./.data/env; set +a;
 
-.PHONY: all build run services services-stop migrate test vet lint staticcheck unit fmt loadtest clean
+.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest clean
 
 all: build
 
@@ -24,8 +24,16 @@ build: check-go
 services:
 	@scripts/services.sh start
 
+# services-stop stops this checkout's Postgres and Redis, and the clusters
+# of deleted clones left under /var/lib/bidcast.
 services-stop:
 	@scripts/services.sh stop
+
+# clean-data stops the services and deletes their data: .data/ (but the
+# tools in .data/bin) and this checkout's and deleted clones' clusters
+# under /var/lib/bidcast.
+clean-data:
+	@scripts/services.sh clean
 
 migrate: services build
 	@$(with_env) bin/auctiond migrate
@@ -54,7 +62,14 @@ lint: vet staticcheck
 unit: services
 	@$(with_env) $(GO) test -race -count=1 -timeout 9m ./...
 
-test: services lint unit
+# test starts the services, lints and runs every test, then stops the
+# services it started itself (those already up stay up), pass or fail.
+test:
+	@scripts/services.sh with $(MAKE) --no-print-directory test-steps
+
+# test-steps is test's body, with the services already up.
+test-steps: lint
+	@$(with_env) $(GO) test -race -count=1 -timeout 9m ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -308,6 +308,7 @@ func (s *server) goLive(w http.ResponseWriter, r *http.Request, p Principal) err
 	if err != nil {
 		return err
 	}
+	s.log.Info("room live", "room", room.ID, "seller", room.SellerID)
 	setETag(w, out.Version)
 	writeJSON(w, http.StatusOK, toRoomJSON(out))
 	return nil
@@ -352,6 +353,7 @@ func (s *server) endRoom(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
+	s.log.Info("room ended", "room", room.ID)
 	setETag(w, out.Version)
 	writeJSON(w, http.StatusOK, toRoomJSON(out))
 	return nil

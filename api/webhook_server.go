@@ -43,7 +43,7 @@ func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	log = log.With("component", "webhooks")
+	log = log.With("worker", "webhooks") // deps.Log names the component
 	client, ownClient := deps.Tasks, false
 	if client == nil {
 		client, ownClient = asynq.NewClientFromRedisClient(deps.Redis), true

@@ -63,7 +63,6 @@ func NewService(cfg Config, users Users, rdb redis.UniversalClient, log *slog.Lo
 		return nil, fmt.Errorf("auth config: %w", err)
 	}
 	cfg = cfg.withDefaults()
-	log = log.With("component", "auth")
 	// Warnings about cookies matter only where cookies are served: they
 	// wait for Routes, so a command-line tool that builds a Service (a
 	// login link) does not print them.

@@ -91,9 +91,12 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	acfg.RoomID, acfg.SellerID = roomID, room.SellerID
 	// Above any sequence an earlier owner can have used (see auction.Config).
 	acfg.EventSeqStart = time.Now().UnixMilli() * 1000
-	lr.pub = newPublisher(roomID, m.evlog, m.cfg.Aliases, lr.log, m.cfg.Subscriber)
+	// The publisher, actor and pipeline name the room on each line
+	// themselves, so they get the unscoped logger (lr.log would say room=
+	// twice).
+	lr.pub = newPublisher(roomID, m.evlog, m.cfg.Aliases, m.log, m.cfg.Subscriber)
 	store := NewLotStore(m.lots, roomID, lr.currency)
-	if lr.actor, err = auction.NewRoom(acfg, m.cfg.Clock, store, lr.pub, lr.log); err != nil {
+	if lr.actor, err = auction.NewRoom(acfg, m.cfg.Clock, store, lr.pub, m.log); err != nil {
 		return nil, fmt.Errorf("room %s: %w", roomID, err)
 	}
 	if err := lr.restore(ctx); err != nil {
@@ -108,7 +111,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	lr.pub.snapshot = lr.actor.Snapshot
 	go lr.pub.run()
 	applier := &roomApplier{room: lr, bids: m.bids}
-	lr.pipeline, err = StartPipeline(ctx, roomID, m.rdb, applier, m.outcomes, NewBidArchive(m.bids), m.cfg.Pipeline, lr.log)
+	lr.pipeline, err = StartPipeline(ctx, roomID, m.rdb, applier, m.outcomes, NewBidArchive(m.bids), m.cfg.Pipeline, m.log)
 	if err != nil {
 		lr.stopActor()
 		return nil, err

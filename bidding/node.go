@@ -257,6 +257,8 @@ func (n *Node) stop(id string, release bool) {
 		defer cancel()
 		if err := n.lease(id).release(ctx); err != nil {
 			n.log.Warn("releasing lease failed", "room", id, "err", err)
+		} else {
+			n.log.Info("room released", "room", id)
 		}
 	}
 }

@@ -68,10 +68,23 @@ func (p *publisher) Emit(e auction.Event) {
 	if e.Type == auction.EventBidRejected {
 		return
 	}
+	p.logEvent(e)
 	select {
 	case p.ch <- pubItem{ev: e}:
 	default:
 		p.dropped.Store(true)
+	}
+}
+
+// logEvent writes the one info line of a lot's start and close, so an
+// operator can follow a show from the log alone.
+func (p *publisher) logEvent(e auction.Event) {
+	switch e.Type {
+	case auction.EventLotStarted:
+		p.logger.Info("lot started", "room", p.roomID, "lot", e.LotID, "deadline", e.Deadline)
+	case auction.EventLotClosed:
+		p.logger.Info("lot closed", "room", p.roomID, "lot", e.LotID, "result", e.Status,
+			"price", e.HighBid.Amount, "currency", e.Currency, "winner", e.LeaderID)
 	}
 }
 

@@ -4,6 +4,17 @@
 #
 #   scripts/services.sh start   install what is missing, start, write .data/env
 #   scripts/services.sh stop    stop both private instances
+#   scripts/services.sh install PACKAGE...   apt-get install, waiting for the dpkg lock
+#   scripts/services.sh with CMD...   start, run CMD, then stop what this start
+#                               started (not what was up before); CMD's status
+#   scripts/services.sh clean   stop both and delete their data (.data/ but
+#                               .data/bin, and the cluster under /var/lib/bidcast)
+#
+# Data lives in .data/ (pg/, redis/, passwords, env). When root's checkout sits
+# where the postgres user cannot enter, the cluster lives in
+# /var/lib/bidcast/<hash>/pg (BIDCAST_VAR_DIR overrides the base) and .data/pg
+# links to it; `stop` and `clean` also find clusters there whose checkout
+# is gone: stop stops them, clean deletes them.
 #
 # A DATABASE_URL or REDIS_URL set in the environment names an external
 # service: it is written to .data/env as it is and nothing is started for it.
@@ -22,20 +33,100 @@ redis_port=${BIDCAST_REDIS_PORT:-$((57000 + offset))}
 log() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: error: %s\n' "$*" >&2; exit 1; }
 
+# Package installs wait for the dpkg lock (a fresh cloud machine's automatic
+# updates often hold it in its first minutes) up to BIDCAST_DPKG_LOCK_TIMEOUT
+# seconds (default 300), saying who holds it. BIDCAST_DPKG_LOCKS (the lock
+# files) and BIDCAST_APT_GET (the apt-get to run) exist for the tests.
+dpkg_locks=${BIDCAST_DPKG_LOCKS:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock}
+lock_timeout=${BIDCAST_DPKG_LOCK_TIMEOUT:-300}
+apt_get=${BIDCAST_APT_GET:-apt-get}
+
+# lock_holders prints "PID command line" for each process that has one of
+# the dpkg lock files open (apt and dpkg keep it open while they hold it),
+# found with fuser or lsof; without either, any running apt, dpkg or
+# unattended-upgrade counts.
+lock_holders() {
+  local lock pids=""
+  for lock in $dpkg_locks; do
+    [ -e "$lock" ] || continue
+    if command -v fuser >/dev/null 2>&1; then
+      pids+=" $(fuser "$lock" 2>/dev/null || true)"
+    elif command -v lsof >/dev/null 2>&1; then
+      pids+=" $(lsof -t "$lock" 2>/dev/null || true)"
+    else
+      pids+=" $(pgrep -x 'apt|apt-get|dpkg|unattended-upgr' 2>/dev/null || true)"
+    fi
+  done
+  local pid
+  for pid in $(printf '%s\n' $pids | sort -u -n); do
+    [ "$pid" = "$$" ] && continue
+    printf '%s %s\n' "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+  done
+}
+
+# wait_dpkg_lock waits until no process holds the dpkg lock, telling the
+# user who does, or gives up after lock_timeout seconds.
+wait_dpkg_lock() {
+  local start=$SECONDS holders said=""
+  while holders=$(lock_holders) && [ -n "$holders" ]; do
+    if [ $((SECONDS - start)) -ge "$lock_timeout" ]; then
+      die "the dpkg lock is still held after ${lock_timeout}s by:
+$(printf '%s\n' "$holders" | sed 's/^/    /')
+  another package manager is running (often the machine's automatic updates).
+  Wait for it to finish and run the command again, or wait longer with
+  BIDCAST_DPKG_LOCK_TIMEOUT=900; stop it only if you know it is stuck."
+    fi
+    if [ "$holders" != "$said" ]; then
+      log "waiting for the dpkg lock (up to ${lock_timeout}s), held by:"
+      printf '%s\n' "$holders" | sed 's/^/services:     /' >&2
+      said=$holders
+    fi
+    sleep 1
+  done
+  [ -z "$said" ] || log "the dpkg lock is free after $((SECONDS - start))s"
+}
+
+# apt_run runs apt-get with its output in .data/apt.log, printing a
+# progress line (the last thing apt did) every 10 seconds.
+apt_run() {
+  local start=$SECONDS pid last=""
+  "$apt_get" -o DPkg::Lock::Timeout=60 "$@" >>"$data/apt.log" 2>&1 &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if [ $(( (SECONDS - start) % 10 )) -eq 0 ]; then
+      last=$(grep -E '^(Get:|Unpacking|Setting up|Selecting|Preparing)' "$data/apt.log" 2>/dev/null | tail -n 1 | cut -c1-100)
+      log "  ... $((SECONDS - start))s${last:+: $last}"
+    fi
+  done
+  wait "$pid"
+}
+
 # apt_install installs Debian packages when running as root; otherwise it says
 # what is missing and stops.
 apt_install() {
   [ $# -gt 0 ] || return 0
-  if [ "$(id -u)" -ne 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "${BIDCAST_APT_GET:-}" ]; then
     die "missing packages: $* (install them with: sudo apt-get install -y $*)"
   fi
-  log "installing $* from Debian's packages"
+  local start=$SECONDS
+  log "installing $* from Debian's packages (apt's output: $data/apt.log)"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y -qq --no-install-recommends "$@" >"$data/apt.log" 2>&1; then
-    apt-get update -qq >>"$data/apt.log" 2>&1 || true
-    apt-get install -y -qq --no-install-recommends "$@" >>"$data/apt.log" 2>&1 \
-      || die "apt-get install $* failed; see $data/apt.log"
+  : >"$data/apt.log"
+  wait_dpkg_lock
+  if ! apt_run install -y -q --no-install-recommends "$@"; then
+    log "install failed; updating the package lists and trying again"
+    wait_dpkg_lock
+    apt_run update -q || true
+    wait_dpkg_lock
+    if ! apt_run install -y -q --no-install-recommends "$@"; then
+      tail -n 5 "$data/apt.log" | sed 's/^/services:     /' >&2
+      die "apt-get install $* failed after $((SECONDS - start))s; the whole output is in $data/apt.log.
+  Fix what it says (no network? another package manager?) and run the command
+  again, or install them yourself: apt-get install -y $*"
+    fi
   fi
+  log "installed $* in $((SECONDS - start))s"
 }
 
 pg_bindir() {
@@ -69,13 +160,15 @@ as_pg() {
 # pg_home picks the cluster directory. It is .data/pg unless root's checkout sits
 # where the postgres user cannot reach (under /root, say); then the cluster
 # lives under /var/lib/bidcast and .data/pg links to it.
+var_dir=${BIDCAST_VAR_DIR:-/var/lib/bidcast}
+
 pg_home() {
   if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$data" 2>/dev/null; then
     echo "$data/pg"; return
   fi
   local key
   key=$(printf '%s' "$root" | sha256sum | cut -c1-12)
-  echo "/var/lib/bidcast/$key/pg"
+  echo "$var_dir/$key/pg"
 }
 
 start_postgres() {
@@ -86,6 +179,9 @@ start_postgres() {
   if [ "$home" != "$data/pg" ] && [ ! -e "$data/pg" ]; then
     mkdir -p "$home"; ln -s "$home" "$data/pg"
   fi
+  # A cluster outside the checkout names its checkout, so `stop` and
+  # `clean` of any checkout can tell when that checkout is gone.
+  [ "$home" = "$data/pg" ] || printf '%s\n' "$root" >"${home%/pg}/checkout"
   mkdir -p "$home"
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$home" && chmod 700 "$home"
   if [ ! -s "$data/pg.pass" ]; then
@@ -109,10 +205,11 @@ start_postgres() {
   elif "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" 2>/dev/null; then
     die "port $pg_port is held by another PostgreSQL; set BIDCAST_PG_PORT to a free port"
   else
-    log "starting PostgreSQL on 127.0.0.1:$pg_port"
+    log "starting PostgreSQL on 127.0.0.1:$pg_port (data in $home)"
     as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
       -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $home/run -c max_connections=300 -c fsync=on" \
       start >/dev/null || die "PostgreSQL did not start; see $home/postgres.log"
+    echo postgres >>"$data/started"
   fi
   if ! PGPASSWORD=$pass "$bin/psql" -qtA -h 127.0.0.1 -p "$pg_port" -U bidcast -d postgres \
       -c "SELECT 1 FROM pg_database WHERE datname='bidcast'" | grep -q 1; then
@@ -172,6 +269,7 @@ start_redis() {
       sleep 0.1
     done
     rcli ping | grep -q PONG || die "Redis is not answering; see $data/redis/redis.log"
+    echo redis >>"$data/started"
   fi
   echo "redis://:$pass@127.0.0.1:$redis_port/0"
 }
@@ -184,6 +282,8 @@ cmd_start() {
   case "${DATABASE_URL:-}" in *@127.0.0.1:"$pg_port"/*) unset DATABASE_URL ;; esac
   case "${REDIS_URL:-}" in redis://127.0.0.1:"$redis_port"/* | redis://*@127.0.0.1:"$redis_port"/*) unset REDIS_URL ;; esac
   install_missing
+  # .data/started lists what this start started (for `with`).
+  : >"$data/started"
   local db=${DATABASE_URL:-} rd=${REDIS_URL:-}
   [ -n "$db" ] || db=$(start_postgres)
   [ -n "$rd" ] || rd=$(start_redis)
@@ -211,24 +311,86 @@ auth_keys() {
   done <"$keys"
 }
 
+# cmd_stop stops this checkout's instances (both, or those named:
+# postgres, redis), then the clusters of checkouts that are gone.
 cmd_stop() {
-  local home bin
+  local home bin which=" ${*:-postgres redis} "
   bin=$(pg_bindir)
   home=$(pg_home)
-  if [ -n "$bin" ] && [ -f "$home/data/postmaster.pid" ]; then
+  if [[ $which == *" postgres "* ]] && [ -n "$bin" ] && [ -f "$home/data/postmaster.pid" ]; then
     as_pg "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null && log "PostgreSQL stopped"
   fi
-  if [ -s "$data/redis.pass" ] && rcli config get dir | ours; then
-    rcli shutdown >/dev/null || true
-    log "Redis stopped"
-  elif rcli_open config get dir | ours; then
-    rcli_open shutdown >/dev/null || true
-    log "Redis stopped"
+  if [[ $which == *" redis "* ]]; then
+    if [ -s "$data/redis.pass" ] && rcli config get dir | ours; then
+      rcli shutdown >/dev/null || true
+      log "Redis stopped"
+    elif rcli_open config get dir | ours; then
+      rcli_open shutdown >/dev/null || true
+      log "Redis stopped"
+    fi
   fi
+  orphans stop
+}
+
+# orphans finds the clusters under $var_dir whose checkout is gone (deleted
+# clones) and stops their PostgreSQL; with "remove" it deletes them too.
+orphans() {
+  local dir checkout bin
+  bin=$(pg_bindir)
+  for dir in "$var_dir"/*/; do
+    dir=${dir%/}
+    [ -d "$dir/pg" ] || continue
+    checkout=$(cat "$dir/checkout" 2>/dev/null || true)
+    if [ -n "$checkout" ] && [ -e "$checkout/.data/pg" ]; then continue; fi
+    if [ -n "$bin" ] && [ -f "$dir/pg/data/postmaster.pid" ]; then
+      as_pg "$bin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null 2>&1 \
+        && log "stopped the PostgreSQL of ${checkout:-a checkout} that is gone ($dir)"
+    fi
+    if [ "$1" = remove ]; then
+      rm -rf "$dir" && log "deleted $dir (${checkout:-unknown checkout}, gone)"
+    else
+      log "$dir holds the cluster of ${checkout:-a checkout} that is gone ($(du -sh "$dir" 2>/dev/null | cut -f1)); \`make clean-data\` deletes it"
+    fi
+  done
+}
+
+# cmd_clean stops this checkout's instances and deletes their data (the
+# tools in .data/bin stay), then deletes the clusters of checkouts that are
+# gone.
+cmd_clean() {
+  local home
+  home=$(pg_home)
+  cmd_stop >/dev/null
+  if [ "$home" != "$data/pg" ]; then
+    rm -rf "${home%/pg}" && log "deleted ${home%/pg}"
+  fi
+  if [ -d "$data" ]; then
+    find "$data" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
+    log "deleted the data in $data (kept $data/bin)"
+  fi
+  orphans remove
+}
+
+# cmd_with starts the services, runs "$@", and then stops what this start
+# started, also when "$@" fails or is interrupted; it exits with "$@"'s
+# status.
+cmd_with() {
+  [ $# -gt 0 ] || die "usage: $0 with COMMAND..."
+  bash "${BASH_SOURCE[0]}" start || exit
+  # Global: the EXIT trap reads it.
+  started=$(tr '\n' ' ' <"$data/started")
+  trap 'if [ -n "$started" ]; then log "stopping what this run started: $started"; bash "${BASH_SOURCE[0]}" stop $started; fi' EXIT
+  trap 'exit 130' INT TERM
+  local rc=0
+  "$@" || rc=$?
+  exit "$rc"
 }
 
 case "${1:-start}" in
   start) cmd_start ;;
-  stop) cmd_stop ;;
-  *) die "usage: $0 start|stop" ;;
+  stop) shift; cmd_stop "$@" ;;
+  install) mkdir -p "$data"; shift; apt_install "$@" ;;
+  with) shift; cmd_with "$@" ;;
+  clean) cmd_clean ;;
+  *) die "usage: $0 start|stop [postgres|redis]|install PACKAGE...|with COMMAND...|clean" ;;
 esac

@@ -13,10 +13,12 @@ import (
 // default"; call Validate (New does) to apply defaults and check values.
 type Config struct {
 	// ICEUDPAddr is the one UDP address every ICE session shares (ICE UDP mux),
-	// so a firewall needs a single port open. Default ":8443".
+	// so a firewall needs a single port open. Default "127.0.0.1:8443":
+	// loopback, like every other listener, until configured otherwise.
 	ICEUDPAddr string
 	// ICETCPAddr is the one TCP address for ICE-TCP, the fallback for networks
-	// that block UDP. Empty after defaults means ":8443"; "off" disables it.
+	// that block UDP. Empty after defaults means "127.0.0.1:8443"; "off"
+	// disables it.
 	ICETCPAddr string
 	// PublicIPs are the 1:1 NAT addresses advertised instead of the host's
 	// own addresses (cloud VMs behind a static NAT). Empty: advertise the host
@@ -27,7 +29,15 @@ type Config struct {
 	ICEServers []ICEServer
 	// LoopbackCandidates offers 127.0.0.1/::1 candidates. Off in production;
 	// tests and load tests turn it on because they connect over loopback.
+	// It is implied when ICEUDPAddr is a loopback address: no other
+	// candidate could reach the SFU then.
 	LoopbackCandidates bool
+	// PionLogLevel is the least level of Pion's own messages (ICE, DTLS,
+	// SCTP) that reach Logger, in Pion's terms: slog.LevelDebug-4 is Pion's
+	// trace. Nil means slog.LevelError: Pion's errors only (logged at
+	// Warn); its warnings are routine in an SFU (a viewer leaving while
+	// packets are in flight, pings before candidates arrive).
+	PionLogLevel slog.Leveler
 
 	// DisableBatching sends every datagram with its own system call instead
 	// of sendmmsg batches (for comparison and debugging).
@@ -88,14 +98,33 @@ type ICEServer struct {
 	Credential string
 }
 
+// DefaultICEAddr is the default of ICEUDPAddr and ICETCPAddr.
+const DefaultICEAddr = "127.0.0.1:8443"
+
+// isLoopback reports whether addr's host is a loopback IP.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Validate applies defaults to zero fields and reports the first invalid
 // value, wrapped in ErrInvalidConfig.
 func (c *Config) Validate() error {
 	if c.ICEUDPAddr == "" {
-		c.ICEUDPAddr = ":8443"
+		c.ICEUDPAddr = DefaultICEAddr
 	}
 	if c.ICETCPAddr == "" {
-		c.ICETCPAddr = ":8443"
+		c.ICETCPAddr = DefaultICEAddr
+	}
+	if c.PionLogLevel == nil {
+		c.PionLogLevel = slog.LevelError
+	}
+	if isLoopback(c.ICEUDPAddr) {
+		c.LoopbackCandidates = true
 	}
 	if c.Writers == 0 {
 		c.Writers = runtime.GOMAXPROCS(0)

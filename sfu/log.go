@@ -9,23 +9,46 @@ import (
 )
 
 // slogFactory routes Pion's scoped loggers to one *slog.Logger so operators
-// see SFU and Pion lines in the same structured stream. Pion's trace and debug
-// output is very chatty, so both go to slog's Debug level.
-type slogFactory struct{ log *slog.Logger }
+// see SFU and Pion lines in the same structured stream. Pion's messages below
+// min (in Pion's own levels) are dropped: its info and warnings are ICE and
+// DTLS chatter, lines for every viewer, so the default minimum is its error
+// level.
+type slogFactory struct {
+	log *slog.Logger
+	min slog.Leveler
+}
 
 var _ logging.LoggerFactory = slogFactory{}
 
 // NewLogger implements logging.LoggerFactory.
 func (f slogFactory) NewLogger(scope string) logging.LeveledLogger {
-	return &slogLeveled{log: f.log.With("pion", scope)}
+	min := f.min
+	if min == nil {
+		min = slog.LevelError
+	}
+	return &slogLeveled{log: f.log.With("pion", scope), min: min}
 }
 
-type slogLeveled struct{ log *slog.Logger }
+type slogLeveled struct {
+	log *slog.Logger
+	min slog.Leveler
+}
 
-// logf checks Enabled first so that disabled debug logging costs no
-// formatting on Pion's hot paths.
-func (l *slogLeveled) logf(level slog.Level, format string, args ...any) {
-	if !l.log.Enabled(context.Background(), level) {
+// pion is the level of each of Pion's methods, in slog's scale, against
+// which slogLeveled.min is checked.
+const (
+	pionTrace = slog.LevelDebug - 4
+	pionDebug = slog.LevelDebug
+	pionInfo  = slog.LevelInfo
+	pionWarn  = slog.LevelWarn
+	pionError = slog.LevelError
+)
+
+// logf logs a message of Pion's level pion at slog level level. It checks
+// both levels first so that dropped messages cost no formatting on Pion's
+// hot paths.
+func (l *slogLeveled) logf(pion, level slog.Level, format string, args ...any) {
+	if pion < l.min.Level() || !l.log.Enabled(context.Background(), level) {
 		return
 	}
 	l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
@@ -34,20 +57,28 @@ func (l *slogLeveled) logf(level slog.Level, format string, args ...any) {
 // The methods below implement logging.LeveledLogger; Pion's trace level
 // maps below slog's debug.
 
-func (l *slogLeveled) Trace(msg string) { l.logf(slog.LevelDebug-4, "%s", msg) }
+func (l *slogLeveled) Trace(msg string) { l.logf(pionTrace, slog.LevelDebug-4, "%s", msg) }
 func (l *slogLeveled) Tracef(format string, args ...any) {
-	l.logf(slog.LevelDebug-4, format, args...)
+	l.logf(pionTrace, slog.LevelDebug-4, format, args...)
 }
-func (l *slogLeveled) Debug(msg string)                  { l.logf(slog.LevelDebug, "%s", msg) }
-func (l *slogLeveled) Debugf(format string, args ...any) { l.logf(slog.LevelDebug, format, args...) }
-func (l *slogLeveled) Info(msg string)                   { l.logf(slog.LevelInfo, "%s", msg) }
-func (l *slogLeveled) Infof(format string, args ...any)  { l.logf(slog.LevelInfo, format, args...) }
+func (l *slogLeveled) Debug(msg string) { l.logf(pionDebug, slog.LevelDebug, "%s", msg) }
+func (l *slogLeveled) Debugf(format string, args ...any) {
+	l.logf(pionDebug, slog.LevelDebug, format, args...)
+}
+func (l *slogLeveled) Info(msg string) { l.logf(pionInfo, slog.LevelInfo, "%s", msg) }
+func (l *slogLeveled) Infof(format string, args ...any) {
+	l.logf(pionInfo, slog.LevelInfo, format, args...)
+}
 
 // Pion warns about routine events in an SFU's life (a peer closing while
 // packets are in flight, pings before candidates arrive), so its warnings
 // are logged at Info and its errors at Warn: operators alerting on Warn
 // should see the SFU's own problems, not every departing viewer.
-func (l *slogLeveled) Warn(msg string)                   { l.logf(slog.LevelInfo, "%s", msg) }
-func (l *slogLeveled) Warnf(format string, args ...any)  { l.logf(slog.LevelInfo, format, args...) }
-func (l *slogLeveled) Error(msg string)                  { l.logf(slog.LevelWarn, "%s", msg) }
-func (l *slogLeveled) Errorf(format string, args ...any) { l.logf(slog.LevelWarn, format, args...) }
+func (l *slogLeveled) Warn(msg string) { l.logf(pionWarn, slog.LevelInfo, "%s", msg) }
+func (l *slogLeveled) Warnf(format string, args ...any) {
+	l.logf(pionWarn, slog.LevelInfo, format, args...)
+}
+func (l *slogLeveled) Error(msg string) { l.logf(pionError, slog.LevelWarn, "%s", msg) }
+func (l *slogLeveled) Errorf(format string, args ...any) {
+	l.logf(pionError, slog.LevelWarn, format, args...)
+}

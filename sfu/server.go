@@ -102,6 +102,14 @@ func (s *Server) Close() error {
 // Config.ICEUDPAddr asked for port 0).
 func (s *Server) ICEUDPAddr() net.Addr { return s.tr.udpConn.LocalAddr() }
 
+// ICETCPAddr returns the address ICE-TCP listens on, or nil when it is off.
+func (s *Server) ICETCPAddr() net.Addr {
+	if s.tr.tcpLn == nil {
+		return nil
+	}
+	return s.tr.tcpLn.Addr()
+}
+
 // ICEServers returns the STUN/TURN servers clients should use.
 func (s *Server) ICEServers() []ICEServer { return s.cfg.ICEServers }
 

@@ -3,6 +3,7 @@ package sfu
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/pion/webrtc/v4"
@@ -99,7 +100,13 @@ func (s *session) close() {
 		if err := s.pc.Close(); err != nil {
 			s.srv.log.Debug("close peer connection", "session", s.id, "err", err)
 		}
-		s.srv.log.Info("sfu session closed", "room", s.room.id, "session", s.id, "role", s.kindName())
+		// A publisher leaving is an event of the show; a viewer leaving
+		// is routine (there may be thousands).
+		level := slog.LevelDebug
+		if s.publish {
+			level = slog.LevelInfo
+		}
+		s.srv.log.Log(context.Background(), level, "sfu session closed", "room", s.room.id, "session", s.id, "role", s.kindName())
 		if s.opts.onClose != nil {
 			s.opts.onClose()
 		}

@@ -26,7 +26,7 @@ type transport struct {
 }
 
 func newTransport(cfg *Config) (*transport, error) {
-	lf := slogFactory{log: cfg.Logger}
+	lf := slogFactory{log: cfg.Logger, min: cfg.PionLogLevel}
 	t := &transport{}
 
 	udpConn, err := net.ListenPacket("udp", cfg.ICEUDPAddr)

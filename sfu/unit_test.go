@@ -235,7 +235,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	c := Config{}
 	_ = c.Validate()
-	if c.PLIInterval != 500*time.Millisecond || c.ICEUDPAddr != ":8443" || c.Logger == nil || c.LoopbackCandidates {
+	if c.PLIInterval != 500*time.Millisecond || c.ICEUDPAddr != "127.0.0.1:8443" || c.Logger == nil || !c.LoopbackCandidates {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

@@ -114,6 +114,21 @@ func (a *App) connect(ctx context.Context) error {
 	return nil
 }
 
+// listeners are the attributes of the start-up line: the public URL, this
+// node, and every listener with the address it is bound to ("off" for one
+// that is disabled), so an operator sees at once what is reachable.
+func (a *App) listeners() []any {
+	admin, tcp := "off", "off"
+	if a.adminLn != nil {
+		admin = a.adminLn.Addr().String()
+	}
+	if addr := a.sfu.ICETCPAddr(); addr != nil {
+		tcp = addr.String()
+	}
+	return []any{"url", a.cfg.PublicURL + "/", "node", a.cfg.NodeID, "http", a.httpLn.Addr().String(),
+		"admin", admin, "sfu_udp", a.sfu.ICEUDPAddr().String(), "sfu_tcp", tcp}
+}
+
 // Run serves until ctx is cancelled, then shuts down in reverse order of
 // start: HTTP first (no new work), then the stores.
 func (a *App) Run(ctx context.Context) error {
@@ -133,7 +148,7 @@ func (a *App) Run(ctx context.Context) error {
 		serveOn(a.admin, a.adminLn, "admin")
 	}
 	stopWorkers := a.startWorkers()
-	a.log.Info("bidcast is up", "url", a.cfg.PublicURL+"/", "listen", a.httpLn.Addr().String(), "node", a.cfg.NodeID)
+	a.log.Info("bidcast is up", a.listeners()...)
 
 	var runErr error
 	select {

@@ -72,8 +72,14 @@ func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Conf
 // startApp runs the wired server in-process and returns its base URL.
 func startApp(t *testing.T, cfg Config) (string, *App) {
 	t.Helper()
+	return startAppLogged(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// startAppLogged is startApp with the server logging to log.
+func startAppLogged(t *testing.T, cfg Config, log *slog.Logger) (string, *App) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	app, err := newApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	app, err := newApp(ctx, cfg, log)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,8 +31,14 @@ func newShow(t *testing.T, lots int, duration time.Duration) *showEnv {
 // newShowOn is newShow on the given Redis ("" for the shared one).
 func newShowOn(t *testing.T, redisURL string, lots int, duration time.Duration) *showEnv {
 	t.Helper()
+	return newShowLogged(t, redisURL, quiet(), lots, duration)
+}
+
+// newShowLogged is newShowOn with the server logging to log.
+func newShowLogged(t *testing.T, redisURL string, log *slog.Logger, lots int, duration time.Duration) *showEnv {
+	t.Helper()
 	cfg := testConfigWith(t, redisURL, map[string]string{"LOT_GRACE": "200ms", "BID_POLL_INTERVAL": "100ms"})
-	base, app := startApp(t, cfg)
+	base, app := startAppLogged(t, cfg, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	room, err := ops.CreateRoom(ctx, app.db, base, "Cameras", fmt.Sprintf("sara-%d", time.Now().UnixNano()),

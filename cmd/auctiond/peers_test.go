@@ -62,8 +62,9 @@ func postSDP(t *testing.T, url, token, sdp string) (int, string) {
 }
 
 // publishVP8 publishes a synthetic VP8 stream to whipURL until the test
-// ends: every frame is a keyframe, which is all the SFU needs to forward.
-func publishVP8(t *testing.T, whipURL, token string) {
+// ends or the returned stop is called: every frame is a keyframe, which is
+// all the SFU needs to forward.
+func publishVP8(t *testing.T, whipURL, token string) (stop func()) {
 	t.Helper()
 	pc, err := pionAPI(t).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -99,7 +100,10 @@ func publishVP8(t *testing.T, whipURL, token string) {
 			}
 		}
 	}()
-	t.Cleanup(func() { cancel(); <-stopped; pc.Close() })
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-stopped; pc.Close() }) }
+	t.Cleanup(stop)
+	return stop
 }
 
 // viewer is a receive-only peer.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/bidcast/bidcast/sfu"
@@ -10,11 +11,12 @@ import (
 
 // sfuEnv documents the SFU's environment variables; the README mirrors it.
 var sfuEnv = []envSpec{
-	{"SFU_UDP_ADDR", ":8443", "the one UDP address all ICE traffic shares (ICE UDP mux)"},
-	{"SFU_TCP_ADDR", ":8443", "the one TCP address for ICE-TCP fallback; \"off\" disables it"},
+	{"SFU_UDP_ADDR", sfu.DefaultICEAddr, "the one UDP address all ICE traffic shares (ICE UDP mux); loopback by default, \":8443\" for every interface"},
+	{"SFU_TCP_ADDR", sfu.DefaultICEAddr, "the one TCP address for ICE-TCP fallback; \"off\" disables it"},
 	{"SFU_PUBLIC_IPS", "", "comma-separated 1:1 NAT public IPs to advertise instead of the host's"},
 	{"SFU_ICE_SERVERS", "", "JSON list of STUN/TURN servers for clients: [{\"urls\":[\"turn:...\"],\"username\":\"u\",\"credential\":\"c\"}]"},
-	{"SFU_LOOPBACK_CANDIDATES", "false", "offer 127.0.0.1 ICE candidates (local tests and load tests)"},
+	{"SFU_LOOPBACK_CANDIDATES", "false", "offer 127.0.0.1 ICE candidates (local tests and load tests); always on while SFU_UDP_ADDR is a loopback address"},
+	{"PION_LOG_LEVEL", "error", "least level of Pion's own ICE/DTLS messages that are logged: trace, debug, info, warn or error (debug when LOG_LEVEL=debug and this is unset); Pion's warnings are routine chatter"},
 }
 
 // sfuConfig builds the SFU's configuration from the environment.
@@ -45,6 +47,21 @@ func sfuConfig(getenv func(string) string) (sfu.Config, error) {
 	case "false", "0":
 	default:
 		return sfu.Config{}, fmt.Errorf("SFU_LOOPBACK_CANDIDATES %q: want true or false", v)
+	}
+	pion := getenv("PION_LOG_LEVEL")
+	if pion == "" && strings.EqualFold(getenv("LOG_LEVEL"), "debug") {
+		pion = "debug"
+	}
+	switch strings.ToLower(pion) {
+	case "trace":
+		cfg.PionLogLevel = slog.LevelDebug - 4
+	case "":
+	default:
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(pion)); err != nil {
+			return sfu.Config{}, fmt.Errorf("PION_LOG_LEVEL %q: want trace, debug, info, warn or error", pion)
+		}
+		cfg.PionLogLevel = l
 	}
 	if err := cfg.Validate(); err != nil {
 		return sfu.Config{}, err
