@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bidcast/bidcast/internal/apierr"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -21,8 +22,9 @@ type Media interface {
 	// MaxUploadBytes bounds the whole multipart request of an upload.
 	MaxUploadBytes() int64
 	// Upload checks, stores and queues one file for an item the user
-	// owns (any item for an admin). Rejections are errors with a
-	// ClientError method; nothing is left behind by a rejection.
+	// owns (any item for an admin). Rejections are coded errors
+	// (internal/apierr) sent as they are; nothing is left behind by a
+	// rejection.
 	Upload(ctx context.Context, userID string, admin bool, itemID, filename string, r io.Reader) (storage.MediaRef, error)
 	// Delete removes one media entry of an item, its row and its files.
 	Delete(ctx context.Context, userID string, admin bool, itemID, mediaID string) error
@@ -33,15 +35,6 @@ type Media interface {
 	URLs(ref storage.MediaRef) map[string]string
 }
 
-// ClientError is implemented by errors of an injected service (such as
-// media's rejections of an upload) that a client may see as they are.
-type ClientError interface {
-	error
-	// ClientError returns the HTTP status, the stable code and the
-	// message to send.
-	ClientError() (status int, code, message string)
-}
-
 // errMediaDisabled answers the media routes of a server built without
 // Deps.Media.
 var errMediaDisabled = &Error{Status: http.StatusServiceUnavailable, Code: "media_disabled",
@@ -50,10 +43,8 @@ var errMediaDisabled = &Error{Status: http.StatusServiceUnavailable, Code: "medi
 // mediaError turns a media service error into a client error when it is
 // one; anything else stays an internal error.
 func mediaError(err error) error {
-	var ce ClientError
-	if errors.As(err, &ce) {
-		status, code, msg := ce.ClientError()
-		return &Error{Status: status, Code: code, Message: msg}
+	if _, ok := apierr.As(err); ok {
+		return err
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

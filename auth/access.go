@@ -8,11 +8,12 @@ import (
 	"strings"
 
 	"github.com/bidcast/bidcast/internal/accessnotice"
+	"github.com/bidcast/bidcast/internal/apierr"
 	"github.com/bidcast/bidcast/storage"
 )
 
 // ErrBanned means the account is banned from the whole site.
-var ErrBanned = &Error{http.StatusForbidden, "banned", "this account is banned"}
+var ErrBanned = apierr.New(http.StatusForbidden, "banned", "this account is banned")
 
 // BanStore tells whether an account is banned from the site; *storage.Users
 // implements it. A Service whose Users does not is told of no bans.

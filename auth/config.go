@@ -4,14 +4,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bidcast/bidcast/internal/clientip"
+	"github.com/bidcast/bidcast/internal/envconf"
 )
 
 // Config is everything auth needs. Zero durations and budgets take the
@@ -204,7 +205,7 @@ func containsInt(xs []int, v int) bool {
 // the package comment. It fails on values that do not parse; Validate then
 // checks that they make sense together.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var errs []error
+	r := envconf.New(getenv)
 	c := Config{PublicURL: getenv("PUBLIC_URL")}
 	key := func(name string) []byte {
 		v := strings.TrimSpace(getenv(name))
@@ -217,60 +218,23 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		if err != nil {
 			// The value is a secret: name it, never echo it.
-			errs = append(errs, fmt.Errorf("%s is not valid base64", name))
+			r.Fail(fmt.Errorf("%s is not valid base64", name))
 		}
 		return b
-	}
-	flag := func(name string) bool {
-		v := getenv(name)
-		if v == "" {
-			return false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want true or false", name, v))
-		}
-		return b
-	}
-	dur := func(name string) time.Duration {
-		v := getenv(name)
-		if v == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 15m", name, v))
-		}
-		return d
-	}
-	num := func(name string) int {
-		v := getenv(name)
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
-		}
-		return n
 	}
 	c.CookieHashKey = key("AUTH_COOKIE_HASH_KEY")
 	c.CookieBlockKey = key("AUTH_COOKIE_BLOCK_KEY")
 	c.JWTKey = key("AUTH_JWT_KEY")
-	c.AccessTTL = dur("AUTH_ACCESS_TTL")
-	c.RefreshTTL = dur("AUTH_REFRESH_TTL")
-	c.SellerAutoApprove = flag("AUTH_SELLER_AUTO_APPROVE")
-	for _, o := range strings.Split(getenv("AUTH_TRUSTED_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.TrustedOrigins = append(c.TrustedOrigins, o)
-		}
-	}
-	c.RateLimit.Login = num("AUTH_RATE_LOGIN")
-	c.RateLimit.Token = num("AUTH_RATE_TOKEN")
+	c.AccessTTL = r.Duration("AUTH_ACCESS_TTL", 0)
+	c.RefreshTTL = r.Duration("AUTH_REFRESH_TTL", 0)
+	c.SellerAutoApprove = r.Bool("AUTH_SELLER_AUTO_APPROVE", false)
+	c.TrustedOrigins = r.List("AUTH_TRUSTED_ORIGINS")
+	c.RateLimit.Login = r.Int("AUTH_RATE_LOGIN", 0, 1, math.MaxInt)
+	c.RateLimit.Token = r.Int("AUTH_RATE_TOKEN", 0, 1, math.MaxInt)
 	if getenv("AUTH_CLIENT_IP_HEADER") != "" {
-		errs = append(errs, errors.New("AUTH_CLIENT_IP_HEADER is no longer read: list your reverse proxies in TRUSTED_PROXIES instead"))
+		r.Fail(errors.New("AUTH_CLIENT_IP_HEADER is no longer read: list your reverse proxies in TRUSTED_PROXIES instead"))
 	}
-	c.RateLimit.Disabled = flag("AUTH_RATE_LIMIT_DISABLED")
+	c.RateLimit.Disabled = r.Bool("AUTH_RATE_LIMIT_DISABLED", false)
 	c.Providers = providersFromEnv(getenv)
-	return c, errors.Join(errs...)
+	return c, r.Err()
 }

@@ -1,69 +1,61 @@
 package auth
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/bidcast/bidcast/internal/apierr"
 )
 
-// Error is a failure a client may see: an HTTP status, a stable code that
-// clients branch on, and a human message. Go error text never reaches a
-// client; handlers map every error to one of these at the edge.
-type Error struct {
-	// Status is the HTTP status the error answers with.
-	Status int
-	// Code is stable across releases: clients and tests compare it.
-	Code string
-	// Message is for people and may change.
-	Message string
-}
-
-// Error implements error.
-func (e *Error) Error() string { return "auth: " + e.Message }
+// Error is a failure a client may see: the one coded error of every HTTP
+// path (internal/apierr), with an HTTP status, a stable code that clients
+// branch on, and a human message. Go error text never reaches a client;
+// handlers map every error to one of these at the edge.
+type Error = apierr.Error
 
 // Sentinels. Wrap them with fmt.Errorf("...: %w", ErrX) to add detail for
 // logs; errors.Is still finds them, and WriteError answers with their code.
 var (
 	// ErrUnauthorized means no credentials were presented. Callers that
 	// allow anonymous access (public pages) treat it as "nobody".
-	ErrUnauthorized = &Error{http.StatusUnauthorized, "unauthorized", "sign in first"}
+	ErrUnauthorized = apierr.New(http.StatusUnauthorized, "unauthorized", "sign in first")
 	// ErrInvalidToken means credentials were presented but are forged,
 	// malformed, for another purpose, or revoked.
-	ErrInvalidToken = &Error{http.StatusUnauthorized, "invalid_token", "invalid credentials"}
+	ErrInvalidToken = apierr.New(http.StatusUnauthorized, "invalid_token", "invalid credentials")
 	// ErrTokenExpired means a token was genuine but is past its expiry; the
 	// client should refresh.
-	ErrTokenExpired = &Error{http.StatusUnauthorized, "token_expired", "credentials expired; refresh them"}
+	ErrTokenExpired = apierr.New(http.StatusUnauthorized, "token_expired", "credentials expired; refresh them")
 	// ErrTokenReused means a refresh token that was already rotated came
 	// back: someone holds a stolen copy, so its whole family is revoked.
-	ErrTokenReused = &Error{http.StatusUnauthorized, "token_reused", "this session was revoked; sign in again"}
+	ErrTokenReused = apierr.New(http.StatusUnauthorized, "token_reused", "this session was revoked; sign in again")
 	// ErrForbidden means the caller is known but may not do this.
-	ErrForbidden = &Error{http.StatusForbidden, "forbidden", "not allowed"}
+	ErrForbidden = apierr.New(http.StatusForbidden, "forbidden", "not allowed")
 	// ErrGuestsMayNotBid means a guest tried to bid in a room that does
 	// not take guest bids. Its code is forbidden; the message says why.
-	ErrGuestsMayNotBid = &Error{http.StatusForbidden, "forbidden", "guests may not bid in this room; sign in with an account to bid"}
+	ErrGuestsMayNotBid = apierr.New(http.StatusForbidden, "forbidden", "guests may not bid in this room; sign in with an account to bid")
 	// ErrCrossOrigin means a state-changing request came from another site.
-	ErrCrossOrigin = &Error{http.StatusForbidden, "cross_origin", "cross-origin request refused"}
+	ErrCrossOrigin = apierr.New(http.StatusForbidden, "cross_origin", "cross-origin request refused")
 	// ErrRateLimited means the caller spent its budget; see RateLimitError.
-	ErrRateLimited = &Error{http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the time in Retry-After"}
+	ErrRateLimited = apierr.New(http.StatusTooManyRequests, "rate_limited", "too many requests; retry after the time in Retry-After")
 	// ErrInvalidState means an OAuth callback's state is missing, does not
 	// match the browser's state cookie, has expired or was already used.
-	ErrInvalidState = &Error{http.StatusBadRequest, "invalid_state", "the sign-in attempt expired or was already used; start again"}
+	ErrInvalidState = apierr.New(http.StatusBadRequest, "invalid_state", "the sign-in attempt expired or was already used; start again")
 	// ErrUnknownProvider means the named identity provider is not enabled.
-	ErrUnknownProvider = &Error{http.StatusNotFound, "unknown_provider", "no such sign-in provider"}
+	ErrUnknownProvider = apierr.New(http.StatusNotFound, "unknown_provider", "no such sign-in provider")
 	// ErrProvider means the identity provider refused or failed the login.
-	ErrProvider = &Error{http.StatusBadGateway, "provider_error", "the sign-in provider did not complete the login"}
+	ErrProvider = apierr.New(http.StatusBadGateway, "provider_error", "the sign-in provider did not complete the login")
 	// ErrInvalidName means a display name is empty, too long or holds
 	// control characters.
-	ErrInvalidName = &Error{http.StatusBadRequest, "invalid_name", "display name must be 1 to 32 characters without control characters"}
+	ErrInvalidName = apierr.New(http.StatusBadRequest, "invalid_name", "display name must be 1 to 32 characters without control characters")
 	// ErrBadRequest means a malformed request body or parameter.
-	ErrBadRequest = &Error{http.StatusBadRequest, "bad_request", "malformed request"}
+	ErrBadRequest = apierr.New(http.StatusBadRequest, "bad_request", "malformed request")
 	// ErrNotFound means a user or room named in the request does not exist.
-	ErrNotFound = &Error{http.StatusNotFound, "not_found", "not found"}
+	ErrNotFound = apierr.New(http.StatusNotFound, "not_found", "not found")
 	// ErrNotApplied means an admin approved a user who has not applied to sell.
-	ErrNotApplied = &Error{http.StatusConflict, "not_applied", "this user has not applied to sell"}
+	ErrNotApplied = apierr.New(http.StatusConflict, "not_applied", "this user has not applied to sell")
 	// ErrUnavailable means a backing service (Redis, Postgres) failed.
-	ErrUnavailable = &Error{http.StatusServiceUnavailable, "unavailable", "try again shortly"}
+	ErrUnavailable = apierr.New(http.StatusServiceUnavailable, "unavailable", "try again shortly")
 )
 
 // RateLimitError is ErrRateLimited with the time until the budget refills.
@@ -94,40 +86,29 @@ func asError(err error) *Error {
 	if errors.Is(err, ErrRateLimited) {
 		return ErrRateLimited
 	}
-	return &Error{http.StatusInternalServerError, "internal", "internal error"}
+	return apierr.New(http.StatusInternalServerError, "internal", "internal error")
 }
 
-// errorBody is the JSON shape of every error answer:
-// {"error":{"code":"...","message":"..."}}.
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-// WriteError answers with err's status and JSON body, and Retry-After for
-// rate limits. It writes only the stable code and message, never err's
-// text, which may hold internal detail.
+// WriteError answers with err's status and the JSON body
+// {"error":{"code":"...","message":"..."}}, and Retry-After for rate
+// limits. It writes only the stable code and message, never err's text,
+// which may hold internal detail.
 func WriteError(w http.ResponseWriter, err error) {
 	e := asError(err)
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(rl.RetryAfter))
+		e = e.WithRetryAfter(rl.RetryAfter)
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bidcast"`)
 	}
-	var body errorBody
-	body.Error.Code, body.Error.Message = e.Code, e.Message
-	writeJSON(w, e.Status, body)
+	w.Header().Set("Cache-Control", "no-store")
+	apierr.Write(w, e)
 }
 
 // writeJSON answers with v as JSON. Responses from auth never belong in a
 // shared cache: they carry who the caller is.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	apierr.WriteJSON(w, status, v)
 }

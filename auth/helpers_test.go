@@ -148,7 +148,12 @@ func do(t *testing.T, c *http.Client, method, url, body string, hdr ...string) *
 // errCode reads the code of a JSON error answer.
 func errCode(t *testing.T, resp *http.Response) string {
 	t.Helper()
-	var b errorBody
+	var b struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
 		t.Fatalf("decode error body (status %d): %v", resp.StatusCode, err)
 	}

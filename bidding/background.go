@@ -51,7 +51,7 @@ type BackgroundConfig struct {
 type Background struct {
 	cfg     BackgroundConfig
 	rdb     redis.UniversalClient
-	client  *asynq.Client
+	tasks   taskClient
 	lots    *storage.Lots
 	rooms   *storage.Rooms
 	notes   *storage.Notifications
@@ -85,8 +85,10 @@ type notifyPayload struct {
 	Key      string `json:"key"`
 }
 
-// NewBackground returns the node's background worker.
-func NewBackground(cfg BackgroundConfig, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger) *Background {
+// NewBackground returns the node's background worker. It enqueues through
+// the client WithTaskClient gives, or else through one of its own on rdb
+// (which shares rdb's connections, so rdb's owner releases it).
+func NewBackground(cfg BackgroundConfig, db *storage.DB, rdb redis.UniversalClient, log *slog.Logger, opts ...ClientOption) *Background {
 	if cfg.CloseMargin == 0 {
 		cfg.CloseMargin = 2 * time.Second
 	}
@@ -99,7 +101,7 @@ func NewBackground(cfg BackgroundConfig, db *storage.DB, rdb redis.UniversalClie
 	if cfg.Restart == nil {
 		cfg.Restart = func(string) {}
 	}
-	return &Background{cfg: cfg, rdb: rdb, client: asynq.NewClientFromRedisClient(rdb),
+	return &Background{cfg: cfg, rdb: rdb, tasks: newTaskClient(rdb, opts),
 		lots: storage.NewLots(db), rooms: storage.NewRooms(db), notes: storage.NewNotifications(db),
 		log: log, in: make(chan bgTask, 4096)}
 }
@@ -231,7 +233,7 @@ func (b *Background) enqueueLoop(ctx context.Context) {
 			return
 		case t := <-b.in:
 			ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err := b.client.EnqueueContext(ectx, t.task, t.opts...)
+			_, err := b.tasks.client.EnqueueContext(ectx, t.task, t.opts...)
 			cancel()
 			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && ctx.Err() == nil {
 				b.log.Warn("queueing background task failed", "type", t.task.Type(), "err", err)

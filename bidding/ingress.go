@@ -40,13 +40,14 @@ type Receipt struct {
 // It is safe for concurrent use.
 type Ingress struct {
 	rdb      redis.UniversalClient
-	client   *asynq.Client
+	tasks    taskClient
 	outcomes *Outcomes
 	cfg      IngressConfig
 }
 
-// NewIngress returns an Ingress over rdb.
-func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig) *Ingress {
+// NewIngress returns an Ingress over rdb. It enqueues through the client
+// WithTaskClient gives, or else through one of its own.
+func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig, opts ...ClientOption) *Ingress {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -56,7 +57,7 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 	if cfg.TaskRetention == 0 {
 		cfg.TaskRetention = time.Hour
 	}
-	return &Ingress{rdb: rdb, client: asynq.NewClientFromRedisClient(rdb), outcomes: outcomes, cfg: cfg}
+	return &Ingress{rdb: rdb, tasks: newTaskClient(rdb, opts), outcomes: outcomes, cfg: cfg}
 }
 
 // sequenceScript deduplicates by (bidder, bid_id), takes the next ingress sequence
@@ -121,7 +122,7 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
 	task := asynq.NewTask(TaskPlaceBid, payload)
-	_, err = in.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(bidKey(b.BidderID, b.BidID)),
+	_, err = in.tasks.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(bidKey(b.BidderID, b.BidID)),
 		asynq.MaxRetry(50), asynq.Timeout(30*time.Second), asynq.Retention(in.cfg.TaskRetention))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// The bid is sequenced and logged, so the owner may still apply it;
@@ -132,5 +133,6 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		BidderID: b.BidderID, Seq: seq, Status: StatusPending, Amount: b.Amount, Currency: b.Currency}}, nil
 }
 
-// Close releases the Asynq client.
-func (in *Ingress) Close() error { return in.client.Close() }
+// Close releases the Asynq client if the Ingress opened it; a client given
+// with WithTaskClient is its owner's to close.
+func (in *Ingress) Close() error { return in.tasks.close() }

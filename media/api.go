@@ -13,9 +13,3 @@ const multipartSlack = 1 << 20
 func (s *Service) MaxUploadBytes() int64 {
 	return max(s.cfg.MaxImageBytes, s.cfg.MaxVideoBytes) + multipartSlack
 }
-
-// ClientError returns the HTTP status, stable code and message an API
-// sends for the rejection (see HTTPStatus for the statuses).
-func (e *Error) ClientError() (status int, code, message string) {
-	return HTTPStatus(e.Code), e.Code, e.Message
-}

@@ -1,9 +1,10 @@
 package media
 
 import (
-	"fmt"
-	"strconv"
+	"math"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/envconf"
 )
 
 // Config holds the media settings; LoadConfig reads them from the
@@ -99,70 +100,34 @@ func (c Config) Defaults() Config {
 
 // LoadConfig reads the MEDIA_* variables (listed in the package
 // documentation) through getenv, so a caller can pass its own lookup and
-// tests a map; unset or empty ones keep defaults. A malformed value is an
-// error naming the variable.
+// tests a map; unset or empty ones keep defaults. Malformed values are
+// errors naming their variables, all reported at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	var c Config
-	c.Dir = getenv("MEDIA_DIR")
-	c.TempDir = getenv("MEDIA_TMP_DIR")
-	c.FFmpegPath = getenv("MEDIA_FFMPEG")
-	c.FFprobePath = getenv("MEDIA_FFPROBE")
-	c.URLPrefix = getenv("MEDIA_URL_PREFIX")
-	c.S3 = S3Config{
-		Endpoint:  getenv("MEDIA_S3_ENDPOINT"),
-		Bucket:    getenv("MEDIA_S3_BUCKET"),
-		AccessKey: getenv("MEDIA_S3_ACCESS_KEY"),
-		SecretKey: getenv("MEDIA_S3_SECRET_KEY"),
-		Region:    getenv("MEDIA_S3_REGION"),
-		UseSSL:    true,
+	r := envconf.New(getenv)
+	c := Config{
+		Dir:            r.String("MEDIA_DIR", ""),
+		TempDir:        r.String("MEDIA_TMP_DIR", ""),
+		FFmpegPath:     r.String("MEDIA_FFMPEG", ""),
+		FFprobePath:    r.String("MEDIA_FFPROBE", ""),
+		URLPrefix:      r.String("MEDIA_URL_PREFIX", ""),
+		MaxImageBytes:  r.Size("MEDIA_MAX_IMAGE_BYTES", 0),
+		MaxVideoBytes:  r.Size("MEDIA_MAX_VIDEO_BYTES", 0),
+		QuotaBytes:     r.Size("MEDIA_QUOTA_BYTES", 0),
+		QuotaFiles:     r.Int("MEDIA_QUOTA_FILES", 0, 1, math.MaxInt),
+		ProcessTimeout: r.Duration("MEDIA_PROCESS_TIMEOUT", 0),
+		MaxVideoLength: time.Duration(r.Int("MEDIA_MAX_VIDEO_SECONDS", 0, 1, 24*3600)) * time.Second,
+		Concurrency:    r.Int("MEDIA_CONCURRENCY", 0, 1, math.MaxInt),
+		S3: S3Config{
+			Endpoint:  r.String("MEDIA_S3_ENDPOINT", ""),
+			Bucket:    r.String("MEDIA_S3_BUCKET", ""),
+			AccessKey: r.String("MEDIA_S3_ACCESS_KEY", ""),
+			SecretKey: r.String("MEDIA_S3_SECRET_KEY", ""),
+			Region:    r.String("MEDIA_S3_REGION", ""),
+			UseSSL:    r.Bool("MEDIA_S3_USE_SSL", true),
+		},
 	}
-	if s := getenv("MEDIA_S3_USE_SSL"); s != "" {
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return Config{}, fmt.Errorf("MEDIA_S3_USE_SSL=%q: want true or false", s)
-		}
-		c.S3.UseSSL = b
-	}
-	for _, v := range []struct {
-		name string
-		dst  *int64
-	}{{"MEDIA_MAX_IMAGE_BYTES", &c.MaxImageBytes}, {"MEDIA_MAX_VIDEO_BYTES", &c.MaxVideoBytes},
-		{"MEDIA_QUOTA_BYTES", &c.QuotaBytes}} {
-		if s := getenv(v.name); s != "" {
-			n, err := strconv.ParseInt(s, 10, 64)
-			if err != nil || n <= 0 {
-				return Config{}, fmt.Errorf("%s=%q: want a positive number of bytes", v.name, s)
-			}
-			*v.dst = n
-		}
-	}
-	if s := getenv("MEDIA_PROCESS_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("MEDIA_PROCESS_TIMEOUT=%q: want a positive duration such as 10m", s)
-		}
-		c.ProcessTimeout = d
-	}
-	if s := getenv("MEDIA_QUOTA_FILES"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return Config{}, fmt.Errorf("MEDIA_QUOTA_FILES=%q: want a positive integer", s)
-		}
-		c.QuotaFiles = n
-	}
-	if s := getenv("MEDIA_MAX_VIDEO_SECONDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 || n > 24*3600 {
-			return Config{}, fmt.Errorf("MEDIA_MAX_VIDEO_SECONDS=%q: want a whole number of seconds from 1 to 86400", s)
-		}
-		c.MaxVideoLength = time.Duration(n) * time.Second
-	}
-	if s := getenv("MEDIA_CONCURRENCY"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return Config{}, fmt.Errorf("MEDIA_CONCURRENCY=%q: want a positive integer", s)
-		}
-		c.Concurrency = n
+	if err := r.Err(); err != nil {
+		return Config{}, err
 	}
 	return c.Defaults(), nil
 }

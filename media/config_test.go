@@ -54,3 +54,15 @@ func TestLoadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigReportsEveryBadValue: a load names every malformed
+// variable at once, not only the first.
+func TestLoadConfigReportsEveryBadValue(t *testing.T) {
+	env := map[string]string{"MEDIA_MAX_IMAGE_BYTES": "15MB", "MEDIA_CONCURRENCY": "0", "MEDIA_S3_USE_SSL": "maybe"}
+	_, err := LoadConfig(func(k string) string { return env[k] })
+	for name := range env {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("err %v, want one naming %s", err, name)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package media
 import (
 	"errors"
 	"net/http"
+
+	"github.com/bidcast/bidcast/internal/apierr"
 )
 
 // Stable error codes, sent to clients in {"error":{"code",...}}.
@@ -21,20 +23,14 @@ const (
 	CodeVideoTooLong = "video_too_long"
 )
 
-// Error is a rejection of an upload or request, with a stable code and a
-// message fit to show the user.
-type Error struct {
-	// Code is one of the Code* constants.
-	Code string
-	// Message explains the rejection in plain words.
-	Message string
-}
+// Error is a rejection of an upload or request: the one coded error of
+// every HTTP path (internal/apierr), with the status HTTPStatus gives its
+// code, one of the Code* constants, and a message fit to show the user.
+// The JSON API sends it as it is.
+type Error = apierr.Error
 
-// Error implements error.
-func (e *Error) Error() string { return "media: " + e.Code + ": " + e.Message }
-
-// newError returns an *Error.
-func newError(code, msg string) *Error { return &Error{Code: code, Message: msg} }
+// newError returns an *Error with the status of its code.
+func newError(code, msg string) *Error { return apierr.New(HTTPStatus(code), code, msg) }
 
 // CodeOf returns the code of the *Error in err's chain, or "" if none.
 func CodeOf(err error) string {

@@ -106,7 +106,7 @@ func (e *env) answer(err error, ok int, body map[string]any) (int, map[string]an
 	if !errors.As(err, &me) {
 		e.t.Fatalf("not a client error: %v", err)
 	}
-	status, code, msg := me.ClientError()
+	status, code, msg := me.Status, me.Code, me.Message
 	return status, map[string]any{"error": map[string]any{"code": code, "message": msg}}
 }
 

@@ -3,6 +3,7 @@ package signaling
 import (
 	"errors"
 
+	"github.com/bidcast/bidcast/internal/apierr"
 	"github.com/bidcast/bidcast/internal/depfail"
 )
 
@@ -33,19 +34,15 @@ const (
 	CodeInternal         = "internal"
 )
 
-// Error is an error with a stable client-facing code. Dependencies return it
-// (the Commander, the Media implementation) when the client should learn
-// why; any other error reaches the client as "internal" and is logged.
-type Error struct {
-	Code    string
-	Message string
-}
+// Error is an error with a stable client-facing code: the one coded error
+// of every path (internal/apierr). Dependencies return it (the Commander,
+// the Media implementation) when the client should learn why; any other
+// error reaches the client as "internal" and is logged. Errors that travel
+// inside the protocol's error message leave Status zero.
+type Error = apierr.Error
 
-// Error implements error.
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// Errorf is a shorthand for &Error{code, message}.
-func Errorf(code, message string) *Error { return &Error{Code: code, Message: message} }
+// Errorf is a shorthand for an *Error with a code and message.
+func Errorf(code, message string) *Error { return apierr.New(0, code, message) }
 
 // Sentinel errors for dependencies to return or wrap.
 var (

@@ -2,7 +2,6 @@ package signaling
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/events"
+	"github.com/bidcast/bidcast/internal/apierr"
 	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
@@ -304,9 +304,9 @@ func headerHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
+// httpError refuses a request before the upgrade with the flat JSON body
+// {"code","message"} of docs/protocol.md.
 func httpError(w http.ResponseWriter, status int, code, message string) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(ErrorData{Code: code, Message: message})
+	apierr.WriteFlat(w, apierr.New(status, code, message))
 }

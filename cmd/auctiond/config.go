@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/internal/clientip"
+	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -81,8 +82,17 @@ var envSpecs = []envSpec{
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.
+// Every malformed value is reported at once, each naming its variable.
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	env := withDefaults(getenv, envSpecs)
+	// flagged holds what the flags set, read in place of the environment.
+	flagged := map[string]string{}
+	r := envconf.New(func(name string) string {
+		if v, ok := flagged[name]; ok {
+			return v
+		}
+		return env(name)
+	})
 	var c Config
 	var level, connectWait, shutdown, poll, grace string
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR"), "HTTP listen address (HTTP_ADDR)")
@@ -95,13 +105,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	fs.StringVar(&c.NodeID, "node-id", env("NODE_ID"), "node name in room leases (NODE_ID)")
 	fs.StringVar(&poll, "bid-poll-interval", env("BID_POLL_INTERVAL"), "live room queue poll (BID_POLL_INTERVAL)")
 	fs.StringVar(&grace, "lot-grace", env("LOT_GRACE"), "closing grace of a lot (LOT_GRACE)")
-	fs.BoolVar(&c.Demo, "demo", envBool(env("DEMO")), "seed and broadcast a demo room (DEMO)")
-	c.APIRateLimitOff = envBool(env("API_RATE_LIMIT_DISABLED"))
-	for _, o := range strings.Split(env("WS_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.WSOrigins = append(c.WSOrigins, o)
-		}
-	}
+	fs.BoolVar(&c.Demo, "demo", r.Bool("DEMO", false), "seed and broadcast a demo room (DEMO)")
+	c.APIRateLimitOff = r.Bool("API_RATE_LIMIT_DISABLED", false)
+	c.WSOrigins = r.List("WS_ORIGINS")
 	c.getenv = getenv
 	c.MetricsToken = getenv("METRICS_TOKEN")
 	c.DatabaseURL = env("DATABASE_URL")
@@ -109,26 +115,18 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
+	flagged["DB_CONNECT_WAIT"], flagged["SHUTDOWN_TIMEOUT"] = connectWait, shutdown
+	flagged["BID_POLL_INTERVAL"], flagged["LOT_GRACE"] = poll, grace
 	if c.AdminAddr == "off" {
 		c.AdminAddr = "" // no admin listener
 	}
-	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", level))
+		r.Fail(fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", level))
 	}
-	var err error
-	if c.DBConnectWait, err = parseDuration("DB_CONNECT_WAIT", connectWait); err != nil {
-		errs = append(errs, err)
-	}
-	if c.ShutdownTimeout, err = parseDuration("SHUTDOWN_TIMEOUT", shutdown); err != nil {
-		errs = append(errs, err)
-	}
-	if c.BidPollInterval, err = parseDuration("BID_POLL_INTERVAL", poll); err != nil {
-		errs = append(errs, err)
-	}
-	if c.LotGrace, err = parseDuration("LOT_GRACE", grace); err != nil {
-		errs = append(errs, err)
-	}
+	c.DBConnectWait = r.Duration("DB_CONNECT_WAIT", 0)
+	c.ShutdownTimeout = r.Duration("SHUTDOWN_TIMEOUT", 0)
+	c.BidPollInterval = r.Duration("BID_POLL_INTERVAL", 0)
+	c.LotGrace = r.Duration("LOT_GRACE", 0)
 	if c.NodeID == "" {
 		host, _ := os.Hostname()
 		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
@@ -136,17 +134,16 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
 	}
-	if c.SFU, err = sfuConfig(getenv); err != nil {
-		errs = append(errs, err)
-	}
-	if c.Limits, err = limitsConfig(getenv); err != nil {
-		errs = append(errs, err)
-	}
+	var err error
+	c.SFU, err = sfuConfig(getenv)
+	r.Fail(err)
+	c.Limits, err = limitsConfig(getenv)
+	r.Fail(err)
 	if c.Limits.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
-		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+		r.Fail(fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	if err := errors.Join(errs...); err != nil {
+	if err := r.Err(); err != nil {
 		return Config{}, err
 	}
 	return c, c.Validate()
@@ -166,23 +163,6 @@ func withDefaults(getenv func(string) string, specs []envSpec) func(string) stri
 		}
 		return ""
 	}
-}
-
-// envBool reads a boolean setting: 1, true, yes or on (any case).
-func envBool(v string) bool {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on":
-		return true
-	}
-	return false
-}
-
-func parseDuration(name, v string) (time.Duration, error) {
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s %q: want a positive duration such as 30s", name, v)
-	}
-	return d, nil
 }
 
 // Validate checks every field and reports all problems at once.

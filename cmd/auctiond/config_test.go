@@ -253,3 +253,24 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("migrate: status %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
+
+// TestConfigReportsEveryBadValue holds the one loader style: every
+// environment reader (main's, the SFU's, the client limits') refuses a
+// malformed value, booleans included, naming it, and all problems come back
+// at once.
+func TestConfigReportsEveryBadValue(t *testing.T) {
+	env := map[string]string{"DATABASE_URL": "postgres://u:p@127.0.0.1/db", "REDIS_URL": "redis://127.0.0.1:6379/0",
+		"DEMO": "maybe", "API_RATE_LIMIT_DISABLED": "sometimes", "LOT_GRACE": "soon",
+		"WS_CONNS_PER_ADDR": "-5", "CLIENT_LIMITS_DISABLED": "perhaps", "SFU_LOOPBACK_CANDIDATES": "nah"}
+	_, err := parseServeConfig(nil, envOf(env))
+	var ue usageError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want a usage error", err)
+	}
+	for _, name := range []string{"DEMO", "API_RATE_LIMIT_DISABLED", "LOT_GRACE", "WS_CONNS_PER_ADDR",
+		"CLIENT_LIMITS_DISABLED", "SFU_LOOPBACK_CANDIDATES"} {
+		if !strings.Contains(err.Error(), name+"=") {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}

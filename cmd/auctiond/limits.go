@@ -1,13 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/clientip"
+	"github.com/bidcast/bidcast/internal/envconf"
 )
 
 // limitsEnv documents the per-client limits; the README mirrors it.
@@ -57,26 +53,21 @@ func (l clientLimits) media() auth.MediaLimits {
 // limitsConfig reads the per-client limits from the environment (the
 // client address, TRUSTED_PROXIES, is read with the main settings).
 func limitsConfig(getenv func(string) string) (clientLimits, error) {
-	get := withDefaults(getenv, limitsEnv)
-	var errs []error
+	r := envconf.New(withDefaults(getenv, limitsEnv))
 	var l clientLimits
-	off := envBool(get("CLIENT_LIMITS_DISABLED"))
+	off := r.Bool("CLIENT_LIMITS_DISABLED", false)
 	for _, f := range []struct {
 		name string
 		dst  *int
 	}{{"WS_CONNS_PER_USER", &l.WSPerUser}, {"WS_CONNS_PER_ADDR", &l.WSPerAddr},
 		{"WHEP_SESSIONS_PER_USER", &l.WHEPPerUser}, {"WHEP_SESSIONS_PER_ADDR", &l.WHEPPerAddr},
 		{"WHIP_WHEP_RATE", &l.OffersPerMin}} {
-		v := get(f.name)
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		switch {
-		case err != nil || n < 0 || n > 1_000_000:
-			errs = append(errs, fmt.Errorf("%s %q: want a whole number from 0 (no cap) to 1000000", f.name, v))
-		case n == 0 || off:
-			*f.dst = -1
-		default:
-			*f.dst = n
+		// 0 is "no cap"; so is a malformed value, which Err reports.
+		n := r.Int(f.name, 0, 0, 1_000_000)
+		if n == 0 || off {
+			n = -1
 		}
+		*f.dst = n
 	}
-	return l, errors.Join(errs...)
+	return l, r.Err()
 }

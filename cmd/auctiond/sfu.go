@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/sfu"
 )
 
@@ -21,32 +22,24 @@ var sfuEnv = []envSpec{
 
 // sfuConfig builds the SFU's configuration from the environment.
 func sfuConfig(getenv func(string) string) (sfu.Config, error) {
-	get := withDefaults(getenv, sfuEnv)
-	cfg := sfu.Config{ICEUDPAddr: get("SFU_UDP_ADDR"), ICETCPAddr: get("SFU_TCP_ADDR")}
-	if ips := get("SFU_PUBLIC_IPS"); ips != "" {
-		for _, ip := range strings.Split(ips, ",") {
-			cfg.PublicIPs = append(cfg.PublicIPs, strings.TrimSpace(ip))
-		}
-	}
-	if raw := get("SFU_ICE_SERVERS"); raw != "" {
+	r := envconf.New(withDefaults(getenv, sfuEnv))
+	cfg := sfu.Config{ICEUDPAddr: r.String("SFU_UDP_ADDR", ""), ICETCPAddr: r.String("SFU_TCP_ADDR", ""),
+		PublicIPs: r.List("SFU_PUBLIC_IPS"), LoopbackCandidates: r.Bool("SFU_LOOPBACK_CANDIDATES", false)}
+	if raw := r.String("SFU_ICE_SERVERS", ""); raw != "" {
 		var servers []struct {
 			URLs       []string `json:"urls"`
 			Username   string   `json:"username"`
 			Credential string   `json:"credential"`
 		}
 		if err := json.Unmarshal([]byte(raw), &servers); err != nil {
-			return sfu.Config{}, fmt.Errorf("SFU_ICE_SERVERS: want a JSON list of {urls, username, credential}: %v", err)
+			r.Fail(fmt.Errorf("SFU_ICE_SERVERS: want a JSON list of {urls, username, credential}: %v", err))
 		}
 		for _, s := range servers {
 			cfg.ICEServers = append(cfg.ICEServers, sfu.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 		}
 	}
-	switch v := get("SFU_LOOPBACK_CANDIDATES"); v {
-	case "true", "1":
-		cfg.LoopbackCandidates = true
-	case "false", "0":
-	default:
-		return sfu.Config{}, fmt.Errorf("SFU_LOOPBACK_CANDIDATES %q: want true or false", v)
+	if err := r.Err(); err != nil {
+		return sfu.Config{}, err
 	}
 	pion := getenv("PION_LOG_LEVEL")
 	if pion == "" && strings.EqualFold(getenv("LOG_LEVEL"), "debug") {

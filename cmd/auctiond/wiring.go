@@ -78,8 +78,10 @@ func (a *App) wire() error {
 	s.events = events.NewRedisLog(a.redis)
 	s.feed = &events.Feed{}
 	s.outcomes = bidding.NewOutcomes(a.redis, bidding.NewBidArchive(storage.NewBids(a.db)))
-	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{})
+	// The process's one Asynq client: every part that enqueues borrows it,
+	// and only closeServices closes it, after them.
 	s.tasks = asynq.NewClientFromRedisClient(a.redis)
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{}, bidding.WithTaskClient(s.tasks))
 	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
 		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
 		Actor:      auction.Config{Grace: a.cfg.LotGrace},
@@ -112,19 +114,20 @@ func (a *App) wire() error {
 	if err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
-	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media")); err != nil {
+	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media"),
+		media.WithTaskClient(s.tasks)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases}
+		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{Err: fmt.Errorf("JSON API: %w", err)}
 	}
 	s.admission = auth.NewMediaAdmission(lim.media(), a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
-		a.db, a.redis, a.log.With("component", "background"))
+		a.db, a.redis, a.log.With("component", "background"), bidding.WithTaskClient(s.tasks))
 	s.webhooks = api.NewWebhookTrigger(s.tasks, a.log.With("component", "webhooks"))
 	s.feed.Subscribe(s.background)
 	s.feed.Subscribe(s.webhooks)
