@@ -118,6 +118,9 @@ func TestAuctionInChromium(t *testing.T) {
 	// 6. The lot closes: the winner's banner and the other viewer's result.
 	waitJS(t, alice, "the winner banner", `document.getElementById("banner").textContent.startsWith("You won")`)
 	waitJS(t, alice, "what happens next", `document.querySelector("#banner a[href='/account']") !== null`)
+	// The won notification arrives as a toast linking to the inbox.
+	waitJS(t, alice, "the won toast", `document.getElementById("toast").dataset.kind === "won" &&
+		document.getElementById("toast").getClientRects().length > 0 && document.getElementById("toast").textContent.startsWith("You won ")`)
 	// Others see the winner, the leader and the history by the winner's
 	// room alias, never an ID.
 	waitJS(t, bob, "the result", `document.getElementById("banner").textContent.startsWith("Sold to Bidder ")`)
@@ -155,9 +158,21 @@ func TestAuctionInChromium(t *testing.T) {
 	run(t, "open the lobby", bob, chromedp.Navigate(base+"/"))
 	waitJS(t, bob, "the lobby lists the room", `document.querySelectorAll("#live a.card").length > 0`)
 	shoot(t, bob, "lobby-phone")
-	run(t, "open the account page", alice, chromedp.Navigate(base+"/account"))
+	run(t, "open the account page on a phone", alice,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(base+"/account"))
 	waitJS(t, alice, "the won lot", `document.querySelectorAll("#wins a").length === 1`)
-	shoot(t, alice, "account")
+	// The inbox lists the won notification, unread on this first look,
+	// and marks it read on the server.
+	waitJS(t, alice, "the inbox's won entry", `[...document.querySelectorAll("#inbox li[data-kind=won].unread")]
+		.some((li) => li.textContent.startsWith("You won ") && li.textContent.includes("₩10,000"))`)
+	for deadline := time.Now().Add(10 * time.Second); evalInt(t, alice, `fetch("/api/v1/me/notifications").then((r) => r.json())
+		.then((b) => b.items.length > 0 && b.items.every((n) => n.read_at) ? 1 : 0)`) != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the inbox did not mark its notifications read")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	shoot(t, alice, "account-phone")
 	login := newTab(t, browser)
 	run(t, "open the sign-in page", login, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Navigate(base+"/login"))

@@ -4,6 +4,7 @@ import { t, reason, money, toMinor } from "/i18n.js";
 import { Socket } from "/socket.js";
 import { guest, me, navLinks, thumbnail } from "/api.js";
 import { watch } from "/whep.js";
+import { noticeText, watchNotices } from "/notices.js";
 
 const $ = (id) => document.getElementById(id);
 const roomID = location.pathname.split("/")[2] || "";
@@ -151,7 +152,29 @@ function applyEvent(type, ev) {
   }
   if (type === "bid.rejected") say(rejection(ev.reason), "error"); // private to the bidder
   if (type === "bid.outbid") say(t.outbid, "error");
+  // Only the bidder it concerns looks sooner, so a close does not send
+  // every viewer to the API at once.
+  const wonIt = type === "lot.closed" && ev.result?.winner && ev.result.winner === state.me?.alias;
+  if (type === "bid.outbid" || wonIt) lookForNotices();
   render();
+}
+
+// ---- notifications: a toast when one arrives ---------------------------------
+// The inbox lives on the account page; here a toast shows each notification
+// that arrives while the room is open (from this room or another). The page
+// looks every 30 s, and soon after the bidder's own outbid and win events in
+// this room, which are when the bid pipeline writes them: a steady slow poll
+// keeps the load on the API small, the event-driven looks make the toast
+// feel live.
+let lookForNotices = () => {};
+let toastTimer = 0;
+function toast(n) {
+  const el = $("toast");
+  el.textContent = noticeText(n);
+  el.dataset.kind = n.kind;
+  el.classList.remove("hidden");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.add("hidden"), 8000);
 }
 
 // resetLot forgets what belonged to the previous lot: its history, result,
@@ -413,6 +436,7 @@ async function start() {
   });
   socket.connect();
   window.bidcast.socket = socket;
+  lookForNotices = watchNotices(toast);
   window.bidcast.framesDecoded = watch(roomID, $("video"), viewerToken);
   watchSeller();
 }
