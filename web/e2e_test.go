@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,24 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, seller, "the winner in the studio", `document.getElementById("lot-leader").textContent.startsWith("Sold to Bidder ")`)
 	waitJS(t, seller, "no next lot", `document.getElementById("lot-next").disabled`)
 	shoot(t, seller, "studio-sold-phone")
+	// The show summary on demand: the lot, sold, the winner by name and
+	// alias, the total; and the same as CSV, made in the browser.
+	click(t, "show the summary", seller, "summary-show")
+	waitJS(t, seller, "the summary", `[...document.querySelectorAll("#summary-rows tr[data-outcome=sold]")].some((tr) =>
+		tr.textContent.includes("₩10,000") && tr.textContent.includes("Alice (Bidder ")) &&
+		document.getElementById("summary-totals").textContent === "Closed: 1 · Sold: 1 · Not sold: 0 · Total: ₩10,000" &&
+		!document.getElementById("summary-csv").disabled`)
+	csv, err := chromedp.Run(seller, chromedp.Evaluate[string](`window.bidcastStudio.summary.csv()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(csv), "\r\n"); len(lines) != 2 ||
+		lines[0] != "lot_id,item,outcome,price,currency,winner_alias,winner_name,closed_at" ||
+		!strings.HasPrefix(lines[1], room.LotIDs[0]+",Lot 1,sold,10000,KRW,Bidder ") || !strings.Contains(lines[1], ",Alice,") {
+		t.Errorf("summary CSV:\n%s", csv)
+	}
+	run(t, "scroll to the summary", seller, js(`document.getElementById("summary").scrollIntoView()`))
+	shoot(t, seller, "studio-summary-phone")
 	// The next lot starts clean: no result, no lead or outbid status, no old
 	// message, no history (the lot.started event is handed to the page).
 	run(t, "a next lot starts", alice, js(`window.bidcast.applyEvent("lot.started", {lot_id: "00000000-0000-4000-8000-000000000001",
@@ -181,5 +200,14 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, login, "the no-provider hint", `document.getElementById("no-providers").textContent.includes("as a guest") &&
 		document.getElementById("no-providers").textContent.includes("AUTH_")`)
 	shoot(t, login, "login-phone")
+
+	// The seller ends the show; the studio opened on the ended show shows
+	// its summary by itself.
+	run(t, "the seller ends the show", seller, js(`window.confirm = () => true, document.getElementById("end-show").click()`))
+	waitJS(t, seller, "the ended show", `window.bidcastStudio.ctx.room?.status === "ended"`)
+	run(t, "reopen the studio", seller, chromedp.Navigate(base+"/studio?room="+room.RoomID))
+	waitJS(t, seller, "the summary of the ended show", `window.bidcastStudio?.ctx.room?.status === "ended" &&
+		document.getElementById("summary-body").offsetParent !== null &&
+		document.querySelectorAll("#summary-rows tr[data-outcome=sold]").length === 1`)
 	t.Logf("end to end in %s", time.Since(started).Round(100*time.Millisecond))
 }
