@@ -201,10 +201,28 @@ func TestAuctionInChromium(t *testing.T) {
 		document.getElementById("no-providers").textContent.includes("AUTH_")`)
 	shoot(t, login, "login-phone")
 
+	// A viewer watching when the show ends: the player stops (no more WHEP
+	// retries) and the page says the show has ended.
+	late := newTab(t, browser)
+	run(t, "a late viewer opens the room", late,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(page+"?name=Late"))
+	waitJS(t, late, "the late viewer's video", `document.querySelector("video[data-bidcast-video]").videoWidth > 0`)
+
 	// The seller ends the show; the studio opened on the ended show shows
 	// its summary by itself.
 	run(t, "the seller ends the show", seller, js(`window.confirm = () => true, document.getElementById("end-show").click()`))
 	waitJS(t, seller, "the ended show", `window.bidcastStudio.ctx.room?.status === "ended"`)
+	waitJS(t, late, "the player stopped", `window.bidcast.framesDecoded.player.stopped === true &&
+		document.getElementById("offline").textContent === "This show has ended." &&
+		document.getElementById("offline").offsetParent !== null`)
+	// Opened after the end, the room starts no player at all.
+	run(t, "open the ended room", late, chromedp.Navigate(page+"?name=Late"))
+	waitJS(t, late, "the ended room without a player", `window.bidcast.framesDecoded?.player === null &&
+		window.bidcast.state.notLive === true && document.getElementById("message").textContent === "" &&
+		document.getElementById("lot-title").textContent === "" &&
+		document.getElementById("offline").textContent === "This show has ended." &&
+		document.getElementById("offline").offsetParent !== null`)
+	shoot(t, late, "room-ended-phone")
 	run(t, "reopen the studio", seller, chromedp.Navigate(base+"/studio?room="+room.RoomID))
 	waitJS(t, seller, "the summary of the ended show", `window.bidcastStudio?.ctx.room?.status === "ended" &&
 		document.getElementById("summary-body").offsetParent !== null &&
