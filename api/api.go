@@ -63,6 +63,7 @@ type server struct {
 	lots     *storage.Lots
 	bids     *storage.Bids
 	webhooks *storage.Webhooks
+	notes    *storage.Notifications
 	limiter  *limiter
 	targets  targetPolicy
 	media    Media
@@ -94,6 +95,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		lots:     storage.NewLots(deps.DB),
 		bids:     storage.NewBids(deps.DB),
 		webhooks: storage.NewWebhooks(deps.DB),
+		notes:    storage.NewNotifications(deps.DB),
 		targets:  newTargetPolicy(cfg.Webhooks),
 		media:    deps.Media,
 		views:    deps.Views,

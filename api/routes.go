@@ -50,6 +50,8 @@ func routes() []route {
 		{"GET", "/lots/{id}/bids", public, func(s *server) handlerFunc { return s.lotBids }},
 		{"GET", "/me/bids", signedIn, func(s *server) handlerFunc { return s.myBids }},
 		{"GET", "/me/wins", signedIn, func(s *server) handlerFunc { return s.myWins }},
+		{"GET", "/me/notifications", signedIn, func(s *server) handlerFunc { return s.myNotifications }},
+		{"POST", "/me/notifications/read", signedIn, func(s *server) handlerFunc { return s.markNotificationsRead }},
 
 		{"POST", "/webhooks", seller, func(s *server) handlerFunc { return s.createWebhook }},
 		{"GET", "/webhooks", seller, func(s *server) handlerFunc { return s.listWebhooks }},

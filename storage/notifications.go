@@ -36,6 +36,8 @@ type Notification struct {
 	DedupeKey string
 	CreatedAt time.Time
 	ReadAt    *time.Time
+	// ItemTitle is the title of the lot's item; ListAfter fills it.
+	ItemTitle string
 }
 
 // Notifications is the repository of users' notifications.
@@ -43,15 +45,6 @@ type Notifications struct{ db *DB }
 
 // NewNotifications returns the notifications repository over db.
 func NewNotifications(db *DB) *Notifications { return &Notifications{db: db} }
-
-const notificationColumns = `id, user_id, kind, room_id, lot_id, amount, currency, dedupe_key, created_at, read_at`
-
-func scanNotification(row interface{ Scan(...any) error }) (Notification, error) {
-	var n Notification
-	err := row.Scan(&n.ID, &n.UserID, &n.Kind, &n.RoomID, &n.LotID, &n.Amount, &n.Currency, &n.DedupeKey,
-		&n.CreatedAt, &n.ReadAt)
-	return n, mapError(err)
-}
 
 // Add stores n unless a notification with its DedupeKey exists. It
 // reports whether n was new.
@@ -73,16 +66,20 @@ func (r *Notifications) ListAfter(ctx context.Context, userID string, after *Pag
 		return nil, nil
 	}
 	at, id := pageArgs(after)
-	rows, err := r.db.Pool.Query(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
-		ORDER BY created_at DESC, id DESC LIMIT $4`, userID, at, id, limit)
+	rows, err := r.db.Pool.Query(ctx, `SELECT n.id, n.user_id, n.kind, n.room_id, n.lot_id, n.amount,
+		n.currency, n.dedupe_key, n.created_at, n.read_at, coalesce(i.title, '')
+		FROM notifications n LEFT JOIN lots l ON l.id = n.lot_id LEFT JOIN items i ON i.id = l.item_id
+		WHERE n.user_id = $1 AND ($2::timestamptz IS NULL OR (n.created_at, n.id) < ($2, $3::uuid))
+		ORDER BY n.created_at DESC, n.id DESC LIMIT $4`, userID, at, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications of %s: %w", userID, mapError(err))
 	}
 	defer rows.Close()
 	var out []Notification
 	for rows.Next() {
-		n, err := scanNotification(rows)
+		var n Notification
+		err := mapError(rows.Scan(&n.ID, &n.UserID, &n.Kind, &n.RoomID, &n.LotID, &n.Amount, &n.Currency,
+			&n.DedupeKey, &n.CreatedAt, &n.ReadAt, &n.ItemTitle))
 		if err != nil {
 			return nil, fmt.Errorf("list notifications of %s: %w", userID, err)
 		}
@@ -101,6 +98,22 @@ func (r *Notifications) MarkRead(ctx context.Context, userID string, upTo time.T
 		WHERE user_id = $1 AND read_at IS NULL AND created_at <= $2`, userID, upTo)
 	if err != nil {
 		return 0, fmt.Errorf("mark notifications of %s read: %w", userID, mapError(err))
+	}
+	return tag.RowsAffected(), nil
+}
+
+// MarkReadThrough marks as read the user's notifications created no later
+// than their notification id (the newest one a client has shown). An id
+// that is not one of the user's marks nothing. It returns how many changed.
+func (r *Notifications) MarkReadThrough(ctx context.Context, userID, id string) (int64, error) {
+	if !ids.Valid(userID) || !ids.Valid(id) {
+		return 0, nil
+	}
+	tag, err := r.db.Pool.Exec(ctx, `UPDATE notifications SET read_at = now()
+		WHERE user_id = $1 AND read_at IS NULL AND (created_at, id) <= (
+			SELECT created_at, id FROM notifications WHERE id = $2 AND user_id = $1)`, userID, id)
+	if err != nil {
+		return 0, fmt.Errorf("mark notifications of %s read through %s: %w", userID, id, mapError(err))
 	}
 	return tag.RowsAffected(), nil
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,9 @@ func TestAuctionInChromium(t *testing.T) {
 	// 6. The lot closes: the winner's banner and the other viewer's result.
 	waitJS(t, alice, "the winner banner", `document.getElementById("banner").textContent.startsWith("You won")`)
 	waitJS(t, alice, "what happens next", `document.querySelector("#banner a[href='/account']") !== null`)
+	// The won notification arrives as a toast linking to the inbox.
+	waitJS(t, alice, "the won toast", `document.getElementById("toast").dataset.kind === "won" &&
+		document.getElementById("toast").getClientRects().length > 0 && document.getElementById("toast").textContent.startsWith("You won ")`)
 	// Others see the winner, the leader and the history by the winner's
 	// room alias, never an ID.
 	waitJS(t, bob, "the result", `document.getElementById("banner").textContent.startsWith("Sold to Bidder ")`)
@@ -128,6 +132,24 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, seller, "the winner in the studio", `document.getElementById("lot-leader").textContent.startsWith("Sold to Bidder ")`)
 	waitJS(t, seller, "no next lot", `document.getElementById("lot-next").disabled`)
 	shoot(t, seller, "studio-sold-phone")
+	// The show summary on demand: the lot, sold, the winner by name and
+	// alias, the total; and the same as CSV, made in the browser.
+	click(t, "show the summary", seller, "summary-show")
+	waitJS(t, seller, "the summary", `[...document.querySelectorAll("#summary-rows tr[data-outcome=sold]")].some((tr) =>
+		tr.textContent.includes("₩10,000") && tr.textContent.includes("Alice (Bidder ")) &&
+		document.getElementById("summary-totals").textContent === "Closed: 1 · Sold: 1 · Not sold: 0 · Total: ₩10,000" &&
+		!document.getElementById("summary-csv").disabled`)
+	csv, err := chromedp.Run(seller, chromedp.Evaluate[string](`window.bidcastStudio.summary.csv()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(csv), "\r\n"); len(lines) != 2 ||
+		lines[0] != "lot_id,item,outcome,price,currency,winner_alias,winner_name,closed_at" ||
+		!strings.HasPrefix(lines[1], room.LotIDs[0]+",Lot 1,sold,10000,KRW,Bidder ") || !strings.Contains(lines[1], ",Alice,") {
+		t.Errorf("summary CSV:\n%s", csv)
+	}
+	run(t, "scroll to the summary", seller, js(`document.getElementById("summary").scrollIntoView()`))
+	shoot(t, seller, "studio-summary-phone")
 	// The next lot starts clean: no result, no lead or outbid status, no old
 	// message, no history (the lot.started event is handed to the page).
 	run(t, "a next lot starts", alice, js(`window.bidcast.applyEvent("lot.started", {lot_id: "00000000-0000-4000-8000-000000000001",
@@ -155,9 +177,21 @@ func TestAuctionInChromium(t *testing.T) {
 	run(t, "open the lobby", bob, chromedp.Navigate(base+"/"))
 	waitJS(t, bob, "the lobby lists the room", `document.querySelectorAll("#live a.card").length > 0`)
 	shoot(t, bob, "lobby-phone")
-	run(t, "open the account page", alice, chromedp.Navigate(base+"/account"))
+	run(t, "open the account page on a phone", alice,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(base+"/account"))
 	waitJS(t, alice, "the won lot", `document.querySelectorAll("#wins a").length === 1`)
-	shoot(t, alice, "account")
+	// The inbox lists the won notification, unread on this first look,
+	// and marks it read on the server.
+	waitJS(t, alice, "the inbox's won entry", `[...document.querySelectorAll("#inbox li[data-kind=won].unread")]
+		.some((li) => li.textContent.startsWith("You won ") && li.textContent.includes("₩10,000"))`)
+	for deadline := time.Now().Add(10 * time.Second); evalInt(t, alice, `fetch("/api/v1/me/notifications").then((r) => r.json())
+		.then((b) => b.items.length > 0 && b.items.every((n) => n.read_at) ? 1 : 0)`) != 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the inbox did not mark its notifications read")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	shoot(t, alice, "account-phone")
 	login := newTab(t, browser)
 	run(t, "open the sign-in page", login, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),
 		chromedp.Navigate(base+"/login"))
@@ -166,5 +200,32 @@ func TestAuctionInChromium(t *testing.T) {
 	waitJS(t, login, "the no-provider hint", `document.getElementById("no-providers").textContent.includes("as a guest") &&
 		document.getElementById("no-providers").textContent.includes("AUTH_")`)
 	shoot(t, login, "login-phone")
+
+	// A viewer watching when the show ends: the player stops (no more WHEP
+	// retries) and the page says the show has ended.
+	late := newTab(t, browser)
+	run(t, "a late viewer opens the room", late,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(page+"?name=Late"))
+	waitJS(t, late, "the late viewer's video", `document.querySelector("video[data-bidcast-video]").videoWidth > 0`)
+
+	// The seller ends the show; the studio opened on the ended show shows
+	// its summary by itself.
+	run(t, "the seller ends the show", seller, js(`window.confirm = () => true, document.getElementById("end-show").click()`))
+	waitJS(t, seller, "the ended show", `window.bidcastStudio.ctx.room?.status === "ended"`)
+	waitJS(t, late, "the player stopped", `window.bidcast.framesDecoded.player.stopped === true &&
+		document.getElementById("offline").textContent === "This show has ended." &&
+		document.getElementById("offline").offsetParent !== null`)
+	// Opened after the end, the room starts no player at all.
+	run(t, "open the ended room", late, chromedp.Navigate(page+"?name=Late"))
+	waitJS(t, late, "the ended room without a player", `window.bidcast.framesDecoded?.player === null &&
+		window.bidcast.state.notLive === true && document.getElementById("message").textContent === "" &&
+		document.getElementById("lot-title").textContent === "" &&
+		document.getElementById("offline").textContent === "This show has ended." &&
+		document.getElementById("offline").offsetParent !== null`)
+	shoot(t, late, "room-ended-phone")
+	run(t, "reopen the studio", seller, chromedp.Navigate(base+"/studio?room="+room.RoomID))
+	waitJS(t, seller, "the summary of the ended show", `window.bidcastStudio?.ctx.room?.status === "ended" &&
+		document.getElementById("summary-body").offsetParent !== null &&
+		document.querySelectorAll("#summary-rows tr[data-outcome=sold]").length === 1`)
 	t.Logf("end to end in %s", time.Since(started).Round(100*time.Millisecond))
 }

@@ -1,9 +1,11 @@
-// The account page: who you are, lots you won, your bids, sign-out and
-// the seller application.
+// The account page: who you are, your notifications (the inbox), lots you
+// won, your bids, sign-out and the seller application.
 import { t, reason, money } from "/i18n.js";
 import { call, logout, me, navLinks } from "/api.js";
+import { listNotices, markRead, noticeText } from "/notices.js";
 
 const $ = (id) => document.getElementById(id);
+$("inbox-title").textContent = t.inbox;
 $("wins-title").textContent = t.myWins;
 $("bids-title").textContent = t.myBids;
 $("logout").textContent = t.signOut;
@@ -37,15 +39,31 @@ async function start() {
   $("who").textContent = user.display_name;
   $("role").textContent = t.role(user.guest ? "guest" : user.role);
   $("apply").classList.toggle("hidden", user.guest || user.role !== "bidder");
-  const [wins, bids] = await Promise.all([
+  const [notes, wins, bids] = await Promise.all([
+    listNotices(50).catch(() => []),
     call("GET", "/api/v1/me/wins?limit=50").catch((err) => { say(reason(err.code, err.message), "error"); return { items: [] }; }),
     call("GET", "/api/v1/me/bids?limit=50").catch(() => ({ items: [] })),
   ]);
+  showInbox(notes);
   fill("wins", (wins.items || []).map((w) => row([w.item_title, money(w.price, w.currency),
     w.closed_at && new Date(w.closed_at).toLocaleString()], `/rooms/${w.room_id}`)));
   fill("bids", (bids.items || []).map((b) => row([money(b.amount, b.currency), t.outcome[b.outcome] || b.outcome,
     b.outcome === "rejected" ? reason(b.reason) : "", b.kind === "max" ? t.setMax : "",
     b.received_at && new Date(b.received_at).toLocaleString()], `/rooms/${b.room_id}`)));
+}
+
+// showInbox lists the notifications, the unread ones marked, then marks
+// them read on the server: they have been shown.
+function showInbox(notes) {
+  const unread = notes.filter((n) => !n.read_at).length;
+  $("inbox-title").textContent = unread ? `${t.inbox} · ${t.unread(unread)}` : t.inbox;
+  fill("inbox", notes.map((n) => {
+    const li = row([noticeText(n), n.created_at && new Date(n.created_at).toLocaleString()], `/rooms/${n.room_id}`);
+    li.dataset.kind = n.kind;
+    if (!n.read_at) li.classList.add("unread");
+    return li;
+  }));
+  if (unread) markRead(notes[0].id).catch(() => { /* shown as unread again next time */ });
 }
 
 $("logout").onclick = async () => {

@@ -38,6 +38,12 @@ const strings = {
     guestsCannotBid: "Guests can't bid in this room — sign in to bid.", sellerOffline: "The seller is offline. The show resumes when they are back on camera.",
     notStarted: "The show has not started yet.", noRoom: "No such room", noRoomText: "This room does not exist, or its link is mistyped.",
     sellerTag: "seller", wonNext: "It is listed with your wins in your account.",
+    summary: "Show summary", showSummary: "Show results", csv: "Download CSV", winner: "Winner", price: "Price", lot: "Lot", outcomeCol: "Outcome",
+    summaryTotals: (n, sold, unsold, total) => `Closed: ${n} · Sold: ${sold} · Not sold: ${unsold} · Total: ${total}`,
+    showEnded: "This show has ended.",
+    inbox: "Notifications", unread: (n) => `${n} new`, aLot: "a lot", seeAll: "See all",
+    notice: { outbid: (i, a) => `Outbid on ${i}: ${a}`, won: (i, a) => `You won ${i} at ${a}`,
+      sold: (i, a) => `${i} sold at ${a}`, unsold: (i) => `${i} closed unsold` },
     loginHint: "You can still watch and bid as a guest: enter a name below. Operators enable Google, GitHub, Kakao or Naver sign-in with the AUTH_…_CLIENT_ID and _SECRET settings (see the README).",
     reasons: {
       too_low: "Too low: someone bid that much or more first.", lot_not_live: "This lot is not open for bids.",
@@ -96,6 +102,12 @@ const strings = {
     guestsCannotBid: "이 방에서는 게스트가 입찰할 수 없습니다 — 로그인하세요.", sellerOffline: "판매자가 오프라인입니다. 카메라가 다시 켜지면 방송이 이어집니다.",
     notStarted: "방송이 아직 시작되지 않았습니다.", noRoom: "없는 방입니다", noRoomText: "이 방은 없거나 주소가 잘못되었습니다.",
     sellerTag: "판매자", wonNext: "내 계정의 낙찰 목록에서 확인할 수 있습니다.",
+    summary: "방송 결과", showSummary: "결과 보기", csv: "CSV 내려받기", winner: "낙찰자", price: "가격", lot: "물품", outcomeCol: "결과",
+    summaryTotals: (n, sold, unsold, total) => `마감 ${n}건 · 낙찰 ${sold}건 · 유찰 ${unsold}건 · 합계 ${total}`,
+    showEnded: "방송이 끝났습니다.",
+    inbox: "알림", unread: (n) => `새 알림 ${n}개`, aLot: "물품", seeAll: "모두 보기",
+    notice: { outbid: (i, a) => `${i}: 다른 사람이 ${a}에 입찰했습니다`, won: (i, a) => `${i}을(를) ${a}에 낙찰받았습니다`,
+      sold: (i, a) => `${i}이(가) ${a}에 판매되었습니다`, unsold: (i) => `${i}이(가) 유찰되었습니다` },
     loginHint: "게스트로도 시청하고 입찰할 수 있습니다: 아래에 이름을 입력하세요. 운영자는 AUTH_…_CLIENT_ID 와 _SECRET 설정으로 Google, GitHub, 카카오, 네이버 로그인을 켭니다 (README 참고).",
     reasons: {
       too_low: "금액이 낮습니다: 누군가 먼저 같거나 더 높게 입찰했습니다.", lot_not_live: "지금은 이 물품에 입찰할 수 없습니다.",
@@ -145,4 +157,13 @@ export function toMinor(text, currency) {
   const frac = (m[2] || "").padEnd(digits, "0");
   if (frac.length > digits) return null;
   return Number(m[1]) * 10 ** digits + Number(frac || "0");
+}
+
+/** plainAmount writes minor units of currency as a plain decimal number in major units ("12000", "12.50"), for files. */
+export function plainAmount(amount, currency) {
+  if (amount == null || !currency) return "";
+  const digits = minorDigits(currency);
+  if (!digits) return String(amount);
+  const s = String(Math.abs(amount)).padStart(digits + 1, "0");
+  return (amount < 0 ? "-" : "") + s.slice(0, -digits) + "." + s.slice(-digits);
 }

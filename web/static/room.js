@@ -4,6 +4,7 @@ import { t, reason, money, toMinor } from "/i18n.js";
 import { Socket } from "/socket.js";
 import { guest, me, navLinks, thumbnail } from "/api.js";
 import { watch } from "/whep.js";
+import { noticeText, watchNotices } from "/notices.js";
 
 const $ = (id) => document.getElementById(id);
 const roomID = location.pathname.split("/")[2] || "";
@@ -69,8 +70,21 @@ async function roomExists() {
   if (viewerToken) return true;
   try {
     const r = await fetch(`/api/v1/rooms/${roomID}`, { credentials: "same-origin" });
+    if (r.ok) state.ended = (await r.json()).status === "ended";
     return r.status !== 404;
   } catch { return true; }
+}
+
+// showGoing is what the player asks before each retry: false once the room
+// has ended (the seller will not come back on air), so an ended room's
+// player stops instead of retrying every 3 s. A failed look keeps trying.
+async function showGoing() {
+  try {
+    const r = await fetch(`/api/v1/rooms/${roomID}`, { credentials: "same-origin",
+      headers: viewerToken ? { "X-Viewer-Token": viewerToken } : {} });
+    if (r.ok && (await r.json()).status === "ended") state.ended = true;
+  } catch { /* keep trying */ }
+  return !state.ended;
 }
 
 // showGone replaces the room with a "no such room" notice: no player, no
@@ -151,7 +165,29 @@ function applyEvent(type, ev) {
   }
   if (type === "bid.rejected") say(rejection(ev.reason), "error"); // private to the bidder
   if (type === "bid.outbid") say(t.outbid, "error");
+  // Only the bidder it concerns looks sooner, so a close does not send
+  // every viewer to the API at once.
+  const wonIt = type === "lot.closed" && ev.result?.winner && ev.result.winner === state.me?.alias;
+  if (type === "bid.outbid" || wonIt) lookForNotices();
   render();
+}
+
+// ---- notifications: a toast when one arrives ---------------------------------
+// The inbox lives on the account page; here a toast shows each notification
+// that arrives while the room is open (from this room or another). The page
+// looks every 30 s, and soon after the bidder's own outbid and win events in
+// this room, which are when the bid pipeline writes them: a steady slow poll
+// keeps the load on the API small, the event-driven looks make the toast
+// feel live.
+let lookForNotices = () => {};
+let toastTimer = 0;
+function toast(n) {
+  const el = $("toast");
+  el.textContent = noticeText(n);
+  el.dataset.kind = n.kind;
+  el.classList.remove("hidden");
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => el.classList.add("hidden"), 8000);
 }
 
 // resetLot forgets what belonged to the previous lot: its history, result,
@@ -199,7 +235,7 @@ function render() {
   $("room-title").textContent = state.room?.title || "";
   $("live-dot").classList.toggle("hidden", state.room?.status !== "live");
   const info = (lot && state.lotInfo[lot.id]) || {};
-  $("lot-title").textContent = lot ? info.title || "" : t.noLot;
+  $("lot-title").textContent = lot ? info.title || "" : state.ended ? "" : t.noLot;
   $("lot-description").textContent = info.description || "";
   if ($("lot-photos").dataset.lot !== (lot?.id || "") || $("lot-photos").childElementCount !== (info.media || []).length) {
     $("lot-photos").dataset.lot = lot?.id || "";
@@ -408,12 +444,16 @@ async function start() {
     },
     error: (code, message) => {
       if (code === "room_not_live") state.notLive = true;
+      if (code === "room_not_live" && state.ended) return; // the notice over the player says the show has ended
       say(reason(code, message), "error");
     },
   });
   socket.connect();
   window.bidcast.socket = socket;
-  window.bidcast.framesDecoded = watch(roomID, $("video"), viewerToken);
+  lookForNotices = watchNotices(toast);
+  // An ended room starts no player; a running one stops when the show ends.
+  window.bidcast.framesDecoded = state.ended ? Object.assign(async () => 0, { player: null })
+    : watch(roomID, $("video"), viewerToken, showGoing);
   watchSeller();
 }
 
@@ -428,8 +468,13 @@ function watchSeller() {
     still = frames > last ? 0 : still + 1;
     last = frames;
     const off = $("offline");
-    off.textContent = state.notLive || state.room?.status !== "live" ? t.notStarted : t.sellerOffline;
-    const away = still >= 3 && (!!state.room || !!state.notLive);
+    // Frames stopped: the seller may have ended the show (there is no
+    // event for it), which the player's next retry learns, or, while its
+    // session hangs on, a look every 15 s.
+    const player = window.bidcast.framesDecoded.player;
+    if (still >= 3 && still % 10 === 3 && player && !player.stopped && !(await showGoing())) player.stop();
+    off.textContent = state.ended ? t.showEnded : state.notLive || state.room?.status !== "live" ? t.notStarted : t.sellerOffline;
+    const away = state.ended || still >= 3 && (!!state.room || !!state.notLive);
     off.classList.toggle("hidden", !away);
     $("room").classList.toggle("seller-away", away);
   }, 1500);

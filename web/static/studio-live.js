@@ -226,6 +226,7 @@ export class Live {
     if (type === "lot.started" || this.lot?.id !== ev.lot_id) this.lot = { id: ev.lot_id };
     for (const k of ["status", "high_bid", "deadline", "result", "leader"]) if (ev[k] != null) this.lot[k] = ev[k];
     if (type === "lot.started" || type === "lot.closed") this.catalog.loadLots();
+    if (type === "lot.closed") this.ctx.lotClosed?.();
     this.renderLot();
   }
 

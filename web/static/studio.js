@@ -4,6 +4,7 @@ import { t, reason } from "/i18n.js";
 import { call, me, navLinks } from "/api.js";
 import { Catalog } from "/studio-catalog.js";
 import { Live } from "/studio-live.js";
+import { Summary } from "/studio-summary.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -106,8 +107,9 @@ async function start() {
   $("catalog").classList.remove("hidden");
   const catalog = new Catalog(ctx);
   const live = new Live(ctx, catalog);
+  const summary = new Summary(ctx);
   // Tests and scripts drive the studio through its own code.
-  window.bidcastStudio = { ctx, catalog, live };
+  window.bidcastStudio = { ctx, catalog, live, summary };
   await catalog.loadItems();
   await loadRooms(new URLSearchParams(location.search).get("room"));
 }

@@ -1,12 +1,31 @@
 // watch plays a room's broadcast into a <video> over WHEP, retrying while
-// the seller is not on air and when the session drops. It returns a
-// function giving the current session's decoded video frame count (from
-// getStats), for diagnostics and tests. viewerToken, for a private room,
-// is sent as the bearer; without it the session cookie speaks for the user.
-export function watch(roomID, video, viewerToken = "") {
+// the seller is not on air and when the session drops. Before each retry it
+// asks keepTrying (an async predicate; the room page answers false once the
+// show has ended) and gives up for good on false. It returns a function
+// giving the current session's decoded video frame count (from getStats),
+// for diagnostics and tests, with `player` on it: `stop()` ends the session
+// and the retries, `attempts` counts WHEP offers, `stopped` says it gave up.
+// viewerToken, for a private room, is sent as the bearer; without it the
+// session cookie speaks for the user.
+export function watch(roomID, video, viewerToken = "", keepTrying = async () => true) {
   let pc;
-  const retry = () => { try { pc?.close(); } catch { /* closed */ } setTimeout(start, 3000); };
+  const player = { attempts: 0, stopped: false, stop };
+  function stop() {
+    player.stopped = true;
+    try { pc?.close(); } catch { /* closed */ }
+  }
+  const retry = () => {
+    if (player.stopped) return;
+    try { pc?.close(); } catch { /* closed */ }
+    setTimeout(async () => {
+      if (player.stopped) return;
+      if (await keepTrying().catch(() => true)) start();
+      else stop();
+    }, 3000);
+  };
   async function start() {
+    if (player.stopped) return;
+    player.attempts++;
     pc = new RTCPeerConnection();
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
@@ -17,7 +36,7 @@ export function watch(roomID, video, viewerToken = "") {
       video.play().catch(() => { /* autoplay needs a tap; the unmute button gives one */ });
     };
     pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed" || pc.connectionState === "closed") retry();
+      if (!player.stopped && (pc.connectionState === "failed" || pc.connectionState === "closed")) retry();
     };
     try {
       await pc.setLocalDescription(await pc.createOffer());
@@ -34,12 +53,14 @@ export function watch(roomID, video, viewerToken = "") {
     }
   }
   start();
-  return async () => {
-    let frames = 0;
+  const frames = async () => {
+    let n = 0;
     const stats = await pc?.getStats();
-    stats?.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0; });
-    return frames;
+    stats?.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "video") n += r.framesDecoded || 0; });
+    return n;
   };
+  frames.player = player;
+  return frames;
 }
 
 // gathered waits for ICE gathering to finish (at most 2 s): WHEP here is
