@@ -113,16 +113,11 @@ func (r *Items) ListBySellerAfter(ctx context.Context, sellerID string, after *P
 	if err != nil {
 		return nil, fmt.Errorf("list items of %s: %w", sellerID, mapError(err))
 	}
-	defer rows.Close()
-	var out []Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
-		}
-		out = append(out, it)
+	out, err := collect(rows, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // MediaOf returns the media of the given items in display order, keyed by
