@@ -3,6 +3,7 @@ package auction
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -29,6 +30,32 @@ func (r *Room) current(lotID string) (*lotRun, error) {
 		return nil, fmt.Errorf("%w: %s (current is %s)", ErrWrongLot, lotID, r.cur.lot.ID)
 	}
 	return r.cur, nil
+}
+
+// currentIn returns the current lot if it is lotID and in one of the
+// statuses allowed, or an error saying why not (verb names the command).
+func (r *Room) currentIn(lotID, verb string, allowed ...LotStatus) (*lotRun, error) {
+	c, err := r.current(lotID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(allowed, c.st.Status) {
+		return nil, fmt.Errorf("%w: %s a %s lot", ErrBadTransition, verb, c.st.Status)
+	}
+	return c, nil
+}
+
+// advance commits ns, the next state of the current lot c, one version
+// on. Once committed it becomes c's state and an event of type typ
+// announces it; on failure nothing changes and the error wraps ErrCommit.
+func (r *Room) advance(ctx context.Context, now time.Time, c *lotRun, ns LotState, typ string) error {
+	ns.Version++
+	if err := r.commitLot(ctx, ns); err != nil {
+		return err
+	}
+	c.st = ns
+	r.emit(now, r.lotEvent(typ))
+	return nil
 }
 
 // startLot makes lot live with a full clock.
@@ -66,59 +93,38 @@ func (r *Room) goLive(ctx context.Context, now time.Time, lot Lot, version int64
 
 // pause stops the clock, keeping the time left.
 func (r *Room) pause(ctx context.Context, now time.Time, lotID string) error {
-	c, err := r.current(lotID)
+	c, err := r.currentIn(lotID, "pause", StatusLive)
 	if err != nil {
 		return err
-	}
-	if c.st.Status != StatusLive {
-		return fmt.Errorf("%w: pause a %s lot", ErrBadTransition, c.st.Status)
 	}
 	ns := c.st
 	ns.Status = StatusPaused
 	ns.RemainingMS = c.st.Deadline.Sub(now).Milliseconds()
 	ns.Deadline = time.Time{}
-	ns.Version++
-	if err := r.commitLot(ctx, ns); err != nil {
-		return err
-	}
-	c.st = ns
-	r.emit(now, r.lotEvent(EventClock))
-	return nil
+	return r.advance(ctx, now, c, ns, EventClock)
 }
 
 // resume restarts a paused clock with the time it had left.
 func (r *Room) resume(ctx context.Context, now time.Time, lotID string) error {
-	c, err := r.current(lotID)
+	c, err := r.currentIn(lotID, "resume", StatusPaused)
 	if err != nil {
 		return err
-	}
-	if c.st.Status != StatusPaused {
-		return fmt.Errorf("%w: resume a %s lot", ErrBadTransition, c.st.Status)
 	}
 	ns := c.st
 	ns.Status = StatusLive
 	ns.Deadline = now.Add(ms(max(c.st.RemainingMS, 1)))
 	ns.RemainingMS = 0
 	ns.LiveSince = now
-	ns.Version++
-	if err := r.commitLot(ctx, ns); err != nil {
-		return err
-	}
-	c.st = ns
-	r.emit(now, r.lotEvent(EventClock))
-	return nil
+	return r.advance(ctx, now, c, ns, EventClock)
 }
 
 // endEarly moves the deadline to now and starts the grace. Unlike a
 // deadline reached naturally, it is committed: a restart must not bring the
 // old deadline back.
 func (r *Room) endEarly(ctx context.Context, now time.Time, lotID string) error {
-	c, err := r.current(lotID)
+	c, err := r.currentIn(lotID, "end", StatusLive, StatusPaused)
 	if err != nil {
 		return err
-	}
-	if c.st.Status != StatusLive && c.st.Status != StatusPaused {
-		return fmt.Errorf("%w: end a %s lot", ErrBadTransition, c.st.Status)
 	}
 	ns := c.st
 	ns.Status = StatusClosing
@@ -132,26 +138,21 @@ func (r *Room) endEarly(ctx context.Context, now time.Time, lotID string) error 
 		grace = 0
 	}
 	ns.RemainingMS = 0
-	ns.Version++
-	if err := r.commitLot(ctx, ns); err != nil {
+	if err := r.advance(ctx, now, c, ns, EventLotClosing); err != nil {
 		return err
 	}
-	c.st = ns
 	c.ended = true
 	c.closeAt = now.Add(grace)
 	c.backoff = 0
-	r.emit(now, r.lotEvent(EventLotClosing))
 	return nil
 }
 
 // skip cancels a lot without bids.
 func (r *Room) skip(ctx context.Context, now time.Time, lotID string) error {
-	c, err := r.current(lotID)
+	// The active statuses (LotStatus.Active).
+	c, err := r.currentIn(lotID, "skip", StatusLive, StatusPaused, StatusClosing)
 	if err != nil {
 		return err
-	}
-	if !c.st.Status.Active() {
-		return fmt.Errorf("%w: skip a %s lot", ErrBadTransition, c.st.Status)
 	}
 	if c.st.HasBid() {
 		return ErrLotHasBids
@@ -160,23 +161,14 @@ func (r *Room) skip(ctx context.Context, now time.Time, lotID string) error {
 	ns.Status = StatusCancelled
 	ns.Proxies = nil
 	ns.Result = &LotResult{Status: StatusCancelled, ClosedAt: now}
-	ns.Version++
-	if err := r.commitLot(ctx, ns); err != nil {
-		return err
-	}
-	c.st = ns
-	r.emit(now, r.lotEvent(EventLotClosed))
-	return nil
+	return r.advance(ctx, now, c, ns, EventLotClosed)
 }
 
 // relist runs an unsold or cancelled lot again from scratch.
 func (r *Room) relist(ctx context.Context, now time.Time, lotID string) error {
-	c, err := r.current(lotID)
+	c, err := r.currentIn(lotID, "relist", StatusUnsold, StatusCancelled)
 	if err != nil {
 		return err
-	}
-	if c.st.Status != StatusUnsold && c.st.Status != StatusCancelled {
-		return fmt.Errorf("%w: relist a %s lot", ErrBadTransition, c.st.Status)
 	}
 	return r.goLive(ctx, now, c.lot, c.st.Version)
 }

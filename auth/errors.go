@@ -72,10 +72,6 @@ func (e *RateLimitError) Error() string {
 // Is makes errors.Is(err, ErrRateLimited) true.
 func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
 
-// Code returns the stable client code of err, "internal" for errors that
-// are not ours.
-func Code(err error) string { return asError(err).Code }
-
 // asError finds the client-facing Error in err's chain. Anything else is an
 // internal failure whose text must not leak.
 func asError(err error) *Error {

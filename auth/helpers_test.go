@@ -191,3 +191,7 @@ func cookieValue(resp *http.Response, name string) string {
 	}
 	return ""
 }
+
+// codeOf returns the stable client code of err, "internal" for errors that
+// are not ours.
+func codeOf(err error) string { return asError(err).Code }

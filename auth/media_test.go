@@ -84,7 +84,7 @@ func TestMediaGrants(t *testing.T) {
 // publishers take no viewer slot, and a released slot is free again.
 func TestMediaAdmission(t *testing.T) {
 	e := newEnv(t, false, nil)
-	m := NewMediaAdmission(MediaLimits{ClientIP: clientip.MustParse(""), OffersPerMin: 4, ViewersPerAddr: 1,
+	m := NewMediaAdmission(MediaLimits{ClientIP: clientip.Resolver{}, OffersPerMin: 4, ViewersPerAddr: 1,
 		KeyPrefix: e.cfg.RedisPrefix + "media:"}, e.rdb, e.svc, slog.New(slog.DiscardHandler))
 	t.Cleanup(m.Close)
 	r := httptest.NewRequest("POST", "/whep/room", nil)

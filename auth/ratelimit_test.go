@@ -9,10 +9,14 @@ import (
 )
 
 func TestLoginRateLimit(t *testing.T) {
+	// The test server's peer is loopback: make it the trusted proxy.
+	loopback, err := clientip.Parse("127.0.0.0/8, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := newEnv(t, true, func(c *Config) {
 		c.RateLimit.Login, c.RateLimit.Token = 2, 1
-		// The test server's peer is loopback: make it the trusted proxy.
-		c.RateLimit.ClientIP = clientip.MustParse("127.0.0.0/8, ::1")
+		c.RateLimit.ClientIP = loopback
 	})
 	ts := e.serve(t)
 	guest := func(xff string) *http.Response {

@@ -85,8 +85,8 @@ func TestGuestBiddingFollowsRoom(t *testing.T) {
 	}
 	for _, allowed := range []bool{false, true} {
 		err = p.CanBid(Room{ID: "r", SellerID: "someone", GuestsMayBid: allowed})
-		if allowed != (err == nil) || !allowed && Code(err) != "forbidden" {
-			t.Fatalf("room GuestsMayBid=%v: CanBid = %v (code %s)", allowed, err, Code(err))
+		if allowed != (err == nil) || !allowed && codeOf(err) != "forbidden" {
+			t.Fatalf("room GuestsMayBid=%v: CanBid = %v (code %s)", allowed, err, codeOf(err))
 		}
 	}
 }

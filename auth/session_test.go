@@ -133,7 +133,7 @@ func TestAccessTokenExpires(t *testing.T) {
 	now = now.Add(e.svc.cfg.AccessTTL + time.Minute)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+tok)
-	if _, err := e.svc.Authenticate(r); !errors.Is(err, ErrTokenExpired) || Code(err) != "token_expired" {
+	if _, err := e.svc.Authenticate(r); !errors.Is(err, ErrTokenExpired) || codeOf(err) != "token_expired" {
 		t.Fatalf("expired token: %v", err)
 	}
 }

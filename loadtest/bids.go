@@ -103,10 +103,7 @@ func RunBids(ctx context.Context, cfg BidsConfig) (*Report, error) {
 	}
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
-	sctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); smp.run(sctx, rep.Started) }()
+	stop := smp.background(ctx, rep.Started)
 
 	smp.markStart(ctx)
 	fmt.Fprintf(cfg.Out, "bidding at %.1f/s (chat %.1f/s) for %s over %d rooms\n", cfg.Rate, cfg.ChatRate, cfg.Duration, len(cfg.Rooms))
@@ -114,11 +111,9 @@ func RunBids(ctx context.Context, cfg BidsConfig) (*Report, error) {
 	smp.markEnd(ctx)
 	sw.finish(ctx, cfg.Out)
 	stop()
-	wg.Wait()
 
 	rep.Bids = sw.summary(cfg.Rate, cfg.Duration)
-	rep.Server, rep.Generator = smp.summaries()
-	rep.Series = smp.points()
+	smp.report(rep)
 	sw.audit(ctx, base, cfg.DatabaseURL)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	rep.Bids.addKV(rep)

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -182,10 +181,7 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
 	smp.self = treeProbe{}
-	sctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); smp.run(sctx, rep.Started) }()
+	stop := smp.background(ctx, rep.Started)
 
 	sw.open(ctx, cfg.Tabs, cfg.Ramp, rep)
 	sw.measure(true)
@@ -193,10 +189,8 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 	sw.poll(ctx, cfg.Duration, cfg.BidEvery)
 	smp.markEnd(ctx)
 	stop()
-	wg.Wait()
 	sw.summarise(sum)
-	rep.Server, rep.Generator = smp.summaries()
-	rep.Series = smp.points()
+	smp.report(rep)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	for _, e := range sw.errors() {
 		rep.noteError(e)

@@ -192,6 +192,21 @@ func (s *sampler) read(ctx context.Context) [2]ProcSample {
 	return out
 }
 
+// background runs the sampler until the returned stop is called; start is
+// the run's zero time. stop returns once the sampler has stopped.
+func (s *sampler) background(ctx context.Context, start time.Time) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.run(ctx, start) }()
+	return func() { cancel(); <-done }
+}
+
+// report puts the window's figures and the series into rep.
+func (s *sampler) report(rep *Report) {
+	rep.Server, rep.Generator = s.summaries()
+	rep.Series = s.points()
+}
+
 // markStart and markEnd bound the measured (steady) window.
 func (s *sampler) markStart(ctx context.Context) { s.first = s.read(ctx) }
 

@@ -156,10 +156,8 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (*Report, error) {
 		bs.fill(p, dt)
 	}
 	smp := newSampler(NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL)), fill)
-	sctx, stop := context.WithCancel(ctx)
+	stopSampler := smp.background(ctx, rep.Started)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); smp.run(sctx, rep.Started) }()
 
 	var vwg sync.WaitGroup
 	for _, vs := range swarms {
@@ -181,15 +179,14 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (*Report, error) {
 	bs.drive(ctx, sc.Bids.Rate, sc.Chat.Rate, time.Duration(sc.Duration))
 	smp.markEnd(ctx)
 	bs.finish(ctx, cfg.Out)
-	stop()
+	stopSampler()
 	wg.Wait()
 
 	rep.Bids = bs.summary(sc.Bids.Rate, time.Duration(sc.Duration))
 	if len(swarms) > 0 {
 		rep.Viewers = mergeViewers(swarms)
 	}
-	rep.Server, rep.Generator = smp.summaries()
-	rep.Series = smp.points()
+	smp.report(rep)
 	bs.audit(ctx, base, cfg.DatabaseURL)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	rep.add("scenario", sc.Name)

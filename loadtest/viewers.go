@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 )
 
@@ -105,10 +104,7 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, vs.fill)
-	sctx, stopSampler := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); smp.run(sctx, rep.Started) }()
+	stopSampler := smp.background(ctx, rep.Started)
 
 	vs.ramp(ctx, rep)
 	vs.beginSteady()
@@ -121,9 +117,7 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	smp.markEnd(ctx)
 	vs.endSteady(sv)
 	stopSampler()
-	wg.Wait()
-	rep.Server, rep.Generator = smp.summaries()
-	rep.Series = smp.points()
+	smp.report(rep)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	if rep.Server != nil && sv.Connected > 0 && sv.SteadySecs > 0 {
 		sv.ServerCPUPerViewerSecond = rep.Server.CPUCores * 1000 / float64(sv.Connected)

@@ -59,7 +59,7 @@ func TestCheckVideo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := CheckVideo(bytes.NewReader(tt.data), int64(len(tt.data)), tt.ct)
-			if tt.ok != (err == nil) || (err != nil && CodeOf(err) != CodeInvalidFile) {
+			if tt.ok != (err == nil) || (err != nil && codeOf(err) != CodeInvalidFile) {
 				t.Fatalf("CheckVideo = %v, want ok=%v", err, tt.ok)
 			}
 		})
@@ -93,7 +93,7 @@ func FuzzCheckVideo(f *testing.F) {
 		if webm {
 			ct = TypeWebM
 		}
-		if err := CheckVideo(bytes.NewReader(data), int64(len(data)), ct); err != nil && CodeOf(err) != CodeInvalidFile {
+		if err := CheckVideo(bytes.NewReader(data), int64(len(data)), ct); err != nil && codeOf(err) != CodeInvalidFile {
 			t.Fatalf("CheckVideo: %v", err)
 		}
 	})

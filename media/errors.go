@@ -1,7 +1,6 @@
 package media
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/bidcast/bidcast/internal/apierr"
@@ -31,15 +30,6 @@ type Error = apierr.Error
 
 // newError returns an *Error with the status of its code.
 func newError(code, msg string) *Error { return apierr.New(HTTPStatus(code), code, msg) }
-
-// CodeOf returns the code of the *Error in err's chain, or "" if none.
-func CodeOf(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
 
 // HTTPStatus maps an error code to the status an API answers with.
 func HTTPStatus(code string) int {

@@ -140,3 +140,12 @@ func (e *env) mediaCount() int {
 	}
 	return n
 }
+
+// codeOf returns the code of the *Error in err's chain, or "" if none.
+func codeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

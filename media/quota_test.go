@@ -91,7 +91,7 @@ func TestQuotaBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = svc.Upload(context.Background(), e.seller, false, e.item, "x.png", failingReader{t})
-	if CodeOf(err) != CodeQuotaExceeded {
+	if codeOf(err) != CodeQuotaExceeded {
 		t.Fatalf("upload to a full quota: %v", err)
 	}
 }

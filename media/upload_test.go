@@ -98,10 +98,10 @@ func TestDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.Delete(ctx, e.other, false, e.item, ref.ID); CodeOf(err) != CodeNotFound {
+	if err := e.svc.Delete(ctx, e.other, false, e.item, ref.ID); codeOf(err) != CodeNotFound {
 		t.Fatalf("other seller deleted: %v", err)
 	}
-	if err := e.svc.Delete(ctx, e.seller, false, e.item, "nope"); CodeOf(err) != CodeNotFound {
+	if err := e.svc.Delete(ctx, e.seller, false, e.item, "nope"); codeOf(err) != CodeNotFound {
 		t.Fatalf("bad media id: %v", err)
 	}
 	if err := e.svc.Delete(ctx, e.seller, false, e.item, ref.ID); err != nil {

@@ -103,7 +103,7 @@ func TestSniff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ct, kind, err := Sniff(tt.data)
 			if tt.code != "" {
-				if CodeOf(err) != tt.code {
+				if codeOf(err) != tt.code {
 					t.Fatalf("Sniff = %q, %q, %v; want code %s", ct, kind, err, tt.code)
 				}
 				return
@@ -135,7 +135,7 @@ func TestImageSize(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w, h, err := ImageSize(bytes.NewReader(tt.data))
 			if tt.code != "" {
-				if CodeOf(err) != tt.code {
+				if codeOf(err) != tt.code {
 					t.Fatalf("ImageSize = %d, %d, %v; want code %s", w, h, err, tt.code)
 				}
 				return
@@ -161,7 +161,7 @@ func FuzzSniff(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ct, kind, err := Sniff(data)
 		if err != nil {
-			if CodeOf(err) != CodeUnsupportedType {
+			if codeOf(err) != CodeUnsupportedType {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return

@@ -114,63 +114,29 @@ func isLoopback(addr string) bool {
 // Validate applies defaults to zero fields and reports the first invalid
 // value, wrapped in ErrInvalidConfig.
 func (c *Config) Validate() error {
-	if c.ICEUDPAddr == "" {
-		c.ICEUDPAddr = DefaultICEAddr
-	}
-	if c.ICETCPAddr == "" {
-		c.ICETCPAddr = DefaultICEAddr
-	}
+	setDefault(&c.ICEUDPAddr, DefaultICEAddr)
+	setDefault(&c.ICETCPAddr, DefaultICEAddr)
 	if c.PionLogLevel == nil {
 		c.PionLogLevel = slog.LevelError
 	}
 	if isLoopback(c.ICEUDPAddr) {
 		c.LoopbackCandidates = true
 	}
-	if c.Writers == 0 {
-		c.Writers = runtime.GOMAXPROCS(0)
-	}
-	if c.WriterQueue == 0 {
-		c.WriterQueue = 512
-	}
-	if c.PLIInterval == 0 {
-		c.PLIInterval = 500 * time.Millisecond
-	}
-	if c.KeyframeCacheMaxAge == 0 {
-		c.KeyframeCacheMaxAge = 500 * time.Millisecond
-	}
-	if c.NACKBufferVideo == 0 {
-		c.NACKBufferVideo = 1024
-	}
-	if c.NACKBufferAudio == 0 {
-		c.NACKBufferAudio = 128
-	}
-	if c.LatencyWarn == 0 {
-		c.LatencyWarn = 20 * time.Millisecond
-	}
-	if c.LatencyWarnEvery == 0 {
-		c.LatencyWarnEvery = 10 * time.Second
-	}
-	if c.SlowWrite == 0 {
-		c.SlowWrite = 50 * time.Millisecond
-	}
-	if c.MaxViewers == 0 {
-		c.MaxViewers = 10000
-	}
-	if c.MaxPublishers == 0 {
-		c.MaxPublishers = 1000
-	}
-	if c.ICEDisconnectedTimeout == 0 {
-		c.ICEDisconnectedTimeout = 5 * time.Second
-	}
-	if c.ICEFailedTimeout == 0 {
-		c.ICEFailedTimeout = 10 * time.Second
-	}
-	if c.StatsInterval == 0 {
-		c.StatsInterval = time.Second
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
+	setDefault(&c.Writers, runtime.GOMAXPROCS(0))
+	setDefault(&c.WriterQueue, 512)
+	setDefault(&c.PLIInterval, 500*time.Millisecond)
+	setDefault(&c.KeyframeCacheMaxAge, 500*time.Millisecond)
+	setDefault(&c.NACKBufferVideo, 1024)
+	setDefault(&c.NACKBufferAudio, 128)
+	setDefault(&c.LatencyWarn, 20*time.Millisecond)
+	setDefault(&c.LatencyWarnEvery, 10*time.Second)
+	setDefault(&c.SlowWrite, 50*time.Millisecond)
+	setDefault(&c.MaxViewers, 10000)
+	setDefault(&c.MaxPublishers, 1000)
+	setDefault(&c.ICEDisconnectedTimeout, 5*time.Second)
+	setDefault(&c.ICEFailedTimeout, 10*time.Second)
+	setDefault(&c.StatsInterval, time.Second)
+	setDefault(&c.Logger, slog.Default())
 
 	if err := checkAddr("ICEUDPAddr", c.ICEUDPAddr); err != nil {
 		return err
@@ -211,6 +177,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
 	}
 	return nil
+}
+
+// setDefault sets *p to v if it is the zero value.
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
 }
 
 func checkAddr(field, addr string) error {

@@ -109,10 +109,14 @@ func TestConnectionsPerAddress(t *testing.T) {
 func TestConnectionsPerAddressBehindProxy(t *testing.T) {
 	e := newEnv(t)
 	via := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {"6.6.6.6, " + ip}} }
+	loopback, err := clientip.Parse("127.0.0.1, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Run("trusted", func(t *testing.T) {
 		srv := e.limitedGateway(func(c *Config) {
 			c.ConnsPerUser, c.ConnsPerAddr = 10, 1
-			c.ClientIP = clientip.MustParse("127.0.0.1, ::1")
+			c.ClientIP = loopback
 		})
 		dial2 := func(guest, ip string) {
 			if c, status, body, _ := tryDial(t, srv, guest, via(ip)); c == nil {

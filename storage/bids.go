@@ -151,16 +151,11 @@ func (r *Bids) ListByLot(ctx context.Context, lotID string, limit int) ([]BidRec
 	if err != nil {
 		return nil, fmt.Errorf("list bids of lot %s: %w", lotID, mapError(err))
 	}
-	defer rows.Close()
-	var out []BidRecord
-	for rows.Next() {
-		b, err := scanBid(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list bids of lot %s: %w", lotID, err)
-		}
-		out = append(out, b)
+	out, err := collect(rows, scanBid)
+	if err != nil {
+		return nil, fmt.Errorf("list bids of lot %s: %w", lotID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // PublicBid is an accepted price bid as a lot's history shows it: the
@@ -228,14 +223,9 @@ func (r *Bids) ByBidderAfter(ctx context.Context, bidderID string, after *PageKe
 	if err != nil {
 		return nil, fmt.Errorf("list bids of %s: %w", bidderID, mapError(err))
 	}
-	defer rows.Close()
-	var out []BidRecord
-	for rows.Next() {
-		b, err := scanBid(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list bids of %s: %w", bidderID, err)
-		}
-		out = append(out, b)
+	out, err := collect(rows, scanBid)
+	if err != nil {
+		return nil, fmt.Errorf("list bids of %s: %w", bidderID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }

@@ -80,25 +80,6 @@ func (r *Items) Update(ctx context.Context, it Item) (Item, error) {
 	return out, nil
 }
 
-// ListBySeller returns a seller's items, newest first, up to limit.
-func (r *Items) ListBySeller(ctx context.Context, sellerID string, limit int) ([]Item, error) {
-	rows, err := r.db.Pool.Query(ctx, `SELECT `+itemColumns+` FROM items WHERE seller_id = $1
-		ORDER BY created_at DESC, id DESC LIMIT $2`, sellerID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list items of %s: %w", sellerID, mapError(err))
-	}
-	defer rows.Close()
-	var out []Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
-		}
-		out = append(out, it)
-	}
-	return out, mapError(rows.Err())
-}
-
 // Delete removes an item (and, through the schema, its media rows). An item
 // that is a lot in some room is still referenced and answers ErrConflict.
 func (r *Items) Delete(ctx context.Context, id string) error {
@@ -132,16 +113,11 @@ func (r *Items) ListBySellerAfter(ctx context.Context, sellerID string, after *P
 	if err != nil {
 		return nil, fmt.Errorf("list items of %s: %w", sellerID, mapError(err))
 	}
-	defer rows.Close()
-	var out []Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
-		}
-		out = append(out, it)
+	out, err := collect(rows, scanItem)
+	if err != nil {
+		return nil, fmt.Errorf("list items of %s: %w", sellerID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // MediaOf returns the media of the given items in display order, keyed by

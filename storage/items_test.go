@@ -29,7 +29,7 @@ func TestItemsCRUDAndVersioning(t *testing.T) {
 	if _, err := items.Update(ctx, it); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("stale update: err = %v, want ErrConflict", err)
 	}
-	list, err := items.ListBySeller(ctx, seller.ID, 10)
+	list, err := items.ListBySellerAfter(ctx, seller.ID, nil, 10)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list = %+v, %v", list, err)
 	}

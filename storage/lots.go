@@ -93,16 +93,11 @@ func (r *Lots) ListByRoom(ctx context.Context, roomID string) ([]Lot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list lots of room %s: %w", roomID, mapError(err))
 	}
-	defer rows.Close()
-	var out []Lot
-	for rows.Next() {
-		l, err := scanLot(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list lots of room %s: %w", roomID, err)
-		}
-		out = append(out, l)
+	out, err := collect(rows, scanLot)
+	if err != nil {
+		return nil, fmt.Errorf("list lots of room %s: %w", roomID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // Active returns the room's lot that is live, paused or closing, if any:

@@ -62,14 +62,9 @@ func (r *Lots) listResults(ctx context.Context, q string, args ...any) ([]Result
 	if err != nil {
 		return nil, fmt.Errorf("list lot results: %w", mapError(err))
 	}
-	defer rows.Close()
-	var out []ResultView
-	for rows.Next() {
-		v, err := scanResultView(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list lot results: %w", err)
-		}
-		out = append(out, v)
+	out, err := collect(rows, scanResultView)
+	if err != nil {
+		return nil, fmt.Errorf("list lot results: %w", err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }

@@ -106,16 +106,11 @@ func (r *Rooms) ListByStatus(ctx context.Context, status string, limit int) ([]R
 	if err != nil {
 		return nil, fmt.Errorf("list %s rooms: %w", status, err)
 	}
-	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		room, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list %s rooms: %w", status, err)
-		}
-		out = append(out, room)
+	out, err := collect(rows, scanRoom)
+	if err != nil {
+		return nil, fmt.Errorf("list %s rooms: %w", status, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // SetStatus moves a room to a new status, stamping started_at or ended_at.
@@ -259,16 +254,11 @@ func (r *Rooms) ListPage(ctx context.Context, f RoomFilter) ([]Room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s rooms: %w", f.Status, mapError(err))
 	}
-	defer rows.Close()
-	var out []Room
-	for rows.Next() {
-		room, err := scanRoom(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list %s rooms: %w", f.Status, err)
-		}
-		out = append(out, room)
+	out, err := collect(rows, scanRoom)
+	if err != nil {
+		return nil, fmt.Errorf("list %s rooms: %w", f.Status, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // RoomChange is a seller's edit of a room's details. Version is the version

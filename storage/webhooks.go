@@ -135,16 +135,11 @@ func (r *Webhooks) list(ctx context.Context, q string, args ...any) ([]Webhook, 
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", mapError(err))
 	}
-	defer rows.Close()
-	var out []Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", err)
-		}
-		out = append(out, w)
+	out, err := collect(rows, scanWebhook)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // RecordDelivery appends an attempt to the delivery log.

@@ -37,11 +37,6 @@ func New(status int, code, message string) *Error {
 	return &Error{Status: status, Code: code, Message: message}
 }
 
-// Newf is New with a formatted message.
-func Newf(status int, code, format string, args ...any) *Error {
-	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // WithField returns a copy of e that blames field.
 func (e *Error) WithField(field string) *Error {
 	c := *e

@@ -54,15 +54,6 @@ func Parse(spec string) (Resolver, error) {
 	return r, nil
 }
 
-// MustParse is Parse for constants in tests; it panics on a bad list.
-func MustParse(spec string) Resolver {
-	r, err := Parse(spec)
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
-
 // Trusts reports whether a is a configured trusted proxy.
 func (r Resolver) Trusts(a netip.Addr) bool {
 	a = a.Unmap()
