@@ -10,7 +10,7 @@ TOOLS := $(CURDIR)/.data/bin
 # with_env loads .data/env (written by `make services`) into the recipe's shell.
 with_env = set -a; . ./.data/env; set +a;
 
-.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest clean
+.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest interop clean
 
 all: build
 
@@ -70,6 +70,13 @@ test:
 # test-steps is test's body, with the services already up.
 test-steps: lint
 	@$(with_env) $(GO) test -race -count=1 -timeout 9m ./...
+
+# interop publishes over WHIP and watches over WHEP with aiortc, a
+# third-party WebRTC stack (Debian's python3-aiortc, installed here only),
+# in H.264 and VP8 against an in-process server; not part of `make test`.
+interop: services
+	@/usr/bin/python3 -c 'import aiortc' 2>/dev/null || scripts/services.sh install python3-aiortc
+	@$(with_env) $(GO) test -tags interop -count=1 -timeout 5m -run Interop -v ./cmd/auctiond/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -5,6 +5,7 @@
 #   scripts/services.sh start   install what is missing, start, write .data/env
 #   scripts/services.sh stop    stop both private instances
 #   scripts/services.sh install PACKAGE...   apt-get install, waiting for the dpkg lock
+#                               (`make interop` installs python3-aiortc this way)
 #   scripts/services.sh with CMD...   start, run CMD, then stop what this start
 #                               started (not what was up before); CMD's status
 #   scripts/services.sh clean   stop both and delete their data (.data/ but
