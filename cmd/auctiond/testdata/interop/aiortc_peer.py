@@ -59,7 +59,12 @@ def http(method, url, body=None, token=""):
 
 
 class Pattern(VideoStreamTrack):
-    """640x360 frames at 30 fps with a gradient that moves every frame."""
+    """640x360 frames at 30 fps: a white square gliding over grey.
+
+    The motion is gentle on purpose: a picture that changes wholesale makes
+    libx264 cut a new IDR every 25 frames, which would hide how long a
+    viewer waits for a keyframe from a publisher that sends them rarely.
+    """
 
     def __init__(self):
         super().__init__()
@@ -70,8 +75,12 @@ class Pattern(VideoStreamTrack):
         frame = av.VideoFrame(640, 360, "yuv420p")
         for i, plane in enumerate(frame.planes):
             if i == 0:
-                row = bytes((x + 4 * self.n) & 255 for x in range(plane.line_size))
-                plane.update(row * (plane.buffer_size // plane.line_size))
+                stride = plane.line_size
+                y = bytearray([96]) * plane.buffer_size
+                x0 = (2 * self.n) % (640 - 64)
+                for row in range(148, 212):
+                    y[row * stride + x0 : row * stride + x0 + 64] = b"\xeb" * 64
+                plane.update(bytes(y))
             else:
                 plane.update(bytes([128]) * plane.buffer_size)
         self.n += 1
@@ -162,7 +171,8 @@ async def watch(args):
     end = None
     while end is None or time.monotonic() < end:
         try:
-            frame = await asyncio.wait_for(track.recv(), 5)
+            # The first frame may wait for the publisher's next keyframe.
+            frame = await asyncio.wait_for(track.recv(), 15 if first is None else 5)
         except asyncio.TimeoutError:
             break
         frames += 1
