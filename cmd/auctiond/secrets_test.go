@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -16,7 +15,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/bidcast/bidcast/api"
-	"github.com/bidcast/bidcast/internal/ops"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -77,49 +75,6 @@ func (w *wire) count(typ string) int {
 	return n
 }
 
-// newLoggedShow is newShow with the server's logs (debug and up) kept.
-func newLoggedShow(t *testing.T, logs *syncBuffer) *showEnv {
-	t.Helper()
-	cfg := testConfigWith(t, "", map[string]string{"LOT_GRACE": "200ms",
-		"BID_POLL_INTERVAL": "100ms"})
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := newApp(ctx, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		app.Close()
-	})
-	base := "http://" + app.httpLn.Addr().String()
-	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer ccancel()
-	room, err := ops.CreateRoom(cctx, app.db, base, "Watches", fmt.Sprintf("sol-%d", time.Now().UnixNano()),
-		ops.RoomOptions{Public: true, GuestsMayBid: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if room.LotIDs, err = ops.AddLots(cctx, app.db, room.RoomID, room.SellerID, ops.LotSpec{Count: 1, Currency: "KRW",
-		Opening: 10_000, DurationMS: time.Minute.Milliseconds(), Policy: "soft-close"}); err != nil {
-		t.Fatal(err)
-	}
-	link, err := app.svc.auth.IssueLoginLink(cctx, room.SellerID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seller := newHTTPUser(t, base)
-	if code := seller.do("GET", strings.TrimPrefix(link, cfg.PublicURL), "", nil); code != http.StatusOK {
-		t.Fatalf("seller login link: status %d", code)
-	}
-	return &showEnv{t: t, base: base, app: app, room: room, seller: seller}
-}
-
 // getRaw fetches an API path as u and returns the status and body.
 func (u *httpUser) getRaw(path string) (int, string) {
 	u.t.Helper()
@@ -138,7 +93,8 @@ func (u *httpUser) getRaw(path string) (int, string) {
 // moderate a chatter without knowing their ID.
 func TestSecretsStaySecret(t *testing.T) {
 	logs := &syncBuffer{}
-	e := newLoggedShow(t, logs)
+	e := newShowLogged(t, "", slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		1, time.Minute)
 	e.goLive()
 	lot := e.room.LotIDs[0]
 	const ceiling = 987_650 // Alice's maximum: in no one else's sight, ever
