@@ -34,9 +34,8 @@ type Config struct {
 	LoopbackCandidates bool
 	// PionLogLevel is the least level of Pion's own messages (ICE, DTLS,
 	// SCTP) that reach Logger, in Pion's terms: slog.LevelDebug-4 is Pion's
-	// trace. Nil means slog.LevelError: Pion's errors only (logged at
-	// Warn); its warnings are routine in an SFU (a viewer leaving while
-	// packets are in flight, pings before candidates arrive).
+	// trace. Nil means slog.LevelWarn: Pion's warnings and errors, except
+	// the routine ones a peer's teardown produces (logged at debug).
 	PionLogLevel slog.Leveler
 
 	// DisableBatching sends every datagram with its own system call instead
@@ -117,7 +116,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.ICEUDPAddr, DefaultICEAddr)
 	setDefault(&c.ICETCPAddr, DefaultICEAddr)
 	if c.PionLogLevel == nil {
-		c.PionLogLevel = slog.LevelError
+		c.PionLogLevel = slog.LevelWarn
 	}
 	if isLoopback(c.ICEUDPAddr) {
 		c.LoopbackCandidates = true

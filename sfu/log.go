@@ -4,15 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
 
 // slogFactory routes Pion's scoped loggers to one *slog.Logger so operators
 // see SFU and Pion lines in the same structured stream. Pion's messages below
-// min (in Pion's own levels) are dropped: its info and warnings are ICE and
-// DTLS chatter, lines for every viewer, so the default minimum is its error
-// level.
+// min (in Pion's own levels) are dropped: its debug and info are ICE and DTLS
+// chatter, lines for every viewer, so the default minimum is its warn level.
 type slogFactory struct {
 	log *slog.Logger
 	min slog.Leveler
@@ -24,7 +24,7 @@ var _ logging.LoggerFactory = slogFactory{}
 func (f slogFactory) NewLogger(scope string) logging.LeveledLogger {
 	min := f.min
 	if min == nil {
-		min = slog.LevelError
+		min = slog.LevelWarn
 	}
 	return &slogLeveled{log: f.log.With("pion", scope), min: min}
 }
@@ -51,7 +51,38 @@ func (l *slogLeveled) logf(pion, level slog.Level, format string, args ...any) {
 	if pion < l.min.Level() || !l.log.Enabled(context.Background(), level) {
 		return
 	}
-	l.log.Log(context.Background(), level, fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if level > slog.LevelDebug && isRoutine(msg) {
+		level = slog.LevelDebug
+		if !l.log.Enabled(context.Background(), level) {
+			return
+		}
+	}
+	l.log.Log(context.Background(), level, msg)
+}
+
+// routineTeardown are fragments of Pion's warnings and errors that a peer
+// closing produces in the ordinary course: packets or reads still in flight
+// when its transports shut down, pings before its candidates arrive. They
+// are logged at debug, so an operator alerting on warn sees real trouble,
+// not every departing viewer.
+var routineTeardown = []string{
+	"closed pipe",
+	"already closed",
+	"use of closed network connection",
+	"agent is closed",
+	"no candidate pairs",
+	"without candidate pairs",
+}
+
+// isRoutine reports whether a Pion message is routine teardown chatter.
+func isRoutine(msg string) bool {
+	for _, frag := range routineTeardown {
+		if strings.Contains(msg, frag) {
+			return true
+		}
+	}
+	return false
 }
 
 // The methods below implement logging.LeveledLogger; Pion's trace level
@@ -70,15 +101,13 @@ func (l *slogLeveled) Infof(format string, args ...any) {
 	l.logf(pionInfo, slog.LevelInfo, format, args...)
 }
 
-// Pion warns about routine events in an SFU's life (a peer closing while
-// packets are in flight, pings before candidates arrive), so its warnings
-// are logged at Info and its errors at Warn: operators alerting on Warn
-// should see the SFU's own problems, not every departing viewer.
-func (l *slogLeveled) Warn(msg string) { l.logf(pionWarn, slog.LevelInfo, "%s", msg) }
+// Pion's warnings are logged at Warn and its errors at Error, except the
+// routine teardown messages (isRoutine), which go to Debug.
+func (l *slogLeveled) Warn(msg string) { l.logf(pionWarn, slog.LevelWarn, "%s", msg) }
 func (l *slogLeveled) Warnf(format string, args ...any) {
-	l.logf(pionWarn, slog.LevelInfo, format, args...)
+	l.logf(pionWarn, slog.LevelWarn, format, args...)
 }
-func (l *slogLeveled) Error(msg string) { l.logf(pionError, slog.LevelWarn, "%s", msg) }
+func (l *slogLeveled) Error(msg string) { l.logf(pionError, slog.LevelError, "%s", msg) }
 func (l *slogLeveled) Errorf(format string, args ...any) {
-	l.logf(pionError, slog.LevelWarn, format, args...)
+	l.logf(pionError, slog.LevelError, format, args...)
 }

@@ -7,17 +7,17 @@ import (
 	"testing"
 )
 
-// TestPionLogLevel checks that Pion's chatter (its warnings, info, debug
-// and trace) is dropped by default even when the process logs at debug,
-// that its errors pass, and that a lower PionLogLevel lets the rest in.
+// TestPionLogLevel checks that Pion's chatter (its info, debug and trace)
+// is dropped by default even when the process logs at debug, that its
+// warnings and errors pass, and that a lower PionLogLevel lets the rest in.
 func TestPionLogLevel(t *testing.T) {
 	tests := []struct {
 		name string
 		min  slog.Leveler
 		want []string
 	}{
-		{"default", nil, []string{"error-line"}},
-		{"warn", slog.LevelWarn, []string{"warn-line", "error-line"}},
+		{"default", nil, []string{"warn-line", "error-line"}},
+		{"error", slog.LevelError, []string{"error-line"}},
 		{"info", slog.LevelInfo, []string{"info-line", "warn-line", "error-line"}},
 		{"trace", slog.LevelDebug - 4, []string{"trace-line", "debug-line", "info-line", "warn-line", "error-line"}},
 	}
@@ -41,6 +41,38 @@ func TestPionLogLevel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPionRoutineTeardownIsDebug checks that Pion's warnings and errors
+// reach the log at warn and error, except the routine messages of a
+// peer's teardown, which are logged at debug and so vanish at info.
+func TestPionRoutineTeardownIsDebug(t *testing.T) {
+	tests := []struct {
+		msg  string
+		warn bool // logged through Warnf; else Errorf
+		want string
+	}{
+		{"Failed to read from candidate udp4 host 127.0.0.1:1: io: read/write on closed pipe", true, "DEBUG"},
+		{"Failed to accept RTCP stream is already closed", true, "DEBUG"},
+		{"write udp 127.0.0.1:1->127.0.0.1:2: use of closed network connection", false, "DEBUG"},
+		{"pingAllCandidates called with no candidate pairs", true, "DEBUG"},
+		{"Failed to ping without candidate pairs. Connection is not possible yet.", true, "DEBUG"},
+		{"Failed to handshake DTLS: certificate mismatch", true, "WARN"},
+		{"srtp: failed to unmarshal header", false, "ERROR"},
+	}
+	for _, tc := range tests {
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		l := slogFactory{log: log}.NewLogger("ice")
+		if tc.warn {
+			l.Warnf("%s", tc.msg)
+		} else {
+			l.Errorf("%s", tc.msg)
+		}
+		if !strings.Contains(buf.String(), "level="+tc.want) {
+			t.Errorf("%q: logged as %q, want level %s", tc.msg, buf.String(), tc.want)
+		}
 	}
 }
 

@@ -17,7 +17,7 @@ var sfuEnv = []envSpec{
 	{"SFU_PUBLIC_IPS", "", "comma-separated 1:1 NAT public IPs to advertise instead of the host's"},
 	{"SFU_ICE_SERVERS", "", "JSON list of STUN/TURN servers for clients: [{\"urls\":[\"turn:...\"],\"username\":\"u\",\"credential\":\"c\"}]"},
 	{"SFU_LOOPBACK_CANDIDATES", "false", "offer 127.0.0.1 ICE candidates (local tests and load tests); always on while SFU_UDP_ADDR is a loopback address"},
-	{"PION_LOG_LEVEL", "error", "least level of Pion's own ICE/DTLS messages that are logged: trace, debug, info, warn or error (debug when LOG_LEVEL=debug and this is unset); Pion's warnings are routine chatter"},
+	{"PION_LOG_LEVEL", "warn", "least level of Pion's own ICE/DTLS messages that are logged: trace, debug, info, warn or error (debug when LOG_LEVEL=debug and this is unset); a peer's routine teardown messages are logged at debug"},
 }
 
 // sfuConfig builds the SFU's configuration from the environment.
