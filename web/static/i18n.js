@@ -134,6 +134,9 @@ const strings = {
 export const lang = (navigator.language || "en").toLowerCase().startsWith("ko") ? "ko" : "en";
 /** t holds the strings of the chosen language. */
 export const t = strings[lang];
+// The page says which language it is in (screen readers pick their voice
+// from it); the HTML's lang="en" holds until this module runs.
+document.documentElement.lang = lang;
 
 /** reason turns a stable error or rejection code into a sentence. */
 export function reason(code, fallback) {
