@@ -10,7 +10,7 @@ TOOLS := $(CURDIR)/.data/bin
 # with_env loads .data/env (written by `make services`) into the recipe's shell.
 with_env = set -a; . ./.data/env; set +a;
 
-.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest interop clean
+.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest interop screenshots clean
 
 all: build
 
@@ -77,6 +77,15 @@ test-steps: lint
 interop: services
 	@/usr/bin/python3 -c 'import aiortc' 2>/dev/null || scripts/services.sh install python3-aiortc
 	@$(with_env) $(GO) test -tags interop -count=1 -timeout 5m -run Interop -v ./cmd/auctiond/
+
+# screenshots runs the Chromium page tests (with a Korean font, installed
+# here only) and copies the screens they took into docs/screenshots.
+screenshots: services
+	@fc-list :lang=ko family 2>/dev/null | grep -q . || scripts/services.sh install fonts-nanum
+	@rm -rf artifacts/e2e
+	@$(with_env) $(GO) test -count=1 -timeout 5m -run 'InChromium' ./web/
+	@for f in artifacts/e2e/*.png; do case $$(basename $$f) in failed-*) ;; *) cp $$f docs/screenshots/ ;; esac; done
+	@echo "screenshots: $$(ls artifacts/e2e/*.png | grep -vc /failed-) screens copied into docs/screenshots/"
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

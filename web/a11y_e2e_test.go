@@ -21,8 +21,10 @@ type axeViolation struct {
 
 // TestPagesPassAxeInChromium injects axe-core (testdata/axe.min.js, the
 // unmodified build of the npm package axe-core, MPL-2.0) into the lobby,
-// room, studio, login and account pages at phone and desktop size, and
-// fails on any serious or critical violation (the screens issue's bar).
+// room, studio, login and account pages at phone and desktop size, in
+// English and in Korean, and fails on any serious or critical violation
+// (the screens issue's bar). It also takes each page's screenshot (make
+// screenshots copies them into docs/screenshots).
 // DevTools' evaluation is not bound by the page's CSP, so the pages keep
 // theirs.
 func TestPagesPassAxeInChromium(t *testing.T) {
@@ -62,15 +64,24 @@ func TestPagesPassAxeInChromium(t *testing.T) {
 		{"phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)},
 		{"desktop", chromedp.EmulateViewport(1280, 800)},
 	}
-	for _, size := range sizes {
-		for _, p := range pages {
-			what := p.name + " at " + size.name + " size"
-			run(t, "open the "+what, p.tab, size.size, chromedp.Navigate(base+p.path))
-			waitJS(t, p.tab, "the "+what, p.ready)
-			for _, v := range axeViolations(t, p.tab, string(axe)) {
-				if v.Impact == "serious" || v.Impact == "critical" {
-					t.Errorf("%s: %s (%s): %s at %v", what, v.ID, v.Impact, v.Help, v.Targets)
+	langs := []struct {
+		suffix string
+		setup  chromedp.Action[chromedp.Void]
+	}{{"", js("true")}, {"-ko", korean()}}
+	for _, lang := range langs {
+		run(t, "set the viewer's language", viewer, lang.setup)
+		run(t, "set the seller's language", seller, lang.setup)
+		for _, size := range sizes {
+			for _, p := range pages {
+				what := p.name + " at " + size.name + " size" + lang.suffix
+				run(t, "open the "+what, p.tab, size.size, chromedp.Navigate(base+p.path))
+				waitJS(t, p.tab, "the "+what, p.ready)
+				for _, v := range axeViolations(t, p.tab, string(axe)) {
+					if v.Impact == "serious" || v.Impact == "critical" {
+						t.Errorf("%s: %s (%s): %s at %v", what, v.ID, v.Impact, v.Help, v.Targets)
+					}
 				}
+				shoot(t, p.tab, "page-"+p.name+"-"+size.name+lang.suffix)
 			}
 		}
 	}
