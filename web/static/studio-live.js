@@ -279,17 +279,19 @@ export class Live {
     if (!c.seller) {
       const tools = document.createElement("span");
       tools.className = "tools";
-      const act = (label, type, data) => {
+      // ask, when set, is a question the seller confirms first.
+      const act = (label, type, data, ask) => {
         const b = document.createElement("button");
         b.type = "button";
         b.className = "small";
         b.textContent = label;
-        b.onclick = () => this.command(type, data);
+        b.dataset.action = type;
+        b.onclick = () => { if (!ask || confirm(ask)) this.command(type, data); };
         tools.append(b);
       };
       act(t.del, "chat.delete", { message_id: c.message_id });
       act(t.muteUser, "mod.mute", { message_id: c.message_id, seconds: 300 });
-      act(t.ban, "mod.ban", { message_id: c.message_id });
+      act(t.ban, "mod.ban", { message_id: c.message_id }, t.confirmBan(c.display_name || "?"));
       li.append(tools);
     }
     $("chat").append(li);
