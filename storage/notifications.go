@@ -18,15 +18,20 @@ const (
 	NotifySold = "sold"
 	// NotifyUnsold tells the seller a lot closed without a sale.
 	NotifyUnsold = "unsold"
+	// NotifySellerLive tells a follower a seller's show went live; it names
+	// the room and no lot (Rooms.GoLive writes it).
+	NotifySellerLive = "seller_live"
 )
 
-// Notification is one message to a user about a lot.
+// Notification is one message to a user about a lot, or (seller_live)
+// about a room.
 type Notification struct {
 	ID     string
 	UserID string
 	Kind   string
 	RoomID string
-	LotID  string
+	// LotID is "" for seller_live.
+	LotID string
 	// Amount is the price that outbid the user, or the winning price; nil
 	// when there is none (unsold).
 	Amount   *int64
@@ -36,8 +41,10 @@ type Notification struct {
 	DedupeKey string
 	CreatedAt time.Time
 	ReadAt    *time.Time
-	// ItemTitle is the title of the lot's item; ListAfter fills it.
+	// ItemTitle is the title of the lot's item and RoomTitle the room's;
+	// ListAfter fills them.
 	ItemTitle string
+	RoomTitle string
 }
 
 // Notifications is the repository of users' notifications.
@@ -50,7 +57,7 @@ func NewNotifications(db *DB) *Notifications { return &Notifications{db: db} }
 // reports whether n was new.
 func (r *Notifications) Add(ctx context.Context, n Notification) (bool, error) {
 	tag, err := r.db.Pool.Exec(ctx, `INSERT INTO notifications
-		(user_id, kind, room_id, lot_id, amount, currency, dedupe_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		(user_id, kind, room_id, lot_id, amount, currency, dedupe_key) VALUES ($1, $2, $3, nullif($4, '')::uuid, $5, $6, $7)
 		ON CONFLICT (dedupe_key) DO NOTHING`,
 		n.UserID, n.Kind, n.RoomID, n.LotID, n.Amount, n.Currency, n.DedupeKey)
 	if err != nil {
@@ -66,9 +73,10 @@ func (r *Notifications) ListAfter(ctx context.Context, userID string, after *Pag
 		return nil, nil
 	}
 	at, id := pageArgs(after)
-	rows, err := r.db.Pool.Query(ctx, `SELECT n.id, n.user_id, n.kind, n.room_id, n.lot_id, n.amount,
-		n.currency, n.dedupe_key, n.created_at, n.read_at, coalesce(i.title, '')
-		FROM notifications n LEFT JOIN lots l ON l.id = n.lot_id LEFT JOIN items i ON i.id = l.item_id
+	rows, err := r.db.Pool.Query(ctx, `SELECT n.id, n.user_id, n.kind, n.room_id, coalesce(n.lot_id::text, ''),
+		n.amount, n.currency, n.dedupe_key, n.created_at, n.read_at, coalesce(i.title, ''), r.title
+		FROM notifications n JOIN rooms r ON r.id = n.room_id
+		LEFT JOIN lots l ON l.id = n.lot_id LEFT JOIN items i ON i.id = l.item_id
 		WHERE n.user_id = $1 AND ($2::timestamptz IS NULL OR (n.created_at, n.id) < ($2, $3::uuid))
 		ORDER BY n.created_at DESC, n.id DESC LIMIT $4`, userID, at, id, limit)
 	if err != nil {
@@ -79,7 +87,7 @@ func (r *Notifications) ListAfter(ctx context.Context, userID string, after *Pag
 	for rows.Next() {
 		var n Notification
 		err := mapError(rows.Scan(&n.ID, &n.UserID, &n.Kind, &n.RoomID, &n.LotID, &n.Amount, &n.Currency,
-			&n.DedupeKey, &n.CreatedAt, &n.ReadAt, &n.ItemTitle))
+			&n.DedupeKey, &n.CreatedAt, &n.ReadAt, &n.ItemTitle, &n.RoomTitle))
 		if err != nil {
 			return nil, fmt.Errorf("list notifications of %s: %w", userID, err)
 		}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/bidcast/bidcast/internal/ids"
 )
 
@@ -130,6 +132,43 @@ func (r *Rooms) SetStatus(ctx context.Context, id, status string) (Room, error) 
 		return Room{}, fmt.Errorf("set room %s %s: %w", id, status, err)
 	}
 	return room, nil
+}
+
+// GoLive makes a room live and, in the same transaction, gives each of
+// its seller's followers a seller_live notification, so a show never goes
+// live without telling them. It returns the room and how many were told.
+// An ended room answers ErrConflict, as SetStatus does.
+func (r *Rooms) GoLive(ctx context.Context, id string) (Room, int64, error) {
+	var room Room
+	var told int64
+	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		room, err = scanRoom(tx.QueryRow(ctx, `
+			UPDATE rooms SET status = 'live', version = version + 1, updated_at = now(),
+				started_at = coalesce(started_at, now())
+			WHERE id = $1 AND status <> 'ended' RETURNING `+roomColumns, id))
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO notifications (user_id, kind, room_id, dedupe_key)
+			SELECT follower_id, 'seller_live', $1::uuid, 'live:' || $3::text || ':' || follower_id::text
+			FROM follows WHERE seller_id = $2
+			ON CONFLICT (dedupe_key) DO NOTHING`, room.ID, room.SellerID, room.ID)
+		if err != nil {
+			return mapError(err)
+		}
+		told = tag.RowsAffected()
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		if _, gerr := r.Get(ctx, id); gerr == nil {
+			err = fmt.Errorf("%w: room has ended", ErrConflict)
+		}
+	}
+	if err != nil {
+		return Room{}, 0, fmt.Errorf("take room %s live: %w", id, err)
+	}
+	return room, told, nil
 }
 
 // RotatePublishToken replaces the room's publish token and returns the new one;
