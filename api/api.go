@@ -64,6 +64,7 @@ type server struct {
 	bids     *storage.Bids
 	webhooks *storage.Webhooks
 	notes    *storage.Notifications
+	follows  *storage.Follows
 	limiter  *limiter
 	targets  targetPolicy
 	media    Media
@@ -96,6 +97,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		bids:     storage.NewBids(deps.DB),
 		webhooks: storage.NewWebhooks(deps.DB),
 		notes:    storage.NewNotifications(deps.DB),
+		follows:  storage.NewFollows(deps.DB),
 		targets:  newTargetPolicy(cfg.Webhooks),
 		media:    deps.Media,
 		views:    deps.Views,

@@ -9,12 +9,14 @@ import (
 )
 
 // notificationJSON is one message in the caller's inbox: someone outbid
-// them, they won a lot, or (for a seller) a lot sold or closed unsold.
+// them, they won a lot, (for a seller) a lot sold or closed unsold, or a
+// seller they follow went live (no lot then).
 type notificationJSON struct {
 	ID        string     `json:"id"`
 	Kind      string     `json:"kind"`
 	RoomID    string     `json:"room_id"`
-	LotID     string     `json:"lot_id"`
+	RoomTitle string     `json:"room_title"`
+	LotID     string     `json:"lot_id,omitempty"`
 	ItemTitle string     `json:"item_title"`
 	Amount    *int64     `json:"amount"`
 	Currency  string     `json:"currency"`
@@ -23,7 +25,7 @@ type notificationJSON struct {
 }
 
 func toNotificationJSON(n storage.Notification) notificationJSON {
-	return notificationJSON{ID: n.ID, Kind: n.Kind, RoomID: n.RoomID, LotID: n.LotID, ItemTitle: n.ItemTitle,
+	return notificationJSON{ID: n.ID, Kind: n.Kind, RoomID: n.RoomID, RoomTitle: n.RoomTitle, LotID: n.LotID, ItemTitle: n.ItemTitle,
 		Amount: n.Amount, Currency: n.Currency, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
 }
 

@@ -289,7 +289,8 @@ func (s *server) scheduleRoom(w http.ResponseWriter, r *http.Request, p Principa
 }
 
 // goLive starts the show: the room becomes live, and a server node claims
-// it and runs its auction (the bidding package watches live rooms).
+// it and runs its auction (the bidding package watches live rooms); the
+// seller's followers get a seller_live notification with it.
 func (s *server) goLive(w http.ResponseWriter, r *http.Request, p Principal) error {
 	room, err := s.ownRoom(r.Context(), p, r.PathValue("id"))
 	if err != nil {
@@ -304,11 +305,11 @@ func (s *server) goLive(w http.ResponseWriter, r *http.Request, p Principal) err
 	case storage.RoomEnded:
 		return conflict("the room has ended")
 	}
-	out, err := s.rooms.SetStatus(r.Context(), room.ID, storage.RoomLive)
+	out, told, err := s.rooms.GoLive(r.Context(), room.ID)
 	if err != nil {
 		return err
 	}
-	s.log.Info("room live", "room", room.ID, "seller", room.SellerID)
+	s.log.Info("room live", "room", room.ID, "seller", room.SellerID, "followers_told", told)
 	setETag(w, out.Version)
 	writeJSON(w, http.StatusOK, toRoomJSON(out))
 	return nil

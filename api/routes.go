@@ -52,6 +52,10 @@ func routes() []route {
 		{"GET", "/me/wins", signedIn, func(s *server) handlerFunc { return s.myWins }},
 		{"GET", "/me/notifications", signedIn, func(s *server) handlerFunc { return s.myNotifications }},
 		{"POST", "/me/notifications/read", signedIn, func(s *server) handlerFunc { return s.markNotificationsRead }},
+		{"GET", "/me/following", signedIn, func(s *server) handlerFunc { return s.myFollowing }},
+		{"GET", "/sellers/{id}/follow", signedIn, func(s *server) handlerFunc { return s.followState }},
+		{"PUT", "/sellers/{id}/follow", signedIn, func(s *server) handlerFunc { return s.follow }},
+		{"DELETE", "/sellers/{id}/follow", signedIn, func(s *server) handlerFunc { return s.unfollow }},
 
 		{"POST", "/webhooks", seller, func(s *server) handlerFunc { return s.createWebhook }},
 		{"GET", "/webhooks", seller, func(s *server) handlerFunc { return s.listWebhooks }},

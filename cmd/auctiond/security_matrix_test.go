@@ -107,6 +107,8 @@ func (r accessRow) expand(path string, f fixture) string {
 			segs[i] = lot
 		case s == "{id}" && prev == "webhooks":
 			segs[i] = f.webhookID
+		case s == "{id}" && prev == "sellers":
+			segs[i] = f.sellerID
 		case s == "{provider}":
 			segs[i] = "github"
 		case s == "{token}":
