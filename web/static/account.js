@@ -7,6 +7,7 @@ import { listNotices, markRead, noticeText } from "/notices.js";
 const $ = (id) => document.getElementById(id);
 $("inbox-title").textContent = t.inbox;
 $("wins-title").textContent = t.myWins;
+$("following-title").textContent = t.myFollowing;
 $("bids-title").textContent = t.myBids;
 $("logout").textContent = t.signOut;
 $("apply").textContent = t.becomeSeller;
@@ -39,12 +40,14 @@ async function start() {
   $("who").textContent = user.display_name;
   $("role").textContent = t.role(user.guest ? "guest" : user.role);
   $("apply").classList.toggle("hidden", user.guest || user.role !== "bidder");
-  const [notes, wins, bids] = await Promise.all([
+  const [notes, wins, bids, following] = await Promise.all([
     listNotices(50).catch(() => []),
     call("GET", "/api/v1/me/wins?limit=50").catch((err) => { say(reason(err.code, err.message), "error"); return { items: [] }; }),
     call("GET", "/api/v1/me/bids?limit=50").catch(() => ({ items: [] })),
+    call("GET", "/api/v1/me/following?limit=50").catch(() => ({ items: [] })),
   ]);
   showInbox(notes);
+  showFollowing(following.items || []);
   fill("wins", (wins.items || []).map((w) => row([w.item_title, money(w.price, w.currency),
     w.closed_at && new Date(w.closed_at).toLocaleString()], `/rooms/${w.room_id}`)));
   fill("bids", (bids.items || []).map((b) => row([money(b.amount, b.currency), t.outcome[b.outcome] || b.outcome,
@@ -64,6 +67,26 @@ function showInbox(notes) {
     return li;
   }));
   if (unread) markRead(notes[0].id).catch(() => { /* shown as unread again next time */ });
+}
+
+// showFollowing lists the sellers the user follows, each with a link to
+// their live room (when one is live) and an Unfollow button.
+function showFollowing(sellers) {
+  fill("following", sellers.map((f) => {
+    const li = row([f.display_name, f.live_room_id && t.liveNow], f.live_room_id && `/rooms/${f.live_room_id}`);
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "small";
+    b.textContent = t.unfollow;
+    b.onclick = async () => {
+      try {
+        await call("DELETE", `/api/v1/sellers/${f.seller_id}/follow`);
+        li.remove();
+      } catch (err) { say(reason(err.code, err.message), "error"); }
+    };
+    li.append(" ", b);
+    return li;
+  }));
 }
 
 $("logout").onclick = async () => {

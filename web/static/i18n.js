@@ -44,7 +44,9 @@ const strings = {
     showEnded: "This show has ended.",
     inbox: "Notifications", unread: (n) => `${n} new`, aLot: "a lot", seeAll: "See all",
     notice: { outbid: (i, a) => `Outbid on ${i}: ${a}`, won: (i, a) => `You won ${i} at ${a}`,
-      sold: (i, a) => `${i} sold at ${a}`, unsold: (i) => `${i} closed unsold` },
+      sold: (i, a) => `${i} sold at ${a}`, unsold: (i) => `${i} closed unsold`, seller_live: (r) => `Live now: ${r}` },
+    follow: "Follow", following: "Following", followers: (n) => `${n} following`, myFollowing: "Sellers I follow",
+    liveNow: "live now", unfollow: "Unfollow",
     loginHint: "You can still watch and bid as a guest: enter a name below. Operators enable Google, GitHub, Kakao or Naver sign-in with the AUTH_…_CLIENT_ID and _SECRET settings (see the README).",
     reasons: {
       too_low: "Too low: someone bid that much or more first.", lot_not_live: "This lot is not open for bids.",
@@ -109,7 +111,9 @@ const strings = {
     showEnded: "방송이 끝났습니다.",
     inbox: "알림", unread: (n) => `새 알림 ${n}개`, aLot: "물품", seeAll: "모두 보기",
     notice: { outbid: (i, a) => `${i}: 다른 사람이 ${a}에 입찰했습니다`, won: (i, a) => `${i}을(를) ${a}에 낙찰받았습니다`,
-      sold: (i, a) => `${i}이(가) ${a}에 판매되었습니다`, unsold: (i) => `${i}이(가) 유찰되었습니다` },
+      sold: (i, a) => `${i}이(가) ${a}에 판매되었습니다`, unsold: (i) => `${i}이(가) 유찰되었습니다`, seller_live: (r) => `지금 방송 중: ${r}` },
+    follow: "팔로우", following: "팔로잉", followers: (n) => `팔로워 ${n}명`, myFollowing: "팔로우한 판매자",
+    liveNow: "방송 중", unfollow: "팔로우 취소",
     loginHint: "게스트로도 시청하고 입찰할 수 있습니다: 아래에 이름을 입력하세요. 운영자는 AUTH_…_CLIENT_ID 와 _SECRET 설정으로 Google, GitHub, 카카오, 네이버 로그인을 켭니다 (README 참고).",
     reasons: {
       too_low: "금액이 낮습니다: 누군가 먼저 같거나 더 높게 입찰했습니다.", lot_not_live: "지금은 이 물품에 입찰할 수 없습니다.",

@@ -1,4 +1,5 @@
-// The signed-in user's notifications (outbid, won, sold, unsold) from
+// The signed-in user's notifications (outbid, won, sold, unsold, a
+// followed seller live) from
 // GET /api/v1/me/notifications: their sentence for the inbox and the toast,
 // and a watcher that reports the ones that arrive while a page is open.
 import { t, money } from "/i18n.js";
@@ -6,6 +7,7 @@ import { call } from "/api.js";
 
 /** noticeText is a notification as one sentence in the page's language. */
 export function noticeText(n) {
+  if (n.kind === "seller_live") return t.notice.seller_live(n.room_title || "");
   const say = t.notice[n.kind];
   const title = n.item_title || t.aLot;
   return say ? say(title, money(n.amount, n.currency)) : `${n.kind} · ${title}`;

@@ -2,7 +2,7 @@
 // history and chat over the WebSocket protocol (docs/protocol.md).
 import { t, reason, money, toMinor } from "/i18n.js";
 import { Socket } from "/socket.js";
-import { guest, me, navLinks, thumbnail } from "/api.js";
+import { call, guest, me, navLinks, thumbnail } from "/api.js";
 import { watch } from "/whep.js";
 import { noticeText, watchNotices } from "/notices.js";
 
@@ -70,7 +70,12 @@ async function roomExists() {
   if (viewerToken) return true;
   try {
     const r = await fetch(`/api/v1/rooms/${roomID}`, { credentials: "same-origin" });
-    if (r.ok) state.ended = (await r.json()).status === "ended";
+    if (r.ok) {
+      const room = await r.json();
+      state.ended = room.status === "ended";
+      state.sellerID = room.seller_id;
+      state.roomTitle = room.title;
+    }
     return r.status !== 404;
   } catch { return true; }
 }
@@ -232,7 +237,7 @@ function itemVideo(m) {
 
 function render() {
   const lot = state.lot;
-  $("room-title").textContent = state.room?.title || "";
+  $("room-title").textContent = state.room?.title || state.roomTitle || "";
   $("live-dot").classList.toggle("hidden", state.room?.status !== "live");
   const info = (lot && state.lotInfo[lot.id]) || {};
   $("lot-title").textContent = lot ? info.title || "" : state.ended ? "" : t.noLot;
@@ -451,10 +456,33 @@ async function start() {
   socket.connect();
   window.bidcast.socket = socket;
   lookForNotices = watchNotices(toast);
+  setupFollow();
   // An ended room starts no player; a running one stops when the show ends.
   window.bidcast.framesDecoded = state.ended ? Object.assign(async () => 0, { player: null })
     : watch(roomID, $("video"), viewerToken, showGoing);
   watchSeller();
+}
+
+// setupFollow shows the Follow button beside the room's title to anyone
+// but the seller: a follower is told when the seller's next show goes live.
+async function setupFollow() {
+  const seller = state.sellerID;
+  if (!seller || state.user?.user_id === seller) return;
+  const path = `/api/v1/sellers/${seller}/follow`;
+  const b = $("follow");
+  const show = (f) => {
+    b.textContent = f.following ? `${t.following} ✓` : t.follow;
+    b.setAttribute("aria-pressed", String(f.following));
+    b.title = t.followers(f.followers);
+    b.classList.remove("hidden");
+  };
+  try { show(await call("GET", path)); } catch { return; }
+  b.onclick = async () => {
+    b.disabled = true;
+    try { show(await call(b.getAttribute("aria-pressed") === "true" ? "DELETE" : "PUT", path)); }
+    catch (err) { say(reason(err.code, err.message), "error"); }
+    finally { b.disabled = false; }
+  };
 }
 
 // watchSeller shows "the seller is offline" over the player while the room
