@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/demo"
 	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/signaling"
@@ -39,7 +41,7 @@ type services struct {
 	// background runs lot close backstops and notifications.
 	background *bidding.Background
 	// demo is the demo room (DEMO=true), nil otherwise.
-	demo *demoShow
+	demo *demo.Room
 	// media takes item uploads and processes them.
 	media *media.Service
 	// webhooks queues the lot.closed webhook of each lot that ends.
@@ -134,10 +136,11 @@ func (a *App) wire() error {
 	if a.cfg.Demo {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if s.demo, err = seedDemo(ctx, a, s); err != nil {
+		if s.demo, err = demo.NewRoom(ctx, a.db, demo.RoomConfig{PublicURL: a.cfg.PublicURL, HTTPAddr: a.httpLn.Addr(),
+			Loopback: a.cfg.SFU.LoopbackCandidates, Welcome: os.Stderr}, s.rooms, s.node, a.log.With("component", "demo")); err != nil {
 			return fmt.Errorf("seed the demo room: %w", err)
 		}
-		s.feed.Subscribe(s.demo.pilot)
+		s.feed.Subscribe(s.demo.Pilot)
 	}
 	a.svc = s
 	return nil
@@ -169,7 +172,7 @@ func (a *App) startWorkers() (stop func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.svc.demo.run(ctx)
+			a.svc.demo.Run(ctx)
 		}()
 	}
 	go func() {
