@@ -53,7 +53,7 @@ func (l clientLimits) media() auth.MediaLimits {
 // limitsConfig reads the per-client limits from the environment (the
 // client address, TRUSTED_PROXIES, is read with the main settings).
 func limitsConfig(getenv func(string) string) (clientLimits, error) {
-	r := envconf.New(withDefaults(getenv, limitsEnv))
+	r := envconf.New(envconf.WithDefaults(getenv, vars(limitsEnv)))
 	var l clientLimits
 	off := r.Bool("CLIENT_LIMITS_DISABLED", false)
 	for _, f := range []struct {
