@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"strings"
 	"sync"
@@ -79,7 +78,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.adminLn != nil {
-		a.admin = &http.Server{Handler: adminRoutes(metrics.Handler(a.registry)), ReadHeaderTimeout: 10 * time.Second}
+		a.admin = &http.Server{Handler: metrics.Admin(a.registry), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
@@ -200,19 +199,6 @@ func (a *App) Close() {
 // redisPoolSize is the Redis connection pool's size unless REDIS_URL sets
 // pool_size.
 const redisPoolSize = 128
-
-// adminRoutes serves /metrics and pprof; it is bound to loopback only
-// (Config.Validate).
-func adminRoutes(metrics http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
-}
 
 // serve is the `serve` subcommand.
 func serve(ctx context.Context, cfg Config) error {
