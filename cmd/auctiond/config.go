@@ -13,9 +13,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/sfu"
+	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -43,9 +45,13 @@ type Config struct {
 	WSOrigins []string
 	// APIRateLimitOff turns the JSON API's rate limiter off (load tests).
 	APIRateLimitOff bool
-	// Limits are the per-client caps and rates of WebSockets and WHIP/WHEP,
-	// and the trusted proxies that name the client's address.
-	Limits clientLimits
+	// ClientIP names a request's client from TRUSTED_PROXIES.
+	ClientIP clientip.Resolver
+	// WS is the gateway's configuration from the environment (its
+	// connection caps); wire adds the rest.
+	WS signaling.Config
+	// Media are the per-client limits of WHIP and WHEP.
+	Media auth.MediaLimits
 	// MetricsToken, when set, also serves /metrics on HTTP_ADDR to requests
 	// bearing it. Secret: from the environment only.
 	MetricsToken string
@@ -150,9 +156,11 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	var err error
 	c.SFU, err = sfuConfig(getenv)
 	r.Fail(err)
-	c.Limits, err = limitsConfig(getenv)
+	c.WS, err = signaling.ConfigFromEnv(getenv)
 	r.Fail(err)
-	if c.Limits.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
+	c.Media, err = auth.MediaLimitsFromEnv(getenv)
+	r.Fail(err)
+	if c.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
 		r.Fail(fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -210,4 +218,6 @@ func (c Config) newLogger() *slog.Logger {
 func envTable() string { return envconf.Table(allEnv()) }
 
 // allEnv is every variable the server reads, as `auctiond help` lists it.
-func allEnv() []envconf.Var { return vars(envSpecs, sfuEnv, limitsEnv) }
+func allEnv() []envconf.Var {
+	return append(append(vars(envSpecs, sfuEnv), signaling.Env...), auth.MediaEnv...)
+}

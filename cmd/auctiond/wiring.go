@@ -68,7 +68,7 @@ func (a *App) wire() error {
 		a.log.Warn("AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a setting of each room " +
 			"(`auctiond room create --guests-may-bid`, or guests_may_bid in the rooms API)")
 	}
-	authCfg.RateLimit.ClientIP = a.cfg.Limits.ClientIP
+	authCfg.RateLimit.ClientIP = a.cfg.ClientIP
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
 		return usageError{Err: err}
@@ -98,16 +98,15 @@ func (a *App) wire() error {
 
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
-	lim := a.cfg.Limits
-	s.gateway, err = signaling.New(signaling.Config{OriginPatterns: a.cfg.WSOrigins, NodeID: a.cfg.NodeID,
-		ConnsPerUser: lim.WSPerUser, ConnsPerAddr: lim.WSPerAddr, ClientIP: lim.ClientIP, LimitPrefix: lim.wsPrefix()},
-		signaling.Deps{
-			Auth: wsAuth, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
-			Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
-			Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
-			Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
-			BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
-		})
+	wsCfg := a.cfg.WS
+	wsCfg.OriginPatterns, wsCfg.NodeID, wsCfg.ClientIP = a.cfg.WSOrigins, a.cfg.NodeID, a.cfg.ClientIP
+	s.gateway, err = signaling.New(wsCfg, signaling.Deps{
+		Auth: wsAuth, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
+		Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
+		Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
+		Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
+		BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
+	})
 	if err != nil {
 		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
 	}
@@ -120,13 +119,15 @@ func (a *App) wire() error {
 		media.WithTaskClient(s.tasks)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
-	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
+	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: a.cfg.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
 		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{Err: fmt.Errorf("JSON API: %w", err)}
 	}
-	s.admission = auth.NewMediaAdmission(lim.media(), a.redis, s.auth, a.log.With("component", "media-limits"))
+	mediaLimits := a.cfg.Media
+	mediaLimits.ClientIP = a.cfg.ClientIP
+	s.admission = auth.NewMediaAdmission(mediaLimits, a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"), bidding.WithTaskClient(s.tasks))
