@@ -64,10 +64,6 @@ func (a *App) wire() error {
 	if err != nil {
 		return usageError{Err: fmt.Errorf("auth settings: %w", err)}
 	}
-	if a.cfg.getenv("AUTH_GUESTS_MAY_BID") != "" {
-		a.log.Warn("AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a setting of each room " +
-			"(`auctiond room create --guests-may-bid`, or guests_may_bid in the rooms API)")
-	}
 	authCfg.RateLimit.ClientIP = a.cfg.ClientIP
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
@@ -149,45 +145,29 @@ func (a *App) wire() error {
 
 // startWorkers runs the node (room ownership, actors, pipelines), the
 // background worker (close backstops, notifications), the webhook trigger
-// and the webhook worker until stop is called.
+// and worker, the media worker and the demo room until stop is called. A
+// worker's error is logged unless stopping caused it.
 func (a *App) startWorkers() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(4)
-	go func() {
-		defer wg.Done()
-		_ = a.svc.node.Run(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		a.svc.webhooks.Run(ctx)
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.svc.media.RunWorker(ctx); err != nil {
-			a.log.Error("media worker stopped", "err", err)
-		}
-	}()
-	if a.svc.demo != nil {
+	run := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.svc.demo.Run(ctx)
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error(name+" stopped", "err", err)
+			}
 		}()
 	}
-	go func() {
-		defer wg.Done()
-		if err := a.svc.background.Run(ctx); err != nil {
-			a.log.Error("background worker stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := api.RunWebhookWorker(ctx, a.svc.apiCfg, a.svc.apiDeps); err != nil && ctx.Err() == nil {
-			a.log.Error("webhook worker stopped", "err", err)
-		}
-	}()
+	s := a.svc
+	run("node", s.node.Run)
+	run("webhook trigger", func(ctx context.Context) error { s.webhooks.Run(ctx); return nil })
+	run("media worker", s.media.RunWorker)
+	run("background worker", s.background.Run)
+	run("webhook worker", func(ctx context.Context) error { return api.RunWebhookWorker(ctx, s.apiCfg, s.apiDeps) })
+	if s.demo != nil {
+		run("demo", func(ctx context.Context) error { s.demo.Run(ctx); return nil })
+	}
 	return func() {
 		cancel()
 		wg.Wait()
