@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/metrics"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
@@ -85,32 +85,16 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 
 // connect opens Postgres and Redis and brings the schema up to date.
 func (a *App) connect(ctx context.Context) error {
-	db, err := storage.Open(ctx, storage.Config{URL: a.cfg.DatabaseURL, ConnectTimeout: a.cfg.DBConnectWait}, a.log)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	a.db = db
-	from, to, err := db.Migrate(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate database: %w", err)
+	var from, to int32
+	var err error
+	if a.db, from, to, err = connect.Postgres(ctx, a.cfg.DatabaseURL, a.cfg.DBConnectWait, a.log); err != nil {
+		return err
 	}
 	if from != to {
 		a.log.Info("database migrated", "from", from, "to", to)
 	}
-	opts, _ := redis.ParseURL(a.cfg.RedisURL) // validated with the config
-	if !strings.Contains(a.cfg.RedisURL, "pool_size") {
-		// Every live room's sequencer, publisher and queue server share
-		// this pool; go-redis' default (10 per CPU) made busy rooms wait
-		// for a connection. The URL's pool_size still wins.
-		opts.PoolSize = redisPoolSize
-	}
-	a.redis = redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := a.redis.Ping(pctx).Err(); err != nil {
-		return fmt.Errorf("reach Redis at %s: %w", opts.Addr, err)
-	}
-	return nil
+	a.redis, err = connect.Redis(ctx, a.cfg.RedisURL, redisPoolSize)
+	return err
 }
 
 // listeners are the attributes of the start-up line: the public URL, this
@@ -197,13 +181,15 @@ func (a *App) Close() {
 }
 
 // redisPoolSize is the Redis connection pool's size unless REDIS_URL sets
-// pool_size.
+// pool_size. Every live room's sequencer, publisher and queue server share
+// this pool; go-redis' default (10 per CPU) made busy rooms wait for a
+// connection.
 const redisPoolSize = 128
 
 // serve is the `serve` subcommand.
 func serve(ctx context.Context, cfg Config) error {
 	log := cfg.newLogger()
-	installRedisLogger(log)
+	connect.InstallRedisLogger(log)
 	app, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

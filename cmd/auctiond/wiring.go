@@ -54,17 +54,11 @@ type services struct {
 // wire builds every service over the connected stores.
 func (a *App) wire() error {
 	s := &services{}
-	getenv := func(name string) string {
-		if name == "PUBLIC_URL" {
-			return a.cfg.PublicURL
-		}
-		return a.cfg.getenv(name)
-	}
-	authCfg, err := auth.ConfigFromEnv(getenv)
+	authCfg, err := auth.ConfigFromEnv(a.cfg.getenv)
 	if err != nil {
 		return usageError{Err: fmt.Errorf("auth settings: %w", err)}
 	}
-	authCfg.RateLimit.ClientIP = a.cfg.ClientIP
+	authCfg.PublicURL, authCfg.RateLimit.ClientIP = a.cfg.PublicURL, a.cfg.ClientIP
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
 		return usageError{Err: err}
@@ -107,7 +101,7 @@ func (a *App) wire() error {
 		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
 	}
 
-	mcfg, err := media.LoadConfig(getenv)
+	mcfg, err := media.LoadConfig(a.cfg.getenv)
 	if err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}

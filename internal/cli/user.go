@@ -6,12 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/accessnotice"
+	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -87,20 +85,13 @@ func operand(args []string) (string, []string) {
 
 // openDB opens the server's database and brings its schema up to date.
 func openDB(ctx context.Context, s Settings) (*storage.DB, error) {
-	db, err := storage.Open(ctx, storage.Config{URL: s.DatabaseURL, ConnectTimeout: s.DBConnectWait}, s.Log)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if _, _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	db, _, _, err := connect.Postgres(ctx, s.DatabaseURL, s.DBConnectWait, s.Log)
+	return db, err
 }
 
 // AnnounceAccess tells every running node that userID's rights changed.
 func AnnounceAccess(ctx context.Context, redisURL, userID string) error {
-	rdb, err := connectRedis(ctx, redisURL)
+	rdb, err := connect.Redis(ctx, redisURL, 0)
 	if err != nil {
 		return err
 	}
@@ -108,36 +99,15 @@ func AnnounceAccess(ctx context.Context, redisURL, userID string) error {
 	return accessnotice.Publish(ctx, rdb, accessnotice.Notice{UserID: userID})
 }
 
-// connectRedis connects a command to the server's Redis.
-func connectRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
-	opts, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return nil, UsageError{fmt.Errorf("REDIS_URL: %w", err)}
-	}
-	rdb := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("reach Redis: %w", err)
-	}
-	return rdb, nil
-}
-
 // loginLink issues a single-use sign-in URL for userID with the server's
 // own auth settings (the same Redis, key prefix and PUBLIC_URL).
 func loginLink(ctx context.Context, s Settings, db *storage.DB, userID string) (string, error) {
-	getenv := func(name string) string {
-		if name == "PUBLIC_URL" {
-			return s.PublicURL
-		}
-		return s.Getenv(name)
-	}
-	acfg, err := auth.ConfigFromEnv(getenv)
+	acfg, err := auth.ConfigFromEnv(s.Getenv)
 	if err != nil {
 		return "", UsageError{fmt.Errorf("auth settings: %w", err)}
 	}
-	rdb, err := connectRedis(ctx, s.RedisURL)
+	acfg.PublicURL = s.PublicURL
+	rdb, err := connect.Redis(ctx, s.RedisURL, 0)
 	if err != nil {
 		return "", err
 	}
