@@ -19,28 +19,16 @@ import (
 // an access notice that every server node applies.
 func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []string) error {
 	return func(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
-		ref, args := operand(args)
-		reason := ""
-		if verb == "ban" {
-			reason, args = operand(args)
-		}
-		s, err := p.Load(fs, args)
-		if ref == "" && !errors.Is(err, flag.ErrHelp) {
-			return UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
-		}
-		if err != nil {
-			return UsageError{err}
-		}
-		db, err := openDB(ctx, s)
+		t, err := openUserTarget(ctx, p, fs, args, verb)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		u, done, err := ops.ChangeUser(ctx, storage.NewUsers(db), verb, ref, reason)
+		defer t.db.Close()
+		u, done, err := ops.ChangeUser(ctx, storage.NewUsers(t.db), verb, t.ref, t.reason)
 		if err != nil {
 			return err
 		}
-		if err := AnnounceAccess(ctx, s.RedisURL, u.ID); err != nil {
+		if err := AnnounceAccess(ctx, t.s.RedisURL, u.ID); err != nil {
 			_, _ = fmt.Fprintf(p.Stdout, "warning: open connections were not told (%v); they keep their rights until they reconnect\n", err)
 		}
 		_, err = fmt.Fprintf(p.Stdout, "%s (%s) %s\n", u.DisplayName, u.ID, done)
@@ -50,29 +38,52 @@ func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []st
 
 // userLoginLink is `auctiond user login-link REF`.
 func userLoginLink(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
-	ref, args := operand(args)
-	s, err := p.Load(fs, args)
-	if ref == "" && !errors.Is(err, flag.ErrHelp) {
-		return UsageError{errors.New("user login-link needs REF: a user id or provider:subject")}
-	}
-	if err != nil {
-		return UsageError{err}
-	}
-	db, err := openDB(ctx, s)
+	t, err := openUserTarget(ctx, p, fs, args, "login-link")
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	u, err := auth.FindUser(ctx, storage.NewUsers(db), ref)
+	defer t.db.Close()
+	u, err := auth.FindUser(ctx, storage.NewUsers(t.db), t.ref)
 	if err != nil {
 		return err
 	}
-	link, err := loginLink(ctx, s, db, u.ID)
+	link, err := loginLink(ctx, t.s, t.db, u.ID)
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(p.Stdout, "sign-in link for %s (single use, valid %s):\n%s\n", u.DisplayName, auth.LoginLinkTTL, link)
 	return err
+}
+
+// userTarget is what every `auctiond user` command starts from: the user's
+// REF (and a ban's REASON), the settings and the open database.
+type userTarget struct {
+	ref, reason string
+	s           Settings
+	db          *storage.DB
+}
+
+// openUserTarget takes REF (and, for ban, REASON) before the flags, loads
+// the settings and opens the database; the caller closes db. A missing REF
+// is a usage error unless help was asked for.
+func openUserTarget(ctx context.Context, p *Program, fs *flag.FlagSet, args []string, verb string) (*userTarget, error) {
+	t := &userTarget{}
+	t.ref, args = operand(args)
+	if verb == "ban" {
+		t.reason, args = operand(args)
+	}
+	var err error
+	t.s, err = p.Load(fs, args)
+	if t.ref == "" && !errors.Is(err, flag.ErrHelp) {
+		return nil, UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
+	}
+	if err != nil {
+		return nil, UsageError{err}
+	}
+	if t.db, err = openDB(ctx, t.s); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // operand takes the first argument if it is not a flag.
