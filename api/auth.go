@@ -53,12 +53,6 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (Principal, error)
 }
 
-// AuthenticatorFunc adapts a function to Authenticator.
-type AuthenticatorFunc func(r *http.Request) (Principal, error)
-
-// Authenticate calls f.
-func (f AuthenticatorFunc) Authenticate(r *http.Request) (Principal, error) { return f(r) }
-
 // ErrUnauthenticated is what an Authenticator returns for bad credentials.
 var ErrUnauthenticated = errors.New("api: invalid credentials")
 

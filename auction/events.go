@@ -25,12 +25,6 @@ type EventSink interface {
 	Emit(Event)
 }
 
-// SinkFunc adapts a function to EventSink.
-type SinkFunc func(Event)
-
-// Emit calls f(e).
-func (f SinkFunc) Emit(e Event) { f(e) }
-
 // Event is one thing that happened in a room, flat and JSON-friendly: Type
 // says which of the optional fields are set. Hidden values (proxy maxima,
 // the reserve) never appear in events.

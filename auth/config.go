@@ -66,6 +66,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
+	// guestsMayBidIgnored: AUTH_GUESTS_MAY_BID is set, but guest bidding
+	// is now a setting of each room; the server warns that it is ignored.
+	guestsMayBidIgnored bool
 }
 
 // RateLimitConfig holds the per-client budgets of the auth endpoints, as
@@ -235,6 +238,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		r.Fail(errors.New("AUTH_CLIENT_IP_HEADER is no longer read: list your reverse proxies in TRUSTED_PROXIES instead"))
 	}
 	c.RateLimit.Disabled = r.Bool("AUTH_RATE_LIMIT_DISABLED", false)
+	c.guestsMayBidIgnored = getenv("AUTH_GUESTS_MAY_BID") != ""
 	c.Providers = providersFromEnv(getenv)
 	return c, r.Err()
 }

@@ -188,3 +188,25 @@ func TestSecureCookieWarningOnlyWhereCookiesAreServed(t *testing.T) {
 		t.Fatalf("Routes logged the Secure-cookie warning %d times, want once:\n%s", n, e.logs.String())
 	}
 }
+
+// TestIgnoredGuestBiddingVariableWarns: AUTH_GUESTS_MAY_BID is no longer
+// read (guest bidding is a room's setting); a server that is given it says
+// so once, when it serves, and a command-line tool stays quiet.
+func TestIgnoredGuestBiddingVariableWarns(t *testing.T) {
+	fromEnv, err := ConfigFromEnv(func(k string) string {
+		return map[string]string{"AUTH_GUESTS_MAY_BID": "true"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, false, func(c *Config) { c.guestsMayBidIgnored = fromEnv.guestsMayBidIgnored })
+	const warning = "AUTH_GUESTS_MAY_BID is no longer read"
+	if strings.Contains(e.logs.String(), warning) {
+		t.Fatalf("NewService warned before serving:\n%s", e.logs.String())
+	}
+	e.svc.Routes()
+	e.svc.Routes()
+	if n := strings.Count(e.logs.String(), warning); n != 1 {
+		t.Fatalf("the warning was logged %d times, want once:\n%s", n, e.logs.String())
+	}
+}

@@ -86,6 +86,11 @@ func NewService(cfg Config, users Users, rdb redis.UniversalClient, log *slog.Lo
 		cookieWarnings = append(cookieWarnings, "cookies are sent without the Secure flag because PUBLIC_URL "+
 			"is plain http on loopback; use https anywhere else")
 	}
+	if cfg.guestsMayBidIgnored {
+		// Like the cookie warnings, this concerns only a serving server.
+		cookieWarnings = append(cookieWarnings, "AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a "+
+			"setting of each room (`auctiond room create --guests-may-bid`, or guests_may_bid in the rooms API)")
+	}
 	s := &Service{
 		cfg: cfg, users: users, rdb: rdb, log: log, cookieWarnings: cookieWarnings,
 		jwt:       &signer{key: cfg.JWTKey, issuer: cfg.PublicURL, now: cfg.Now},

@@ -11,7 +11,7 @@ import (
 )
 
 // LiveRoom is what the autopilot needs of the demo room's running instance
-// (cmd/auctiond adapts a *bidding.LiveRoom).
+// (a *bidding.LiveRoom; NewRoom finds it).
 type LiveRoom interface {
 	// LotRunning reports whether a lot is live, paused or closing.
 	LotRunning(ctx context.Context) (bool, error)
@@ -46,8 +46,8 @@ func NewAutopilot(db *storage.DB, show Show, cfg Config, lookup Lookup, log *slo
 		closed: make(chan struct{}, 1), Check: 5 * time.Second}
 }
 
-// OnEvent sees the room actors' public events (bidding.RoomsConfig.OnEvent)
-// and notes when a demo lot closes. It never blocks.
+// OnEvent implements events.Subscriber: it sees the room events and notes
+// when a demo lot closes. It never blocks.
 func (a *Autopilot) OnEvent(roomID string, e auction.Event) {
 	if roomID != a.show.RoomID || e.Type != auction.EventLotClosed {
 		return

@@ -6,7 +6,8 @@
 // and an Autopilot keeps a lot running, starting the next pending one a
 // short pause after each close and adding lots when the queue runs dry.
 //
-// cmd/auctiond wires it: Seed at start, the Autopilot's OnEvent on the room
-// actors' event hook (bidding.RoomsConfig.OnEvent), and Run and
-// RunPublisher as background goroutines.
+// NewRoom does all three for the server: it seeds the show and makes its
+// autopilot, which cmd/auctiond subscribes to the room events (an
+// events.Subscriber on the node's events.Feed); Room.Run prints where the
+// room is, broadcasts and keeps lots running until its context ends.
 package demo

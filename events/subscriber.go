@@ -20,12 +20,6 @@ type Subscriber interface {
 	OnEvent(roomID string, e auction.Event)
 }
 
-// SubscriberFunc adapts a function to Subscriber.
-type SubscriberFunc func(roomID string, e auction.Event)
-
-// OnEvent calls f.
-func (f SubscriberFunc) OnEvent(roomID string, e auction.Event) { f(roomID, e) }
-
 // Feed hands every event to each of its subscribers, in the order they
 // subscribed. The zero value is an empty feed; it is safe for concurrent
 // use, so subscribers may join while rooms run.

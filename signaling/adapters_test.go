@@ -3,11 +3,19 @@ package signaling
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/sfu"
 )
+
+// AuthenticatorFunc adapts a function to Authenticator, for tests that
+// name their callers themselves.
+type AuthenticatorFunc func(r *http.Request) (Identity, error)
+
+// Authenticate calls f(r).
+func (f AuthenticatorFunc) Authenticate(r *http.Request) (Identity, error) { return f(r) }
 
 // TestAdapterErrorCodes holds the SFU's and auth's errors to the protocol
 // codes clients see, wrapped as the packages wrap them.

@@ -29,12 +29,6 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (Identity, error)
 }
 
-// AuthenticatorFunc adapts a function to Authenticator.
-type AuthenticatorFunc func(r *http.Request) (Identity, error)
-
-// Authenticate calls f(r).
-func (f AuthenticatorFunc) Authenticate(r *http.Request) (Identity, error) { return f(r) }
-
 // originAllowed applies the same rule as websocket.Accept (no Origin, the
 // request's own host, or a pattern match) before authentication, so a
 // cross-site page cannot make the server do any work, not even create a

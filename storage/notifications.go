@@ -82,18 +82,15 @@ func (r *Notifications) ListAfter(ctx context.Context, userID string, after *Pag
 	if err != nil {
 		return nil, fmt.Errorf("list notifications of %s: %w", userID, mapError(err))
 	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		var n Notification
-		err := mapError(rows.Scan(&n.ID, &n.UserID, &n.Kind, &n.RoomID, &n.LotID, &n.Amount, &n.Currency,
-			&n.DedupeKey, &n.CreatedAt, &n.ReadAt, &n.ItemTitle, &n.RoomTitle))
-		if err != nil {
-			return nil, fmt.Errorf("list notifications of %s: %w", userID, err)
-		}
-		out = append(out, n)
+	out, err := collect(rows, func(row interface{ Scan(...any) error }) (n Notification, err error) {
+		err = row.Scan(&n.ID, &n.UserID, &n.Kind, &n.RoomID, &n.LotID, &n.Amount, &n.Currency,
+			&n.DedupeKey, &n.CreatedAt, &n.ReadAt, &n.ItemTitle, &n.RoomTitle)
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list notifications of %s: %w", userID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }
 
 // MarkRead marks a user's notifications up to and including upTo as read.

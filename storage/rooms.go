@@ -221,16 +221,14 @@ func (r *Rooms) LiveRoomIDs(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list live rooms: %w", mapError(err))
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list live rooms: %w", mapError(err))
-		}
-		ids = append(ids, id)
+	ids, err := collect(rows, func(row interface{ Scan(...any) error }) (id string, err error) {
+		err = row.Scan(&id)
+		return id, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list live rooms: %w", err)
 	}
-	return ids, mapError(rows.Err())
+	return ids, nil
 }
 
 // RoomFilter selects one page of a room listing.

@@ -168,15 +168,13 @@ func (r *Webhooks) DeliveriesAfter(ctx context.Context, webhookID string, after 
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries of webhook %s: %w", webhookID, mapError(err))
 	}
-	defer rows.Close()
-	var out []WebhookDelivery
-	for rows.Next() {
-		var d WebhookDelivery
-		if err := rows.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.EventType, &d.Attempt, &d.StatusCode, &d.Error,
-			&d.DurationMS, &d.CreatedAt); err != nil {
-			return nil, fmt.Errorf("list deliveries of webhook %s: %w", webhookID, mapError(err))
-		}
-		out = append(out, d)
+	out, err := collect(rows, func(row interface{ Scan(...any) error }) (d WebhookDelivery, err error) {
+		err = row.Scan(&d.ID, &d.WebhookID, &d.EventID, &d.EventType, &d.Attempt, &d.StatusCode, &d.Error,
+			&d.DurationMS, &d.CreatedAt)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries of webhook %s: %w", webhookID, err)
 	}
-	return out, mapError(rows.Err())
+	return out, nil
 }

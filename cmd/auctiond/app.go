@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/metrics"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
@@ -79,39 +78,23 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	if a.adminLn != nil {
-		a.admin = &http.Server{Handler: adminRoutes(metrics.Handler(a.registry)), ReadHeaderTimeout: 10 * time.Second}
+		a.admin = &http.Server{Handler: metrics.Admin(a.registry), ReadHeaderTimeout: 10 * time.Second}
 	}
 	return a, nil
 }
 
 // connect opens Postgres and Redis and brings the schema up to date.
 func (a *App) connect(ctx context.Context) error {
-	db, err := storage.Open(ctx, storage.Config{URL: a.cfg.DatabaseURL, ConnectTimeout: a.cfg.DBConnectWait}, a.log)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	a.db = db
-	from, to, err := db.Migrate(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate database: %w", err)
+	var from, to int32
+	var err error
+	if a.db, from, to, err = connect.Postgres(ctx, a.cfg.DatabaseURL, a.cfg.DBConnectWait, a.log); err != nil {
+		return err
 	}
 	if from != to {
 		a.log.Info("database migrated", "from", from, "to", to)
 	}
-	opts, _ := redis.ParseURL(a.cfg.RedisURL) // validated with the config
-	if !strings.Contains(a.cfg.RedisURL, "pool_size") {
-		// Every live room's sequencer, publisher and queue server share
-		// this pool; go-redis' default (10 per CPU) made busy rooms wait
-		// for a connection. The URL's pool_size still wins.
-		opts.PoolSize = redisPoolSize
-	}
-	a.redis = redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := a.redis.Ping(pctx).Err(); err != nil {
-		return fmt.Errorf("reach Redis at %s: %w", opts.Addr, err)
-	}
-	return nil
+	a.redis, err = connect.Redis(ctx, a.cfg.RedisURL, redisPoolSize)
+	return err
 }
 
 // listeners are the attributes of the start-up line: the public URL, this
@@ -198,26 +181,15 @@ func (a *App) Close() {
 }
 
 // redisPoolSize is the Redis connection pool's size unless REDIS_URL sets
-// pool_size.
+// pool_size. Every live room's sequencer, publisher and queue server share
+// this pool; go-redis' default (10 per CPU) made busy rooms wait for a
+// connection.
 const redisPoolSize = 128
-
-// adminRoutes serves /metrics and pprof; it is bound to loopback only
-// (Config.Validate).
-func adminRoutes(metrics http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
-}
 
 // serve is the `serve` subcommand.
 func serve(ctx context.Context, cfg Config) error {
 	log := cfg.newLogger()
-	installRedisLogger(log)
+	connect.InstallRedisLogger(log)
 	app, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -65,7 +65,8 @@ func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Conf
 	}
 	// Every test server is reached from loopback: the per-address caps
 	// of each count under keys of its own.
-	cfg.Limits.keyPrefix = "bidcast:test:limits:" + rand.Text() + ":"
+	prefix := "bidcast:test:limits:" + rand.Text() + ":"
+	cfg.WS.LimitPrefix, cfg.Media.KeyPrefix = prefix+"ws:", prefix+"media:"
 	return cfg
 }
 

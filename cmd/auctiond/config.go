@@ -13,9 +13,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/sfu"
+	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -43,9 +45,13 @@ type Config struct {
 	WSOrigins []string
 	// APIRateLimitOff turns the JSON API's rate limiter off (load tests).
 	APIRateLimitOff bool
-	// Limits are the per-client caps and rates of WebSockets and WHIP/WHEP,
-	// and the trusted proxies that name the client's address.
-	Limits clientLimits
+	// ClientIP names a request's client from TRUSTED_PROXIES.
+	ClientIP clientip.Resolver
+	// WS is the gateway's configuration from the environment (its
+	// connection caps); wire adds the rest.
+	WS signaling.Config
+	// Media are the per-client limits of WHIP and WHEP.
+	Media auth.MediaLimits
 	// MetricsToken, when set, also serves /metrics on HTTP_ADDR to requests
 	// bearing it. Secret: from the environment only.
 	MetricsToken string
@@ -56,9 +62,22 @@ type Config struct {
 	getenv func(string) string
 }
 
-// envSpec documents one environment variable; the README's table mirrors it.
+// envSpec documents one environment variable; the README's table mirrors
+// it. It is envconf.Var under a local name, so the tables below may list
+// their fields in order.
 type envSpec struct {
-	name, def, help string
+	Name, Default, Help string
+}
+
+// vars turns specs into envconf's type.
+func vars(specs ...[]envSpec) []envconf.Var {
+	var out []envconf.Var
+	for _, list := range specs {
+		for _, s := range list {
+			out = append(out, envconf.Var(s))
+		}
+	}
+	return out
 }
 
 var envSpecs = []envSpec{
@@ -84,7 +103,7 @@ var envSpecs = []envSpec{
 // loadConfig reads the environment, then lets flags on fs override it.
 // Every malformed value is reported at once, each naming its variable.
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
-	env := withDefaults(getenv, envSpecs)
+	env := envconf.WithDefaults(getenv, vars(envSpecs))
 	// flagged holds what the flags set, read in place of the environment.
 	flagged := map[string]string{}
 	r := envconf.New(func(name string) string {
@@ -137,9 +156,11 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	var err error
 	c.SFU, err = sfuConfig(getenv)
 	r.Fail(err)
-	c.Limits, err = limitsConfig(getenv)
+	c.WS, err = signaling.ConfigFromEnv(getenv)
 	r.Fail(err)
-	if c.Limits.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
+	c.Media, err = auth.MediaLimitsFromEnv(getenv)
+	r.Fail(err)
+	if c.ClientIP, err = clientip.Parse(getenv("TRUSTED_PROXIES")); err != nil {
 		r.Fail(fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
@@ -147,22 +168,6 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return Config{}, err
 	}
 	return c, c.Validate()
-}
-
-// withDefaults reads a variable from getenv, or else its default in specs
-// (placeholders such as "<hostname>" are documentation, not defaults).
-func withDefaults(getenv func(string) string, specs []envSpec) func(string) string {
-	return func(name string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		for _, s := range specs {
-			if s.name == name && !strings.HasPrefix(s.def, "http://<") && !strings.HasPrefix(s.def, "<") {
-				return s.def
-			}
-		}
-		return ""
-	}
 }
 
 // Validate checks every field and reports all problems at once.
@@ -210,19 +215,9 @@ func (c Config) newLogger() *slog.Logger {
 }
 
 // envTable renders the configuration table for `auctiond help`.
-func envTable() string {
-	var b strings.Builder
-	specs := append(append(append([]envSpec{}, envSpecs...), sfuEnv...), limitsEnv...)
-	width := 0
-	for _, s := range specs {
-		width = max(width, len(s.name))
-	}
-	for _, s := range specs {
-		def := s.def
-		if def == "" {
-			def = "(none)"
-		}
-		b.WriteString("  " + s.name + strings.Repeat(" ", width+2-len(s.name)) + def + "\n      " + s.help + "\n")
-	}
-	return b.String()
+func envTable() string { return envconf.Table(allEnv()) }
+
+// allEnv is every variable the server reads, as `auctiond help` lists it.
+func allEnv() []envconf.Var {
+	return append(append(vars(envSpecs, sfuEnv), signaling.Env...), auth.MediaEnv...)
 }

@@ -126,9 +126,9 @@ func TestHelpListsEveryVariable(t *testing.T) {
 	if code != cli.ExitOK {
 		t.Fatalf("status %d", code)
 	}
-	for _, s := range append(append(append([]envSpec{}, envSpecs...), sfuEnv...), limitsEnv...) {
-		if !strings.Contains(out, "  "+s.name+" ") {
-			t.Errorf("help does not list %s", s.name)
+	for _, s := range allEnv() {
+		if !strings.Contains(out, "  "+s.Name+" ") {
+			t.Errorf("help does not list %s", s.Name)
 		}
 	}
 }

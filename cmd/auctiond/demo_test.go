@@ -20,7 +20,7 @@ func TestDemoRoomBroadcastsAndRunsALot(t *testing.T) {
 	}
 	cfg := testConfigWith(t, "", map[string]string{"DEMO": "true", "BID_POLL_INTERVAL": "100ms"})
 	base, app := startApp(t, cfg)
-	room := app.svc.demo.show.RoomID
+	room := app.svc.demo.Show.RoomID
 	r, err := storage.NewRooms(app.db).Get(context.Background(), room)
 	if err != nil || r.Status != storage.RoomLive || r.Title != demo.DefaultTitle {
 		t.Fatalf("demo room = %+v, %v", r, err)

@@ -51,7 +51,7 @@ func TestDemoOpensGuestBiddingInItsRoomOnly(t *testing.T) {
 	sws.await("lot.started", isEvent("lot.started"))
 
 	// The demo room's lot.
-	demoRoom := app.svc.demo.show.RoomID
+	demoRoom := app.svc.demo.Show.RoomID
 	var demoLot string
 	for deadline := time.Now().Add(30 * time.Second); demoLot == ""; time.Sleep(50 * time.Millisecond) {
 		if lot, ok, _ := storage.NewLots(app.db).Active(ctx, demoRoom); ok && lot.State == "live" {

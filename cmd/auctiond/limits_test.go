@@ -177,8 +177,9 @@ func TestTrustedProxiesAreWired(t *testing.T) {
 // tests from one address).
 func TestClientLimitsDisabled(t *testing.T) {
 	cfg := testConfigWith(t, "", map[string]string{"CLIENT_LIMITS_DISABLED": "true", "WS_CONNS_PER_USER": "1"})
-	if l := cfg.Limits; l.WSPerUser >= 0 || l.WSPerAddr >= 0 || l.WHEPPerAddr >= 0 || l.WHEPPerUser >= 0 || l.OffersPerMin >= 0 {
-		t.Fatalf("limits with CLIENT_LIMITS_DISABLED: %+v", l)
+	if ws, m := cfg.WS, cfg.Media; ws.ConnsPerUser >= 0 || ws.ConnsPerAddr >= 0 || m.ViewersPerAddr >= 0 ||
+		m.ViewersPerUser >= 0 || m.OffersPerMin >= 0 {
+		t.Fatalf("limits with CLIENT_LIMITS_DISABLED: %+v, %+v", ws, m)
 	}
 	base, _ := startApp(t, cfg)
 	u := newHTTPUser(t, base)
@@ -187,27 +188,6 @@ func TestClientLimitsDisabled(t *testing.T) {
 	}
 	for range 3 {
 		u.dial()
-	}
-}
-
-// TestLimitsConfig validates the variables.
-func TestLimitsConfig(t *testing.T) {
-	for _, tc := range []struct {
-		env map[string]string
-		ok  bool
-	}{
-		{map[string]string{}, true},
-		{map[string]string{"WS_CONNS_PER_USER": "0"}, true},
-		{map[string]string{"WS_CONNS_PER_USER": "-1"}, false},
-		{map[string]string{"WHEP_SESSIONS_PER_ADDR": "lots"}, false},
-	} {
-		l, err := limitsConfig(envOf(tc.env))
-		if (err == nil) != tc.ok {
-			t.Errorf("%v: %v", tc.env, err)
-		}
-		if tc.ok && len(tc.env) == 0 && (l.WSPerUser != 16 || l.WSPerAddr != 50 || l.WHEPPerAddr != 20 || l.OffersPerMin != 60) {
-			t.Errorf("defaults: %+v", l)
-		}
 	}
 }
 

@@ -22,7 +22,7 @@ var sfuEnv = []envSpec{
 
 // sfuConfig builds the SFU's configuration from the environment.
 func sfuConfig(getenv func(string) string) (sfu.Config, error) {
-	r := envconf.New(withDefaults(getenv, sfuEnv))
+	r := envconf.New(envconf.WithDefaults(getenv, vars(sfuEnv)))
 	cfg := sfu.Config{ICEUDPAddr: r.String("SFU_UDP_ADDR", ""), ICETCPAddr: r.String("SFU_TCP_ADDR", ""),
 		PublicIPs: r.List("SFU_PUBLIC_IPS"), LoopbackCandidates: r.Bool("SFU_LOOPBACK_CANDIDATES", false)}
 	if raw := r.String("SFU_ICE_SERVERS", ""); raw != "" {

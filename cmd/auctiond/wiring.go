@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/demo"
 	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/signaling"
@@ -39,7 +41,7 @@ type services struct {
 	// background runs lot close backstops and notifications.
 	background *bidding.Background
 	// demo is the demo room (DEMO=true), nil otherwise.
-	demo *demoShow
+	demo *demo.Room
 	// media takes item uploads and processes them.
 	media *media.Service
 	// webhooks queues the lot.closed webhook of each lot that ends.
@@ -52,21 +54,11 @@ type services struct {
 // wire builds every service over the connected stores.
 func (a *App) wire() error {
 	s := &services{}
-	getenv := func(name string) string {
-		if name == "PUBLIC_URL" {
-			return a.cfg.PublicURL
-		}
-		return a.cfg.getenv(name)
-	}
-	authCfg, err := auth.ConfigFromEnv(getenv)
+	authCfg, err := auth.ConfigFromEnv(a.cfg.getenv)
 	if err != nil {
 		return usageError{Err: fmt.Errorf("auth settings: %w", err)}
 	}
-	if a.cfg.getenv("AUTH_GUESTS_MAY_BID") != "" {
-		a.log.Warn("AUTH_GUESTS_MAY_BID is no longer read: guest bidding is a setting of each room " +
-			"(`auctiond room create --guests-may-bid`, or guests_may_bid in the rooms API)")
-	}
-	authCfg.RateLimit.ClientIP = a.cfg.Limits.ClientIP
+	authCfg.PublicURL, authCfg.RateLimit.ClientIP = a.cfg.PublicURL, a.cfg.ClientIP
 	users, rooms := storage.NewUsers(a.db), storage.NewRooms(a.db)
 	if s.auth, err = auth.NewService(authCfg, users, a.redis, a.log.With("component", "auth"), auth.WithRooms(rooms)); err != nil {
 		return usageError{Err: err}
@@ -96,21 +88,20 @@ func (a *App) wire() error {
 
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
-	lim := a.cfg.Limits
-	s.gateway, err = signaling.New(signaling.Config{OriginPatterns: a.cfg.WSOrigins, NodeID: a.cfg.NodeID,
-		ConnsPerUser: lim.WSPerUser, ConnsPerAddr: lim.WSPerAddr, ClientIP: lim.ClientIP, LimitPrefix: lim.wsPrefix()},
-		signaling.Deps{
-			Auth: wsAuth, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
-			Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
-			Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
-			Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
-			BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
-		})
+	wsCfg := a.cfg.WS
+	wsCfg.OriginPatterns, wsCfg.NodeID, wsCfg.ClientIP = a.cfg.WSOrigins, a.cfg.NodeID, a.cfg.ClientIP
+	s.gateway, err = signaling.New(wsCfg, signaling.Deps{
+		Auth: wsAuth, Rooms: signaling.StorageRooms{Rooms: rooms}, Redis: a.redis,
+		Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
+		Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
+		Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
+		BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
+	})
 	if err != nil {
 		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
 	}
 
-	mcfg, err := media.LoadConfig(getenv)
+	mcfg, err := media.LoadConfig(a.cfg.getenv)
 	if err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
@@ -118,13 +109,15 @@ func (a *App) wire() error {
 		media.WithTaskClient(s.tasks)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
-	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
+	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: a.cfg.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
 		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{Err: fmt.Errorf("JSON API: %w", err)}
 	}
-	s.admission = auth.NewMediaAdmission(lim.media(), a.redis, s.auth, a.log.With("component", "media-limits"))
+	mediaLimits := a.cfg.Media
+	mediaLimits.ClientIP = a.cfg.ClientIP
+	s.admission = auth.NewMediaAdmission(mediaLimits, a.redis, s.auth, a.log.With("component", "media-limits"))
 	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"), bidding.WithTaskClient(s.tasks))
@@ -134,10 +127,11 @@ func (a *App) wire() error {
 	if a.cfg.Demo {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if s.demo, err = seedDemo(ctx, a, s); err != nil {
+		if s.demo, err = demo.NewRoom(ctx, a.db, demo.RoomConfig{PublicURL: a.cfg.PublicURL, HTTPAddr: a.httpLn.Addr(),
+			Loopback: a.cfg.SFU.LoopbackCandidates, Welcome: os.Stderr}, s.rooms, s.node, a.log.With("component", "demo")); err != nil {
 			return fmt.Errorf("seed the demo room: %w", err)
 		}
-		s.feed.Subscribe(s.demo.pilot)
+		s.feed.Subscribe(s.demo.Pilot)
 	}
 	a.svc = s
 	return nil
@@ -145,45 +139,29 @@ func (a *App) wire() error {
 
 // startWorkers runs the node (room ownership, actors, pipelines), the
 // background worker (close backstops, notifications), the webhook trigger
-// and the webhook worker until stop is called.
+// and worker, the media worker and the demo room until stop is called. A
+// worker's error is logged unless stopping caused it.
 func (a *App) startWorkers() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(4)
-	go func() {
-		defer wg.Done()
-		_ = a.svc.node.Run(ctx)
-	}()
-	go func() {
-		defer wg.Done()
-		a.svc.webhooks.Run(ctx)
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := a.svc.media.RunWorker(ctx); err != nil {
-			a.log.Error("media worker stopped", "err", err)
-		}
-	}()
-	if a.svc.demo != nil {
+	run := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a.svc.demo.run(ctx)
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error(name+" stopped", "err", err)
+			}
 		}()
 	}
-	go func() {
-		defer wg.Done()
-		if err := a.svc.background.Run(ctx); err != nil {
-			a.log.Error("background worker stopped", "err", err)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if err := api.RunWebhookWorker(ctx, a.svc.apiCfg, a.svc.apiDeps); err != nil && ctx.Err() == nil {
-			a.log.Error("webhook worker stopped", "err", err)
-		}
-	}()
+	s := a.svc
+	run("node", s.node.Run)
+	run("webhook trigger", func(ctx context.Context) error { s.webhooks.Run(ctx); return nil })
+	run("media worker", s.media.RunWorker)
+	run("background worker", s.background.Run)
+	run("webhook worker", func(ctx context.Context) error { return api.RunWebhookWorker(ctx, s.apiCfg, s.apiDeps) })
+	if s.demo != nil {
+		run("demo", func(ctx context.Context) error { s.demo.Run(ctx); return nil })
+	}
 	return func() {
 		cancel()
 		wg.Wait()

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bidcast/bidcast/storage"
+	"github.com/bidcast/bidcast/internal/connect"
 )
 
 // Exit statuses.
@@ -155,15 +155,11 @@ func migrate(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) e
 	if err != nil {
 		return UsageError{err}
 	}
-	db, err := storage.Open(ctx, storage.Config{URL: s.DatabaseURL, ConnectTimeout: s.DBConnectWait}, s.Log)
+	db, from, to, err := connect.Postgres(ctx, s.DatabaseURL, s.DBConnectWait, s.Log)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	defer db.Close()
-	from, to, err := db.Migrate(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
 	_, err = fmt.Fprintf(p.Stdout, "schema at version %d (was %d)\n", to, from)
 	return err
 }

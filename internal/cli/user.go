@@ -6,12 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/accessnotice"
+	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -21,28 +19,16 @@ import (
 // an access notice that every server node applies.
 func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []string) error {
 	return func(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
-		ref, args := operand(args)
-		reason := ""
-		if verb == "ban" {
-			reason, args = operand(args)
-		}
-		s, err := p.Load(fs, args)
-		if ref == "" && !errors.Is(err, flag.ErrHelp) {
-			return UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
-		}
-		if err != nil {
-			return UsageError{err}
-		}
-		db, err := openDB(ctx, s)
+		t, err := openUserTarget(ctx, p, fs, args, verb)
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		u, done, err := ops.ChangeUser(ctx, storage.NewUsers(db), verb, ref, reason)
+		defer t.db.Close()
+		u, done, err := ops.ChangeUser(ctx, storage.NewUsers(t.db), verb, t.ref, t.reason)
 		if err != nil {
 			return err
 		}
-		if err := AnnounceAccess(ctx, s.RedisURL, u.ID); err != nil {
+		if err := AnnounceAccess(ctx, t.s.RedisURL, u.ID); err != nil {
 			_, _ = fmt.Fprintf(p.Stdout, "warning: open connections were not told (%v); they keep their rights until they reconnect\n", err)
 		}
 		_, err = fmt.Fprintf(p.Stdout, "%s (%s) %s\n", u.DisplayName, u.ID, done)
@@ -52,29 +38,52 @@ func userChange(verb string) func(context.Context, *Program, *flag.FlagSet, []st
 
 // userLoginLink is `auctiond user login-link REF`.
 func userLoginLink(ctx context.Context, p *Program, fs *flag.FlagSet, args []string) error {
-	ref, args := operand(args)
-	s, err := p.Load(fs, args)
-	if ref == "" && !errors.Is(err, flag.ErrHelp) {
-		return UsageError{errors.New("user login-link needs REF: a user id or provider:subject")}
-	}
-	if err != nil {
-		return UsageError{err}
-	}
-	db, err := openDB(ctx, s)
+	t, err := openUserTarget(ctx, p, fs, args, "login-link")
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	u, err := auth.FindUser(ctx, storage.NewUsers(db), ref)
+	defer t.db.Close()
+	u, err := auth.FindUser(ctx, storage.NewUsers(t.db), t.ref)
 	if err != nil {
 		return err
 	}
-	link, err := loginLink(ctx, s, db, u.ID)
+	link, err := loginLink(ctx, t.s, t.db, u.ID)
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(p.Stdout, "sign-in link for %s (single use, valid %s):\n%s\n", u.DisplayName, auth.LoginLinkTTL, link)
 	return err
+}
+
+// userTarget is what every `auctiond user` command starts from: the user's
+// REF (and a ban's REASON), the settings and the open database.
+type userTarget struct {
+	ref, reason string
+	s           Settings
+	db          *storage.DB
+}
+
+// openUserTarget takes REF (and, for ban, REASON) before the flags, loads
+// the settings and opens the database; the caller closes db. A missing REF
+// is a usage error unless help was asked for.
+func openUserTarget(ctx context.Context, p *Program, fs *flag.FlagSet, args []string, verb string) (*userTarget, error) {
+	t := &userTarget{}
+	t.ref, args = operand(args)
+	if verb == "ban" {
+		t.reason, args = operand(args)
+	}
+	var err error
+	t.s, err = p.Load(fs, args)
+	if t.ref == "" && !errors.Is(err, flag.ErrHelp) {
+		return nil, UsageError{fmt.Errorf("user %s needs REF: a user id or provider:subject", verb)}
+	}
+	if err != nil {
+		return nil, UsageError{err}
+	}
+	if t.db, err = openDB(ctx, t.s); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // operand takes the first argument if it is not a flag.
@@ -87,20 +96,13 @@ func operand(args []string) (string, []string) {
 
 // openDB opens the server's database and brings its schema up to date.
 func openDB(ctx context.Context, s Settings) (*storage.DB, error) {
-	db, err := storage.Open(ctx, storage.Config{URL: s.DatabaseURL, ConnectTimeout: s.DBConnectWait}, s.Log)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	if _, _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	db, _, _, err := connect.Postgres(ctx, s.DatabaseURL, s.DBConnectWait, s.Log)
+	return db, err
 }
 
 // AnnounceAccess tells every running node that userID's rights changed.
 func AnnounceAccess(ctx context.Context, redisURL, userID string) error {
-	rdb, err := connectRedis(ctx, redisURL)
+	rdb, err := connect.Redis(ctx, redisURL, 0)
 	if err != nil {
 		return err
 	}
@@ -108,36 +110,15 @@ func AnnounceAccess(ctx context.Context, redisURL, userID string) error {
 	return accessnotice.Publish(ctx, rdb, accessnotice.Notice{UserID: userID})
 }
 
-// connectRedis connects a command to the server's Redis.
-func connectRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
-	opts, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return nil, UsageError{fmt.Errorf("REDIS_URL: %w", err)}
-	}
-	rdb := redis.NewClient(opts)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("reach Redis: %w", err)
-	}
-	return rdb, nil
-}
-
 // loginLink issues a single-use sign-in URL for userID with the server's
 // own auth settings (the same Redis, key prefix and PUBLIC_URL).
 func loginLink(ctx context.Context, s Settings, db *storage.DB, userID string) (string, error) {
-	getenv := func(name string) string {
-		if name == "PUBLIC_URL" {
-			return s.PublicURL
-		}
-		return s.Getenv(name)
-	}
-	acfg, err := auth.ConfigFromEnv(getenv)
+	acfg, err := auth.ConfigFromEnv(s.Getenv)
 	if err != nil {
 		return "", UsageError{fmt.Errorf("auth settings: %w", err)}
 	}
-	rdb, err := connectRedis(ctx, s.RedisURL)
+	acfg.PublicURL = s.PublicURL
+	rdb, err := connect.Redis(ctx, s.RedisURL, 0)
 	if err != nil {
 		return "", err
 	}

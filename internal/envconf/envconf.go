@@ -59,6 +59,19 @@ func (r *Reader) Int(name string, def, lo, hi int) int {
 	return n
 }
 
+// Cap returns the variable as a per-client cap from 0 to hi, where 0 means
+// no cap and reads as -1 (the "no cap" of the limits that take it); so does
+// every cap when off is true (a switch such as CLIENT_LIMITS_DISABLED), and
+// a malformed value, which Err reports. def is used when the variable is
+// unset or empty.
+func (r *Reader) Cap(name string, def, hi int, off bool) int {
+	n := r.Int(name, def, 0, hi)
+	if n == 0 || off {
+		return -1
+	}
+	return n
+}
+
 // Size returns the variable as a positive number of bytes, or def when it is
 // unset or empty.
 func (r *Reader) Size(name string, def int64) int64 {

@@ -68,6 +68,30 @@ func TestGetters(t *testing.T) {
 	}
 }
 
+func TestCap(t *testing.T) {
+	env := map[string]string{"SET": "7", "ZERO": "0", "BAD": "-1", "HIGH": "11"}
+	for _, tc := range []struct {
+		name    string
+		def     int
+		off     bool
+		want    int
+		problem bool
+	}{
+		{"SET", 3, false, 7, false},
+		{"UNSET", 3, false, 3, false},
+		{"UNSET", 0, false, -1, false},
+		{"ZERO", 3, false, -1, false},
+		{"SET", 3, true, -1, false},
+		{"BAD", 3, false, 3, true},
+		{"HIGH", 3, false, 3, true},
+	} {
+		r := New(func(k string) string { return env[k] })
+		if got := r.Cap(tc.name, tc.def, 10, tc.off); got != tc.want || (r.Err() != nil) != tc.problem {
+			t.Errorf("Cap(%s, %d, off=%v) = %d, err %v; want %d", tc.name, tc.def, tc.off, got, r.Err(), tc.want)
+		}
+	}
+}
+
 func TestNoErrorWhenAllParse(t *testing.T) {
 	r := New(func(string) string { return "" })
 	_ = r.Int("X", 0, 0, 1)

@@ -3,6 +3,7 @@ package metrics
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,4 +33,18 @@ func Public(reg *prometheus.Registry, token string) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Admin serves the registry at /metrics and Go's profiler under
+// /debug/pprof/. The server mounts it only on the loopback admin listener
+// (ADMIN_ADDR must be a loopback address): profiles are never public.
+func Admin(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", Handler(reg))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
