@@ -5,6 +5,7 @@ import { call, me, navLinks } from "/api.js";
 import { Catalog } from "/studio-catalog.js";
 import { Live } from "/studio-live.js";
 import { Summary } from "/studio-summary.js";
+import { Guide } from "/studio-guide.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +36,7 @@ async function loadRooms(want) {
     call("GET", `/api/v1/rooms?seller=me&status=${s}&limit=50`).then((r) => r.items || []).catch(() => [])));
   rooms = lists.flat();
   const sel = $("room-select");
+  sel.classList.toggle("hidden", rooms.length === 0); // a first run has nothing to choose
   sel.replaceChildren(...rooms.map((r) => {
     const o = document.createElement("option");
     o.value = r.id;
@@ -108,8 +110,14 @@ async function start() {
   const catalog = new Catalog(ctx);
   const live = new Live(ctx, catalog);
   const summary = new Summary(ctx);
+  const guide = new Guide(ctx, catalog, () => rooms);
+  // The guide follows the catalog: each time it draws its items or lots.
+  for (const m of ["renderItems", "renderLots"]) {
+    const draw = catalog[m].bind(catalog);
+    catalog[m] = () => { draw(); guide.render(); };
+  }
   // Tests and scripts drive the studio through its own code.
-  window.bidcastStudio = { ctx, catalog, live, summary };
+  window.bidcastStudio = { ctx, catalog, live, summary, guide };
   await catalog.loadItems();
   await loadRooms(new URLSearchParams(location.search).get("room"));
 }
