@@ -16,6 +16,16 @@ type Config struct {
 	// Grace is how long a lot stays closing after its deadline so bids
 	// received in time but still in flight are applied. Default 500 ms.
 	Grace time.Duration
+	// Drained, when set, is asked when a closing lot's grace (or a close
+	// retry's backoff) ends: it reports whether every bid received before
+	// deadline has reached the room. The bid pipeline knows what is still
+	// on its way; under a backlog longer than the grace, a lot closed on
+	// the grace alone would refuse bids received in time (invariant 1).
+	// While Drained says no, or fails, the lot stays closing and is asked
+	// again after CloseRetryMin: bids received before the deadline are
+	// still accepted, later ones refused after_deadline. Nil: the grace
+	// alone decides.
+	Drained func(ctx context.Context, deadline time.Time) (bool, error)
 	// HistoryLimit bounds the recent bids kept for snapshots. Default 20.
 	HistoryLimit int
 	// CommandBuffer is the command channel's capacity; callers wait (within
@@ -105,6 +115,9 @@ type lotRun struct {
 	// to commit the close is due.
 	closeAt time.Time
 	backoff time.Duration
+	// heldSince is when Config.Drained first held the close (zero: not
+	// held); heldLogged when the hold was last logged.
+	heldSince, heldLogged time.Time
 	// ended marks a lot the seller ended early: bids applied during its
 	// grace count but never reopen it.
 	ended bool
@@ -236,8 +249,42 @@ func (r *Room) tick(ctx context.Context, now time.Time) {
 		r.emit(now, r.lotEvent(EventLotClosing))
 	}
 	if c.st.Status == StatusClosing && !now.Before(c.closeAt) {
+		if !r.drained(ctx, now) {
+			c.closeAt = now.Add(r.cfg.CloseRetryMin)
+			return
+		}
 		r.close(ctx, now)
 	}
+}
+
+// drained asks Config.Drained whether the closing lot's bids have all
+// arrived; a failure counts as no. A hold is logged when it starts and
+// every 5 s while it lasts.
+func (r *Room) drained(ctx context.Context, now time.Time) bool {
+	c := r.cur
+	if r.cfg.Drained == nil {
+		return true
+	}
+	sctx, cancel := r.storeCtx(ctx)
+	ok, err := r.cfg.Drained(sctx, c.st.Deadline)
+	cancel()
+	if ok && err == nil {
+		if !c.heldSince.IsZero() {
+			r.log.Info("lot close released: every bid received in time has arrived", "room", r.cfg.RoomID, "lot", c.lot.ID,
+				"held", now.Sub(c.heldSince).Round(time.Millisecond))
+			c.heldSince = time.Time{}
+		}
+		return true
+	}
+	if c.heldSince.IsZero() || now.Sub(c.heldLogged) >= 5*time.Second {
+		if c.heldSince.IsZero() {
+			c.heldSince = now
+		}
+		c.heldLogged = now
+		r.log.Warn("lot close held: bids received before the deadline are still on their way", "room", r.cfg.RoomID, "lot", c.lot.ID,
+			"held", now.Sub(c.heldSince).Round(time.Millisecond), "err", err)
+	}
+	return false
 }
 
 // storeCtx bounds a Store call.

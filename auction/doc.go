@@ -17,7 +17,9 @@
 // only if it was received at or before the deadline in force when it is
 // applied. When the deadline passes the lot enters the closing state for a
 // short grace so that bids received in time but still in flight are applied,
-// and then closes. A clock policy reacts to a bid as of the bid's receive
+// and then closes; with Config.Drained set (the bid pipeline sets it), the
+// close also waits until every bid received before the deadline has reached
+// the room, so a backlog longer than the grace loses none of them. A clock policy reacts to a bid as of the bid's receive
 // time, so the deadline depends only on the ingress order of bids, never on
 // how late they are applied; a bid applied in the grace that extends the
 // clock past the present reopens the lot.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -275,5 +276,94 @@ func TestCallerContextBeforeRun(t *testing.T) {
 	defer cancel()
 	if _, err := h.room.Snapshot(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// drainGate is a Config.Drained whose answer the test sets.
+type drainGate struct {
+	mu    sync.Mutex
+	ok    bool
+	err   error
+	asked []time.Time
+}
+
+func (g *drainGate) drained(_ context.Context, deadline time.Time) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked = append(g.asked, deadline)
+	return g.ok, g.err
+}
+
+func (g *drainGate) set(ok bool, err error) { g.mu.Lock(); g.ok, g.err = ok, err; g.mu.Unlock() }
+
+// TestCloseWaitsForBidsOnTheirWay holds a closing sudden-death lot open
+// while Drained says bids received before the deadline are still in the
+// pipeline (a backlog longer than the grace): such a bid applied late is
+// accepted by its receive time, a later one is refused after_deadline, a
+// failing Drained holds too, and the lot closes once Drained says yes.
+func TestCloseWaitsForBidsOnTheirWay(t *testing.T) {
+	g := &drainGate{}
+	h := newHarness(t, Config{Grace: 500 * time.Millisecond, CloseRetryMin: 100 * time.Millisecond, Drained: g.drained}).run()
+	h.start(testLot("lot-1", suddenDeath))
+	deadline := h.clock.Now().Add(60 * time.Second)
+	mustAccept(t, h.bid("lot-1", "alice", 1_000))
+	h.clock.Advance(60 * time.Second)
+	h.snap()                         // closing from the deadline on
+	h.clock.Advance(3 * time.Second) // six grace lengths: the backlog outlasts the grace
+	if s := h.snap(); s.Lot.Status != StatusClosing {
+		t.Fatalf("status %s while bids are on their way, want closing", s.Lot.Status)
+	}
+	// The backlog arrives: bob's bid was received 1 ms before the deadline.
+	mustAccept(t, h.place(h.mkBid("lot-1", "bob", 1_100, 3*time.Second+time.Millisecond)))
+	mustReject(t, h.place(h.mkBid("lot-1", "carol", 9_000, time.Second)), ReasonAfterDeadline)
+	g.set(false, errors.New("redis down"))
+	h.clock.Advance(200 * time.Millisecond)
+	if s := h.snap(); s.Lot.Status != StatusClosing {
+		t.Fatalf("status %s while Drained fails, want closing", s.Lot.Status)
+	}
+	g.set(true, nil)
+	h.clock.Advance(100 * time.Millisecond)
+	s := h.snap()
+	if s.Lot.Status != StatusSold || s.Lot.Result.WinnerID != "bob" || s.Lot.Result.Price.Amount != 1_100 {
+		t.Fatalf("after the backlog: %+v %+v", s.Lot, s.Lot.Result)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.asked) < 3 {
+		t.Errorf("Drained asked %d times, want at each retry", len(g.asked))
+	}
+	for _, d := range g.asked {
+		if !d.Equal(deadline) {
+			t.Errorf("Drained asked about deadline %v, want %v", d, deadline)
+		}
+	}
+}
+
+// TestHeldSoftCloseReopensByReceiveTime: a soft-close lot held closing by
+// a backlog gets a bid received 1 ms before its deadline; applied seconds
+// late, it extends the clock from its receive time as if applied at once,
+// so a bid received after the old deadline but inside the extension counts.
+func TestHeldSoftCloseReopensByReceiveTime(t *testing.T) {
+	g := &drainGate{}
+	h := newHarness(t, Config{Grace: 500 * time.Millisecond, CloseRetryMin: 100 * time.Millisecond, Drained: g.drained}).run()
+	h.start(testLot("lot-1", softClose))
+	h.clock.Advance(60 * time.Second)
+	h.snap()
+	h.clock.Advance(3 * time.Second)
+	if s := h.snap(); s.Lot.Status != StatusClosing {
+		t.Fatalf("status %s while bids are on their way, want closing", s.Lot.Status)
+	}
+	res := h.place(h.mkBid("lot-1", "bob", 1_000, 3*time.Second+time.Millisecond))
+	mustAccept(t, res)
+	if res.Status != StatusLive || !res.Deadline.Equal(t0.Add(69_999*time.Millisecond)) {
+		t.Fatalf("status %s deadline %v, want live until 69.999 s", res.Status, res.Deadline.Sub(t0))
+	}
+	mustAccept(t, h.place(h.mkBid("lot-1", "carol", 1_100, time.Second)))
+	g.set(true, nil)
+	h.clock.Advance(20 * time.Second)
+	h.snap()
+	h.clock.Advance(time.Second)
+	if s := h.snap(); s.Lot.Status != StatusSold || s.Lot.Result.WinnerID != "carol" {
+		t.Fatalf("after the extension: %+v %+v", s.Lot, s.Lot.Result)
 	}
 }
