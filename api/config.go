@@ -121,7 +121,9 @@ func (c WebhookConfig) withDefaults() WebhookConfig {
 	}
 	if c.RetryDelay == nil {
 		c.RetryDelay = func(n int) time.Duration {
-			return min(10*time.Second<<min(n-1, 10), time.Hour)
+			// Asynq passes 0 for a task recovered after its worker died
+			// (lease expired), not only 1 and up.
+			return min(10*time.Second<<min(max(n-1, 0), 10), time.Hour)
 		}
 	}
 	if c.MaxPerOwner == 0 {

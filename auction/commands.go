@@ -46,23 +46,23 @@ type reply struct {
 
 // BidResult is the outcome of PlaceBid or SetMaxBid.
 type BidResult struct {
-	Accepted bool   `json:"accepted"`
-	Reason   Reason `json:"reason,omitempty"`
+	Accepted bool
+	Reason   Reason
 	// AutoBids are the proxy bids placed in answer, in order.
-	AutoBids []BidRecord `json:"auto_bids,omitempty"`
+	AutoBids []BidRecord
 	// Leading says whether the bidder leads after the bid (an accepted bid
 	// can be outbid at once by a proxy maximum).
-	Leading  bool      `json:"leading"`
-	HighBid  Money     `json:"high_bid,omitzero"`
-	LeaderID string    `json:"leader_id,omitempty"`
-	NextMin  Money     `json:"next_min,omitzero"`
-	Deadline time.Time `json:"deadline,omitzero"`
-	Status   LotStatus `json:"status,omitempty"`
+	Leading  bool
+	HighBid  Money
+	LeaderID string
+	NextMin  Money
+	Deadline time.Time
+	Status   LotStatus
 	// EventSeq is the Seq of the bid.accepted or bid.rejected event.
-	EventSeq int64 `json:"event_seq"`
+	EventSeq int64
 	// Err is the store's error when Reason is ReasonUnavailable, so that the
 	// caller can tell a transient failure from one retrying cannot cure.
-	Err error `json:"-"`
+	Err error
 }
 
 // call hands the command built by fill to the actor and waits for its

@@ -43,4 +43,11 @@
 // Amounts are int64 minor units with an ISO 4217 currency code ([Money]);
 // floating point never touches a price. Arithmetic is checked so that huge
 // amounts are refused instead of wrapping.
+//
+// # No wire format
+//
+// The types carry no JSON names for clients: package events renders events
+// and snapshots into its wire types (events.PublicEvent, events.Money), and
+// storage's rows are storage's own. The one exception is the three shapes
+// bidding stores in a lot's JSON columns (Band, Tier, ProxyMax).
 package auction

@@ -25,52 +25,53 @@ type EventSink interface {
 	Emit(Event)
 }
 
-// Event is one thing that happened in a room, flat and JSON-friendly: Type
-// says which of the optional fields are set. Hidden values (proxy maxima,
+// Event is one thing that happened in a room, flat: Type says which of the
+// optional fields are set. It has no wire shape of its own: what clients
+// see is package events' rendering of it (PublicEvent). Hidden values (proxy maxima,
 // the reserve) never appear in events.
 type Event struct {
 	// Seq increases by one with each event of the room, starting after
 	// Config.EventSeqStart.
-	Seq    int64     `json:"seq"`
-	Type   string    `json:"type"`
-	RoomID string    `json:"room_id"`
-	LotID  string    `json:"lot_id,omitempty"`
-	At     time.Time `json:"at"`
+	Seq    int64
+	Type   string
+	RoomID string
+	LotID  string
+	At     time.Time
 	// Currency is the lot's currency (lot events), so a subscriber reporting
 	// a result needs nothing but the event.
-	Currency string `json:"currency,omitempty"`
+	Currency string
 	// Status is the lot's state after the event.
-	Status LotStatus `json:"status,omitempty"`
+	Status LotStatus
 
 	// Bid is the bid the event is about (bid.accepted, bid.rejected). For a
 	// proxy maximum its Amount is zero: the ceiling is hidden.
-	Bid *BidRecord `json:"bid,omitempty"`
+	Bid *BidRecord
 	// AutoBids are the proxy bids the actor placed in answer (bid.accepted).
-	AutoBids []BidRecord `json:"auto_bids,omitempty"`
+	AutoBids []BidRecord
 	// Reason is why the bid was rejected (bid.rejected).
-	Reason Reason `json:"reason,omitempty"`
+	Reason Reason
 
 	// HighBid and LeaderID describe the lead after the event; NextMin is the
 	// least next bid.
-	HighBid  Money  `json:"high_bid,omitzero"`
-	LeaderID string `json:"leader_id,omitempty"`
+	HighBid  Money
+	LeaderID string
 	// PrevLeaderID is who led before the bid (bid.accepted; "" when no one
 	// did), so the outbid notice and notification need not track leaders.
 	// It never leaves the owner node.
-	PrevLeaderID string `json:"prev_leader_id,omitempty"`
-	NextMin      Money  `json:"next_min,omitzero"`
+	PrevLeaderID string
+	NextMin      Money
 	// ReserveMet says whether the price has reached the hidden reserve
 	// (the amount stays hidden).
-	ReserveMet bool `json:"reserve_met,omitempty"`
+	ReserveMet bool
 	// Deadline is the closing time in force; RemainingMS is set instead
 	// while paused.
-	Deadline    time.Time `json:"deadline,omitzero"`
-	RemainingMS int64     `json:"remaining_ms,omitempty"`
+	Deadline    time.Time
+	RemainingMS int64
 
 	// Result is how the lot ended (lot.closed).
-	Result *LotResult `json:"result,omitempty"`
+	Result *LotResult
 	// Moderation is the user's new standing (moderation).
-	Moderation *ModStatus `json:"moderation,omitempty"`
+	Moderation *ModStatus
 }
 
 // publicBid returns b as it may be shown to everyone: a maximum's ceiling

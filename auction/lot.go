@@ -8,20 +8,20 @@ import (
 // Lot is a lot's fixed configuration: what is sold and by which rules. It
 // does not change while the lot runs; its changing part is LotState.
 type Lot struct {
-	ID string `json:"id"`
+	ID string
 	// Currency of every price on the lot.
-	Currency string `json:"currency"`
+	Currency string
 	// Opening is the least first bid, in minor units.
-	Opening int64 `json:"opening"`
+	Opening int64
 	// Reserve is the hidden least price at which the lot sells; below it the
 	// lot ends unsold. Zero means no reserve.
-	Reserve int64 `json:"reserve,omitempty"`
+	Reserve int64
 	// Increments is the lot's increment table; nil means DefaultIncrements.
-	Increments Increments  `json:"increments,omitempty"`
-	Clock      ClockConfig `json:"clock"`
+	Increments Increments
+	Clock      ClockConfig
 	// Version is the version of the stored lot when it is started, so the
 	// actor's first commit expects it.
-	Version int64 `json:"version"`
+	Version int64
 }
 
 // Validate checks the lot's configuration and returns an error wrapping

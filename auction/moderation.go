@@ -9,15 +9,15 @@ import (
 // ModStatus is a user's standing in a room, as the chat layer needs it.
 type ModStatus struct {
 	// UserID is empty in a room-wide event (slow mode).
-	UserID string `json:"user_id,omitempty"`
-	Banned bool   `json:"banned,omitempty"`
-	Muted  bool   `json:"muted,omitempty"`
+	UserID string
+	Banned bool
+	Muted  bool
 	// MutedUntil is when a timed mute ends; zero with Muted means until
 	// unmuted.
-	MutedUntil time.Time `json:"muted_until,omitzero"`
+	MutedUntil time.Time
 	// SlowModeMS is the least interval between one user's chat messages
 	// in the room; zero is off.
-	SlowModeMS int64 `json:"slow_mode_ms,omitempty"`
+	SlowModeMS int64
 }
 
 // CanChat reports whether the user may post a chat message at now (slow

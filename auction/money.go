@@ -15,9 +15,9 @@ const MaxAmount int64 = 1_000_000_000_000_000
 // 4217 currency. It is never a float.
 type Money struct {
 	// Amount is in minor units of Currency.
-	Amount int64 `json:"amount"`
+	Amount int64
 	// Currency is a three-letter ISO 4217 code such as "EUR".
-	Currency string `json:"currency"`
+	Currency string
 }
 
 // String formats m as "1250 EUR" (minor units): formatting for people is

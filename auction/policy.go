@@ -25,7 +25,9 @@ const (
 const MaxDurationMS int64 = 7 * 24 * 3600 * 1000
 
 // Tier is one step of the dynamic policy: a bid raising the price by at
-// least RaiseBP basis points (500 = 5%) removes CutMS from the clock.
+// least RaiseBP basis points (500 = 5%) removes CutMS from the clock. Its
+// JSON names are the stored shape of a clock policy's tiers, which bidding's
+// LotFromStorage decodes; they go once storage owns that shape.
 type Tier struct {
 	RaiseBP int64 `json:"raise_bp"`
 	CutMS   int64 `json:"cut_ms"`
@@ -42,16 +44,16 @@ var DefaultTiers = []Tier{
 // ClockConfig is a lot's clock: its policy and the policy's parameters, all
 // in integer milliseconds.
 type ClockConfig struct {
-	Policy Policy `json:"kind"`
+	Policy Policy
 	// DurationMS is the clock's length when the lot starts.
-	DurationMS int64 `json:"duration_ms"`
+	DurationMS int64
 	// FloorMS (dynamic) is the least time a bid leaves on the clock.
-	FloorMS int64 `json:"floor_ms,omitempty"`
+	FloorMS int64
 	// Tiers (dynamic) sorted by strictly increasing RaiseBP; nil means
 	// DefaultTiers.
-	Tiers []Tier `json:"tiers,omitempty"`
+	Tiers []Tier
 	// ExtendMS (soft-close) is both the closing window and the extension.
-	ExtendMS int64 `json:"extend_ms,omitempty"`
+	ExtendMS int64
 }
 
 // Validate checks the clock's parameters for its policy.

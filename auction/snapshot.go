@@ -6,38 +6,38 @@ import "time"
 // and its clock in server time, the recent bids, and the last event Seq so
 // it can apply later events without gaps.
 type Snapshot struct {
-	RoomID   string `json:"room_id"`
-	SellerID string `json:"seller_id"`
+	RoomID   string
+	SellerID string
 	// EventSeq is the Seq of the last event emitted before the snapshot.
-	EventSeq   int64     `json:"event_seq"`
-	ServerTime time.Time `json:"server_time"`
+	EventSeq   int64
+	ServerTime time.Time
 	// Lot is nil before the first lot starts.
-	Lot *LotView `json:"lot,omitempty"`
+	Lot *LotView
 	// History is the current lot's most recent price bids, oldest first,
 	// at most Config.HistoryLimit.
-	History    []BidRecord `json:"history,omitempty"`
-	SlowModeMS int64       `json:"slow_mode_ms,omitempty"`
+	History    []BidRecord
+	SlowModeMS int64
 }
 
 // LotView is the public view of the current lot: no proxy maxima, no
 // reserve amount.
 type LotView struct {
-	ID       string    `json:"id"`
-	Status   LotStatus `json:"status"`
-	Policy   Policy    `json:"policy"`
-	Opening  Money     `json:"opening"`
-	HighBid  Money     `json:"high_bid,omitzero"`
-	LeaderID string    `json:"leader_id,omitempty"`
-	BidCount int64     `json:"bid_count"`
-	NextMin  Money     `json:"next_min,omitzero"`
+	ID       string
+	Status   LotStatus
+	Policy   Policy
+	Opening  Money
+	HighBid  Money
+	LeaderID string
+	BidCount int64
+	NextMin  Money
 	// HasReserve says a hidden reserve exists; ReserveMet whether the price
 	// reaches it.
-	HasReserve  bool       `json:"has_reserve"`
-	ReserveMet  bool       `json:"reserve_met"`
-	Deadline    time.Time  `json:"deadline,omitzero"`
-	RemainingMS int64      `json:"remaining_ms,omitempty"`
-	Result      *LotResult `json:"result,omitempty"`
-	Version     int64      `json:"version"`
+	HasReserve  bool
+	ReserveMet  bool
+	Deadline    time.Time
+	RemainingMS int64
+	Result      *LotResult
+	Version     int64
 }
 
 // snapshot builds the room's snapshot on the actor's goroutine.

@@ -98,20 +98,22 @@ type Bid struct {
 
 // BidRecord is one accepted bid as committed and shown in history.
 type BidRecord struct {
-	ID       string  `json:"bid_id"`
-	LotID    string  `json:"lot_id"`
-	BidderID string  `json:"bidder_id"`
-	Kind     BidKind `json:"kind"`
+	ID       string
+	LotID    string
+	BidderID string
+	Kind     BidKind
 	// Amount is the price bid; for KindMax it is the hidden ceiling, and it
 	// is zeroed in events and history.
-	Amount     Money     `json:"amount"`
-	ReceivedAt time.Time `json:"received_at"`
+	Amount     Money
+	ReceivedAt time.Time
 	// Seq is the ingress sequence; for KindProxy it is the sequence of the
 	// holder's maximum, which is what ranks the proxy bid in a tie.
-	Seq int64 `json:"seq"`
+	Seq int64
 }
 
-// ProxyMax is one bidder's hidden maximum on a lot.
+// ProxyMax is one bidder's hidden maximum on a lot. Its JSON names are the
+// stored shape of the lot's proxies (bidding's lotExtras in
+// lots.proxy_state); they go once storage owns that shape.
 type ProxyMax struct {
 	BidderID string `json:"bidder_id"`
 	Max      int64  `json:"max"`
@@ -124,47 +126,47 @@ type ProxyMax struct {
 // LotResult is how a lot ended.
 type LotResult struct {
 	// Status is sold, unsold or cancelled.
-	Status LotStatus `json:"status"`
+	Status LotStatus
 	// WinnerID, WinningBidID and Price are set only when sold.
-	WinnerID     string    `json:"winner_id,omitempty"`
-	WinningBidID string    `json:"winning_bid_id,omitempty"`
-	Price        Money     `json:"price,omitzero"`
-	ClosedAt     time.Time `json:"closed_at"`
+	WinnerID     string
+	WinningBidID string
+	Price        Money
+	ClosedAt     time.Time
 }
 
 // LotState is the durable, changing part of a lot: everything a restarted
 // node needs to resume it. The actor hands a copy to Store on every change.
 type LotState struct {
-	RoomID string    `json:"room_id"`
-	LotID  string    `json:"lot_id"`
-	Status LotStatus `json:"status"`
+	RoomID string
+	LotID  string
+	Status LotStatus
 	// Version increases by one with every committed change; a store applies
 	// a state only if it holds Version-1, so a stale owner cannot overwrite
 	// a newer state.
-	Version int64 `json:"version"`
+	Version int64
 	// Deadline is the closing time in force while live or closing.
-	Deadline time.Time `json:"deadline,omitzero"`
+	Deadline time.Time
 	// LiveSince is when the lot last became live (start, resume, relist):
 	// a bid received before it was sent while the lot was not taking bids.
-	LiveSince time.Time `json:"live_since,omitzero"`
+	LiveSince time.Time
 	// RemainingMS is the clock left when paused.
-	RemainingMS int64 `json:"remaining_ms,omitempty"`
+	RemainingMS int64
 	// HighBid is the current price; zero with no bids.
-	HighBid int64 `json:"high_bid,omitempty"`
+	HighBid int64
 	// LeaderID, HighBidID and HighSeq describe the leading bid.
-	LeaderID  string `json:"leader_id,omitempty"`
-	HighBidID string `json:"high_bid_id,omitempty"`
-	HighSeq   int64  `json:"high_seq,omitempty"`
+	LeaderID  string
+	HighBidID string
+	HighSeq   int64
 	// BidCount counts accepted price bids (plain and proxy).
-	BidCount int64 `json:"bid_count,omitempty"`
+	BidCount int64
 	// Proxies are the live hidden maxima. The slice is never modified in
 	// place once handed out, so a store may keep it.
-	Proxies []ProxyMax `json:"proxies,omitempty"`
+	Proxies []ProxyMax
 	// LastSeq is the highest ingress sequence decided on this lot, so a
 	// redelivered bid is recognized after a restart.
-	LastSeq int64 `json:"last_seq,omitempty"`
+	LastSeq int64
 	// Result is set once the lot is sold, unsold or cancelled.
-	Result *LotResult `json:"result,omitempty"`
+	Result *LotResult
 }
 
 // HasBid reports whether the lot has a leading bid.

@@ -48,7 +48,7 @@ func (v viewer) bid(b auction.BidRecord) (events.PublicBid, bool) {
 	default:
 		kind = auction.KindBid
 	}
-	pb := events.PublicBid{LotID: b.LotID, Bidder: v.aliases.Of(v.roomID, b.BidderID), Kind: kind, Amount: b.Amount,
+	pb := events.PublicBid{LotID: b.LotID, Bidder: v.aliases.Of(v.roomID, b.BidderID), Kind: kind, Amount: events.MoneyOf(b.Amount),
 		ReceivedAt: b.ReceivedAt, Seq: b.Seq}
 	if own && b.Kind != auction.KindProxy {
 		pb.BidID = b.ID
@@ -69,7 +69,7 @@ func (v viewer) result(r *auction.LotResult) *events.PublicResult {
 	if r == nil {
 		return nil
 	}
-	return &events.PublicResult{Status: r.Status, Winner: v.aliases.Of(v.roomID, r.WinnerID), Price: r.Price,
+	return &events.PublicResult{Status: r.Status, Winner: v.aliases.Of(v.roomID, r.WinnerID), Price: events.MoneyOf(r.Price),
 		ClosedAt: r.ClosedAt}
 }
 
@@ -82,7 +82,8 @@ func (v viewer) event(e auction.Event) (events.PublicEvent, bool) {
 		}
 	}
 	out := events.PublicEvent{Type: e.Type, RoomID: e.RoomID, LotID: e.LotID, At: e.At, Status: e.Status,
-		Reason: e.Reason, HighBid: e.HighBid, Leader: v.aliases.Of(v.roomID, e.LeaderID), NextMin: e.NextMin,
+		Reason: e.Reason, HighBid: events.MoneyOf(e.HighBid), Leader: v.aliases.Of(v.roomID, e.LeaderID),
+		NextMin:    events.MoneyOf(e.NextMin),
 		ReserveMet: e.ReserveMet, Deadline: e.Deadline, RemainingMS: e.RemainingMS, Result: v.result(e.Result)}
 	shown := false
 	if e.Bid != nil {
@@ -110,8 +111,9 @@ func PublicSnapshotOf(s auction.Snapshot, aliases *events.Aliases, trigger func(
 	out := events.PublicSnapshot{RoomID: s.RoomID, SellerID: s.SellerID, EventSeq: s.EventSeq, ServerTime: s.ServerTime,
 		SlowModeMS: s.SlowModeMS}
 	if l := s.Lot; l != nil {
-		out.Lot = &events.PublicLot{ID: l.ID, Status: l.Status, Policy: l.Policy, Opening: l.Opening, HighBid: l.HighBid,
-			Leader: aliases.Of(s.RoomID, l.LeaderID), BidCount: l.BidCount, NextMin: l.NextMin,
+		out.Lot = &events.PublicLot{ID: l.ID, Status: l.Status, Policy: l.Policy, Opening: events.MoneyOf(l.Opening),
+			HighBid: events.MoneyOf(l.HighBid),
+			Leader:  aliases.Of(s.RoomID, l.LeaderID), BidCount: l.BidCount, NextMin: events.MoneyOf(l.NextMin),
 			HasReserve: l.HasReserve, ReserveMet: l.ReserveMet, Deadline: l.Deadline, RemainingMS: l.RemainingMS,
 			Result: v.result(l.Result), Version: l.Version}
 	}

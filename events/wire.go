@@ -14,6 +14,16 @@ import (
 // added to auction.Event reaches clients only once it is added here (the
 // owner node's bidding package renders each event per audience).
 
+// Money is an amount as clients see it: whole minor units and the ISO 4217
+// currency. It is auction.Money's wire shape; the domain type has none.
+type Money struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// MoneyOf is m as it goes on the wire.
+func MoneyOf(m auction.Money) Money { return Money{Amount: m.Amount, Currency: m.Currency} }
+
 // PublicBid is a bid as a viewer sees it.
 type PublicBid struct {
 	// BidID is the client's bid_id; set only in the bidder's own copy.
@@ -24,7 +34,7 @@ type PublicBid struct {
 	// Kind is "bid" for everyone but the bidder, who also sees "max" (their
 	// proxy maximum) and "proxy" (a bid their maximum placed).
 	Kind   auction.BidKind `json:"kind"`
-	Amount auction.Money   `json:"amount,omitzero"`
+	Amount Money           `json:"amount,omitzero"`
 	// ReceivedAt and Seq are when the bid was received and its room
 	// ingress sequence number. Others see a proxy bid with those of the bid
 	// that made the proxy answer, as if it were a plain bid placed then
@@ -37,7 +47,7 @@ type PublicBid struct {
 type PublicResult struct {
 	Status   auction.LotStatus `json:"status"`
 	Winner   string            `json:"winner,omitempty"`
-	Price    auction.Money     `json:"price,omitzero"`
+	Price    Money             `json:"price,omitzero"`
 	ClosedAt time.Time         `json:"closed_at"`
 }
 
@@ -63,10 +73,10 @@ type PublicEvent struct {
 	Bid      *PublicBid     `json:"bid,omitempty"`
 	AutoBids []PublicBid    `json:"auto_bids,omitempty"`
 	Reason   auction.Reason `json:"reason,omitempty"`
-	HighBid  auction.Money  `json:"high_bid,omitzero"`
+	HighBid  Money          `json:"high_bid,omitzero"`
 	// Leader is the leading bidder's alias.
 	Leader      string            `json:"leader,omitempty"`
-	NextMin     auction.Money     `json:"next_min,omitzero"`
+	NextMin     Money             `json:"next_min,omitzero"`
 	ReserveMet  bool              `json:"reserve_met,omitempty"`
 	Deadline    time.Time         `json:"deadline,omitzero"`
 	RemainingMS int64             `json:"remaining_ms,omitempty"`
@@ -79,11 +89,11 @@ type PublicLot struct {
 	ID          string            `json:"id"`
 	Status      auction.LotStatus `json:"status"`
 	Policy      auction.Policy    `json:"policy"`
-	Opening     auction.Money     `json:"opening"`
-	HighBid     auction.Money     `json:"high_bid,omitzero"`
+	Opening     Money             `json:"opening"`
+	HighBid     Money             `json:"high_bid,omitzero"`
 	Leader      string            `json:"leader,omitempty"`
 	BidCount    int64             `json:"bid_count"`
-	NextMin     auction.Money     `json:"next_min,omitzero"`
+	NextMin     Money             `json:"next_min,omitzero"`
 	HasReserve  bool              `json:"has_reserve"`
 	ReserveMet  bool              `json:"reserve_met"`
 	Deadline    time.Time         `json:"deadline,omitzero"`

@@ -2,13 +2,13 @@ package signaling
 
 import "github.com/bidcast/bidcast/internal/envconf"
 
-// Env documents the gateway's connection caps in the environment, and
-// CLIENT_LIMITS_DISABLED, which also turns auth's WHIP/WHEP limits
-// (auth.MediaEnv) off; the server's help and the README list them.
+// Env documents the gateway's connection caps in the environment; the
+// server's help and the README list them. CLIENT_LIMITS_DISABLED, which
+// turns them off with auth's WHIP/WHEP limits, is documented with those
+// (auth.MediaEnv).
 var Env = []envconf.Var{
 	{Name: "WS_CONNS_PER_USER", Default: "16", Help: "open WebSockets per user over all nodes; 0: no cap"},
 	{Name: "WS_CONNS_PER_ADDR", Default: "50", Help: "open WebSockets per client address (IPv6: per /64) over all nodes, sellers and admins not counted; 0: no cap"},
-	{Name: "CLIENT_LIMITS_DISABLED", Default: "false", Help: "turn the four caps and the WHIP/WHEP rate off (load tests from one address)"},
 }
 
 // ConfigFromEnv reads the connection caps (Env) through getenv into a
