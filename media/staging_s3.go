@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -124,6 +125,7 @@ func (u *s3Upload) parts(ctx context.Context) (parts []minio.ObjectPart, complet
 		}
 		parts = append(parts, res.ObjectParts...)
 		if !res.IsTruncated {
+			slices.SortFunc(parts, func(a, b minio.ObjectPart) int { return a.PartNumber - b.PartNumber })
 			return parts, false, nil
 		}
 		marker = res.NextPartNumberMarker
@@ -226,7 +228,7 @@ func (u *s3Upload) WriteChunk(ctx context.Context, offset int64, src io.Reader) 
 // putPart uploads one part from memory.
 func (u *s3Upload) putPart(ctx context.Context, n int, b []byte) error {
 	_, err := u.st.core.PutObjectPart(ctx, u.st.bucket, u.st.object(u.Info.ID), u.MultipartID, n,
-		bytes.NewReader(b), int64(len(b)), minio.PutObjectPartOptions{})
+		bytes.NewReader(b), int64(len(b)), minio.PutObjectPartOptions{DisableContentSha256: true})
 	if err != nil {
 		return fmt.Errorf("put part %d of upload %s: %w", n, u.Info.ID, err)
 	}
