@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,62 @@ func TestResumableUploadInChromium(t *testing.T) {
 		t.Fatalf("server received %d bytes for a file of %d", received, size)
 	}
 	shoot(t, seller, "studio-resumable-upload")
+}
+
+// TestResumableUploadAfterReloadInChromium cuts a video's upload at half
+// and keeps the upload URLs unreachable, so the page cannot resume by
+// itself; the seller reloads the studio, which names the unfinished file,
+// edits the item and chooses the same file again: the upload continues
+// from the server's offset instead of starting over, and the video
+// becomes the item's one media entry.
+func TestResumableUploadAfterReloadInChromium(t *testing.T) {
+	chromium := requireChromium(t)
+	proxy := newCutProxy(t)
+	proxy.block = true
+	const token = "upload-test-metrics-token"
+	base, bin, env := e2eServer(t, "PUBLIC_URL=http://"+proxy.addr(), "METRICS_TOKEN="+token)
+	proxy.target = strings.TrimPrefix(base, "http://")
+	room := createE2ERoom(t, bin, env)
+	clip := writePaddedClip(t, 6<<20)
+	st, err := os.Stat(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := st.Size()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	seller := newTab(t, newBrowser(ctx, t, chromium))
+	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
+	waitJS(t, seller, "the studio", `window.bidcastStudio?.catalog.lots.length === 1`)
+	run(t, "fill the item", seller, chromedp.SetValue("#item-title", "Clock, reloaded"),
+		chromedp.SetUploadFiles("#item-files", []string{clip}))
+	proxy.arm(size / 2)
+	click(t, "save the item", seller, "item-save")
+	waitJS(t, seller, "the item saved", `document.getElementById("items").textContent.includes("Clock, reloaded")`)
+	deadline := time.Now().Add(30 * time.Second)
+	for proxy.cuts.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if proxy.cuts.Load() != 1 {
+		t.Fatal("the upload was never cut")
+	}
+	run(t, "reload the studio", seller, chromedp.Reload())
+	waitJS(t, seller, "the studio again", `window.bidcastStudio?.catalog.items.some((it) => it.title === "Clock, reloaded")`)
+	waitJS(t, seller, "the unfinished upload named", `document.getElementById("uploads-unfinished").textContent.includes("`+filepath.Base(clip)+`")`)
+	proxy.unblock()
+	run(t, "edit the item", seller, js(`[...document.querySelectorAll("#items li")].find((li) => li.textContent.includes("Clock, reloaded")).querySelector("button").click()`),
+		chromedp.SetUploadFiles("#item-files", []string{clip}))
+	click(t, "save with the same file", seller, "item-save")
+	waitJS(t, seller, "the upload finished", `window.bidcastStudio.catalog.uploads.entries[0]?.state === "done"`)
+	waitJS(t, seller, "the video processed", `document.querySelectorAll("#items .tile.ready img").length === 1 &&
+		document.querySelectorAll("#items .tile").length === 1`)
+	waitJS(t, seller, "no unfinished upload named", `document.getElementById("uploads-unfinished").textContent === ""`)
+	received := scrapeCounter(t, base, token, "bidcast_media_tus_bytes_received_total")
+	t.Logf("file %d bytes; server received %d (%.2f ×) in %d PATCH requests", size, received, float64(received)/float64(size), proxy.patches.Load())
+	if received < size || float64(received) >= 1.3*float64(size) {
+		t.Fatalf("server received %d bytes for a file of %d: the upload started over", received, size)
+	}
 }
 
 // writePaddedClip makes a two-second clip and pads it to about size bytes
@@ -121,6 +178,11 @@ type cutProxy struct {
 	limit   atomic.Int64 // 0: not armed
 	cuts    atomic.Int32
 	patches atomic.Int32
+	// block, when set at arming, keeps the upload URLs unreachable after
+	// the cut (connections sending to /api/v1/uploads/ are closed), while
+	// pages and the rest of the API still pass; unblock lifts it.
+	block   bool
+	blocked atomic.Bool
 }
 
 func newCutProxy(t *testing.T) *cutProxy {
@@ -182,11 +244,15 @@ func (p *cutProxy) serve(c net.Conn) {
 		n, err := c.Read(buf)
 		if n > 0 {
 			p.patches.Add(int32(bytes.Count(buf[:n], []byte("PATCH /api/v1/uploads/"))))
+			if p.blocked.Load() && bytes.Contains(buf[:n], []byte(" /api/v1/uploads/")) {
+				break
+			}
 			if _, werr := up.Write(buf[:n]); werr != nil {
 				break
 			}
 			if lim := p.limit.Load(); lim > 0 && p.sent.Add(int64(n)) >= lim && p.limit.CompareAndSwap(lim, 0) {
 				p.cuts.Add(1)
+				p.blocked.Store(p.block)
 				p.closeAll()
 			}
 		}
@@ -201,6 +267,9 @@ func (p *cutProxy) serve(c net.Conn) {
 	delete(p.conns, up)
 	p.mu.Unlock()
 }
+
+// unblock lets requests to the upload URLs through again.
+func (p *cutProxy) unblock() { p.blocked.Store(false) }
 
 // closeAll closes every open connection, both sides.
 func (p *cutProxy) closeAll() {
