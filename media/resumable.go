@@ -170,7 +170,7 @@ func (s *Service) ServeUpload(w http.ResponseWriter, r *http.Request, userID str
 			s.tus.patch.ServeHTTP(w, r)
 		}
 	default:
-		return newError("method_not_allowed", "use HEAD, PATCH or DELETE")
+		return apierr.New(http.StatusMethodNotAllowed, "method_not_allowed", "use HEAD, PATCH or DELETE")
 	}
 	return nil
 }
