@@ -48,10 +48,12 @@ export class Uploads {
         removeFingerprintOnSuccess: true,
         onProgress: (sent, total) => { entry.sent = sent; entry.total = total; this.paint(entry, row); },
         onAfterResponse: (_req, res) => { entry.mediaID = res.getHeader("Media-Id") || entry.mediaID; },
+        // Retry what the server did not refuse by rule: a dropped connection, a 5xx, and the tus protocol's
+        // own answers (plain text, no error code), such as a stale offset or a request that another one
+        // for the same upload (the browser resending after a reset) interrupted; the retry asks for the offset.
         onShouldRetry: (err) => {
           const status = err?.originalResponse?.getStatus() || 0;
-          if (!status || status >= 500 || status === 423) return true;
-          return status === 409 && !errorOf(err).code; // an offset the server no longer has: ask it again
+          return !status || status >= 500 || !errorOf(err).code;
         },
         onSuccess: () => finish("done"),
         onError: (err) => {
