@@ -14,8 +14,10 @@ const sweepEvery = 15 * time.Minute
 
 // SweepUploads removes every unfinished resumable upload created more than
 // Config.UploadExpiry ago (by Config.Now), with all the parts it had sent,
-// and returns how many it removed. An upload busy with a request is left
-// for the next sweep. RunWorker calls it periodically.
+// and returns how many it removed. A request still writing to an expired
+// upload is interrupted first (taking the upload's lock asks its holder to
+// let go); one that does not let go at once is left for the next sweep.
+// RunWorker calls it periodically.
 func (s *Service) SweepUploads(ctx context.Context) (int, error) {
 	held, err := s.tus.staging.list(ctx)
 	if err != nil {
@@ -39,7 +41,7 @@ func (s *Service) SweepUploads(ctx context.Context) (int, error) {
 	return removed, errors.Join(errs...)
 }
 
-// expire removes one upload under its lock, unless a request holds it.
+// expire removes one upload under its lock, unless a request holds on to it.
 func (s *Service) expire(ctx context.Context, id string) (bool, error) {
 	lock, err := s.tus.locker.NewLock(id)
 	if err != nil {
