@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -219,5 +221,45 @@ func TestResumableLeftoverFinished(t *testing.T) {
 	}
 	if _, err := e.svc.rows.Get(context.Background(), h.MediaID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWorkerSweepsUploads runs the worker with a short expiry: its sweeper
+// removes an expired upload by itself, and stops with the worker.
+func TestWorkerSweepsUploads(t *testing.T) {
+	var late atomic.Bool
+	e := newEnv(t, func(c *Config) {
+		c.UploadExpiry = 200 * time.Millisecond
+		c.Now = func() time.Time {
+			if late.Load() {
+				return time.Now().Add(time.Hour)
+			}
+			return time.Now()
+		}
+	})
+	srv := e.tusServer(e.svc)
+	img := testPNG(t, 16, 16)
+	c := tusCreate(t, srv, e.seller, e.item, len(img))
+	if a := tusPatch(t, c.Location, e.seller, 0, img[:10]); a.Status != http.StatusNoContent {
+		t.Fatalf("patch: %+v", a)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.svc.RunWorker(ctx) }()
+	late.Store(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(files(t, e.svc.cfg.UploadDir)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired upload is still there: %v", files(t, e.svc.cfg.UploadDir))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "runSweeper") {
+		t.Fatalf("the sweeper outlived the worker:\n%s", stacks)
 	}
 }
