@@ -29,7 +29,8 @@
 // the last byte runs the plain upload's checks on the whole file (keep)
 // and the file enters the same worker. Parts wait in a staging area:
 // tusd's file store under UploadDir, or multipart uploads in the bucket
-// with the S3 store (staging_s3.go), never on the server's disk. Refused,
+// with the S3 store (staging_s3.go), never on the server's disk; each
+// request holds the upload's lock in Redis (locker.go). Refused,
 // finished, cancelled and expired uploads (SweepUploads, UploadExpiry)
 // leave nothing staged. UploadStats counts bytes received and uploads.
 //

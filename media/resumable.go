@@ -56,7 +56,7 @@ type callerKey struct{}
 type resumable struct {
 	h       *tusd.UnroutedHandler
 	staging staging
-	locker  *memorylocker.MemoryLocker
+	locker  tusd.Locker
 	create  http.Handler
 	head    http.Handler
 	patch   http.Handler
@@ -77,6 +77,9 @@ type UploadStats struct {
 // newResumable builds the tus handler over a staging area.
 func (s *Service) newResumable(st staging) (*resumable, error) {
 	r := &resumable{staging: st, locker: memorylocker.New()}
+	if s.rdb != nil {
+		r.locker = &redisLocker{rdb: s.rdb}
+	}
 	composer := tusd.NewStoreComposer()
 	checked := checkedStaging{staging: st, s: s}
 	composer.UseCore(checked)
