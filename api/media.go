@@ -33,6 +33,13 @@ type Media interface {
 	// URLs gives the URLs of a ready entry's files by role ("w320",
 	// "w1280" for images, "hls" and "poster" for videos); nil otherwise.
 	URLs(ref storage.MediaRef) map[string]string
+	// CreateUpload answers a tus creation request (POST) for an item the
+	// user owns (any item for an admin); ServeUpload answers HEAD, PATCH
+	// and DELETE of an upload the user created (any for an admin). Both
+	// write tus answers themselves and return only coded errors for the
+	// API to send (another's item or upload is not_found).
+	CreateUpload(w http.ResponseWriter, r *http.Request, userID string, admin bool, itemID string) error
+	ServeUpload(w http.ResponseWriter, r *http.Request, userID string, admin bool, uploadID string) error
 }
 
 // errMediaDisabled answers the media routes of a server built without
@@ -109,6 +116,28 @@ func (s *server) uploadMedia(w http.ResponseWriter, r *http.Request, p Principal
 		writeJSON(w, http.StatusAccepted, s.toMediaJSON(ref))
 		return nil
 	}
+}
+
+// createUpload serves POST /items/{id}/uploads: the creation of a
+// resumable (tus 1.0) upload, whose URL the answer's Location gives.
+func (s *server) createUpload(w http.ResponseWriter, r *http.Request, p Principal) error {
+	if s.media == nil {
+		return errMediaDisabled
+	}
+	it, err := s.ownItem(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return mediaError(s.media.CreateUpload(w, r, p.UserID, p.Admin(), it.ID))
+}
+
+// serveUpload serves HEAD, PATCH and DELETE /uploads/{upload_id}: the
+// offset to resume from, more bytes, and cancelling.
+func (s *server) serveUpload(w http.ResponseWriter, r *http.Request, p Principal) error {
+	if s.media == nil {
+		return errMediaDisabled
+	}
+	return mediaError(s.media.ServeUpload(w, r, p.UserID, p.Admin(), r.PathValue("upload_id")))
 }
 
 // deleteMedia serves DELETE /items/{id}/media/{media_id}.

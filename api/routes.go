@@ -29,6 +29,10 @@ func routes() []route {
 		{"DELETE", "/items/{id}", seller, func(s *server) handlerFunc { return s.deleteItem }},
 		{"POST", "/items/{id}/media", seller, func(s *server) handlerFunc { return s.uploadMedia }},
 		{"DELETE", "/items/{id}/media/{media_id}", seller, func(s *server) handlerFunc { return s.deleteMedia }},
+		{"POST", "/items/{id}/uploads", seller, func(s *server) handlerFunc { return s.createUpload }},
+		{"HEAD", "/uploads/{upload_id}", seller, func(s *server) handlerFunc { return s.serveUpload }},
+		{"PATCH", "/uploads/{upload_id}", seller, func(s *server) handlerFunc { return s.serveUpload }},
+		{"DELETE", "/uploads/{upload_id}", seller, func(s *server) handlerFunc { return s.serveUpload }},
 
 		{"POST", "/rooms", seller, func(s *server) handlerFunc { return s.createRoom }},
 		{"GET", "/rooms", public, func(s *server) handlerFunc { return s.listRooms }},

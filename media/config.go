@@ -2,6 +2,7 @@ package media
 
 import (
 	"math"
+	"path/filepath"
 	"time"
 
 	"github.com/bidcast/bidcast/internal/envconf"
@@ -41,6 +42,21 @@ type Config struct {
 	// MaxVideoLength is the longest video accepted; the worker refuses a
 	// longer one before transcoding it (MEDIA_MAX_VIDEO_SECONDS, 600).
 	MaxVideoLength time.Duration
+	// UploadDir holds resumable (tus) uploads while their parts arrive,
+	// when files are stored on the local disk (MEDIA_UPLOAD_DIR, default
+	// <Dir>/uploads). With the S3-compatible store the parts go to the
+	// bucket under uploads/ instead and this directory is not used.
+	UploadDir string
+	// UploadExpiry is how long an unfinished resumable upload is kept after
+	// it was created; then its parts are removed (MEDIA_UPLOAD_EXPIRY, 24h).
+	UploadExpiry time.Duration
+	// UploadBasePath is the URL path resumable uploads live under, ending
+	// in "/" (the JSON API's /api/v1/uploads/); not read from the
+	// environment.
+	UploadBasePath string
+	// Now is the clock of upload expiry; nil is time.Now (tests inject
+	// their own).
+	Now func() time.Time
 	// S3 selects an S3-compatible store instead of the local disk when
 	// S3.Endpoint is set (MEDIA_S3_*).
 	S3 S3Config
@@ -58,6 +74,10 @@ const (
 	DefaultQuotaFiles = 500
 	// DefaultMaxVideoLength is the longest video accepted.
 	DefaultMaxVideoLength = 10 * time.Minute
+	// DefaultUploadExpiry is how long an unfinished resumable upload lives.
+	DefaultUploadExpiry = 24 * time.Hour
+	// DefaultUploadBasePath is where the JSON API serves resumable uploads.
+	DefaultUploadBasePath = "/api/v1/uploads/"
 )
 
 // Defaults returns c with zero fields set to their defaults.
@@ -95,6 +115,18 @@ func (c Config) Defaults() Config {
 	if c.URLPrefix == "" {
 		c.URLPrefix = "/media/"
 	}
+	if c.UploadDir == "" {
+		c.UploadDir = filepath.Join(c.Dir, "uploads")
+	}
+	if c.UploadExpiry <= 0 {
+		c.UploadExpiry = DefaultUploadExpiry
+	}
+	if c.UploadBasePath == "" {
+		c.UploadBasePath = DefaultUploadBasePath
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	return c
 }
 
@@ -110,6 +142,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		FFmpegPath:     r.String("MEDIA_FFMPEG", ""),
 		FFprobePath:    r.String("MEDIA_FFPROBE", ""),
 		URLPrefix:      r.String("MEDIA_URL_PREFIX", ""),
+		UploadDir:      r.String("MEDIA_UPLOAD_DIR", ""),
+		UploadExpiry:   r.Duration("MEDIA_UPLOAD_EXPIRY", 0),
 		MaxImageBytes:  r.Size("MEDIA_MAX_IMAGE_BYTES", 0),
 		MaxVideoBytes:  r.Size("MEDIA_MAX_VIDEO_BYTES", 0),
 		QuotaBytes:     r.Size("MEDIA_QUOTA_BYTES", 0),

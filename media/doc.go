@@ -19,6 +19,21 @@
 // stable code (unsupported_type, too_large, image_too_big, not_found,
 // invalid_file) and leaves no file and no row.
 //
+// # Resumable uploads (resumable.go)
+//
+// The API also serves the tus 1.0 protocol (through tusd v2) and hands
+// each request here with the caller: CreateUpload (POST, for an item the
+// caller owns, within the caps and the seller's quota) and ServeUpload
+// (HEAD, PATCH, DELETE, for the upload's creator only). The first bytes
+// are sniffed as they arrive (staging_check.go); the request that brings
+// the last byte runs the plain upload's checks on the whole file (keep)
+// and the file enters the same worker. Parts wait in a staging area:
+// tusd's file store under UploadDir, or multipart uploads in the bucket
+// with the S3 store (staging_s3.go), never on the server's disk; each
+// request holds the upload's lock in Redis (locker.go). Refused,
+// finished, cancelled and expired uploads (SweepUploads, UploadExpiry)
+// leave nothing staged. UploadStats counts bytes received and uploads.
+//
 // # Processing (RunWorker)
 //
 // Images are decoded and re-encoded as JPEG at 320 and 1280 px wide
@@ -54,6 +69,8 @@
 //	MEDIA_MAX_VIDEO_SECONDS 600         longest video, checked before transcoding
 //	MEDIA_CONCURRENCY      2            files processed at once per worker
 //	MEDIA_URL_PREFIX       /media/      where FileServer is mounted
+//	MEDIA_UPLOAD_DIR       <MEDIA_DIR>/uploads  resumable uploads' parts (local disk)
+//	MEDIA_UPLOAD_EXPIRY    24h          unfinished resumable uploads are removed after
 //	MEDIA_S3_ENDPOINT      (unset)      S3-compatible store instead of MEDIA_DIR
 //	MEDIA_S3_BUCKET                     bucket (must exist)
 //	MEDIA_S3_ACCESS_KEY                 access key

@@ -45,6 +45,8 @@ type Service struct {
 	rdb    redis.UniversalClient
 	client *asynq.Client
 	log    *slog.Logger
+	// tus serves resumable uploads (resumable.go).
+	tus *resumable
 }
 
 // Option customises NewService.
@@ -85,12 +87,22 @@ func NewService(cfg Config, db *storage.DB, rdb redis.UniversalClient, log *slog
 			return nil, fmt.Errorf("media temp dir: %w", err)
 		}
 	}
+	var err error
 	s := &Service{cfg: cfg, items: storage.NewItems(db), rows: storage.NewMedia(db), store: st, rdb: rdb, log: log}
 	for _, o := range opts {
 		o(s)
 	}
 	if s.client == nil {
 		s.client = asynq.NewClientFromRedisClient(rdb)
+	}
+	var stage staging
+	if s3, ok := st.(*S3Store); ok {
+		stage = newS3Staging(s3)
+	} else if stage, err = newDiskStaging(cfg.UploadDir, st); err != nil {
+		return nil, fmt.Errorf("media service: %w", err)
+	}
+	if s.tus, err = s.newResumable(stage); err != nil {
+		return nil, fmt.Errorf("media service: %w", err)
 	}
 	return s, nil
 }
@@ -170,26 +182,38 @@ func (s *Service) Upload(ctx context.Context, userID string, admin bool, itemID,
 	if size > room {
 		return storage.MediaRef{}, s.quotaError(storage.ErrMediaBytes)
 	}
+	return s.keep(ctx, item, filename, kind, contentType, tmp, size, func(ctx context.Context, key string) error {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("rewind temp file: %w", err)
+		}
+		return s.store.Put(ctx, key, tmp)
+	})
+}
+
+// keep finishes an upload whose bytes are all in src (size bytes, of the
+// sniffed kind and type, within the caps): it reads an image's header or
+// walks a video's container, stores the original through put under a
+// generated key, records the row under the seller's quota and queues its
+// processing. Any rejection leaves no file and no row.
+func (s *Service) keep(ctx context.Context, item storage.Item, filename, kind, contentType string, src io.ReadSeeker,
+	size int64, put func(ctx context.Context, key string) error) (storage.MediaRef, error) {
 	var width, height *int32
 	if kind == KindImage {
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return storage.MediaRef{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return storage.MediaRef{}, fmt.Errorf("upload to item %s: rewind: %w", item.ID, err)
 		}
-		w, h, err := ImageSize(tmp)
+		w, h, err := ImageSize(src)
 		if err != nil {
 			return storage.MediaRef{}, err
 		}
 		w32, h32 := int32(w), int32(h)
 		width, height = &w32, &h32
-	} else if err := CheckVideo(tmp, size, contentType); err != nil {
+	} else if err := CheckVideo(src, size, contentType); err != nil {
 		return storage.MediaRef{}, err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return storage.MediaRef{}, fmt.Errorf("upload to item %s: rewind temp file: %w", item.ID, err)
 	}
 	mediaID := ids.New()
 	prefix := mediaPrefix(item.ID, mediaID)
-	if err := s.store.Put(ctx, prefix+"original", tmp); err != nil {
+	if err := put(ctx, prefix+"original"); err != nil {
 		_ = s.store.Delete(context.WithoutCancel(ctx), prefix)
 		return storage.MediaRef{}, fmt.Errorf("upload to item %s: %w", item.ID, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,7 +25,8 @@ import (
 var ImageWidths = []int{320, 1280}
 
 // RunWorker processes queued uploads on the "media" queue until ctx is
-// done. Run it in every process that should do media work.
+// done, and removes expired unfinished resumable uploads (SweepUploads).
+// Run it in every process that should do media work.
 func (s *Service) RunWorker(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(s.rdb, asynq.Config{
 		Concurrency: s.cfg.Concurrency,
@@ -37,8 +39,12 @@ func (s *Service) RunWorker(ctx context.Context) error {
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start media worker: %w", err)
 	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go s.runSweeper(ctx, &wg)
 	<-ctx.Done()
 	srv.Shutdown()
+	wg.Wait()
 	return nil
 }
 

@@ -70,7 +70,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		metrics.NewSFUCollector(a.sfu, metrics.NewRoomLabels(storage.NewRooms(a.db)).Label))
+		metrics.NewSFUCollector(a.sfu, metrics.NewRoomLabels(storage.NewRooms(a.db)).Label),
+		metrics.NewUploadsCollector(a.svc.media))
 	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, a.svc.auth.MediaGrants(), sfu.WithAdmission(a.svc.admission.Admit))
 	a.http = &http.Server{
 		Handler:           a.routes(),

@@ -98,6 +98,8 @@ var envSpecs = []envSpec{
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
+	{"MEDIA_UPLOAD_DIR", "<MEDIA_DIR>/uploads", "where resumable (tus) uploads wait until finished, on the local disk (unused with MEDIA_S3_ENDPOINT: parts go to the bucket)"},
+	{"MEDIA_UPLOAD_EXPIRY", "24h", "how long an unfinished resumable upload is kept after it was created; then its parts are removed"},
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.

@@ -1,8 +1,9 @@
-// The studio's catalogue: items with their photos and videos (uploaded to
-// POST /api/v1/items/{id}/media, field "file"), and the chosen room's lot
-// queue with prices, reserve, increment table and clock policy.
+// The studio's catalogue: items with their photos and videos (sent as
+// resumable tus uploads, studio-upload.js), and the chosen room's lot queue
+// with prices, reserve, increment table and clock policy.
 import { t, money, toMinor } from "/i18n.js";
 import { call, thumbnail } from "/api.js";
+import { Uploads } from "/studio-upload.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -13,6 +14,7 @@ export class Catalog {
     this.items = [];
     this.lots = [];
     this.editing = null; // the item being edited, or null for a new one
+    this.uploads = new Uploads(ctx);
     for (const [k, label] of Object.entries(t.policies)) {
       const o = document.createElement("option");
       o.value = k;
@@ -90,16 +92,15 @@ export class Catalog {
         ? await call("PATCH", `/api/v1/items/${this.editing.id}`, body, { "If-Match": `"v${this.editing.version}"` })
         : await call("POST", "/api/v1/items", body);
       const files = [...$("item-files").files];
-      for (const f of files) {
-        this.ctx.say(`${t.uploading} ${f.name}`);
-        const form = new FormData();
-        form.append("file", f);
-        await call("POST", `/api/v1/items/${it.id}/media`, form);
-      }
       $("item-files").value = "";
       this.edit(null);
-      this.ctx.say(t.done, "ok");
       this.selectItem = it.id; // the item just saved is the one to put up next
+      if (files.length) {
+        this.ctx.say(t.uploading);
+        await this.loadItems();
+        const sent = await this.uploads.send(it.id, files);
+        if (sent.every((e) => e.state === "done")) this.ctx.say(t.done, "ok");
+      } else this.ctx.say(t.done, "ok");
     } catch (err) { this.ctx.fail(err); }
     await this.loadItems();
   }
