@@ -13,6 +13,7 @@ import (
 // summary builds the bids section from the counters.
 func (s *bidSwarm) summary(rate float64, d time.Duration) *BidsSummary {
 	st := &s.stats
+	s.snapshotBidSamples()
 	b := &BidsSummary{Rooms: len(s.rooms), Bidders: len(s.bidders), Watchers: len(s.watchers), TargetRate: rate,
 		Sent: st.sent.Load(), Acked: st.acked.Load(), Accepted: st.accepted.Load(), Rejected: st.rejected.Load(),
 		Undecided: s.undecided(), ErrorReplies: st.errReplies.Load(), SendFailures: st.sendFail.Load(),
@@ -112,10 +113,12 @@ func (s *bidSwarm) audit(ctx context.Context, base *url.URL, databaseURL string)
 		rec, err = s.recordFromAPI(actx, base, lots)
 	}
 	if err != nil {
+		s.keepBidSamples(sent, nil)
 		s.rep.noteError("audit: " + err.Error())
 		s.rep.Audit = &AuditResult{Source: rec.Source, Violations: []string{"could not read the server's record: " + err.Error()}}
 		return
 	}
+	s.keepBidSamples(sent, &rec)
 	a := Audit(sent, rec)
 	s.rep.Audit = &a
 }

@@ -28,6 +28,9 @@ type BidsConfig struct {
 	DatabaseURL string
 	AllowHosts  []string
 	Out         io.Writer
+	// StartAt is the instant bidding starts, once everyone is connected
+	// (zero: at once), the same for every shard of a distributed run.
+	StartAt time.Time
 }
 
 func (c *BidsConfig) validate() (*url.URL, error) {
@@ -101,6 +104,10 @@ func RunBids(ctx context.Context, cfg BidsConfig) (*Report, error) {
 	if err := sw.connect(ctx, base, cfg.Rooms, cfg.Bidders, cfg.Watchers, 50, cfg.Out); err != nil {
 		return nil, err
 	}
+	if err := waitStart(ctx, cfg.StartAt); err != nil {
+		return nil, err
+	}
+	rep.Started = time.Now()
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
 	stop := smp.background(ctx, rep.Started)

@@ -47,8 +47,14 @@ type Report struct {
 	ErrorCount int       `json:"error_count"`
 	Errors     []string  `json:"errors,omitempty"`
 	KV         []KeyVals `json:"-"`
+	// Thresholds are the -slo checks, when any were given.
+	Thresholds []SLOCheck `json:"thresholds,omitempty"`
+	// Shards is how many generators' samples `loadtest merge` put
+	// together (absent for a single process).
+	Shards int `json:"shards,omitempty"`
 
 	errMu sync.Mutex // guards ErrorCount and Errors during a run
+	raw   *Samples   // the run's raw samples, for -samples (see samples.go)
 }
 
 // HostInfo describes the machine the generator ran on.
@@ -223,8 +229,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		row("WHEP POST -> first keyframe p50/p95/p99/max ms", q3(v.FirstKey), "p95 <= 300")
 		row("forwarding latency p50/p95/p99/max ms", q3(v.Latency), "p99 <= 10")
 		row("lost packets (after NACK)", fmt.Sprintf("%d of %d", v.Lost, v.Expected), "0")
-		row("delivery ratio (received / sent x viewers)", fmt.Sprintf("%.4f", v.DeliveryRatio), "")
-		row("bitrate per viewer video / audio kbit/s", fmt.Sprintf("%.0f / %.0f (publisher %.0f)", v.BitrateKbps, v.AudioKbps, v.PublisherKbps), "")
+		row("delivery ratio (received / sent by own publisher while watched)", fmt.Sprintf("%.4f (%d not forwarded)", v.DeliveryRatio, v.Undelivered), "")
+		row("bitrate per viewer video / audio kbit/s", fmt.Sprintf("%.0f / %.0f (per publisher %.0f)", v.BitrateKbps, v.AudioKbps, v.PublisherKbps), "")
 		row("freezes (viewers with one) / total s", fmt.Sprintf("%d (%d) / %.1f", v.Freezes, v.ViewersWithFreeze, v.FreezeSeconds), "0")
 		row("publisher PLIs / keyframes sent", fmt.Sprintf("%d / %d", v.PublisherPLIs, v.PublisherKeyframe), "")
 		if v.ServerCPUPerViewerSecond > 0 {
@@ -273,6 +279,13 @@ func (r *Report) WriteTable(w io.Writer) {
 		row("server CPU cores / RSS / peak MiB", fmt.Sprintf("%.2f / %.1f / %.1f (%s)", s.CPUCores, s.RSSMiB, s.PeakRSSMiB, s.Source), "")
 	}
 	row("generator CPU cores / RSS MiB", fmt.Sprintf("%.2f / %.1f", r.Generator.CPUCores, r.Generator.RSSMiB), "")
+	for _, c := range r.Thresholds {
+		status := "ok"
+		if !c.OK {
+			status = "MISSED"
+		}
+		row("threshold "+c.Text, status, c.Message)
+	}
 	_ = tw.Flush()
 	if r.Audit != nil {
 		for _, v := range r.Audit.Violations {
