@@ -85,6 +85,7 @@ func (r *Report) JUnit(checks []SLOCheck, runErr error) ([]byte, error) {
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
+	suite.Cases = append(suite.Cases, r.hotLotJUnit(class)...)
 	for _, tc := range suite.Cases {
 		suite.Tests++
 		if tc.Failure != nil {

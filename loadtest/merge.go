@@ -93,11 +93,15 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Report, error) {
 			return nil, err
 		}
 	}
+	mergeHotLots(rep, all)
 	if rep.Viewers != nil {
 		rep.Viewers.addKV(rep)
 	}
 	if rep.Bids != nil {
 		rep.Bids.addKV(rep)
+	}
+	if rep.HotLot != nil {
+		rep.HotLot.addKV(rep)
 	}
 	rep.add("shards", len(all))
 	return rep, nil

@@ -35,6 +35,7 @@ type Report struct {
 	Browsers *BrowsersSummary `json:"browsers,omitempty"`
 	Bids     *BidsSummary     `json:"bids,omitempty"`
 	Audit    *AuditResult     `json:"audit,omitempty"`
+	HotLot   *HotLotSummary   `json:"hot_lot,omitempty"`
 
 	// Server is the target process's CPU and memory over the measured
 	// window, when a pid or a /metrics URL was available.
@@ -291,6 +292,9 @@ func (r *Report) WriteTable(w io.Writer) {
 		for _, v := range r.Audit.Violations {
 			fmt.Fprintf(w, "audit: %s\n", v)
 		}
+	}
+	if r.HotLot != nil {
+		r.HotLot.writeTable(w)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)

@@ -210,6 +210,7 @@ var sloFigures = func() map[string]figure {
 		}
 		return max(r.Server.RSSMiB, r.Server.PeakRSSMiB), true
 	}
+	addHotLotFigures(m)
 	return m
 }()
 

@@ -5,12 +5,16 @@
 //	loadtest browsers -url http://127.0.0.1:8080 -rooms rooms.json -tabs 8 -duration 60s -bid-every 5s
 //	loadtest bids     -url http://127.0.0.1:8080 -rooms rooms.json -bidders 50 -watchers 200 -rate 20 -duration 30s
 //	loadtest scenario -url http://127.0.0.1:8080 -rooms rooms.json -config loadtest/scenarios/evening.json
+//	loadtest hotlot   -url http://127.0.0.1:8080 -rooms rooms.json -bidders 40 -watchers 200 -rate 40 -storm 5s
+//	loadtest bids … -shard 0/2 -start-at 2026-12-05T20:00:00Z -samples shard-0.json   (on each of N machines)
+//	loadtest merge -json all.json -html all.html -junit all.xml -slo 'decision_p99<50ms' shard-*.json
 //	loadtest sfuserver -addr 127.0.0.1:8099 -ice-udp 127.0.0.1:8443
 //	loadtest udpsink -sockets 200 & loadtest udpfloor -sockets 200 -pps 150
 //
 // A rooms file is what `auctiond room create --json` prints, one object per
-// room appended together. Every run prints a table, writes -json and -html
-// reports when asked, and ends stdout with one key=value summary line.
+// room appended together. Every run prints a table, writes -json, -html and
+// -junit reports when asked, and ends stdout with one key=value summary
+// line; an audit failure or a missed -slo threshold exits non-zero.
 package main
 
 import (
@@ -40,14 +44,14 @@ func main() {
 	}
 }
 
-const usage = "usage: loadtest viewers|browsers|bids|scenario|merge|sfuserver|udpfloor|udpsink|freeport [flags] (-h for flags)"
+const usage = "usage: loadtest viewers|browsers|bids|scenario|hotlot|merge|sfuserver|udpfloor|udpsink|freeport [flags] (-h for flags)"
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
 	switch args[0] {
-	case "viewers", "browsers", "bids", "scenario":
+	case "viewers", "browsers", "bids", "scenario", "hotlot":
 		return load(ctx, args[0], args[1:], out)
 	case "sfuserver":
 		return sfuserver(ctx, args[1:])
@@ -117,6 +121,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	var vc loadtest.ViewersConfig
 	var bc loadtest.BrowsersConfig
 	var dc loadtest.BidsConfig
+	var hc loadtest.HotLotConfig
 	scenarioPath := ""
 	switch kind {
 	case "viewers":
@@ -143,6 +148,13 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		fs.DurationVar(&dc.Duration, "duration", 30e9, "bidding time (max 10m)")
 	case "scenario":
 		fs.StringVar(&scenarioPath, "config", "loadtest/scenarios/evening.json", "scenario file (JSON)")
+	case "hotlot":
+		fs.IntVar(&hc.Bidders, "bidders", 40, "WebSocket bidders over all rooms (they storm)")
+		fs.IntVar(&hc.Watchers, "watchers", 200, "WebSocket watchers over all rooms")
+		fs.Float64Var(&hc.Rate, "rate", 40, "storm bids per second per room (open loop)")
+		fs.DurationVar(&hc.Storm, "storm", 5e9, "the storm starts this long before the lot's deadline")
+		fs.DurationVar(&hc.MaxStorm, "max-storm", 20e9, "stop storming a lot whose deadline keeps moving (soft-close) after this, then a last volley")
+		fs.DurationVar(&hc.Overrun, "overrun", 1e9, "keep bidding this long past the deadline")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -174,6 +186,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	vc.Viewers, vc.StartAt, bc.Tabs = shard.Part(vc.Viewers), startAt, shard.Part(bc.Tabs)
 	dc.Bidders, dc.Watchers, dc.Rate, dc.ChatRate, dc.StartAt =
 		shard.Part(dc.Bidders), shard.Part(dc.Watchers), shard.Rate(dc.Rate), shard.Rate(dc.ChatRate), startAt
+	hc.Bidders, hc.Watchers = shard.Part(hc.Bidders), shard.Part(hc.Watchers) // the rate is per room
 	var rep *loadtest.Report
 	switch kind {
 	case "viewers":
@@ -188,6 +201,10 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		dc.BaseURL, dc.Rooms, dc.ServerPID, dc.MetricsURL, dc.DatabaseURL, dc.AllowHosts, dc.Out =
 			c.url, rooms, c.pid, c.metricsURL, c.dbURL, c.allowHosts(), out
 		rep, err = loadtest.RunBids(ctx, dc)
+	case "hotlot":
+		hc.BaseURL, hc.Rooms, hc.ServerPID, hc.MetricsURL, hc.DatabaseURL, hc.AllowHosts, hc.Out =
+			c.url, rooms, c.pid, c.metricsURL, c.dbURL, c.allowHosts(), out
+		rep, err = loadtest.RunHotLot(ctx, hc)
 	case "scenario":
 		sc, serr := loadtest.LoadScenario(scenarioPath)
 		if serr != nil {
@@ -272,6 +289,9 @@ func finish(rep *loadtest.Report, runErr error, o outputs, slos []loadtest.SLO, 
 	}
 	if rep.Audit != nil && !rep.Audit.OK {
 		return errors.New("the bid audit found violations")
+	}
+	if rep.HotLot != nil && !rep.HotLot.Audit.OK {
+		return errors.New("the deadline audit found violations")
 	}
 	if failed := loadtest.FailedSLOs(checks); len(failed) > 0 {
 		return fmt.Errorf("thresholds missed: %s", strings.Join(failed, ", "))
