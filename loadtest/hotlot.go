@@ -90,8 +90,11 @@ type hotRun struct {
 	sw     *bidSwarm
 	clk    *hotClock
 	offset time.Duration // server clock − local clock
-	sentMu sync.Mutex
-	sentAt map[string]float64 // bid_id → send time − deadline known then, ms
+	began  func()        // called as each storm begins; the first starts the measured window
+
+	sentMu  sync.Mutex
+	sentAt  map[string]float64 // bid_id → send time − deadline known then, ms
+	lastBid time.Time
 }
 
 // RunHotLot connects sellers, bidders and watchers, storms every room's
@@ -120,8 +123,10 @@ func RunHotLot(ctx context.Context, cfg HotLotConfig) (*Report, error) {
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, h.sw.fill)
 	stop := smp.background(ctx, rep.Started)
-	smp.markStart(ctx)
-	stormStart := time.Now()
+	// The measured window is the storms', from the first one's start.
+	var once sync.Once
+	var stormStart time.Time
+	h.began = func() { once.Do(func() { stormStart = time.Now(); smp.markStart(ctx) }) }
 	var wg sync.WaitGroup
 	for _, r := range h.sw.rooms {
 		var mine []*member
@@ -134,10 +139,17 @@ func RunHotLot(ctx context.Context, cfg HotLotConfig) (*Report, error) {
 		go func() { defer wg.Done(); h.storm(ctx, r, mine) }()
 	}
 	wg.Wait()
+	h.began() // no storm began (the run was cancelled): an empty window
 	smp.markEnd(ctx)
+	h.sentMu.Lock()
+	stormed := h.lastBid.Sub(stormStart)
+	h.sentMu.Unlock()
+	if stormed <= 0 {
+		stormed = time.Since(stormStart)
+	}
 	h.sw.finish(ctx, cfg.Out)
 	stop()
-	rep.Bids = h.sw.summary(cfg.Rate*float64(len(cfg.Rooms)), time.Since(stormStart))
+	rep.Bids = h.sw.summary(cfg.Rate*float64(len(cfg.Rooms)), stormed)
 	smp.report(rep)
 	h.sw.audit(ctx, base, cfg.DatabaseURL)
 	rep.HotLot = h.summary()
@@ -188,6 +200,7 @@ func (h *hotRun) storm(ctx context.Context, r *roomRun, bidders []*member) {
 	if !sleepUntil(ctx, begin) {
 		return
 	}
+	h.began()
 	start := time.Now()
 	interval := time.Duration(float64(time.Second) / h.cfg.Rate)
 	next := start
@@ -280,6 +293,7 @@ func (h *hotRun) bid(ctx context.Context, r *roomRun, m *member) {
 	b.sentAt = time.Now()
 	h.sentMu.Lock()
 	h.sentAt[id] = msf(b.sentAt.Add(h.offset).Sub(deadline))
+	h.lastBid = b.sentAt
 	h.sentMu.Unlock()
 	s.ledger.Store(id, b)
 	s.stats.sent.Add(1)
