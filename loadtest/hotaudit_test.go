@@ -1,6 +1,8 @@
 package loadtest
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +143,31 @@ func TestHotLotReportParts(t *testing.T) {
 	}
 	if counts := validateJUnit(t, b); counts != [3]int{4, 2, 0} {
 		t.Fatalf("junit counts %v:\n%s", counts, b)
+	}
+}
+
+// TestHTMLShowsThresholdsAndHotLot: the HTML report draws -slo thresholds
+// on the charts of their figures, lists them, and plots every storm bid
+// against its deadline.
+func TestHTMLShowsThresholdsAndHotLot(t *testing.T) {
+	r := sampleReport()
+	r.HotLot = &HotLotSummary{Lots: []HotLot{stormedLot("soft-close")}}
+	r.HotLot.finish()
+	slos, _ := ParseSLOs("ack_p95<2ms,server_cpu_cores<=1,decision_p99<50ms")
+	r.CheckSLOs(slos)
+	path := filepath.Join(t.TempDir(), "r.html")
+	if err := r.WriteHTML(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	for _, want := range []string{`stroke-dasharray="6 4"`, "ack_p95&lt;2ms", "server_cpu_cores&lt;=1", "<h2>Thresholds</h2>",
+		"decision_p99&lt;50ms", "Hot lot: every storm bid against the deadline", "<circle", "Errors per second"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
 	}
 }

@@ -53,6 +53,7 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Report, error) {
 			}
 		}
 		rep.ErrorCount += r.ErrorCount
+
 		rep.Generator.Source = "shards"
 		rep.Generator.CPUCores += r.Generator.CPUCores
 		rep.Generator.RSSMiB += r.Generator.RSSMiB
@@ -74,6 +75,11 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Report, error) {
 		}
 		if s.Bids != nil && r.Bids != nil {
 			bids = append(bids, s)
+		}
+	}
+	for _, s := range all {
+		for _, t := range s.Report.ErrorTimes {
+			rep.ErrorTimes = append(rep.ErrorTimes, t+s.Report.Started.Sub(rep.Started).Seconds())
 		}
 	}
 	rep.Series = mergeSeries(all)

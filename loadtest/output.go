@@ -45,8 +45,11 @@ type Report struct {
 	// Series has one point per sampling interval (1 s) for the charts.
 	Series []Point `json:"series"`
 	// ErrorCount counts every error; Errors keeps the first 20 messages.
-	ErrorCount int       `json:"error_count"`
-	Errors     []string  `json:"errors,omitempty"`
+	ErrorCount int      `json:"error_count"`
+	Errors     []string `json:"errors,omitempty"`
+	// ErrorTimes are the first 10,000 errors' times, seconds since the
+	// start, for the errors chart.
+	ErrorTimes []float64 `json:"error_times,omitempty"`
 	KV         []KeyVals `json:"-"`
 	// Thresholds are the -slo checks, when any were given.
 	Thresholds []SLOCheck `json:"thresholds,omitempty"`
@@ -206,6 +209,9 @@ func (r *Report) noteError(msg string) {
 	r.errMu.Lock()
 	defer r.errMu.Unlock()
 	r.ErrorCount++
+	if len(r.ErrorTimes) < 10000 {
+		r.ErrorTimes = append(r.ErrorTimes, time.Since(r.Started).Seconds())
+	}
 	if len(r.Errors) < 20 {
 		r.Errors = append(r.Errors, msg)
 	}
