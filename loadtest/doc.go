@@ -155,7 +155,8 @@
 //	              lag_p95_ms, bids_per_s, accepted_per_s, chat_per_s,
 //	              jitter_buffer_ms, processing_ms, server_cpu_cores,
 //	              server_rss_mib, gen_cpu_cores
-//	error_count   every error; errors: the first 20 messages
+//	error_count   every error; errors: the first 20 messages;
+//	              error_times: seconds since the start of the first 10,000
 //
 // Quantiles is {n, p50_ms, p95_ms, p99_ms, max_ms}. A samples file
 // (schema "bidcast.loadtest.samples/v1") is {schema, shard, shards,
