@@ -13,7 +13,8 @@ import (
 // of the shards' percentiles).
 type HistogramData struct {
 	// Buckets are [index, count] pairs: 0..999 are the 10 µs buckets below
-	// 10 ms, 1000..1989 the 1 ms buckets up to 1 s, 1990 the overflow.
+	// 10 ms, 1000..1989 the 1 ms buckets up to 1 s, 1990..2579 the 100 ms
+	// buckets up to 60 s, 2580 the overflow.
 	Buckets [][2]uint64 `json:"buckets,omitempty"`
 	Count   uint64      `json:"count"`
 	MaxNS   int64       `json:"max_ns"`
@@ -22,7 +23,9 @@ type HistogramData struct {
 const (
 	fineBuckets   = 1000
 	coarseBuckets = 990
-	overBucket    = fineBuckets + coarseBuckets
+	slowBuckets   = 590
+	slowStart     = fineBuckets + coarseBuckets
+	overBucket    = slowStart + slowBuckets
 )
 
 // Data returns the histogram's buckets (a snapshot; concurrent Records may
@@ -39,6 +42,11 @@ func (h *Histogram) Data() HistogramData {
 			d.Buckets = append(d.Buckets, [2]uint64{uint64(fineBuckets + i), n})
 		}
 	}
+	for i := range h.slow {
+		if n := h.slow[i].Load(); n > 0 {
+			d.Buckets = append(d.Buckets, [2]uint64{uint64(slowStart + i), n})
+		}
+	}
 	if n := h.over.Load(); n > 0 {
 		d.Buckets = append(d.Buckets, [2]uint64{overBucket, n})
 	}
@@ -51,8 +59,10 @@ func (h *Histogram) Add(d HistogramData) error {
 		switch i, n := b[0], b[1]; {
 		case i < fineBuckets:
 			h.fine[i].Add(n)
-		case i < overBucket:
+		case i < slowStart:
 			h.coarse[i-fineBuckets].Add(n)
+		case i < overBucket:
+			h.slow[i-slowStart].Add(n)
 		case i == overBucket:
 			h.over.Add(n)
 		default:

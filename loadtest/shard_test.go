@@ -253,3 +253,26 @@ func TestMergeRefusesIncompleteRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestHistogramSlowBuckets: an overloaded server's seconds-long decisions
+// and first frames keep 100 ms resolution up to a minute (above a second
+// every percentile used to read as the maximum), and survive a samples
+// file.
+func TestHistogramSlowBuckets(t *testing.T) {
+	var h Histogram
+	for _, d := range []time.Duration{1250 * time.Millisecond, 3050 * time.Millisecond, 59900 * time.Millisecond, 61 * time.Second} {
+		h.Record(d)
+	}
+	var back Histogram
+	if err := back.Add(h.Data()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		q    float64
+		want time.Duration
+	}{{.25, 1300 * time.Millisecond}, {.5, 3100 * time.Millisecond}, {.75, 60 * time.Second}, {1, 61 * time.Second}} {
+		if got := back.Quantile(tc.q); got != tc.want {
+			t.Errorf("q%g = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
