@@ -190,6 +190,7 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 	smp.markEnd(ctx)
 	stop()
 	sw.summarise(sum)
+	rep.samples().Browsers = sw.browserSamples(sum)
 	smp.report(rep)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	for _, e := range sw.errors() {

@@ -160,7 +160,8 @@
 //
 // Quantiles is {n, p50_ms, p95_ms, p99_ms, max_ms}. A samples file
 // (schema "bidcast.loadtest.samples/v1") is {schema, shard, shards,
-// start_at, report, viewers (ViewerSamples), bids (BidSamples), hot_lot}. The HTML report (-html)
+// start_at, report, viewers (ViewerSamples), browsers (BrowserSamples),
+// bids (BidSamples), hot_lot}. The HTML report (-html)
 // renders the same document with inline SVG charts and loads nothing. The
 // last line on stdout is the summary: space-separated key=value pairs that
 // start with loadtest=<kind> and end with errors=<n>.

@@ -100,8 +100,12 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Report, error) {
 		}
 	}
 	mergeHotLots(rep, all)
+	mergeBrowsers(rep, all)
 	if rep.Viewers != nil {
 		rep.Viewers.addKV(rep)
+	}
+	if rep.Browsers != nil {
+		rep.Browsers.addKV(rep)
 	}
 	if rep.Bids != nil {
 		rep.Bids.addKV(rep)

@@ -25,6 +25,8 @@ type Samples struct {
 	Report  *Report        `json:"report"`
 	Viewers *ViewerSamples `json:"viewers,omitempty"`
 	Bids    *BidSamples    `json:"bids,omitempty"`
+	// Browsers is the browser swarm's raw figures (browsers runs).
+	Browsers *BrowserSamples `json:"browsers,omitempty"`
 	// HotLot is the stormed lots with every storm bid (hotlot runs).
 	HotLot []HotLot `json:"hot_lot,omitempty"`
 }

@@ -276,3 +276,37 @@ func TestHistogramSlowBuckets(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeBrowsersAndViewers: browser and viewer figures from two shards'
+// samples files merge into sums, with percentiles over every tab-interval
+// and ratios over summed parts.
+func TestMergeBrowsersAndViewers(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	var allFirst []float64
+	for i, first := range [][]float64{{900, 1200, 700}, {3000, 650}} {
+		r := newReport("browsers", "http://127.0.0.1:1")
+		r.samples().Browsers = &BrowserSamples{Tabs: len(first), Playing: len(first), FirstFrame: first, Lost: int64(i),
+			Received: 1000, FPSSum: 30 * float64(len(first)), FPSN: len(first)}
+		r.samples().Viewers = &ViewerSamples{Rooms: 1, Viewers: 2, Connected: 2, Delivered: 900 + int64(i)*100, Offered: 1000,
+			VideoBytes: 1000 * 1000, ViewerSeconds: 10, PublisherBytes: 500 * 1000, PublisherSeconds: 5}
+		p := filepath.Join(dir, fmt.Sprintf("s%d.json", i))
+		if err := r.WriteSamples(p, Shard{i, 2}, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+		allFirst = append(allFirst, first...)
+	}
+	m, err := Merge(context.Background(), MergeConfig{Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, v := m.Browsers, m.Viewers
+	if b == nil || b.Tabs != 5 || b.PacketsLost != 1 || b.PacketsReceived != 2000 || b.FPS != 30 ||
+		b.FirstFrame != quantilesOfFloats(allFirst) {
+		t.Fatalf("browsers %+v", b)
+	}
+	if v == nil || v.Viewers != 4 || v.DeliveryRatio != 0.95 || v.Undelivered != 100 || v.BitrateKbps != 800 || v.PublisherKbps != 800 {
+		t.Fatalf("viewers %+v", v)
+	}
+}

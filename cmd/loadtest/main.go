@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bidcast/bidcast/loadtest"
 )
@@ -166,6 +167,9 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	startAt, err := loadtest.ParseStartAt(c.startAt)
 	if err != nil {
 		return err
+	}
+	if kind == "hotlot" && startAt != (time.Time{}) {
+		return errors.New("hotlot follows each lot's own deadline: -start-at does not apply")
 	}
 	if !shard.Whole() && c.samplesPath == "" {
 		return errors.New("a shard needs -samples FILE for `loadtest merge`")
