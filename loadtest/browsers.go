@@ -43,6 +43,9 @@ type BrowsersConfig struct {
 	MetricsURL string
 	AllowHosts []string
 	Out        io.Writer
+	// StartAt is the instant the tabs start opening (zero: at once), the
+	// same for every shard of a distributed run.
+	StartAt time.Time
 }
 
 func (c *BrowsersConfig) validate() (*url.URL, error) {
@@ -177,6 +180,10 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 		return nil, err
 	}
 	defer sw.close()
+	if err := waitStart(ctx, cfg.StartAt); err != nil {
+		return nil, err
+	}
+	rep.Started = time.Now()
 
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)

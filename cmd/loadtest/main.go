@@ -187,7 +187,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 			return err
 		}
 	}
-	vc.Viewers, vc.StartAt, bc.Tabs = shard.Part(vc.Viewers), startAt, shard.Part(bc.Tabs)
+	vc.Viewers, vc.StartAt, bc.Tabs, bc.StartAt = shard.Part(vc.Viewers), startAt, shard.Part(bc.Tabs), startAt
 	dc.Bidders, dc.Watchers, dc.Rate, dc.ChatRate, dc.StartAt =
 		shard.Part(dc.Bidders), shard.Part(dc.Watchers), shard.Rate(dc.Rate), shard.Rate(dc.ChatRate), startAt
 	hc.Bidders, hc.Watchers = shard.Part(hc.Bidders), shard.Part(hc.Watchers) // the rate is per room

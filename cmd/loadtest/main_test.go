@@ -142,3 +142,26 @@ func TestMissedThresholdFails(t *testing.T) {
 		t.Fatal("merge without files must fail")
 	}
 }
+
+// TestShardFlags: a shard must name a samples file and fit its rooms; a
+// start instant must be a time.
+func TestShardFlags(t *testing.T) {
+	dir := t.TempDir()
+	rooms := filepath.Join(dir, "rooms.json")
+	if err := os.WriteFile(rooms, []byte(`{"room_id":"r1"}{"room_id":"r2"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"bids", "-rooms", rooms, "-shard", "0/2"},                                            // no -samples
+		{"bids", "-rooms", rooms, "-shard", "2/2", "-samples", "x"},                           // no such shard
+		{"bids", "-rooms", rooms, "-shard", "0/3", "-samples", "x"},                           // 3 shards, 2 rooms
+		{"bids", "-rooms", rooms, "-start-at", "tomorrow"},                                    // not a time
+		{"hotlot", "-rooms", rooms, "-start-at", "2026-12-05T20:00:00Z"},                      // deadlines rule
+		{"merge", filepath.Join(dir, "missing.json")},                                         // no such file
+		{"viewers", "-rooms", rooms, "-shard", "1/2", "-samples", "x", "-slo", "latency<1ms"}, // unknown figure
+	} {
+		if err := run(context.Background(), args, io.Discard); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
+	}
+}
