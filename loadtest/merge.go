@@ -88,7 +88,7 @@ func Merge(ctx context.Context, cfg MergeConfig) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		if rep.Server != nil && sv.Connected > 0 {
+		if rep.Kind == "viewers" && rep.Server != nil && sv.Connected > 0 { // as RunViewers: the server does nothing else
 			sv.ServerCPUPerViewerSecond = rep.Server.CPUCores * 1000 / float64(sv.Connected)
 		}
 		rep.Viewers = sv
