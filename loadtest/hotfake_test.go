@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -244,6 +245,7 @@ func TestRunHotLotAgainstFake(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			noLeaks(t)
 			f, srv := newHotFake(t, 2500*time.Millisecond)
 			if tc.inject != nil {
 				tc.inject(f)
@@ -276,4 +278,22 @@ func TestRunHotLotAgainstFake(t *testing.T) {
 			}
 		})
 	}
+}
+
+// noLeaks fails the test if goroutines it started outlive it (the run's
+// storms, bids, connections and samplers). Registered first, it runs after
+// every other cleanup, the fake server's included.
+func noLeaks(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > before {
+			httpClient.CloseIdleConnections()
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<16)
+				t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
 }

@@ -146,6 +146,7 @@ func TestMergedHistogramMatchesSingleProcess(t *testing.T) {
 // those of the shards' histograms merged, and the audit, run once over both
 // shards' bids, passes (each shard alone sees only its own bidders' bids).
 func TestTwoShardBidsRunMerges(t *testing.T) {
+	noLeaks(t)
 	f, srv := newFakeAuction(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
