@@ -62,8 +62,12 @@ func (s *bidSwarm) fill(p *Point, dt time.Duration) {
 	if st.lagWin.Count() > 0 {
 		p.LagP95 = msf(st.lagWin.Quantile(.95))
 	}
+	if st.decWin.Count() > 0 {
+		p.DecP95, p.DecP99 = msf(st.decWin.Quantile(.95)), msf(st.decWin.Quantile(.99))
+	}
 	st.ackWin.Reset()
 	st.lagWin.Reset()
+	st.decWin.Reset()
 }
 
 // addKV adds the bid figures to the summary line.

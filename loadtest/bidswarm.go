@@ -37,7 +37,7 @@ type bidStats struct {
 	sent, acked, accepted, rejected, errReplies, sendFail, skipped, noLot atomic.Int64
 	chatSent, chatSeen                                                    atomic.Int64
 	ack, decision, lag, chatLag                                           Histogram
-	ackWin, lagWin                                                        Histogram
+	ackWin, lagWin, decWin                                                Histogram
 
 	mu       sync.Mutex
 	reasons  map[string]int64
@@ -176,6 +176,7 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		return
 	}
 	s.stats.decision.Record(at.Sub(b.sentAt))
+	s.stats.decWin.Record(at.Sub(b.sentAt))
 	if env.Type == "bid.accepted" {
 		b.c.Outcome = "accepted"
 		s.stats.accepted.Add(1)

@@ -152,9 +152,10 @@
 //	generator     ProcSummary of this process (and its Chromium children)
 //	series        [Point]: one per second: t (s since start), viewers,
 //	              ws_connections, fwd_p50_ms/p95/p99, ack_p50_ms/p95/p99,
-//	              lag_p95_ms, bids_per_s, accepted_per_s, chat_per_s,
-//	              jitter_buffer_ms, processing_ms, server_cpu_cores,
-//	              server_rss_mib, gen_cpu_cores
+//	              lag_p95_ms, decision_p95_ms/p99, bids_per_s,
+//	              accepted_per_s, chat_per_s, jitter_buffer_ms,
+//	              processing_ms, server_cpu_cores, server_rss_mib,
+//	              gen_cpu_cores
 //	error_count   every error; errors: the first 20 messages;
 //	              error_times: seconds since the start of the first 10,000
 //

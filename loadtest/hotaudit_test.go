@@ -153,6 +153,7 @@ func TestHTMLShowsThresholdsAndHotLot(t *testing.T) {
 	r := sampleReport()
 	r.HotLot = &HotLotSummary{Lots: []HotLot{stormedLot("soft-close")}}
 	r.HotLot.finish()
+	r.Series[2].DecP99 = 70
 	slos, _ := ParseSLOs("ack_p95<2ms,server_cpu_cores<=1,decision_p99<50ms")
 	r.CheckSLOs(slos)
 	path := filepath.Join(t.TempDir(), "r.html")
@@ -165,7 +166,8 @@ func TestHTMLShowsThresholdsAndHotLot(t *testing.T) {
 	}
 	html := string(b)
 	for _, want := range []string{`stroke-dasharray="6 4"`, "ack_p95&lt;2ms", "server_cpu_cores&lt;=1", "<h2>Thresholds</h2>",
-		"decision_p99&lt;50ms", "Hot lot: every storm bid against the deadline", "<circle", "Errors per second"} {
+		"decision_p99&lt;50ms", "Bid decision latency", "Hot lot: every storm bid against the deadline", "<circle",
+		"Errors per second"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML report lacks %q", want)
 		}

@@ -146,6 +146,9 @@ func (r *Report) charts() []chart {
 		chartLine{"ack p95", "#ff7f0e", col(func(p Point) float64 { return p.AckP95 })},
 		chartLine{"ack p99", "#d62728", col(func(p Point) float64 { return p.AckP99 })},
 		chartLine{"watcher lag p95", "#9467bd", col(func(p Point) float64 { return p.LagP95 })})
+	add("Bid decision latency (bid.place → the bidder's own outcome), per second", "ms",
+		chartLine{"p95", "#ff7f0e", col(func(p Point) float64 { return p.DecP95 })},
+		chartLine{"p99", "#d62728", col(func(p Point) float64 { return p.DecP99 })})
 	add("Browser delays (mean over tabs, 2 s deltas)", "ms",
 		chartLine{"jitter buffer", "#2ca02c", col(func(p Point) float64 { return p.JitterMs })},
 		chartLine{"processing", "#8c564b", col(func(p Point) float64 { return p.ProcessingMs })})

@@ -21,6 +21,7 @@ const errorsChart = "Errors per second"
 var chartFigures = map[string][]string{
 	"Forwarding latency": {"latency_p50", "latency_p95", "latency_p99"},
 	"Bid ack latency":    {"ack_p50", "ack_p95", "ack_p99", "lag_p95"},
+	"Bid decision":       {"decision_p95", "decision_p99"},
 	"Browser delays":     {"jitter_buffer_p50", "jitter_buffer_p95", "processing_p50", "processing_p95"},
 	"CPU":                {"server_cpu_cores"},
 	"Server RSS":         {"server_rss_mib"},
@@ -28,8 +29,8 @@ var chartFigures = map[string][]string{
 }
 
 // limitsFor returns the thresholds to draw on the chart of title.
-// Thresholds on figures with no per-second line (decision latency, first
-// frame, audits) are in the thresholds table only.
+// Thresholds on figures with no per-second line (first frame, loss,
+// audits) are in the thresholds table only.
 func (r *Report) limitsFor(title string) []chartLimit {
 	var out []chartLimit
 	for prefix, figs := range chartFigures {

@@ -274,6 +274,7 @@ func mergeSeries(all []*Samples) []Point {
 			m.FwdP50, m.FwdP95, m.FwdP99 = max(m.FwdP50, p.FwdP50), max(m.FwdP95, p.FwdP95), max(m.FwdP99, p.FwdP99)
 			m.AckP50, m.AckP95, m.AckP99 = max(m.AckP50, p.AckP50), max(m.AckP95, p.AckP95), max(m.AckP99, p.AckP99)
 			m.LagP95 = max(m.LagP95, p.LagP95)
+			m.DecP95, m.DecP99 = max(m.DecP95, p.DecP95), max(m.DecP99, p.DecP99)
 			m.JitterMs, m.ProcessingMs = max(m.JitterMs, p.JitterMs), max(m.ProcessingMs, p.ProcessingMs)
 			m.ServerCPU, m.ServerRSSMiB = max(m.ServerCPU, p.ServerCPU), max(m.ServerRSSMiB, p.ServerRSSMiB)
 		}

@@ -103,6 +103,8 @@ type Point struct {
 	AckP95       float64 `json:"ack_p95_ms,omitempty"`
 	AckP99       float64 `json:"ack_p99_ms,omitempty"`
 	LagP95       float64 `json:"lag_p95_ms,omitempty"`
+	DecP95       float64 `json:"decision_p95_ms,omitempty"`
+	DecP99       float64 `json:"decision_p99_ms,omitempty"`
 	BidsPerSec   float64 `json:"bids_per_s"`
 	AcceptedPS   float64 `json:"accepted_per_s"`
 	ChatPerSec   float64 `json:"chat_per_s,omitempty"`
