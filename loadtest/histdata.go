@@ -98,12 +98,3 @@ func nsDurations(ns []int64) durations {
 	}
 	return out
 }
-
-// durationNS writes durations down as nanoseconds.
-func durationNS(d durations) []int64 {
-	out := make([]int64, len(d))
-	for i, v := range d {
-		out[i] = int64(v)
-	}
-	return out
-}
