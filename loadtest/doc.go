@@ -67,7 +67,8 @@
 // watchers and chat together, and a join spike of viewers and watchers.
 //
 // RunHotLot (loadtest hotlot) is the decisive seconds of an auction: each
-// room's lot is watched by WebSocket watchers, then stormed by the room's
+// room's lot is watched by WebSocket watchers (and, with Viewers, WHEP
+// viewers of the first room's stream), then stormed by the room's
 // bidders from Storm before its deadline to Overrun past it (a soft-close
 // lot, whose deadline keeps moving, for MaxStorm, then a volley around the
 // deadline and probes just past it). Every storm bid is kept with its send

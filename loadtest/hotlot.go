@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -31,6 +33,10 @@ type HotLotConfig struct {
 	Storm    time.Duration // the storm starts this long before the deadline (default 5 s)
 	MaxStorm time.Duration // stop storming a lot whose deadline keeps moving after this (default 20 s)
 	Overrun  time.Duration // keep bidding this long past the deadline (default 1 s)
+	// Viewers WHEP viewers watch the first room's synthetic stream (paced
+	// like a browser) through the storm, so its effect on video shows;
+	// 0: none. The room needs its publish_token.
+	Viewers int
 	// ServerPID, MetricsURL, DatabaseURL, AllowHosts and Out are as in
 	// BidsConfig.
 	ServerPID   int
@@ -67,6 +73,8 @@ func (c *HotLotConfig) validate() (*url.URL, error) {
 		return nil, errors.New("storm must be in (0, 1m] and max-storm in [storm, 5m]")
 	case c.Overrun < 0 || c.Overrun > 10*time.Second:
 		return nil, errors.New("overrun must be in [0, 10s]")
+	case c.Viewers < 0 || c.Viewers > 2000:
+		return nil, errors.New("viewers must be 0..2000")
 	}
 	return CheckTarget(c.BaseURL, c.AllowHosts)
 }
@@ -109,6 +117,18 @@ func RunHotLot(ctx context.Context, cfg HotLotConfig) (*Report, error) {
 	h := &hotRun{cfg: cfg, sw: newBidSwarm(rep), clk: newHotClock(), sentAt: map[string]float64{}}
 	h.sw.tap = h.clk.observe
 	defer h.sw.close()
+	var vs *viewerSwarm
+	if cfg.Viewers > 0 {
+		r := cfg.Rooms[0]
+		if vs, err = startViewerSwarm(ctx, base, viewerSwarmConfig{room: r.RoomID, publishToken: r.PublishToken,
+			viewers: cfg.Viewers, ramp: 20, paceKbps: 3750, audio: true, allowHosts: cfg.AllowHosts, out: cfg.Out,
+			clipPath: filepath.Join(os.TempDir(), "bidcast-loadtest-720p30-1500k.h264")}); err != nil {
+			return nil, fmt.Errorf("room %s video: %w", r.RoomID, err)
+		}
+		defer vs.close()
+		vs.ramp(ctx, rep)
+		vs.beginSteady()
+	}
 	if err := h.sw.connect(ctx, base, cfg.Rooms, cfg.Bidders, cfg.Watchers, 50, cfg.Out); err != nil {
 		return nil, err
 	}
@@ -121,7 +141,11 @@ func RunHotLot(ctx context.Context, cfg HotLotConfig) (*Report, error) {
 		return nil, err
 	}
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
-	smp := newSampler(probe, h.sw.fill)
+	fill := h.sw.fill
+	if vs != nil {
+		fill = func(p *Point, dt time.Duration) { vs.fill(p, dt); h.sw.fill(p, dt) }
+	}
+	smp := newSampler(probe, fill)
 	stop := smp.background(ctx, rep.Started)
 	// The measured window is the storms', from the first one's start.
 	var once sync.Once
@@ -147,14 +171,27 @@ func RunHotLot(ctx context.Context, cfg HotLotConfig) (*Report, error) {
 	if stormed <= 0 {
 		stormed = time.Since(stormStart)
 	}
+	var raw *ViewerSamples
+	if vs != nil {
+		raw = vs.endSteady() // viewers measured from before the storms to after the closes
+	}
 	h.sw.finish(ctx, cfg.Out)
 	stop()
+	if raw != nil {
+		if rep.Viewers, err = raw.summary(); err != nil {
+			return nil, err
+		}
+		rep.samples().Viewers = raw
+	}
 	rep.Bids = h.sw.summary(cfg.Rate*float64(len(cfg.Rooms)), stormed)
 	smp.report(rep)
 	h.sw.audit(ctx, base, cfg.DatabaseURL)
 	rep.HotLot = h.summary()
 	rep.samples().HotLot = rep.HotLot.Lots
 	rep.Seconds = time.Since(rep.Started).Seconds()
+	if rep.Viewers != nil {
+		rep.Viewers.addKV(rep)
+	}
 	rep.Bids.addKV(rep)
 	rep.HotLot.addKV(rep)
 	return rep, ctx.Err()

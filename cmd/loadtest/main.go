@@ -156,6 +156,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		fs.DurationVar(&hc.Storm, "storm", 5e9, "the storm starts this long before the lot's deadline")
 		fs.DurationVar(&hc.MaxStorm, "max-storm", 20e9, "stop storming a lot whose deadline keeps moving (soft-close) after this, then a last volley")
 		fs.DurationVar(&hc.Overrun, "overrun", 1e9, "keep bidding this long past the deadline")
+		fs.IntVar(&hc.Viewers, "viewers", 0, "WHEP viewers of the first room's synthetic stream through the storm (0: none)")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -190,7 +191,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	vc.Viewers, vc.StartAt, bc.Tabs, bc.StartAt = shard.Part(vc.Viewers), startAt, shard.Part(bc.Tabs), startAt
 	dc.Bidders, dc.Watchers, dc.Rate, dc.ChatRate, dc.StartAt =
 		shard.Part(dc.Bidders), shard.Part(dc.Watchers), shard.Rate(dc.Rate), shard.Rate(dc.ChatRate), startAt
-	hc.Bidders, hc.Watchers = shard.Part(hc.Bidders), shard.Part(hc.Watchers) // the rate is per room
+	hc.Bidders, hc.Watchers, hc.Viewers = shard.Part(hc.Bidders), shard.Part(hc.Watchers), shard.Part(hc.Viewers) // the rate is per room
 	var rep *loadtest.Report
 	switch kind {
 	case "viewers":
