@@ -107,7 +107,9 @@ func RunBids(ctx context.Context, cfg BidsConfig) (*Report, error) {
 	if err := waitStart(ctx, cfg.StartAt); err != nil {
 		return nil, err
 	}
-	rep.Started = time.Now()
+	if !cfg.StartAt.IsZero() {
+		rep.Started = time.Now() // shards' series line up from the common start
+	}
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
 	stop := smp.background(ctx, rep.Started)
