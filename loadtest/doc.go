@@ -83,7 +83,8 @@
 //
 // A Shard (-shard i/N) takes rooms j with j mod N = i and 1/N of the
 // viewers, tabs, bidders, watchers and rates; it waits for -start-at once
-// connected and writes Samples (-samples): its report plus the raw material
+// connected and writes Samples (-samples, a file or s3://bucket/key through
+// S3, signed with Signature Version 4): its report plus the raw material
 // a merge needs (HistogramData buckets, ViewerSamples sums, the bids it
 // sent, its view of the server's record, its hot lots). Merge (loadtest
 // merge) adds counts and sums, takes percentiles from merged histograms and

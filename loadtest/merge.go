@@ -9,7 +9,9 @@ import (
 
 // MergeConfig configures Merge.
 type MergeConfig struct {
-	// Files are the shards' samples files (loadtest … -samples FILE).
+	// Files are the shards' samples files (loadtest … -samples FILE):
+	// paths, s3://bucket/key, or s3://bucket/prefix/ for every .json
+	// under the prefix.
 	Files []string
 	// DatabaseURL, when set, makes the audit reread the server's record of
 	// every shard's lots from Postgres; otherwise it uses the records the
@@ -22,11 +24,15 @@ type MergeConfig struct {
 // the shards' percentiles), ratios are taken over summed numerators and
 // denominators, and the bid audit runs once over every shard's bids.
 func Merge(ctx context.Context, cfg MergeConfig) (*Report, error) {
-	if len(cfg.Files) == 0 {
+	files, err := expandSamples(cfg.Files)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
 		return nil, errNoSamples
 	}
 	var all []*Samples
-	for _, f := range cfg.Files {
+	for _, f := range files {
 		s, err := ReadSamples(f)
 		if err != nil {
 			return nil, err

@@ -1,9 +1,11 @@
 package loadtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -70,8 +72,9 @@ func (s *bidSwarm) keepBidSamples(sent []ClientBid, rec *ServerRecord) {
 	raw.Bids.Sent, raw.Bids.Record = sent, rec
 }
 
-// WriteSamples writes the report's raw samples to path, marked as shard
-// (the whole run when shard.Count is 1).
+// WriteSamples writes the report's raw samples to path (a file, or
+// s3://bucket/key with S3FromEnv's credentials), marked as shard (the whole
+// run when shard.Count is 1).
 func (r *Report) WriteSamples(path string, shard Shard, startAt time.Time) error {
 	raw := *r.samples()
 	raw.Shard, raw.Shards, raw.StartAt, raw.Report = shard.Index, max(1, shard.Count), startAt, r
@@ -79,15 +82,68 @@ func (r *Report) WriteSamples(path string, shard Shard, startAt time.Time) error
 	if err != nil {
 		return fmt.Errorf("encode samples: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	b = append(b, '\n')
+	if isS3URL(path) {
+		return s3Do(path, func(ctx context.Context, s *S3, bucket, key string) error { return s.Put(ctx, bucket, key, b) })
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		return fmt.Errorf("write samples: %w", err)
 	}
 	return nil
 }
 
-// ReadSamples reads a samples file.
+// s3Do runs f on an s3:// path with credentials from the environment.
+func s3Do(path string, f func(ctx context.Context, s *S3, bucket, key string) error) error {
+	bucket, key, err := parseS3URL(path)
+	if err != nil {
+		return err
+	}
+	s, err := S3FromEnv()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return f(ctx, s, bucket, key)
+}
+
+// expandSamples turns s3://bucket/prefix/ (ending in a slash) into every
+// .json object under it; other paths stay as they are.
+func expandSamples(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		if !isS3URL(p) || !strings.HasSuffix(p, "/") {
+			out = append(out, p)
+			continue
+		}
+		err := s3Do(p, func(ctx context.Context, s *S3, bucket, prefix string) error {
+			keys, err := s.List(ctx, bucket, prefix)
+			for _, k := range keys {
+				if strings.HasSuffix(k, ".json") {
+					out = append(out, "s3://"+bucket+"/"+k)
+				}
+			}
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ReadSamples reads a samples file (a path, or s3://bucket/key).
 func ReadSamples(path string) (*Samples, error) {
-	b, err := os.ReadFile(path)
+	var b []byte
+	var err error
+	if isS3URL(path) {
+		err = s3Do(path, func(ctx context.Context, s *S3, bucket, key string) error {
+			b, err = s.Get(ctx, bucket, key)
+			return err
+		})
+	} else {
+		b, err = os.ReadFile(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read samples: %w", err)
 	}
