@@ -92,7 +92,7 @@ func (c *common) register(fs *flag.FlagSet) {
 		"the server's Prometheus endpoint, read without -server-pid (auctiond serves it on its admin listener, ADMIN_ADDR)")
 	fs.StringVar(&c.shard, "shard", "", "i/N: run shard i (0-based) of N generators: its rooms (j mod N = i) and 1/N of the load")
 	fs.StringVar(&c.startAt, "start-at", "", "RFC 3339 instant the load starts, the same for every shard (default: at once)")
-	fs.StringVar(&c.samplesPath, "samples", "", "write the raw samples (histograms, counts, audit records) here, for `loadtest merge`")
+	fs.StringVar(&c.samplesPath, "samples", "", "write the raw samples (histograms, counts, audit records) here, for `loadtest merge`: a file or s3://bucket/key (AWS_* credentials from the environment)")
 	c.out.register(fs)
 }
 
@@ -318,7 +318,7 @@ func merge(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: loadtest merge [-json F] [-html F] [-junit F] [-slo S] [-audit-db URL] shard-0.json shard-1.json …")
+		return errors.New("usage: loadtest merge [-json F] [-html F] [-junit F] [-slo S] [-audit-db URL] shard-0.json shard-1.json … (or s3://bucket/prefix/)")
 	}
 	rep, err := loadtest.Merge(ctx, loadtest.MergeConfig{Files: fs.Args(), DatabaseURL: *dbURL})
 	if err != nil {
