@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,6 +55,9 @@ func ParseSLOs(spec string) ([]SLO, error) {
 			return nil, fmt.Errorf("slo %q: unknown figure %q (known: %s)", part, s.Name, strings.Join(SLOFigures(), ", "))
 		}
 		if v, err := strconv.ParseFloat(rest, 64); err == nil {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("slo %q: bound must be a finite number", part)
+			}
 			s.Bound = v
 		} else if d, derr := time.ParseDuration(rest); derr == nil {
 			s.Bound, s.Unit = msf(d), "ms"

@@ -29,6 +29,8 @@ func TestParseSLOs(t *testing.T) {
 		{"decision_p99", nil, false},
 		{"decision_p99<fast", nil, false},
 		{"<5", nil, false},
+		{"errors<NaN", nil, false},
+		{"errors<+Inf", nil, false},
 	}
 	for _, tc := range tests {
 		got, err := ParseSLOs(tc.spec)
