@@ -13,6 +13,7 @@ import (
 // summary builds the bids section from the counters.
 func (s *bidSwarm) summary(rate float64, d time.Duration) *BidsSummary {
 	st := &s.stats
+	s.snapshotBidSamples()
 	b := &BidsSummary{Rooms: len(s.rooms), Bidders: len(s.bidders), Watchers: len(s.watchers), TargetRate: rate,
 		Sent: st.sent.Load(), Acked: st.acked.Load(), Accepted: st.accepted.Load(), Rejected: st.rejected.Load(),
 		Undecided: s.undecided(), ErrorReplies: st.errReplies.Load(), SendFailures: st.sendFail.Load(),
@@ -61,8 +62,12 @@ func (s *bidSwarm) fill(p *Point, dt time.Duration) {
 	if st.lagWin.Count() > 0 {
 		p.LagP95 = msf(st.lagWin.Quantile(.95))
 	}
+	if st.decWin.Count() > 0 {
+		p.DecP95, p.DecP99 = msf(st.decWin.Quantile(.95)), msf(st.decWin.Quantile(.99))
+	}
 	st.ackWin.Reset()
 	st.lagWin.Reset()
+	st.decWin.Reset()
 }
 
 // addKV adds the bid figures to the summary line.
@@ -112,10 +117,12 @@ func (s *bidSwarm) audit(ctx context.Context, base *url.URL, databaseURL string)
 		rec, err = s.recordFromAPI(actx, base, lots)
 	}
 	if err != nil {
+		s.keepBidSamples(sent, nil)
 		s.rep.noteError("audit: " + err.Error())
 		s.rep.Audit = &AuditResult{Source: rec.Source, Violations: []string{"could not read the server's record: " + err.Error()}}
 		return
 	}
+	s.keepBidSamples(sent, &rec)
 	a := Audit(sent, rec)
 	s.rep.Audit = &a
 }

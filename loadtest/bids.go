@@ -28,6 +28,9 @@ type BidsConfig struct {
 	DatabaseURL string
 	AllowHosts  []string
 	Out         io.Writer
+	// StartAt is the instant bidding starts, once everyone is connected
+	// (zero: at once), the same for every shard of a distributed run.
+	StartAt time.Time
 }
 
 func (c *BidsConfig) validate() (*url.URL, error) {
@@ -100,6 +103,12 @@ func RunBids(ctx context.Context, cfg BidsConfig) (*Report, error) {
 	defer sw.close()
 	if err := sw.connect(ctx, base, cfg.Rooms, cfg.Bidders, cfg.Watchers, 50, cfg.Out); err != nil {
 		return nil, err
+	}
+	if err := waitStart(ctx, cfg.StartAt); err != nil {
+		return nil, err
+	}
+	if !cfg.StartAt.IsZero() {
+		rep.Started = time.Now() // shards' series line up from the common start
 	}
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)

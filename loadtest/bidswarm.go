@@ -37,7 +37,7 @@ type bidStats struct {
 	sent, acked, accepted, rejected, errReplies, sendFail, skipped, noLot atomic.Int64
 	chatSent, chatSeen                                                    atomic.Int64
 	ack, decision, lag, chatLag                                           Histogram
-	ackWin, lagWin                                                        Histogram
+	ackWin, lagWin, decWin                                                Histogram
 
 	mu       sync.Mutex
 	reasons  map[string]int64
@@ -75,6 +75,9 @@ type bidSwarm struct {
 
 	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
 	watchMu                     sync.Mutex
+	// tap, when set before connecting, sees every event on every member's
+	// connection first (the hot-lot run reads lot clocks with it).
+	tap func(m *member, env signaling.Envelope, at time.Time)
 }
 
 // addWatcher adds a watcher that joined during the run (a spike).
@@ -121,6 +124,9 @@ func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name 
 
 // onEvent handles a room event on a bidder's or watcher's connection.
 func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at time.Time) {
+	if s.tap != nil {
+		s.tap(m, env, at)
+	}
 	switch env.Type {
 	case "bid.accepted", "bid.rejected", "chat.message", "lot.started", "lot.closed":
 	default:
@@ -170,6 +176,7 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		return
 	}
 	s.stats.decision.Record(at.Sub(b.sentAt))
+	s.stats.decWin.Record(at.Sub(b.sentAt))
 	if env.Type == "bid.accepted" {
 		b.c.Outcome = "accepted"
 		s.stats.accepted.Add(1)

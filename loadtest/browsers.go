@@ -43,6 +43,9 @@ type BrowsersConfig struct {
 	MetricsURL string
 	AllowHosts []string
 	Out        io.Writer
+	// StartAt is the instant the tabs start opening (zero: at once), the
+	// same for every shard of a distributed run.
+	StartAt time.Time
 }
 
 func (c *BrowsersConfig) validate() (*url.URL, error) {
@@ -177,6 +180,12 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 		return nil, err
 	}
 	defer sw.close()
+	if err := waitStart(ctx, cfg.StartAt); err != nil {
+		return nil, err
+	}
+	if !cfg.StartAt.IsZero() {
+		rep.Started = time.Now() // shards' series line up from the common start
+	}
 
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, sw.fill)
@@ -190,6 +199,7 @@ func RunBrowsers(ctx context.Context, cfg BrowsersConfig) (*Report, error) {
 	smp.markEnd(ctx)
 	stop()
 	sw.summarise(sum)
+	rep.samples().Browsers = sw.browserSamples(sum)
 	smp.report(rep)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	for _, e := range sw.errors() {

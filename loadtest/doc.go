@@ -66,6 +66,33 @@
 // (scenarios/evening.json): several rooms, publishers and viewers, bidders,
 // watchers and chat together, and a join spike of viewers and watchers.
 //
+// RunHotLot (loadtest hotlot) is the decisive seconds of an auction: each
+// room's lot is watched by WebSocket watchers (and, with Viewers, WHEP
+// viewers of the first room's stream), then stormed by the room's
+// bidders from Storm before its deadline to Overrun past it (a soft-close
+// lot, whose deadline keeps moving, for MaxStorm, then a volley around the
+// deadline and probes just past it). Every storm bid is kept with its send
+// time against the deadline the bidder knew, the server's received_at, the
+// deadline in force when it was received (the lot's deadline moved by each
+// accepted bid before it, from the room events, all on the server's clock)
+// and its outcome. AuditHotLots fails if a bid received before the deadline
+// in force was refused as late or never decided, or one received after it
+// was accepted (DESIGN invariant 1).
+//
+// # Shards, thresholds and CI
+//
+// A Shard (-shard i/N) takes rooms j with j mod N = i and 1/N of the
+// viewers, tabs, bidders, watchers and rates; it waits for -start-at once
+// connected and writes Samples (-samples, a file or s3://bucket/key through
+// S3, signed with Signature Version 4): its report plus the raw material
+// a merge needs (HistogramData buckets, ViewerSamples sums, the bids it
+// sent, its view of the server's record, its hot lots). Merge (loadtest
+// merge) adds counts and sums, takes percentiles from merged histograms and
+// ratios over summed parts, and runs the audits once over all shards.
+// ParseSLOs and Report.CheckSLOs turn -slo thresholds into checks (a missed
+// one, or one on a figure the run did not measure, fails the exit status);
+// Report.JUnit writes them, the audits and the run as JUnit XML.
+//
 // RunSFUServer runs a bare sfu.Server with an allow-all authorizer, so the
 // SFU's own CPU and memory can be measured as a process without Postgres or
 // Redis; RunUDPFloor and RunUDPSink measure the kernel's cost of loopback
@@ -80,7 +107,7 @@
 // apply are absent. Times are milliseconds unless a name says otherwise.
 //
 //	schema        "bidcast.loadtest/v1"
-//	kind          viewers | browsers | bids | scenario
+//	kind          viewers | browsers | bids | scenario | hotlot
 //	target        base URL loaded
 //	started       RFC 3339 time; seconds: wall time of the run
 //	host          {cores, go_version, hostname} of the generator
@@ -88,7 +115,9 @@
 //	viewers       ViewersSummary: viewers, connected, failed, no_keyframe,
 //	              audio, pace_kbps, steady_s, connect, first_key, latency
 //	              (Quantiles), unmatched_packets, expected_packets,
-//	              lost_packets, delivery_ratio, bitrate_kbps, audio_kbps,
+//	              lost_packets, delivery_ratio (received / sent by the
+//	              viewer's own publisher while it was measured),
+//	              undelivered_packets, bitrate_kbps, audio_kbps,
 //	              publisher_kbps, freezes, freeze_s, viewers_with_freeze,
 //	              publisher_plis, publisher_keyframes,
 //	              server_cpu_ms_per_viewer_s
@@ -107,16 +136,35 @@
 //	              checked_lots, lost, doubled, mismatched, wrong_winner,
 //	              unacked_recorded, recorded_after_error, open_lots,
 //	              violations [text]
+//	hot_lot       HotLotSummary: rooms, bidders, watchers, rate_per_room,
+//	              storm_s, lots [{room_id, lot_id, policy,
+//	              start_deadline, final_deadline, closed_at, result,
+//	              accepted [{seq, received_at, deadline}], bids [HotBid:
+//	              bid_id, sent_to_deadline_ms, acked, seq, received_at,
+//	              deadline_in_force, received_to_deadline_ms, outcome,
+//	              reason, …]}], audit (HotLotAudit: ok, checked_bids,
+//	              before_deadline, after_deadline, lost_before_deadline,
+//	              accepted_after_deadline, undecided, ambiguous,
+//	              open_lots, violations), buckets [{from_ms, to_ms, bids,
+//	              accepted, too_low, late, other, undecided}]
+//	thresholds    [SLOCheck: name, op, bound, unit, text, measured,
+//	              value, ok, message] when -slo was given
+//	shards        how many shards a merged report came from
 //	server        ProcSummary {source, cpu_cores, rss_mib, peak_rss_mib}
 //	generator     ProcSummary of this process (and its Chromium children)
 //	series        [Point]: one per second: t (s since start), viewers,
 //	              ws_connections, fwd_p50_ms/p95/p99, ack_p50_ms/p95/p99,
-//	              lag_p95_ms, bids_per_s, accepted_per_s, chat_per_s,
-//	              jitter_buffer_ms, processing_ms, server_cpu_cores,
-//	              server_rss_mib, gen_cpu_cores
-//	error_count   every error; errors: the first 20 messages
+//	              lag_p95_ms, decision_p95_ms/p99, bids_per_s,
+//	              accepted_per_s, chat_per_s, jitter_buffer_ms,
+//	              processing_ms, server_cpu_cores, server_rss_mib,
+//	              gen_cpu_cores
+//	error_count   every error; errors: the first 20 messages;
+//	              error_times: seconds since the start of the first 10,000
 //
-// Quantiles is {n, p50_ms, p95_ms, p99_ms, max_ms}. The HTML report (-html)
+// Quantiles is {n, p50_ms, p95_ms, p99_ms, max_ms}. A samples file
+// (schema "bidcast.loadtest.samples/v1") is {schema, shard, shards,
+// start_at, report, viewers (ViewerSamples), browsers (BrowserSamples),
+// bids (BidSamples), hot_lot}. The HTML report (-html)
 // renders the same document with inline SVG charts and loads nothing. The
 // last line on stdout is the summary: space-separated key=value pairs that
 // start with loadtest=<kind> and end with errors=<n>.

@@ -16,11 +16,13 @@ type chartLine struct {
 	Y     []float64
 }
 
-// chart is one SVG line chart over the report's time axis.
+// chart is one SVG line chart over the report's time axis, with the -slo
+// thresholds on its figures drawn as dashed lines.
 type chart struct {
-	Title string
-	Unit  string
-	Lines []chartLine
+	Title  string
+	Unit   string
+	Lines  []chartLine
+	Limits []chartLimit
 }
 
 const chartW, chartH, padL, padB, padT = 640.0, 220.0, 52.0, 28.0, 12.0
@@ -38,6 +40,9 @@ func (c chart) svg(t []float64) template.HTML {
 				ymax = y
 			}
 		}
+	}
+	for _, l := range c.Limits {
+		ymax = max(ymax, l.Value)
 	}
 	ymax = niceCeil(ymax)
 	tmax := 1.0
@@ -67,6 +72,16 @@ func (c chart) svg(t []float64) template.HTML {
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, l.Color, strings.Join(pts, " "))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="11" fill="%s">%s</text>`,
 			padL+8+float64(i)*110, padT+10, l.Color, template.HTMLEscapeString(l.Name))
+	}
+	for _, l := range c.Limits {
+		color := "#2ca02c"
+		if !l.OK {
+			color = "#b00"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-dasharray="6 4"/>`,
+			padL, y(l.Value), padL+plotW, y(l.Value), color)
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="end" fill="%s">%s</text>`,
+			padL+plotW-2, y(l.Value)-3, color, template.HTMLEscapeString(l.Name))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -119,7 +134,7 @@ func (r *Report) charts() []chart {
 			}
 		}
 		if len(keep) > 0 {
-			cs = append(cs, chart{Title: title, Unit: unit, Lines: keep})
+			cs = append(cs, chart{Title: title, Unit: unit, Lines: keep, Limits: r.limitsFor(title)})
 		}
 	}
 	add("Forwarding latency (publisher send → viewer receive), per second", "ms",
@@ -131,6 +146,9 @@ func (r *Report) charts() []chart {
 		chartLine{"ack p95", "#ff7f0e", col(func(p Point) float64 { return p.AckP95 })},
 		chartLine{"ack p99", "#d62728", col(func(p Point) float64 { return p.AckP99 })},
 		chartLine{"watcher lag p95", "#9467bd", col(func(p Point) float64 { return p.LagP95 })})
+	add("Bid decision latency (bid.place → the bidder's own outcome), per second", "ms",
+		chartLine{"p95", "#ff7f0e", col(func(p Point) float64 { return p.DecP95 })},
+		chartLine{"p99", "#d62728", col(func(p Point) float64 { return p.DecP99 })})
 	add("Browser delays (mean over tabs, 2 s deltas)", "ms",
 		chartLine{"jitter buffer", "#2ca02c", col(func(p Point) float64 { return p.JitterMs })},
 		chartLine{"processing", "#8c564b", col(func(p Point) float64 { return p.ProcessingMs })})
@@ -145,6 +163,7 @@ func (r *Report) charts() []chart {
 		chartLine{"bids sent", "#1f77b4", col(func(p Point) float64 { return p.BidsPerSec })},
 		chartLine{"accepted", "#2ca02c", col(func(p Point) float64 { return p.AcceptedPS })},
 		chartLine{"chat", "#bcbd22", col(func(p Point) float64 { return p.ChatPerSec })})
+	add(errorsChart, "per s", chartLine{"errors", "#b00", r.errorsPerPoint()})
 	return cs
 }
 
@@ -161,10 +180,21 @@ pre{background:#f6f6f6;padding:.5rem;overflow:auto;font-size:.8rem}.bad{color:#b
 {{.R.Host.Cores}} cores · {{.R.Host.GoVersion}}</p>
 <h2>Summary</h2>
 <table>{{range .R.KV}}<tr><th>{{.Key}}</th><td>{{.Val}}</td></tr>{{end}}</table>
+{{if .R.Thresholds}}<h2>Thresholds</h2>
+<table>{{range .R.Thresholds}}<tr><th>{{.Text}}</th><td class="{{if not .OK}}bad{{end}}">{{if .OK}}met{{else}}MISSED{{end}}</td><td>{{.Message}}</td></tr>{{end}}</table>{{end}}
 {{if .R.Audit}}<h2>Correctness audit</h2>
 <p class="{{if not .R.Audit.OK}}bad{{end}}">{{if .R.Audit.OK}}passed{{else}}FAILED{{end}}:
 {{.R.Audit.Checked}} acknowledged bids checked against {{.R.Audit.Source}}.</p>
 {{if .R.Audit.Violations}}<ul>{{range .R.Audit.Violations}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}
+{{if .R.HotLot}}<h2>Hot lot: every storm bid against the deadline</h2>
+<p class="{{if not .R.HotLot.Audit.OK}}bad{{end}}">Deadline audit {{if .R.HotLot.Audit.OK}}passed{{else}}FAILED{{end}}:
+{{.R.HotLot.Audit.Checked}} bids checked, {{.R.HotLot.Audit.Before}} received before the deadline in force and
+{{.R.HotLot.Audit.After}} after; {{.R.HotLot.Audit.LostBeforeDeadline}} lost before it,
+{{.R.HotLot.Audit.AcceptedAfterDeadline}} accepted after it.</p>
+{{if .R.HotLot.Audit.Violations}}<ul>{{range .R.HotLot.Audit.Violations}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{range .HotLots}}<figure><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>{{end}}
+<table><tr><th>received − deadline (ms)</th><th>bids</th><th>accepted</th><th>too_low</th><th>late</th><th>other</th><th>undecided</th></tr>
+{{range .R.HotLot.Buckets}}{{if .Bids}}<tr><td>{{printf "%.0f" .FromMS}} … {{printf "%.0f" .ToMS}}</td><td>{{.Bids}}</td><td>{{.Accepted}}</td><td>{{.TooLow}}</td><td>{{.Late}}</td><td>{{.Other}}</td><td>{{.Undecided}}</td></tr>{{end}}{{end}}</table>{{end}}
 <h2>Over time</h2>
 {{range .Charts}}<figure><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>{{end}}
 {{if .R.Errors}}<h2>Errors (first {{len .R.Errors}} of {{.R.ErrorCount}})</h2><ul>{{range .R.Errors}}<li>{{.}}</li>{{end}}</ul>{{end}}
@@ -196,7 +226,13 @@ func (r *Report) WriteHTML(path string) error {
 		return fmt.Errorf("create HTML report: %w", err)
 	}
 	defer f.Close()
-	if err := reportTmpl.Execute(f, map[string]any{"R": r, "Charts": cs, "JSON": string(raw)}); err != nil {
+	var hot []rendered
+	if r.HotLot != nil {
+		for _, l := range r.HotLot.Lots {
+			hot = append(hot, rendered{Title: fmt.Sprintf("%s lot %s (%s)", l.Policy, l.LotID, l.Result), SVG: hotLotSVG(l)})
+		}
+	}
+	if err := reportTmpl.Execute(f, map[string]any{"R": r, "Charts": cs, "HotLots": hot, "JSON": string(raw)}); err != nil {
 		return fmt.Errorf("render HTML report: %w", err)
 	}
 	return f.Close()

@@ -9,11 +9,13 @@ import (
 
 // Histogram records durations in fixed buckets with atomic counters, so
 // hundreds of viewer goroutines can record every packet without locks or
-// memory growth. Resolution: 10 µs below 10 ms, 1 ms up to 1 s, then one
+// memory growth. Resolution: 10 µs below 10 ms, 1 ms up to 1 s, 100 ms up
+// to 60 s (an overloaded server's decisions and first frames), then one
 // overflow bucket.
 type Histogram struct {
 	fine   [1000]atomic.Uint64 // 10 µs buckets, 0..10 ms
 	coarse [990]atomic.Uint64  // 1 ms buckets, 10 ms..1 s
+	slow   [590]atomic.Uint64  // 100 ms buckets, 1 s..60 s
 	over   atomic.Uint64
 	max    atomic.Int64
 	count  atomic.Uint64
@@ -36,6 +38,8 @@ func (h *Histogram) Record(d time.Duration) {
 		h.fine[d/(10*time.Microsecond)].Add(1)
 	case d < time.Second:
 		h.coarse[(d-10*time.Millisecond)/time.Millisecond].Add(1)
+	case d < time.Minute:
+		h.slow[(d-time.Second)/(100*time.Millisecond)].Add(1)
 	default:
 		h.over.Add(1)
 	}
@@ -65,6 +69,11 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 			return 10*time.Millisecond + time.Duration(i+1)*time.Millisecond
 		}
 	}
+	for i := range h.slow {
+		if seen += h.slow[i].Load(); seen >= rank {
+			return min(time.Second+time.Duration(i+1)*100*time.Millisecond, h.Max())
+		}
+	}
 	return h.Max()
 }
 
@@ -75,6 +84,9 @@ func (h *Histogram) Reset() {
 	}
 	for i := range h.coarse {
 		h.coarse[i].Store(0)
+	}
+	for i := range h.slow {
+		h.slow[i].Store(0)
 	}
 	h.over.Store(0)
 	h.max.Store(0)

@@ -35,6 +35,7 @@ type Report struct {
 	Browsers *BrowsersSummary `json:"browsers,omitempty"`
 	Bids     *BidsSummary     `json:"bids,omitempty"`
 	Audit    *AuditResult     `json:"audit,omitempty"`
+	HotLot   *HotLotSummary   `json:"hot_lot,omitempty"`
 
 	// Server is the target process's CPU and memory over the measured
 	// window, when a pid or a /metrics URL was available.
@@ -44,11 +45,20 @@ type Report struct {
 	// Series has one point per sampling interval (1 s) for the charts.
 	Series []Point `json:"series"`
 	// ErrorCount counts every error; Errors keeps the first 20 messages.
-	ErrorCount int       `json:"error_count"`
-	Errors     []string  `json:"errors,omitempty"`
+	ErrorCount int      `json:"error_count"`
+	Errors     []string `json:"errors,omitempty"`
+	// ErrorTimes are the first 10,000 errors' times, seconds since the
+	// start, for the errors chart.
+	ErrorTimes []float64 `json:"error_times,omitempty"`
 	KV         []KeyVals `json:"-"`
+	// Thresholds are the -slo checks, when any were given.
+	Thresholds []SLOCheck `json:"thresholds,omitempty"`
+	// Shards is how many generators' samples `loadtest merge` put
+	// together (absent for a single process).
+	Shards int `json:"shards,omitempty"`
 
 	errMu sync.Mutex // guards ErrorCount and Errors during a run
+	raw   *Samples   // the run's raw samples, for -samples (see samples.go)
 }
 
 // HostInfo describes the machine the generator ran on.
@@ -93,6 +103,8 @@ type Point struct {
 	AckP95       float64 `json:"ack_p95_ms,omitempty"`
 	AckP99       float64 `json:"ack_p99_ms,omitempty"`
 	LagP95       float64 `json:"lag_p95_ms,omitempty"`
+	DecP95       float64 `json:"decision_p95_ms,omitempty"`
+	DecP99       float64 `json:"decision_p99_ms,omitempty"`
 	BidsPerSec   float64 `json:"bids_per_s"`
 	AcceptedPS   float64 `json:"accepted_per_s"`
 	ChatPerSec   float64 `json:"chat_per_s,omitempty"`
@@ -199,6 +211,9 @@ func (r *Report) noteError(msg string) {
 	r.errMu.Lock()
 	defer r.errMu.Unlock()
 	r.ErrorCount++
+	if len(r.ErrorTimes) < 10000 {
+		r.ErrorTimes = append(r.ErrorTimes, time.Since(r.Started).Seconds())
+	}
 	if len(r.Errors) < 20 {
 		r.Errors = append(r.Errors, msg)
 	}
@@ -223,8 +238,8 @@ func (r *Report) WriteTable(w io.Writer) {
 		row("WHEP POST -> first keyframe p50/p95/p99/max ms", q3(v.FirstKey), "p95 <= 300")
 		row("forwarding latency p50/p95/p99/max ms", q3(v.Latency), "p99 <= 10")
 		row("lost packets (after NACK)", fmt.Sprintf("%d of %d", v.Lost, v.Expected), "0")
-		row("delivery ratio (received / sent x viewers)", fmt.Sprintf("%.4f", v.DeliveryRatio), "")
-		row("bitrate per viewer video / audio kbit/s", fmt.Sprintf("%.0f / %.0f (publisher %.0f)", v.BitrateKbps, v.AudioKbps, v.PublisherKbps), "")
+		row("delivery ratio (received / sent by own publisher while watched)", fmt.Sprintf("%.4f (%d not forwarded)", v.DeliveryRatio, v.Undelivered), "")
+		row("bitrate per viewer video / audio kbit/s", fmt.Sprintf("%.0f / %.0f (per publisher %.0f)", v.BitrateKbps, v.AudioKbps, v.PublisherKbps), "")
 		row("freezes (viewers with one) / total s", fmt.Sprintf("%d (%d) / %.1f", v.Freezes, v.ViewersWithFreeze, v.FreezeSeconds), "0")
 		row("publisher PLIs / keyframes sent", fmt.Sprintf("%d / %d", v.PublisherPLIs, v.PublisherKeyframe), "")
 		if v.ServerCPUPerViewerSecond > 0 {
@@ -273,11 +288,21 @@ func (r *Report) WriteTable(w io.Writer) {
 		row("server CPU cores / RSS / peak MiB", fmt.Sprintf("%.2f / %.1f / %.1f (%s)", s.CPUCores, s.RSSMiB, s.PeakRSSMiB, s.Source), "")
 	}
 	row("generator CPU cores / RSS MiB", fmt.Sprintf("%.2f / %.1f", r.Generator.CPUCores, r.Generator.RSSMiB), "")
+	for _, c := range r.Thresholds {
+		status := "ok"
+		if !c.OK {
+			status = "MISSED"
+		}
+		row("threshold "+c.Text, status, c.Message)
+	}
 	_ = tw.Flush()
 	if r.Audit != nil {
 		for _, v := range r.Audit.Violations {
 			fmt.Fprintf(w, "audit: %s\n", v)
 		}
+	}
+	if r.HotLot != nil {
+		r.HotLot.writeTable(w)
 	}
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)

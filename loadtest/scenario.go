@@ -112,6 +112,9 @@ type ScenarioConfig struct {
 	DatabaseURL string
 	AllowHosts  []string
 	Out         io.Writer
+	// StartAt is the instant the event starts once everyone is connected
+	// (zero: at once), the same for every shard of a distributed run.
+	StartAt time.Time
 }
 
 // RunScenario runs the mixed event: publishers and viewers in the video
@@ -149,6 +152,12 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (*Report, error) {
 	if err := bs.connect(ctx, base, rooms, sc.Bids.Bidders, sc.Bids.Watchers, 50, cfg.Out); err != nil {
 		return nil, err
 	}
+	if err := waitStart(ctx, cfg.StartAt); err != nil {
+		return nil, err
+	}
+	if !cfg.StartAt.IsZero() {
+		rep.Started = time.Now() // shards' series line up from the common start
+	}
 	fill := func(p *Point, dt time.Duration) {
 		for _, vs := range swarms {
 			vs.fill(p, dt)
@@ -184,7 +193,14 @@ func RunScenario(ctx context.Context, cfg ScenarioConfig) (*Report, error) {
 
 	rep.Bids = bs.summary(sc.Bids.Rate, time.Duration(sc.Duration))
 	if len(swarms) > 0 {
-		rep.Viewers = mergeViewers(swarms)
+		vsm, err := mergeViewers(swarms)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Viewers, err = vsm.summary(); err != nil {
+			return nil, err
+		}
+		rep.samples().Viewers = vsm
 	}
 	smp.report(rep)
 	bs.audit(ctx, base, cfg.DatabaseURL)
@@ -227,34 +243,15 @@ func runSpike(ctx context.Context, sc *Scenario, base *url.URL, swarms []*viewer
 	wg.Wait()
 }
 
-// mergeViewers summarises every video room's swarm: counts add up, and
-// each latency figure is the worst room's.
-func mergeViewers(swarms []*viewerSwarm) *ViewersSummary {
-	out := &ViewersSummary{Audio: true}
-	worst := func(a, b Quantiles) Quantiles {
-		return Quantiles{N: a.N + b.N, P50: max(a.P50, b.P50), P95: max(a.P95, b.P95), P99: max(a.P99, b.P99), Max: max(a.Max, b.Max)}
-	}
+// mergeViewers ends every video room's window and adds their raw figures
+// up: counts are sums, latency percentiles come from the merged
+// histograms, and ratios are taken over the sums (see ViewerSamples).
+func mergeViewers(swarms []*viewerSwarm) (*ViewerSamples, error) {
+	out := &ViewerSamples{}
 	for _, vs := range swarms {
-		var s ViewersSummary
-		vs.endSteady(&s)
-		out.Viewers += s.Viewers
-		out.AudioKbps = max(out.AudioKbps, s.AudioKbps)
-		out.Connected += s.Connected
-		out.Failed += s.Failed
-		out.NoKeyframe += s.NoKeyframe
-		out.Connect, out.FirstKey, out.Latency = worst(out.Connect, s.Connect), worst(out.FirstKey, s.FirstKey), worst(out.Latency, s.Latency)
-		out.Expected += s.Expected
-		out.Lost += s.Lost
-		out.Unmatched += s.Unmatched
-		out.Freezes += s.Freezes
-		out.FreezeSeconds += s.FreezeSeconds
-		out.ViewersWithFreeze += s.ViewersWithFreeze
-		out.PublisherPLIs += s.PublisherPLIs
-		out.PublisherKeyframe += s.PublisherKeyframe
-		out.BitrateKbps = max(out.BitrateKbps, s.BitrateKbps)
-		out.PublisherKbps = max(out.PublisherKbps, s.PublisherKbps)
-		out.DeliveryRatio = s.DeliveryRatio
-		out.SteadySecs = s.SteadySecs
+		if err := out.add(vs.endSteady()); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return out, nil
 }

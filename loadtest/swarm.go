@@ -41,14 +41,13 @@ type viewerSwarm struct {
 	viewers   []*Viewer
 	connected atomic.Int64
 
-	// steady-phase baselines
+	// steady-phase baselines: marks and base are per viewer, by index;
+	// a viewer joining during the window (a spike) has a zero mark (its
+	// loss counts from its first packet) and a base taken at its join.
 	steadyAt  time.Time
 	marks     []SeqMark
-	bytes0    []int64
-	abytes0   []int64
-	pkts0     []int64
+	base      []viewerBase
 	pubBytes0 int64
-	pubPkts0  int64
 }
 
 // startViewerSwarm connects the publisher; viewers come with ramp or add.
@@ -136,7 +135,9 @@ func (vs *viewerSwarm) add(ctx context.Context, n int, rate float64, rep *Report
 			rep.noteError(fmt.Sprintf("viewer %d: %v", v.ID, v.Err))
 		}
 		if !vs.steadyAt.IsZero() {
-			v.Measure(true) // a spike joining the measured window
+			// A spike joining the measured window: measured from now on.
+			vs.base = append(vs.base, vs.baseOf(v))
+			v.Measure(true)
 		}
 		vs.viewers = append(vs.viewers, v)
 	}
@@ -158,96 +159,88 @@ func (vs *viewerSwarm) fill(p *Point, _ time.Duration) {
 	w.Reset()
 }
 
+// baseOf takes a viewer's counters and its publisher's now, as the start
+// of its measured window.
+func (vs *viewerSwarm) baseOf(v *Viewer) viewerBase {
+	return viewerBase{at: time.Now(), pkts: v.Packets.Load(), bytes: v.Bytes.Load(), abytes: v.AudioBytes.Load(),
+		pubPkts: vs.pub.Packets.Load(), on: v.Err == nil}
+}
+
 // beginSteady records baselines and turns latency measurement on.
 func (vs *viewerSwarm) beginSteady() {
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	vs.steadyAt = time.Now()
 	n := len(vs.viewers)
-	vs.marks, vs.bytes0, vs.abytes0, vs.pkts0 = make([]SeqMark, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	vs.marks, vs.base = make([]SeqMark, n), make([]viewerBase, n)
 	for i, v := range vs.viewers {
-		vs.marks[i], vs.bytes0[i], vs.abytes0[i], vs.pkts0[i] = v.Mark(), v.Bytes.Load(), v.AudioBytes.Load(), v.Packets.Load()
+		vs.marks[i], vs.base[i] = v.Mark(), vs.baseOf(v)
 		v.Measure(true)
 	}
 	vs.shared.Latency.Reset()
-	vs.pubBytes0, vs.pubPkts0 = vs.pub.Bytes.Load(), vs.pub.Packets.Load()
+	vs.pubBytes0 = vs.pub.Bytes.Load()
 }
 
-// endSteady stops measuring and fills the summary.
-func (vs *viewerSwarm) endSteady(sv *ViewersSummary) {
+// endSteady stops measuring and returns the room's raw figures. Each
+// viewer is measured over its own window (the steady phase, or from its
+// join for a spike viewer) against what its publisher sent in that window,
+// so the delivery ratio and the bitrate per viewer use the same
+// denominators whatever the rooms and the joins.
+func (vs *viewerSwarm) endSteady() *ViewerSamples {
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
-	steady := time.Since(vs.steadyAt)
-	sv.SteadySecs = steady.Seconds()
-	sv.PublisherKbps = float64(vs.pub.Bytes.Load()-vs.pubBytes0) * 8 / steady.Seconds() / 1000
-	pubPkts := vs.pub.Packets.Load() - vs.pubPkts0
-	// Viewers that joined during the window (a spike) count from their
-	// first packet for loss, and not at all for bitrate and delivery.
+	now := time.Now()
+	steady := now.Sub(vs.steadyAt)
+	pubPkts := vs.pub.Packets.Load()
+	s := &ViewerSamples{Rooms: 1, Audio: vs.cfg.audio, PaceKbps: vs.cfg.paceKbps, SteadySecs: steady.Seconds(),
+		PublisherBytes: vs.pub.Bytes.Load() - vs.pubBytes0, PublisherSeconds: steady.Seconds()}
 	ends := make([]SeqMark, len(vs.viewers))
-	var bits, abits float64
-	var delivered int64
 	for i, v := range vs.viewers {
 		v.Measure(false)
 		ends[i] = v.Mark()
-		if v.Err == nil && i < len(vs.marks) {
-			delivered += v.Packets.Load() - vs.pkts0[i]
-			bits += float64(v.Bytes.Load()-vs.bytes0[i]) * 8 / steady.Seconds()
-			abits += float64(v.AudioBytes.Load()-vs.abytes0[i]) * 8 / steady.Seconds()
+		if i >= len(vs.base) || !vs.base[i].on || v.Err != nil {
+			continue
 		}
+		b := vs.base[i]
+		s.Delivered += v.Packets.Load() - b.pkts
+		s.Offered += pubPkts - b.pubPkts
+		s.VideoBytes += v.Bytes.Load() - b.bytes
+		s.AudioBytes += v.AudioBytes.Load() - b.abytes
+		s.ViewerSeconds += now.Sub(b.at).Seconds()
 	}
 	// Let NACKed packets of the window's tail arrive before counting loss.
 	time.Sleep(500 * time.Millisecond)
-	var connect, firstKey durations
-	sv.Viewers = len(vs.viewers)
+	s.Viewers = len(vs.viewers)
 	for i, v := range vs.viewers {
 		if v.Err != nil {
-			sv.Failed++
+			s.Failed++
 			continue
 		}
-		sv.Connected++
-		connect = append(connect, v.ConnectTime)
+		s.Connected++
+		s.ConnectNS = append(s.ConnectNS, int64(v.ConnectTime))
 		if v.HasFirstKey() {
-			firstKey = append(firstKey, v.FirstKey)
+			s.FirstKeyNS = append(s.FirstKeyNS, int64(v.FirstKey))
 		} else {
-			sv.NoKeyframe++
+			s.NoKeyframe++
 		}
 		var from SeqMark
 		if i < len(vs.marks) {
 			from = vs.marks[i]
 		}
 		exp, lost := v.Lost(from, ends[i])
-		sv.Expected += exp
-		sv.Lost += lost
-		sv.Unmatched += v.Unmatched.Load()
+		s.Expected += exp
+		s.Lost += lost
+		s.Unmatched += v.Unmatched.Load()
 		n, d := v.Freezes()
-		sv.Freezes += n
-		sv.FreezeSeconds += d.Seconds()
+		s.Freezes += n
+		s.FreezeSeconds += d.Seconds()
 		if n > 0 {
-			sv.ViewersWithFreeze++
+			s.ViewersWithFreeze++
 		}
 	}
-	sv.Connect, sv.FirstKey = quantilesOfDurations(connect), quantilesOfDurations(firstKey)
-	sv.Latency = quantilesOf(vs.shared.Latency)
-	if n := vs.steadyConnected(); n > 0 {
-		sv.BitrateKbps = bits / float64(n) / 1000
-		sv.AudioKbps = abits / float64(n) / 1000
-		if pubPkts > 0 {
-			sv.DeliveryRatio = float64(delivered) / float64(pubPkts*int64(n))
-		}
-	}
-	sv.PublisherPLIs, sv.PublisherKeyframe = vs.pub.PLIs.Load(), vs.pub.Keyframes.Load()
-}
-
-// steadyConnected counts the viewers connected when the window began;
-// the caller holds vs.mu.
-func (vs *viewerSwarm) steadyConnected() int {
-	n := 0
-	for i := range vs.marks {
-		if vs.viewers[i].Err == nil {
-			n++
-		}
-	}
-	return n
+	s.Latency = vs.shared.Latency.Data()
+	s.PLIs, s.Keyframes = vs.pub.PLIs.Load(), vs.pub.Keyframes.Load()
+	return s
 }
 
 // close ends every viewer and the publisher.

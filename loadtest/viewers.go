@@ -27,6 +27,9 @@ type ViewersConfig struct {
 	NoAudio      bool          // publish and receive video only
 	AllowHosts   []string      // non-loopback hosts that may be targeted
 	Out          io.Writer     // progress and table destination
+	// StartAt is the instant the ramp starts (zero: at once), the same for
+	// every shard of a distributed run.
+	StartAt time.Time
 }
 
 func (c *ViewersConfig) validate() (*url.URL, error) {
@@ -67,9 +70,14 @@ type ViewersSummary struct {
 	Latency   Quantiles `json:"latency"`
 	Unmatched int64     `json:"unmatched_packets"`
 	// Expected and Lost come from sequence gaps after NACK recovery.
-	Expected      uint64  `json:"expected_packets"`
-	Lost          uint64  `json:"lost_packets"`
+	Expected uint64 `json:"expected_packets"`
+	Lost     uint64 `json:"lost_packets"`
+	// DeliveryRatio is video packets received over those the viewer's own
+	// publisher sent while it was measured (retransmissions make it
+	// slightly above 1); Undelivered is the shortfall, packets the SFU
+	// skipped and renumbered, which Lost cannot see.
 	DeliveryRatio float64 `json:"delivery_ratio"`
+	Undelivered   int64   `json:"undelivered_packets"`
 	BitrateKbps   float64 `json:"bitrate_kbps"` // mean per viewer, video
 	AudioKbps     float64 `json:"audio_kbps,omitempty"`
 	PublisherKbps float64 `json:"publisher_kbps"`
@@ -92,8 +100,6 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 		return nil, err
 	}
 	rep := newReport("viewers", cfg.BaseURL)
-	sv := &ViewersSummary{Viewers: cfg.Viewers, Audio: !cfg.NoAudio, PaceKbps: cfg.PaceKbps}
-	rep.Viewers = sv
 	vs, err := startViewerSwarm(ctx, base, viewerSwarmConfig{room: cfg.Room, publishToken: cfg.PublishToken,
 		viewToken: cfg.ViewToken, viewers: cfg.Viewers, ramp: cfg.RampRate, paceKbps: cfg.PaceKbps,
 		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out})
@@ -101,6 +107,12 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 		return nil, err
 	}
 	defer vs.close()
+	if err := waitStart(ctx, cfg.StartAt); err != nil {
+		return nil, err
+	}
+	if !cfg.StartAt.IsZero() {
+		rep.Started = time.Now() // shards' series line up from the common start
+	}
 
 	probe := NewServerProbe(ctx, cfg.ServerPID, MetricsURL(cfg.MetricsURL, cfg.BaseURL))
 	smp := newSampler(probe, vs.fill)
@@ -115,8 +127,14 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	case <-ctx.Done():
 	}
 	smp.markEnd(ctx)
-	vs.endSteady(sv)
+	raw := vs.endSteady()
 	stopSampler()
+	sv, err := raw.summary()
+	if err != nil {
+		return nil, err
+	}
+	rep.Viewers = sv
+	rep.samples().Viewers = raw
 	smp.report(rep)
 	rep.Seconds = time.Since(rep.Started).Seconds()
 	if rep.Server != nil && sv.Connected > 0 && sv.SteadySecs > 0 {
@@ -140,6 +158,7 @@ func (sv *ViewersSummary) addKV(r *Report) {
 	r.add("lost", sv.Lost)
 	r.add("expected", sv.Expected)
 	r.add("delivery_ratio", fmt.Sprintf("%.4f", sv.DeliveryRatio))
+	r.add("undelivered", sv.Undelivered)
 	r.add("bitrate_kbps", fmt.Sprintf("%.0f", sv.BitrateKbps))
 	r.add("freezes", sv.Freezes)
 	if sv.ServerCPUPerViewerSecond > 0 {

@@ -5,12 +5,16 @@
 //	loadtest browsers -url http://127.0.0.1:8080 -rooms rooms.json -tabs 8 -duration 60s -bid-every 5s
 //	loadtest bids     -url http://127.0.0.1:8080 -rooms rooms.json -bidders 50 -watchers 200 -rate 20 -duration 30s
 //	loadtest scenario -url http://127.0.0.1:8080 -rooms rooms.json -config loadtest/scenarios/evening.json
+//	loadtest hotlot   -url http://127.0.0.1:8080 -rooms rooms.json -bidders 40 -watchers 200 -rate 40 -storm 5s
+//	loadtest bids … -shard 0/2 -start-at 2026-12-05T20:00:00Z -samples shard-0.json   (on each of N machines)
+//	loadtest merge -json all.json -html all.html -junit all.xml -slo 'decision_p99<50ms' shard-*.json
 //	loadtest sfuserver -addr 127.0.0.1:8099 -ice-udp 127.0.0.1:8443
 //	loadtest udpsink -sockets 200 & loadtest udpfloor -sockets 200 -pps 150
 //
 // A rooms file is what `auctiond room create --json` prints, one object per
-// room appended together. Every run prints a table, writes -json and -html
-// reports when asked, and ends stdout with one key=value summary line.
+// room appended together. Every run prints a table, writes -json, -html and
+// -junit reports when asked, and ends stdout with one key=value summary
+// line; an audit failure or a missed -slo threshold exits non-zero.
 package main
 
 import (
@@ -26,6 +30,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/bidcast/bidcast/loadtest"
 )
@@ -40,19 +45,21 @@ func main() {
 	}
 }
 
-const usage = "usage: loadtest viewers|browsers|bids|scenario|sfuserver|udpfloor|udpsink|freeport [flags] (-h for flags)"
+const usage = "usage: loadtest viewers|browsers|bids|scenario|hotlot|merge|sfuserver|udpfloor|udpsink|freeport [flags] (-h for flags)"
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(usage)
 	}
 	switch args[0] {
-	case "viewers", "browsers", "bids", "scenario":
+	case "viewers", "browsers", "bids", "scenario", "hotlot":
 		return load(ctx, args[0], args[1:], out)
 	case "sfuserver":
 		return sfuserver(ctx, args[1:])
 	case "udpfloor", "udpsink":
 		return udpfloor(ctx, args[0], args[1:], out)
+	case "merge":
+		return merge(ctx, args[1:], out)
 	case "freeport":
 		return freeport(args[1:], out)
 	case "-h", "-help", "--help", "help":
@@ -65,9 +72,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // common are the flags every load subcommand shares.
 type common struct {
-	url, roomsFile, room, token, allow, jsonPath, htmlPath, dbURL string
-	metricsURL                                                    string
-	pid                                                           int
+	url, roomsFile, room, token, allow, dbURL string
+	metricsURL                                string
+	pid                                       int
+	shard, startAt, samplesPath               string
+	out                                       outputs
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -77,12 +86,14 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.token, "token", "", "publish token of -room (WHIP bearer)")
 	fs.StringVar(&c.allow, "allow-host", "", "comma-separated non-loopback hosts that may be targeted")
 	fs.StringVar(&c.allow, "allow-remote", "", "same as -allow-host")
-	fs.StringVar(&c.jsonPath, "json", "", "write the JSON report here")
-	fs.StringVar(&c.htmlPath, "html", "", "write the self-contained HTML report here")
 	fs.StringVar(&c.dbURL, "audit-db", "", "Postgres URL for the bid audit (default: audit through the JSON API)")
 	fs.IntVar(&c.pid, "server-pid", 0, "pid of the server, to read CPU and RSS from /proc (default: the server's /metrics)")
 	fs.StringVar(&c.metricsURL, "metrics-url", "http://127.0.0.1:6060/metrics",
 		"the server's Prometheus endpoint, read without -server-pid (auctiond serves it on its admin listener, ADMIN_ADDR)")
+	fs.StringVar(&c.shard, "shard", "", "i/N: run shard i (0-based) of N generators: its rooms (j mod N = i) and 1/N of the load")
+	fs.StringVar(&c.startAt, "start-at", "", "RFC 3339 instant the load starts, the same for every shard (default: at once)")
+	fs.StringVar(&c.samplesPath, "samples", "", "write the raw samples (histograms, counts, audit records) here, for `loadtest merge`: a file or s3://bucket/key (AWS_* credentials from the environment)")
+	c.out.register(fs)
 }
 
 func (c *common) allowHosts() []string {
@@ -111,6 +122,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	var vc loadtest.ViewersConfig
 	var bc loadtest.BrowsersConfig
 	var dc loadtest.BidsConfig
+	var hc loadtest.HotLotConfig
 	scenarioPath := ""
 	switch kind {
 	case "viewers":
@@ -137,14 +149,49 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		fs.DurationVar(&dc.Duration, "duration", 30e9, "bidding time (max 10m)")
 	case "scenario":
 		fs.StringVar(&scenarioPath, "config", "loadtest/scenarios/evening.json", "scenario file (JSON)")
+	case "hotlot":
+		fs.IntVar(&hc.Bidders, "bidders", 40, "WebSocket bidders over all rooms (they storm)")
+		fs.IntVar(&hc.Watchers, "watchers", 200, "WebSocket watchers over all rooms")
+		fs.Float64Var(&hc.Rate, "rate", 40, "storm bids per second per room (open loop)")
+		fs.DurationVar(&hc.Storm, "storm", 5e9, "the storm starts this long before the lot's deadline")
+		fs.DurationVar(&hc.MaxStorm, "max-storm", 20e9, "stop storming a lot whose deadline keeps moving (soft-close) after this, then a last volley")
+		fs.DurationVar(&hc.Overrun, "overrun", 1e9, "keep bidding this long past the deadline")
+		fs.IntVar(&hc.Viewers, "viewers", 0, "WHEP viewers of the first room's synthetic stream through the storm (0: none)")
 	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	shard, err := loadtest.ParseShard(c.shard)
+	if err != nil {
+		return err
+	}
+	startAt, err := loadtest.ParseStartAt(c.startAt)
+	if err != nil {
+		return err
+	}
+	if kind == "hotlot" && startAt != (time.Time{}) {
+		return errors.New("hotlot follows each lot's own deadline: -start-at does not apply")
+	}
+	if !shard.Whole() && c.samplesPath == "" {
+		return errors.New("a shard needs -samples FILE for `loadtest merge`")
+	}
+	slos, err := loadtest.ParseSLOs(c.out.slo)
+	if err != nil {
 		return err
 	}
 	rooms, err := c.rooms()
 	if err != nil {
 		return err
 	}
+	if kind != "scenario" {
+		if rooms, err = shard.Rooms(rooms); err != nil {
+			return err
+		}
+	}
+	vc.Viewers, vc.StartAt, bc.Tabs, bc.StartAt = shard.Part(vc.Viewers), startAt, shard.Part(bc.Tabs), startAt
+	dc.Bidders, dc.Watchers, dc.Rate, dc.ChatRate, dc.StartAt =
+		shard.Part(dc.Bidders), shard.Part(dc.Watchers), shard.Rate(dc.Rate), shard.Rate(dc.ChatRate), startAt
+	hc.Bidders, hc.Watchers, hc.Viewers = shard.Part(hc.Bidders), shard.Part(hc.Watchers), shard.Part(hc.Viewers) // the rate is per room
 	var rep *loadtest.Report
 	switch kind {
 	case "viewers":
@@ -159,19 +206,33 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		dc.BaseURL, dc.Rooms, dc.ServerPID, dc.MetricsURL, dc.DatabaseURL, dc.AllowHosts, dc.Out =
 			c.url, rooms, c.pid, c.metricsURL, c.dbURL, c.allowHosts(), out
 		rep, err = loadtest.RunBids(ctx, dc)
+	case "hotlot":
+		hc.BaseURL, hc.Rooms, hc.ServerPID, hc.MetricsURL, hc.DatabaseURL, hc.AllowHosts, hc.Out =
+			c.url, rooms, c.pid, c.metricsURL, c.dbURL, c.allowHosts(), out
+		rep, err = loadtest.RunHotLot(ctx, hc)
 	case "scenario":
 		sc, serr := loadtest.LoadScenario(scenarioPath)
 		if serr != nil {
 			return serr
 		}
+		if sc, rooms, serr = shard.Scenario(sc, rooms); serr != nil {
+			return serr
+		}
 		rep, err = loadtest.RunScenario(ctx, loadtest.ScenarioConfig{BaseURL: c.url, Scenario: sc, Rooms: rooms,
-			ServerPID: c.pid, MetricsURL: c.metricsURL, DatabaseURL: c.dbURL, AllowHosts: c.allowHosts(), Out: out})
+			ServerPID: c.pid, MetricsURL: c.metricsURL, DatabaseURL: c.dbURL, AllowHosts: c.allowHosts(), Out: out,
+			StartAt: startAt})
 	}
 	if rep == nil {
 		return err
 	}
 	rep.Args = append([]string{kind}, redact(args)...)
-	return finish(rep, err, c, out)
+	if c.samplesPath != "" {
+		if werr := rep.WriteSamples(c.samplesPath, shard, startAt); werr != nil {
+			return werr
+		}
+		fmt.Fprintf(out, "samples (shard %s): %s\n", shard, c.samplesPath)
+	}
+	return finish(rep, err, c.out, slos, out)
 }
 
 // redact hides passwords in URL arguments (-audit-db), so reports can be
@@ -190,21 +251,42 @@ func redact(args []string) []string {
 	return out
 }
 
+// outputs are the report files and thresholds every measuring subcommand
+// and merge share.
+type outputs struct {
+	jsonPath, htmlPath, junitPath, slo string
+}
+
+func (o *outputs) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.jsonPath, "json", "", "write the JSON report here")
+	fs.StringVar(&o.htmlPath, "html", "", "write the self-contained HTML report here")
+	fs.StringVar(&o.junitPath, "junit", "", "write a JUnit XML report here (one test case per threshold and for the audit)")
+	fs.StringVar(&o.slo, "slo", "", "thresholds, e.g. 'decision_p99<50ms,first_frame_p95<1s,loss=0': a missed one exits non-zero")
+}
+
 // finish prints the table, writes the reports and ends with the summary
-// line; an audit failure makes the exit status non-zero.
-func finish(rep *loadtest.Report, runErr error, c common, out io.Writer) error {
+// line; an audit failure or a missed threshold makes the exit status
+// non-zero.
+func finish(rep *loadtest.Report, runErr error, o outputs, slos []loadtest.SLO, out io.Writer) error {
+	checks := rep.CheckSLOs(slos)
 	rep.WriteTable(out)
-	if c.jsonPath != "" {
-		if err := rep.WriteJSON(c.jsonPath); err != nil {
+	if o.jsonPath != "" {
+		if err := rep.WriteJSON(o.jsonPath); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "json report: %s\n", c.jsonPath)
+		fmt.Fprintf(out, "json report: %s\n", o.jsonPath)
 	}
-	if c.htmlPath != "" {
-		if err := rep.WriteHTML(c.htmlPath); err != nil {
+	if o.htmlPath != "" {
+		if err := rep.WriteHTML(o.htmlPath); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "html report: %s\n", c.htmlPath)
+		fmt.Fprintf(out, "html report: %s\n", o.htmlPath)
+	}
+	if o.junitPath != "" {
+		if err := rep.WriteJUnit(o.junitPath, checks, runErr); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "junit report: %s\n", o.junitPath)
 	}
 	fmt.Fprintln(out, rep.SummaryLine())
 	if runErr != nil {
@@ -213,7 +295,36 @@ func finish(rep *loadtest.Report, runErr error, c common, out io.Writer) error {
 	if rep.Audit != nil && !rep.Audit.OK {
 		return errors.New("the bid audit found violations")
 	}
+	if rep.HotLot != nil && !rep.HotLot.Audit.OK {
+		return errors.New("the deadline audit found violations")
+	}
+	if failed := loadtest.FailedSLOs(checks); len(failed) > 0 {
+		return fmt.Errorf("thresholds missed: %s", strings.Join(failed, ", "))
+	}
 	return nil
+}
+
+// merge builds one report from the samples files of every shard of a run.
+func merge(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	var o outputs
+	o.register(fs)
+	dbURL := fs.String("audit-db", "", "Postgres URL: reread the server's record for the audit (default: the shards' API records)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	slos, err := loadtest.ParseSLOs(o.slo)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("usage: loadtest merge [-json F] [-html F] [-junit F] [-slo S] [-audit-db URL] shard-0.json shard-1.json … (or s3://bucket/prefix/)")
+	}
+	rep, err := loadtest.Merge(ctx, loadtest.MergeConfig{Files: fs.Args(), DatabaseURL: *dbURL})
+	if err != nil {
+		return err
+	}
+	return finish(rep, nil, o, slos, out)
 }
 
 func sfuserver(ctx context.Context, args []string) error {

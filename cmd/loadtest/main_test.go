@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,9 +79,9 @@ func TestFinishWritesReportsAndSummaryLast(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rep := &loadtest.Report{Schema: loadtest.Schema, Kind: "bids",
 				Audit: &loadtest.AuditResult{OK: tc.auditOK, Source: "api"}}
-			c := common{jsonPath: filepath.Join(dir, "r.json"), htmlPath: filepath.Join(dir, "r.html")}
+			c := outputs{jsonPath: filepath.Join(dir, "r.json"), htmlPath: filepath.Join(dir, "r.html")}
 			var out bytes.Buffer
-			err := finish(rep, nil, c, &out)
+			err := finish(rep, nil, c, nil, &out)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("finish: %v, want error %v", err, tc.wantErr)
 			}
@@ -94,5 +95,73 @@ func TestFinishWritesReportsAndSummaryLast(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMissedThresholdFails: a threshold the run missed makes the command
+// fail (a non-zero exit status), after every report, the JUnit XML
+// included, has been written; a met one does not.
+func TestMissedThresholdFails(t *testing.T) {
+	tests := []struct {
+		slo     string
+		wantErr bool
+	}{
+		{"decision_p99<50ms", true},
+		{"decision_p99<100ms", false},
+		{"decision_p99<100ms,loss=0", true}, // no media in a bids run: not measured is not met
+	}
+	for _, tc := range tests {
+		t.Run(tc.slo, func(t *testing.T) {
+			dir := t.TempDir()
+			rep := &loadtest.Report{Schema: loadtest.Schema, Kind: "bids",
+				Bids:  &loadtest.BidsSummary{Decision: loadtest.Quantiles{N: 10, P50: 5, P95: 40, P99: 63}},
+				Audit: &loadtest.AuditResult{OK: true, Source: "api"}}
+			slos, err := loadtest.ParseSLOs(tc.slo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := outputs{jsonPath: filepath.Join(dir, "r.json"), junitPath: filepath.Join(dir, "r.xml")}
+			var out bytes.Buffer
+			err = finish(rep, nil, o, slos, &out)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("finish: %v, want error %v\n%s", err, tc.wantErr, out.String())
+			}
+			b, rerr := os.ReadFile(o.junitPath)
+			if rerr != nil || !bytes.Contains(b, []byte("<testsuites")) {
+				t.Fatalf("junit: %v %s", rerr, b)
+			}
+			if got := bytes.Contains(b, []byte(`type="threshold"`)); got != tc.wantErr {
+				t.Fatalf("junit failure present %v, want %v:\n%s", got, tc.wantErr, b)
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"bids", "-slo", "nonsense<1"}, io.Discard); err == nil {
+		t.Fatal("an unknown figure in -slo must be refused")
+	}
+	if err := run(context.Background(), []string{"merge"}, io.Discard); err == nil {
+		t.Fatal("merge without files must fail")
+	}
+}
+
+// TestShardFlags: a shard must name a samples file and fit its rooms; a
+// start instant must be a time.
+func TestShardFlags(t *testing.T) {
+	dir := t.TempDir()
+	rooms := filepath.Join(dir, "rooms.json")
+	if err := os.WriteFile(rooms, []byte(`{"room_id":"r1"}{"room_id":"r2"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"bids", "-rooms", rooms, "-shard", "0/2"},                                            // no -samples
+		{"bids", "-rooms", rooms, "-shard", "2/2", "-samples", "x"},                           // no such shard
+		{"bids", "-rooms", rooms, "-shard", "0/3", "-samples", "x"},                           // 3 shards, 2 rooms
+		{"bids", "-rooms", rooms, "-start-at", "tomorrow"},                                    // not a time
+		{"hotlot", "-rooms", rooms, "-start-at", "2026-12-05T20:00:00Z"},                      // deadlines rule
+		{"merge", filepath.Join(dir, "missing.json")},                                         // no such file
+		{"viewers", "-rooms", rooms, "-shard", "1/2", "-samples", "x", "-slo", "latency<1ms"}, // unknown figure
+	} {
+		if err := run(context.Background(), args, io.Discard); err == nil {
+			t.Errorf("%v: want an error", args)
+		}
 	}
 }
