@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/internal/envconf"
+	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/signaling"
 	"github.com/bidcast/bidcast/storage"
@@ -98,8 +100,6 @@ var envSpecs = []envSpec{
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
-	{"MEDIA_UPLOAD_DIR", "<MEDIA_DIR>/uploads", "where resumable (tus) uploads wait until finished, on the local disk (unused with MEDIA_S3_ENDPOINT: parts go to the bucket)"},
-	{"MEDIA_UPLOAD_EXPIRY", "24h", "how long an unfinished resumable upload is kept after it was created; then its parts are removed"},
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.
@@ -221,5 +221,5 @@ func envTable() string { return envconf.Table(allEnv()) }
 
 // allEnv is every variable the server reads, as `auctiond help` lists it.
 func allEnv() []envconf.Var {
-	return append(append(vars(envSpecs, sfuEnv), signaling.Env...), auth.MediaEnv...)
+	return slices.Concat(vars(envSpecs, sfuEnv), signaling.Env, auth.MediaEnv, auth.Env, media.Env)
 }

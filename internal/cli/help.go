@@ -13,7 +13,7 @@ func (p *Program) help() string {
 	writeCommands(&b, "")
 	b.WriteString("  help" + strings.Repeat(" ", commandWidth()-len("help")) + "this text\n")
 	b.WriteString("\n`auctiond COMMAND --help` prints a command's flags and an example.\n\n")
-	b.WriteString("Environment (flags of the same name in lower case override it, e.g. --http-addr):\n")
+	b.WriteString("Environment (`auctiond serve --help` lists the flags that override some of them, e.g. --http-addr):\n")
 	b.WriteString(p.Environment)
 	return b.String()
 }
