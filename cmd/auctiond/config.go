@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -72,7 +74,7 @@ var envSpecs = []envSpec{
 	{"LOG_FORMAT", "text", "text or json"},
 	{"DB_CONNECT_WAIT", "30s", "how long to keep retrying an unreachable database at start"},
 	{"SHUTDOWN_TIMEOUT", "10s", "how long a clean shutdown may take before connections are cut"},
-	{"NODE_ID", "<hostname>-<pid>", "this node's name in room leases; unique per node"},
+	{"NODE_ID", "<hostname>-<hash of working directory and HTTP_ADDR>", "this node's name in room leases and the cluster registry; unique per node and stable across its restarts (a restarted node takes its rooms back at once)"},
 	{"BID_POLL_INTERVAL", "250ms", "a live room's idle queue poll, the backstop behind the immediate nudge of each bid"},
 	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
 	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
@@ -128,8 +130,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.BidPollInterval = r.Duration("BID_POLL_INTERVAL", 0)
 	c.LotGrace = r.Duration("LOT_GRACE", 0)
 	if c.NodeID == "" {
-		host, _ := os.Hostname()
-		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+		c.NodeID = defaultNodeID(c.HTTPAddr)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
@@ -147,6 +148,20 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return Config{}, err
 	}
 	return c, c.Validate()
+}
+
+// defaultNodeID names a node after its host and, hashed, its checkout (the
+// working directory) and HTTP address: the same server restarted in the same
+// place gets the same ID and takes its rooms back at once, while two
+// servers on one host (different addresses) never share one.
+func defaultNodeID(httpAddr string) string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "node"
+	}
+	dir, _ := os.Getwd()
+	sum := sha256.Sum256([]byte(dir + "\x00" + httpAddr))
+	return host + "-" + hex.EncodeToString(sum[:4])
 }
 
 // withDefaults reads a variable from getenv, or else its default in specs
