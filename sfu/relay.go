@@ -1,0 +1,513 @@
+package sfu
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Relay between nodes. A room's media origin is the node its publisher
+// reached. Another node (an edge) serves the room's viewers by subscribing
+// once to the origin over WHEP, as a Pion peer of its own, and making that
+// peer the room's publisher here: its incoming tracks are read, cached and
+// fanned out like a publisher's, keyframe requests go up the peer to the
+// origin (throttled per track by Config.PLIInterval, and there again to the
+// real publisher), and NACKs of local viewers are answered from the edge's
+// own retransmission ring (the edge's NACKs upstream are Pion's, answered
+// from the origin's). The relay is released Cluster's linger after the last
+// local viewer leaves, follows the origin when the publisher moves to
+// another node, and gives way to a real publisher that reaches this node.
+//
+// The origin receives the relay as one WHEP viewer, so its cost grows with
+// the number of edges, not of viewers. The relay asks for one layer: the one
+// the origin's bandwidth estimate gives it (the best on a LAN).
+
+// Cluster is what the SFU asks of a cluster of nodes; the server wiring
+// implements it with package cluster's registry. All methods may be called
+// concurrently and must not block on the media path.
+type Cluster interface {
+	// Locate returns the WHEP endpoint URL of roomID on the node that is
+	// its media origin, when that is another node; ok is false when no
+	// other live node publishes the room.
+	Locate(ctx context.Context, roomID string) (whepURL string, ok bool, err error)
+	// RelayToken is the bearer one node presents to another to relay
+	// roomID; the same on every node of the cluster, and "" when relaying
+	// is off.
+	RelayToken(roomID string) string
+	// MediaChanged tells the cluster that this node has become (on) or
+	// stopped being (off) roomID's media origin (relay false) or one of
+	// its relays (relay true). It must return at once.
+	MediaChanged(roomID string, relay, on bool)
+}
+
+// Placer chooses the node a new WHEP viewer should watch on; see
+// WithPlacer.
+type Placer interface {
+	// Place returns "" to serve the viewer here, or the WHEP endpoint URL
+	// of roomID on another node.
+	Place(ctx context.Context, roomID string) (whepURL string, err error)
+}
+
+// relayLink is the SFU's side of a cluster: the relays it runs.
+type relayLink struct {
+	c      Cluster
+	linger time.Duration
+	client *http.Client
+
+	mu     sync.Mutex
+	relays map[string]*relay // by room ID
+}
+
+// relay is one relayed room, run by its goroutine (runRelay).
+type relay struct {
+	roomID string
+	ready  chan struct{} // closed after the first attempt to connect
+	sess   *session      // guarded by relayLink.mu
+	// gone is set when a real publisher took the room here; the relay
+	// then never reconnects. Guarded by relayLink.mu.
+	gone bool
+	// loc is the origin's URL of the relay's WHEP session (for DELETE);
+	// owned by the relay's goroutine.
+	loc string
+	// pending counts viewers between ensureRelay and the end of their
+	// Subscribe; guarded by relayLink.mu.
+	pending int
+}
+
+// SetCluster makes the server relay rooms whose origin is another node:
+// a viewer of a room without a publisher here starts a relay. linger is how
+// long a relay outlives its last local viewer (0 means 5 s). Call it once,
+// before the server takes sessions.
+func (srv *Server) SetCluster(c Cluster, linger time.Duration) {
+	if linger <= 0 {
+		linger = 5 * time.Second
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.relayLink = &relayLink{c: c, linger: linger, relays: map[string]*relay{},
+		client: &http.Client{Timeout: 10 * time.Second,
+			// An origin never redirects a relay; a redirect would mean a
+			// misconfigured node, and following it could chain relays.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (srv *Server) link() *relayLink {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.relayLink
+}
+
+// MediaLoad is what this node holds, for the cluster's heartbeat.
+type MediaLoad struct {
+	Viewers    int
+	Publishers int // rooms whose publisher is here (this node is their origin)
+	Relays     int // rooms relayed from another node
+	Origins    []string
+	Relayed    []string
+}
+
+// MediaLoad returns this node's media load; it takes the server's lock
+// briefly and nothing on the media path.
+func (srv *Server) MediaLoad() MediaLoad {
+	l := srv.link()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	out := MediaLoad{Viewers: srv.viewers}
+	for id, r := range srv.rooms {
+		switch {
+		case r.publisher == nil:
+		case l != nil && l.isRelay(id, r.publisher):
+			out.Relays++
+			out.Relayed = append(out.Relayed, id)
+		default:
+			out.Publishers++
+			out.Origins = append(out.Origins, id)
+		}
+	}
+	return out
+}
+
+// isRelay reports whether s is the relay session of roomID.
+func (l *relayLink) isRelay(roomID string, s *session) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rl := l.relays[roomID]
+	return rl != nil && rl.sess == s
+}
+
+type noRelayKey struct{}
+
+// withoutRelay marks a Subscribe that must not start a relay: it comes
+// from another node's relay, and relays are never chained.
+func withoutRelay(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRelayKey{}, true)
+}
+
+// isRelayToken reports whether token is the cluster's relay bearer for roomID.
+func (srv *Server) isRelayToken(roomID, token string) bool {
+	l := srv.link()
+	if l == nil || token == "" {
+		return false
+	}
+	want := l.c.RelayToken(roomID)
+	return want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(token)) == 1
+}
+
+// ensureRelay makes sure a room without a publisher here is relayed from
+// its origin, if another node publishes it, before a viewer subscribes. It
+// returns once the relay is connected or has failed (the caller then finds
+// the room live or not as usual), and counts the viewer as pending until
+// the caller calls done, so the relay is not released under a viewer that
+// is still negotiating.
+func (srv *Server) ensureRelay(ctx context.Context, roomID string) (done func()) {
+	l := srv.link()
+	if l == nil || ctx.Value(noRelayKey{}) != nil || l.c.RelayToken(roomID) == "" {
+		return func() {}
+	}
+	l.mu.Lock()
+	rl, ok := l.relays[roomID]
+	if ok {
+		rl.pending++
+	}
+	l.mu.Unlock()
+	if !ok {
+		if srv.Live(roomID) {
+			return func() {} // published here
+		}
+		rl = &relay{roomID: roomID, ready: make(chan struct{}), pending: 1}
+		l.mu.Lock()
+		if cur, ok := l.relays[roomID]; ok {
+			rl = cur // another viewer started it meanwhile
+			rl.pending++
+		} else {
+			l.relays[roomID] = rl
+			ok = false
+			srv.mu.Lock()
+			if srv.closed {
+				srv.mu.Unlock()
+				delete(l.relays, roomID)
+				l.mu.Unlock()
+				return func() {}
+			}
+			srv.wg.Add(1)
+			srv.mu.Unlock()
+			go srv.runRelay(l, rl)
+		}
+		l.mu.Unlock()
+	}
+	select {
+	case <-rl.ready:
+	case <-ctx.Done():
+	}
+	return func() {
+		l.mu.Lock()
+		rl.pending--
+		l.mu.Unlock()
+	}
+}
+
+func (l *relayLink) forget(rl *relay) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.relays[rl.roomID] == rl {
+		delete(l.relays, rl.roomID)
+	}
+}
+
+// relayTick is how often a relay checks its viewers, its upstream and the
+// origin's location.
+const relayTick = 250 * time.Millisecond
+
+// runRelay connects the relay, keeps it connected to the room's current
+// origin while local viewers remain, and releases it linger after the
+// last one leaves (or when a real publisher takes the room here).
+func (srv *Server) runRelay(l *relayLink, rl *relay) {
+	defer srv.wg.Done()
+	defer l.forget(rl)
+	// base ends when the server closes, so no request to an origin holds
+	// up Close.
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	exit := make(chan struct{})
+	defer close(exit)
+	srv.wg.Add(1)
+	go func() {
+		defer srv.wg.Done()
+		select {
+		case <-srv.done:
+			cancelBase()
+		case <-exit:
+		}
+	}()
+	readyOnce := sync.Once{}
+	ready := func() { readyOnce.Do(func() { close(rl.ready) }) }
+	defer ready()
+	var url string
+	lastViewer := time.Now()
+	lastLocate := time.Time{}
+	t := time.NewTicker(relayTick)
+	defer t.Stop()
+	for {
+		viewers, displaced := srv.relayRoomState(l, rl)
+		now := time.Now()
+		if viewers > 0 {
+			lastViewer = now
+		}
+		if displaced || l.isGone(rl) {
+			return // a real publisher is here now
+		}
+		idle := now.Sub(lastViewer) > l.linger
+		sess := l.session(rl)
+		alive := sess != nil && srv.hasSession(sess.id)
+		switch {
+		case idle:
+			if alive {
+				srv.log.Info("sfu relay released", "room", rl.roomID, "origin", url)
+				srv.closeRelay(l, rl, sess, url)
+			}
+			return
+		case !alive || now.Sub(lastLocate) >= time.Second:
+			lastLocate = now
+			ctx, cancel := context.WithTimeout(base, 3*time.Second)
+			next, ok, err := l.c.Locate(ctx, rl.roomID)
+			switch {
+			case err != nil:
+				srv.log.Warn("sfu relay: locating the origin failed", "room", rl.roomID, "err", err)
+			case !ok && !alive:
+				// Nobody publishes the room (yet): the first viewer hears
+				// "not live"; later ones keep waiting for a publisher.
+				ready()
+			case ok && (!alive || next != url):
+				if alive {
+					srv.log.Info("sfu relay: origin moved", "room", rl.roomID, "from", url, "to", next)
+					srv.closeRelay(l, rl, sess, url)
+				}
+				if err := srv.connectRelay(ctx, l, rl, next); err != nil {
+					srv.log.Warn("sfu relay: subscribing to the origin failed", "room", rl.roomID, "origin", next, "err", err)
+				} else {
+					url = next
+					srv.log.Info("sfu relay connected", "room", rl.roomID, "origin", next)
+				}
+				ready()
+			}
+			cancel()
+		}
+		select {
+		case <-srv.done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// relayRoomState returns the room's local viewers (joined or joining) and
+// whether a publisher other than the relay holds the room.
+func (srv *Server) relayRoomState(l *relayLink, rl *relay) (viewers int, displaced bool) {
+	l.mu.Lock()
+	sess, pending := rl.sess, rl.pending
+	l.mu.Unlock()
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	r, ok := srv.rooms[rl.roomID]
+	if !ok {
+		return pending, false
+	}
+	return len(r.subscribers) + pending, r.publisher != nil && r.publisher != sess
+}
+
+func (l *relayLink) isGone(rl *relay) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return rl.gone
+}
+
+func (l *relayLink) session(rl *relay) *session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return rl.sess
+}
+
+func (srv *Server) hasSession(id string) bool {
+	_, err := srv.session(id)
+	return err == nil
+}
+
+// connectRelay subscribes to the origin at whepURL and makes the peer the
+// room's publisher here.
+func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, whepURL string) error {
+	token := l.c.RelayToken(rl.roomID)
+	if token == "" {
+		return errors.New("relaying is off (no cluster secret)")
+	}
+	pc, err := srv.newPeerConnection()
+	if err != nil {
+		return err
+	}
+	s := &session{id: newSessionID(), srv: srv, publish: true, pc: pc}
+	fail := func(err error) error {
+		_ = pc.Close()
+		return err
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			return fail(fmt.Errorf("add %s transceiver: %w", kind, err))
+		}
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fail(fmt.Errorf("create offer: %w", err))
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fail(fmt.Errorf("set local description: %w", err))
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return fail(fmt.Errorf("gather ICE candidates: %w", ctx.Err()))
+	}
+	answer, location, err := l.post(ctx, whepURL, token, pc.LocalDescription().SDP)
+	if err != nil {
+		return fail(err)
+	}
+	ans, err := parseSDP(answer)
+	if err != nil {
+		return fail(err)
+	}
+	s.opts.onClose = func() { l.c.MediaChanged(rl.roomID, true, false) }
+	// Registered as the room's publisher and as the relay's session under
+	// both locks (server, then link), so MediaLoad and a publisher
+	// arriving here never see one without the other.
+	srv.mu.Lock()
+	s.room = srv.roomLocked(rl.roomID)
+	l.mu.Lock()
+	switch {
+	case rl.gone:
+		err = ErrPublisherExists
+	case s.room.publisher != nil:
+		err = ErrPublisherExists
+	default:
+		if err = srv.addSessionLocked(s); err == nil {
+			rl.sess, rl.loc = s, location
+		}
+	}
+	l.mu.Unlock()
+	if err != nil && len(s.room.subscribers) == 0 && s.room.publisher == nil && srv.rooms[rl.roomID] == s.room {
+		delete(srv.rooms, rl.roomID)
+	}
+	srv.mu.Unlock()
+	if err != nil {
+		l.deleteUpstream(whepURL, location, token)
+		return fail(err)
+	}
+	for kind, list := range mediaCodecs(ans) {
+		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
+	}
+	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.onTrack(remote) })
+	s.watchState()
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		s.close()
+		l.deleteUpstream(whepURL, location, token)
+		return fmt.Errorf("%w: origin's answer: %v", ErrBadOffer, err)
+	}
+	l.c.MediaChanged(rl.roomID, true, true)
+	return nil
+}
+
+// closeRelay ends the relay session and tells the origin.
+func (srv *Server) closeRelay(l *relayLink, rl *relay, sess *session, whepURL string) {
+	l.mu.Lock()
+	if rl.sess == sess {
+		rl.sess = nil
+	}
+	l.mu.Unlock()
+	sess.close()
+	l.deleteUpstream(whepURL, rl.loc, l.c.RelayToken(rl.roomID))
+}
+
+// post sends the relay's offer to the origin's WHEP endpoint.
+func (l *relayLink) post(ctx context.Context, whepURL, token, offer string) (answer, location string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, whepURL, strings.NewReader(offer))
+	if err != nil {
+		return "", "", fmt.Errorf("relay request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/sdp")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := l.client.Do(req)
+	if err != nil {
+		return "", "", fmt.Errorf("relay offer to %s: %w", whepURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSDPBytes))
+	if err != nil {
+		return "", "", fmt.Errorf("read the origin's answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusCreated {
+		msg := strings.TrimSpace(string(bytes.ToValidUTF8(body, nil)))
+		if resp.StatusCode == http.StatusNotFound {
+			return "", "", fmt.Errorf("%w: origin %s: %s", ErrNotLive, whepURL, msg)
+		}
+		return "", "", fmt.Errorf("origin %s answered %d: %s", whepURL, resp.StatusCode, msg)
+	}
+	return string(body), resp.Header.Get("Location"), nil
+}
+
+// deleteUpstream ends a session the origin made for a relay that is not
+// used after all (best effort: the origin also ends it when ICE fails).
+func (l *relayLink) deleteUpstream(whepURL, location, token string) {
+	if location == "" {
+		return
+	}
+	base := whepURL
+	if i := strings.Index(base, "/whep/"); i >= 0 {
+		base = base[:i]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, base+location, nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := l.client.Do(req); err == nil {
+		_ = resp.Body.Close()
+	}
+}
+
+// displaceRelay ends the relay of roomID, if any, so that a real publisher
+// reaching this node takes the room; viewers stay on the room's feeds and
+// resume on the publisher's first keyframe.
+func (srv *Server) displaceRelay(roomID string) {
+	l := srv.link()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	rl := l.relays[roomID]
+	var sess *session
+	if rl != nil {
+		sess, rl.sess, rl.gone = rl.sess, nil, true
+		delete(l.relays, roomID)
+	}
+	l.mu.Unlock()
+	if sess != nil {
+		srv.log.Info("sfu relay gives way to a publisher here", "room", roomID)
+		sess.close()
+	}
+}
+
+// mediaChanged tells the cluster, if any, about this node's origins.
+func (srv *Server) mediaChanged(roomID string, relay, on bool) {
+	if l := srv.link(); l != nil {
+		l.c.MediaChanged(roomID, relay, on)
+	}
+}
