@@ -53,6 +53,12 @@ type Config struct {
 	MetricsToken string
 	// Demo seeds a demo room with a synthetic video publisher.
 	Demo bool
+	// ClusterSecret lets nodes relay rooms' media from each other
+	// (CLUSTER_SECRET). Secret: from the environment only.
+	ClusterSecret string
+	// ClusterNodeViewers is the viewers a node takes before new viewers of
+	// a room are placed on another node.
+	ClusterNodeViewers int
 	// getenv reads the environment, for packages with their own settings
 	// (auth, media).
 	getenv func(string) string
@@ -81,6 +87,8 @@ var envSpecs = []envSpec{
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
+	{"CLUSTER_SECRET", "", "shared by every node of a cluster (at least 16 characters): a node with viewers of a room published on another node relays it from there; none: no relaying, WHEP viewers are redirected to the room's origin node (see docs/SCALING.md)"},
+	{"CLUSTER_NODE_VIEWERS", "500", "viewers a node takes before new WHEP viewers of a room it serves are redirected to a less loaded node"},
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.
@@ -112,6 +120,8 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.WSOrigins = r.List("WS_ORIGINS")
 	c.getenv = getenv
 	c.MetricsToken = getenv("METRICS_TOKEN")
+	c.ClusterSecret = getenv("CLUSTER_SECRET")
+	c.ClusterNodeViewers = r.Int("CLUSTER_NODE_VIEWERS", 500, 1, 1_000_000)
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
 	if err := fs.Parse(args); err != nil {
@@ -205,6 +215,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("REDIS_URL is not set: run `make run`, or `make services` and `set -a; . .data/env`"))
 	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
+	}
+	if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
+		errs = append(errs, errors.New("CLUSTER_SECRET: want at least 16 characters"))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("METRICS_TOKEN: want at least 16 characters"))

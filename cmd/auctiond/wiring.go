@@ -13,6 +13,7 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/cluster"
 	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/signaling"
@@ -47,6 +48,9 @@ type services struct {
 
 	// admission applies the per-client limits to WHIP and WHEP offers.
 	admission *auth.MediaAdmission
+	// cluster announces this node and its media in Redis and tells the
+	// SFU where rooms published elsewhere come from.
+	cluster *cluster.Registry
 }
 
 // wire builds every service over the connected stores.
@@ -118,9 +122,13 @@ func (a *App) wire() error {
 		media.WithTaskClient(s.tasks)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
+	if s.cluster, err = newClusterRegistry(a); err != nil {
+		return usageError{Err: err}
+	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks}
+		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks,
+		Cluster: s.cluster}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{Err: fmt.Errorf("JSON API: %w", err)}
 	}
@@ -149,10 +157,14 @@ func (a *App) wire() error {
 func (a *App) startWorkers() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		_ = a.svc.node.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = a.svc.cluster.Run(ctx)
 	}()
 	go func() {
 		defer wg.Done()
