@@ -68,45 +68,43 @@ func (r *Registry) Origin(ctx context.Context, roomID string) (n Node, ok bool, 
 	return r.node(ctx, id)
 }
 
-// serving returns the IDs of the nodes that hold roomID's media now: its
-// origin and the nodes relaying it.
-func (r *Registry) serving(ctx context.Context, roomID string) (map[string]bool, error) {
+// serving returns the node that is roomID's origin ("" for none) and the
+// nodes relaying it now.
+func (r *Registry) serving(ctx context.Context, roomID string) (origin string, relays map[string]bool, err error) {
 	pipe := r.rdb.Pipeline()
-	origin := pipe.Get(ctx, originKey(roomID))
-	relays := pipe.HGetAll(ctx, relaysKey(roomID))
+	o := pipe.Get(ctx, originKey(roomID))
+	rs := pipe.HGetAll(ctx, relaysKey(roomID))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("read media nodes of room %s: %w", roomID, err)
+		return "", nil, fmt.Errorf("read media nodes of room %s: %w", roomID, err)
 	}
-	out := map[string]bool{}
-	if id := origin.Val(); id != "" {
-		out[id] = true
-	}
-	for id, at := range relays.Val() {
-		if r.now().Sub(millis(at)) <= r.cfg.DropAfter {
-			out[id] = true
+	relays = map[string]bool{}
+	for id, at := range rs.Val() {
+		if id != o.Val() && r.now().Sub(millis(at)) <= r.cfg.DropAfter {
+			relays[id] = true
 		}
 	}
-	return out, nil
+	return o.Val(), relays, nil
 }
 
-// Place chooses the node a new viewer of roomID should watch on: the least
-// loaded of the nodes already holding the room's media that has room for
-// one more viewer, else the least loaded node of all (which will relay the
-// room). This node wins ties, so a lone node, or a cluster with nothing to
-// choose between, never redirects. self reports whether the choice is this
-// node.
+// Place chooses the node a new viewer of roomID should watch on. The
+// origin is kept for its publisher and its relays while another node can
+// take the viewer, so its cost grows with edges, not viewers. The choice is
+// the least loaded node already relaying the room that has room for one
+// more viewer (NodeViewers), else the least loaded node with room other
+// than the origin (which will relay the room), else here. This node wins
+// ties, so a lone node, or a cluster with nothing to choose between, never
+// redirects. self reports whether the choice is this node.
 func (r *Registry) Place(ctx context.Context, roomID string) (n Node, self bool, err error) {
 	nodes, err := r.Nodes(ctx)
-	if err != nil {
+	if err != nil || len(nodes) <= 1 {
 		return Node{}, true, err
 	}
-	if len(nodes) <= 1 {
-		return Node{}, true, nil
-	}
-	serving, err := r.serving(ctx, roomID)
-	if err != nil {
+	origin, relays, err := r.serving(ctx, roomID)
+	if err != nil || origin == "" {
+		// Nobody publishes the room: nothing to choose, answer here.
 		return Node{}, true, err
 	}
+	open := func(n Node) bool { return n.Viewers < r.cfg.NodeViewers }
 	best := func(ok func(Node) bool) (Node, bool) {
 		var b Node
 		found := false
@@ -120,22 +118,16 @@ func (r *Registry) Place(ctx context.Context, roomID string) (n Node, self bool,
 		}
 		return b, found
 	}
-	open := func(n Node) bool { return n.Viewers < r.cfg.NodeViewers }
-	if serving[r.cfg.NodeID] {
-		// Already holding the media here: stay unless this node is full.
-		for _, n := range nodes {
-			if n.ID == r.cfg.NodeID && open(n) {
-				return n, true, nil
-			}
+	for _, n := range nodes {
+		if n.ID == r.cfg.NodeID && relays[n.ID] && open(n) {
+			return n, true, nil // relaying here already, with room
 		}
 	}
-	if b, ok := best(func(n Node) bool { return serving[n.ID] && open(n) }); ok {
+	if b, ok := best(func(n Node) bool { return relays[n.ID] && open(n) }); ok {
 		return b, b.ID == r.cfg.NodeID, nil
 	}
-	if len(serving) == 0 {
-		// Nobody publishes the room: nothing to choose, answer here.
-		return Node{}, true, nil
+	if b, ok := best(func(n Node) bool { return n.ID != origin && open(n) }); ok {
+		return b, b.ID == r.cfg.NodeID, nil
 	}
-	b, _ := best(func(Node) bool { return true })
-	return b, b.ID == r.cfg.NodeID, nil
+	return Node{}, true, nil
 }

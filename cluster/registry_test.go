@@ -195,12 +195,15 @@ func TestPlace(t *testing.T) {
 		asker   int
 		want    int
 	}{
-		{"origin has room", [3]int{10, 0, 0}, 0, nil, 1, 0},
+		{"viewers go to an edge, not the origin", [3]int{10, 0, 0}, 0, nil, 0, 1},
+		{"an idle edge keeps its viewer", [3]int{10, 0, 0}, 0, nil, 2, 2},
 		{"asker already relays", [3]int{10, 20, 0}, 0, []int{1}, 1, 1},
-		{"least loaded server of the room", [3]int{300, 100, 0}, 0, []int{1}, 2, 1},
-		{"serving nodes full: least loaded of all", [3]int{500, 600, 50}, 0, []int{1}, 0, 2},
-		{"full asker relaying: moves on", [3]int{10, 500, 50}, 0, []int{1}, 1, 0},
-		{"tie: stay", [3]int{0, 0, 0}, 0, []int{1, 2}, 2, 2},
+		{"to the node relaying the room", [3]int{300, 100, 0}, 0, []int{1}, 2, 1},
+		{"least loaded relay", [3]int{0, 300, 100}, 0, []int{1, 2}, 0, 2},
+		{"relays full: least loaded other node", [3]int{0, 600, 50}, 0, []int{1}, 0, 2},
+		{"full asker relaying: moves on", [3]int{10, 500, 50}, 0, []int{1}, 1, 2},
+		{"everyone full but the origin: stay", [3]int{10, 500, 600}, 0, []int{1}, 1, 1},
+		{"tie between relays: stay", [3]int{0, 0, 0}, 0, []int{1, 2}, 2, 2},
 		{"nobody publishes: stay", [3]int{100, 0, 0}, -1, nil, 0, 0},
 	}
 	for _, tc := range tests {

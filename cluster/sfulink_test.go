@@ -46,12 +46,12 @@ func TestSFULink(t *testing.T) {
 	if _, ok, _ := a.SFU().Locate(ctx, room); ok {
 		t.Fatal("the origin located itself as another node")
 	}
-	// Placement from b: a holds the media and has room: viewers go there.
-	if u, err := b.SFU().Place(ctx, room); err != nil || u != "http://127.0.0.1:1000/whep/"+room {
-		t.Fatalf("Place from b = %q, %v; want a", u, err)
+	// Placement: viewers go to b (it will relay), not to the origin a.
+	if u, err := b.SFU().Place(ctx, room); err != nil || u != "" {
+		t.Fatalf("Place from b = %q, %v; want here", u, err)
 	}
-	if u, err := a.SFU().Place(ctx, room); err != nil || u != "" {
-		t.Fatalf("Place from a = %q, %v; want here", u, err)
+	if u, err := a.SFU().Place(ctx, room); err != nil || u != "http://127.0.0.1:2000/whep/"+room {
+		t.Fatalf("Place from a = %q, %v; want b", u, err)
 	}
 	cancel()
 	if err := <-done; err != nil {
