@@ -53,6 +53,10 @@ type Config struct {
 	MetricsToken string
 	// Demo seeds a demo room with a synthetic video publisher.
 	Demo bool
+	// NodeURL is this node's own base URL, which WHEP redirects and other
+	// nodes' relays use; PublicURL (one for the whole cluster, behind its
+	// load balancer) when unset.
+	NodeURL string
 	// ClusterSecret lets nodes relay rooms' media from each other
 	// (CLUSTER_SECRET). Secret: from the environment only.
 	ClusterSecret string
@@ -87,6 +91,7 @@ var envSpecs = []envSpec{
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
+	{"NODE_URL", "<PUBLIC_URL>", "this node's own base URL, reachable by clients (WHEP redirects) and by the other nodes (relays); set it on each node of a cluster behind one PUBLIC_URL"},
 	{"CLUSTER_SECRET", "", "shared by every node of a cluster (at least 16 characters): a node with viewers of a room published on another node relays it from there; none: no relaying, WHEP viewers are redirected to the room's origin node (see docs/SCALING.md)"},
 	{"CLUSTER_NODE_VIEWERS", "500", "viewers a node takes before new WHEP viewers of a room it serves are redirected to a less loaded node"},
 }
@@ -121,6 +126,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.getenv = getenv
 	c.MetricsToken = getenv("METRICS_TOKEN")
 	c.ClusterSecret = getenv("CLUSTER_SECRET")
+	c.NodeURL = strings.TrimRight(env("NODE_URL"), "/")
 	c.ClusterNodeViewers = r.Int("CLUSTER_NODE_VIEWERS", 500, 1, 1_000_000)
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
@@ -154,6 +160,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		r.Fail(fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.NodeURL == "" {
+		c.NodeURL = c.PublicURL
+	}
 	if err := r.Err(); err != nil {
 		return Config{}, err
 	}
@@ -215,6 +224,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("REDIS_URL is not set: run `make run`, or `make services` and `set -a; . .data/env`"))
 	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
+	}
+	if u, err := url.Parse(c.NodeURL); c.NodeURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		errs = append(errs, fmt.Errorf("NODE_URL %q: want an absolute http(s) URL", c.NodeURL))
 	}
 	if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
 		errs = append(errs, errors.New("CLUSTER_SECRET: want at least 16 characters"))
