@@ -98,6 +98,9 @@ func (a *App) wire() error {
 		return usageError{Err: err}
 	}
 
+	if s.cluster, err = newClusterRegistry(a); err != nil {
+		return usageError{Err: err}
+	}
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
 	lim := a.cfg.Limits
@@ -108,7 +111,7 @@ func (a *App) wire() error {
 			Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
 			Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
 			Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
-			BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
+			BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth, Placer: s.cluster.SFU(),
 		})
 	if err != nil {
 		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
@@ -121,9 +124,6 @@ func (a *App) wire() error {
 	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media"),
 		media.WithTaskClient(s.tasks)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
-	}
-	if s.cluster, err = newClusterRegistry(a); err != nil {
-		return usageError{Err: err}
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: lim.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
