@@ -183,26 +183,28 @@ func (srv *Server) ensureRelay(ctx context.Context, roomID string) (done func())
 		if srv.Live(roomID) {
 			return func() {} // published here
 		}
-		rl = &relay{roomID: roomID, ready: make(chan struct{}), pending: 1}
+		// Count the goroutine before publishing the relay in the map, and
+		// never hold the link's lock while taking the server's (the order
+		// is server, then link: connectRelay and MediaLoad hold both).
+		srv.mu.Lock()
+		if srv.closed {
+			srv.mu.Unlock()
+			return func() {}
+		}
+		srv.wg.Add(1)
+		srv.mu.Unlock()
 		l.mu.Lock()
-		if cur, ok := l.relays[roomID]; ok {
+		if cur, exists := l.relays[roomID]; exists {
 			rl = cur // another viewer started it meanwhile
 			rl.pending++
+			l.mu.Unlock()
+			srv.wg.Done()
 		} else {
+			rl = &relay{roomID: roomID, ready: make(chan struct{}), pending: 1}
 			l.relays[roomID] = rl
-			ok = false
-			srv.mu.Lock()
-			if srv.closed {
-				srv.mu.Unlock()
-				delete(l.relays, roomID)
-				l.mu.Unlock()
-				return func() {}
-			}
-			srv.wg.Add(1)
-			srv.mu.Unlock()
+			l.mu.Unlock()
 			go srv.runRelay(l, rl)
 		}
-		l.mu.Unlock()
 	}
 	select {
 	case <-rl.ready:
