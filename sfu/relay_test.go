@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -218,5 +219,67 @@ func TestRelayTokenAndPlacement(t *testing.T) {
 		if tc.want == http.StatusTemporaryRedirect && rec.Header().Get("Location") != "http://node-b.example:8080/whep/private" {
 			t.Fatalf("Location %q", rec.Header().Get("Location"))
 		}
+	}
+}
+
+// TestConcurrentViewersShareOneRelay: viewers arriving on an edge at the
+// same moment start one relay between them, not one each.
+func TestConcurrentViewersShareOneRelay(t *testing.T) {
+	origin, ohs, _ := newTestServer(t, nil)
+	edge, ehs, _ := newTestServer(t, nil)
+	origin.SetCluster(&fakeCluster{}, 0)
+	ec := &fakeCluster{}
+	ec.set(ohs.URL)
+	edge.SetCluster(ec, time.Minute)
+	pub, _ := publishWHIP(t, ohs.URL, "room1", webrtc.MimeTypeVP8)
+	defer pub.close()
+	pub.start(30)
+
+	const n = 5
+	viewers := make([]*fakeViewer, n)
+	offers := make([]string, n)
+	for i := range viewers {
+		viewers[i] = newFakeViewer(t, clientAPI(t, nil))
+		defer viewers[i].close()
+		offers[i] = localOffer(t, viewers[i].pc)
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range viewers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, ehs.URL+"/whep/room1", strings.NewReader(offers[i]))
+			req.Header.Set("Content-Type", "application/sdp")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				answers[i] = answer{body: err.Error()}
+				return
+			}
+			defer resp.Body.Close()
+			b := new(strings.Builder)
+			_, _ = io.Copy(b, resp.Body)
+			answers[i] = answer{resp.StatusCode, b.String()}
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.code != http.StatusCreated {
+			t.Fatalf("viewer %d: %d %s", i, a.code, a.body)
+		}
+		setAnswer(t, viewers[i].pc, a.body)
+	}
+	for _, v := range viewers {
+		waitFor(t, 10*time.Second, "media on every edge viewer", func() bool { return v.packets.Load() >= 20 })
+	}
+	if l := origin.MediaLoad(); l.Viewers != 1 {
+		t.Fatalf("the origin serves %d viewers, want the one relay", l.Viewers)
+	}
+	if l := edge.MediaLoad(); l.Relays != 1 || l.Viewers != n {
+		t.Fatalf("edge load %+v", l)
 	}
 }
