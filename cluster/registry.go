@@ -75,6 +75,9 @@ type Registry struct {
 
 	mu  sync.Mutex
 	cpu cpuMeter // guarded by mu
+	// twin counts consecutive heartbeats that found the entry written by
+	// another live instance with this node's ID; guarded by mu.
+	twin int
 }
 
 // New returns the registry of one node; Run starts its heartbeat.
@@ -141,6 +144,7 @@ func (r *Registry) Beat(ctx context.Context) error {
 		return fmt.Errorf("encode heartbeat: %w", err)
 	}
 	pipe := r.rdb.Pipeline()
+	prev := pipe.HGet(ctx, r.nodesKey, r.cfg.NodeID)
 	pipe.HSet(ctx, r.nodesKey, r.cfg.NodeID, b)
 	for _, room := range l.Origins {
 		pipe.Set(ctx, originKey(room), r.cfg.NodeID, r.cfg.DropAfter)
@@ -149,10 +153,41 @@ func (r *Registry) Beat(ctx context.Context) error {
 		pipe.HSet(ctx, relaysKey(room), r.cfg.NodeID, now.UnixMilli())
 		pipe.PExpire(ctx, relaysKey(room), forgetAfter)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
+	r.checkTwin(prev.Val(), now)
 	return nil
+}
+
+// checkTwin warns when another process heartbeats under this node's ID: two
+// live nodes with one NODE_ID take each other's rooms at every scan. The
+// entry a restarted node finds once, from its dead predecessor, is not a
+// twin; one found at two heartbeats in a row is.
+func (r *Registry) checkTwin(prev string, now time.Time) {
+	var p Node
+	twin := prev != "" && json.Unmarshal([]byte(prev), &p) == nil && p.Instance != r.instance &&
+		now.Sub(p.SeenAt) <= r.cfg.DropAfter
+	r.mu.Lock()
+	if twin {
+		r.twin++
+	} else {
+		r.twin = 0
+	}
+	n := r.twin
+	r.mu.Unlock()
+	if n == 2 {
+		r.log.Error("another live process uses this NODE_ID; give each node its own", "node", r.cfg.NodeID,
+			"other_instance", p.Instance, "other_url", p.PublicURL)
+	}
+}
+
+// Twinned reports whether another live process heartbeats under this
+// node's ID (two heartbeats in a row found its entry).
+func (r *Registry) Twinned() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.twin >= 2
 }
 
 // withdraw removes the node's entry; its origins and relays lapse with it.

@@ -265,3 +265,33 @@ func TestCPUMeter(t *testing.T) {
 		t.Fatalf("reading = %v", got)
 	}
 }
+
+// TestTwinNodeIDIsNoticed: a restarted node finding its dead predecessor's
+// entry once is fine; two live processes with one NODE_ID are noticed.
+func TestTwinNodeIDIsNoticed(t *testing.T) {
+	regs, _, _ := testCluster(t, 1)
+	ctx := ctxT(t)
+	a := regs[0]
+	twin, err := New(a.cfg, a.rdb, func() Load { return Load{} }, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	twin.nodesKey, twin.now = a.nodesKey, a.now
+
+	// Restart: the old instance beat, then died; the new one beats on.
+	_ = a.Beat(ctx)
+	for range 3 {
+		_ = twin.Beat(ctx)
+	}
+	if twin.Twinned() {
+		t.Fatal("a restarted node took its dead predecessor for a twin")
+	}
+	// Both alive, beating in turn.
+	for range 3 {
+		_ = a.Beat(ctx)
+		_ = twin.Beat(ctx)
+	}
+	if !a.Twinned() || !twin.Twinned() {
+		t.Fatal("two live processes with one NODE_ID were not noticed")
+	}
+}
