@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -294,7 +295,14 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 					srv.closeRelay(l, rl, sess, url)
 				}
 				if err := srv.connectRelay(ctx, l, rl, next); err != nil {
-					srv.log.Warn("sfu relay: subscribing to the origin failed", "room", rl.roomID, "origin", next, "err", err)
+					// An origin whose publisher just left is routine (its
+					// record lapses within seconds); anything else is not.
+					level := slog.LevelWarn
+					if errors.Is(err, ErrNotLive) {
+						level = slog.LevelDebug
+					}
+					srv.log.Log(ctx, level, "sfu relay: subscribing to the origin failed", "room", rl.roomID,
+						"origin", next, "err", err)
 				} else {
 					url = next
 					srv.log.Info("sfu relay connected", "room", rl.roomID, "origin", next)
