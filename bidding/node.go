@@ -126,8 +126,9 @@ func (n *Node) Run(ctx context.Context) error {
 				return
 			case <-renew.C:
 				// A renewal that cannot finish before the leases lapse is
-				// of no use; bounding it lets the next one start.
-				rctx, cancel := context.WithTimeout(ctx, n.cfg.LeaseTTL/2)
+				// of no use; bounding it lets the next one start. A slow
+				// one that still finishes in time keeps every room.
+				rctx, cancel := context.WithTimeout(ctx, n.cfg.LeaseTTL)
 				n.renewAll(rctx)
 				cancel()
 			}
