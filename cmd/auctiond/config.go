@@ -36,6 +36,10 @@ type Config struct {
 	SFU             sfu.Config
 	// NodeID names this process in room leases; unique per node.
 	NodeID string
+	// LeaseTTL is how long a room's lease lives without renewal: the bound
+	// on a takeover after its owner dies, and the longest pause (GC, a slow
+	// Redis) an owner survives.
+	LeaseTTL time.Duration
 	// BidPollInterval is each live room's Asynq idle poll (the backstop
 	// behind the immediate nudge).
 	BidPollInterval time.Duration
@@ -85,6 +89,7 @@ var envSpecs = []envSpec{
 	{"DB_CONNECT_WAIT", "30s", "how long to keep retrying an unreachable database at start"},
 	{"SHUTDOWN_TIMEOUT", "10s", "how long a clean shutdown may take before connections are cut"},
 	{"NODE_ID", "<hostname>-<hash of working directory and HTTP_ADDR>", "this node's name in room leases and the cluster registry; unique per node and stable across its restarts (a restarted node takes its rooms back at once)"},
+	{"ROOM_LEASE_TTL", "1.2s", "how long a room's lease lives without renewal (renewed every third of it): another node takes a dead owner's rooms within about this plus 0.2 s; a longer one rides out longer pauses of Redis or the owner"},
 	{"BID_POLL_INTERVAL", "250ms", "a live room's idle queue poll, the backstop behind the immediate nudge of each bid"},
 	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
 	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
@@ -109,7 +114,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return env(name)
 	})
 	var c Config
-	var level, connectWait, shutdown, poll, grace string
+	var level, connectWait, shutdown, poll, grace, lease string
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR"), "HTTP listen address (HTTP_ADDR)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR"), "admin/pprof listen address, loopback only (ADMIN_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL"), "public base URL (PUBLIC_URL)")
@@ -120,6 +125,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	fs.StringVar(&c.NodeID, "node-id", env("NODE_ID"), "node name in room leases (NODE_ID)")
 	fs.StringVar(&poll, "bid-poll-interval", env("BID_POLL_INTERVAL"), "live room queue poll (BID_POLL_INTERVAL)")
 	fs.StringVar(&grace, "lot-grace", env("LOT_GRACE"), "closing grace of a lot (LOT_GRACE)")
+	fs.StringVar(&lease, "room-lease-ttl", env("ROOM_LEASE_TTL"), "room lease lifetime (ROOM_LEASE_TTL)")
 	fs.BoolVar(&c.Demo, "demo", r.Bool("DEMO", false), "seed and broadcast a demo room (DEMO)")
 	c.APIRateLimitOff = r.Bool("API_RATE_LIMIT_DISABLED", false)
 	c.WSOrigins = r.List("WS_ORIGINS")
@@ -134,7 +140,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return Config{}, err
 	}
 	flagged["DB_CONNECT_WAIT"], flagged["SHUTDOWN_TIMEOUT"] = connectWait, shutdown
-	flagged["BID_POLL_INTERVAL"], flagged["LOT_GRACE"] = poll, grace
+	flagged["BID_POLL_INTERVAL"], flagged["LOT_GRACE"], flagged["ROOM_LEASE_TTL"] = poll, grace, lease
 	if c.AdminAddr == "off" {
 		c.AdminAddr = "" // no admin listener
 	}
@@ -145,6 +151,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.ShutdownTimeout = r.Duration("SHUTDOWN_TIMEOUT", 0)
 	c.BidPollInterval = r.Duration("BID_POLL_INTERVAL", 0)
 	c.LotGrace = r.Duration("LOT_GRACE", 0)
+	c.LeaseTTL = r.Duration("ROOM_LEASE_TTL", 0)
 	if c.NodeID == "" {
 		c.NodeID = defaultNodeID(c.HTTPAddr)
 	}
@@ -227,6 +234,9 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.NodeURL); c.NodeURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		errs = append(errs, fmt.Errorf("NODE_URL %q: want an absolute http(s) URL", c.NodeURL))
+	}
+	if c.LeaseTTL != 0 && (c.LeaseTTL < 300*time.Millisecond || c.LeaseTTL > time.Minute) {
+		errs = append(errs, fmt.Errorf("ROOM_LEASE_TTL %s: want from 300ms to 1m", c.LeaseTTL))
 	}
 	if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
 		errs = append(errs, errors.New("CLUSTER_SECRET: want at least 16 characters"))

@@ -93,7 +93,8 @@ func (a *App) wire() error {
 		Aliases:    aliases,
 		OnBroken:   func(roomID string) { s.node.Restart(roomID) },
 	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
-	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, Fences: storage.NewFences(a.db)}, a.redis, rooms, s.rooms,
+	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, LeaseTTL: a.cfg.LeaseTTL,
+		Fences: storage.NewFences(a.db)}, a.redis, rooms, s.rooms,
 		a.log.With("component", "node")); err != nil {
 		return usageError{Err: err}
 	}
