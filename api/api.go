@@ -43,6 +43,10 @@ type Deps struct {
 	// caller owns and closes it. Nil makes the worker open its own on
 	// Redis and close it when Run returns.
 	Tasks *asynq.Client
+	// Cluster lists the nodes sharing this Postgres and Redis
+	// (*cluster.Registry); nil makes GET /cluster answer 503
+	// cluster_disabled.
+	Cluster ClusterNodes
 }
 
 // Aliaser names a user as a bidder of one room, without revealing who they
@@ -71,6 +75,7 @@ type server struct {
 	views    RoomViewer
 	rdb      redis.UniversalClient
 	aliases  Aliaser
+	cluster  ClusterNodes
 }
 
 // New returns the API's handler, serving every route under Prefix. Mount it
@@ -103,6 +108,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 		views:    deps.Views,
 		rdb:      deps.Redis,
 		aliases:  deps.Aliases,
+		cluster:  deps.Cluster,
 	}
 	if s.aliases == nil {
 		s.aliases = events.NewAliases(nil)

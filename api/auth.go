@@ -67,6 +67,8 @@ const (
 	signedIn
 	// seller routes need a seller or an admin.
 	seller
+	// admin routes need an admin.
+	admin
 )
 
 // authorize checks a caller against a route's demand.
@@ -78,6 +80,8 @@ func authorize(p Principal, need access) error {
 		return errUnauthorized
 	case need == seller && !p.CanSell():
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "only sellers may do this"}
+	case need == admin && !p.Admin():
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "only admins may do this"}
 	}
 	return nil
 }

@@ -2,7 +2,8 @@
 // catalogue (items), their shows (rooms) and the lots in them; anyone reads
 // public rooms, lots, results and bid histories; signed-in users read their
 // own bids and wins; sellers register webhooks that receive signed
-// lot.closed events.
+// lot.closed events; admins list the nodes of the cluster (GET /cluster,
+// from the registry of package cluster).
 //
 // The whole surface is described by an OpenAPI 3 document kept beside the
 // code (openapi.json, served at GET /api/v1/openapi.json). The route table

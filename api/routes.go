@@ -66,6 +66,8 @@ func routes() []route {
 		{"GET", "/webhooks/{id}", seller, func(s *server) handlerFunc { return s.getWebhook }},
 		{"DELETE", "/webhooks/{id}", seller, func(s *server) handlerFunc { return s.deleteWebhook }},
 		{"GET", "/webhooks/{id}/deliveries", seller, func(s *server) handlerFunc { return s.webhookDeliveries }},
+
+		{"GET", "/cluster", admin, func(s *server) handlerFunc { return s.getCluster }},
 	}
 }
 

@@ -50,7 +50,12 @@
 //
 // Rooms (NewRooms) runs each live room a node owns: the actor restored from
 // Postgres, its event publisher and its pipeline; Node claims and renews
-// the room leases. Background runs the rest of the Asynq work, on queues of
+// the room leases (lease.go): short leases renewed in one pipelined round
+// trip, a lease-expiry index probed so a dead owner's rooms move within
+// about 1.5 s, a node restarted with the same NODE_ID taking its own rooms
+// back at once, and a fencing token raised in Postgres at each claim
+// (FenceFrom, storage.CheckFence) so an owner that lost its lease cannot
+// commit after the next one started. Background runs the rest of the Asynq work, on queues of
 // its own: a close backstop per lot (queue "lots", TaskID per lot and
 // deadline) that does nothing if the lot closed on time and otherwise has
 // the room claimed or restarted, and outbid, won, sold and unsold

@@ -45,6 +45,20 @@
 // sends. Errors are the sentinels of errors.go; HTTPHandler maps them to
 // status codes once (401, 403, 404, 406, 409, 400, 429, 503).
 //
+// # Relay between nodes
+//
+// With SetCluster, a viewer of a room published on another node (the
+// room's media origin) makes this node subscribe once to the origin over
+// WHEP, with the cluster's relay bearer, and fan the stream out locally as
+// if it were the room's publisher (relay.go): keyframe requests go up to
+// the origin, throttled; NACKs are answered from this node's own ring; the
+// relay follows the origin when the publisher moves, gives way to a
+// publisher reaching this node, and is released a linger after its last
+// viewer. WithPlacer makes WHEP answer 307 to send a viewer to another
+// node. The SFU asks a Cluster (package cluster's registry in the server)
+// and never reads Redis itself. MediaLoad reports viewers, origins and
+// relays for the cluster's heartbeat.
+//
 // Authorization is delegated to an Authorizer (auth.MediaGrants in the
 // server), and per-client limits to an Admission (WithAdmission) asked
 // before any work on a WHIP or WHEP offer; Stats returns plain structs that

@@ -31,6 +31,7 @@ type HTTPHandler struct {
 	srv     *Server
 	auth    Authorizer
 	admit   Admission
+	placer  Placer
 	mux     *http.ServeMux
 	timeout time.Duration
 	// patterns are the routes registered on mux, for Patterns.
@@ -51,6 +52,13 @@ type HandlerOption func(*HTTPHandler)
 // WithAdmission makes the handler ask fn before each new session.
 func WithAdmission(fn Admission) HandlerOption {
 	return func(h *HTTPHandler) { h.admit = fn }
+}
+
+// WithPlacer makes the handler ask p where each new WHEP viewer should
+// watch, and redirect it there with 307 (RFC 9725 section 4.5) when p names
+// another node. Relays from other nodes are never redirected.
+func WithPlacer(p Placer) HandlerOption {
+	return func(h *HTTPHandler) { h.placer = p }
 }
 
 // NewHTTPHandler returns the WHIP/WHEP handler for srv, asking auth before
@@ -115,8 +123,11 @@ func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool)
 		writeErr(w, err)
 		return
 	}
+	// Another node relaying the room (relay.go) is neither limited per
+	// client nor placed elsewhere, and never starts a relay itself.
+	relayed := !publish && h.srv.isRelayToken(room, token)
 	release := func() {}
-	if h.admit != nil {
+	if h.admit != nil && !relayed {
 		rel, err := h.admit(r, room, publish)
 		if err != nil {
 			writeErr(w, err)
@@ -136,14 +147,27 @@ func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool)
 	}()
 	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
 	defer cancel()
-	if publish {
+	switch {
+	case relayed:
+		ctx = withoutRelay(ctx)
+	case publish:
 		err = h.auth.AuthorizePublish(ctx, room, token)
-	} else {
+	default:
 		err = h.auth.AuthorizeView(ctx, room, token)
 	}
 	if err != nil {
 		writeErr(w, err)
 		return
+	}
+	if !publish && !relayed && h.placer != nil {
+		if to, err := h.placer.Place(ctx, room); err != nil {
+			h.srv.log.Warn("placing a WHEP viewer failed; serving it here", "room", room, "err", err)
+		} else if to != "" {
+			// The client repeats the POST, offer and token, at to.
+			w.Header().Set("Location", to)
+			httpError(w, http.StatusTemporaryRedirect, "watch this room at "+to)
+			return
+		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSDPBytes))
 	if err != nil {

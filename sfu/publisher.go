@@ -31,6 +31,17 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 	for _, o := range opts {
 		o(&s.opts)
 	}
+	// A relay of the room from another node gives way (relay.go), and the
+	// cluster learns this node is the room's origin now, and when not.
+	srv.displaceRelay(roomID)
+	if onClose := s.opts.onClose; srv.link() != nil {
+		s.opts.onClose = func() {
+			srv.mediaChanged(roomID, false, false)
+			if onClose != nil {
+				onClose()
+			}
+		}
+	}
 	srv.mu.Lock()
 	s.room = srv.roomLocked(roomID)
 	err = srv.addSessionLocked(s)
@@ -65,6 +76,7 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 	for kind, list := range codecs {
 		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
 	}
+	srv.mediaChanged(roomID, false, true)
 	srv.log.Info("sfu publisher joined", "room", roomID, "session", s.id)
 	return answer, s.id, nil
 }

@@ -33,6 +33,8 @@ type Server struct {
 	// viewers and publishers count the sessions of each kind, for the
 	// caps in Config.
 	viewers, publishers int
+	// relayLink, set by SetCluster, relays rooms from other nodes.
+	relayLink *relayLink
 
 	// wg counts every goroutine that is not a writer: track readers, RTCP
 	// readers, the stats ticker and asynchronous session closes.

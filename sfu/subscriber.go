@@ -19,6 +19,8 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	if err != nil {
 		return "", "", err
 	}
+	// A room published on another node is relayed here first (relay.go).
+	defer srv.ensureRelay(ctx, roomID)()
 	srv.mu.Lock()
 	r, ok := srv.rooms[roomID]
 	live := ok && r.publisher != nil

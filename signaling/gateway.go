@@ -56,7 +56,18 @@ type Deps struct {
 	// Aliases names bidders to viewers (the snapshot's you.alias); it must
 	// be the one the bid pipeline publishes with. Nil means a random key.
 	Aliases *events.Aliases
-	Log     *slog.Logger
+	// Placer, in a cluster, names the node a viewer of a room is best
+	// placed on (join's media_url); nil never names one.
+	Placer MediaPlacer
+	Log    *slog.Logger
+}
+
+// MediaPlacer chooses the node a new viewer of a room should watch on;
+// the cluster registry's SFU link implements it.
+type MediaPlacer interface {
+	// Place returns "" for this node, or the room's WHEP endpoint URL on
+	// another node.
+	Place(ctx context.Context, roomID string) (whepURL string, err error)
 }
 
 // Gateway is the WebSocket endpoint (GET /ws). It is an http.Handler; its
@@ -75,6 +86,7 @@ type Gateway struct {
 	views      ViewChecker
 	identities IdentityLoader
 	aliases    *events.Aliases
+	placer     MediaPlacer
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
@@ -108,7 +120,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
-		grant: deps.BidGrant, views: deps.Views, identities: deps.Identities, aliases: deps.Aliases,
+		grant: deps.BidGrant, views: deps.Views, identities: deps.Identities, aliases: deps.Aliases, placer: deps.Placer,
 		conns: make(map[*conn]struct{})}
 	if g.grant == nil {
 		g.grant = defaultBidGrant{}

@@ -58,8 +58,23 @@ func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
 		return err
 	}
 	c.finishSync(seq)
-	c.send(encode(TypeAck, env.ID, 0, JoinAckData{RoomID: d.RoomID, Seq: seq, Resumed: resumed}))
+	c.send(encode(TypeAck, env.ID, 0, JoinAckData{RoomID: d.RoomID, Seq: seq, Resumed: resumed,
+		MediaURL: g.placeMedia(ctx, d.RoomID)}))
 	return nil
+}
+
+// placeMedia asks the cluster, if any, where the room is best watched; a
+// failure answers "here", since every node can serve every room.
+func (g *Gateway) placeMedia(ctx context.Context, roomID string) string {
+	if g.placer == nil {
+		return ""
+	}
+	u, err := g.placer.Place(ctx, roomID)
+	if err != nil {
+		g.log.Warn("placing a viewer failed; watching here", "room", roomID, "err", err)
+		return ""
+	}
+	return u
 }
 
 // catchUpConn sends the events after resumeFrom when it can, else a

@@ -139,6 +139,10 @@ type JoinAckData struct {
 	// Resumed is true when the join replayed missed events, false when it
 	// sent a snapshot; always present.
 	Resumed bool `json:"resumed"`
+	// MediaURL, in a cluster, is the WHEP endpoint of the room on the node
+	// the viewer is best placed on, when that is another node; absent when
+	// this node is the one (always, on a single node).
+	MediaURL string `json:"media_url,omitempty"`
 }
 
 // ErrorData is the data of error.

@@ -54,6 +54,7 @@ func e2eServer(t *testing.T, extraEnv ...string) (base, bin string, env []string
 	env = []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
 		"HTTP_ADDR=" + addr, "ADMIN_ADDR=", "PUBLIC_URL=" + base, "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off",
 		"SFU_LOOPBACK_CANDIDATES=true", "AUTH_RATE_LIMIT_DISABLED=true",
+		"ROOM_LEASE_TTL=5s", // no room restarts when -race on a loaded machine stalls the server
 		"API_RATE_LIMIT_DISABLED=true", "DEMO=false", "MEDIA_DIR=" + t.TempDir(),
 		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("e", 40)))}
 	env = append(env, extraEnv...) // later entries win

@@ -41,6 +41,12 @@ func testConfigWith(t *testing.T, redisURL string, extra map[string]string) Conf
 			return "127.0.0.1:0"
 		case "SFU_TCP_ADDR":
 			return "off"
+		case "ROOM_LEASE_TTL":
+			// The 1.2 s default is for takeover speed in production; under
+			// -race on a loaded 2-core machine a process stalls longer now
+			// and then, and a lapsed lease restarts its room mid-test. The
+			// takeover tests set their own.
+			return "5s"
 		case "SFU_LOOPBACK_CANDIDATES":
 			return "true"
 		case "PUBLIC_URL":

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +40,10 @@ type Config struct {
 	SFU             sfu.Config
 	// NodeID names this process in room leases; unique per node.
 	NodeID string
+	// LeaseTTL is how long a room's lease lives without renewal: the bound
+	// on a takeover after its owner dies, and the longest pause (GC, a slow
+	// Redis) an owner survives.
+	LeaseTTL time.Duration
 	// BidPollInterval is each live room's Asynq idle poll (the backstop
 	// behind the immediate nudge).
 	BidPollInterval time.Duration
@@ -59,6 +65,16 @@ type Config struct {
 	MetricsToken string
 	// Demo seeds a demo room with a synthetic video publisher.
 	Demo bool
+	// NodeURL is this node's own base URL, which WHEP redirects and other
+	// nodes' relays use; PublicURL (one for the whole cluster, behind its
+	// load balancer) when unset.
+	NodeURL string
+	// ClusterSecret lets nodes relay rooms' media from each other
+	// (CLUSTER_SECRET). Secret: from the environment only.
+	ClusterSecret string
+	// ClusterNodeViewers is the viewers a node takes before new viewers of
+	// a room are placed on another node.
+	ClusterNodeViewers int
 	// getenv reads the environment, for packages with their own settings
 	// (auth, media).
 	getenv func(string) string
@@ -93,13 +109,17 @@ var envSpecs = []envSpec{
 	{"LOG_FORMAT", "text", "text or json"},
 	{"DB_CONNECT_WAIT", "30s", "how long to keep retrying an unreachable database at start"},
 	{"SHUTDOWN_TIMEOUT", "10s", "how long a clean shutdown may take before connections are cut"},
-	{"NODE_ID", "<hostname>-<pid>", "this node's name in room leases; unique per node"},
+	{"NODE_ID", "<hostname>-<hash of working directory and HTTP_ADDR>", "this node's name in room leases and the cluster registry; unique per node and stable across its restarts (a restarted node takes its rooms back at once)"},
+	{"ROOM_LEASE_TTL", "1.2s", "how long a room's lease lives without renewal (renewed every third of it): another node takes a dead owner's rooms within about this plus 0.2 s; a longer one rides out longer pauses of Redis or the owner"},
 	{"BID_POLL_INTERVAL", "250ms", "a live room's idle queue poll, the backstop behind the immediate nudge of each bid"},
 	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
 	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
+	{"NODE_URL", "<PUBLIC_URL>", "this node's own base URL, reachable by clients (WHEP redirects) and by the other nodes (relays); set it on each node of a cluster behind one PUBLIC_URL"},
+	{"CLUSTER_SECRET", "", "shared by every node of a cluster (at least 16 characters): a node with viewers of a room published on another node relays it from there; none: no relaying, WHEP viewers are redirected to the room's origin node (see docs/SCALING.md)"},
+	{"CLUSTER_NODE_VIEWERS", "500", "viewers a node takes before new WHEP viewers of a room it serves are redirected to a less loaded node"},
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.
@@ -115,7 +135,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		return env(name)
 	})
 	var c Config
-	var level, connectWait, shutdown, poll, grace string
+	var level, connectWait, shutdown, poll, grace, lease string
 	fs.StringVar(&c.HTTPAddr, "http-addr", env("HTTP_ADDR"), "HTTP listen address (HTTP_ADDR)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", env("ADMIN_ADDR"), "admin/pprof listen address, loopback only (ADMIN_ADDR)")
 	fs.StringVar(&c.PublicURL, "public-url", env("PUBLIC_URL"), "public base URL (PUBLIC_URL)")
@@ -126,18 +146,22 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	fs.StringVar(&c.NodeID, "node-id", env("NODE_ID"), "node name in room leases (NODE_ID)")
 	fs.StringVar(&poll, "bid-poll-interval", env("BID_POLL_INTERVAL"), "live room queue poll (BID_POLL_INTERVAL)")
 	fs.StringVar(&grace, "lot-grace", env("LOT_GRACE"), "closing grace of a lot (LOT_GRACE)")
+	fs.StringVar(&lease, "room-lease-ttl", env("ROOM_LEASE_TTL"), "room lease lifetime (ROOM_LEASE_TTL)")
 	fs.BoolVar(&c.Demo, "demo", r.Bool("DEMO", false), "seed and broadcast a demo room (DEMO)")
 	c.APIRateLimitOff = r.Bool("API_RATE_LIMIT_DISABLED", false)
 	c.WSOrigins = r.List("WS_ORIGINS")
 	c.getenv = getenv
 	c.MetricsToken = getenv("METRICS_TOKEN")
+	c.ClusterSecret = getenv("CLUSTER_SECRET")
+	c.NodeURL = strings.TrimRight(env("NODE_URL"), "/")
+	c.ClusterNodeViewers = r.Int("CLUSTER_NODE_VIEWERS", 500, 1, 1_000_000)
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
 	flagged["DB_CONNECT_WAIT"], flagged["SHUTDOWN_TIMEOUT"] = connectWait, shutdown
-	flagged["BID_POLL_INTERVAL"], flagged["LOT_GRACE"] = poll, grace
+	flagged["BID_POLL_INTERVAL"], flagged["LOT_GRACE"], flagged["ROOM_LEASE_TTL"] = poll, grace, lease
 	if c.AdminAddr == "off" {
 		c.AdminAddr = "" // no admin listener
 	}
@@ -148,9 +172,9 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.ShutdownTimeout = r.Duration("SHUTDOWN_TIMEOUT", 0)
 	c.BidPollInterval = r.Duration("BID_POLL_INTERVAL", 0)
 	c.LotGrace = r.Duration("LOT_GRACE", 0)
+	c.LeaseTTL = r.Duration("ROOM_LEASE_TTL", 0)
 	if c.NodeID == "" {
-		host, _ := os.Hostname()
-		c.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+		c.NodeID = defaultNodeID(c.HTTPAddr)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
@@ -166,10 +190,27 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		r.Fail(fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.NodeURL == "" {
+		c.NodeURL = c.PublicURL
+	}
 	if err := r.Err(); err != nil {
 		return Config{}, err
 	}
 	return c, c.Validate()
+}
+
+// defaultNodeID names a node after its host and, hashed, its checkout (the
+// working directory) and HTTP address: the same server restarted in the same
+// place gets the same ID and takes its rooms back at once, while two
+// servers on one host (different addresses) never share one.
+func defaultNodeID(httpAddr string) string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "node"
+	}
+	dir, _ := os.Getwd()
+	sum := sha256.Sum256([]byte(dir + "\x00" + httpAddr))
+	return host + "-" + hex.EncodeToString(sum[:4])
 }
 
 // Validate checks every field and reports all problems at once.
@@ -197,6 +238,15 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("REDIS_URL is not set: run `make run`, or `make services` and `set -a; . .data/env`"))
 	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
+	}
+	if u, err := url.Parse(c.NodeURL); c.NodeURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		errs = append(errs, fmt.Errorf("NODE_URL %q: want an absolute http(s) URL", c.NodeURL))
+	}
+	if c.LeaseTTL != 0 && (c.LeaseTTL < 300*time.Millisecond || c.LeaseTTL > time.Minute) {
+		errs = append(errs, fmt.Errorf("ROOM_LEASE_TTL %s: want from 300ms to 1m", c.LeaseTTL))
+	}
+	if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
+		errs = append(errs, errors.New("CLUSTER_SECRET: want at least 16 characters"))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("METRICS_TOKEN: want at least 16 characters"))

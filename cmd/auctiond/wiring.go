@@ -14,6 +14,7 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/bidding"
+	"github.com/bidcast/bidcast/cluster"
 	"github.com/bidcast/bidcast/demo"
 	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/media"
@@ -49,6 +50,9 @@ type services struct {
 
 	// admission applies the per-client limits to WHIP and WHEP offers.
 	admission *auth.MediaAdmission
+	// cluster announces this node and its media in Redis and tells the
+	// SFU where rooms published elsewhere come from.
+	cluster *cluster.Registry
 }
 
 // wire builds every service over the connected stores.
@@ -81,11 +85,15 @@ func (a *App) wire() error {
 		Aliases:    aliases,
 		OnBroken:   func(roomID string) { s.node.Restart(roomID) },
 	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
-	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID}, a.redis, rooms, s.rooms,
+	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, LeaseTTL: a.cfg.LeaseTTL,
+		Fences: storage.NewFences(a.db)}, a.redis, rooms, s.rooms,
 		a.log.With("component", "node")); err != nil {
 		return usageError{Err: err}
 	}
 
+	if s.cluster, err = newClusterRegistry(a); err != nil {
+		return usageError{Err: err}
+	}
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
 	wsCfg := a.cfg.WS
@@ -95,7 +103,7 @@ func (a *App) wire() error {
 		Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
 		Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
 		Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
-		BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth,
+		BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth, Placer: s.cluster.SFU(),
 	})
 	if err != nil {
 		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
@@ -111,7 +119,8 @@ func (a *App) wire() error {
 	}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: a.cfg.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
-		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks}
+		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks,
+		Cluster: s.cluster}
 	if s.api, err = api.New(s.apiCfg, s.apiDeps); err != nil {
 		return usageError{Err: fmt.Errorf("JSON API: %w", err)}
 	}
