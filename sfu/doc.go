@@ -14,9 +14,13 @@
 //
 // One retransmission ring per publisher track (nackbuffer.go) serves every
 // subscriber's NACKs. Keyframe requests from viewers are forwarded to the
-// publisher at most once per Config.PLIInterval per track; a joining viewer is
-// started from a cached group of pictures when it is fresh, otherwise from the
-// next keyframe.
+// publisher at most once per Config.PLIInterval per track. Each video track
+// keeps the packets since its last keyframe (gopcache.go, bounded by
+// Config.GOPCacheBytes), and a joining viewer starts from them at once: with
+// their own timing when the group is fresh, squeezed to the live edge when it
+// is old (a publisher that ignores PLI, such as aiortc's H.264 encoder, may
+// send a keyframe only every few seconds). Only a group too large to cache
+// leaves the viewer waiting for the next keyframe.
 //
 // # Entry points
 //

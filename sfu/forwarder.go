@@ -10,10 +10,6 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// maxGOPPackets bounds the keyframe cache: a longer group of pictures is not
-// worth replaying (and would delay a joining viewer's live edge).
-const maxGOPPackets = 512
-
 // pubTrack is one incoming RTP stream: a publisher's audio track, or one
 // simulcast layer of its video. Exactly one goroutine (readLoop) reads it.
 type pubTrack struct {
@@ -34,8 +30,7 @@ type pubTrack struct {
 	// while it snapshots the cache and joins the fan-out, so the viewer sees
 	// every packet after the cached ones exactly once.
 	mu      sync.Mutex
-	gop     []*packet
-	gopAt   int64 // Server.now() of the cached keyframe; 0: no valid cache
+	gop     gopCache
 	curTS   uint32
 	curKey  bool
 	haveCur bool
@@ -75,7 +70,7 @@ func newPubTrack(srv *Server, f *feed, pc *webrtc.PeerConnection, remote *webrtc
 	size := srv.cfg.NACKBufferAudio
 	if t.video {
 		size = srv.cfg.NACKBufferVideo
-		t.gop = make([]*packet, 0, maxGOPPackets)
+		t.gop.limit = srv.cfg.GOPCacheBytes
 	}
 	t.nack = newNACKBuffer(size)
 	return t
@@ -119,7 +114,7 @@ func (t *pubTrack) handle(p *packet) {
 	t.nack.put(p)
 	t.mu.Lock()
 	if t.video {
-		t.cacheLocked(p)
+		t.gop.add(p)
 	}
 	congested := t.feed.shards.dispatch(t.srv.writers, p)
 	t.mu.Unlock()
@@ -162,45 +157,17 @@ func (t *pubTrack) classify(p *packet) {
 	}
 }
 
-// cacheLocked keeps the packets since the last keyframe so that a joining
-// viewer can start at once instead of waiting for a PLI round trip.
-func (t *pubTrack) cacheLocked(p *packet) {
-	if p.kfStart {
-		t.dropGOPLocked()
-		t.gopAt = p.recv
+// replayLocked returns the cached group of pictures for a joining viewer,
+// nil when there is none. One older than Config.KeyframeCacheMaxAge is
+// squeezed (see replay), and stale reports that a fresh keyframe is worth
+// asking for, so that the next viewers get a short group again.
+func (t *pubTrack) replayLocked() (r *replay, stale bool) {
+	pkts, at := t.gop.snapshot()
+	if pkts == nil {
+		return nil, true
 	}
-	if t.gopAt == 0 {
-		return
-	}
-	if len(t.gop) == cap(t.gop) {
-		t.dropGOPLocked()
-		return
-	}
-	p.retain()
-	t.gop = append(t.gop, p)
-}
-
-func (t *pubTrack) dropGOPLocked() {
-	for i, q := range t.gop {
-		q.release()
-		t.gop[i] = nil
-	}
-	t.gop = t.gop[:0]
-	t.gopAt = 0
-}
-
-// snapshotGOPLocked returns referenced copies of the cached packets when the
-// cache is fresh enough to replay, else nil.
-func (t *pubTrack) snapshotGOPLocked() []*packet {
-	if t.gopAt == 0 || len(t.gop) == 0 || t.srv.now()-t.gopAt > int64(t.srv.cfg.KeyframeCacheMaxAge) {
-		return nil
-	}
-	out := make([]*packet, len(t.gop))
-	for i, q := range t.gop {
-		q.retain()
-		out[i] = q
-	}
-	return out
+	stale = t.srv.now()-at > int64(t.srv.cfg.KeyframeCacheMaxAge)
+	return &replay{pkts: pkts, squeeze: stale}, stale
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once per
@@ -257,7 +224,7 @@ func (t *pubTrack) close() {
 	t.timerMu.Unlock()
 	t.feed.removeLayer(t)
 	t.mu.Lock()
-	t.dropGOPLocked()
+	t.gop.reset()
 	t.mu.Unlock()
 	t.nack.clear()
 }

@@ -12,8 +12,9 @@ import (
 // roomID and returns the SDP answer and the session ID. It fails with
 // ErrNotLive when the room has no publisher, and with a *CodecMismatchError
 // (ErrCodecMismatch) when the viewer cannot decode what the publisher sends.
-// Media starts once ICE and DTLS connect: from the cached keyframe when it is
-// fresh, otherwise from a keyframe requested from the publisher.
+// Media starts once ICE and DTLS connect: from the cached group of pictures
+// (see Config.KeyframeCacheMaxAge), or, when none is cached, from a keyframe
+// requested from the publisher.
 func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts ...SessionOption) (answer, sessionID string, err error) {
 	offer, err := parseSDP(offerSDP)
 	if err != nil {
