@@ -27,6 +27,9 @@ type Config struct {
 	// ICEServers are the STUN/TURN servers handed to clients in WHIP/WHEP Link
 	// headers (and by the gateway). The SFU itself needs none.
 	ICEServers []ICEServer
+	// TURN, when it has URLs, adds a TURN server with a credential minted
+	// for each client (see TURNConfig) to ICEServers.
+	TURN TURNConfig
 	// LoopbackCandidates offers 127.0.0.1/::1 candidates. Off in production;
 	// tests and load tests turn it on because they connect over loopback.
 	// It is implied when ICEUDPAddr is a loopback address: no other
@@ -171,6 +174,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%w: ICEServers: %q is not a stun:/turn: URL", ErrInvalidConfig, u)
 			}
 		}
+	}
+	if err := c.TURN.validate(); err != nil {
+		return err
 	}
 	switch {
 	case c.Writers < 1 || c.Writers > 256:
