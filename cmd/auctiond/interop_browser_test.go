@@ -109,6 +109,18 @@ type watchReport struct {
 	FirstFrameMs float64 `json:"firstFrameMs"`
 	Width        int     `json:"width"`
 	Height       int     `json:"height"`
+	// JitterMs is the mean time a frame waited in Chromium's jitter
+	// buffer between the first frame and the end of the watch.
+	JitterMs float64 `json:"-"`
+}
+
+// jitterStats is what the page's jitter() reports.
+type jitterStats struct {
+	Decoded int     `json:"decoded"`
+	Dropped int     `json:"dropped"`
+	Freezes int     `json:"freezes"`
+	Delay   float64 `json:"delay"`
+	Emitted int     `json:"emitted"`
 }
 
 // watchWith plays the room with @eyevinn/webrtc-player in a new tab until
@@ -122,11 +134,17 @@ func watchWith(t *testing.T, newTab func() context.Context, app *App, room ops.R
 		return evalIn[watchReport](t, tab, "watched()").Frames > 0
 	})
 	start := evalIn[watchReport](t, tab, "watched()")
+	j0 := evalIn[jitterStats](t, tab, "jitter()")
 	waitUntil(t, 10*time.Second, who+": 60 more frames", func() bool {
 		return evalIn[watchReport](t, tab, "watched()").Frames >= start.Frames+60
 	})
 	got := evalIn[watchReport](t, tab, "watched()")
-	t.Logf("%s: first frame %.0f ms after the WHEP POST, %dx%d, %d frames", who, got.FirstFrameMs, got.Width, got.Height, got.Frames)
+	j1 := evalIn[jitterStats](t, tab, "jitter()")
+	if n := j1.Emitted - j0.Emitted; n > 0 {
+		got.JitterMs = (j1.Delay - j0.Delay) / float64(n) * 1000
+	}
+	t.Logf("%s: first frame %.0f ms after the WHEP POST, %dx%d, %d frames (%d decoded, %d dropped, %d freezes), then %.0f ms in the jitter buffer on average",
+		who, got.FirstFrameMs, got.Width, got.Height, got.Frames, j1.Decoded, j1.Dropped, j1.Freezes, got.JitterMs)
 	if got.FirstFrameMs < 0 || got.FirstFrameMs > 1000 {
 		t.Errorf("%s: first frame %.0f ms after the WHEP POST, want at most 1000", who, got.FirstFrameMs)
 	}
@@ -167,6 +185,49 @@ func TestInteropEyevinnBrowser(t *testing.T) {
 	waitUntil(t, 5*time.Second, "the publisher gone", func() bool { return roomStats(app, room.RoomID).Publisher == nil })
 	if st := evalIn[[]string](t, pub, `requests.map((r) => r.method + " " + (r.status || 0))`); len(st) > 0 {
 		t.Logf("WHIP client requests: %s", strings.Join(st, ", "))
+	}
+}
+
+// TestInteropChromiumWatchesPLIDeafPublisher: aiortc publishes H.264 with
+// an IDR only every 8.3 s and ignores PLI, and Eyevinn's player in Chromium
+// joins seconds into the group of pictures. The server replays the cached
+// group squeezed to the live edge: Chromium must decode it at once and then
+// play live, not hold the old frames in its jitter buffer.
+func TestInteropChromiumWatchesPLIDeafPublisher(t *testing.T) {
+	newTab := interopBrowser(t)
+	base, app := startApp(t, testConfig(t, ""))
+	room, err := ops.CreateRoom(context.Background(), app.db, base, "interop pli-deaf", "aiortc-chromium", ops.RoomOptions{Public: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pub := startAiortc(t, ctx, "publish", room.WHIPURL, room.PublishToken, "H264")
+	pub.next(t, ctx, "connected")
+	// About 2.5 s into the first group of pictures (aiortc sends 2-3
+	// packets a frame at 30 fps).
+	waitUntil(t, 20*time.Second, "an old group of pictures", func() bool {
+		r := roomStats(app, room.RoomID)
+		if r.Publisher == nil {
+			return false
+		}
+		for _, tr := range r.Publisher.Tracks {
+			if tr.Kind == "video" && tr.Keyframes == 1 && tr.Packets >= 200 {
+				return true
+			}
+		}
+		return false
+	})
+	got := watchWith(t, newTab, app, room, "Chromium viewer of aiortc")
+	if got.JitterMs > 500 {
+		t.Errorf("frames waited %.0f ms on average in Chromium's jitter buffer after the replay, want live (at most 500 ms)", got.JitterMs)
+	}
+	pub.stdin.Close()
+	if del := pub.next(t, ctx, "deleted"); del.Status != 200 {
+		t.Errorf("WHIP DELETE = %d, want 200", del.Status)
+	}
+	if err := <-pub.done; err != nil {
+		t.Errorf("publisher: %v", err)
 	}
 }
 
