@@ -2,11 +2,7 @@ package sfu
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,93 +10,12 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/bidcast/bidcast/internal/testenv"
 )
 
 // turnSecret is the shared secret of the test's coturn.
 const turnSecret = "bidcast-test-secret"
-
-// coturn is a private turnserver on loopback.
-type coturn struct {
-	addr string // 127.0.0.1:port, UDP and TCP
-}
-
-// startCoturn runs Debian's coturn on loopback with the time-limited
-// credential scheme (use-auth-secret), relaying only to loopback peers. It
-// fails the test when turnserver is not installed: `make test` installs it.
-func startCoturn(t *testing.T) *coturn {
-	t.Helper()
-	bin, err := exec.LookPath("turnserver")
-	if err != nil {
-		t.Fatalf("coturn is not installed (scripts/services.sh install coturn): %v", err)
-	}
-	port := freePort(t)
-	// A relay port range of our own, so parallel runs rarely meet.
-	minPort := 20000 + rand.IntN(400)*100
-	dir := t.TempDir()
-	var out strings.Builder
-	var mu sync.Mutex
-	cmd := exec.Command(bin, "-n",
-		"--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", fmt.Sprintf("--listening-port=%d", port),
-		fmt.Sprintf("--min-port=%d", minPort), fmt.Sprintf("--max-port=%d", minPort+99),
-		"--use-auth-secret", "--static-auth-secret="+turnSecret, "--realm=bidcast.test",
-		"--no-tls", "--no-dtls", "--no-cli", "--no-multicast-peers", "--allow-loopback-peers",
-		"--fingerprint", "--log-file=stdout", "--simple-log", "--no-software-attribute",
-		"--pidfile="+filepath.Join(dir, "turnserver.pid"), "--userdb="+filepath.Join(dir, "turndb"))
-	cmd.Stdout = &lockedWriter{mu: &mu, w: &out}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start coturn: %v", err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			mu.Lock()
-			t.Logf("coturn log:\n%s", out.String())
-			mu.Unlock()
-		}
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitFor(t, 10*time.Second, "coturn listening", func() bool {
-		select {
-		case <-done:
-			t.Fatalf("coturn exited at start:\n%s", out.String())
-		default:
-		}
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	})
-	return &coturn{addr: addr}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *strings.Builder
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-// freePort returns a TCP port that was free a moment ago (coturn listens on
-// the same number in UDP and TCP).
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // hardClient is how a test peer may reach the SFU.
 type hardClient struct {
@@ -179,10 +94,10 @@ func relayProtocols(pc *webrtc.PeerConnection) []string {
 // and a viewer that may only use ICE-TCP each get media through, using the
 // TURN credential the server minted for them.
 func TestHardNetworks(t *testing.T) {
-	turn := startCoturn(t)
+	turn := testenv.StartCoturn(t, turnSecret)
 	_, hs, _ := newTestServer(t, func(c *Config) {
 		c.ICETCPAddr = "127.0.0.1:0"
-		c.TURN = TURNConfig{URLs: []string{"turn:" + turn.addr + "?transport=udp", "turn:" + turn.addr + "?transport=tcp"},
+		c.TURN = TURNConfig{URLs: []string{"turn:" + turn.Addr + "?transport=udp", "turn:" + turn.Addr + "?transport=tcp"},
 			Secret: turnSecret, TTL: time.Minute}
 	})
 	udp := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
@@ -253,11 +168,11 @@ func TestHardNetworks(t *testing.T) {
 // TTL ends and refuses it after, so a leaked credential opens no relay. The
 // server's clock is moved instead of waiting out the TTL.
 func TestTURNCredentialExpires(t *testing.T) {
-	turn := startCoturn(t)
+	turn := testenv.StartCoturn(t, turnSecret)
 	var mu sync.Mutex
 	now := time.Now()
 	_, hs, _ := newTestServer(t, func(c *Config) {
-		c.TURN = TURNConfig{URLs: []string{"turn:" + turn.addr + "?transport=udp"}, Secret: turnSecret, TTL: 30 * time.Second,
+		c.TURN = TURNConfig{URLs: []string{"turn:" + turn.Addr + "?transport=udp"}, Secret: turnSecret, TTL: 30 * time.Second,
 			Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }}
 	})
 	relayCandidates := func(cfg webrtc.Configuration) int {
