@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/bidcast/bidcast/internal/ops"
+	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/sfu"
 )
 
@@ -228,6 +229,49 @@ func TestInteropChromiumWatchesPLIDeafPublisher(t *testing.T) {
 	}
 	if err := <-pub.done; err != nil {
 		t.Errorf("publisher: %v", err)
+	}
+}
+
+// TestInteropChromiumRelayOnly runs Debian's coturn with the time-limited
+// credential scheme and the server minting credentials (SFU_TURN_URLS,
+// SFU_TURN_SECRET): Chromium publishes over WHIP relaying through TURN/UDP
+// only, and watches over WHEP relaying through TURN/TCP only (a network
+// that blocks UDP), each with the credential OPTIONS handed it; the room
+// page's whep.js gets a credential the same way.
+func TestInteropChromiumRelayOnly(t *testing.T) {
+	const secret = "interop-turn-secret"
+	turn := testenv.StartCoturn(t, secret)
+	newTab := interopBrowser(t)
+	base, app := startApp(t, testConfigWith(t, "", map[string]string{
+		"SFU_TURN_URLS":   "turn:" + turn.Addr + "?transport=udp,turn:" + turn.Addr + "?transport=tcp",
+		"SFU_TURN_SECRET": secret, "SFU_TURN_TTL": "1m"}))
+	room, err := ops.CreateRoom(context.Background(), app.db, base, "interop relay", "relay", ops.RoomOptions{Public: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := newTab()
+	call(t, pub, fmt.Sprintf("publishRelay(%q, %q, false)", room.WHIPURL, room.PublishToken))
+	waitUntil(t, 20*time.Second, "the relayed publisher's video at the SFU", func() bool { return len(videoLayers(roomStats(app, room.RoomID))) > 0 })
+	if got := evalIn[string](t, pub, `pairOf("relayPub")`); got != "relay/udp" {
+		t.Errorf("publisher's candidate %q, want relay/udp", got)
+	}
+	view := newTab()
+	call(t, view, fmt.Sprintf("watchRelay(%q, true)", room.WHEPURL))
+	waitUntil(t, 20*time.Second, "60 frames through TURN/TCP", func() bool { return evalIn[int](t, view, "window.frames") >= 60 })
+	if got := evalIn[string](t, view, `pairOf("relayView")`); got != "relay/tcp" {
+		t.Errorf("viewer's candidate %q, want relay/tcp", got)
+	}
+	t.Logf("publisher %s, viewer %s", evalIn[string](t, pub, `pairOf("relayPub")`), evalIn[string](t, view, `pairOf("relayView")`))
+
+	// The room page asks the same way before its offer.
+	page, cancel := chromedp.NewContext(view)
+	defer cancel()
+	if err := chromedp.Do(page, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	servers := evalIn[[]map[string]string](t, page, fmt.Sprintf(`import("/whep.js").then((m) => m.iceServers(%q))`, room.RoomID))
+	if len(servers) != 2 || servers[0]["username"] == "" || servers[0]["credential"] == "" {
+		t.Errorf("whep.js iceServers() = %v, want the two TURN URLs with a minted credential", servers)
 	}
 }
 
