@@ -20,6 +20,7 @@ var sfuEnv = []envSpec{
 	{"SFU_TURN_URLS", "", "comma-separated TURN URLs handed to clients with a credential minted per session, e.g. turn:turn.example.com:3478?transport=udp,turn:turn.example.com:3478?transport=tcp"},
 	{"SFU_TURN_SECRET", "", "the TURN server's shared secret (coturn static-auth-secret) the per-session credentials are signed with; required with SFU_TURN_URLS"},
 	{"SFU_TURN_TTL", "5m", "how long a minted TURN credential may start new relays (1s..24h); a running session keeps its relay"},
+	{"SFU_GOP_CACHE_BYTES", "4194304", "memory each live video layer may keep of the packets since its last keyframe, so a joining viewer starts at once (about 1.6 KB a packet); a longer group of pictures is not cached"},
 	{"SFU_LOOPBACK_CANDIDATES", "false", "offer 127.0.0.1 ICE candidates (local tests and load tests); always on while SFU_UDP_ADDR is a loopback address"},
 	{"PION_LOG_LEVEL", "error", "least level of Pion's own ICE/DTLS messages that are logged: trace, debug, info, warn or error (debug when LOG_LEVEL=debug and this is unset); Pion's warnings are routine chatter"},
 }
@@ -31,6 +32,11 @@ func sfuConfig(getenv func(string) string) (sfu.Config, error) {
 		PublicIPs: r.List("SFU_PUBLIC_IPS"), LoopbackCandidates: r.Bool("SFU_LOOPBACK_CANDIDATES", false),
 		TURN: sfu.TURNConfig{URLs: r.List("SFU_TURN_URLS"), Secret: r.String("SFU_TURN_SECRET", ""),
 			TTL: r.Duration("SFU_TURN_TTL", 0)}}
+	if n := r.Size("SFU_GOP_CACHE_BYTES", 0); n > 1<<30 {
+		r.Fail(fmt.Errorf("SFU_GOP_CACHE_BYTES %d: want at most 1 GiB", n))
+	} else {
+		cfg.GOPCacheBytes = int(n)
+	}
 	if raw := r.String("SFU_ICE_SERVERS", ""); raw != "" {
 		var servers []struct {
 			URLs       []string `json:"urls"`

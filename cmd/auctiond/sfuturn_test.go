@@ -6,6 +6,23 @@ import (
 	"time"
 )
 
+// TestSFUGOPCacheConfig: SFU_GOP_CACHE_BYTES reaches the SFU, and a bad
+// value is refused naming it.
+func TestSFUGOPCacheConfig(t *testing.T) {
+	cfg, err := sfuConfig(envOf(map[string]string{}))
+	if err != nil || cfg.GOPCacheBytes != 4<<20 {
+		t.Fatalf("default: %d, %v; want 4 MiB", cfg.GOPCacheBytes, err)
+	}
+	if cfg, err = sfuConfig(envOf(map[string]string{"SFU_GOP_CACHE_BYTES": "1048576"})); err != nil || cfg.GOPCacheBytes != 1<<20 {
+		t.Fatalf("1 MiB: %d, %v", cfg.GOPCacheBytes, err)
+	}
+	for _, bad := range []string{"lots", "-1", "2147483648"} {
+		if _, err := sfuConfig(envOf(map[string]string{"SFU_GOP_CACHE_BYTES": bad})); err == nil || !strings.Contains(err.Error(), "SFU_GOP_CACHE_BYTES") {
+			t.Errorf("%q: err = %v, want one naming SFU_GOP_CACHE_BYTES", bad, err)
+		}
+	}
+}
+
 // TestSFUTURNConfig: SFU_TURN_URLS, SFU_TURN_SECRET and SFU_TURN_TTL reach
 // the SFU's TURNConfig, and a half-configured or out-of-range setting is
 // refused naming its variable.
