@@ -58,10 +58,11 @@ type Config struct {
 	// KeyframeCacheMaxAge is how old the cached group of pictures may be and
 	// still be replayed to a joining viewer with its own timing. Default
 	// 500 ms: such a replay starts the viewer at once but up to this much
-	// behind live (browsers catch up gradually). An older group is replayed
+	// behind live (browsers catch up gradually). For an older group a
+	// keyframe is requested, and the viewer waits for it when the publisher
+	// has proven to answer such requests; otherwise the group is replayed
 	// squeezed (its frames one timestamp tick apart, ending at the live
-	// edge, so the viewer decodes them all and shows the newest at once),
-	// and a keyframe is requested so that the next viewers find a short one.
+	// edge, so the viewer decodes them all and shows the newest at once).
 	KeyframeCacheMaxAge time.Duration
 	// GOPCacheBytes bounds the memory of each video track's cache of the
 	// packets since its last keyframe, counting every packet's whole pooled

@@ -16,11 +16,13 @@
 // subscriber's NACKs. Keyframe requests from viewers are forwarded to the
 // publisher at most once per Config.PLIInterval per track. Each video track
 // keeps the packets since its last keyframe (gopcache.go, bounded by
-// Config.GOPCacheBytes), and a joining viewer starts from them at once: with
-// their own timing when the group is fresh, squeezed to the live edge when it
-// is old (a publisher that ignores PLI, such as aiortc's H.264 encoder, may
-// send a keyframe only every few seconds). Only a group too large to cache
-// leaves the viewer waiting for the next keyframe.
+// Config.GOPCacheBytes). A joining viewer starts from them at once when the
+// group is fresh; when it is old, a keyframe is requested, and the viewer
+// waits for it if the publisher has proven to answer requests
+// (plihistory.go), else starts from the group squeezed to the live edge (a
+// publisher that ignores PLI, such as aiortc's H.264 encoder, may send a
+// keyframe only every few seconds). Only a group too large to cache leaves
+// such a viewer waiting for the next keyframe.
 //
 // # Entry points
 //

@@ -35,6 +35,7 @@ type pubTrack struct {
 	curKey  bool
 	haveCur bool
 
+	plis      pliHistory   // whether this track answers keyframe requests
 	lastPLI   atomic.Int64 // Server.now() of the last PLI sent
 	lastKey   atomic.Int64 // Server.now() of the last keyframe start received
 	wantKeyAt atomic.Int64 // Server.now() of the newest keyframe request
@@ -153,21 +154,34 @@ func (t *pubTrack) classify(p *packet) {
 	if p.keyframe && !t.curKey && p.ts == t.curTS {
 		p.kfStart, t.curKey = true, true
 		t.lastKey.Store(p.recv)
+		t.plis.keyframe(p.recv)
 		t.st.keyframes.Add(1)
 	}
 }
 
 // replayLocked returns the cached group of pictures for a joining viewer,
-// nil when there is none. One older than Config.KeyframeCacheMaxAge is
-// squeezed (see replay), and stale reports that a fresh keyframe is worth
-// asking for, so that the next viewers get a short group again.
+// or nil when the viewer should wait for the next keyframe; stale reports
+// that a keyframe should be asked for. A group younger than
+// Config.KeyframeCacheMaxAge is replayed as it is. An older one is worth
+// replaying only when the publisher may not answer the request (see
+// pliHistory): then it is squeezed to the live edge (see replay); a
+// publisher that answers sends a fresh keyframe within a round trip, and a
+// replay would only be a burst of old frames the viewer drops.
 func (t *pubTrack) replayLocked() (r *replay, stale bool) {
-	pkts, at := t.gop.snapshot()
-	if pkts == nil {
+	now := t.srv.now()
+	at := t.gop.at
+	if at == 0 || len(t.gop.pkts) == 0 {
 		return nil, true
 	}
-	stale = t.srv.now()-at > int64(t.srv.cfg.KeyframeCacheMaxAge)
-	return &replay{pkts: pkts, squeeze: stale}, stale
+	if now-at <= int64(t.srv.cfg.KeyframeCacheMaxAge) {
+		pkts, _ := t.gop.snapshot()
+		return &replay{pkts: pkts}, false
+	}
+	if t.plis.answers(now) {
+		return nil, true
+	}
+	pkts, _ := t.gop.snapshot()
+	return &replay{pkts: pkts, squeeze: true}, true
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once per
@@ -210,6 +224,7 @@ func (t *pubTrack) deferredPLI() {
 
 func (t *pubTrack) sendPLI() {
 	t.st.plis.Add(1)
+	t.plis.sent(t.srv.now())
 	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: t.ssrc}})
 }
 

@@ -230,3 +230,57 @@ func TestLateViewerOfPLIDeafPublisher(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "live packets after the replay", func() bool { return v.packets.Load() > 150 })
 }
+
+// firstFrameStep returns the timestamp step between the first two frames a
+// viewer received: 1 tick after a squeezed replay, a frame's 3000 otherwise.
+func firstFrameStep(t *testing.T, v *fakeViewer) uint32 {
+	t.Helper()
+	var step uint32
+	waitFor(t, 5*time.Second, "two frames", func() bool {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		for i := 1; i < len(v.tss); i++ {
+			if v.tss[i] != v.tss[0] {
+				step = v.tss[i] - v.tss[0]
+				return true
+			}
+		}
+		return false
+	})
+	return step
+}
+
+// TestLateViewerOfAnsweringPublisher: a publisher that answers keyframe
+// requests is trusted after two answers, and from then on a viewer joining
+// an old group of pictures waits for the fresh keyframe instead of getting
+// the old group as a burst.
+func TestLateViewerOfAnsweringPublisher(t *testing.T) {
+	srv, hs, _ := newTestServer(t, func(c *Config) { c.KeyframeCacheMaxAge = 100 * time.Millisecond })
+	pub, _ := publishWHIP(t, hs.URL, "room1", webrtc.MimeTypeH264)
+	defer pub.close()
+	waitFor(t, 5*time.Second, "the publisher connected", func() bool {
+		return pub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
+	pub.start(300) // a keyframe every 10 s unless asked
+	var prev *fakeViewer
+	for i, want := range []uint32{1, 1, 3000} {
+		if prev != nil {
+			// Ten more frames: the group the last answer started is old.
+			n := prev.packets.Load()
+			waitFor(t, 5*time.Second, "ten frames", func() bool { return prev.packets.Load() >= n+30 })
+		} else {
+			waitFor(t, 5*time.Second, "ten frames of the first group", func() bool {
+				st := srv.Stats()
+				return len(st) == 1 && st[0].Publisher != nil && len(st[0].Publisher.Tracks) > 0 && st[0].Publisher.Tracks[0].Packets >= 30
+			})
+		}
+		plis := pub.plis.Load()
+		v, _ := viewWHEP(t, hs.URL, "room1", nil)
+		defer v.close()
+		if got := firstFrameStep(t, v); got != want {
+			t.Errorf("viewer %d: first frames %d ticks apart, want %d", i+1, got, want)
+		}
+		waitFor(t, 5*time.Second, "the join's keyframe request", func() bool { return pub.plis.Load() > plis })
+		prev = v
+	}
+}

@@ -254,6 +254,7 @@ type fakeViewer struct {
 	pc       *webrtc.PeerConnection
 	mu       sync.Mutex
 	seqs     []uint16
+	tss      []uint32
 	layers   []byte
 	keyAt    []int // indexes of keyframe-start packets in seqs
 	firstKey chan struct{}
@@ -321,6 +322,7 @@ func newFakeViewer(t testing.TB, api *webrtc.API, kinds ...webrtc.RTPCodecType) 
 				v.keyOnce.Do(func() { close(v.firstKey) })
 			}
 			v.seqs = append(v.seqs, pkt.SequenceNumber)
+			v.tss = append(v.tss, pkt.Timestamp)
 			v.layers = append(v.layers, layer)
 			v.mu.Unlock()
 		}
