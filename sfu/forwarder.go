@@ -184,6 +184,18 @@ func (t *pubTrack) replayLocked() (r *replay, stale bool) {
 	return &replay{pkts: pkts, squeeze: true}, true
 }
 
+// prefetchKeyframe asks for a keyframe when a viewer starts negotiating and
+// the cached group of pictures would be old by the time it connects, so
+// that a fresh one is cached when it does instead of a round trip later.
+func (t *pubTrack) prefetchKeyframe() {
+	t.mu.Lock()
+	old := t.gop.at == 0 || t.srv.now()-t.gop.at > int64(t.srv.cfg.KeyframeCacheMaxAge)/2
+	t.mu.Unlock()
+	if old {
+		t.requestKeyframe()
+	}
+}
+
 // requestKeyframe asks the publisher for a keyframe, at most once per
 // Config.PLIInterval. A throttled request is not lost: a timer sends it when
 // the interval ends unless a keyframe arrived in the meantime.

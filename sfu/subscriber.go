@@ -41,6 +41,14 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	if err := checkViewerCodecs(offer, published); err != nil {
 		return "", "", err
 	}
+	// The keyframe the viewer will start from is asked for now, while it
+	// negotiates, of the layer attach will choose for it (the top one: a new
+	// viewer has no bandwidth estimate yet).
+	if ci, ok := published[webrtc.RTPCodecTypeVideo]; ok {
+		if l := chooseLayer(compatibleLayers(r.video.currentLayers(), ci.cap), 0); l != nil {
+			l.prefetchKeyframe()
+		}
+	}
 	var kinds []*feed
 	for _, f := range []*feed{r.video, r.audio} {
 		if _, ok := published[f.kind]; ok && hasReceivingMedia(offer, f.kind.String()) {
