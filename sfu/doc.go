@@ -51,16 +51,16 @@
 // sends. Errors are the sentinels of errors.go; HTTPHandler maps them to
 // status codes once (401, 403, 404, 406, 409, 400, 429, 503).
 //
-// ICEServers lists the STUN/TURN servers for clients; with Config.TURN it
-// mints a TURN credential per call in the time-limited scheme TURN servers
-// share with applications (turn.go), and HTTPHandler puts it in the Link
-// headers of a 201 and of an OPTIONS request its POST would authorize,
-// never of a CORS preflight.
-//
 // Authorization is delegated to an Authorizer (auth.MediaGrants in the
 // server), and per-client limits to an Admission (WithAdmission) asked
 // before any work on a WHIP or WHEP offer; Stats returns plain structs that
 // the wiring exports as metrics. The server's own caps count viewers
 // (MaxViewers) and publishers (MaxPublishers) apart, so viewers can never
 // take a seller's place.
+//
+// ICEServers lists the STUN/TURN servers for clients; with Config.TURN it
+// mints a TURN credential per call in the time-limited scheme TURN servers
+// share with applications (turn.go), and HTTPHandler puts it in the Link
+// headers of a 201 and of an OPTIONS request its POST would authorize,
+// never of a CORS preflight.
 package sfu
