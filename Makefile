@@ -73,7 +73,10 @@ test-steps: lint
 
 # interop publishes over WHIP and watches over WHEP with aiortc, a
 # third-party WebRTC stack (Debian's python3-aiortc, installed here only),
-# in H.264 and VP8 against an in-process server; not part of `make test`.
+# in H.264 and VP8 against an in-process server, and in headless Chromium
+# with Eyevinn's npm WHIP client and WHEP player (vendored in
+# cmd/auctiond/testdata/interop) and Chromium's own three-layer simulcast;
+# not part of `make test`.
 interop: services
 	@/usr/bin/python3 -c 'import aiortc' 2>/dev/null || scripts/services.sh install python3-aiortc
 	@$(with_env) $(GO) test -tags interop -count=1 -timeout 5m -run Interop -v ./cmd/auctiond/

@@ -149,6 +149,8 @@ install_missing() {
   command -v ffmpeg >/dev/null 2>&1 || want+=(ffmpeg)
   # Headless Chromium runs the browser tests and the browser load test.
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
+  # coturn relays the SFU tests' relay-only peers (sfu TestHardNetworks).
+  command -v turnserver >/dev/null 2>&1 || want+=(coturn)
   apt_install "${want[@]}"
 }
 

@@ -211,10 +211,10 @@ func sameEnv(a, b map[string]string) bool {
 }
 
 // stubPath is PATH with stand-ins for the tools services.sh would install
-// for other tests (ffmpeg, chromium), so this test never runs apt-get.
+// for other tests (ffmpeg, chromium, coturn), so this test never runs apt-get.
 func stubPath(t *testing.T) string {
 	dir := t.TempDir()
-	for _, tool := range []string{"ffmpeg", "chromium"} {
+	for _, tool := range []string{"ffmpeg", "chromium", "turnserver"} {
 		if _, err := exec.LookPath(tool); err == nil {
 			continue
 		}

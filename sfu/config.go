@@ -27,6 +27,9 @@ type Config struct {
 	// ICEServers are the STUN/TURN servers handed to clients in WHIP/WHEP Link
 	// headers (and by the gateway). The SFU itself needs none.
 	ICEServers []ICEServer
+	// TURN, when it has URLs, adds a TURN server with a credential minted
+	// for each client (see TURNConfig) to ICEServers.
+	TURN TURNConfig
 	// LoopbackCandidates offers 127.0.0.1/::1 candidates. Off in production;
 	// tests and load tests turn it on because they connect over loopback.
 	// It is implied when ICEUDPAddr is a loopback address: no other
@@ -52,10 +55,20 @@ type Config struct {
 	// publisher track. Default 500 ms.
 	PLIInterval time.Duration
 	// KeyframeCacheMaxAge is how old the cached group of pictures may be and
-	// still be replayed to a joining viewer. Default 500 ms. Replaying starts
-	// the viewer at once but up to this much behind live (browsers catch up
-	// gradually); older caches are not replayed and a keyframe is requested.
+	// still be replayed to a joining viewer with its own timing. Default
+	// 500 ms: such a replay starts the viewer at once but up to this much
+	// behind live (browsers catch up gradually). For an older group a
+	// keyframe is requested, and the viewer waits for it when the publisher
+	// has proven to answer such requests; otherwise the group is replayed
+	// squeezed (its frames one timestamp tick apart, ending at the live
+	// edge, so the viewer decodes them all and shows the newest at once).
 	KeyframeCacheMaxAge time.Duration
+	// GOPCacheBytes bounds the memory of each video track's cache of the
+	// packets since its last keyframe, counting every packet's whole pooled
+	// buffer (about 1.6 KB). Default 4 MiB (about 2,600 packets: 8 s at
+	// 3 Mbit/s). A longer group of pictures is not cached, and a viewer
+	// joining it waits for a keyframe from the publisher.
+	GOPCacheBytes int
 	// NACKBufferVideo and NACKBufferAudio are the retransmission ring sizes in
 	// packets (rounded up to a power of two). Defaults 1024 and 128.
 	NACKBufferVideo int
@@ -125,6 +138,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.WriterQueue, 512)
 	setDefault(&c.PLIInterval, 500*time.Millisecond)
 	setDefault(&c.KeyframeCacheMaxAge, 500*time.Millisecond)
+	setDefault(&c.GOPCacheBytes, 4<<20)
 	setDefault(&c.NACKBufferVideo, 1024)
 	setDefault(&c.NACKBufferAudio, 128)
 	setDefault(&c.LatencyWarn, 20*time.Millisecond)
@@ -161,6 +175,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := c.TURN.validate(); err != nil {
+		return err
+	}
 	switch {
 	case c.Writers < 1 || c.Writers > 256:
 		return fmt.Errorf("%w: Writers must be 1..256, got %d", ErrInvalidConfig, c.Writers)
@@ -168,6 +185,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: WriterQueue must be >= 16, got %d", ErrInvalidConfig, c.WriterQueue)
 	case c.PLIInterval < 0 || c.KeyframeCacheMaxAge < 0 || c.LatencyWarn < 0 || c.LatencyWarnEvery < 0 || c.SlowWrite < 0:
 		return fmt.Errorf("%w: durations must not be negative", ErrInvalidConfig)
+	case c.GOPCacheBytes < 0:
+		return fmt.Errorf("%w: GOPCacheBytes must not be negative, got %d", ErrInvalidConfig, c.GOPCacheBytes)
 	case c.NACKBufferVideo < 16 || c.NACKBufferVideo > 1<<15 || c.NACKBufferAudio < 16 || c.NACKBufferAudio > 1<<15:
 		return fmt.Errorf("%w: NACK buffers must be 16..32768 packets", ErrInvalidConfig)
 	case c.MaxViewers < 1 || c.MaxPublishers < 1:

@@ -14,9 +14,15 @@
 //
 // One retransmission ring per publisher track (nackbuffer.go) serves every
 // subscriber's NACKs. Keyframe requests from viewers are forwarded to the
-// publisher at most once per Config.PLIInterval per track; a joining viewer is
-// started from a cached group of pictures when it is fresh, otherwise from the
-// next keyframe.
+// publisher at most once per Config.PLIInterval per track. Each video track
+// keeps the packets since its last keyframe (gopcache.go, bounded by
+// Config.GOPCacheBytes). A joining viewer starts from them at once when the
+// group is fresh; when it is old, a keyframe is requested, and the viewer
+// waits for it if the publisher has proven to answer requests
+// (plihistory.go), else starts from the group squeezed to the live edge (a
+// publisher that ignores PLI, such as aiortc's H.264 encoder, may send a
+// keyframe only every few seconds). Only a group too large to cache leaves
+// such a viewer waiting for the next keyframe.
 //
 // # Entry points
 //
@@ -65,4 +71,10 @@
 // the wiring exports as metrics. The server's own caps count viewers
 // (MaxViewers) and publishers (MaxPublishers) apart, so viewers can never
 // take a seller's place.
+//
+// ICEServers lists the STUN/TURN servers for clients; with Config.TURN it
+// mints a TURN credential per call in the time-limited scheme TURN servers
+// share with applications (turn.go), and HTTPHandler puts it in the Link
+// headers of a 201 and of an OPTIONS request its POST would authorize,
+// never of a CORS preflight.
 package sfu

@@ -35,7 +35,7 @@ type downTrack struct {
 	ws        webrtc.TrackLocalWriter
 	target    atomic.Pointer[pubTrack]
 	congested atomic.Bool
-	replay    atomic.Pointer[[]*packet]
+	replay    atomic.Pointer[replay]
 
 	// Writer-owned state.
 	src       *pubTrack
@@ -47,6 +47,14 @@ type downTrack struct {
 	lastRecv  int64
 	epochPub  uint16 // first publisher seq of the current offset epoch
 	replaying bool
+	// While a squeezed replay is written: each replayed frame's timestamp
+	// relative to the newest one (see squeezedTimestamps), the newest
+	// frame's publisher timestamp, and the timestamps sent so far by
+	// sequence number from sqPendingStart.
+	squeeze        map[uint32]uint32
+	squeezeBase    uint32
+	sqPending      []uint32
+	sqPendingStart uint16
 
 	// mapMu guards the mapping the NACK path reads.
 	mapMu     sync.Mutex
@@ -54,6 +62,10 @@ type downTrack struct {
 	seqOffset uint16
 	tsOffset  uint32
 	epochSub  uint16
+	// Squeezed replays do not follow the offsets: sqTS[i] is the timestamp
+	// sent with subscriber sequence number sqStart+i, for retransmissions.
+	sqStart uint16
+	sqTS    []uint32
 
 	rtxMu  sync.Mutex
 	rtxHdr rtp.Header
@@ -129,9 +141,7 @@ func (d *downTrack) estimate() uint64 {
 func (d *downTrack) close() {
 	d.closed.Store(true)
 	if r := d.replay.Swap(nil); r != nil {
-		for _, p := range *r {
-			p.release()
-		}
+		r.release()
 	}
 }
 
@@ -141,16 +151,51 @@ func (d *downTrack) writeLive(p *packet) {
 		return
 	}
 	if r := d.replay.Swap(nil); r != nil {
-		// Cached packets are old by design; they must not count as
-		// forwarding latency.
-		d.replaying = true
-		for _, rp := range *r {
-			d.forward(rp)
-			rp.release()
-		}
-		d.replaying = false
+		d.writeReplay(r)
 	}
 	d.forward(p)
+}
+
+// writeReplay sends a cached group of pictures ahead of the live packets.
+// Cached packets are old by design; they must not count as forwarding
+// latency.
+func (d *downTrack) writeReplay(r *replay) {
+	d.replaying = true
+	if r.squeeze {
+		d.squeeze, d.squeezeBase = squeezedTimestamps(r.pkts)
+	}
+	for _, rp := range r.pkts {
+		d.forward(rp)
+	}
+	r.release()
+	if d.squeeze != nil && len(d.sqPending) > 0 {
+		d.mapMu.Lock()
+		d.sqStart, d.sqTS = d.sqPendingStart, d.sqPending
+		d.mapMu.Unlock()
+	}
+	d.replaying, d.squeeze, d.sqPending = false, nil, nil
+}
+
+// recordSqueezed remembers the timestamp a squeezed replay sent with seq,
+// for retransmissions. Replayed packets may come out of sequence order (a
+// publisher's retransmission is cached where it arrived); a number never
+// sent takes its predecessor's timestamp.
+func (d *downTrack) recordSqueezed(seq uint16, ts uint32) {
+	if len(d.sqPending) == 0 {
+		d.sqPendingStart = seq
+	}
+	i := int(int16(seq - d.sqPendingStart))
+	if i < 0 {
+		return // before the keyframe start: forward never sends those
+	}
+	for len(d.sqPending) <= i {
+		fill := ts
+		if n := len(d.sqPending); n > 0 {
+			fill = d.sqPending[n-1]
+		}
+		d.sqPending = append(d.sqPending, fill)
+	}
+	d.sqPending[i] = ts
 }
 
 // forward decides whether p goes to this viewer and rewrites it if so.
@@ -201,6 +246,7 @@ func (d *downTrack) resync(p *packet, sameSource bool) {
 	d.epochPub = p.seq
 	d.mapMu.Lock()
 	d.mapSrc, d.seqOffset, d.tsOffset, d.epochSub = p.src, seqOff, tsOff, p.seq+seqOff
+	d.sqTS = nil
 	d.mapMu.Unlock()
 }
 
@@ -220,6 +266,10 @@ func (d *downTrack) write(p *packet) {
 	h.SSRC = d.ssrc
 	h.SequenceNumber = p.seq + d.seqOffset
 	h.Timestamp = p.ts + d.tsOffset
+	if d.squeeze != nil {
+		h.Timestamp = d.squeezeBase + d.tsOffset + d.squeeze[p.ts]
+		d.recordSqueezed(h.SequenceNumber, h.Timestamp)
+	}
 	h.Marker = p.marker
 	h.Padding = p.padding
 	start := d.srv.now()
@@ -263,6 +313,10 @@ func (d *downTrack) write(p *packet) {
 func (d *downTrack) retransmit(subSeq uint16) {
 	d.mapMu.Lock()
 	src, seqOff, tsOff, epoch := d.mapSrc, d.seqOffset, d.tsOffset, d.epochSub
+	var squeezed, sqTS = false, uint32(0)
+	if i := int(subSeq - d.sqStart); i < len(d.sqTS) {
+		squeezed, sqTS = true, d.sqTS[i]
+	}
 	d.mapMu.Unlock()
 	if src == nil || int16(subSeq-epoch) < 0 || d.closed.Load() {
 		d.st.rtxMiss.Add(1)
@@ -279,6 +333,9 @@ func (d *downTrack) retransmit(subSeq uint16) {
 	h := &d.rtxHdr
 	h.Version, h.PayloadType, h.SSRC = 2, d.pt, d.ssrc
 	h.SequenceNumber, h.Timestamp, h.Marker, h.Padding = subSeq, p.ts+tsOff, p.marker, p.padding
+	if squeezed {
+		h.Timestamp = sqTS
+	}
 	if _, err := d.ws.WriteRTP(h, p.Payload()); err == nil {
 		d.st.rtx.Add(1)
 	}

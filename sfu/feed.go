@@ -85,7 +85,8 @@ func (f *feed) removeLayer(t *pubTrack) {
 }
 
 // attach adds a viewer's down track. It is started from the cached group of
-// pictures of its layer when fresh, else from the next keyframe.
+// pictures of its layer (squeezed to the live edge when old), else from the
+// next keyframe, which is requested when the cache is missing or old.
 func (f *feed) attach(dt *downTrack) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -97,13 +98,13 @@ func (f *feed) attach(dt *downTrack) {
 		return
 	}
 	target.mu.Lock()
-	replay := target.snapshotGOPLocked()
-	if replay != nil {
-		dt.replay.Store(&replay)
+	r, stale := target.replayLocked()
+	if r != nil {
+		dt.replay.Store(r)
 	}
 	f.shards.add(dt.writer, dt)
 	target.mu.Unlock()
-	if replay == nil {
+	if stale {
 		target.requestKeyframe()
 	}
 }

@@ -42,7 +42,7 @@ func BenchmarkForward(b *testing.B) {
 			f := newFeed(srv, webrtc.RTPCodecTypeVideo)
 			codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000}
 			t := &pubTrack{srv: srv, feed: f, video: true, h264: true, codec: codec,
-				nack: newNACKBuffer(1024), gop: make([]*packet, 0, maxGOPPackets)}
+				nack: newNACKBuffer(1024), gop: gopCache{limit: 4 << 20}}
 			f.layers.Store(&[]*pubTrack{t})
 			for i := 0; i < viewers; i++ {
 				d := newDownTrack(srv, f, codec, i%len(srv.writers), nil)

@@ -10,10 +10,6 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// maxGOPPackets bounds the keyframe cache: a longer group of pictures is not
-// worth replaying (and would delay a joining viewer's live edge).
-const maxGOPPackets = 512
-
 // pubTrack is one incoming RTP stream: a publisher's audio track, or one
 // simulcast layer of its video. Exactly one goroutine (readLoop) reads it.
 type pubTrack struct {
@@ -34,12 +30,12 @@ type pubTrack struct {
 	// while it snapshots the cache and joins the fan-out, so the viewer sees
 	// every packet after the cached ones exactly once.
 	mu      sync.Mutex
-	gop     []*packet
-	gopAt   int64 // Server.now() of the cached keyframe; 0: no valid cache
+	gop     gopCache
 	curTS   uint32
 	curKey  bool
 	haveCur bool
 
+	plis      pliHistory   // whether this track answers keyframe requests
 	lastPLI   atomic.Int64 // Server.now() of the last PLI sent
 	lastKey   atomic.Int64 // Server.now() of the last keyframe start received
 	wantKeyAt atomic.Int64 // Server.now() of the newest keyframe request
@@ -75,7 +71,7 @@ func newPubTrack(srv *Server, f *feed, pc *webrtc.PeerConnection, remote *webrtc
 	size := srv.cfg.NACKBufferAudio
 	if t.video {
 		size = srv.cfg.NACKBufferVideo
-		t.gop = make([]*packet, 0, maxGOPPackets)
+		t.gop.limit = srv.cfg.GOPCacheBytes
 	}
 	t.nack = newNACKBuffer(size)
 	return t
@@ -119,7 +115,7 @@ func (t *pubTrack) handle(p *packet) {
 	t.nack.put(p)
 	t.mu.Lock()
 	if t.video {
-		t.cacheLocked(p)
+		t.gop.add(p)
 	}
 	congested := t.feed.shards.dispatch(t.srv.writers, p)
 	t.mu.Unlock()
@@ -158,49 +154,46 @@ func (t *pubTrack) classify(p *packet) {
 	if p.keyframe && !t.curKey && p.ts == t.curTS {
 		p.kfStart, t.curKey = true, true
 		t.lastKey.Store(p.recv)
+		t.plis.keyframe(p.recv)
 		t.st.keyframes.Add(1)
 	}
 }
 
-// cacheLocked keeps the packets since the last keyframe so that a joining
-// viewer can start at once instead of waiting for a PLI round trip.
-func (t *pubTrack) cacheLocked(p *packet) {
-	if p.kfStart {
-		t.dropGOPLocked()
-		t.gopAt = p.recv
+// replayLocked returns the cached group of pictures for a joining viewer,
+// or nil when the viewer should wait for the next keyframe; stale reports
+// that a keyframe should be asked for. A group younger than
+// Config.KeyframeCacheMaxAge is replayed as it is. An older one is worth
+// replaying only when the publisher may not answer the request (see
+// pliHistory): then it is squeezed to the live edge (see replay); a
+// publisher that answers sends a fresh keyframe within a round trip, and a
+// replay would only be a burst of old frames the viewer drops.
+func (t *pubTrack) replayLocked() (r *replay, stale bool) {
+	now := t.srv.now()
+	at := t.gop.at
+	if at == 0 || len(t.gop.pkts) == 0 {
+		return nil, true
 	}
-	if t.gopAt == 0 {
-		return
+	if now-at <= int64(t.srv.cfg.KeyframeCacheMaxAge) {
+		pkts, _ := t.gop.snapshot()
+		return &replay{pkts: pkts}, false
 	}
-	if len(t.gop) == cap(t.gop) {
-		t.dropGOPLocked()
-		return
+	if t.plis.answers(now) {
+		return nil, true
 	}
-	p.retain()
-	t.gop = append(t.gop, p)
+	pkts, _ := t.gop.snapshot()
+	return &replay{pkts: pkts, squeeze: true}, true
 }
 
-func (t *pubTrack) dropGOPLocked() {
-	for i, q := range t.gop {
-		q.release()
-		t.gop[i] = nil
+// prefetchKeyframe asks for a keyframe when a viewer starts negotiating and
+// the cached group of pictures would be old by the time it connects, so
+// that a fresh one is cached when it does instead of a round trip later.
+func (t *pubTrack) prefetchKeyframe() {
+	t.mu.Lock()
+	old := t.gop.at == 0 || t.srv.now()-t.gop.at > int64(t.srv.cfg.KeyframeCacheMaxAge)/2
+	t.mu.Unlock()
+	if old {
+		t.requestKeyframe()
 	}
-	t.gop = t.gop[:0]
-	t.gopAt = 0
-}
-
-// snapshotGOPLocked returns referenced copies of the cached packets when the
-// cache is fresh enough to replay, else nil.
-func (t *pubTrack) snapshotGOPLocked() []*packet {
-	if t.gopAt == 0 || len(t.gop) == 0 || t.srv.now()-t.gopAt > int64(t.srv.cfg.KeyframeCacheMaxAge) {
-		return nil
-	}
-	out := make([]*packet, len(t.gop))
-	for i, q := range t.gop {
-		q.retain()
-		out[i] = q
-	}
-	return out
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once per
@@ -243,6 +236,7 @@ func (t *pubTrack) deferredPLI() {
 
 func (t *pubTrack) sendPLI() {
 	t.st.plis.Add(1)
+	t.plis.sent(t.srv.now())
 	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: t.ssrc}})
 }
 
@@ -257,7 +251,7 @@ func (t *pubTrack) close() {
 	t.timerMu.Unlock()
 	t.feed.removeLayer(t)
 	t.mu.Lock()
-	t.dropGOPLocked()
+	t.gop.reset()
 	t.mu.Unlock()
 	t.nack.clear()
 }

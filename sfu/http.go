@@ -27,6 +27,7 @@ const maxSDPBytes = 64 << 10
 //	DELETE /whip/{room}/{session} end the session
 //	DELETE /whep/{room}/{session}
 //	OPTIONS on all of them         CORS preflight, ICE servers in Link headers
+//	                               (with a minted TURN credential when authorized)
 type HTTPHandler struct {
 	srv     *Server
 	auth    Authorizer
@@ -73,8 +74,8 @@ func NewHTTPHandler(srv *Server, auth Authorizer, opts ...HandlerOption) *HTTPHa
 		h.handle("POST /"+kind+"/{room}", func(w http.ResponseWriter, r *http.Request) { h.post(w, r, publish) })
 		h.handle("DELETE /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.del(w, r, publish) })
 		h.handle("PATCH /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.patch(w, r, publish) })
-		h.handle("OPTIONS /"+kind+"/{room}", h.options)
-		h.handle("OPTIONS /"+kind+"/{room}/{session}", h.options)
+		h.handle("OPTIONS /"+kind+"/{room}", func(w http.ResponseWriter, r *http.Request) { h.options(w, r, publish) })
+		h.handle("OPTIONS /"+kind+"/{room}/{session}", func(w http.ResponseWriter, r *http.Request) { h.options(w, r, publish) })
 		h.mux.HandleFunc("/"+kind+"/", func(w http.ResponseWriter, r *http.Request) {
 			setCORS(w, r)
 			w.Header().Set("Allow", "POST, PATCH, DELETE, OPTIONS")
@@ -97,14 +98,49 @@ func (h *HTTPHandler) Patterns() []string { return append([]string(nil), h.patte
 // ServeHTTP implements http.Handler.
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-func (h *HTTPHandler) options(w http.ResponseWriter, r *http.Request) {
+// options answers a CORS preflight, and tells a WHIP/WHEP client its ICE
+// servers before it makes its offer (RFC 9725 section 4.6): a client
+// that must relay (iceTransportPolicy "relay") can gather nothing without
+// them. Minted TURN credentials go only to a request that could open or
+// owns a session: a preflight, which carries no credentials, or a request
+// the Authorizer refuses gets the configured servers alone.
+func (h *HTTPHandler) options(w http.ResponseWriter, r *http.Request, publish bool) {
 	setCORS(w, r)
-	for _, l := range linkHeaders(h.srv.ICEServers()) {
+	servers := h.srv.publicICEServers()
+	if r.Header.Get("Access-Control-Request-Method") == "" && h.mayMint(r, publish) {
+		servers = h.srv.ICEServers()
+	}
+	for _, l := range linkHeaders(servers) {
 		w.Header().Add("Link", l)
 	}
 	w.Header().Set("Accept-Post", "application/sdp")
 	w.Header().Set("Accept-Patch", "application/trickle-ice-sdpfrag")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// mayMint reports whether the client of an OPTIONS request may receive a
+// TURN credential: it may publish or watch the room (as its POST would be
+// authorized), or it names a session of the room it owns.
+func (h *HTTPHandler) mayMint(r *http.Request, publish bool) bool {
+	if !h.srv.cfg.TURN.enabled() || !validRoomID(r.PathValue("room")) {
+		return false
+	}
+	if r.PathValue("session") != "" {
+		_, err := h.owned(r, publish)
+		return err == nil
+	}
+	token, err := bearer(r)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	defer cancel()
+	if publish {
+		return h.auth.AuthorizePublish(ctx, r.PathValue("room"), token) == nil
+	}
+	// Nobody can watch a room without a publisher, so asking the
+	// Authorizer (a database) about one would only serve a flood.
+	return h.srv.Live(r.PathValue("room")) && h.auth.AuthorizeView(ctx, r.PathValue("room"), token) == nil
 }
 
 func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool) {

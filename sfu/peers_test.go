@@ -22,10 +22,13 @@ type fakePublisher struct {
 	plis     atomic.Int32
 	forceKey atomic.Bool
 	probes   bool // send a padding-only packet after every frame, like a BWE probe
-	sender   *webrtc.RTPSender
-	audio    atomic.Pointer[webrtc.TrackLocalStaticRTP] // set by addAudio while sending
-	stop     chan struct{}
-	wg       sync.WaitGroup
+	// ignorePLI counts keyframe requests but answers none, like aiortc's
+	// H.264 encoder.
+	ignorePLI bool
+	sender    *webrtc.RTPSender
+	audio     atomic.Pointer[webrtc.TrackLocalStaticRTP] // set by addAudio while sending
+	stop      chan struct{}
+	wg        sync.WaitGroup
 }
 
 type pubLayer struct {
@@ -157,7 +160,7 @@ func (p *fakePublisher) start(gop int) {
 					Payload: append([]byte{0xfc}, make([]byte, 40)...)}
 				_ = a.WriteRTP(pkt)
 			}
-			key := n%gop == 0 || p.forceKey.Swap(false)
+			key := n%gop == 0 || p.forceKey.Swap(false) && !p.ignorePLI
 			ts := uint32(n) * 3000
 			for _, l := range p.layers {
 				for _, pl := range synthFrame(p.mime, key, l.id, l.size) {
@@ -251,6 +254,7 @@ type fakeViewer struct {
 	pc       *webrtc.PeerConnection
 	mu       sync.Mutex
 	seqs     []uint16
+	tss      []uint32
 	layers   []byte
 	keyAt    []int // indexes of keyframe-start packets in seqs
 	firstKey chan struct{}
@@ -318,6 +322,7 @@ func newFakeViewer(t testing.TB, api *webrtc.API, kinds ...webrtc.RTPCodecType) 
 				v.keyOnce.Do(func() { close(v.firstKey) })
 			}
 			v.seqs = append(v.seqs, pkt.SequenceNumber)
+			v.tss = append(v.tss, pkt.Timestamp)
 			v.layers = append(v.layers, layer)
 			v.mu.Unlock()
 		}

@@ -112,8 +112,23 @@ func (s *Server) ICETCPAddr() net.Addr {
 	return s.tr.tcpLn.Addr()
 }
 
-// ICEServers returns the STUN/TURN servers clients should use.
-func (s *Server) ICEServers() []ICEServer { return s.cfg.ICEServers }
+// ICEServers returns the STUN/TURN servers a client should use: the
+// configured ones and, with Config.TURN, the TURN servers with a credential
+// minted for this call, valid for Config.TURN.TTL. Hand it only to a client
+// allowed to publish or watch: the credential lets its holder relay through
+// the TURN server.
+func (s *Server) ICEServers() []ICEServer {
+	if !s.cfg.TURN.enabled() {
+		return s.cfg.ICEServers
+	}
+	out := make([]ICEServer, 0, len(s.cfg.ICEServers)+1)
+	out = append(out, s.cfg.ICEServers...)
+	return append(out, s.cfg.TURN.mint())
+}
+
+// publicICEServers returns the configured servers without minting, for
+// requests nobody was authorized for (a CORS preflight).
+func (s *Server) publicICEServers() []ICEServer { return s.cfg.ICEServers }
 
 // now is a monotonic clock in nanoseconds, cheap enough for every packet.
 func (s *Server) now() int64 { return int64(time.Since(s.epoch)) }

@@ -12,8 +12,9 @@ import (
 // roomID and returns the SDP answer and the session ID. It fails with
 // ErrNotLive when the room has no publisher, and with a *CodecMismatchError
 // (ErrCodecMismatch) when the viewer cannot decode what the publisher sends.
-// Media starts once ICE and DTLS connect: from the cached keyframe when it is
-// fresh, otherwise from a keyframe requested from the publisher.
+// Media starts once ICE and DTLS connect: from the cached group of pictures
+// (see Config.KeyframeCacheMaxAge), or, when none is cached, from a keyframe
+// requested from the publisher.
 func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts ...SessionOption) (answer, sessionID string, err error) {
 	offer, err := parseSDP(offerSDP)
 	if err != nil {
@@ -41,6 +42,14 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	}
 	if err := checkViewerCodecs(offer, published); err != nil {
 		return "", "", err
+	}
+	// The keyframe the viewer will start from is asked for now, while it
+	// negotiates, of the layer attach will choose for it (the top one: a new
+	// viewer has no bandwidth estimate yet).
+	if ci, ok := published[webrtc.RTPCodecTypeVideo]; ok {
+		if l := chooseLayer(compatibleLayers(r.video.currentLayers(), ci.cap), 0); l != nil {
+			l.prefetchKeyframe()
+		}
 	}
 	var kinds []*feed
 	for _, f := range []*feed{r.video, r.audio} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/sfu"
@@ -16,6 +17,10 @@ var sfuEnv = []envSpec{
 	{"SFU_TCP_ADDR", sfu.DefaultICEAddr, "the one TCP address for ICE-TCP fallback; \"off\" disables it"},
 	{"SFU_PUBLIC_IPS", "", "comma-separated 1:1 NAT public IPs to advertise instead of the host's"},
 	{"SFU_ICE_SERVERS", "", "JSON list of STUN/TURN servers for clients: [{\"urls\":[\"turn:...\"],\"username\":\"u\",\"credential\":\"c\"}]"},
+	{"SFU_TURN_URLS", "", "comma-separated TURN URLs handed to clients with a credential minted per session, e.g. turn:turn.example.com:3478?transport=udp,turn:turn.example.com:3478?transport=tcp"},
+	{"SFU_TURN_SECRET", "", "the TURN server's shared secret (coturn static-auth-secret) the per-session credentials are signed with; required with SFU_TURN_URLS"},
+	{"SFU_TURN_TTL", "5m", "how long a minted TURN credential may start new relays (1s..24h); a running session keeps its relay"},
+	{"SFU_GOP_CACHE_BYTES", "4194304", "memory each live video layer may keep of the packets since its last keyframe, so a joining viewer starts at once (about 1.6 KB a packet); a longer group of pictures is not cached"},
 	{"SFU_LOOPBACK_CANDIDATES", "false", "offer 127.0.0.1 ICE candidates (local tests and load tests); always on while SFU_UDP_ADDR is a loopback address"},
 	{"PION_LOG_LEVEL", "warn", "least level of Pion's own ICE/DTLS messages that are logged: trace, debug, info, warn or error (debug when LOG_LEVEL=debug and this is unset); a peer's routine teardown messages are logged at debug"},
 }
@@ -24,7 +29,14 @@ var sfuEnv = []envSpec{
 func sfuConfig(getenv func(string) string) (sfu.Config, error) {
 	r := envconf.New(envconf.WithDefaults(getenv, vars(sfuEnv)))
 	cfg := sfu.Config{ICEUDPAddr: r.String("SFU_UDP_ADDR", ""), ICETCPAddr: r.String("SFU_TCP_ADDR", ""),
-		PublicIPs: r.List("SFU_PUBLIC_IPS"), LoopbackCandidates: r.Bool("SFU_LOOPBACK_CANDIDATES", false)}
+		PublicIPs: r.List("SFU_PUBLIC_IPS"), LoopbackCandidates: r.Bool("SFU_LOOPBACK_CANDIDATES", false),
+		TURN: sfu.TURNConfig{URLs: r.List("SFU_TURN_URLS"), Secret: r.String("SFU_TURN_SECRET", ""),
+			TTL: r.Duration("SFU_TURN_TTL", 0)}}
+	if n := r.Size("SFU_GOP_CACHE_BYTES", 0); n > 1<<30 {
+		r.Fail(fmt.Errorf("SFU_GOP_CACHE_BYTES %d: want at most 1 GiB", n))
+	} else {
+		cfg.GOPCacheBytes = int(n)
+	}
 	if raw := r.String("SFU_ICE_SERVERS", ""); raw != "" {
 		var servers []struct {
 			URLs       []string `json:"urls"`
@@ -37,6 +49,14 @@ func sfuConfig(getenv func(string) string) (sfu.Config, error) {
 		for _, s := range servers {
 			cfg.ICEServers = append(cfg.ICEServers, sfu.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 		}
+	}
+	switch t := cfg.TURN; {
+	case len(t.URLs) > 0 && t.Secret == "":
+		r.Fail(fmt.Errorf("SFU_TURN_SECRET is required with SFU_TURN_URLS"))
+	case len(t.URLs) == 0 && t.Secret != "":
+		r.Fail(fmt.Errorf("SFU_TURN_URLS is required with SFU_TURN_SECRET"))
+	case t.TTL < time.Second || t.TTL > 24*time.Hour:
+		r.Fail(fmt.Errorf("SFU_TURN_TTL %v: want 1s..24h", t.TTL))
 	}
 	if err := r.Err(); err != nil {
 		return sfu.Config{}, err

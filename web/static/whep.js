@@ -26,7 +26,9 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
   async function start() {
     if (player.stopped) return;
     player.attempts++;
-    pc = new RTCPeerConnection();
+    const servers = await iceServers(roomID, viewerToken);
+    if (player.stopped) return;
+    pc = new RTCPeerConnection({ iceServers: servers });
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
     const stream = new MediaStream();
@@ -61,6 +63,27 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
   };
   frames.player = player;
   return frames;
+}
+
+// iceServers asks the WHEP endpoint for its ICE servers before the offer
+// (RFC 9725 section 4.6): with SFU_TURN_URLS set they include a TURN server
+// with a credential the server minted for this viewer, which a network that
+// blocks UDP, or a symmetric NAT, needs. Any failure means none.
+export async function iceServers(roomID, viewerToken = "") {
+  try {
+    const r = await fetch(`/whep/${roomID}`, {
+      method: "OPTIONS", credentials: "same-origin",
+      headers: viewerToken ? { Authorization: `Bearer ${viewerToken}` } : {},
+    });
+    const out = [];
+    const link = /<([^>]+)>;\s*rel="ice-server"(?:;\s*username="([^"]*)";\s*credential="([^"]*)")?/g;
+    for (const m of (r.headers.get("Link") || "").matchAll(link)) {
+      out.push(m[2] ? { urls: m[1], username: m[2], credential: m[3] } : { urls: m[1] });
+    }
+    return out;
+  } catch {
+    return [];
+  }
 }
 
 // gathered waits for ICE gathering to finish (at most 2 s): WHEP here is
