@@ -33,6 +33,9 @@ type Media interface {
 	// URLs gives the URLs of a ready entry's files by role ("w320",
 	// "w1280" for images, "hls" and "poster" for videos); nil otherwise.
 	URLs(ref storage.MediaRef) map[string]string
+	// LiveThumbnail is a room's live thumbnail (a JPEG), or ok false when
+	// it has none.
+	LiveThumbnail(ctx context.Context, roomID string) (jpeg []byte, ok bool, err error)
 }
 
 // errMediaDisabled answers the media routes of a server built without

@@ -54,6 +54,19 @@ func LiveThumbnail(ctx context.Context, rdb redis.UniversalClient, roomID string
 	return b, true, nil
 }
 
+// LiveThumbnail is LiveThumbnail on the service's Redis (for the API).
+func (s *Service) LiveThumbnail(ctx context.Context, roomID string) ([]byte, bool, error) {
+	return LiveThumbnail(ctx, s.rdb, roomID)
+}
+
+// StoreLiveThumbnail keeps jpeg as the room's live thumbnail for ttl.
+func StoreLiveThumbnail(ctx context.Context, rdb redis.UniversalClient, roomID string, jpeg []byte, ttl time.Duration) error {
+	if err := rdb.Set(ctx, thumbKey(roomID), jpeg, ttl).Err(); err != nil {
+		return fmt.Errorf("store the live thumbnail of room %s: %w", roomID, err)
+	}
+	return nil
+}
+
 // Run makes thumbnails until ctx ends.
 func (l *LiveThumbs) Run(ctx context.Context) {
 	if l.Interval <= 0 {
@@ -110,8 +123,5 @@ func (l *LiveThumbs) make(ctx context.Context, room string, kf sfu.Keyframe) err
 	if err != nil {
 		return err
 	}
-	if err := l.Redis.Set(ctx, thumbKey(room), jpeg, 3*l.Interval).Err(); err != nil {
-		return fmt.Errorf("store the live thumbnail of room %s: %w", room, err)
-	}
-	return nil
+	return StoreLiveThumbnail(ctx, l.Redis, room, jpeg, 3*l.Interval)
 }
