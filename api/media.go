@@ -40,6 +40,9 @@ type Media interface {
 	// API to send (another's item or upload is not_found).
 	CreateUpload(w http.ResponseWriter, r *http.Request, userID string, admin bool, itemID string) error
 	ServeUpload(w http.ResponseWriter, r *http.Request, userID string, admin bool, uploadID string) error
+	// LiveThumbnail is a room's live thumbnail (a JPEG), or ok false when
+	// it has none.
+	LiveThumbnail(ctx context.Context, roomID string) (jpeg []byte, ok bool, err error)
 }
 
 // errMediaDisabled answers the media routes of a server built without

@@ -36,6 +36,7 @@ var _ Media = (*media.Service)(nil)
 type mediaEnv struct {
 	*env
 	cfg    media.Config
+	rdb    *redis.Client
 	seller string
 	item   string
 }
@@ -76,7 +77,7 @@ func newMediaEnv(t *testing.T, adjust func(*media.Config)) *mediaEnv {
 	mux.Handle("GET /media/{key...}", svc.FileServer())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
-	me := &mediaEnv{env: e, cfg: cfg.Defaults(), seller: e.user("seller", RoleSeller)}
+	me := &mediaEnv{env: e, cfg: cfg.Defaults(), rdb: rdb, seller: e.user("seller", RoleSeller)}
 	me.item = e.must(e.do("POST", "/items", me.seller, map[string]any{"title": "Vase"}), 201).str("id")
 	return me
 }

@@ -37,6 +37,7 @@ func routes() []route {
 		{"POST", "/rooms", seller, func(s *server) handlerFunc { return s.createRoom }},
 		{"GET", "/rooms", public, func(s *server) handlerFunc { return s.listRooms }},
 		{"GET", "/rooms/{id}", public, func(s *server) handlerFunc { return s.getRoom }},
+		{"GET", "/rooms/{id}/thumbnail", public, func(s *server) handlerFunc { return s.roomThumbnail }},
 		{"PATCH", "/rooms/{id}", seller, func(s *server) handlerFunc { return s.updateRoom }},
 		{"POST", "/rooms/{id}/schedule", seller, func(s *server) handlerFunc { return s.scheduleRoom }},
 		{"POST", "/rooms/{id}/live", seller, func(s *server) handlerFunc { return s.goLive }},

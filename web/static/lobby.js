@@ -36,13 +36,36 @@ function card(room, live, lot) {
   const thumb = document.createElement("div");
   thumb.className = "thumb";
   const photo = (lot?.item?.media || []).find((m) => m.status === "ready" && thumbnail(m));
-  if (photo) {
+  // A still of a live room's stream (remade every 30 s; the minute in the
+  // URL lets the browser cache it that long), else the lot's photo, else
+  // the room's initial. A live room with no still has no one on camera.
+  const still = () => {
+    if (photo) {
+      const img = document.createElement("img");
+      img.alt = "";
+      img.src = thumbnail(photo);
+      thumb.prepend(img);
+    } else {
+      thumb.prepend((room.title || "?").trim().charAt(0).toUpperCase());
+    }
+  };
+  if (live) {
     const img = document.createElement("img");
     img.alt = "";
-    img.src = thumbnail(photo);
+    img.className = "live-still";
+    img.src = `/api/v1/rooms/${room.id}/thumbnail?m=${Math.floor(Date.now() / 60000)}`;
+    img.onerror = () => {
+      img.remove();
+      still();
+      a.classList.add("waiting");
+      const w = document.createElement("span");
+      w.className = "waiting-note";
+      w.textContent = t.waitingSeller;
+      thumb.append(w);
+    };
     thumb.append(img);
   } else {
-    thumb.textContent = (room.title || "?").trim().charAt(0).toUpperCase();
+    still();
   }
   if (live) {
     const dot = document.createElement("span");
