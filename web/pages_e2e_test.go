@@ -171,6 +171,29 @@ func TestDemoRoomInChromium(t *testing.T) {
 	waitJS(t, guest, "the acceptance", `document.getElementById("message").textContent.startsWith("Your bid is in")`)
 	shoot(t, guest, "demo-room-phone")
 
+	// The lobby shows a still of the demo's stream (made from the SFU's
+	// keyframe within seconds of the broadcast starting).
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		run(t, "open the lobby again", guest, chromedp.Navigate(base+"/"))
+		waitJS(t, guest, "the lobby's cards", `document.querySelector("#live a.card") !== null`)
+		ok, err := chromedp.Run(guest, chromedp.Evaluate[bool](`new Promise((done) => {
+			const img = document.querySelector("#live a.card img.live-still");
+			if (!img) return done(false);
+			if (img.complete) return done(img.naturalWidth > 0);
+			img.onload = () => done(img.naturalWidth > 0);
+			img.onerror = () => done(false);
+		})`, chromedp.EvalAwaitPromise))
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo room's card shows no still of its stream (%v)", err)
+		}
+		time.Sleep(time.Second)
+	}
+	shoot(t, guest, "lobby-live-phone")
+
 	// A Korean browser gets the Korean page.
 	ko := newTab(t, browser)
 	run(t, "open the demo room in Korean", ko, korean(), chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile),

@@ -45,6 +45,9 @@ type services struct {
 	demo *demo.Room
 	// media takes item uploads and processes them.
 	media *media.Service
+	// thumbs makes the lobby's live thumbnails of the rooms this node's SFU
+	// carries.
+	thumbs *media.LiveThumbs
 	// webhooks queues the lot.closed webhook of each lot that ends.
 	webhooks *api.WebhookTrigger
 
@@ -117,6 +120,8 @@ func (a *App) wire() error {
 		media.WithTaskClient(s.tasks)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
+	s.thumbs = &media.LiveThumbs{Source: a.sfu, Redis: a.redis, FFmpegPath: mcfg.FFmpegPath,
+		Log: a.log.With("component", "thumbs")}
 	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: a.cfg.ClientIP}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
 		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks,
@@ -166,6 +171,7 @@ func (a *App) startWorkers() (stop func()) {
 	run("node", s.node.Run)
 	run("webhook trigger", func(ctx context.Context) error { s.webhooks.Run(ctx); return nil })
 	run("media worker", s.media.RunWorker)
+	run("live thumbnails", func(ctx context.Context) error { s.thumbs.Run(ctx); return nil })
 	run("background worker", s.background.Run)
 	run("webhook worker", func(ctx context.Context) error { return api.RunWebhookWorker(ctx, s.apiCfg, s.apiDeps) })
 	if s.demo != nil {
