@@ -18,7 +18,7 @@ var floors = map[string]float64{
 	"auction": 1,
 	"events":  2, "storage": 2,
 	"storage/storagetest": 2.5, "internal/connect": 2.5,
-	"bidding": 3, "sfu": 3,
+	"bidding": 3, "sfu": 3, "cluster": 3,
 	"auth": 3.5,
 	"api":  4, "signaling": 4, "media": 4, "demo": 4, "web": 4,
 	"internal/ops": 4.5,

@@ -169,6 +169,7 @@ func (a *App) startWorkers() (stop func()) {
 	}
 	s := a.svc
 	run("node", s.node.Run)
+	run("cluster registry", s.cluster.Run)
 	run("webhook trigger", func(ctx context.Context) error { s.webhooks.Run(ctx); return nil })
 	run("media worker", s.media.RunWorker)
 	run("live thumbnails", func(ctx context.Context) error { s.thumbs.Run(ctx); return nil })
