@@ -24,6 +24,7 @@ const (
 	cmdSlow
 	cmdModStatus
 	cmdSnapshot
+	cmdBatch
 )
 
 // command is one request to the actor, carrying its own reply channel.
@@ -33,6 +34,7 @@ type command struct {
 	lot   Lot
 	id    string // lot ID for seller commands, user ID for moderation
 	dur   time.Duration
+	batch []BatchBid
 	reply chan reply
 }
 
@@ -42,6 +44,8 @@ type reply struct {
 	bid  BidResult
 	mod  ModStatus
 	snap *Snapshot
+	// batch holds DecideBids' results, err its commit error.
+	batch []BidResult
 }
 
 // BidResult is the outcome of PlaceBid or SetMaxBid.
@@ -128,6 +132,8 @@ func (r *Room) handle(ctx context.Context, c *command) {
 	case cmdSnapshot:
 		s := r.snapshot(now)
 		rep.snap = &s
+	case cmdBatch:
+		rep.batch, rep.err = r.decideBatch(ctx, now, c.batch)
 	}
 	c.reply <- rep
 }

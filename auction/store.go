@@ -23,6 +23,11 @@ type Store interface {
 	// atomically. Bids[0] is the bid or maximum the bidder placed; the rest
 	// are proxy bids the actor placed in answer, in order.
 	CommitBid(ctx context.Context, c BidCommit) error
+	// CommitBatch records every decision of a batch (DecideBids), accepted
+	// bids with their proxy bids and rejected bids with their reasons, and
+	// the lot's state after the batch (when Lot is not nil), atomically:
+	// on error nothing is stored.
+	CommitBatch(ctx context.Context, c BatchCommit) error
 	// CommitLot records a state change that has no bid: start, pause,
 	// resume, a proxy maximum raised by the leader, closing, and the close
 	// with its result.
