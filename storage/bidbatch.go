@@ -71,6 +71,13 @@ func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord,
 	if len(rows) == 0 && upd == nil {
 		return nil
 	}
+	if len(rows) > 0 {
+		// A taken key or a missing bidder fails the one statement; the
+		// transaction below finds which row it was.
+		if err := r.commitBatchAtOnce(ctx, roomID, rows, upd); !errors.Is(err, errRowRefused) {
+			return err
+		}
+	}
 	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		if len(rows) > 0 {
@@ -110,6 +117,71 @@ func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord,
 	}
 	return nil
 }
+
+// commitBatchAtOnce is CommitBatch's usual case in one statement, one round
+// trip and one commit: the lot's update (if any) and every row, written only
+// if the update finds the expected version. A taken key or a bidder that
+// does not exist fails the statement (ErrConflict, ErrNotFound) and writes
+// nothing.
+func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate) error {
+	sql, args := insertAtOnceSQL, batchArgs(roomID, rows)
+	if upd != nil {
+		sql, args = updateAndInsertSQL, append(args, updateLotArgs(*upd)...)
+	}
+	var updated, inserted int
+	if err := r.db.Pool.QueryRow(ctx, sql, args...).Scan(&updated, &inserted); err != nil {
+		err = mapError(err)
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: %w", errRowRefused, err)
+		}
+		return fmt.Errorf("commit %d bids of room %s: %w", len(rows), roomID, err)
+	}
+	if upd != nil && updated == 0 {
+		return fmt.Errorf("commit %d bids of room %s: %w: lot %s is not at version %d", len(rows), roomID,
+			ErrConflict, upd.LotID, upd.ExpectVersion)
+	}
+	if inserted != len(rows) {
+		return fmt.Errorf("commit bids of room %s: stored %d of %d rows", roomID, inserted, len(rows))
+	}
+	return nil
+}
+
+// errRowRefused says a row of the one-statement batch broke a unique or
+// foreign key rule.
+var errRowRefused = errors.New("a row of the batch was refused")
+
+// batchInput and batchInsert are the parts of the one-statement batch:
+// the rows as a table, and their insert (which the caller may make depend
+// on the lot update by a condition).
+const batchInput = `input AS (
+		SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
+			$9::bigint[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
+			AS t(bid_id, lot_text, lot_uuid, bidder_id, amount, currency, kind, ingress_seq, received_at, outcome,
+				reason, created_at, ord)
+	)`
+
+const batchInsert = `INSERT INTO bids (bid_id, room_id, lot_id, lot_ref, bidder_id, amount, currency, kind, ingress_seq,
+			received_at, outcome, reason, created_at)
+		SELECT i.bid_id, $1, l.id, CASE WHEN l.id IS NULL THEN i.lot_text END, i.bidder_id::uuid, i.amount,
+			i.currency, i.kind, i.ingress_seq, i.received_at, i.outcome, i.reason, i.created_at
+		FROM input i LEFT JOIN lots l ON l.id = NULLIF(i.lot_uuid, '')::uuid AND l.room_id = $1`
+
+var (
+	insertAtOnceSQL = `WITH ` + batchInput + `, ins AS (` + batchInsert + `
+		ORDER BY i.ord RETURNING 1)
+	SELECT 0, (SELECT count(*) FROM ins)`
+	// The update's parameters follow the rows' ($14.., as updateLotSQL's
+	// $1..$10).
+	updateAndInsertSQL = `WITH upd AS (
+		UPDATE lots SET state = $16, deadline = $17, remaining_ms = $18, high_bid = $19, leader_id = $20,
+			high_bid_id = $21, proxy_state = $22, version = $23, updated_at = now()
+		WHERE id = $14 AND version = $15
+		RETURNING 1
+	), ` + batchInput + `, ins AS (` + batchInsert + `
+		WHERE (SELECT count(*) FROM upd) = 1
+		ORDER BY i.ord RETURNING 1)
+	SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+)
 
 // readBatch reads CommitBatch's results: the first row that must not be
 // left out, and the lot update's version check.
