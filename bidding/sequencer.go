@@ -37,7 +37,8 @@ const maxBatch = 500
 // in batches: each pass takes every bid already sequenced for the room (up
 // to maxBatch) from its Redis log in one script call, has the applier
 // decide and commit them together, then stores their outcomes and removes
-// their log entries in one pipeline. A single goroutine (run) owns its
+// their log entries, in the same round trip as the next take (a pass ends
+// only with a take that finds nothing new, so nothing is left queued). A single goroutine (run) owns its
 // state; the nudge listener and the Asynq handler talk to it through
 // requests that carry their own reply channel.
 type sequencer struct {
@@ -54,6 +55,9 @@ type sequencer struct {
 	next   int64            // the next sequence number to apply
 	recent map[int64]string // bid key of recently applied sequence numbers
 	oldest int64            // lowest sequence number kept in recent
+	// pending holds the outcomes and log trims of applied batches until
+	// the next take sends them.
+	pending redis.Pipeliner
 }
 
 // recentBids is how many applied bids the sequencer remembers, so that
@@ -131,6 +135,13 @@ func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 			waiting = append(waiting, r.reply)
 		}
 	}
+	// Requests waiting (nudges of new bids) start the next pass, whose take
+	// sends this pass's outcomes and trims; with none, they go out now.
+	defer func() {
+		if len(s.reqs) == 0 {
+			s.flush(ctx)
+		}
+	}()
 	if upTo == 0 {
 		return
 	}
@@ -197,9 +208,28 @@ return vals
 `)
 
 // take reads the next batch from the log: the bids present, and the last
-// sequence number the batch covers (next-1 when nothing is sequenced).
+// sequence number the batch covers (next-1 when nothing is sequenced). The
+// outcomes and log trims that finish queued (if any) go out in the same
+// round trip.
 func (s *sequencer) take(ctx context.Context) ([]Bid, int64, error) {
-	vals, err := takeScript.Run(ctx, s.rdb, []string{seqKey(s.roomID), logKey(s.roomID)}, s.next, maxBatch).Slice()
+	pipe := s.pending
+	s.pending = nil
+	if pipe == nil {
+		pipe = s.rdb.Pipeline()
+	}
+	keys := []string{seqKey(s.roomID), logKey(s.roomID)}
+	cmd := takeScript.EvalSha(ctx, pipe, keys, s.next, maxBatch)
+	cmds, _ := pipe.Exec(ctx)
+	for _, c := range cmds[:len(cmds)-1] {
+		if err := c.Err(); err != nil {
+			s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
+			break
+		}
+	}
+	vals, err := cmd.Slice()
+	if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		vals, err = takeScript.Run(ctx, s.rdb, keys, s.next, maxBatch).Slice()
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("read ingress log of room %s from %d: %w", s.roomID, s.next, err)
 	}
@@ -241,11 +271,10 @@ func (s *sequencer) advance(ctx context.Context, upTo int64) error {
 			}
 			return nil
 		}
-		full := last-s.next+1 == maxBatch
 		if err := s.applyRange(ctx, bids, last); err != nil {
 			return err
 		}
-		if !full && s.next > upTo {
+		if s.next > upTo {
 			return nil
 		}
 	}
@@ -272,11 +301,16 @@ func (s *sequencer) applyRange(ctx context.Context, bids []Bid, last int64) erro
 	return s.finish(ctx, bids, outs, last)
 }
 
-// finish stores the outcomes and removes the log entries next..last in one
-// pipeline, then moves next past last. Both are caches of what the applier
-// made durable, so a failure here is logged, not retried.
+// finish queues the outcomes and the removal of the log entries next..last
+// for the next take, which sends them in its own round trip, and moves next
+// past last. Both are caches of what the applier made durable (Outcomes
+// falls back to Postgres), so a failure to store them is logged, not
+// retried.
 func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last int64) error {
-	pipe := s.rdb.Pipeline()
+	if s.pending == nil {
+		s.pending = s.rdb.Pipeline()
+	}
+	pipe := s.pending
 	for i := range outs {
 		if err := s.outcomes.queue(ctx, pipe, outs[i]); err != nil {
 			s.log.Warn("caching outcome failed", "bid_id", outs[i].BidID, "err", err)
@@ -289,9 +323,6 @@ func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last
 	if len(fields) > 0 {
 		pipe.HDel(ctx, logKey(s.roomID), fields...)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		s.log.Warn("storing outcomes and trimming the ingress log failed", "through", last, "err", err)
-	}
 	for _, b := range bids {
 		s.recent[b.Seq] = bidKey(b.BidderID, b.BidID)
 	}
@@ -300,6 +331,17 @@ func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last
 	}
 	s.next = last + 1
 	return nil
+}
+
+// flush sends what finish queued, on its own.
+func (s *sequencer) flush(ctx context.Context) {
+	if s.pending == nil {
+		return
+	}
+	if _, err := s.pending.Exec(ctx); err != nil {
+		s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
+	}
+	s.pending = nil
 }
 
 // applyStray handles a bid whose number is behind the sequencer: Asynq's
