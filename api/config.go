@@ -121,7 +121,7 @@ func (c WebhookConfig) withDefaults() WebhookConfig {
 	}
 	if c.RetryDelay == nil {
 		c.RetryDelay = func(n int) time.Duration {
-			return min(10*time.Second<<min(n-1, 10), time.Hour)
+			return min(10*time.Second<<min(max(n-1, 0), 10), time.Hour) // n is 0 on the first retry
 		}
 	}
 	if c.MaxPerOwner == 0 {
