@@ -11,7 +11,6 @@ import (
 // nopStore accepts every commit and keeps nothing.
 type nopStore struct{}
 
-func (nopStore) CommitBid(context.Context, BidCommit) error     { return nil }
 func (nopStore) CommitBatch(context.Context, BatchCommit) error { return nil }
 func (nopStore) CommitLot(context.Context, LotState) error      { return nil }
 

@@ -1,64 +1,6 @@
 package auction
 
-import (
-	"context"
-	"time"
-)
-
-// placeBid decides one bid or proxy maximum. The new state is built on a
-// copy and committed before it replaces the current one, so a failed commit
-// leaves the room exactly as it was.
-func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) BidResult {
-	kind := KindBid
-	if isMax {
-		kind = KindMax
-	}
-	if reason := r.checkBid(now, &b); reason != "" {
-		return r.reject(now, b, kind, reason)
-	}
-	c := r.cur
-	ns := c.st
-	var reason Reason
-	var recs []BidRecord
-	if isMax {
-		recs, reason = setMax(&c.lot, &ns, b)
-	} else {
-		recs, reason = plainBid(&c.lot, &ns, b)
-	}
-	if reason != "" {
-		return r.reject(now, b, kind, reason)
-	}
-	r.clockAfterBid(now, &ns, b)
-	ns.Version++
-	ns.LastSeq = b.Seq
-	sctx, cancel := r.storeCtx(ctx)
-	// recs always holds at least the bidder's own record: even a maximum
-	// that changes no price is committed, for the audit trail.
-	err := r.store.CommitBid(sctx, BidCommit{Bids: recs, Lot: ns})
-	cancel()
-	if err != nil {
-		r.log.Warn("commit bid", "room", r.cfg.RoomID, "lot", c.lot.ID, "bid", b.ID, "err", err)
-		// Not recorded as decided: the pipeline may retry the same bid, or
-		// refuse it if Err is one that retrying cannot cure.
-		res := r.reject(now, b, kind, ReasonUnavailable)
-		res.Err = err
-		return res
-	}
-	if ns.Status == StatusLive {
-		c.closeAt = time.Time{}
-	}
-	prevLeader := c.st.LeaderID
-	c.st = ns
-	r.lastSeq = b.Seq
-	for i := range recs {
-		if recs[i].Kind != KindMax {
-			r.remember(recs[i])
-		}
-	}
-	e, res := r.acceptance(prevLeader, recs, b.BidderID)
-	res.EventSeq = r.emit(now, e)
-	return res
-}
+import "time"
 
 // acceptance returns the bid.accepted event and the result of the bid
 // whose records are recs, as of the current (just committed) state.

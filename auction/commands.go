@@ -112,7 +112,8 @@ func (r *Room) handle(ctx context.Context, c *command) {
 	var rep reply
 	switch c.kind {
 	case cmdBid, cmdMax:
-		rep.bid = r.placeBid(ctx, now, c.bid, c.kind == cmdMax)
+		res, _ := r.decideBatch(ctx, now, []BatchBid{{Bid: c.bid, Max: c.kind == cmdMax}})
+		rep.bid = res[0]
 	case cmdStart:
 		rep.err = r.startLot(ctx, now, c.lot)
 	case cmdPause:
@@ -138,9 +139,10 @@ func (r *Room) handle(ctx context.Context, c *command) {
 	c.reply <- rep
 }
 
-// PlaceBid applies a plain bid. The returned error is only about reaching
-// the actor (ErrRoomStopped, ctx); a refused bid is a BidResult with a
-// Reason.
+// PlaceBid applies a plain bid: DecideBids with a batch of one. The
+// returned error is only about reaching the actor (ErrRoomStopped, ctx); a
+// refused bid is a BidResult with a Reason (ReasonUnavailable, with Err,
+// when the commit failed).
 func (r *Room) PlaceBid(ctx context.Context, b Bid) (BidResult, error) {
 	rep, err := r.call(ctx, func(c *command) { c.kind = cmdBid; c.bid = b })
 	return rep.bid, err

@@ -31,35 +31,6 @@ func NewLotStore(lots *storage.Lots, roomID string, currency func(lotID string) 
 	return &LotStore{lots: lots, roomID: roomID, currency: currency}
 }
 
-// CommitBid implements auction.Store.
-func (s *LotStore) CommitBid(ctx context.Context, c auction.BidCommit) error {
-	recs := make([]storage.BidRecord, len(c.Bids))
-	for i, b := range c.Bids {
-		recs[i] = storage.BidRecord{
-			BidID: b.ID, RoomID: s.roomID, LotID: b.LotID, BidderID: b.BidderID,
-			Amount: b.Amount.Amount, Currency: b.Amount.Currency, Kind: string(b.Kind),
-			IngressSeq: b.Seq, ReceivedAt: b.ReceivedAt,
-		}
-		if recs[i].Currency == "" {
-			recs[i].Currency = s.currency(b.LotID)
-		}
-	}
-	upd, err := lotUpdate(c.Lot)
-	if err != nil {
-		return err
-	}
-	_, fresh, err := s.lots.CommitBids(ctx, recs, upd)
-	if err != nil {
-		return mapStoreError(err)
-	}
-	if !fresh {
-		// The bid_id was decided before under another sequence number:
-		// the client reused an ID. Nothing was written.
-		return fmt.Errorf("bid %s was already decided: %w", recs[0].BidID, auction.ErrVersionConflict)
-	}
-	return nil
-}
-
 // CommitBatch implements auction.Store: every decision of the batch is a
 // row (accepted bids with their proxy bids, rejections with their reason)
 // stored with the lot's final state in one transaction. Each decision gets
