@@ -11,12 +11,17 @@
 # ones too) go to NAME.pg.json with commits/s and decided bids per commit.
 #
 #   scripts/bench-bids.sh one-room-500 1 -bidders 200 -watchers 20 -rate 500 -duration 30s
+#   BENCH_REDIS_URL=redis://127.0.0.1:6390/0 scripts/bench-bids.sh ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
 rooms=${2:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
 shift 2
+bench_redis=${BENCH_REDIS_URL:-}
 set -a; . ./.data/env; set +a
+# BENCH_REDIS_URL runs the server on a Redis of the caller's instead (a
+# private one, so other users of the shared Redis do not skew the run).
+[ -z "$bench_redis" ] || REDIS_URL=$bench_redis
 out=artifacts/bench; mkdir -p "$out"
 
 . scripts/tempdb.sh
