@@ -52,8 +52,9 @@ xact_commits() {
   psql -Atq "$DATABASE_URL" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
 }
 c0=$(xact_commits)
+status=0
 bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \
-  -json "$out/$name.json" "$@"
+  -json "$out/$name.json" "$@" || status=$?
 c1=$(xact_commits)
 if [ -n "$c0" ] && [ -n "$c1" ] && command -v jq >/dev/null 2>&1; then
   jq --argjson c "$((c1 - c0))" '.bids | {commits: $c, bid_s: .bid_s, decided: (.accepted + .rejected),
@@ -61,3 +62,4 @@ if [ -n "$c0" ] && [ -n "$c1" ] && command -v jq >/dev/null 2>&1; then
       bids_per_commit: (if $c > 0 then (.accepted + .rejected) / $c else null end)}' \
     "$out/$name.json" | tee "$out/$name.pg.json"
 fi
+exit "$status"
