@@ -106,17 +106,9 @@ func (r *Room) checkBid(now time.Time, b *Bid) Reason {
 	return ""
 }
 
-// reject reports a refused bid. Every decided bid except an unavailable
-// one advances the room's decided sequence, so a redelivery is recognized.
-func (r *Room) reject(now time.Time, b Bid, kind BidKind, reason Reason) BidResult {
-	r.noteRejected(b, reason)
-	e, res := r.rejection(b, kind, reason)
-	res.EventSeq = r.emit(now, e)
-	return res
-}
-
-// noteRejected advances the decided sequence past a rejected bid, unless
-// the rejection says the bid was not really judged.
+// noteRejected advances the room's decided sequence past a rejected bid,
+// so a redelivery is recognized, unless the rejection says the bid was not
+// really judged (unavailable, duplicate, invalid).
 func (r *Room) noteRejected(b Bid, reason Reason) {
 	if reason != ReasonUnavailable && reason != ReasonDuplicate && reason != ReasonInvalidBid && b.Seq > r.lastSeq {
 		r.lastSeq = b.Seq

@@ -96,6 +96,12 @@ func newSequencer(roomID string, next int64, rdb redis.UniversalClient, applier 
 // by one pass: the pass applies everything sequenced so far anyway.
 func (s *sequencer) run(ctx context.Context) {
 	defer close(s.done)
+	defer func() {
+		// The last pass's outcomes and trims, if queued, still go out.
+		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.flush(fctx)
+	}()
 	batch := make([]seqRequest, 0, cap(s.reqs))
 	for {
 		select {
