@@ -11,8 +11,8 @@ import (
 // nopStore accepts every commit and keeps nothing.
 type nopStore struct{}
 
-func (nopStore) CommitBid(context.Context, BidCommit) error { return nil }
-func (nopStore) CommitLot(context.Context, LotState) error  { return nil }
+func (nopStore) CommitBatch(context.Context, BatchCommit) error { return nil }
+func (nopStore) CommitLot(context.Context, LotState) error      { return nil }
 
 // nopSink drops events, so benchmarks measure the actor alone.
 type nopSink struct{}

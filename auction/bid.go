@@ -1,82 +1,11 @@
 package auction
 
-import (
-	"context"
-	"time"
-)
+import "time"
 
-// placeBid decides one bid or proxy maximum. The new state is built on a
-// copy and committed before it replaces the current one, so a failed commit
-// leaves the room exactly as it was.
-func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) BidResult {
-	kind := KindBid
-	if isMax {
-		kind = KindMax
-	}
-	if reason := r.checkBid(now, &b); reason != "" {
-		return r.reject(now, b, kind, reason)
-	}
-	c := r.cur
-	ns := c.st
-	var reason Reason
-	var recs []BidRecord
-	if isMax {
-		recs, reason = setMax(&c.lot, &ns, b)
-	} else {
-		recs, reason = plainBid(&c.lot, &ns, b)
-	}
-	if reason != "" {
-		return r.reject(now, b, kind, reason)
-	}
-	if ns.HighBid != c.st.HighBid || ns.LeaderID != c.st.LeaderID {
-		prev := c.lot.Opening
-		if c.st.HasBid() {
-			prev = c.st.HighBid
-		}
-		// The clock reacts as of the bid's receive time, not the time it is
-		// applied: bids are applied in ingress order, so the deadline is a
-		// function of that order alone, and a backlog (a slow queue, or a
-		// restart after an outage) cannot stretch it to admit bids received
-		// after the lot had in fact ended. A receive time ahead of our clock
-		// (skew between nodes) counts as now.
-		at := b.ReceivedAt
-		if at.After(now) {
-			at = now
-		}
-		ns.Deadline = c.lot.Clock.afterBid(c.st.Deadline, at, prev, ns.HighBid)
-		if ns.Status == StatusClosing && ns.Deadline.After(now) && !c.ended {
-			// A bid received in time but applied in the grace extended the
-			// clock: the lot is live again, as if the bid had arrived at
-			// once.
-			ns.Status = StatusLive
-		}
-	}
-	ns.Version++
-	ns.LastSeq = b.Seq
-	sctx, cancel := r.storeCtx(ctx)
-	// recs always holds at least the bidder's own record: even a maximum
-	// that changes no price is committed, for the audit trail.
-	err := r.store.CommitBid(sctx, BidCommit{Bids: recs, Lot: ns})
-	cancel()
-	if err != nil {
-		r.log.Warn("commit bid", "room", r.cfg.RoomID, "lot", c.lot.ID, "bid", b.ID, "err", err)
-		// Not recorded as decided: the pipeline may retry the same bid, or
-		// refuse it if Err is one that retrying cannot cure.
-		res := r.reject(now, b, kind, ReasonUnavailable)
-		res.Err = err
-		return res
-	}
-	if ns.Status == StatusLive {
-		c.closeAt = time.Time{}
-	}
-	prevLeader := c.st.LeaderID
-	c.st = ns
-	r.lastSeq = b.Seq
-	for i := range recs {
-		if recs[i].Kind != KindMax {
-			r.remember(recs[i])
-		}
-	}
+// acceptance returns the bid.accepted event and the result of the bid
+// whose records are recs, as of the current (just committed) state.
+func (r *Room) acceptance(prevLeader string, recs []BidRecord, bidderID string) (Event, BidResult) {
+	st := &r.cur.st
 	e := r.lotEvent(EventBidAccepted)
 	e.PrevLeaderID = prevLeader
 	first := publicBid(recs[0])
@@ -84,18 +13,44 @@ func (r *Room) placeBid(ctx context.Context, now time.Time, b Bid, isMax bool) B
 	if len(recs) > 1 {
 		e.AutoBids = recs[1:]
 	}
-	res := BidResult{
+	return e, BidResult{
 		Accepted: true,
 		AutoBids: e.AutoBids,
-		Leading:  ns.LeaderID == b.BidderID,
+		Leading:  st.LeaderID == bidderID,
 		HighBid:  e.HighBid,
 		LeaderID: e.LeaderID,
 		NextMin:  e.NextMin,
 		Deadline: e.Deadline,
-		Status:   ns.Status,
+		Status:   st.Status,
 	}
-	res.EventSeq = r.emit(now, e)
-	return res
+}
+
+// clockAfterBid moves ns's deadline for the accepted bid b, if it changed
+// the price or the leader. The clock reacts as of the bid's receive time,
+// not the time it is applied: bids are applied in ingress order, so the
+// deadline is a function of that order alone, and a backlog (a slow queue, a
+// batch, or a restart after an outage) cannot stretch it to admit bids
+// received after the lot had in fact ended. A receive time ahead of our
+// clock (skew between nodes) counts as now.
+func (r *Room) clockAfterBid(now time.Time, ns *LotState, b Bid) {
+	c := r.cur
+	if ns.HighBid == c.st.HighBid && ns.LeaderID == c.st.LeaderID {
+		return
+	}
+	prev := c.lot.Opening
+	if c.st.HasBid() {
+		prev = c.st.HighBid
+	}
+	at := b.ReceivedAt
+	if at.After(now) {
+		at = now
+	}
+	ns.Deadline = c.lot.Clock.afterBid(c.st.Deadline, at, prev, ns.HighBid)
+	if ns.Status == StatusClosing && ns.Deadline.After(now) && !c.ended {
+		// A bid received in time but applied in the grace extended the
+		// clock: the lot is live again, as if the bid had arrived at once.
+		ns.Status = StatusLive
+	}
 }
 
 // record turns the bidder's bid into the record committed for it.
@@ -151,12 +106,18 @@ func (r *Room) checkBid(now time.Time, b *Bid) Reason {
 	return ""
 }
 
-// reject reports a refused bid. Every decided bid except an unavailable
-// one advances the room's decided sequence, so a redelivery is recognized.
-func (r *Room) reject(now time.Time, b Bid, kind BidKind, reason Reason) BidResult {
+// noteRejected advances the room's decided sequence past a rejected bid,
+// so a redelivery is recognized, unless the rejection says the bid was not
+// really judged (unavailable, duplicate, invalid).
+func (r *Room) noteRejected(b Bid, reason Reason) {
 	if reason != ReasonUnavailable && reason != ReasonDuplicate && reason != ReasonInvalidBid && b.Seq > r.lastSeq {
 		r.lastSeq = b.Seq
 	}
+}
+
+// rejection returns the bid.rejected event and the result of refusing b
+// for reason, as of the current state, without emitting it.
+func (r *Room) rejection(b Bid, kind BidKind, reason Reason) (Event, BidResult) {
 	rec := publicBid(record(b, kind))
 	e := Event{Type: EventBidRejected, LotID: b.LotID, Bid: &rec, Reason: reason}
 	res := BidResult{Reason: reason}
@@ -166,8 +127,7 @@ func (r *Room) reject(now time.Time, b Bid, kind BidKind, reason Reason) BidResu
 		res.Status, res.HighBid, res.LeaderID, res.NextMin, res.Deadline = ev.Status, ev.HighBid, ev.LeaderID, ev.NextMin, ev.Deadline
 		res.Leading = ev.LeaderID == b.BidderID && ev.LeaderID != ""
 	}
-	res.EventSeq = r.emit(now, e)
-	return res
+	return e, res
 }
 
 // plainBid applies a plain bid to ns and resolves proxies. The leader may

@@ -24,6 +24,7 @@ const (
 	cmdSlow
 	cmdModStatus
 	cmdSnapshot
+	cmdBatch
 )
 
 // command is one request to the actor, carrying its own reply channel.
@@ -33,6 +34,7 @@ type command struct {
 	lot   Lot
 	id    string // lot ID for seller commands, user ID for moderation
 	dur   time.Duration
+	batch []BatchBid
 	reply chan reply
 }
 
@@ -42,6 +44,8 @@ type reply struct {
 	bid  BidResult
 	mod  ModStatus
 	snap *Snapshot
+	// batch holds DecideBids' results, err its commit error.
+	batch []BidResult
 }
 
 // BidResult is the outcome of PlaceBid or SetMaxBid.
@@ -108,7 +112,8 @@ func (r *Room) handle(ctx context.Context, c *command) {
 	var rep reply
 	switch c.kind {
 	case cmdBid, cmdMax:
-		rep.bid = r.placeBid(ctx, now, c.bid, c.kind == cmdMax)
+		res, _ := r.decideBatch(ctx, now, []BatchBid{{Bid: c.bid, Max: c.kind == cmdMax}})
+		rep.bid = res[0]
 	case cmdStart:
 		rep.err = r.startLot(ctx, now, c.lot)
 	case cmdPause:
@@ -128,13 +133,16 @@ func (r *Room) handle(ctx context.Context, c *command) {
 	case cmdSnapshot:
 		s := r.snapshot(now)
 		rep.snap = &s
+	case cmdBatch:
+		rep.batch, rep.err = r.decideBatch(ctx, now, c.batch)
 	}
 	c.reply <- rep
 }
 
-// PlaceBid applies a plain bid. The returned error is only about reaching
-// the actor (ErrRoomStopped, ctx); a refused bid is a BidResult with a
-// Reason.
+// PlaceBid applies a plain bid: DecideBids with a batch of one. The
+// returned error is only about reaching the actor (ErrRoomStopped, ctx); a
+// refused bid is a BidResult with a Reason (ReasonUnavailable, with Err,
+// when the commit failed).
 func (r *Room) PlaceBid(ctx context.Context, b Bid) (BidResult, error) {
 	rep, err := r.call(ctx, func(c *command) { c.kind = cmdBid; c.bid = b })
 	return rep.bid, err

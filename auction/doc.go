@@ -26,12 +26,18 @@
 //
 // # Persistence and events
 //
-// Before the actor tells anyone that a bid was accepted or a lot closed, it
-// commits the change through [Store]. If the commit fails the bid is rejected
-// with [ReasonUnavailable] and the in-memory state is left exactly as it was.
-// Each committed change bumps [LotState.Version] so a database store can
-// check it optimistically. After the commit the actor emits an [Event] to an
-// [EventSink]; every event of a room carries a strictly increasing Seq.
+// Before the actor tells anyone how a bid was decided or that a lot closed,
+// it commits the change through [Store]. Bids are decided in batches
+// ([Room.DecideBids]; PlaceBid and SetMaxBid are batches of one): the actor
+// judges each bid in ingress order, all as of one instant and each by its
+// receive time, and commits every decision, accepted and rejected, with the
+// lot's final state in one [Store.CommitBatch]. If the commit fails every
+// bid of the batch is rejected with [ReasonUnavailable] and the in-memory
+// state is left exactly as it was. Each committed change bumps
+// [LotState.Version] (once per batch) so a database store can check it
+// optimistically. After the commit the actor emits an [Event] to an
+// [EventSink], a batch's events in ingress order; every event of a room
+// carries a strictly increasing Seq.
 //
 // # Time
 //

@@ -26,16 +26,31 @@ func NewMemStore() *MemStore {
 	return &MemStore{lots: map[string]LotState{}, bids: map[string][]BidRecord{}, KeepBids: true}
 }
 
-// CommitBid implements Store.
-func (m *MemStore) CommitBid(ctx context.Context, c BidCommit) error {
+// CommitBatch implements Store: the lot's state, if any, and the accepted
+// bids with their proxy bids (rejections are not kept).
+func (m *MemStore) CommitBatch(ctx context.Context, c BatchCommit) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.checkLocked(ctx, c.Lot); err != nil {
+	if c.Lot == nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if m.Fail != nil {
+			return m.Fail()
+		}
+		return nil
+	}
+	if err := m.checkLocked(ctx, *c.Lot); err != nil {
 		return err
 	}
-	m.lots[c.Lot.LotID] = c.Lot
+	m.lots[c.Lot.LotID] = *c.Lot
 	if m.KeepBids {
-		m.bids[c.Lot.LotID] = append(m.bids[c.Lot.LotID], c.Bids...)
+		for _, d := range c.Decisions {
+			if d.Reason == "" {
+				m.bids[c.Lot.LotID] = append(m.bids[c.Lot.LotID], d.Bid)
+				m.bids[c.Lot.LotID] = append(m.bids[c.Lot.LotID], d.AutoBids...)
+			}
+		}
 	}
 	return nil
 }

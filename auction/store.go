@@ -6,7 +6,7 @@ import (
 
 // Store is the room actor's persistence boundary. The actor calls it before
 // it tells anyone about a change, and treats an error as "nothing
-// happened": the bid is rejected as unavailable, the seller command fails,
+// happened": the bids are rejected as unavailable, the seller command fails,
 // the close is retried.
 //
 // Every LotState passed in has Version one above the version the actor
@@ -19,18 +19,13 @@ import (
 // a context bounded by Config.StoreTimeout; a store is shared by rooms, so
 // it must be safe for concurrent use across rooms.
 type Store interface {
-	// CommitBid records the accepted bids and the lot's new state
-	// atomically. Bids[0] is the bid or maximum the bidder placed; the rest
-	// are proxy bids the actor placed in answer, in order.
-	CommitBid(ctx context.Context, c BidCommit) error
+	// CommitBatch records every decision of a batch (DecideBids), accepted
+	// bids with their proxy bids and rejected bids with their reasons, and
+	// the lot's state after the batch (when Lot is not nil), atomically:
+	// on error nothing is stored.
+	CommitBatch(ctx context.Context, c BatchCommit) error
 	// CommitLot records a state change that has no bid: start, pause,
 	// resume, a proxy maximum raised by the leader, closing, and the close
 	// with its result.
 	CommitLot(ctx context.Context, s LotState) error
-}
-
-// BidCommit is what CommitBid writes: accepted bids and the resulting state.
-type BidCommit struct {
-	Bids []BidRecord
-	Lot  LotState
 }

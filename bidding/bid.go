@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bidcast/bidcast/auction"
 )
 
 // Kinds of bid a client can place.
@@ -34,6 +36,12 @@ type Bid struct {
 	Kind       string    `json:"kind"`
 	ReceivedAt time.Time `json:"received_at"`
 	Seq        int64     `json:"seq"`
+}
+
+// auction returns b as the room actor takes it.
+func (b *Bid) auction() auction.Bid {
+	return auction.Bid{ID: b.BidID, LotID: b.LotID, BidderID: b.BidderID,
+		Amount: auction.Money{Amount: b.Amount, Currency: b.Currency}, ReceivedAt: b.ReceivedAt, Seq: b.Seq}
 }
 
 // ErrInvalidBid wraps every reason a bid's shape is refused at ingress.

@@ -7,22 +7,34 @@
 //     bid's shape is checked, it is stamped with the server receive time, and
 //     one Lua script on Redis deduplicates it by (bidder, bid_id), takes the
 //     room's next ingress sequence number (INCR), appends the bid to the
-//     room's log and publishes a nudge. Then the bid is enqueued as an Asynq
-//     task on the room's own queue "room:<id>" with TaskID(bidder/bid_id).
+//     room's log and publishes a nudge (the number alone). Then the bid is
+//     enqueued as an Asynq task on the room's own queue "room:<id>" with
+//     TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
+//     Asynq's own script on Asynq's key layout and task encoding, which we
+//     do not reimplement (docs/PERFORMANCE.md measures both steps).
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
-//     sequencer applies bids strictly in ingress order, exactly once. It is
-//     woken by the nudge, so a bid does not wait for Asynq's idle poll; the
-//     room's own asynq.Server (Concurrency 1, started when the room goes live
-//     and stopped when it ends) delivers the same bids as the durable backstop
-//     and catches up whatever the nudges missed (a restart, a new owner).
-//  3. Apply: the room actor validates the bid and commits the accepted bid
-//     with the new lot state in one Postgres transaction; rejected bids are
-//     kept in the same audit table with their reason. Only then is the
-//     outcome published on the room's Redis channel for every gateway node.
-//     A bid that can never be applied (it names a lot that exists nowhere,
-//     or data the database refuses) is rejected with a stated reason like
-//     any other; only transient failures (Postgres or Redis unreachable) are
-//     retried, so a poison bid costs only itself.
+//     sequencer applies bids strictly in ingress order, exactly once, in
+//     batches (group commit). Woken by a nudge, it takes every bid already
+//     sequenced for the room (up to 500) from the log in one script call.
+//     The room's own asynq.Server (Concurrency 1, started when the room goes
+//     live and stopped when it ends) delivers the same bids as the durable
+//     backstop and catches up whatever the nudges missed (a restart, a new
+//     owner); a task whose bid an earlier batch decided completes at once.
+//  3. Apply: the room actor decides the batch in ingress order, all as of
+//     one instant and each bid by its receive time (auction.Room.DecideBids),
+//     and LotStore commits every decision, accepted and rejected, with the
+//     lot's final state in one Postgres statement (one commit per batch).
+//     Only then are the actor's events emitted: the publisher sends a
+//     batch's events (a rejection to its bidder alone) to the room's event
+//     log in one pipeline, and the sequencer stores the outcomes and trims
+//     the log in one more (riding on its next take when more bids wait). A
+//     batch that hits a row storage cannot take (a bid_id the bidder used
+//     for another bid, a bidder that does not exist) is decided again with
+//     that bid refused; a batch that fails for a reason retrying cannot cure
+//     is applied one bid at a time, so a poison bid costs only itself; only
+//     transient failures (Postgres or Redis unreachable) are retried, and
+//     nothing later in the room is applied meanwhile. Under light load a
+//     batch is one bid.
 //
 // Bidding publishes; it does not define what it publishes. The event log,
 // the wire types of room events and snapshots and the bidder aliases live

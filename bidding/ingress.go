@@ -78,7 +78,7 @@ redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[3], seq, ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[3], seq .. ' ' .. ARGV[2])
+redis.call('PUBLISH', ARGV[3], seq)
 return {1, seq}
 `)
 
@@ -129,8 +129,7 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		// the client is told to retry with the same bid_id, which is safe.
 		return Receipt{}, fmt.Errorf("enqueue bid %s: %w", b.BidID, err)
 	}
-	return Receipt{Bid: b, Outcome: Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID,
-		BidderID: b.BidderID, Seq: seq, Status: StatusPending, Amount: b.Amount, Currency: b.Currency}}, nil
+	return Receipt{Bid: b, Outcome: outcomeOf(b)}, nil
 }
 
 // Close releases the Asynq client if the Ingress opened it; a client given

@@ -110,7 +110,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	}()
 	lr.pub.snapshot = lr.actor.Snapshot
 	go lr.pub.run()
-	applier := &roomApplier{room: lr, bids: m.bids}
+	applier := &roomApplier{room: lr}
 	lr.pipeline, err = StartPipeline(ctx, roomID, m.rdb, applier, m.outcomes, NewBidArchive(m.bids), m.cfg.Pipeline, m.log)
 	if err != nil {
 		lr.stopActor()

@@ -20,6 +20,9 @@ type LotStore struct {
 	// records do not carry.
 	roomID   string
 	currency func(lotID string) string
+	// lastAt is the created_at of the last batch's last decision; owned by
+	// the room's actor goroutine, the only caller.
+	lastAt time.Time
 }
 
 // NewLotStore returns the store for one room; currency tells the currency
@@ -28,34 +31,73 @@ func NewLotStore(lots *storage.Lots, roomID string, currency func(lotID string) 
 	return &LotStore{lots: lots, roomID: roomID, currency: currency}
 }
 
-// CommitBid implements auction.Store.
-func (s *LotStore) CommitBid(ctx context.Context, c auction.BidCommit) error {
-	recs := make([]storage.BidRecord, len(c.Bids))
-	for i, b := range c.Bids {
-		recs[i] = storage.BidRecord{
-			BidID: b.ID, RoomID: s.roomID, LotID: b.LotID, BidderID: b.BidderID,
-			Amount: b.Amount.Amount, Currency: b.Amount.Currency, Kind: string(b.Kind),
-			IngressSeq: b.Seq, ReceivedAt: b.ReceivedAt,
-		}
-		if recs[i].Currency == "" {
-			recs[i].Currency = s.currency(b.LotID)
-		}
+// CommitBatch implements auction.Store: every decision of the batch is a
+// row (accepted bids with their proxy bids, rejections with their reason)
+// stored with the lot's final state in one transaction. Each decision gets
+// its own created_at, one microsecond after the one before, and shares it
+// with the proxy bids made in answer to it: the lot's public history groups
+// a bid with its proxy bids by it (storage.Bids.HistoryBefore).
+//
+// A row storage cannot take comes back as *decisionConflict, naming the
+// decision, so the pipeline can decide that bid again.
+func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error {
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	if !at.After(s.lastAt) {
+		at = s.lastAt.Add(time.Microsecond)
 	}
-	upd, err := lotUpdate(c.Lot)
-	if err != nil {
-		return err
+	rows := make([]storage.BidRecord, 0, len(c.Decisions))
+	owner := make([]int, 0, len(c.Decisions))
+	for i, d := range c.Decisions {
+		if d.NoRecord {
+			continue
+		}
+		outcome := storage.OutcomeAccepted
+		if d.Reason != "" {
+			outcome = storage.OutcomeRejected
+		}
+		for j, b := range append([]auction.BidRecord{d.Bid}, d.AutoBids...) {
+			if j > 0 && outcome == storage.OutcomeRejected {
+				break
+			}
+			rec := storage.BidRecord{BidID: b.ID, RoomID: s.roomID, LotID: b.LotID, BidderID: b.BidderID,
+				Amount: b.Amount.Amount, Currency: b.Amount.Currency, Kind: string(b.Kind), IngressSeq: b.Seq,
+				ReceivedAt: b.ReceivedAt, Outcome: outcome, Reason: string(d.Reason), CreatedAt: at}
+			if rec.Currency == "" {
+				rec.Currency = s.currency(b.LotID)
+			}
+			rows = append(rows, rec)
+			owner = append(owner, i)
+		}
+		at = at.Add(time.Microsecond)
 	}
-	_, fresh, err := s.lots.CommitBids(ctx, recs, upd)
+	var upd *storage.LotUpdate
+	if c.Lot != nil {
+		u, err := lotUpdate(*c.Lot)
+		if err != nil {
+			return err
+		}
+		upd = &u
+	}
+	err := s.lots.CommitBatch(ctx, s.roomID, rows, upd)
+	var rc *storage.RowConflict
+	if errors.As(err, &rc) {
+		return &decisionConflict{decision: owner[rc.Row], RowConflict: rc}
+	}
 	if err != nil {
 		return mapStoreError(err)
 	}
-	if !fresh {
-		// The bid_id was decided before under another sequence number:
-		// the client reused an ID. Nothing was written.
-		return fmt.Errorf("bid %s was already decided: %w", recs[0].BidID, auction.ErrVersionConflict)
-	}
+	s.lastAt = at
 	return nil
 }
+
+// decisionConflict is a storage.RowConflict named by the batch decision
+// the row belongs to.
+type decisionConflict struct {
+	decision int
+	*storage.RowConflict
+}
+
+func (e *decisionConflict) Unwrap() error { return e.RowConflict }
 
 // CommitLot implements auction.Store.
 func (s *LotStore) CommitLot(ctx context.Context, st auction.LotState) error {

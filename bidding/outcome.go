@@ -63,14 +63,31 @@ func NewOutcomes(rdb redis.UniversalClient, archive OutcomeArchive) *Outcomes {
 
 // Put records a decided outcome.
 func (o *Outcomes) Put(ctx context.Context, out Outcome) error {
+	pipe := o.rdb.Pipeline()
+	if err := o.queue(ctx, pipe, out); err != nil {
+		return err
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("store outcome of %s: %w", out.BidID, err)
+	}
+	return nil
+}
+
+// queue adds the command that records out to pipe.
+func (o *Outcomes) queue(ctx context.Context, pipe redis.Pipeliner, out Outcome) error {
 	b, err := json.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("encode outcome of %s: %w", out.BidID, err)
 	}
-	if err := o.rdb.Set(ctx, outcomeKey(out.BidderID, out.BidID), b, outcomeTTL).Err(); err != nil {
-		return fmt.Errorf("store outcome of %s: %w", out.BidID, err)
-	}
+	pipe.Set(ctx, outcomeKey(out.BidderID, out.BidID), b, outcomeTTL)
 	return nil
+}
+
+// outcomeOf returns b's outcome before it is decided: the bid's fields,
+// pending.
+func outcomeOf(b Bid) Outcome {
+	return Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID, Seq: b.Seq,
+		Status: StatusPending, Amount: b.Amount, Currency: b.Currency}
 }
 
 // Get returns the outcome of the bid bidderID sent as bidID: decided (from

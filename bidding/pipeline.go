@@ -131,8 +131,8 @@ func (p *Pipeline) listen(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if seq, hint, ok := parseNudge(msg.Payload); ok {
-				p.seq.nudge(seq, hint)
+			if seq, ok := parseNudge(msg.Payload); ok {
+				p.seq.nudge(seq, nil)
 			}
 		}
 	}

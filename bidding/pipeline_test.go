@@ -23,28 +23,35 @@ type recordingApplier struct {
 	mu      sync.Mutex
 	order   []int64
 	decided map[string]Outcome
-	failN   int // fail this many Apply calls first
+	failN   int   // fail this many ApplyBatch calls first
+	batches []int // the size of each batch applied
 }
 
 func newRecordingApplier() *recordingApplier {
 	return &recordingApplier{decided: map[string]Outcome{}}
 }
 
-func (a *recordingApplier) Apply(_ context.Context, b Bid) (Outcome, error) {
+func (a *recordingApplier) ApplyBatch(_ context.Context, bids []Bid) ([]Outcome, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.failN > 0 {
 		a.failN--
-		return Outcome{}, errors.New("transient: database restarting")
+		return nil, errors.New("transient: database restarting")
 	}
-	if out, ok := a.decided[b.BidID]; ok {
-		return out, nil
+	a.batches = append(a.batches, len(bids))
+	outs := make([]Outcome, len(bids))
+	for i, b := range bids {
+		if out, ok := a.decided[b.BidID]; ok {
+			outs[i] = out
+			continue
+		}
+		out := outcomeOf(b)
+		out.Status, out.Decided = StatusAccepted, time.Now()
+		a.decided[b.BidID] = out
+		a.order = append(a.order, b.Seq)
+		outs[i] = out
 	}
-	out := Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID, Seq: b.Seq,
-		Status: StatusAccepted, Amount: b.Amount, Currency: b.Currency, Decided: time.Now()}
-	a.decided[b.BidID] = out
-	a.order = append(a.order, b.Seq)
-	return out, nil
+	return outs, nil
 }
 
 func (a *recordingApplier) AppliedSeq(context.Context, string) (int64, error) {

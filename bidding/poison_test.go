@@ -68,11 +68,13 @@ type poisonApplier struct {
 	poison string
 }
 
-func (a poisonApplier) Apply(ctx context.Context, b Bid) (Outcome, error) {
-	if b.BidID == a.poison {
-		return Outcome{}, fmt.Errorf("record bid %s: %w: check constraint", b.BidID, storage.ErrInvalid)
+func (a poisonApplier) ApplyBatch(ctx context.Context, bids []Bid) ([]Outcome, error) {
+	for _, b := range bids {
+		if b.BidID == a.poison {
+			return nil, fmt.Errorf("record bid %s: %w: check constraint", b.BidID, storage.ErrInvalid)
+		}
 	}
-	return a.recordingApplier.Apply(ctx, b)
+	return a.recordingApplier.ApplyBatch(ctx, bids)
 }
 
 // TestSequencerRefusesWhatRetryingCannotCure: even an applier that returns

@@ -29,6 +29,19 @@ func (l *recLog) Since(context.Context, string, int64, int64) ([]events.Event, e
 func (l *recLog) LastSeq(context.Context, string) (int64, error)            { return 0, nil }
 func (l *recLog) Snapshot(context.Context, string) (json.RawMessage, error) { return nil, nil }
 
+// ofType returns the recorded events of type typ.
+func (l *recLog) ofType(typ string) []events.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []events.Event
+	for _, ev := range l.evs {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // recSub records what a subscriber is given.
 type recSub struct{ evs []auction.Event }
 
@@ -48,13 +61,8 @@ func TestOutbidComesFromTheEventsPreviousLeader(t *testing.T) {
 
 	log, sub := &recLog{}, &recSub{}
 	p := newPublisher(room, log, events.NewAliases(nil), quietLog(), sub)
-	p.afterPublic(context.Background(), e)
-	var outbid []events.Event
-	for _, ev := range log.evs {
-		if ev.Type == events.TypeBidOutbid {
-			outbid = append(outbid, ev)
-		}
-	}
+	p.publishBatch(context.Background(), []pubItem{{ev: e}})
+	outbid := log.ofType(events.TypeBidOutbid)
 	if len(outbid) != 1 || outbid[0].To != alice {
 		t.Fatalf("bid.outbid copies = %+v, want one for the previous leader", outbid)
 	}
@@ -77,9 +85,9 @@ func TestOutbidComesFromTheEventsPreviousLeader(t *testing.T) {
 	// The leader raising their own bid outbids no one.
 	e.PrevLeaderID = bob
 	log.evs = nil
-	p.afterPublic(context.Background(), e)
+	p.publishBatch(context.Background(), []pubItem{{ev: e}})
 	bg.OnEvent(room, e)
-	if len(log.evs) != 0 || len(bg.in) != 0 {
-		t.Fatalf("a leader's raise sent %+v and queued %d tasks", log.evs, len(bg.in))
+	if outbid := log.ofType(events.TypeBidOutbid); len(outbid) != 0 || len(bg.in) != 0 {
+		t.Fatalf("a leader's raise sent %+v and queued %d tasks", outbid, len(bg.in))
 	}
 }

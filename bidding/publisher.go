@@ -62,15 +62,17 @@ func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger
 		triggers: map[string]trigger{}}
 }
 
-// Emit implements auction.EventSink. Rejections are not published from
-// here: the applier publishes them once they are recorded in Postgres.
+// Emit implements auction.EventSink. The actor emits a bid's event only
+// after the bid's decision is committed (DecideBids), so a rejection goes
+// out too, to its bidder alone.
 func (p *publisher) Emit(e auction.Event) {
-	if e.Type == auction.EventBidRejected {
-		return
-	}
 	p.logEvent(e)
+	it := pubItem{ev: e}
+	if e.Type == auction.EventBidRejected && e.Bid != nil {
+		it.to = e.Bid.BidderID
+	}
 	select {
-	case p.ch <- pubItem{ev: e}:
+	case p.ch <- it:
 	default:
 		p.dropped.Store(true)
 	}
@@ -85,15 +87,6 @@ func (p *publisher) logEvent(e auction.Event) {
 	case auction.EventLotClosed:
 		p.logger.Info("lot closed", "room", p.roomID, "lot", e.LotID, "result", e.Status,
 			"price", e.HighBid.Amount, "currency", e.Currency, "winner", e.LeaderID)
-	}
-}
-
-// private queues an event for one user, waiting for room in the buffer.
-func (p *publisher) private(ctx context.Context, e auction.Event, to string) {
-	select {
-	case p.ch <- pubItem{ev: e, to: to}:
-	case <-ctx.Done():
-	case <-p.quit:
 	}
 }
 
@@ -148,7 +141,10 @@ func (p *publisher) drain(ctx context.Context) {
 	}
 }
 
-// publishBatch publishes the batch in order, retrying while Redis is down.
+// publishBatch publishes the batch in order, retrying while Redis is down:
+// every copy of every event (see copiesOf) and the outbid notices, in one
+// round trip when the log can take a batch, with the actor's snapshot
+// attached to the last. Then the subscriber sees the public events.
 func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 	for _, it := range batch {
 		p.noteTrigger(it.ev)
@@ -161,20 +157,60 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 		}
 		cancel()
 	}
-	for i, it := range batch {
-		var attach any
-		if i == len(batch)-1 {
-			attach = snap
-		}
-		p.publishOne(ctx, it, attach)
-		if it.to == "" {
-			p.afterPublic(ctx, it.ev)
+	evs := make([]events.Event, 0, 2*len(batch))
+	for _, it := range batch {
+		evs = p.render(evs, it)
+	}
+	p.publishAll(ctx, evs, snap)
+	if p.sub != nil {
+		for _, it := range batch {
+			if it.to == "" {
+				p.sub.OnEvent(p.roomID, it.ev)
+			}
 		}
 	}
 	if p.dropped.CompareAndSwap(true, false) && snap != nil {
 		p.logger.Warn("room events were dropped; sending a full state", "room", p.roomID)
 		data, _ := json.Marshal(snap)
 		p.publishRaw(ctx, events.Event{Type: events.TypeRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
+	}
+}
+
+// publishAll publishes evs in order, the snapshot with the last: in
+// batches when the log takes them, retrying the rest after a failure.
+func (p *publisher) publishAll(ctx context.Context, evs []events.Event, snap any) {
+	bl, ok := p.log.(events.BatchLog)
+	if !ok {
+		for i, ev := range evs {
+			var attach any
+			if i == len(evs)-1 {
+				attach = snap
+			}
+			p.publishRaw(ctx, ev, attach)
+		}
+		return
+	}
+	wait := 20 * time.Millisecond
+	for attempt := 1; len(evs) > 0; attempt++ {
+		n, err := bl.PublishBatch(ctx, evs, snap)
+		evs = evs[n:]
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			p.logger.Error("room events lost: publisher stopped while Redis was failing", "room", p.roomID,
+				"events", len(evs), "err", err)
+			return
+		}
+		if attempt == 1 || attempt%20 == 0 {
+			p.logger.Warn("publishing room events failed; retrying", "room", p.roomID, "events", len(evs),
+				"attempt", attempt, "err", err)
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		wait = min(wait*2, time.Second)
 	}
 }
 
@@ -193,41 +229,30 @@ func (p *publisher) findTrigger(bidID string) (int64, time.Time, bool) {
 	return t.seq, t.at, ok
 }
 
-// afterPublic tells the previous leader (as the actor saw it) they were
-// outbid, then hands the event to the subscriber.
-func (p *publisher) afterPublic(ctx context.Context, e auction.Event) {
-	if e.Type == auction.EventBidAccepted && e.PrevLeaderID != "" && e.PrevLeaderID != e.LeaderID {
-		out := auction.Event{Type: events.TypeBidOutbid, RoomID: e.RoomID, LotID: e.LotID, At: e.At,
-			Status: e.Status, HighBid: e.HighBid, LeaderID: e.LeaderID, NextMin: e.NextMin, Deadline: e.Deadline}
-		p.publishOne(ctx, pubItem{ev: out, to: e.PrevLeaderID}, nil)
-	}
-	if p.sub != nil {
-		p.sub.OnEvent(p.roomID, e)
-	}
-}
-
-// publishOne publishes one event, as the copies each audience may see (see
-// copiesOf), retrying with backoff until they are in the log or the
-// publisher is told to give up. The snapshot goes with the last copy.
-func (p *publisher) publishOne(ctx context.Context, it pubItem, snap any) {
+// render appends to evs the copies of it each audience may see (see
+// copiesOf) and, for a bid.accepted that took the lead from someone (as the
+// actor saw it), that user's private bid.outbid.
+func (p *publisher) render(evs []events.Event, it pubItem) []events.Event {
 	at := it.ev.At
 	if at.IsZero() {
 		at = time.Now()
 	}
-	copies := copiesOf(it.ev, it.to, p.roomID, p.aliases)
-	for i, c := range copies {
+	for _, c := range copiesOf(it.ev, it.to, p.roomID, p.aliases) {
 		data, err := json.Marshal(c.ev)
 		if err != nil {
 			p.logger.Error("encode room event", "room", p.roomID, "type", it.ev.Type, "err", err)
-			return
+			return evs
 		}
-		var attach any
-		if i == len(copies)-1 {
-			attach = snap
-		}
-		p.publishRaw(ctx, events.Event{Type: it.ev.Type, RoomID: p.roomID, At: at, To: c.to, Except: c.except,
-			Data: data}, attach)
+		evs = append(evs, events.Event{Type: it.ev.Type, RoomID: p.roomID, At: at, To: c.to, Except: c.except,
+			Data: data})
 	}
+	e := it.ev
+	if it.to == "" && e.Type == auction.EventBidAccepted && e.PrevLeaderID != "" && e.PrevLeaderID != e.LeaderID {
+		out := auction.Event{Type: events.TypeBidOutbid, RoomID: e.RoomID, LotID: e.LotID, At: e.At,
+			Status: e.Status, HighBid: e.HighBid, LeaderID: e.LeaderID, NextMin: e.NextMin, Deadline: e.Deadline}
+		evs = p.render(evs, pubItem{ev: out, to: e.PrevLeaderID})
+	}
+	return evs
 }
 
 func (p *publisher) publishRaw(ctx context.Context, ev events.Event, snap any) {

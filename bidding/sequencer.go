@@ -2,12 +2,9 @@ package bidding
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -15,20 +12,32 @@ import (
 	"github.com/bidcast/bidcast/auction"
 )
 
-// Applier decides sequenced bids. Apply must make the decision durable
-// (accepted bid and lot state, or the rejection, in Postgres) before it
-// returns, and must be idempotent by (bidder, bid_id): applying a bid that
-// was already decided returns the original outcome. A bid that can never be
-// applied (it names data the room or the database refuses) must be decided
-// as rejected, not returned as an error: an error is retried, and nothing
-// later in the room is applied meanwhile.
+// Applier decides batches of sequenced bids. ApplyBatch gets bids in
+// ingress order and returns one outcome per bid, in the same order. It
+// must make every decision durable (accepted bids and lot state, and the
+// rejections, in Postgres) before it returns, and must be idempotent by
+// (bidder, bid_id): applying a bid that was already decided returns the
+// original outcome. A bid that can never be applied (it names data the
+// room or the database refuses) must be decided as rejected, not returned
+// as an error: an error decides nothing, the batch is retried, and nothing
+// later in the room is applied meanwhile. A batch that fails with an error
+// retrying cannot cure (see permanent) is applied again one bid at a time.
 type Applier interface {
-	Apply(ctx context.Context, b Bid) (Outcome, error)
+	ApplyBatch(ctx context.Context, bids []Bid) ([]Outcome, error)
 }
 
-// sequencer applies one room's bids strictly in ingress order, exactly once.
-// A single goroutine (run) owns its state; the nudge listener and the Asynq
-// handler talk to it through requests that carry their own reply channel.
+// maxBatch bounds the bids one batch takes from the room's log, so that
+// one transaction stays short even after a long outage.
+const maxBatch = 500
+
+// sequencer applies one room's bids strictly in ingress order, exactly once,
+// in batches: each pass takes every bid already sequenced for the room (up
+// to maxBatch) from its Redis log in one script call, has the applier
+// decide and commit them together, then stores their outcomes and removes
+// their log entries, in the same round trip as the next take (a pass ends
+// only with a take that finds nothing new, so nothing is left queued). A single goroutine (run) owns its
+// state; the nudge listener and the Asynq handler talk to it through
+// requests that carry their own reply channel.
 type sequencer struct {
 	roomID   string
 	rdb      redis.UniversalClient
@@ -39,11 +48,21 @@ type sequencer struct {
 
 	reqs chan seqRequest
 	done chan struct{}
-	next int64 // owned by run: the next sequence number to apply
+	// Owned by run.
+	next   int64            // the next sequence number to apply
+	recent map[int64]string // bid key of recently applied sequence numbers
+	oldest int64            // lowest sequence number kept in recent
+	// pending holds the outcomes and log trims of applied batches until
+	// the next take sends them.
+	pending redis.Pipeliner
 }
 
+// recentBids is how many applied bids the sequencer remembers, so that
+// Asynq's copy of a bid applied from the log completes without a lookup.
+const recentBids = 4096
+
 // seqRequest asks the sequencer to apply everything up to upTo. hint, when
-// set, is the bid numbered upTo, so it need not be read back from the log.
+// set, is the bid numbered upTo (Asynq's copy of it).
 type seqRequest struct {
 	upTo  int64
 	hint  *Bid
@@ -61,28 +80,80 @@ type retryPolicy struct {
 func newSequencer(roomID string, next int64, rdb redis.UniversalClient, applier Applier, outcomes *Outcomes, log *slog.Logger) *sequencer {
 	return &sequencer{
 		roomID: roomID, rdb: rdb, applier: applier, outcomes: outcomes, log: log,
-		retry: retryPolicy{attempts: 6, first: 20 * time.Millisecond, max: 500 * time.Millisecond},
-		reqs:  make(chan seqRequest, 256),
-		done:  make(chan struct{}),
-		next:  next,
+		retry:  retryPolicy{attempts: 6, first: 20 * time.Millisecond, max: 500 * time.Millisecond},
+		reqs:   make(chan seqRequest, 256),
+		done:   make(chan struct{}),
+		next:   next,
+		recent: map[int64]string{},
+		oldest: next,
 	}
 }
 
-// run serves requests until ctx ends.
+// run serves requests until ctx ends. Requests queued together are served
+// by one pass: the pass applies everything sequenced so far anyway.
 func (s *sequencer) run(ctx context.Context) {
 	defer close(s.done)
+	defer func() {
+		// The last pass's outcomes and trims, if queued, still go out.
+		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.flush(fctx)
+	}()
+	batch := make([]seqRequest, 0, cap(s.reqs))
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-s.reqs:
-			err := s.advance(ctx, r.upTo, r.hint)
-			if r.reply != nil {
-				r.reply <- err
-			} else if err != nil && ctx.Err() == nil {
-				s.log.Warn("applying nudged bids failed; the queue will redeliver", "up_to", r.upTo, "err", err)
+			batch = append(batch[:0], r)
+		}
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break more
 			}
 		}
+		s.serve(ctx, batch)
+	}
+}
+
+// serve answers one group of requests: Asynq's copies of bids applied
+// before are settled on their own, the rest by one advance.
+func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
+	var upTo int64
+	var waiting []chan error
+	for _, r := range reqs {
+		if r.hint != nil && r.hint.Seq < s.next {
+			err := s.applyStray(ctx, *r.hint)
+			if r.reply != nil {
+				r.reply <- err
+			}
+			continue
+		}
+		upTo = max(upTo, r.upTo)
+		if r.reply != nil {
+			waiting = append(waiting, r.reply)
+		}
+	}
+	// Requests waiting (nudges of new bids) start the next pass, whose take
+	// sends this pass's outcomes and trims; with none, they go out now.
+	defer func() {
+		if len(s.reqs) == 0 {
+			s.flush(ctx)
+		}
+	}()
+	if upTo == 0 {
+		return
+	}
+	err := s.advance(ctx, upTo)
+	if err != nil && len(waiting) == 0 && ctx.Err() == nil {
+		s.log.Warn("applying nudged bids failed; the queue will redeliver", "up_to", upTo, "err", err)
+	}
+	for _, w := range waiting {
+		w <- err
 	}
 }
 
@@ -118,43 +189,61 @@ func (s *sequencer) deliver(ctx context.Context, b Bid) error {
 
 var errSequencerStopped = errors.New("room sequencer stopped")
 
-// advance applies bids next..upTo in order. A bid numbered below next was
-// applied before, unless Redis lost writes and handed its number out again;
-// such a bid (hint only) is checked by its key and applied if it is unknown.
-func (s *sequencer) advance(ctx context.Context, upTo int64, hint *Bid) error {
-	if hint != nil && hint.Seq < s.next {
-		return s.applyStray(ctx, *hint)
-	}
-	for s.next <= upTo {
-		seq := s.next
-		var b Bid
-		if hint != nil && hint.Seq == seq {
-			b = *hint
-		} else {
-			got, ok, err := s.readLog(ctx, seq)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				// Sequenced with its log entry in one script, so a missing
-				// entry means Redis lost it; nobody was told it was accepted.
-				s.log.Warn("ingress log entry missing; skipping", "seq", seq)
-				s.next++
-				continue
-			}
-			b = got
-		}
-		if _, err := s.applyWithRetry(ctx, b); err != nil {
+// advance applies every bid sequenced so far, batch by batch, at least up
+// to upTo. A number below next was applied before, unless Redis lost writes
+// and handed it out again (see applyStray).
+func (s *sequencer) advance(ctx context.Context, upTo int64) error {
+	for {
+		bids, last, err := s.take(ctx)
+		if err != nil {
 			return err
 		}
-		s.next++
-		s.rdb.HDel(ctx, logKey(s.roomID), strconv.FormatInt(seq, 10))
+		if last < s.next {
+			if s.next <= upTo {
+				// Nudged or delivered beyond the counter: Redis lost the
+				// counter and the log with it. Nothing is left to apply.
+				s.log.Warn("bids numbered beyond the room's counter; skipping", "next", s.next, "up_to", upTo)
+				s.next = upTo + 1
+			}
+			return nil
+		}
+		if err := s.applyRange(ctx, bids, last); err != nil {
+			return err
+		}
+		if s.next > upTo {
+			return nil
+		}
 	}
-	return nil
 }
 
-// applyStray handles a bid whose number is behind the sequencer.
+// applyRange applies bids (the entries present of next..last) as one
+// batch, or one by one if the batch holds a bid retrying cannot cure, and
+// moves next past last.
+func (s *sequencer) applyRange(ctx context.Context, bids []Bid, last int64) error {
+	outs, err := s.applyWithRetry(ctx, bids)
+	if err != nil && permanent(err) && len(bids) > 1 {
+		s.log.Warn("a batch holds a bid that cannot be applied; applying its bids one by one",
+			"bids", len(bids), "err", err)
+		for _, b := range bids {
+			if err := s.applyRange(ctx, []Bid{b}, b.Seq); err != nil {
+				return err
+			}
+		}
+		return s.finish(ctx, nil, nil, last)
+	}
+	if err != nil {
+		return err
+	}
+	return s.finish(ctx, bids, outs, last)
+}
+
+// applyStray handles a bid whose number is behind the sequencer: Asynq's
+// copy of a bid applied from the log completes at once, with the outcome
+// stored then; any other is checked by its key and applied if unknown.
 func (s *sequencer) applyStray(ctx context.Context, b Bid) error {
+	if s.recent[b.Seq] == bidKey(b.BidderID, b.BidID) {
+		return nil
+	}
 	out, err := s.outcomes.Get(ctx, "", b.BidderID, b.BidID)
 	if err == nil && out.Status != StatusPending {
 		return nil // applied before: this is Asynq's copy of a nudged bid
@@ -164,51 +253,46 @@ func (s *sequencer) applyStray(ctx context.Context, b Bid) error {
 	}
 	s.log.Warn("bid sequenced behind the applied watermark (Redis lost writes?); applying it now",
 		"seq", b.Seq, "next", s.next, "bid_id", b.BidID)
-	_, err = s.applyWithRetry(ctx, b)
-	return err
-}
-
-func (s *sequencer) readLog(ctx context.Context, seq int64) (Bid, bool, error) {
-	raw, err := s.rdb.HGet(ctx, logKey(s.roomID), strconv.FormatInt(seq, 10)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return Bid{}, false, nil
-	}
+	outs, err := s.applyWithRetry(ctx, []Bid{b})
 	if err != nil {
-		return Bid{}, false, fmt.Errorf("read ingress log entry %d: %w", seq, err)
+		return err
 	}
-	var b Bid
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return Bid{}, false, fmt.Errorf("decode ingress log entry %d: %w", seq, err)
+	if err := s.outcomes.Put(ctx, outs[0]); err != nil {
+		s.log.Warn("caching outcome failed", "bid_id", b.BidID, "err", err)
 	}
-	b.Seq = seq
-	return b, true, nil
+	return nil
 }
 
 // applyWithRetry retries transient failures with bounded backoff inside the
 // sequencer, so order is kept; after the last attempt the error goes back to
 // the caller (Asynq then redelivers, and nothing later is applied meanwhile).
-func (s *sequencer) applyWithRetry(ctx context.Context, b Bid) (Outcome, error) {
+// A permanent failure of a batch returns at once (the caller splits it);
+// of a single bid, the bid is refused.
+func (s *sequencer) applyWithRetry(ctx context.Context, bids []Bid) ([]Outcome, error) {
 	wait := s.retry.first
 	for attempt := 1; ; attempt++ {
-		out, err := s.applier.Apply(ctx, b)
+		outs, err := s.applier.ApplyBatch(ctx, bids)
 		if err == nil {
-			if perr := s.outcomes.Put(ctx, out); perr != nil {
-				s.log.Warn("caching outcome failed", "bid_id", b.BidID, "err", perr)
+			if len(outs) != len(bids) {
+				return nil, fmt.Errorf("applier decided %d of %d bids", len(outs), len(bids))
 			}
-			return out, nil
+			return outs, nil
 		}
 		if permanent(err) && ctx.Err() == nil {
+			if len(bids) > 1 {
+				return nil, err
+			}
 			// The applier should have decided this bid itself (see
 			// Applier); retrying would hold up the room for good.
-			return s.refuse(ctx, b, err), nil
+			return []Outcome{s.refuse(bids[0], err)}, nil
 		}
 		if attempt >= s.retry.attempts || ctx.Err() != nil {
-			return Outcome{}, fmt.Errorf("apply bid %s (seq %d) after %d attempts: %w", b.BidID, b.Seq, attempt, err)
+			return nil, fmt.Errorf("apply %d bids from seq %d after %d attempts: %w", len(bids), bids[0].Seq, attempt, err)
 		}
-		s.log.Warn("apply bid failed; retrying", "bid_id", b.BidID, "seq", b.Seq, "attempt", attempt, "err", err)
+		s.log.Warn("apply bids failed; retrying", "bids", len(bids), "seq", bids[0].Seq, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
-			return Outcome{}, ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
 		wait = min(wait*2, s.retry.max)
@@ -218,31 +302,9 @@ func (s *sequencer) applyWithRetry(ctx context.Context, b Bid) (Outcome, error) 
 // refuse decides b as rejected (invalid_bid) when its applier failed it
 // with an error retrying cannot cure: the room moves on, and the bidder can
 // read the outcome by the bid's key.
-func (s *sequencer) refuse(ctx context.Context, b Bid, cause error) Outcome {
+func (s *sequencer) refuse(b Bid, cause error) Outcome {
 	s.log.Error("bid cannot be applied; rejecting it", "bid_id", b.BidID, "seq", b.Seq, "err", cause)
-	out := Outcome{BidID: b.BidID, RoomID: b.RoomID, LotID: b.LotID, BidderID: b.BidderID, Seq: b.Seq,
-		Status: StatusRejected, Reason: string(auction.ReasonInvalidBid), Amount: b.Amount, Currency: b.Currency,
-		Decided: time.Now()}
-	if err := s.outcomes.Put(ctx, out); err != nil {
-		s.log.Warn("caching outcome failed", "bid_id", b.BidID, "err", err)
-	}
+	out := outcomeOf(b)
+	out.Status, out.Reason = StatusRejected, string(auction.ReasonInvalidBid)
 	return out
-}
-
-// parseNudge splits a nudge message "seq payload" published by Submit.
-func parseNudge(msg string) (int64, *Bid, bool) {
-	head, payload, _ := strings.Cut(msg, " ")
-	seq, err := strconv.ParseInt(head, 10, 64)
-	if err != nil || seq <= 0 {
-		return 0, nil, false
-	}
-	if payload == "" {
-		return seq, nil, true
-	}
-	var b Bid
-	if err := json.Unmarshal([]byte(payload), &b); err != nil {
-		return seq, nil, true
-	}
-	b.Seq = seq
-	return seq, &b, true
 }

@@ -5,15 +5,23 @@
 # database (created on the cluster of DATABASE_URL and dropped afterwards,
 # so rooms left live by earlier runs are not claimed too), ROOMS live rooms
 # of one ten-minute lot each, then the given loadtest flags. The report
-# goes to artifacts/bench/NAME.json and the server log next to it.
+# goes to artifacts/bench/NAME.json and the server log next to it. With
+# psql, the Postgres commits of the run's database during the load
+# (pg_stat_database.xact_commit, which counts every transaction, read-only
+# ones too) go to NAME.pg.json with commits/s and decided bids per commit.
 #
 #   scripts/bench-bids.sh one-room-500 1 -bidders 200 -watchers 20 -rate 500 -duration 30s
+#   BENCH_REDIS_URL=redis://127.0.0.1:6390/0 scripts/bench-bids.sh ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
 rooms=${2:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
 shift 2
+bench_redis=${BENCH_REDIS_URL:-}
 set -a; . ./.data/env; set +a
+# BENCH_REDIS_URL runs the server on a Redis of the caller's instead (a
+# private one, so other users of the shared Redis do not skew the run).
+[ -z "$bench_redis" ] || REDIS_URL=$bench_redis
 out=artifacts/bench; mkdir -p "$out"
 
 . scripts/tempdb.sh
@@ -36,5 +44,22 @@ for r in $(seq "$rooms"); do
   bin/auctiond room create --title "Bench $r" --seller "bench-$r" --live --lots 1 --duration 600s --guests-may-bid --json \
     >>"$out/$name.rooms.json" 2>/dev/null
 done
+# Transaction counts reach pg_stat_database when a backend goes idle, within
+# 10 s (PostgreSQL 15), so each reading waits that long first.
+xact_commits() {
+  command -v psql >/dev/null 2>&1 || return 0
+  sleep 11
+  psql -Atq "$DATABASE_URL" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+}
+c0=$(xact_commits)
+status=0
 bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \
-  -json "$out/$name.json" "$@"
+  -json "$out/$name.json" "$@" || status=$?
+c1=$(xact_commits)
+if [ -n "$c0" ] && [ -n "$c1" ] && command -v jq >/dev/null 2>&1; then
+  jq --argjson c "$((c1 - c0))" '.bids | {commits: $c, bid_s: .bid_s, decided: (.accepted + .rejected),
+      commits_per_s: (if .bid_s > 0 then $c / .bid_s else null end),
+      bids_per_commit: (if $c > 0 then (.accepted + .rejected) / $c else null end)}' \
+    "$out/$name.json" | tee "$out/$name.pg.json"
+fi
+exit "$status"

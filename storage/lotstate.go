@@ -108,16 +108,7 @@ func (r *Lots) CommitState(ctx context.Context, upd LotUpdate, result *LotResult
 }
 
 func updateLot(ctx context.Context, tx pgx.Tx, u LotUpdate) error {
-	proxy := u.ProxyState
-	if proxy == nil {
-		proxy = json.RawMessage("[]")
-	}
-	tag, err := tx.Exec(ctx, `
-		UPDATE lots SET state = $3, deadline = $4, remaining_ms = $5, high_bid = $6, leader_id = $7,
-			high_bid_id = $8, proxy_state = $9, version = $10, updated_at = now()
-		WHERE id = $1 AND version = $2`,
-		u.LotID, u.ExpectVersion, u.State, u.Deadline, u.RemainingMS, u.HighBid, u.LeaderID, u.HighBidID,
-		proxy, u.Version)
+	tag, err := tx.Exec(ctx, updateLotSQL, updateLotArgs(u)...)
 	if err != nil {
 		return mapError(err)
 	}
@@ -125,6 +116,22 @@ func updateLot(ctx context.Context, tx pgx.Tx, u LotUpdate) error {
 		return fmt.Errorf("%w: lot %s is not at version %d", ErrConflict, u.LotID, u.ExpectVersion)
 	}
 	return nil
+}
+
+// updateLotSQL writes a lot's new state if it is still at the expected
+// version; no row updated means it is not.
+const updateLotSQL = `
+	UPDATE lots SET state = $3, deadline = $4, remaining_ms = $5, high_bid = $6, leader_id = $7,
+		high_bid_id = $8, proxy_state = $9, version = $10, updated_at = now()
+	WHERE id = $1 AND version = $2`
+
+func updateLotArgs(u LotUpdate) []any {
+	proxy := u.ProxyState
+	if proxy == nil {
+		proxy = json.RawMessage("[]")
+	}
+	return []any{u.LotID, u.ExpectVersion, u.State, u.Deadline, u.RemainingMS, u.HighBid, u.LeaderID, u.HighBidID,
+		proxy, u.Version}
 }
 
 // GetResult returns how a lot ended.

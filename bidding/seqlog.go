@@ -1,0 +1,135 @@
+package bidding
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The sequencer's side of the room's Redis log: reading a batch, and
+// queueing the outcomes and log trims that follow it.
+
+// takeScript returns the room's sequence counter followed by the log
+// entries numbered ARGV[1] up to the counter, at most ARGV[2] of them (nil
+// for a missing entry): every bid already sequenced, in one call.
+//
+// KEYS: seq counter, log hash. ARGV: first sequence number, limit.
+var takeScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local from = tonumber(ARGV[1])
+local to = math.min(cur, from + tonumber(ARGV[2]) - 1)
+if to < from then
+  return {cur}
+end
+local fields = {}
+for i = from, to do
+  fields[#fields + 1] = tostring(i)
+end
+local vals = redis.call('HMGET', KEYS[2], unpack(fields))
+table.insert(vals, 1, cur)
+return vals
+`)
+
+// take reads the next batch from the log: the bids present, and the last
+// sequence number the batch covers (next-1 when nothing is sequenced). The
+// outcomes and log trims that finish queued (if any) go out in the same
+// round trip.
+func (s *sequencer) take(ctx context.Context) ([]Bid, int64, error) {
+	pipe := s.pending
+	s.pending = nil
+	if pipe == nil {
+		pipe = s.rdb.Pipeline()
+	}
+	keys := []string{seqKey(s.roomID), logKey(s.roomID)}
+	cmd := takeScript.EvalSha(ctx, pipe, keys, s.next, maxBatch)
+	cmds, _ := pipe.Exec(ctx)
+	for _, c := range cmds[:len(cmds)-1] {
+		if err := c.Err(); err != nil {
+			s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
+			break
+		}
+	}
+	vals, err := cmd.Slice()
+	if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+		vals, err = takeScript.Run(ctx, s.rdb, keys, s.next, maxBatch).Slice()
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("read ingress log of room %s from %d: %w", s.roomID, s.next, err)
+	}
+	bids := make([]Bid, 0, len(vals)-1)
+	for i, v := range vals[1:] {
+		seq := s.next + int64(i)
+		raw, ok := v.(string)
+		if !ok {
+			// Sequenced with its log entry in one script, so a missing
+			// entry means Redis lost it; nobody was told it was accepted.
+			s.log.Warn("ingress log entry missing; skipping", "seq", seq)
+			continue
+		}
+		var b Bid
+		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+			return nil, 0, fmt.Errorf("decode ingress log entry %d: %w", seq, err)
+		}
+		b.Seq = seq
+		bids = append(bids, b)
+	}
+	return bids, s.next + int64(len(vals)-1) - 1, nil
+}
+
+// finish queues the outcomes and the removal of the log entries next..last
+// for the next take, which sends them in its own round trip, and moves next
+// past last. Both are caches of what the applier made durable (Outcomes
+// falls back to Postgres), so a failure to store them is logged, not
+// retried.
+func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last int64) error {
+	if s.pending == nil {
+		s.pending = s.rdb.Pipeline()
+	}
+	pipe := s.pending
+	for i := range outs {
+		if err := s.outcomes.queue(ctx, pipe, outs[i]); err != nil {
+			s.log.Warn("caching outcome failed", "bid_id", outs[i].BidID, "err", err)
+		}
+	}
+	fields := make([]string, 0, last-s.next+1)
+	for seq := s.next; seq <= last; seq++ {
+		fields = append(fields, strconv.FormatInt(seq, 10))
+	}
+	if len(fields) > 0 {
+		pipe.HDel(ctx, logKey(s.roomID), fields...)
+	}
+	for _, b := range bids {
+		s.recent[b.Seq] = bidKey(b.BidderID, b.BidID)
+	}
+	for ; len(s.recent) > recentBids; s.oldest++ {
+		delete(s.recent, s.oldest)
+	}
+	s.next = last + 1
+	return nil
+}
+
+// flush sends what finish queued, on its own.
+func (s *sequencer) flush(ctx context.Context) {
+	if s.pending == nil {
+		return
+	}
+	if _, err := s.pending.Exec(ctx); err != nil {
+		s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
+	}
+	s.pending = nil
+}
+
+// parseNudge splits a nudge message "seq" (or "seq payload", from older
+// nodes; the payload is ignored) published by Submit.
+func parseNudge(msg string) (int64, bool) {
+	head, _, _ := strings.Cut(msg, " ")
+	seq, err := strconv.ParseInt(head, 10, 64)
+	if err != nil || seq <= 0 {
+		return 0, false
+	}
+	return seq, true
+}

@@ -1,0 +1,82 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// BatchLog is a Log that can publish several events of one room in one
+// round trip. The owner's publisher uses it when the Log has it.
+type BatchLog interface {
+	// PublishBatch publishes evs in order, as Publish would one by one,
+	// with snapshot (when not nil) replacing the room's snapshot together
+	// with the last event. It returns how many events, from the first,
+	// are known to be published; on error the caller retries the rest.
+	PublishBatch(ctx context.Context, evs []Event, snapshot any) (int, error)
+}
+
+var _ BatchLog = (*RedisLog)(nil)
+
+// PublishBatch implements BatchLog: the events go out in one pipeline of
+// the same script Publish runs, so each is numbered, stored and sent
+// exactly as Publish does.
+func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) (int, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	bodies := make([][]byte, len(evs))
+	for i, ev := range evs {
+		if ev.Data == nil {
+			ev.Data = json.RawMessage("{}")
+		}
+		b, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Except: ev.Except,
+			Data: ev.Data})
+		if err != nil {
+			return 0, fmt.Errorf("encode %s event: %w", ev.Type, err)
+		}
+		bodies[i] = b
+	}
+	snap := ""
+	if snapshot != nil {
+		b, err := json.Marshal(snapshot)
+		if err != nil {
+			return 0, fmt.Errorf("encode snapshot of room %s: %w", evs[0].RoomID, err)
+		}
+		snap = string(b)
+	}
+	for attempt := 0; ; attempt++ {
+		pipe := l.rdb.Pipeline()
+		for i, ev := range evs {
+			s := ""
+			if i == len(evs)-1 {
+				s = snap
+			}
+			publishScript.EvalSha(ctx, pipe,
+				[]string{eventSeqKey(ev.RoomID), eventStreamKey(ev.RoomID), snapshotKey(ev.RoomID)},
+				bodies[i], Channel(ev.RoomID), s, Retention)
+		}
+		cmds, _ := pipe.Exec(ctx)
+		done := 0
+		for _, c := range cmds {
+			if c.Err() != nil {
+				break
+			}
+			done++
+		}
+		if done == len(evs) {
+			return done, nil
+		}
+		err := cmds[done].Err()
+		if done == 0 && attempt == 0 && strings.HasPrefix(err.Error(), "NOSCRIPT") {
+			// Redis restarted (or never ran the script): load it and
+			// send the batch again; nothing of it was run.
+			if lerr := publishScript.Load(ctx, l.rdb).Err(); lerr != nil {
+				return 0, fmt.Errorf("load publish script: %w", lerr)
+			}
+			continue
+		}
+		return done, fmt.Errorf("publish %s event of room %s: %w", evs[done].Type, evs[done].RoomID, err)
+	}
+}

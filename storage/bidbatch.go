@@ -1,0 +1,245 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bidcast/bidcast/internal/ids"
+)
+
+// RowConflict is why CommitBatch stored nothing: row Row of the batch
+// cannot be stored. Taken means its (bidder_id, bid_id) already names a
+// stored bid, Stored; otherwise the row is an accepted bid whose bidder does
+// not exist. The caller decides that bid again (a duplicate, or invalid)
+// and commits the batch again without its row.
+type RowConflict struct {
+	Row    int
+	Taken  bool
+	Stored BidRecord
+}
+
+func (e *RowConflict) Error() string {
+	if e.Taken {
+		return fmt.Sprintf("bid row %d: bid_id %s of bidder %s is already stored (room %s, seq %d)",
+			e.Row, e.Stored.BidID, e.Stored.BidderID, e.Stored.RoomID, e.Stored.IngressSeq)
+	}
+	return fmt.Sprintf("bid row %d: accepted bid of a bidder that does not exist", e.Row)
+}
+
+// insertBatchSQL inserts a batch of decided bids in one statement and
+// returns the rows it did not insert: a row whose (bidder_id, bid_id) is
+// taken, or whose bidder does not exist (exists = false). Like
+// insertBidSQL, a bid naming no lot of its room keeps the client's lot ID in
+// lot_ref. $1 is the room; the arrays are the rows' columns in order.
+const insertBatchSQL = `
+	WITH input AS (
+		SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
+			$9::bigint[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
+			AS t(bid_id, lot_text, lot_uuid, bidder_id, amount, currency, kind, ingress_seq, received_at, outcome,
+				reason, created_at, ord)
+	), ins AS (
+		INSERT INTO bids (bid_id, room_id, lot_id, lot_ref, bidder_id, amount, currency, kind, ingress_seq,
+			received_at, outcome, reason, created_at)
+		SELECT i.bid_id, $1, l.id, CASE WHEN l.id IS NULL THEN i.lot_text END, i.bidder_id::uuid, i.amount,
+			i.currency, i.kind, i.ingress_seq, i.received_at, i.outcome, i.reason, i.created_at
+		FROM input i LEFT JOIN lots l ON l.id = NULLIF(i.lot_uuid, '')::uuid AND l.room_id = $1
+		WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = i.bidder_id::uuid)
+		ORDER BY i.ord
+		ON CONFLICT (bidder_id, bid_id) DO NOTHING
+		RETURNING bidder_id, bid_id
+	)
+	SELECT i.ord, EXISTS (SELECT 1 FROM users u WHERE u.id = i.bidder_id::uuid)
+	FROM input i
+	WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.bidder_id = i.bidder_id::uuid AND ins.bid_id = i.bid_id)
+	ORDER BY i.ord`
+
+// CommitBatch stores a room's batch of decided bids (accepted and rejected,
+// each with its Outcome, Reason and CreatedAt) and, when upd is not nil,
+// the lot's state after them, in one transaction with one commit: one
+// statement for all rows and one for the lot, sent together.
+//
+// A rejected row whose bidder does not exist is left out (the decision
+// stands without its audit row). A row whose (bidder_id, bid_id) is taken,
+// or an accepted row whose bidder does not exist, stores nothing and
+// returns *RowConflict for the first such row. A version mismatch of the
+// lot is ErrConflict and stores nothing.
+func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate) error {
+	if len(rows) == 0 && upd == nil {
+		return nil
+	}
+	if len(rows) > 0 {
+		// A taken key or a missing bidder fails the one statement; the
+		// transaction below finds which row it was.
+		if err := r.commitBatchAtOnce(ctx, roomID, rows, upd); !errors.Is(err, errRowRefused) {
+			return err
+		}
+	}
+	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		if len(rows) > 0 {
+			b.Queue(insertBatchSQL, batchArgs(roomID, rows)...)
+		}
+		if upd != nil {
+			b.Queue(updateLotSQL, updateLotArgs(*upd)...)
+		}
+		br := tx.SendBatch(ctx, b)
+		conflict, err := readBatch(br, rows, upd)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = mapError(cerr)
+		}
+		if err != nil {
+			return err
+		}
+		if conflict != nil {
+			if conflict.Taken {
+				k := rows[conflict.Row]
+				stored, err := scanBidRaw(tx.QueryRow(ctx, `SELECT `+bidColumns+` FROM bids
+					WHERE bidder_id = $1 AND bid_id = $2`, k.BidderID, k.BidID))
+				if err != nil {
+					return fmt.Errorf("read stored bid %s: %w", k.BidID, mapError(err))
+				}
+				conflict.Stored = stored
+			}
+			return conflict
+		}
+		return nil
+	})
+	var rc *RowConflict
+	if errors.As(err, &rc) {
+		return rc
+	}
+	if err != nil {
+		return fmt.Errorf("commit %d bids of room %s: %w", len(rows), roomID, err)
+	}
+	return nil
+}
+
+// commitBatchAtOnce is CommitBatch's usual case in one statement, one round
+// trip and one commit: the lot's update (if any) and every row, written only
+// if the update finds the expected version. A taken key or a bidder that
+// does not exist fails the statement (ErrConflict, ErrNotFound) and writes
+// nothing.
+func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate) error {
+	sql, args := insertAtOnceSQL, batchArgs(roomID, rows)
+	if upd != nil {
+		sql, args = updateAndInsertSQL, append(args, updateLotArgs(*upd)...)
+	}
+	var updated, inserted int
+	if err := r.db.Pool.QueryRow(ctx, sql, args...).Scan(&updated, &inserted); err != nil {
+		err = mapError(err)
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: %w", errRowRefused, err)
+		}
+		return fmt.Errorf("commit %d bids of room %s: %w", len(rows), roomID, err)
+	}
+	if upd != nil && updated == 0 {
+		return fmt.Errorf("commit %d bids of room %s: %w: lot %s is not at version %d", len(rows), roomID,
+			ErrConflict, upd.LotID, upd.ExpectVersion)
+	}
+	if inserted != len(rows) {
+		return fmt.Errorf("commit bids of room %s: stored %d of %d rows", roomID, inserted, len(rows))
+	}
+	return nil
+}
+
+// errRowRefused says a row of the one-statement batch broke a unique or
+// foreign key rule.
+var errRowRefused = errors.New("a row of the batch was refused")
+
+// batchInput and batchInsert are the parts of the one-statement batch:
+// the rows as a table, and their insert (which the caller may make depend
+// on the lot update by a condition).
+const batchInput = `input AS (
+		SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
+			$9::bigint[], $10::timestamptz[], $11::text[], $12::text[], $13::timestamptz[]) WITH ORDINALITY
+			AS t(bid_id, lot_text, lot_uuid, bidder_id, amount, currency, kind, ingress_seq, received_at, outcome,
+				reason, created_at, ord)
+	)`
+
+const batchInsert = `INSERT INTO bids (bid_id, room_id, lot_id, lot_ref, bidder_id, amount, currency, kind, ingress_seq,
+			received_at, outcome, reason, created_at)
+		SELECT i.bid_id, $1, l.id, CASE WHEN l.id IS NULL THEN i.lot_text END, i.bidder_id::uuid, i.amount,
+			i.currency, i.kind, i.ingress_seq, i.received_at, i.outcome, i.reason, i.created_at
+		FROM input i LEFT JOIN lots l ON l.id = NULLIF(i.lot_uuid, '')::uuid AND l.room_id = $1`
+
+var (
+	insertAtOnceSQL = `WITH ` + batchInput + `, ins AS (` + batchInsert + `
+		ORDER BY i.ord RETURNING 1)
+	SELECT 0, (SELECT count(*) FROM ins)`
+	// The update's parameters follow the rows' ($14.., as updateLotSQL's
+	// $1..$10).
+	updateAndInsertSQL = `WITH upd AS (
+		UPDATE lots SET state = $16, deadline = $17, remaining_ms = $18, high_bid = $19, leader_id = $20,
+			high_bid_id = $21, proxy_state = $22, version = $23, updated_at = now()
+		WHERE id = $14 AND version = $15
+		RETURNING 1
+	), ` + batchInput + `, ins AS (` + batchInsert + `
+		WHERE (SELECT count(*) FROM upd) = 1
+		ORDER BY i.ord RETURNING 1)
+	SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+)
+
+// readBatch reads CommitBatch's results: the first row that must not be
+// left out, and the lot update's version check.
+func readBatch(br pgx.BatchResults, rows []BidRecord, upd *LotUpdate) (*RowConflict, error) {
+	var conflict *RowConflict
+	if len(rows) > 0 {
+		res, err := br.Query()
+		if err != nil {
+			return nil, mapError(err)
+		}
+		for res.Next() {
+			var ord int64
+			var bidderExists bool
+			if err := res.Scan(&ord, &bidderExists); err != nil {
+				res.Close()
+				return nil, mapError(err)
+			}
+			i := int(ord) - 1
+			if conflict == nil && (bidderExists || rows[i].Outcome == OutcomeAccepted) {
+				conflict = &RowConflict{Row: i, Taken: bidderExists}
+			}
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return nil, mapError(err)
+		}
+	}
+	if upd != nil {
+		tag, err := br.Exec()
+		if err != nil {
+			return nil, mapError(err)
+		}
+		if tag.RowsAffected() == 0 && conflict == nil {
+			return nil, fmt.Errorf("%w: lot %s is not at version %d", ErrConflict, upd.LotID, upd.ExpectVersion)
+		}
+	}
+	return conflict, nil
+}
+
+// batchArgs spreads rows into insertBatchSQL's column arrays.
+func batchArgs(roomID string, rows []BidRecord) []any {
+	n := len(rows)
+	bidIDs, lotText, lotUUID, bidders := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	amounts, seqs := make([]int64, n), make([]int64, n)
+	currencies, kinds, outcomes, reasons := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	received, created := make([]time.Time, n), make([]time.Time, n)
+	for i, b := range rows {
+		bidIDs[i], lotText[i], bidders[i] = b.BidID, b.LotID, b.BidderID
+		if ids.Valid(b.LotID) {
+			lotUUID[i] = b.LotID
+		}
+		amounts[i], seqs[i] = b.Amount, b.IngressSeq
+		currencies[i], kinds[i], outcomes[i], reasons[i] = b.Currency, b.Kind, b.Outcome, b.Reason
+		received[i], created[i] = b.ReceivedAt, b.CreatedAt
+		if created[i].IsZero() {
+			created[i] = time.Now()
+		}
+	}
+	return []any{roomID, bidIDs, lotText, lotUUID, bidders, amounts, currencies, kinds, seqs, received, outcomes,
+		reasons, created}
+}
