@@ -73,6 +73,12 @@
 // the room claimed or restarted, and outbid, won, sold and unsold
 // notifications (queue "notify", TaskID per event) stored in Postgres.
 //
+// A lot whose deadline has passed closes only when its grace has ended
+// and the pipeline has decided every bid sequenced by then
+// (Pipeline.Drained, the actor's Config.Drained): under a backlog longer
+// than the grace, bids received before the deadline are still judged by
+// their receive time instead of finding the lot closed.
+//
 // Commands runs seller commands and moderation through the room actor, so
 // they are ordered with bids; a command for a room that has just gone live
 // asks the Node to claim it and waits a bounded time. Refusals are

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -91,6 +92,11 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	acfg.RoomID, acfg.SellerID = roomID, room.SellerID
 	// Above any sequence an earlier owner can have used (see auction.Config).
 	acfg.EventSeqStart = time.Now().UnixMilli() * 1000
+	if acfg.Drained == nil {
+		// A lot closes only once the pipeline has decided every bid
+		// received before its deadline, however long the backlog.
+		acfg.Drained = lr.drained
+	}
 	// The publisher, actor and pipeline name the room on each line
 	// themselves, so they get the unscoped logger (lr.log would say room=
 	// twice).
@@ -116,6 +122,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 		lr.stopActor()
 		return nil, err
 	}
+	lr.drainer.Store(lr.pipeline)
 	m.mu.Lock()
 	m.live[roomID] = lr
 	m.mu.Unlock()
@@ -138,6 +145,19 @@ type LiveRoom struct {
 
 	mu         sync.Mutex
 	currencies map[string]string // lot → currency, for audit rows
+	// drainer is the pipeline once started, for the actor's goroutine.
+	drainer atomic.Pointer[Pipeline]
+}
+
+// drained is the actor's Config.Drained: a lot closes only once the
+// pipeline has decided every bid received before its deadline. Until the
+// pipeline has started (it starts right after the actor) the answer is no.
+func (r *LiveRoom) drained(ctx context.Context, deadline time.Time) (bool, error) {
+	p := r.drainer.Load()
+	if p == nil {
+		return false, nil
+	}
+	return p.Drained(ctx, deadline)
 }
 
 // ID returns the room's ID.

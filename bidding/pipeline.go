@@ -52,6 +52,8 @@ type Pipeline struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	log    *slog.Logger
+	// drain is the mark a closing lot waits for (Drained).
+	drain drainMark
 }
 
 // seedScript raises the room's sequence counter to at least ARGV[1], so that

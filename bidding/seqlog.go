@@ -108,7 +108,7 @@ func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last
 	for ; len(s.recent) > recentBids; s.oldest++ {
 		delete(s.recent, s.oldest)
 	}
-	s.next = last + 1
+	s.setNext(last + 1)
 	return nil
 }
 

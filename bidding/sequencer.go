@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -55,6 +56,9 @@ type sequencer struct {
 	// pending holds the outcomes and log trims of applied batches until
 	// the next take sends them.
 	pending redis.Pipeliner
+	// applied is next-1, for other goroutines (Pipeline.Drained): every
+	// bid numbered up to it is decided and durable.
+	applied atomic.Int64
 }
 
 // recentBids is how many applied bids the sequencer remembers, so that
@@ -78,15 +82,22 @@ type retryPolicy struct {
 }
 
 func newSequencer(roomID string, next int64, rdb redis.UniversalClient, applier Applier, outcomes *Outcomes, log *slog.Logger) *sequencer {
-	return &sequencer{
+	s := &sequencer{
 		roomID: roomID, rdb: rdb, applier: applier, outcomes: outcomes, log: log,
 		retry:  retryPolicy{attempts: 6, first: 20 * time.Millisecond, max: 500 * time.Millisecond},
 		reqs:   make(chan seqRequest, 256),
 		done:   make(chan struct{}),
-		next:   next,
 		recent: map[int64]string{},
 		oldest: next,
 	}
+	s.setNext(next)
+	return s
+}
+
+// setNext moves the next sequence number to apply (run's goroutine only).
+func (s *sequencer) setNext(n int64) {
+	s.next = n
+	s.applied.Store(n - 1)
 }
 
 // run serves requests until ctx ends. Requests queued together are served
@@ -203,7 +214,7 @@ func (s *sequencer) advance(ctx context.Context, upTo int64) error {
 				// Nudged or delivered beyond the counter: Redis lost the
 				// counter and the log with it. Nothing is left to apply.
 				s.log.Warn("bids numbered beyond the room's counter; skipping", "next", s.next, "up_to", upTo)
-				s.next = upTo + 1
+				s.setNext(upTo + 1)
 			}
 			return nil
 		}
