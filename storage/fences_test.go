@@ -14,7 +14,7 @@ import (
 // fencedShow is a room with a live lot and a bidder, for commits through
 // a fenced repository.
 type fencedShow struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	lots   *storage.Lots
 	bids   *storage.Bids
@@ -26,11 +26,17 @@ type fencedShow struct {
 	seq    int64
 }
 
-func newFencedShow(t *testing.T) *fencedShow {
-	ctx := ctxT(t)
+func newFencedShow(t testing.TB) *fencedShow {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
 	db := storagetest.New(t)
-	seller := newSeller(t, db, "sel")
-	ann, err := storage.NewUsers(db).Upsert(ctx, storage.User{Provider: "guest", Subject: "ann", DisplayName: "Ann"})
+	users := storage.NewUsers(db)
+	seller, err := users.Upsert(ctx, storage.User{Provider: "local", Subject: "sel", DisplayName: "Sel",
+		Role: storage.RoleSeller})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := users.Upsert(ctx, storage.User{Provider: "guest", Subject: "ann", DisplayName: "Ann"})
 	if err != nil {
 		t.Fatal(err)
 	}
