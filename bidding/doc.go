@@ -66,8 +66,12 @@
 // trip, a lease-expiry index probed so a dead owner's rooms move within
 // about 1.5 s, a node restarted with the same NODE_ID taking its own rooms
 // back at once, and a fencing token raised in Postgres at each claim
-// (FenceFrom, storage.CheckFence) so an owner that lost its lease cannot
-// commit after the next one started. Background runs the rest of the Asynq work, on queues of
+// (FenceFrom) that every commit of the room checks (LotStore over
+// storage.Lots.Fenced), so an owner that lost its lease cannot commit after
+// the next one started: its commit writes nothing and fails with
+// storage.ErrFenced, which the pipeline retries (not a poison bid) until
+// the node stops the room, and the bid stays in the log for the new owner.
+// Background runs the rest of the Asynq work, on queues of
 // its own: a close backstop per lot (queue "lots", TaskID per lot and
 // deadline) that does nothing if the lot closed on time and otherwise has
 // the room claimed or restarted, and outbid, won, sold and unsold

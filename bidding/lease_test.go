@@ -128,7 +128,8 @@ func TestExpiredLeasesIndex(t *testing.T) {
 // TestFenceStopsStaleOwnerCommit: once a new owner raises the room's fence,
 // a commit checking the old token fails, and a commit in flight with the
 // old token makes the raise wait until it ends (so it is restored by the
-// new owner instead of overtaking it).
+// new owner instead of overtaking it). TestStaleOwnerCannotCommitABid runs
+// the rule through a room's real commits.
 func TestFenceStopsStaleOwnerCommit(t *testing.T) {
 	s := startLiveShow(t, "soft-close", 10*time.Minute)
 	ctx := context.Background()

@@ -101,7 +101,11 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	// themselves, so they get the unscoped logger (lr.log would say room=
 	// twice).
 	lr.pub = newPublisher(roomID, m.evlog, m.cfg.Aliases, m.log, m.cfg.Subscriber)
-	store := NewLotStore(m.lots, roomID, lr.currency)
+	token, err := claimToken(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	store := NewLotStore(m.lots, roomID, token, lr.currency)
 	if lr.actor, err = auction.NewRoom(acfg, m.cfg.Clock, store, lr.pub, m.log); err != nil {
 		return nil, fmt.Errorf("room %s: %w", roomID, err)
 	}

@@ -13,8 +13,12 @@ import (
 
 // LotStore is the room actor's auction.Store over Postgres: an accepted bid
 // and the lot's new state commit in one transaction, guarded by the lot's
-// version, and a close writes the lot's result with its final state.
+// version and by the fencing token of the claim the room runs for, and a
+// close writes the lot's result with its final state.
 type LotStore struct {
+	// lots is fenced for the room's claim (storage.Lots.Fenced): once a
+	// newer claim raised the room's token, every commit fails with
+	// storage.ErrFenced and writes nothing.
 	lots *storage.Lots
 	// roomID and currency fill the columns of a bid row that the actor's
 	// records do not carry.
@@ -25,10 +29,24 @@ type LotStore struct {
 	lastAt time.Time
 }
 
-// NewLotStore returns the store for one room; currency tells the currency
-// of a lot the room has loaded.
-func NewLotStore(lots *storage.Lots, roomID string, currency func(lotID string) string) *LotStore {
-	return &LotStore{lots: lots, roomID: roomID, currency: currency}
+// NewLotStore returns the store for one room, run for the claim whose
+// fencing token is fence (FenceFrom; 0 commits unfenced); currency tells
+// the currency of a lot the room has loaded.
+func NewLotStore(lots *storage.Lots, roomID string, fence int64, currency func(lotID string) string) *LotStore {
+	return &LotStore{lots: lots.Fenced(roomID, fence), roomID: roomID, currency: currency}
+}
+
+// claimToken is the fencing token of the claim ctx starts roomID for
+// (FenceFrom), or 0 when the room runs unfenced.
+func claimToken(ctx context.Context, roomID string) (int64, error) {
+	f, ok := FenceFrom(ctx)
+	if !ok || f.Token == 0 {
+		return 0, nil
+	}
+	if f.RoomID != roomID {
+		return 0, fmt.Errorf("start room %s with the fence of room %s", roomID, f.RoomID)
+	}
+	return f.Token, nil
 }
 
 // CommitBatch implements auction.Store: every decision of the batch is a
@@ -39,7 +57,10 @@ func NewLotStore(lots *storage.Lots, roomID string, currency func(lotID string) 
 // a bid with its proxy bids by it (storage.Bids.HistoryBefore).
 //
 // A row storage cannot take comes back as *decisionConflict, naming the
-// decision, so the pipeline can decide that bid again.
+// decision, so the pipeline can decide that bid again. A newer claim of the
+// room fails it with storage.ErrFenced, which the pipeline retries (it is
+// not permanent) until the node stops the room: nothing is written, and the
+// bids stay in the room's log for the new owner.
 func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error {
 	at := time.Now().UTC().Truncate(time.Microsecond)
 	if !at.After(s.lastAt) {

@@ -66,19 +66,34 @@ const insertBatchSQL = `
 // stands without its audit row). A row whose (bidder_id, bid_id) is taken,
 // or an accepted row whose bidder does not exist, stores nothing and
 // returns *RowConflict for the first such row. A version mismatch of the
-// lot is ErrConflict and stores nothing.
+// lot is ErrConflict and stores nothing. Through a repository fenced for
+// the room (Fenced), a stale fencing token is ErrFenced and stores nothing.
 func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate) error {
 	if len(rows) == 0 && upd == nil {
 		return nil
 	}
+	token, err := r.tokenFor(roomID)
+	if err != nil {
+		return err
+	}
 	if len(rows) > 0 {
 		// A taken key or a missing bidder fails the one statement; the
 		// transaction below finds which row it was.
-		if err := r.commitBatchAtOnce(ctx, roomID, rows, upd); !errors.Is(err, errRowRefused) {
+		if err := r.commitBatchAtOnce(ctx, roomID, token, rows, upd); !errors.Is(err, errRowRefused) {
 			return err
 		}
 	}
+	return r.commitBatchInTx(ctx, roomID, token, rows, upd)
+}
+
+// commitBatchInTx is CommitBatch in a transaction: the fence check, then
+// the rows and the lot's update sent together, telling which row (if any)
+// cannot be stored.
+func (r *Lots) commitBatchInTx(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate) error {
 	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := CheckFence(ctx, tx, roomID, token); err != nil {
+			return err
+		}
 		b := &pgx.Batch{}
 		if len(rows) > 0 {
 			b.Queue(insertBatchSQL, batchArgs(roomID, rows)...)
@@ -120,21 +135,28 @@ func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord,
 
 // commitBatchAtOnce is CommitBatch's usual case in one statement, one round
 // trip and one commit: the lot's update (if any) and every row, written only
-// if the update finds the expected version. A taken key or a bidder that
-// does not exist fails the statement (ErrConflict, ErrNotFound) and writes
-// nothing.
-func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate) error {
+// if the update finds the expected version and the fencing token (if not
+// 0) is the room's current one. A taken key or a bidder that does not exist
+// fails the statement (ErrConflict, ErrNotFound) and writes nothing; so
+// does a stale token (ErrFenced).
+func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate) error {
 	sql, args := insertAtOnceSQL, batchArgs(roomID, rows)
 	if upd != nil {
 		sql, args = updateAndInsertSQL, append(args, updateLotArgs(*upd)...)
 	}
+	args = append(args, token)
+	var owner bool
 	var updated, inserted int
-	if err := r.db.Pool.QueryRow(ctx, sql, args...).Scan(&updated, &inserted); err != nil {
+	if err := r.db.Pool.QueryRow(ctx, sql, args...).Scan(&owner, &updated, &inserted); err != nil {
 		err = mapError(err)
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%w: %w", errRowRefused, err)
 		}
 		return fmt.Errorf("commit %d bids of room %s: %w", len(rows), roomID, err)
+	}
+	if !owner {
+		return fmt.Errorf("commit %d bids of room %s: fence %d is not current: %w", len(rows), roomID, token,
+			ErrFenced)
 	}
 	if upd != nil && updated == 0 {
 		return fmt.Errorf("commit %d bids of room %s: %w: lot %s is not at version %d", len(rows), roomID,
@@ -166,21 +188,35 @@ const batchInsert = `INSERT INTO bids (bid_id, room_id, lot_id, lot_ref, bidder_
 			i.currency, i.kind, i.ingress_seq, i.received_at, i.outcome, i.reason, i.created_at
 		FROM input i LEFT JOIN lots l ON l.id = NULLIF(i.lot_uuid, '')::uuid AND l.room_id = $1`
 
+// batchFence is the one-statement batch's fence check, parameter n being
+// the fencing token: fence holds the room's token for share (as CheckFence)
+// if it is n, and claim.ok says the batch may write (n is 0, unfenced, or
+// current). Each statement returns claim.ok first.
+func batchFence(n string) string {
+	return `fence AS (
+		SELECT 1 FROM room_fences WHERE room_id = $1 AND token = ` + n + `::bigint FOR SHARE
+	), claim AS (
+		SELECT ` + n + `::bigint = 0 OR EXISTS (SELECT 1 FROM fence) AS ok
+	)`
+}
+
 var (
-	insertAtOnceSQL = `WITH ` + batchInput + `, ins AS (` + batchInsert + `
+	// The fencing token follows the rows ($14).
+	insertAtOnceSQL = `WITH ` + batchFence("$14") + `, ` + batchInput + `, ins AS (` + batchInsert + `
+		WHERE (SELECT ok FROM claim)
 		ORDER BY i.ord RETURNING 1)
-	SELECT 0, (SELECT count(*) FROM ins)`
+	SELECT (SELECT ok FROM claim), 0, (SELECT count(*) FROM ins)`
 	// The update's parameters follow the rows' ($14.., as updateLotSQL's
-	// $1..$10).
-	updateAndInsertSQL = `WITH upd AS (
+	// $1..$10), and the fencing token follows them ($24).
+	updateAndInsertSQL = `WITH ` + batchFence("$24") + `, upd AS (
 		UPDATE lots SET state = $16, deadline = $17, remaining_ms = $18, high_bid = $19, leader_id = $20,
 			high_bid_id = $21, proxy_state = $22, version = $23, updated_at = now()
-		WHERE id = $14 AND version = $15
+		WHERE id = $14 AND version = $15 AND (SELECT ok FROM claim)
 		RETURNING 1
 	), ` + batchInput + `, ins AS (` + batchInsert + `
 		WHERE (SELECT count(*) FROM upd) = 1
 		ORDER BY i.ord RETURNING 1)
-	SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+	SELECT (SELECT ok FROM claim), (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
 )
 
 // readBatch reads CommitBatch's results: the first row that must not be

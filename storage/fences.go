@@ -55,3 +55,29 @@ func CheckFence(ctx context.Context, tx pgx.Tx, roomID string, token int64) erro
 	}
 	return nil
 }
+
+// roomFence is the claim a Lots commits for: a room and the claim's
+// fencing token (0: unfenced).
+type roomFence struct {
+	roomID string
+	token  int64
+}
+
+// Fenced returns the lots repository for the commits of one claim of a
+// room: its CommitBatch, CommitState and CommitBids write only while token is
+// roomID's current fencing token and otherwise write nothing and fail with
+// ErrFenced, holding the token for share until they commit (as CheckFence),
+// so the next claim's RaiseFence waits for a commit in flight. Token 0 is
+// unfenced: the repository commits as NewLots's does.
+func (r *Lots) Fenced(roomID string, token int64) *Lots {
+	return &Lots{db: r.db, fence: roomFence{roomID: roomID, token: token}}
+}
+
+// tokenFor returns the fencing token a commit for roomID must hold, or an
+// error if the repository is fenced for another room.
+func (r *Lots) tokenFor(roomID string) (int64, error) {
+	if r.fence.token != 0 && r.fence.roomID != roomID {
+		return 0, fmt.Errorf("commit for room %s through the repository fenced for room %s", roomID, r.fence.roomID)
+	}
+	return r.fence.token, nil
+}

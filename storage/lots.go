@@ -38,7 +38,11 @@ type Lot struct {
 }
 
 // Lots is the repository of a room's lots.
-type Lots struct{ db *DB }
+type Lots struct {
+	db *DB
+	// fence, if set (Fenced), guards the commits of one claim of a room.
+	fence roomFence
+}
 
 // NewLots returns the lots repository over db.
 func NewLots(db *DB) *Lots { return &Lots{db: db} }

@@ -42,13 +42,17 @@ type LotResult struct {
 // CommitBids records accepted bids (the bidder's, and any proxy bids the
 // actor placed in answer) and the lot's new state in one transaction. If
 // the first bid's bidder decided its bid_id before, nothing is written and the
-// original row is returned with fresh = false. A version mismatch is
-// ErrConflict and writes nothing.
+// original row is returned with fresh = false. A version mismatch
+// (ErrConflict) or a stale fencing token (Fenced; ErrFenced) writes
+// nothing.
 func (r *Lots) CommitBids(ctx context.Context, bids []BidRecord, upd LotUpdate) (first BidRecord, fresh bool, err error) {
 	if len(bids) == 0 {
 		return BidRecord{}, false, fmt.Errorf("commit bids on lot %s: %w: no bids", upd.LotID, ErrInvalid)
 	}
 	err = r.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := CheckFence(ctx, tx, r.fence.roomID, r.fence.token); err != nil {
+			return err
+		}
 		for i, b := range bids {
 			b.Outcome = OutcomeAccepted
 			rec, isNew, err := insertBid(ctx, tx, b)
@@ -82,9 +86,14 @@ var errAlreadyDecided = errors.New("bid already decided")
 
 // CommitState records a lot's new state (started, paused, resumed, closing,
 // closed) and, when result is not nil, how it ended, in one transaction. A
-// relisted lot that ends again replaces its earlier result.
+// relisted lot that ends again replaces its earlier result. Through a
+// repository fenced for the lot's room (Fenced), a stale fencing token is
+// ErrFenced and writes nothing.
 func (r *Lots) CommitState(ctx context.Context, upd LotUpdate, result *LotResult) error {
 	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := CheckFence(ctx, tx, r.fence.roomID, r.fence.token); err != nil {
+			return err
+		}
 		if err := updateLot(ctx, tx, upd); err != nil {
 			return err
 		}
