@@ -36,7 +36,7 @@ import (
 type liveRooms struct{}
 
 func (liveRooms) Room(_ context.Context, id string) (RoomInfo, error) {
-	return RoomInfo{ID: id, SellerID: "seller", Status: "live", Title: "bench"}, nil
+	return RoomInfo{ID: id, SellerID: "seller", Status: "live", Title: "bench", Public: true}, nil
 }
 
 // queryAuth trusts ?user=; benchmark only.
@@ -53,7 +53,10 @@ func benchGateway(b *testing.B) (*Gateway, *httptest.Server, *events.RedisLog) {
 	rdb := redis.NewClient(opts)
 	b.Cleanup(func() { rdb.Close() })
 	evlog := events.NewRedisLog(rdb)
-	g, err := New(Config{MessageRate: rate.Inf}, Deps{Auth: queryAuth, Rooms: liveRooms{}, Redis: rdb, Events: evlog})
+	// One client address opens every connection: no per-address or per-user
+	// cap, and caps keys of its own so no other run's slots count.
+	cfg := Config{MessageRate: rate.Inf, ConnsPerAddr: -1, ConnsPerUser: -1, LimitPrefix: "bidcast:bench:" + newUUID() + ":"}
+	g, err := New(cfg, Deps{Auth: queryAuth, Rooms: liveRooms{}, Redis: rdb, Events: evlog})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,7 +112,10 @@ func mustMarshal(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
 // dialMany opens n joined clients, 64 at a time.
 func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
-	var firstErr atomic.Value
+	var (
+		errMu    sync.Mutex
+		firstErr error
+	)
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -120,17 +126,18 @@ func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn,
 			defer func() { <-sem }()
 			ws, err := joinClient(ctx, base+"?user=u"+strconv.Itoa(i), room)
 			if err != nil {
-				firstErr.CompareAndSwap(nil, err)
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
 				return
 			}
 			conns[i] = ws
 		}()
 	}
 	wg.Wait()
-	if err, _ := firstErr.Load().(error); err != nil {
-		return conns, err
-	}
-	return conns, nil
+	return conns, firstErr
 }
 
 // BenchmarkBroadcast publishes one event per iteration to a room with
