@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/bidcast/bidcast/signaling"
 )
 
 // wsMsg is a server message as the tests read it.
@@ -111,7 +113,26 @@ func (u *httpUser) dialTap(tap func(wsMsg)) *wsClient {
 				return
 			}
 			var m wsMsg
-			if json.Unmarshal(b, &m) == nil {
+			if json.Unmarshal(b, &m) != nil {
+				continue
+			}
+			// A room.events list is tapped as sent (so the protocol
+			// test sees it) and then, like every client, read event by
+			// event.
+			msgs := []wsMsg{m}
+			if m.Type == signaling.TypeRoomEvents {
+				if tap != nil {
+					tap(m)
+				}
+				var d struct {
+					Events []wsMsg `json:"events"`
+				}
+				if json.Unmarshal(m.Data, &d) != nil {
+					continue
+				}
+				msgs = d.Events
+			}
+			for _, m := range msgs {
 				if tap != nil {
 					tap(m)
 				}
