@@ -45,8 +45,7 @@ type conn struct {
 	bidLimit  *rate.Limiter
 
 	wmu     sync.Mutex
-	queue   []outMsg // messages waiting for the writer
-	queued  int      // what they carry: at most SendBuffer events and other messages
+	queue   []outMsg // messages waiting for the writer, at most SendBuffer
 	writing bool     // a writer goroutine is running
 	// writeStart is when the write in progress began (Unix ns), 0 when
 	// none is: the gateway's watchdog closes a write hung for WriteTimeout.
@@ -174,7 +173,7 @@ func (c *conn) closeWithLocked(status websocket.StatusCode, reason string) {
 			// Drop what a slow consumer would not read, but let the frame
 			// being written finish: cutting it would leave the client a
 			// broken frame instead of a close code.
-			c.queue, c.queued = nil, 0
+			c.queue = nil
 		}
 		c.helpers.Add(1)
 		go func() {

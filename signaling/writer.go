@@ -30,9 +30,6 @@ type outMsg struct {
 	last   int64 // seq of the last event
 }
 
-// weight is what m counts against SendBuffer: each event, or one message.
-func (m *outMsg) weight() int { return max(1, len(m.events)) }
-
 // send queues a message without blocking (see roomForLocked for a full
 // queue).
 func (c *conn) send(frame []byte) {
@@ -43,11 +40,10 @@ func (c *conn) send(frame []byte) {
 		return
 	default:
 	}
-	if !c.roomForLocked(1) {
+	if !c.roomForLocked() {
 		return
 	}
 	c.queue = append(c.queue, outMsg{msg: frame})
-	c.queued++
 	c.startWriterLocked()
 }
 
@@ -67,10 +63,6 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64) {
 		return
 	default:
 	}
-	if !c.roomForLocked(len(frames)) {
-		return
-	}
-	c.queued += len(frames)
 	if n := len(c.queue); n > 0 && c.queue[n-1].events != nil &&
 		fits(len(c.queue[n-1].events), c.queue[n-1].size, len(frames), size) {
 		t := &c.queue[n-1]
@@ -82,16 +74,21 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64) {
 		t.msg, t.size, t.last = nil, t.size+size, last
 		return // the writer is already due
 	}
+	if !c.roomForLocked() {
+		return
+	}
 	c.queue = append(c.queue, outMsg{msg: msg, events: frames, size: size, last: last})
 	c.startWriterLocked()
 }
 
-// roomForLocked reports whether n more events or messages fit in the send
-// buffer. A connection whose buffer is full cannot keep up with its room;
-// it is closed with a policy violation so it never holds up the fan-out,
-// and its client reconnects and resumes. c.wmu is held.
-func (c *conn) roomForLocked(n int) bool {
-	if c.queued+n <= c.g.cfg.SendBuffer {
+// roomForLocked reports whether one more message fits in the send buffer.
+// A connection whose buffer is full cannot keep up with its room; it is
+// closed with a policy violation so it never holds up the fan-out, and its
+// client reconnects and resumes. Merged events count as one message: a
+// connection that reads a list per round keeps up, however busy the room.
+// c.wmu is held.
+func (c *conn) roomForLocked() bool {
+	if len(c.queue) < c.g.cfg.SendBuffer {
 		return true
 	}
 	c.g.stats.slowConsumers.Add(1)
@@ -129,7 +126,6 @@ func (c *conn) writeLoop() {
 		m := c.queue[0]
 		c.queue[0] = outMsg{}
 		c.queue = c.queue[1:]
-		c.queued -= m.weight()
 		c.wmu.Unlock()
 		msg, buf := m.msg, (*[]byte)(nil)
 		if msg == nil {
@@ -144,7 +140,7 @@ func (c *conn) writeLoop() {
 		if err != nil {
 			c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
 			c.wmu.Lock()
-			c.queue, c.queued, c.writing = nil, 0, false
+			c.queue, c.writing = nil, false
 			c.wmu.Unlock()
 			return
 		}
