@@ -361,3 +361,19 @@ func TestBurstReachesEveryoneInOrder(t *testing.T) {
 		t.Errorf("stats = %+v", s)
 	}
 }
+
+// TestOneEventGoesAlone: at rest nothing merges; each event is its own
+// message, exactly as before room.events existed.
+func TestOneEventGoesAlone(t *testing.T) {
+	e := newEnv(t)
+	_, srv := e.gateway(nil)
+	c := dial(t, srv, "alice")
+	c.join(e.room.ID)
+	for i := range 3 {
+		seq := e.publish("lot.note", "", map[string]int{"i": i})
+		env := c.nextFrame()
+		if env.Type != "lot.note" || env.Seq != seq {
+			t.Fatalf("event %d came as %s seq %d (%s), want lot.note seq %d alone", i, env.Type, env.Seq, env.Data, seq)
+		}
+	}
+}
