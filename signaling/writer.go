@@ -123,9 +123,12 @@ func (c *conn) writeLoop() {
 			c.wmu.Unlock()
 			return
 		}
+		// Shift instead of reslicing, so the queue keeps its array and a
+		// connection that gets one message per round allocates none.
 		m := c.queue[0]
-		c.queue[0] = outMsg{}
-		c.queue = c.queue[1:]
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = outMsg{}
+		c.queue = c.queue[:n]
 		c.wmu.Unlock()
 		msg, buf := m.msg, (*[]byte)(nil)
 		if msg == nil {
