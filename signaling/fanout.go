@@ -28,11 +28,13 @@ import (
 
 const (
 	// maxListBytes bounds the events merged into one room.events message
-	// (an event bigger than this goes alone), so messages stay far below
-	// every client's read limit.
-	maxListBytes = 16 << 10
+	// (an event bigger than this goes alone), so a list stays below the
+	// smallest read limit a client library sets by default
+	// (coder/websocket's 32 KiB). A write costs about the same whatever
+	// its size, so the larger the lists, the fewer writes a storm costs.
+	maxListBytes = 24 << 10
 	// maxListEvents bounds the events of one room.events message.
-	maxListEvents = 64
+	maxListEvents = 256
 )
 
 // roomEvent is a room event as the hub received it, its envelope encoded
