@@ -57,9 +57,14 @@
       if (e.code !== 1000 && e.code !== 1001) lt.errors.push('websocket closed: ' + e.code + ' ' + e.reason);
     });
     ws.addEventListener('message', (ev) => {
-      let m;
-      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      let frame;
+      try { frame = JSON.parse(ev.data); } catch (e) { return; }
       const now = performance.now();
+      // A room.events list is a burst of room events merged into one message.
+      const msgs = frame && frame.type === 'room.events' ? ((frame.data || {}).events || []) : [frame];
+      for (const m of msgs) seen(m, now);
+    });
+    const seen = (m, now) => {
       if (m.id && lt.pending.has(m.id)) {
         const p = lt.pending.get(m.id);
         lt.pending.delete(m.id);
@@ -71,7 +76,7 @@
         if (p) { lt.byBid.delete(id); lt.decisions.push({ ms: now - p.t, outcome: m.type.slice(4) }); }
       }
       readLot(m);
-    });
+    };
     return ws;
   };
   WrappedWS.prototype = NativeWS.prototype;

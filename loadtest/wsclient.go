@@ -80,25 +80,37 @@ func (w *wsConn) readLoop() {
 			return
 		}
 		at := time.Now()
-		var env signaling.Envelope
-		if err := json.Unmarshal(b, &env); err != nil {
+		var frame signaling.Envelope
+		if err := json.Unmarshal(b, &frame); err != nil {
 			continue
 		}
-		// Only replies echo the request's id; a snapshot that precedes a
-		// join's ack may carry it too and is an event.
-		if env.ID != "" && (env.Type == signaling.TypeAck || env.Type == signaling.TypeError ||
-			env.Type == signaling.TypeTimeSync) {
-			w.mu.Lock()
-			f := w.pending[env.ID]
-			delete(w.pending, env.ID)
-			w.mu.Unlock()
-			if f != nil {
-				f(env, at)
-				continue
-			}
+		// A room.events list carries several room events, all read now.
+		msgs, err := signaling.Unpack(frame)
+		if err != nil {
+			continue
 		}
-		w.onEvent(env, at)
+		for _, env := range msgs {
+			w.dispatch(env, at)
+		}
 	}
+}
+
+// dispatch hands one message to the request it answers, or to onEvent.
+func (w *wsConn) dispatch(env signaling.Envelope, at time.Time) {
+	// Only replies echo the request's id; a snapshot that precedes a
+	// join's ack may carry it too and is an event.
+	if env.ID != "" && (env.Type == signaling.TypeAck || env.Type == signaling.TypeError ||
+		env.Type == signaling.TypeTimeSync) {
+		w.mu.Lock()
+		f := w.pending[env.ID]
+		delete(w.pending, env.ID)
+		w.mu.Unlock()
+		if f != nil {
+			f(env, at)
+			return
+		}
+	}
+	w.onEvent(env, at)
 }
 
 // failPending answers every waiting request with a synthetic error.

@@ -30,11 +30,13 @@ type Config struct {
 	// MediaReadLimit is the largest media.* message: SDP offers with
 	// simulcast and several codecs run to tens of KiB. Zero means 64 KiB.
 	MediaReadLimit int64
-	// SendBuffer is how many outgoing messages may wait for one connection.
-	// A connection that falls this far behind is closed as too slow. Zero
+	// SendBuffer is how many outgoing messages may wait for one connection
+	// (room events waiting merge into one room.events message). A
+	// connection that falls this far behind is closed as too slow. Zero
 	// means 128.
 	SendBuffer int
-	// WriteTimeout bounds one write to the socket. Zero means 10 s.
+	// WriteTimeout bounds one write to the socket (the write watchdog
+	// checks every quarter of it). Zero means 10 s.
 	WriteTimeout time.Duration
 	// PingInterval is how often the server pings; PongTimeout how long it
 	// waits for the pong before closing. Zero means 20 s and 10 s.

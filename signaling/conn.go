@@ -5,12 +5,12 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
-	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/ratelimit"
 )
 
@@ -44,12 +44,15 @@ type conn struct {
 	chatLimit *rate.Limiter
 	bidLimit  *rate.Limiter
 
-	wmu      sync.Mutex
-	queue    [][]byte       // frames waiting for the writer, at most SendBuffer
-	writing  bool           // a writer goroutine is running
-	finished bool           // serve is exiting: start no more helpers
-	helpers  sync.WaitGroup // writer, closer and ping goroutines
-	pinger   *time.Timer
+	wmu     sync.Mutex
+	queue   []outMsg // messages waiting for the writer, at most SendBuffer
+	writing bool     // a writer goroutine is running
+	// writeStart is when the write in progress began (Unix ns), 0 when
+	// none is: the gateway's watchdog closes a write hung for WriteTimeout.
+	writeStart atomic.Int64
+	finished   bool           // serve is exiting: start no more helpers
+	helpers    sync.WaitGroup // writer, closer and ping goroutines
+	pinger     *time.Timer
 
 	mu       sync.Mutex
 	roomID   string
@@ -148,62 +151,6 @@ func (c *conn) fail(refID string, err error) {
 	c.send(encode(TypeError, refID, 0, ErrorData{Code: code, Message: msg, RefID: refID}))
 }
 
-// send queues a message without blocking. A connection whose queue is full
-// cannot keep up with its room; it is closed with a policy violation so it
-// never holds up the fan-out, and its client reconnects and resumes.
-func (c *conn) send(frame []byte) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	select {
-	case <-c.closing:
-		return
-	default:
-	}
-	if len(c.queue) >= c.g.cfg.SendBuffer {
-		c.g.stats.slowConsumers.Add(1)
-		c.closeWithLocked(websocket.StatusPolicyViolation, "too slow to keep up with the room")
-		return
-	}
-	c.queue = append(c.queue, frame)
-	if !c.writing && !c.finished {
-		c.writing = true
-		c.helpers.Add(1)
-		go c.writeLoop()
-	}
-}
-
-// writeLoop writes queued frames and exits when the queue is empty. One
-// deadline covers the frames it finds queued (at most SendBuffer of them):
-// a context per frame costs more than the write itself in a big room.
-func (c *conn) writeLoop() {
-	defer c.helpers.Done()
-	ctx, cancel := context.WithTimeout(c.ctx, c.g.cfg.WriteTimeout)
-	defer cancel()
-	for {
-		c.wmu.Lock()
-		if len(c.queue) == 0 {
-			// Idle connections should not keep a grown queue's array.
-			if cap(c.queue) > 16 {
-				c.queue = nil
-			}
-			c.writing = false
-			c.wmu.Unlock()
-			return
-		}
-		frame := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.wmu.Unlock()
-		if err := c.write(ctx, frame); err != nil {
-			c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
-			c.wmu.Lock()
-			c.queue, c.writing = nil, false
-			c.wmu.Unlock()
-			return
-		}
-	}
-}
-
 // closeWith closes the connection with status; only the first call counts.
 func (c *conn) closeWith(status websocket.StatusCode, reason string) {
 	c.wmu.Lock()
@@ -276,14 +223,6 @@ func (c *conn) ping() {
 	c.wmu.Unlock()
 }
 
-func (c *conn) write(ctx context.Context, frame []byte) error {
-	if err := c.ws.Write(ctx, websocket.MessageText, frame); err != nil {
-		return err
-	}
-	c.g.stats.messagesOut.Add(1)
-	return nil
-}
-
 // room returns the joined room's ID, or "".
 func (c *conn) room() string {
 	c.mu.Lock()
@@ -291,34 +230,44 @@ func (c *conn) room() string {
 	return c.roomID
 }
 
-// deliver hands a room event to the connection: held back while it is
-// joining, skipped if already covered by its snapshot or replay, or if it
-// is not for this connection's user (private to someone else, or the
-// public copy of the user's own bid outcome).
-func (c *conn) deliver(roomID string, ev events.Event, frame []byte) {
-	if !ev.For(c.id.UserID) {
-		return
-	}
-	seq := ev.Seq
+// deliver hands runs of room events (fanout.go) to the connection: held
+// back while it is joining, and skipped as far as its snapshot or replay
+// already covered them. The fan-out has already left out what is not for
+// this connection's user.
+func (c *conn) deliver(roomID string, runs []*run) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.roomID != roomID {
 		return
 	}
-	if c.syncing {
-		if len(c.pending) >= c.g.cfg.SendBuffer {
-			c.g.stats.slowConsumers.Add(1)
-			c.closeWith(websocket.StatusPolicyViolation, "too slow to keep up with the room")
-			return
+	for _, r := range runs {
+		if c.syncing {
+			for i, f := range r.frames {
+				if len(c.pending) >= c.g.cfg.SendBuffer {
+					c.g.stats.slowConsumers.Add(1)
+					c.closeWith(websocket.StatusPolicyViolation, "too slow to keep up with the room")
+					return
+				}
+				c.pending = append(c.pending, syncedFrame{seq: r.seqs[i], frame: f})
+			}
+			continue
 		}
-		c.pending = append(c.pending, syncedFrame{seq: seq, frame: frame})
-		return
+		last := r.seqs[len(r.seqs)-1]
+		if last <= c.lastSeq {
+			continue
+		}
+		if r.seqs[0] > c.lastSeq {
+			c.sendEvents(r.frames, r.msg, last)
+		} else {
+			// Right after a join, a round may overlap the snapshot.
+			for i, seq := range r.seqs {
+				if seq > c.lastSeq {
+					c.sendEvents(r.frames[i:i+1], r.frames[i], seq)
+				}
+			}
+		}
+		c.lastSeq = last
 	}
-	if seq <= c.lastSeq {
-		return
-	}
-	c.lastSeq = seq
-	c.send(frame)
 }
 
 // Media session bookkeeping: sessions opened on this connection.

@@ -28,7 +28,17 @@
 // subscription per room that has local viewers, and hands each event to every
 // local connection through that connection's bounded send buffer without ever
 // blocking. A connection whose buffer is full is too slow to follow the room;
-// it is closed with StatusPolicyViolation instead of holding everyone up.
+// it is closed with StatusPolicyViolation instead of holding everyone up, and
+// one whose write hangs for WriteTimeout is cut by the write watchdog.
+//
+// Events coalesce under load, never at rest (fanout.go): a room's flusher
+// hands out, in one pass over the room's connections, every event that
+// arrived during the previous pass, encoded once per audience (the users a
+// private event or a public copy concerns get their own message first;
+// everyone else shares one). One event goes out alone, as it came; several
+// go out as one room.events list. Events waiting in a connection's queue
+// merge the same way, so a connection that falls behind gets fewer, larger
+// writes. Every client still sees every event meant for it, in seq order.
 //
 // A client is bounded before the upgrade: each user holds at most
 // ConnsPerUser sockets and each client address (clientip, so behind trusted
@@ -46,9 +56,10 @@
 //
 // Every goroutine is owned: per connection, one goroutine reads and handles
 // requests, a writer exists only while messages are queued, and a ping runs
-// briefly every PingInterval; per node, one goroutine receives from Redis
-// pub/sub, one publishes viewer counts, one renews connection slots and one
-// applies access notices.
+// briefly every PingInterval; per room, a flusher exists only while events
+// wait; per node, one goroutine receives from Redis pub/sub, one publishes
+// viewer counts, one renews connection slots, one applies access notices
+// and one watches for hung writes.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling

@@ -103,13 +103,14 @@ type Gateway struct {
 	closing bool
 	conns   map[*conn]struct{}
 	connsWG sync.WaitGroup // one per served connection
-	bgWG    sync.WaitGroup // the hub's receiver and the viewer publisher
+	bgWG    sync.WaitGroup // the hub's receiver and room flushers, the viewer publisher, the write watchdog
 	stopped atomic.Bool
 }
 
 // New returns a running gateway: it subscribes to Redis and starts its
-// node-wide goroutines (room events, viewer counts, access notices; the
-// connection slots renew themselves), which Shutdown stops.
+// node-wide goroutines (room events, viewer counts, access notices, the
+// write watchdog; the connection slots renew themselves), which Shutdown
+// stops.
 func New(cfg Config, deps Deps) (*Gateway, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -145,7 +146,8 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g.revoker = newRevoker(g)
 	g.hub = newHub(g)
 	g.viewers = newViewers(g)
-	g.bgWG.Add(3)
+	g.bgWG.Add(4)
+	go func() { defer g.bgWG.Done(); g.watchWrites(g.base) }()
 	go func() { defer g.bgWG.Done(); g.hub.run(g.base) }()
 	go func() { defer g.bgWG.Done(); g.viewers.run(g.base) }()
 	go func() { defer g.bgWG.Done(); g.revoker.run(g.base) }()
@@ -269,6 +271,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("signaling shutdown: %w", ctx.Err())
 	}
 	g.cancelBase()
+	// Writes take no context (writer.go): a write still hanging is ended
+	// by closing its socket.
+	g.mu.Lock()
+	for c := range g.conns {
+		_ = c.ws.CloseNow()
+	}
+	g.mu.Unlock()
 	<-done
 	g.hub.close()
 	g.bgWG.Wait()

@@ -152,6 +152,8 @@ type client struct {
 	t  *testing.T
 	ws *websocket.Conn
 	n  int
+	// held are the rest of a room.events list, read one by one.
+	held []Envelope
 }
 
 func dial(t *testing.T, srv *httptest.Server, guest string) *client {
@@ -201,8 +203,25 @@ func (c *client) next() Envelope {
 	}
 }
 
-// nextAny returns the next message.
+// nextAny returns the next message; the events of a room.events list come
+// one by one, as if each had been sent alone.
 func (c *client) nextAny() Envelope {
+	c.t.Helper()
+	for len(c.held) == 0 {
+		env := c.nextFrame()
+		msgs, err := Unpack(env)
+		if err != nil || len(msgs) == 0 {
+			c.t.Fatalf("server sent a bad %s %s: %v", env.Type, env.Data, err)
+		}
+		c.held = msgs
+	}
+	env := c.held[0]
+	c.held = c.held[1:]
+	return env
+}
+
+// nextFrame returns the next message as sent.
+func (c *client) nextFrame() Envelope {
 	c.t.Helper()
 	{
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -38,11 +38,18 @@ type room struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 
-	mu    sync.RWMutex
-	conns map[*conn]struct{}
+	// mu guards the audience: every connection, and the same by user.
+	mu     sync.RWMutex
+	conns  map[*conn]struct{}
+	byUser map[string]map[*conn]struct{}
 
 	// Owned by the hub's receive goroutine.
 	lastSeq int64
+
+	// fmu guards the events waiting for the room's flusher (fanout.go).
+	fmu      sync.Mutex
+	backlog  []roomEvent
+	flushing bool
 	// viewers is the room's last total over all nodes, written by the
 	// viewer publisher and read by joins.
 	viewers atomic.Int64
@@ -61,7 +68,8 @@ func (h *hub) add(ctx context.Context, c *conn, roomID string) (*room, error) {
 	h.mu.Lock()
 	r := h.rooms[ch]
 	if r == nil {
-		r = &room{id: roomID, channel: ch, ready: make(chan struct{}), conns: make(map[*conn]struct{})}
+		r = &room{id: roomID, channel: ch, ready: make(chan struct{}), conns: make(map[*conn]struct{}),
+			byUser: make(map[string]map[*conn]struct{})}
 		h.rooms[ch] = r
 		if err := h.ps.Subscribe(ctx, ch); err != nil {
 			delete(h.rooms, ch)
@@ -71,6 +79,10 @@ func (h *hub) add(ctx context.Context, c *conn, roomID string) (*room, error) {
 	}
 	r.mu.Lock()
 	r.conns[c] = struct{}{}
+	if r.byUser[c.id.UserID] == nil {
+		r.byUser[c.id.UserID] = make(map[*conn]struct{}, 1)
+	}
+	r.byUser[c.id.UserID][c] = struct{}{}
 	r.mu.Unlock()
 	h.mu.Unlock()
 	select {
@@ -94,6 +106,12 @@ func (h *hub) remove(c *conn, roomID string) {
 	}
 	r.mu.Lock()
 	delete(r.conns, c)
+	if mine := r.byUser[c.id.UserID]; mine != nil {
+		delete(mine, c)
+		if len(mine) == 0 {
+			delete(r.byUser, c.id.UserID)
+		}
+	}
 	empty := len(r.conns) == 0
 	r.mu.Unlock()
 	if !empty {
@@ -203,7 +221,7 @@ func (h *hub) subscribed(ctx context.Context, r *room, afterOutage bool) {
 	}
 }
 
-// relay fans one published event out to the room's local connections.
+// relay passes one published event on to the room's fan-out (fanout.go).
 func (h *hub) relay(ctx context.Context, r *room, payload string) {
 	ev, err := events.Decode(payload)
 	if err != nil {
@@ -215,10 +233,10 @@ func (h *hub) relay(ctx context.Context, r *room, payload string) {
 		// first so every connection still sees events in order.
 		h.catchUp(ctx, r)
 	}
-	h.fanOut(r, ev)
+	h.enqueue(r, ev)
 }
 
-// catchUp reads the events after r.lastSeq from the log and fans them out.
+// catchUp reads the events after r.lastSeq from the log and passes them on.
 // If the log no longer has them, every local connection is resynced with a
 // fresh snapshot.
 func (h *hub) catchUp(ctx context.Context, r *room) {
@@ -239,21 +257,6 @@ func (h *hub) catchUp(ctx context.Context, r *room) {
 		return
 	}
 	for _, ev := range evs {
-		h.fanOut(r, ev)
+		h.enqueue(r, ev)
 	}
-}
-
-// fanOut encodes ev once and offers it to every local connection of r
-// without blocking.
-func (h *hub) fanOut(r *room, ev events.Event) {
-	if ev.Seq > r.lastSeq {
-		r.lastSeq = ev.Seq
-	}
-	frame := encodeRaw(ev.Type, "", ev.Seq, ev.Data)
-	r.mu.RLock()
-	for c := range r.conns {
-		c.deliver(r.id, ev, frame)
-	}
-	r.mu.RUnlock()
-	h.g.stats.eventsRelayed.Add(1)
 }

@@ -95,7 +95,9 @@ func (g *Gateway) catchUpConn(ctx context.Context, c *conn, info RoomInfo, r *ro
 			for _, ev := range evs {
 				seq = ev.Seq
 				if ev.For(c.id.UserID) {
-					c.send(encodeRaw(ev.Type, "", ev.Seq, ev.Data))
+					// Replayed events merge into room.events lists.
+					f := encodeRaw(ev.Type, "", ev.Seq, ev.Data)
+					c.sendEvents([][]byte{f}, f, ev.Seq)
 				}
 			}
 			return seq, true, nil
@@ -171,7 +173,7 @@ func (c *conn) finishSync(seq int64) {
 	for _, p := range c.pending {
 		if p.seq > c.lastSeq {
 			c.lastSeq = p.seq
-			c.send(p.frame)
+			c.sendEvents([][]byte{p.frame}, p.frame, p.seq)
 		}
 	}
 	c.pending, c.syncing = nil, false

@@ -1,6 +1,9 @@
 package signaling
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Version is the protocol version this gateway speaks; every envelope
 // carries it as "v".
@@ -56,7 +59,34 @@ const (
 	TypeError       = "error"
 	TypeMediaOffer  = "media.offer"
 	// TypeMediaAnswer and TypeMediaCandidate are also sent by the server.
+
+	// TypeRoomEvents carries several room events in one message
+	// (RoomEventsData). Under load the gateway merges a burst of events
+	// into one such list instead of sending one message per event; clients
+	// handle its events in order, exactly as if each had come alone.
+	TypeRoomEvents = "room.events"
 )
+
+// RoomEventsData is the data of room.events: complete room event envelopes
+// (each with its own type, seq and data), in seq order. The list's own
+// envelope seq is the seq of its last event.
+type RoomEventsData struct {
+	Events []Envelope `json:"events"`
+}
+
+// Unpack returns the messages env stands for: the events of a room.events
+// list, in order, or env itself. Go clients (the load tester, tests) read
+// every server message through it.
+func Unpack(env Envelope) ([]Envelope, error) {
+	if env.Type != TypeRoomEvents {
+		return []Envelope{env}, nil
+	}
+	var d RoomEventsData
+	if err := json.Unmarshal(env.Data, &d); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", TypeRoomEvents, err)
+	}
+	return d.Events, nil
+}
 
 // JoinData is the data of join.
 type JoinData struct {

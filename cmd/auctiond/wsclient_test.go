@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/bidcast/bidcast/signaling"
 )
 
 // wsMsg is a server message as the tests read it.
@@ -46,6 +48,9 @@ type wsClient struct {
 	conn *websocket.Conn
 	in   chan wsMsg
 	n    atomic.Int64
+	// held are messages read while waiting for a reply, for the next
+	// await (only the test's goroutine uses it).
+	held []wsMsg
 }
 
 // httpUser is a browser-like HTTP client with its own cookies.
@@ -111,7 +116,26 @@ func (u *httpUser) dialTap(tap func(wsMsg)) *wsClient {
 				return
 			}
 			var m wsMsg
-			if json.Unmarshal(b, &m) == nil {
+			if json.Unmarshal(b, &m) != nil {
+				continue
+			}
+			// A room.events list is tapped as sent (so the protocol
+			// test sees it) and then, like every client, read event by
+			// event.
+			msgs := []wsMsg{m}
+			if m.Type == signaling.TypeRoomEvents {
+				if tap != nil {
+					tap(m)
+				}
+				var d struct {
+					Events []wsMsg `json:"events"`
+				}
+				if json.Unmarshal(m.Data, &d) != nil {
+					continue
+				}
+				msgs = d.Events
+			}
+			for _, m := range msgs {
 				if tap != nil {
 					tap(m)
 				}
@@ -136,9 +160,40 @@ func (c *wsClient) send(typ string, data any) string {
 	return id
 }
 
-// await returns the first message that satisfies ok, within 10 s.
+// await returns the first message that satisfies ok, within 10 s; the
+// messages before it are dropped.
 func (c *wsClient) await(what string, ok func(wsMsg) bool) wsMsg {
 	c.t.Helper()
+	return c.next(what, ok, false)
+}
+
+// awaitReply returns the reply to request id, within 10 s. Room events
+// may come before a reply (a bid's outcome before its ack, lot.started
+// before the ack to lot.start); they are kept for the next await, not
+// dropped. Snapshots and other messages before the reply are dropped, as
+// tests that join again expect a fresh snapshot.
+func (c *wsClient) awaitReply(what, id string) wsMsg {
+	c.t.Helper()
+	return c.next(what, func(m wsMsg) bool { return m.ID == id }, true)
+}
+
+// next returns the first message, kept ones first, that satisfies ok; the
+// others are dropped, or, if keep is set, the room events among them are
+// kept in order.
+func (c *wsClient) next(what string, ok func(wsMsg) bool, keep bool) wsMsg {
+	c.t.Helper()
+	var kept []wsMsg
+	defer func() { c.held = append(kept, c.held...) }()
+	for len(c.held) > 0 {
+		m := c.held[0]
+		c.held = c.held[1:]
+		if ok(m) {
+			return m
+		}
+		if keep && isRoomEvent(m) {
+			kept = append(kept, m)
+		}
+	}
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
@@ -149,17 +204,24 @@ func (c *wsClient) await(what string, ok func(wsMsg) bool) wsMsg {
 			if ok(m) {
 				return m
 			}
+			if keep && isRoomEvent(m) {
+				kept = append(kept, m)
+			}
 		case <-deadline:
 			c.t.Fatalf("timed out waiting for %s", what)
 		}
 	}
 }
 
+// isRoomEvent reports whether m is a room event (it has a seq), other
+// than a snapshot.
+func isRoomEvent(m wsMsg) bool { return m.Seq > 0 && m.Type != "room.snapshot" }
+
 // request sends and waits for its ack; an error answer fails the test.
 func (c *wsClient) request(typ string, data any) wsMsg {
 	c.t.Helper()
 	id := c.send(typ, data)
-	m := c.await(typ+" reply", func(m wsMsg) bool { return m.ID == id })
+	m := c.awaitReply(typ+" reply", id)
 	if m.Type == "error" {
 		c.t.Fatalf("%s: %s", typ, m.Data)
 	}
@@ -170,7 +232,7 @@ func (c *wsClient) request(typ string, data any) wsMsg {
 func (c *wsClient) requestErr(typ string, data any) string {
 	c.t.Helper()
 	id := c.send(typ, data)
-	m := c.await(typ+" reply", func(m wsMsg) bool { return m.ID == id })
+	m := c.awaitReply(typ+" reply", id)
 	if m.Type == "error" {
 		return m.field("code")
 	}

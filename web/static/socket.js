@@ -76,6 +76,15 @@ export class Socket {
   receive(raw) {
     let m;
     try { m = JSON.parse(raw); } catch { return; }
+    this.handle(m);
+  }
+
+  /** handle applies one message; a room.events list (a burst merged by the server) is its events, in order. */
+  handle(m) {
+    if (m.type === "room.events") {
+      for (const e of m.data?.events || []) this.handle(e);
+      return;
+    }
     const data = m.data || {};
     if (m.id && this.pending.has(m.id) && REPLIES.has(m.type)) {
       const p = this.pending.get(m.id);

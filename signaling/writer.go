@@ -1,0 +1,195 @@
+package signaling
+
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// A connection's outgoing side: the send queue, which never blocks its
+// callers, and the writer goroutine, which exists only while the queue is
+// not empty. Room events waiting in the queue merge (see outMsg); the
+// gateway's watchdog closes a connection whose write has hung for
+// WriteTimeout.
+
+// outMsg is one message waiting for a connection's writer. Room events
+// queued behind each other merge into one room.events message, so a
+// connection that falls behind gets fewer, larger writes instead of a
+// longer queue.
+type outMsg struct {
+	// msg is the message as it goes out; nil for a list merged in the
+	// queue, which the writer builds.
+	msg []byte
+	// events are the room event envelopes msg carries (nil for any other
+	// message); owned says this slice is the queue's own, so more may be
+	// appended (it starts as a round's, shared with other connections).
+	events [][]byte
+	owned  bool
+	size   int   // bytes of events
+	last   int64 // seq of the last event
+}
+
+// send queues a message without blocking (see roomForLocked for a full
+// queue).
+func (c *conn) send(frame []byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	if !c.roomForLocked() {
+		return
+	}
+	c.queue = append(c.queue, outMsg{msg: frame})
+	c.startWriterLocked()
+}
+
+// sendEvents queues room events (frames, the last with seq last) without
+// blocking, like send. msg is their message if already encoded (one
+// event's envelope, or their room.events list), else nil. Events queued
+// right behind other events not yet written join their message.
+func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64) {
+	size := 0
+	for _, f := range frames {
+		size += len(f)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	if n := len(c.queue); n > 0 && c.queue[n-1].events != nil &&
+		fits(len(c.queue[n-1].events), c.queue[n-1].size, len(frames), size) {
+		t := &c.queue[n-1]
+		if !t.owned {
+			t.events = append(make([][]byte, 0, 2*(len(t.events)+len(frames))), t.events...)
+			t.owned = true
+		}
+		t.events = append(t.events, frames...)
+		t.msg, t.size, t.last = nil, t.size+size, last
+		return // the writer is already due
+	}
+	if !c.roomForLocked() {
+		return
+	}
+	c.queue = append(c.queue, outMsg{msg: msg, events: frames, size: size, last: last})
+	c.startWriterLocked()
+}
+
+// roomForLocked reports whether one more message fits in the send buffer.
+// A connection whose buffer is full cannot keep up with its room; it is
+// closed with a policy violation so it never holds up the fan-out, and its
+// client reconnects and resumes. Merged events count as one message: a
+// connection that reads a list per round keeps up, however busy the room.
+// c.wmu is held.
+func (c *conn) roomForLocked() bool {
+	if len(c.queue) < c.g.cfg.SendBuffer {
+		return true
+	}
+	c.g.stats.slowConsumers.Add(1)
+	c.closeWithLocked(websocket.StatusPolicyViolation, "too slow to keep up with the room")
+	return false
+}
+
+// startWriterLocked starts the writer unless it runs. c.wmu is held.
+func (c *conn) startWriterLocked() {
+	if !c.writing && !c.finished {
+		c.writing = true
+		c.helpers.Add(1)
+		go c.writeLoop()
+	}
+}
+
+// writeLoop writes queued messages and exits when the queue is empty.
+// Writes take no context of their own: a context with a deadline per
+// write (or per wakeup) cost a timer, a child of the connection's context
+// and the library's AfterFunc, about a fifth of a delivery's CPU in a big
+// room. The gateway's write watchdog enforces WriteTimeout instead.
+func (c *conn) writeLoop() {
+	defer c.helpers.Done()
+	for {
+		c.wmu.Lock()
+		if len(c.queue) == 0 {
+			// Idle connections should not keep a grown queue's array.
+			if cap(c.queue) > 16 {
+				c.queue = nil
+			}
+			c.writing = false
+			c.wmu.Unlock()
+			return
+		}
+		// Shift instead of reslicing, so the queue keeps its array and a
+		// connection that gets one message per round allocates none.
+		m := c.queue[0]
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = outMsg{}
+		c.queue = c.queue[:n]
+		c.wmu.Unlock()
+		msg, buf := m.msg, (*[]byte)(nil)
+		if msg == nil {
+			buf = listBufs.Get().(*[]byte)
+			msg = appendList((*buf)[:0], m.events, m.last)
+		}
+		err := c.write(msg)
+		if buf != nil && cap(msg) <= 4*maxListBytes {
+			*buf = msg[:0]
+			listBufs.Put(buf)
+		}
+		if err != nil {
+			c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
+			c.wmu.Lock()
+			c.queue, c.writing = nil, false
+			c.wmu.Unlock()
+			return
+		}
+	}
+}
+
+// write writes one message. writeStart marks it in progress for the
+// watchdog.
+func (c *conn) write(msg []byte) error {
+	c.writeStart.Store(time.Now().UnixNano())
+	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+	c.writeStart.Store(0)
+	if err != nil {
+		return err
+	}
+	c.g.stats.messagesOut.Add(1)
+	return nil
+}
+
+// watchWrites closes, every WriteTimeout/4 until ctx ends, the connections
+// whose current write began more than WriteTimeout ago: their peer stopped
+// reading. Closing the socket ends the write with an error, and the writer
+// closes the connection as a slow consumer.
+func (g *Gateway) watchWrites(ctx context.Context) {
+	every := max(g.cfg.WriteTimeout/4, time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var stuck []*conn
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		limit := time.Now().Add(-g.cfg.WriteTimeout).UnixNano()
+		stuck = stuck[:0]
+		g.mu.Lock()
+		for c := range g.conns {
+			if s := c.writeStart.Load(); s != 0 && s < limit {
+				stuck = append(stuck, c)
+			}
+		}
+		g.mu.Unlock()
+		for _, c := range stuck {
+			g.stats.slowConsumers.Add(1)
+			_ = c.ws.CloseNow()
+		}
+	}
+}
