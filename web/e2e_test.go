@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -10,10 +11,13 @@ import (
 )
 
 // TestAuctionInChromium runs one show end to end through the real server
-// and headless Chromium, every step through the pages themselves:
+// and headless Chromium, every step through the pages themselves, from a
+// seller's first run to the show summary:
 //
-//  1. the seller, signed in with a login link, opens the studio, goes live
-//     and broadcasts the fake camera over the WebSocket;
+//  0. a seller with nothing yet, signed in with a login link, follows the
+//     studio's guide: a show guests may bid in, an item, a soft-close lot;
+//  1. the seller goes live and broadcasts the fake camera over the
+//     WebSocket;
 //  2. a viewer's room page decodes the video (videoWidth > 0 and
 //     framesDecoded rising in getStats);
 //  3. the seller starts the lot; the viewer bids with the button and sees
@@ -24,18 +28,40 @@ import (
 //     lot closes and the winner's banner shows.
 //
 // A second viewer waits in the room before the show starts and joins when it
-// goes live, without a reload. Then the lobby, the account page (the won lot) and the sign-in page are
-// opened. Screenshots of each page go to artifacts/e2e/.
+// goes live, without a reload. Then the studio's summary and CSV, the
+// lobby, the account page (the won lot, the inbox) and the sign-in page;
+// last the seller ends the show. Screenshots of each page go to
+// artifacts/e2e/.
 func TestAuctionInChromium(t *testing.T) {
 	chromium := requireChromium(t)
 	started := time.Now()
 	base, bin, env := e2eServer(t)
-	room := createE2ERoom(t, bin, env)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	browser := newBrowser(ctx, t, chromium)
 	seller, alice, bob := newTab(t, browser), newTab(t, browser), newTab(t, browser)
+
+	// 0. A seller with nothing yet follows the studio's guide on a phone: a
+	// show guests may bid in, an item, a lot of 12 s whose last 10 s a bid
+	// extends (soft close).
+	run(t, "the new seller opens the studio", seller,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
+		chromedp.Navigate(newSellerLink(t, bin, env, "e2e-seller")+"?return_to="+url.QueryEscape("/studio")))
+	waitJS(t, seller, "the guide", `document.getElementById("guide").offsetParent !== null`)
+	run(t, "name the show", seller, js(`document.getElementById("room-title").value = "E2E cameras",
+		document.getElementById("room-guests").checked = true, document.getElementById("room-form").requestSubmit()`))
+	waitJS(t, seller, "the show made", `window.bidcastStudio.ctx.room?.guests_may_bid === true`)
+	run(t, "add an item", seller, js(`document.getElementById("item-title").value = "Lot 1",
+		document.getElementById("item-form").requestSubmit()`))
+	waitJS(t, seller, "the item in the lot form", `document.getElementById("lot-item").options.length === 1`)
+	run(t, "queue the lot", seller, js(`document.getElementById("lot-duration").value = "12",
+		document.getElementById("lot-policy").value = "soft-close", document.getElementById("lot-policy").onchange(),
+		document.getElementById("lot-window").value = "10", document.getElementById("lot-form").requestSubmit()`))
+	waitJS(t, seller, "the studio's lot queue", `window.bidcastStudio?.catalog.lots.length === 1`)
+	waitJS(t, seller, "the guide at its last step", `document.querySelectorAll("#guide-steps li.done").length === 3`)
+	room := e2eRoom{RoomID: evalString(t, seller, `window.bidcastStudio.ctx.room.id`),
+		LotIDs: []string{evalString(t, seller, `window.bidcastStudio.catalog.lots[0].id`)}}
 
 	// Bob waits in the room on a phone before the show starts.
 	page := base + "/rooms/" + room.RoomID
@@ -47,14 +73,12 @@ func TestAuctionInChromium(t *testing.T) {
 		document.getElementById("offline").offsetParent !== null && document.getElementById("live-dot").offsetParent === null`)
 	shoot(t, bob, "room-waiting-phone")
 
-	// 1. The seller goes live from the studio on a phone-sized page.
-	run(t, "the seller opens the studio", seller,
-		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
-		chromedp.Navigate(studioURL(room)))
-	waitJS(t, seller, "the studio's lot queue", `window.bidcastStudio?.catalog.lots.length === 1`)
+	// 1. The seller goes live from the studio on a phone-sized page; the
+	// guide, its work done, goes away.
 	click(t, "go live", seller, "go-live")
 	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
 	waitJS(t, seller, "the camera preview", `document.getElementById("preview").videoWidth > 0`)
+	waitJS(t, seller, "the guide gone", `document.getElementById("guide").offsetParent === null`)
 
 	// 2. A viewer decodes the video.
 	run(t, "alice opens the room", alice, chromedp.EmulateViewport(1280, 800), chromedp.Navigate(page+"?name=Alice"))

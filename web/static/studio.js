@@ -75,8 +75,10 @@ $("room-select").onchange = (e) => choose(e.target.value);
 $("room-form").onsubmit = async (e) => {
   e.preventDefault();
   try {
-    const room = await call("POST", "/api/v1/rooms", { title: $("room-title").value.trim() });
+    const room = await call("POST", "/api/v1/rooms", { title: $("room-title").value.trim(),
+      guests_may_bid: $("room-guests").checked });
     $("room-title").value = "";
+    $("room-guests").checked = false;
     await loadRooms(room.id);
     if (room.publish_token) $("token").textContent = room.publish_token;
     ctx.say(t.done, "ok");
