@@ -52,9 +52,10 @@ func TestAuctionInChromium(t *testing.T) {
 	run(t, "name the show", seller, js(`document.getElementById("room-title").value = "E2E cameras",
 		document.getElementById("room-guests").checked = true, document.getElementById("room-form").requestSubmit()`))
 	waitJS(t, seller, "the show made", `window.bidcastStudio.ctx.room?.guests_may_bid === true`)
-	run(t, "add an item", seller, js(`document.getElementById("item-title").value = "Lot 1",
-		document.getElementById("item-form").requestSubmit()`))
+	run(t, "add an item with a photo", seller, chromedp.SetUploadFiles("#item-files", []string{writePNG(t)}),
+		js(`document.getElementById("item-title").value = "Lot 1", document.getElementById("item-form").requestSubmit()`))
 	waitJS(t, seller, "the item in the lot form", `document.getElementById("lot-item").options.length === 1`)
+	waitJS(t, seller, "the photo processed", `document.querySelectorAll("#items .tile.ready img").length === 1`)
 	run(t, "queue the lot", seller, js(`document.getElementById("lot-duration").value = "12",
 		document.getElementById("lot-policy").value = "soft-close", document.getElementById("lot-policy").onchange(),
 		document.getElementById("lot-window").value = "10", document.getElementById("lot-form").requestSubmit()`))
@@ -204,6 +205,8 @@ func TestAuctionInChromium(t *testing.T) {
 	run(t, "open the account page on a phone", alice,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile), chromedp.Navigate(base+"/account"))
 	waitJS(t, alice, "the won lot", `document.querySelectorAll("#wins a").length === 1`)
+	waitJS(t, alice, "the won item's photo", `document.querySelector("#wins img.win-photo")?.complete &&
+		document.querySelector("#wins img.win-photo").naturalWidth > 0`)
 	// The inbox lists the won notification, unread on this first look,
 	// and marks it read on the server.
 	waitJS(t, alice, "the inbox's won entry", `[...document.querySelectorAll("#inbox li[data-kind=won].unread")]

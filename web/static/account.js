@@ -1,7 +1,7 @@
 // The account page: who you are, your notifications (the inbox), lots you
 // won, your bids, sign-out and the seller application.
 import { t, reason, money } from "/i18n.js";
-import { call, logout, me, navLinks } from "/api.js";
+import { call, logout, me, navLinks, thumbnail } from "/api.js";
 import { listNotices, markRead, noticeText } from "/notices.js";
 
 const $ = (id) => document.getElementById(id);
@@ -48,8 +48,13 @@ async function start() {
   ]);
   showInbox(notes);
   showFollowing(following.items || []);
-  fill("wins", (wins.items || []).map((w) => row([w.item_title, money(w.price, w.currency),
-    w.closed_at && new Date(w.closed_at).toLocaleString()], `/rooms/${w.room_id}`)));
+  fill("wins", (wins.items || []).map((w) => {
+    const li = row([w.item_title, money(w.price, w.currency),
+      w.closed_at && new Date(w.closed_at).toLocaleString()], `/rooms/${w.room_id}`);
+    li.dataset.lot = w.lot_id;
+    return li;
+  }));
+  showWinPhotos(wins.items || []);
   fill("bids", (bids.items || []).map((b) => row([money(b.amount, b.currency), t.outcome[b.outcome] || b.outcome,
     b.outcome === "rejected" ? reason(b.reason) : "", b.kind === "max" ? t.setMax : "",
     b.received_at && new Date(b.received_at).toLocaleString()], `/rooms/${b.room_id}`)));
@@ -67,6 +72,24 @@ function showInbox(notes) {
     return li;
   }));
   if (unread) markRead(notes[0].id).catch(() => { /* shown as unread again next time */ });
+}
+
+// showWinPhotos puts the item's first photo (or a video's poster) before
+// each won lot, read from the lot (the results list carries no media).
+async function showWinPhotos(wins) {
+  await Promise.all(wins.slice(0, 20).map(async (w) => {
+    try {
+      const lot = await call("GET", `/api/v1/lots/${w.lot_id}`);
+      const m = (lot.item?.media || []).find((x) => x.status === "ready" && thumbnail(x));
+      const li = document.querySelector(`#wins li[data-lot="${CSS.escape(w.lot_id)}"]`);
+      if (!m || !li) return;
+      const img = document.createElement("img");
+      img.className = "win-photo";
+      img.alt = w.item_title || "";
+      img.src = thumbnail(m);
+      li.prepend(img);
+    } catch { /* the row stays without a photo */ }
+  }));
 }
 
 // showFollowing lists the sellers the user follows, each with a link to
