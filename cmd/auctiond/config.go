@@ -180,7 +180,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		c.PublicURL = "http://" + c.HTTPAddr
 	}
 	var err error
-	c.SFU, err = sfuConfig(getenv)
+	c.SFU, err = sfu.ConfigFromEnv(getenv)
 	r.Fail(err)
 	c.WS, err = signaling.ConfigFromEnv(getenv)
 	r.Fail(err)
@@ -271,5 +271,5 @@ func envTable() string { return envconf.Table(allEnv()) }
 
 // allEnv is every variable the server reads, as `auctiond help` lists it.
 func allEnv() []envconf.Var {
-	return slices.Concat(vars(envSpecs, sfuEnv), signaling.Env, auth.MediaEnv, auth.Env, media.Env)
+	return slices.Concat(vars(envSpecs), sfu.Env, signaling.Env, auth.MediaEnv, auth.Env, media.Env)
 }

@@ -1,4 +1,4 @@
-package main
+package sfu
 
 import (
 	"strings"
@@ -6,18 +6,23 @@ import (
 	"time"
 )
 
+// envOf reads a map as the environment.
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
 // TestSFUGOPCacheConfig: SFU_GOP_CACHE_BYTES reaches the SFU, and a bad
 // value is refused naming it.
 func TestSFUGOPCacheConfig(t *testing.T) {
-	cfg, err := sfuConfig(envOf(map[string]string{}))
+	cfg, err := ConfigFromEnv(envOf(map[string]string{}))
 	if err != nil || cfg.GOPCacheBytes != 4<<20 {
 		t.Fatalf("default: %d, %v; want 4 MiB", cfg.GOPCacheBytes, err)
 	}
-	if cfg, err = sfuConfig(envOf(map[string]string{"SFU_GOP_CACHE_BYTES": "1048576"})); err != nil || cfg.GOPCacheBytes != 1<<20 {
+	if cfg, err = ConfigFromEnv(envOf(map[string]string{"SFU_GOP_CACHE_BYTES": "1048576"})); err != nil || cfg.GOPCacheBytes != 1<<20 {
 		t.Fatalf("1 MiB: %d, %v", cfg.GOPCacheBytes, err)
 	}
 	for _, bad := range []string{"lots", "-1", "2147483648"} {
-		if _, err := sfuConfig(envOf(map[string]string{"SFU_GOP_CACHE_BYTES": bad})); err == nil || !strings.Contains(err.Error(), "SFU_GOP_CACHE_BYTES") {
+		if _, err := ConfigFromEnv(envOf(map[string]string{"SFU_GOP_CACHE_BYTES": bad})); err == nil || !strings.Contains(err.Error(), "SFU_GOP_CACHE_BYTES") {
 			t.Errorf("%q: err = %v, want one naming SFU_GOP_CACHE_BYTES", bad, err)
 		}
 	}
@@ -45,7 +50,7 @@ func TestSFUTURNConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := sfuConfig(envOf(tc.env))
+			cfg, err := ConfigFromEnv(envOf(tc.env))
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
