@@ -21,8 +21,7 @@ func newClusterRegistry(a *App) (*cluster.Registry, error) {
 		return cluster.Load{Viewers: m.Viewers, Publishers: m.Publishers, Relays: m.Relays,
 			Origins: m.Origins, Relayed: m.Relayed}
 	}
-	reg, err := cluster.New(cluster.Config{NodeID: a.cfg.NodeID, PublicURL: a.cfg.NodeURL,
-		Secret: a.cfg.ClusterSecret, NodeViewers: a.cfg.ClusterNodeViewers}, a.redis, load, a.log)
+	reg, err := cluster.New(a.cfg.Cluster, a.redis, load, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/auth"
+	"github.com/bidcast/bidcast/cluster"
 	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/media"
@@ -65,16 +64,9 @@ type Config struct {
 	MetricsToken string
 	// Demo seeds a demo room with a synthetic video publisher.
 	Demo bool
-	// NodeURL is this node's own base URL, which WHEP redirects and other
-	// nodes' relays use; PublicURL (one for the whole cluster, behind its
-	// load balancer) when unset.
-	NodeURL string
-	// ClusterSecret lets nodes relay rooms' media from each other
-	// (CLUSTER_SECRET). Secret: from the environment only.
-	ClusterSecret string
-	// ClusterNodeViewers is the viewers a node takes before new viewers of
-	// a room are placed on another node.
-	ClusterNodeViewers int
+	// Cluster is this node in the cluster registry (NODE_URL,
+	// CLUSTER_SECRET, CLUSTER_NODE_VIEWERS).
+	Cluster cluster.Config
 	// getenv reads the environment, for packages with their own settings
 	// (auth, media).
 	getenv func(string) string
@@ -117,9 +109,6 @@ var envSpecs = []envSpec{
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
 	{"DEMO", "false", "seed a demo room with a synthetic test-pattern broadcast (make run sets it to true)"},
-	{"NODE_URL", "<PUBLIC_URL>", "this node's own base URL, reachable by clients (WHEP redirects) and by the other nodes (relays); set it on each node of a cluster behind one PUBLIC_URL"},
-	{"CLUSTER_SECRET", "", "shared by every node of a cluster (at least 16 characters): a node with viewers of a room published on another node relays it from there; none: no relaying, WHEP viewers are redirected to the room's origin node (see docs/SCALING.md)"},
-	{"CLUSTER_NODE_VIEWERS", "500", "viewers a node takes before new WHEP viewers of a room it serves are redirected to a less loaded node"},
 }
 
 // loadConfig reads the environment, then lets flags on fs override it.
@@ -152,9 +141,6 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.WSOrigins = r.List("WS_ORIGINS")
 	c.getenv = getenv
 	c.MetricsToken = getenv("METRICS_TOKEN")
-	c.ClusterSecret = getenv("CLUSTER_SECRET")
-	c.NodeURL = strings.TrimRight(env("NODE_URL"), "/")
-	c.ClusterNodeViewers = r.Int("CLUSTER_NODE_VIEWERS", 500, 1, 1_000_000)
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
 	if err := fs.Parse(args); err != nil {
@@ -174,7 +160,7 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.LotGrace = r.Duration("LOT_GRACE", 0)
 	c.LeaseTTL = r.Duration("ROOM_LEASE_TTL", 0)
 	if c.NodeID == "" {
-		c.NodeID = defaultNodeID(c.HTTPAddr)
+		c.NodeID = cluster.DefaultNodeID(c.HTTPAddr)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.HTTPAddr
@@ -190,27 +176,12 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 		r.Fail(fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	if c.NodeURL == "" {
-		c.NodeURL = c.PublicURL
-	}
+	c.Cluster, err = cluster.ConfigFromEnv(getenv, c.NodeID, c.PublicURL)
+	r.Fail(err)
 	if err := r.Err(); err != nil {
 		return Config{}, err
 	}
 	return c, c.Validate()
-}
-
-// defaultNodeID names a node after its host and, hashed, its checkout (the
-// working directory) and HTTP address: the same server restarted in the same
-// place gets the same ID and takes its rooms back at once, while two
-// servers on one host (different addresses) never share one.
-func defaultNodeID(httpAddr string) string {
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "node"
-	}
-	dir, _ := os.Getwd()
-	sum := sha256.Sum256([]byte(dir + "\x00" + httpAddr))
-	return host + "-" + hex.EncodeToString(sum[:4])
 }
 
 // Validate checks every field and reports all problems at once.
@@ -239,14 +210,8 @@ func (c Config) Validate() error {
 	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
 		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
 	}
-	if u, err := url.Parse(c.NodeURL); c.NodeURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
-		errs = append(errs, fmt.Errorf("NODE_URL %q: want an absolute http(s) URL", c.NodeURL))
-	}
 	if c.LeaseTTL != 0 && (c.LeaseTTL < 300*time.Millisecond || c.LeaseTTL > time.Minute) {
 		errs = append(errs, fmt.Errorf("ROOM_LEASE_TTL %s: want from 300ms to 1m", c.LeaseTTL))
-	}
-	if c.ClusterSecret != "" && len(c.ClusterSecret) < 16 {
-		errs = append(errs, errors.New("CLUSTER_SECRET: want at least 16 characters"))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("METRICS_TOKEN: want at least 16 characters"))
@@ -271,5 +236,5 @@ func envTable() string { return envconf.Table(allEnv()) }
 
 // allEnv is every variable the server reads, as `auctiond help` lists it.
 func allEnv() []envconf.Var {
-	return slices.Concat(vars(envSpecs), sfu.Env, signaling.Env, auth.MediaEnv, auth.Env, media.Env)
+	return slices.Concat(vars(envSpecs), cluster.Env, sfu.Env, signaling.Env, auth.MediaEnv, auth.Env, media.Env)
 }

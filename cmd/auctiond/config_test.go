@@ -274,17 +274,3 @@ func TestConfigReportsEveryBadValue(t *testing.T) {
 		}
 	}
 }
-
-// TestDefaultNodeIDIsStable: without NODE_ID a node restarted in the same
-// place gets the same ID (so it takes its rooms back at once), and two
-// nodes on one host with different addresses get different ones.
-func TestDefaultNodeIDIsStable(t *testing.T) {
-	a1, a2 := defaultNodeID("127.0.0.1:8080"), defaultNodeID("127.0.0.1:8080")
-	b := defaultNodeID("127.0.0.1:8081")
-	if a1 != a2 {
-		t.Fatalf("default NODE_ID changed between calls: %q, %q", a1, a2)
-	}
-	if a1 == b {
-		t.Fatalf("two addresses share the default NODE_ID %q", a1)
-	}
-}
