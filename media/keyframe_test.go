@@ -26,16 +26,7 @@ func TestKeyframeJPEG(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	clipPath := filepath.Join(dir, "clip.h264")
-	spec := testpattern.ClipSpec{Width: 640, Height: 360, FPS: 30, BitrateKbps: 500, GOP: 30, Seconds: 1}
-	if err := testpattern.EnsureClip(ctx, clipPath, spec); err != nil {
-		t.Fatal(err)
-	}
-	clip, err := testpattern.LoadClip(clipPath, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clip := smallClip(ctx, t)
 	if !clip.Frames[0].Keyframe {
 		t.Fatal("the clip does not start with a keyframe")
 	}
@@ -80,6 +71,22 @@ func TestKeyframeJPEG(t *testing.T) {
 	if _, err := KeyframeJPEG(ctx, ffmpeg, "video/H264", nil, 320); !errors.Is(err, errNoPicture) {
 		t.Errorf("no payloads: %v, want errNoPicture", err)
 	}
+}
+
+// smallClip makes a one-second 640x360 H.264 test pattern with ffmpeg and
+// returns it as RTP payloads per frame.
+func smallClip(ctx context.Context, t *testing.T) *testpattern.Clip {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "clip.h264")
+	spec := testpattern.ClipSpec{Width: 640, Height: 360, FPS: 30, BitrateKbps: 500, GOP: 30, Seconds: 1}
+	if err := testpattern.EnsureClip(ctx, path, spec); err != nil {
+		t.Fatal(err)
+	}
+	clip, err := testpattern.LoadClip(path, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clip
 }
 
 // vp8Keyframe encodes one 640x360 VP8 keyframe with ffmpeg and packetizes

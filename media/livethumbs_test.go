@@ -5,7 +5,6 @@ import (
 	"context"
 	"image/jpeg"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/internal/testenv"
-	"github.com/bidcast/bidcast/internal/testpattern"
 	"github.com/bidcast/bidcast/sfu"
 )
 
@@ -49,15 +47,7 @@ func TestLiveThumbsRounds(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	clipPath := filepath.Join(t.TempDir(), "clip.h264")
-	spec := testpattern.ClipSpec{Width: 640, Height: 360, FPS: 30, BitrateKbps: 500, GOP: 30, Seconds: 1}
-	if err := testpattern.EnsureClip(ctx, clipPath, spec); err != nil {
-		t.Fatal(err)
-	}
-	clip, err := testpattern.LoadClip(clipPath, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clip := smallClip(ctx, t)
 	opt, err := redis.ParseURL(testenv.StartRedis(t).URL())
 	if err != nil {
 		t.Fatal(err)

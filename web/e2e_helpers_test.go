@@ -176,3 +176,26 @@ func shoot(t *testing.T, tab context.Context, name string) {
 		_ = os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 	}
 }
+
+// chromeShow is a running server with one scheduled room (createE2ERoom)
+// and a headless Chromium to visit it.
+type chromeShow struct {
+	base    string
+	room    e2eRoom
+	browser context.Context
+}
+
+// newChromeShow starts the server, creates the room and starts Chromium;
+// the whole test gets 90 s.
+func newChromeShow(t *testing.T) chromeShow {
+	t.Helper()
+	chromium := requireChromium(t)
+	base, bin, env := e2eServer(t)
+	room := createE2ERoom(t, bin, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	return chromeShow{base: base, room: room, browser: newBrowser(ctx, t, chromium)}
+}
+
+// phoneSize emulates a 390×844 phone at twice the pixel density.
+var phoneSize = chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)

@@ -1,9 +1,7 @@
 package web_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -13,15 +11,10 @@ import (
 // find the "live now" notice in the account page's inbox and the seller
 // in its list of followed sellers, with a link to the live room.
 func TestFollowASellerInChromium(t *testing.T) {
-	chromium := requireChromium(t)
-	base, bin, env := e2eServer(t)
-	room := createE2ERoom(t, bin, env)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	browser := newBrowser(ctx, t, chromium)
-	seller, fan := newTab(t, browser), newTab(t, browser)
-	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)
+	s := newChromeShow(t)
+	base, room := s.base, s.room
+	seller, fan := newTab(t, s.browser), newTab(t, s.browser)
+	phone := phoneSize
 
 	run(t, "the fan opens the room before the show", fan, phone, chromedp.Navigate(base+"/rooms/"+room.RoomID+"?name=Fan"))
 	waitJS(t, fan, "the Follow button", `document.getElementById("follow").offsetParent !== null &&

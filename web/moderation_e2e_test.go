@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -15,15 +14,10 @@ import (
 // message with a reason, and Ban asks first (a No changes nothing), then
 // shuts the viewer out with the reason on their page.
 func TestStudioModeratesChatLinesInChromium(t *testing.T) {
-	chromium := requireChromium(t)
-	base, bin, env := e2eServer(t)
-	room := createE2ERoom(t, bin, env)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	browser := newBrowser(ctx, t, chromium)
-	seller, mallory := newTab(t, browser), newTab(t, browser)
-	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile)
+	s := newChromeShow(t)
+	base, room := s.base, s.room
+	seller, mallory := newTab(t, s.browser), newTab(t, s.browser)
+	phone := phoneSize
 	run(t, "the seller opens the studio", seller, phone, chromedp.Navigate(studioURL(room)))
 	waitJS(t, seller, "the studio's lot queue", `window.bidcastStudio?.catalog.lots.length === 1`)
 	click(t, "go live", seller, "go-live")
