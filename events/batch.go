@@ -28,13 +28,9 @@ func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) 
 	}
 	bodies := make([][]byte, len(evs))
 	for i, ev := range evs {
-		if ev.Data == nil {
-			ev.Data = json.RawMessage("{}")
-		}
-		b, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Except: ev.Except,
-			Data: ev.Data})
+		b, err := encodeEvent(ev)
 		if err != nil {
-			return 0, fmt.Errorf("encode %s event: %w", ev.Type, err)
+			return 0, err
 		}
 		bodies[i] = b
 	}

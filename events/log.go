@@ -114,13 +114,9 @@ type eventBody struct {
 // the same step, so a joining client never sees a snapshot older than the
 // events after it. It returns the assigned sequence number.
 func (l *RedisLog) Publish(ctx context.Context, ev Event, snapshot any) (int64, error) {
-	if ev.Data == nil {
-		ev.Data = json.RawMessage("{}")
-	}
-	body, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Except: ev.Except,
-		Data: ev.Data})
+	body, err := encodeEvent(ev)
 	if err != nil {
-		return 0, fmt.Errorf("encode %s event: %w", ev.Type, err)
+		return 0, err
 	}
 	snap := ""
 	if snapshot != nil {
@@ -204,4 +200,17 @@ func Decode(s string) (Event, error) {
 		return Event{}, fmt.Errorf("decode room event: %w", err)
 	}
 	return ev, nil
+}
+
+// encodeEvent is ev as the log stores it (an event without data carries {}).
+func encodeEvent(ev Event) ([]byte, error) {
+	if ev.Data == nil {
+		ev.Data = json.RawMessage("{}")
+	}
+	b, err := json.Marshal(eventBody{Type: ev.Type, RoomID: ev.RoomID, At: ev.At, To: ev.To, Except: ev.Except,
+		Data: ev.Data})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", ev.Type, err)
+	}
+	return b, nil
 }

@@ -215,11 +215,17 @@ func (s *bidSwarm) placeBid(ctx context.Context, m *member) {
 	id := fmt.Sprintf("lt-%s-%d", s.runID, s.nBid.Add(1))
 	b := &sentBid{c: ClientBid{BidID: id, RoomID: m.room.info.RoomID, LotID: st.lotID, BidderID: m.sess.UserID, Amount: amount}}
 	b.sentAt = time.Now()
-	s.ledger.Store(id, b)
+	s.post(ctx, m, b, st.currency)
+}
+
+// post enters b in the ledger and sends it over m's socket; a send that
+// fails is counted and marked on b.
+func (s *bidSwarm) post(ctx context.Context, m *member, b *sentBid, currency string) {
+	s.ledger.Store(b.c.BidID, b)
 	s.stats.sent.Add(1)
 	m.inflight.Add(1)
-	err := m.conn.send(ctx, signaling.TypeBidPlace, id, signaling.BidData{LotID: st.lotID, Amount: amount,
-		Currency: st.currency, BidID: id}, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
+	err := m.conn.send(ctx, signaling.TypeBidPlace, b.c.BidID, signaling.BidData{LotID: b.c.LotID, Amount: b.c.Amount,
+		Currency: currency, BidID: b.c.BidID}, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
 	if err != nil {
 		m.inflight.Add(-1)
 		s.stats.sendFail.Add(1)

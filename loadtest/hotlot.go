@@ -332,19 +332,7 @@ func (h *hotRun) bid(ctx context.Context, r *roomRun, m *member) {
 	h.sentAt[id] = msf(b.sentAt.Add(h.offset).Sub(deadline))
 	h.lastBid = b.sentAt
 	h.sentMu.Unlock()
-	s.ledger.Store(id, b)
-	s.stats.sent.Add(1)
-	m.inflight.Add(1)
-	err := m.conn.send(context.WithoutCancel(ctx), signaling.TypeBidPlace, id, signaling.BidData{LotID: st.lotID,
-		Amount: st.nextMin, Currency: st.currency, BidID: id}, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
-	if err != nil {
-		m.inflight.Add(-1)
-		s.stats.sendFail.Add(1)
-		s.stats.count(s.stats.codes, "send_failed")
-		b.mu.Lock()
-		b.c.ErrorCode = "send_failed"
-		b.mu.Unlock()
-	}
+	s.post(context.WithoutCancel(ctx), m, b, st.currency)
 }
 
 // summary assembles the stormed lots and audits them.
