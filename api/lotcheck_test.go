@@ -5,14 +5,13 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/storage"
 )
 
 // TestCheckLot holds lots made outside the API to the API's rules, naming
 // the field at fault.
 func TestCheckLot(t *testing.T) {
-	incs, _ := json.Marshal(auction.DefaultIncrements)
+	incs := json.RawMessage(`[{"from":0,"step":50},{"from":1000,"step":100}]`)
 	good := storage.Lot{Currency: "KRW", OpeningPrice: 10_000, DurationMS: 60_000, IncrementTable: incs,
 		ClockPolicy: json.RawMessage(`{"kind":"soft-close","window_ms":10000}`)}
 	for _, tc := range []struct {

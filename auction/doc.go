@@ -52,8 +52,9 @@
 //
 // # No wire format
 //
-// The types carry no JSON names for clients: package events renders events
-// and snapshots into its wire types (events.PublicEvent, events.Money), and
-// storage's rows are storage's own. The one exception is the three shapes
-// bidding stores in a lot's JSON columns (Band, Tier, ProxyMax).
+// The types carry no JSON names: package events renders events and
+// snapshots into its wire types (events.PublicEvent, events.Money), and
+// storage's rows are storage's own, the JSON documents in a lot's columns
+// included (storage.IncrementBand, storage.PolicyTier, storage.ProxyMax,
+// which bidding converts to and from Band, Tier and ProxyMax).
 package auction

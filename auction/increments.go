@@ -3,13 +3,11 @@ package auction
 import "fmt"
 
 // Band is one row of an increment table: from price From (minor units,
-// inclusive) upward, the next bid must be at least Step higher. Its JSON
-// names are the stored shape of a lot's increment_table, which bidding's
-// LotFromStorage decodes into Increments; they go once storage owns that
-// shape.
+// inclusive) upward, the next bid must be at least Step higher. Its stored
+// shape is storage.IncrementBand.
 type Band struct {
-	From int64 `json:"from"`
-	Step int64 `json:"step"`
+	From int64
+	Step int64
 }
 
 // Increments is an increment table: bands sorted by From, the first starting

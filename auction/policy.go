@@ -26,11 +26,10 @@ const MaxDurationMS int64 = 7 * 24 * 3600 * 1000
 
 // Tier is one step of the dynamic policy: a bid raising the price by at
 // least RaiseBP basis points (500 = 5%) removes CutMS from the clock. Its
-// JSON names are the stored shape of a clock policy's tiers, which bidding's
-// LotFromStorage decodes; they go once storage owns that shape.
+// stored shape is storage.PolicyTier.
 type Tier struct {
-	RaiseBP int64 `json:"raise_bp"`
-	CutMS   int64 `json:"cut_ms"`
+	RaiseBP int64
+	CutMS   int64
 }
 
 // DefaultTiers are the dynamic policy's tiers when a lot names none:

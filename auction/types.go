@@ -111,16 +111,15 @@ type BidRecord struct {
 	Seq int64
 }
 
-// ProxyMax is one bidder's hidden maximum on a lot. Its JSON names are the
-// stored shape of the lot's proxies (bidding's lotExtras in
-// lots.proxy_state); they go once storage owns that shape.
+// ProxyMax is one bidder's hidden maximum on a lot. Its stored shape is
+// storage.ProxyMax.
 type ProxyMax struct {
-	BidderID string `json:"bidder_id"`
-	Max      int64  `json:"max"`
+	BidderID string
+	Max      int64
 	// Seq is the ingress sequence of the bid that set Max; equal maxima go
 	// to the lower Seq.
-	Seq        int64     `json:"seq"`
-	ReceivedAt time.Time `json:"received_at"`
+	Seq        int64
+	ReceivedAt time.Time
 }
 
 // LotResult is how a lot ended.

@@ -19,7 +19,7 @@ func (s *liveShow) addLot(roomID string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	incs, _ := json.Marshal(auction.DefaultIncrements)
+	incs, _ := IncrementTableJSON(auction.DefaultIncrements)
 	pol, _ := json.Marshal(map[string]any{"kind": "soft-close"})
 	lot, err := storage.NewLots(s.db).Add(ctx, storage.Lot{RoomID: roomID, ItemID: item.ID, Currency: "KRW",
 		OpeningPrice: 10_000, DurationMS: (10 * time.Minute).Milliseconds(), ClockPolicy: pol, IncrementTable: incs})

@@ -66,7 +66,7 @@ func startLiveShowOn(t testing.TB, rdb redis.UniversalClient, policy string, dur
 	if err != nil {
 		t.Fatal(err)
 	}
-	incs, _ := json.Marshal(auction.DefaultIncrements)
+	incs, _ := IncrementTableJSON(auction.DefaultIncrements)
 	pol, _ := json.Marshal(map[string]any{"kind": policy})
 	lot, err := storage.NewLots(db).Add(ctx, storage.Lot{RoomID: room.ID, ItemID: item.ID, Currency: "KRW",
 		OpeningPrice: 10_000, DurationMS: duration.Milliseconds(), ClockPolicy: pol, IncrementTable: incs})

@@ -154,7 +154,7 @@ type lotExtras struct {
 	LiveSince time.Time          `json:"live_since,omitzero"`
 	HighSeq   int64              `json:"high_seq,omitempty"`
 	BidCount  int64              `json:"bid_count,omitempty"`
-	Proxies   []auction.ProxyMax `json:"proxies,omitempty"`
+	Proxies   []storage.ProxyMax `json:"proxies,omitempty"`
 	LastSeq   int64              `json:"last_seq,omitempty"`
 }
 
@@ -162,7 +162,7 @@ type lotExtras struct {
 // the previous version.
 func lotUpdate(st auction.LotState) (storage.LotUpdate, error) {
 	extras, err := json.Marshal(lotExtras{LiveSince: st.LiveSince, HighSeq: st.HighSeq, BidCount: st.BidCount,
-		Proxies: st.Proxies, LastSeq: st.LastSeq})
+		Proxies: proxiesToStorage(st.Proxies), LastSeq: st.LastSeq})
 	if err != nil {
 		return storage.LotUpdate{}, fmt.Errorf("encode state of lot %s: %w", st.LotID, err)
 	}
@@ -188,16 +188,18 @@ func LotFromStorage(l storage.Lot) (auction.Lot, error) {
 	out := auction.Lot{ID: l.ID, Currency: l.Currency, Opening: l.OpeningPrice, Reserve: l.ReservePrice,
 		Version: l.Version}
 	if len(l.IncrementTable) > 0 && string(l.IncrementTable) != "null" && string(l.IncrementTable) != "[]" {
-		if err := json.Unmarshal(l.IncrementTable, &out.Increments); err != nil {
+		var bands []storage.IncrementBand
+		if err := json.Unmarshal(l.IncrementTable, &bands); err != nil {
 			return auction.Lot{}, fmt.Errorf("lot %s: decode increment table: %w", l.ID, err)
 		}
+		out.Increments = incrementsFromStorage(bands)
 	}
 	var policy struct {
-		Kind     auction.Policy `json:"kind"`
-		Tiers    []auction.Tier `json:"tiers"`
-		FloorMS  int64          `json:"floor_ms"`
-		WindowMS int64          `json:"window_ms"`
-		ExtendMS int64          `json:"extend_ms"`
+		Kind     auction.Policy       `json:"kind"`
+		Tiers    []storage.PolicyTier `json:"tiers"`
+		FloorMS  int64                `json:"floor_ms"`
+		WindowMS int64                `json:"window_ms"`
+		ExtendMS int64                `json:"extend_ms"`
 	}
 	if len(l.ClockPolicy) > 0 && string(l.ClockPolicy) != "null" {
 		if err := json.Unmarshal(l.ClockPolicy, &policy); err != nil {
@@ -208,7 +210,7 @@ func LotFromStorage(l storage.Lot) (auction.Lot, error) {
 		policy.Kind = auction.PolicySoftClose
 	}
 	out.Clock = auction.ClockConfig{Policy: policy.Kind, DurationMS: l.DurationMS, FloorMS: policy.FloorMS,
-		Tiers: policy.Tiers, ExtendMS: max(policy.WindowMS, policy.ExtendMS)}
+		Tiers: tiersFromStorage(policy.Tiers), ExtendMS: max(policy.WindowMS, policy.ExtendMS)}
 	if out.Clock.Policy == auction.PolicySoftClose && out.Clock.ExtendMS == 0 {
 		out.Clock.ExtendMS = min(l.DurationMS, 10_000)
 	}
@@ -236,7 +238,8 @@ func StateFromStorage(roomID string, l storage.Lot, res *storage.LotResult) (auc
 		if err := json.Unmarshal(l.ProxyState, &x); err != nil {
 			return auction.LotState{}, fmt.Errorf("lot %s: decode stored state: %w", l.ID, err)
 		}
-		st.LiveSince, st.HighSeq, st.BidCount, st.Proxies, st.LastSeq = x.LiveSince, x.HighSeq, x.BidCount, x.Proxies, x.LastSeq
+		st.LiveSince, st.HighSeq, st.BidCount, st.LastSeq = x.LiveSince, x.HighSeq, x.BidCount, x.LastSeq
+		st.Proxies = proxiesFromStorage(x.Proxies)
 	}
 	if res != nil {
 		r := &auction.LotResult{Status: auction.LotStatus(res.Outcome), ClosedAt: res.ClosedAt}

@@ -208,7 +208,7 @@ func AddLots(ctx context.Context, db *storage.DB, show Show, cfg Config) ([]stri
 // will read them.
 func lotRules(cfg Config) (storage.Lot, error) {
 	durationMS := cfg.LotLength.Milliseconds()
-	incs, err := json.Marshal(auction.DefaultIncrements)
+	incs, err := bidding.IncrementTableJSON(auction.DefaultIncrements)
 	if err != nil {
 		return storage.Lot{}, fmt.Errorf("demo increments: %w", err)
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // Lot is one item put up for auction in a room, with its rules and its live
-// state. IncrementTable and ClockPolicy are JSON documents owned by the
-// auction engine; storage keeps them as they are.
+// state. IncrementTable (a list of IncrementBand), ClockPolicy (its tiers
+// are PolicyTier) and ProxyState (its proxies are ProxyMax) are JSON
+// documents in the shapes of lotjson.go; storage keeps them as they are.
 type Lot struct {
 	ID             string
 	RoomID         string

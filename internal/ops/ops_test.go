@@ -2,12 +2,12 @@ package ops
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/storage"
 	"github.com/bidcast/bidcast/storage/storagetest"
 )
@@ -61,7 +61,7 @@ func TestCreateRoomWithLots(t *testing.T) {
 // passes the API's rules and the auction's own, for any lot length the API
 // accepts.
 func TestClockPolicyJSONMeetsTheRules(t *testing.T) {
-	incs, _ := json.Marshal(auction.DefaultIncrements)
+	incs, _ := bidding.IncrementTableJSON(auction.DefaultIncrements)
 	for _, policy := range []string{"dynamic", "soft-close", "sudden-death"} {
 		for _, d := range []int64{5_000, 7_500, 10_000, 60_000, 3_600_000, 86_400_000} {
 			l := storage.Lot{Currency: "EUR", OpeningPrice: 100, DurationMS: d, IncrementTable: incs,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bidcast/bidcast/api"
 	"github.com/bidcast/bidcast/auction"
+	"github.com/bidcast/bidcast/bidding"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -87,7 +88,10 @@ func AddLots(ctx context.Context, db *storage.DB, roomID, sellerID string, spec 
 	if spec.Count == 0 {
 		return nil, nil
 	}
-	incs, _ := json.Marshal(auction.DefaultIncrements)
+	incs, err := bidding.IncrementTableJSON(auction.DefaultIncrements)
+	if err != nil {
+		return nil, err
+	}
 	lotRules := storage.Lot{Currency: spec.Currency, OpeningPrice: spec.Opening, DurationMS: spec.DurationMS,
 		ClockPolicy: ClockPolicyJSON(spec.Policy, spec.DurationMS), IncrementTable: incs}
 	var bad *api.Error
