@@ -28,24 +28,8 @@ import (
 // received stays under 1.3 × the file's size (a restart from zero would
 // show as about 1.5 ×).
 func TestResumableUploadInChromium(t *testing.T) {
-	chromium := requireChromium(t)
 	proxy := newCutProxy(t)
-	const token = "upload-test-metrics-token"
-	base, bin, env := e2eServer(t, "PUBLIC_URL=http://"+proxy.addr(), "METRICS_TOKEN="+token)
-	proxy.target = strings.TrimPrefix(base, "http://")
-	room := createE2ERoom(t, bin, env)
-	clip := writePaddedClip(t, 6<<20)
-	st, err := os.Stat(clip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	size := st.Size()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	seller := newTab(t, newBrowser(ctx, t, chromium))
-	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
-	waitJS(t, seller, "the studio", `window.bidcastStudio?.catalog.lots.length === 1`)
+	base, seller, clip, size := uploadStudio(t, proxy)
 	run(t, "fill the item", seller, chromedp.SetValue("#item-title", "Clock with a long video"),
 		chromedp.SetUploadFiles("#item-files", []string{clip}))
 	proxy.arm(size / 2)
@@ -55,12 +39,38 @@ func TestResumableUploadInChromium(t *testing.T) {
 	if proxy.cuts.Load() != 1 || proxy.patches.Load() < 2 {
 		t.Fatalf("%d cuts, %d PATCH requests: the connection was not cut mid-upload", proxy.cuts.Load(), proxy.patches.Load())
 	}
-	received := scrapeCounter(t, base, token, "bidcast_media_tus_bytes_received_total")
+	received := scrapeCounter(t, base, uploadTestToken, "bidcast_media_tus_bytes_received_total")
 	t.Logf("file %d bytes; server received %d (%.2f ×) in %d PATCH requests", size, received, float64(received)/float64(size), proxy.patches.Load())
 	if received < size || float64(received) >= 1.3*float64(size) {
 		t.Fatalf("server received %d bytes for a file of %d", received, size)
 	}
 	shoot(t, seller, "studio-resumable-upload")
+}
+
+// uploadTestToken is the METRICS_TOKEN the upload tests read the server's
+// byte counter with.
+const uploadTestToken = "upload-test-metrics-token"
+
+// uploadStudio starts the server behind proxy, a seller's studio open in
+// Chromium (90 s for the whole test), and a 6 MiB video to upload; it
+// returns the server's base URL, the studio's tab, the file and its size.
+func uploadStudio(t *testing.T, proxy *cutProxy) (base string, seller context.Context, clip string, size int64) {
+	t.Helper()
+	chromium := requireChromium(t)
+	base, bin, env := e2eServer(t, "PUBLIC_URL=http://"+proxy.addr(), "METRICS_TOKEN="+uploadTestToken)
+	proxy.target = strings.TrimPrefix(base, "http://")
+	room := createE2ERoom(t, bin, env)
+	clip = writePaddedClip(t, 6<<20)
+	st, err := os.Stat(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	seller = newTab(t, newBrowser(ctx, t, chromium))
+	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
+	waitJS(t, seller, "the studio", `window.bidcastStudio?.catalog.lots.length === 1`)
+	return base, seller, clip, st.Size()
 }
 
 // TestResumableUploadAfterReloadInChromium cuts a video's upload at half
@@ -70,25 +80,9 @@ func TestResumableUploadInChromium(t *testing.T) {
 // from the server's offset instead of starting over, and the video
 // becomes the item's one media entry.
 func TestResumableUploadAfterReloadInChromium(t *testing.T) {
-	chromium := requireChromium(t)
 	proxy := newCutProxy(t)
 	proxy.block = true
-	const token = "upload-test-metrics-token"
-	base, bin, env := e2eServer(t, "PUBLIC_URL=http://"+proxy.addr(), "METRICS_TOKEN="+token)
-	proxy.target = strings.TrimPrefix(base, "http://")
-	room := createE2ERoom(t, bin, env)
-	clip := writePaddedClip(t, 6<<20)
-	st, err := os.Stat(clip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	size := st.Size()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	seller := newTab(t, newBrowser(ctx, t, chromium))
-	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
-	waitJS(t, seller, "the studio", `window.bidcastStudio?.catalog.lots.length === 1`)
+	base, seller, clip, size := uploadStudio(t, proxy)
 	run(t, "fill the item", seller, chromedp.SetValue("#item-title", "Clock, reloaded"),
 		chromedp.SetUploadFiles("#item-files", []string{clip}))
 	proxy.arm(size / 2)
@@ -112,7 +106,7 @@ func TestResumableUploadAfterReloadInChromium(t *testing.T) {
 	waitJS(t, seller, "the video processed", `document.querySelectorAll("#items .tile.ready img").length === 1 &&
 		document.querySelectorAll("#items .tile").length === 1`)
 	waitJS(t, seller, "no unfinished upload named", `document.getElementById("uploads-unfinished").textContent === ""`)
-	received := scrapeCounter(t, base, token, "bidcast_media_tus_bytes_received_total")
+	received := scrapeCounter(t, base, uploadTestToken, "bidcast_media_tus_bytes_received_total")
 	t.Logf("file %d bytes; server received %d (%.2f ×) in %d PATCH requests", size, received, float64(received)/float64(size), proxy.patches.Load())
 	if received < size || float64(received) >= 1.3*float64(size) {
 		t.Fatalf("server received %d bytes for a file of %d: the upload started over", received, size)
