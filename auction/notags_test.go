@@ -2,12 +2,9 @@ package auction
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"os"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -15,20 +12,8 @@ import (
 // 17): no struct field of a production file has a json tag. Clients' shapes
 // live in events and signaling, stored shapes in storage.
 func TestNoJSONTags(t *testing.T) {
-	entries, err := os.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
 	fset := token.NewFileSet()
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range productionFiles(t, fset) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			field, ok := n.(*ast.Field)
 			if !ok || field.Tag == nil {

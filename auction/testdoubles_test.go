@@ -15,11 +15,25 @@ import (
 // is the test half of the Clock contract that other packages' tests use.
 func TestNoTestDoublesInProductionFiles(t *testing.T) {
 	allowed := map[string]bool{"FakeClock": true, "NewFakeClock": true}
+	for name, f := range productionFiles(t, token.NewFileSet()) {
+		for _, id := range topLevelNames(f) {
+			for _, p := range []string{"Mem", "NewMem", "Fake", "NewFake", "Stub", "Mock"} {
+				if strings.HasPrefix(id, p) && !allowed[id] {
+					t.Errorf("%s: %s looks like a test double; move it to a _test.go file", name, id)
+				}
+			}
+		}
+	}
+}
+
+// productionFiles parses the package's non-test files into fset, by name.
+func productionFiles(t *testing.T, fset *token.FileSet) map[string]*ast.File {
+	t.Helper()
 	entries, err := os.ReadDir(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fset := token.NewFileSet()
+	files := map[string]*ast.File{}
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
@@ -29,14 +43,9 @@ func TestNoTestDoublesInProductionFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, id := range topLevelNames(f) {
-			for _, p := range []string{"Mem", "NewMem", "Fake", "NewFake", "Stub", "Mock"} {
-				if strings.HasPrefix(id, p) && !allowed[id] {
-					t.Errorf("%s: %s looks like a test double; move it to a _test.go file", name, id)
-				}
-			}
-		}
+		files[name] = f
 	}
+	return files
 }
 
 // topLevelNames lists the names a file declares at package level.
