@@ -12,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/bidcast/bidcast/auth"
 	"github.com/bidcast/bidcast/cluster"
 	"github.com/bidcast/bidcast/internal/clientip"
+	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/envconf"
 	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/sfu"
@@ -207,7 +206,7 @@ func (c Config) Validate() error {
 	}
 	if c.RedisURL == "" {
 		errs = append(errs, errors.New("REDIS_URL is not set: run `make run`, or `make services` and `set -a; . .data/env`"))
-	} else if _, err := redis.ParseURL(c.RedisURL); err != nil {
+	} else if err := connect.CheckRedisURL(c.RedisURL); err != nil {
 		errs = append(errs, fmt.Errorf("REDIS_URL does not parse: %v", err))
 	}
 	if c.LeaseTTL != 0 && (c.LeaseTTL < 300*time.Millisecond || c.LeaseTTL > time.Minute) {

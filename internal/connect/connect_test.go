@@ -72,3 +72,22 @@ func sep(url string) string {
 	}
 	return "?"
 }
+
+func TestRedisLoggerLevels(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want string
+	}{
+		{`sentinel: new master="bc" addr="127.0.0.1:1"`, "level=INFO"},
+		{"sentinel: selected addr=127.0.0.1:2 masterAddr=127.0.0.1:1", "level=INFO"},
+		{"redis: connection pool: failed to dial after 5 attempts", "level=WARN"},
+		{"sentinel: GetMasterAddrByName failed", "level=WARN"},
+	} {
+		var b strings.Builder
+		l := redisLogger{log: slog.New(slog.NewTextHandler(&b, nil))}
+		l.Printf(context.Background(), "%s", tc.msg)
+		if !strings.Contains(b.String(), tc.want) || !strings.Contains(b.String(), "component=redis") {
+			t.Errorf("%q logged as %q, want %s", tc.msg, b.String(), tc.want)
+		}
+	}
+}
