@@ -214,10 +214,11 @@ func newPublishToken() (string, [32]byte, error) {
 	return token, sha256.Sum256([]byte(token)), nil
 }
 
-// LiveRoomIDs returns the IDs of every live room, for nodes looking for
-// rooms to own.
+// LiveRoomIDs returns the IDs of every live room that is not parked, for
+// nodes looking for rooms to own (a parked room runs nowhere until it is
+// woken: see Park).
 func (r *Rooms) LiveRoomIDs(ctx context.Context) ([]string, error) {
-	rows, err := r.db.Pool.Query(ctx, `SELECT id FROM rooms WHERE status = 'live' ORDER BY id`)
+	rows, err := r.db.Pool.Query(ctx, `SELECT id FROM rooms WHERE status = 'live' AND parked_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list live rooms: %w", mapError(err))
 	}
