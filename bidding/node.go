@@ -224,6 +224,12 @@ func (n *Node) claim(ctx context.Context) {
 // died (or released them) since the last renewal it made. It costs one
 // Redis round trip however many rooms there are.
 func (n *Node) probe(ctx context.Context) {
+	n.mu.Lock()
+	none := len(n.live) == 0
+	n.mu.Unlock()
+	if none {
+		return // no live room to take over: a node of parked rooms costs Redis nothing
+	}
 	ids, err := expiredLeases(ctx, n.rdb, 256)
 	if err != nil {
 		n.log.Warn("reading lease expiries failed", "err", err)

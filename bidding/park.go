@@ -263,6 +263,8 @@ func (n *Node) parkIdle(ctx context.Context) {
 		}
 	}
 	n.mu.Unlock()
+	sem := make(chan struct{}, parkers)
+	var wg sync.WaitGroup
 	for id, o := range rooms {
 		p, ok := o.room.(Parkable)
 		if !ok {
@@ -277,9 +279,20 @@ func (n *Node) parkIdle(ctx context.Context) {
 				continue
 			}
 		}
-		n.park(ctx, id, o.token, p, now)
+		// Stopping a room waits for its queue server to shut down, most of
+		// a second: many rooms park side by side.
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			n.park(ctx, id, o.token, p, now)
+		}()
 	}
+	wg.Wait()
 }
+
+// parkers bounds the rooms parked at once.
+const parkers = 32
 
 // park parks one idle room this node runs: marked in Postgres while this
 // claim is current, then stopped and released, then checked for a wake
