@@ -109,6 +109,10 @@ type ParkConfig struct {
 	// Now is the clock idleness and parking are measured by; nil means
 	// time.Now. Use the rooms' clock.
 	Now func() time.Time
+	// WakeHold is how long a wake keeps a room from parking: longer than a
+	// new viewer takes to show in the viewer counts of every node (one
+	// ViewerInterval, a second by default). Zero means 5 s.
+	WakeHold time.Duration
 	// OnEnded, when set, is called once an ended room's own keys are gone,
 	// to expire what other packages keep for it (the event log).
 	OnEnded func(ctx context.Context, roomID string)
@@ -116,7 +120,7 @@ type ParkConfig struct {
 
 // Validate reports settings that cannot work.
 func (c ParkConfig) Validate() error {
-	if c.After < 0 || c.AbandonAfter < 0 || c.CheckInterval < 0 || c.SweepInterval < 0 {
+	if c.After < 0 || c.AbandonAfter < 0 || c.CheckInterval < 0 || c.SweepInterval < 0 || c.WakeHold < 0 {
 		return errors.New("parking: durations must not be negative")
 	}
 	return nil
@@ -138,11 +142,26 @@ func (c ParkConfig) withDefaults() ParkConfig {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.WakeHold == 0 {
+		c.WakeHold = 5 * time.Second
+	}
 	return c
 }
 
 // wakeBuffer bounds the rooms waiting to be woken at once.
 const wakeBuffer = 4096
+
+const (
+	// parkingTTL bounds a parking announcement a dead node left behind.
+	parkingTTL = 30 * time.Second
+	// wakeWait bounds how long a wake waits for a park under way.
+	wakeWait = 10 * time.Second
+)
+
+// wantedKey exists for a while after someone wanted the room (Wake);
+// parkingKey while a node is parking it.
+func wantedKey(roomID string) string  { return "bidcast:{" + roomID + "}:wanted" }
+func parkingKey(roomID string) string { return "bidcast:{" + roomID + "}:parking" }
 
 // Wake wakes roomID if it is parked (and claims it at once if it is live
 // and nobody holds it), in the background. It never blocks, and a burst
@@ -228,11 +247,42 @@ func (n *Node) wakeLoop(ctx context.Context) {
 	}
 }
 
-// wake unparks roomID and claims it, unless somebody holds its lease.
+// wake unparks roomID and claims it, unless somebody holds its lease and
+// is not parking it. A room being parked is waited for (parking takes
+// under a second), then woken.
+//
+// A wake and a park that overlap are ordered through two Redis keys, the
+// way two threads agree with Dekker's flags: the waker writes "wanted",
+// then reads "parking"; the parker writes "parking", then reads "wanted".
+// Redis runs commands one at a time, so at least one sees the other's key:
+// the parker backs off, or the waker waits for the park to finish and then
+// wakes the room.
 func (n *Node) wake(ctx context.Context, id string) {
-	held, err := n.rdb.Exists(ctx, leaseKey(id)).Result()
-	if err == nil && held == 1 {
-		return // running somewhere (or being parked: see recheck)
+	deadline := time.Now().Add(wakeWait)
+	for {
+		pipe := n.rdb.TxPipeline()
+		pipe.Set(ctx, wantedKey(id), 1, n.cfg.Parking.WakeHold)
+		lease := pipe.Exists(ctx, leaseKey(id))
+		parking := pipe.Exists(ctx, parkingKey(id))
+		if _, err := pipe.Exec(ctx); err != nil {
+			n.log.Warn("waking room failed", "room", id, "err", err)
+			return
+		}
+		if parking.Val() == 0 {
+			if lease.Val() == 1 {
+				return // running somewhere
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			n.log.Warn("room still parking; waking it anyway", "room", id)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 	live, woke, err := n.cfg.Parking.Store.Unpark(ctx, id)
 	if err != nil {
@@ -298,6 +348,18 @@ const parkers = 32
 // claim is current, then stopped and released, then checked for a wake
 // that came meanwhile.
 func (n *Node) park(ctx context.Context, id string, token int64, p Parkable, now time.Time) {
+	// Announce the park, then look for a wake that came first (see wake).
+	pipe := n.rdb.TxPipeline()
+	pipe.Set(ctx, parkingKey(id), n.holder, parkingTTL)
+	wanted := pipe.Exists(ctx, wantedKey(id))
+	if _, err := pipe.Exec(ctx); err != nil {
+		n.log.Warn("parking room failed", "room", id, "err", err)
+		return
+	}
+	defer n.rdb.Del(context.WithoutCancel(ctx), parkingKey(id))
+	if wanted.Val() == 1 {
+		return // someone just arrived
+	}
 	ok, err := n.cfg.Parking.Store.Park(ctx, id, token, now)
 	if err != nil {
 		n.log.Warn("parking room failed", "room", id, "err", err)

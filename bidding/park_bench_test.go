@@ -63,10 +63,14 @@ func BenchmarkParkedRooms(b *testing.B) {
 	running := runtime.NumGoroutine()
 
 	b.ResetTimer()
-	clock.Advance(2 * time.Minute)
-	node.parkIdle(ctx)
-	if left := len(node.Owned()); left != 0 {
-		b.Fatalf("%d rooms still running after parking", left)
+	// A room whose lease lapsed under the load of starting them all is
+	// claimed again, which counts as activity: it parks at the next check.
+	for round := 0; len(node.Owned()) > 0; round++ {
+		if round == 5 {
+			b.Fatalf("%d rooms still running after %d parking checks", len(node.Owned()), round)
+		}
+		clock.Advance(2 * time.Minute)
+		node.parkIdle(ctx)
 	}
 	// Stopped goroutines take a moment to return; wait for the count to
 	// settle rather than for a fixed time.

@@ -70,7 +70,7 @@ func newParkNode(t testing.TB, s *liveShow, name string, presence Presence) *par
 	evlog := events.NewRedisLog(s.rdb)
 	n, err := NewNode(NodeConfig{NodeID: name + "-" + s.roomID[:8], Fences: storage.NewFences(s.db),
 		Parking: ParkConfig{Store: store, Presence: presence, After: parkAfter, AbandonAfter: 24 * time.Hour,
-			CheckInterval: time.Hour, SweepInterval: time.Hour, Now: s.clock.Now,
+			CheckInterval: time.Hour, SweepInterval: time.Hour, Now: s.clock.Now, WakeHold: time.Millisecond,
 			OnEnded: func(ctx context.Context, roomID string) { _ = evlog.Retire(ctx, roomID, time.Hour) }}},
 		s.rdb, store, rooms, quietLog())
 	if err != nil {
@@ -426,5 +426,46 @@ func TestEndedRoomLeavesNoPermanentKeys(t *testing.T) {
 				t.Fatalf("the ended room left keys without expiry: %v", keys)
 			}
 		})
+	}
+}
+
+// TestWakeDuringParkIsNotLost: a viewer who arrives while the room is
+// being parked (its lease still held) must not find it parked for good,
+// and one who arrived just before the park keeps it running.
+func TestWakeDuringParkIsNotLost(t *testing.T) {
+	s, a := parkShow(t, nil)
+	b := newParkNode(t, s, "b", nil)
+	ctx := context.Background()
+	if err := a.cmds.Run(ctx, s.roomID, Command{Type: CommandLotPause}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Someone wanted the room a moment ago: the park backs off.
+	if err := s.rdb.Set(ctx, wantedKey(s.roomID), 1, time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	parkNow(s, a)
+	if parked(t, s) || !a.owns(s.roomID) {
+		t.Fatal("parked a room someone had just asked for")
+	}
+	s.rdb.Del(ctx, wantedKey(s.roomID))
+
+	// A park under way (announced, lease held): B's wake waits for it,
+	// then wakes the room.
+	if err := s.rdb.Set(ctx, parkingKey(s.roomID), "a", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b.node.Wake(s.roomID)
+	lr, _ := a.rooms.Get(s.roomID)
+	s.clock.Advance(parkAfter + time.Second)
+	if ok, err := storage.NewRooms(s.db).Park(ctx, s.roomID, 0, s.clock.Now()); err != nil || !ok {
+		t.Fatalf("park: %v %v", ok, err)
+	}
+	a.node.stop(s.roomID, true)
+	a.node.recheck(ctx, s.roomID, lr.Applied())
+	s.rdb.Del(ctx, parkingKey(s.roomID))
+	waitFor(t, "the waiting wake", func() bool { return a.owns(s.roomID) || b.owns(s.roomID) })
+	if parked(t, s) {
+		t.Fatal("woken room still marked parked")
 	}
 }
