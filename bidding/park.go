@@ -455,7 +455,7 @@ func (n *Node) waitDecided(ctx context.Context, id string, p Parkable, d time.Du
 }
 
 // sweep ends rooms parked longer than AbandonAfter, and removes the keys
-// of rooms that ended while parked.
+// of rooms that ended (whoever ran them, a node that died too).
 func (n *Node) sweep(ctx context.Context) {
 	pc := n.cfg.Parking
 	now := pc.Now()
@@ -466,9 +466,10 @@ func (n *Node) sweep(ctx context.Context) {
 	for _, id := range ids {
 		n.abandon(ctx, id)
 	}
-	ended, err := pc.Store.PickEndedParked(ctx, now.Add(-pc.SweepInterval), now, 64)
+	// Ended a sweep ago or more: their owner has stopped them by now.
+	ended, err := pc.Store.PickEndedParked(ctx, now.Add(-pc.SweepInterval), now, 256)
 	if err != nil {
-		n.log.Warn("looking for rooms that ended while parked failed", "err", err)
+		n.log.Warn("looking for ended rooms' keys failed", "err", err)
 	}
 	for _, id := range ended {
 		if !n.forgetEnded(ctx, id) {

@@ -61,10 +61,11 @@ func (r *Rooms) PickAbandoned(ctx context.Context, before, now time.Time, limit 
 	return r.pickParked(ctx, `status = 'live' AND parked_at < $1`, before, now, limit)
 }
 
-// PickEndedParked takes up to limit rooms that ended while parked (a seller
-// ended the show from the API, nobody running it), for the caller to
-// remove their Redis keys and then ForgetParked them. Like PickAbandoned it
-// restamps them, so each goes to one node.
+// PickEndedParked takes up to limit ended rooms whose Redis keys may still
+// be there (SetStatus marks each room that ends; migration 010 marked those
+// that ended before), ended before `before`, for the caller to remove
+// their keys and then ForgetParked them. Like PickAbandoned it restamps
+// them, so each goes to one node.
 func (r *Rooms) PickEndedParked(ctx context.Context, before, now time.Time, limit int) ([]string, error) {
 	return r.pickParked(ctx, `status = 'ended' AND parked_at < $1`, before, now, limit)
 }

@@ -113,4 +113,20 @@ func TestParkUnparkAndAbandon(t *testing.T) {
 	if got, _ := rooms.PickEndedParked(ctx, later.Add(time.Hour), later.Add(time.Hour), 10); len(got) != 0 {
 		t.Fatalf("a forgotten room was picked again: %v", got)
 	}
+
+	// Any room that ends is marked for the sweep, parked or not.
+	other, _, err := rooms.Create(ctx, storage.NewRoom{SellerID: seller.ID, Title: "busy show"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rooms.SetStatus(ctx, other.ID, storage.RoomLive); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rooms.SetStatus(ctx, other.ID, storage.RoomEnded); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Add(time.Minute)
+	if got, err := rooms.PickEndedParked(ctx, now, now, 10); err != nil || !slices.Equal(got, []string{other.ID}) {
+		t.Fatalf("PickEndedParked after an end = %v, %v", got, err)
+	}
 }
