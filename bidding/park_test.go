@@ -2,6 +2,7 @@ package bidding
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -468,4 +469,43 @@ func TestWakeDuringParkIsNotLost(t *testing.T) {
 	if parked(t, s) {
 		t.Fatal("woken room still marked parked")
 	}
+}
+
+// TestParkingLeaksNoGoroutine runs a node through parks and wakes and
+// stops it: every goroutine it started (rooms, wakes, the park loop) ends.
+func TestParkingLeaksNoGoroutine(t *testing.T) {
+	s := startLiveShow(t, "soft-close", time.Hour)
+	s.room.Stop()
+	ctx := context.Background()
+	before := runtime.NumGoroutine()
+	rooms := NewRooms(RoomsConfig{Clock: s.clock, Pipeline: PipelineConfig{TaskCheckInterval: 100 * time.Millisecond}},
+		s.db, s.rdb, events.NewRedisLog(s.rdb), s.out, quietLog())
+	store := storage.NewRooms(s.db)
+	n, err := NewNode(NodeConfig{NodeID: "leak-" + s.roomID[:8], Fences: storage.NewFences(s.db),
+		Parking: ParkConfig{Store: store, After: parkAfter, CheckInterval: time.Hour, SweepInterval: time.Hour,
+			Now: s.clock.Now, WakeHold: time.Millisecond}}, s.rdb, store, rooms, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(runCtx) }()
+	for i := 0; i < 3; i++ {
+		waitFor(t, "the room to run", func() bool { _, ok := rooms.Get(s.roomID); return ok })
+		if i == 0 {
+			lr, _ := rooms.Get(s.roomID)
+			if err := lr.Actor().Pause(ctx, s.lotID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.clock.Advance(parkAfter + time.Second)
+		n.parkIdle(ctx)
+		if !parked(t, s) {
+			t.Fatalf("round %d: not parked", i)
+		}
+		n.Wake(s.roomID)
+	}
+	cancel()
+	<-done
+	waitFor(t, "the node's goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
