@@ -3,11 +3,9 @@ package bidding
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/storage"
@@ -148,46 +146,6 @@ func (c ParkConfig) withDefaults() ParkConfig {
 	return c
 }
 
-// wakeBuffer bounds the rooms waiting to be woken at once.
-const wakeBuffer = 4096
-
-const (
-	// parkingTTL bounds a parking announcement a dead node left behind.
-	parkingTTL = 30 * time.Second
-	// wakeWait bounds how long a wake waits for a park under way.
-	wakeWait = 10 * time.Second
-)
-
-// wantedKey exists for a while after someone wanted the room (Wake);
-// parkingKey while a node is parking it.
-func wantedKey(roomID string) string  { return "bidcast:{" + roomID + "}:wanted" }
-func parkingKey(roomID string) string { return "bidcast:{" + roomID + "}:parking" }
-
-// Wake wakes roomID if it is parked (and claims it at once if it is live
-// and nobody holds it), in the background. It never blocks, and a burst
-// of calls for one room wakes it once.
-func (n *Node) Wake(roomID string) {
-	if n.cfg.Parking.Store == nil {
-		n.Kick()
-		return
-	}
-	n.mu.Lock()
-	if n.waking[roomID] {
-		n.mu.Unlock()
-		return
-	}
-	n.waking[roomID] = true
-	n.mu.Unlock()
-	select {
-	case n.wakes <- roomID:
-	default:
-		n.mu.Lock()
-		delete(n.waking, roomID)
-		n.mu.Unlock()
-		n.log.Warn("too many rooms waking at once; this one wakes at its next bid or viewer", "room", roomID)
-	}
-}
-
 // startParking runs the wake loop and, with a Store, the park and sweep
 // loop, until ctx ends; the returned channel closes when they have.
 func (n *Node) startParking(ctx context.Context) <-chan struct{} {
@@ -223,82 +181,6 @@ func (n *Node) startParking(ctx context.Context) <-chan struct{} {
 		close(done)
 	}()
 	return done
-}
-
-// wakeLoop wakes each room Wake queued, each on its own goroutine, so one
-// slow wake does not hold up another room's.
-func (n *Node) wakeLoop(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case id := <-n.wakes:
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				n.wake(ctx, id)
-				n.mu.Lock()
-				delete(n.waking, id)
-				n.mu.Unlock()
-			}()
-		}
-	}
-}
-
-// wake unparks roomID and claims it, unless somebody holds its lease and
-// is not parking it. A room being parked is waited for (parking takes
-// under a second), then woken.
-//
-// A wake and a park that overlap are ordered through two Redis keys, the
-// way two threads agree with Dekker's flags: the waker writes "wanted",
-// then reads "parking"; the parker writes "parking", then reads "wanted".
-// Redis runs commands one at a time, so at least one sees the other's key:
-// the parker backs off, or the waker waits for the park to finish and then
-// wakes the room.
-func (n *Node) wake(ctx context.Context, id string) {
-	deadline := time.Now().Add(wakeWait)
-	for {
-		pipe := n.rdb.TxPipeline()
-		pipe.Set(ctx, wantedKey(id), 1, n.cfg.Parking.WakeHold)
-		lease := pipe.Exists(ctx, leaseKey(id))
-		parking := pipe.Exists(ctx, parkingKey(id))
-		if _, err := pipe.Exec(ctx); err != nil {
-			n.log.Warn("waking room failed", "room", id, "err", err)
-			return
-		}
-		if parking.Val() == 0 {
-			if lease.Val() == 1 {
-				return // running somewhere
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			n.log.Warn("room still parking; waking it anyway", "room", id)
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	live, woke, err := n.cfg.Parking.Store.Unpark(ctx, id)
-	if err != nil {
-		n.log.Warn("waking room failed", "room", id, "err", err)
-		return
-	}
-	if !live {
-		return
-	}
-	n.mu.Lock()
-	n.live[id] = true
-	n.mu.Unlock()
-	n.claimOne(ctx, id, false)
-	if woke {
-		n.log.Info("parked room woken", "room", id)
-	}
 }
 
 // parkIdle parks every room this node runs that is idle and empty.
@@ -349,7 +231,7 @@ const parkers = 32
 // that came meanwhile.
 func (n *Node) park(ctx context.Context, id string, token int64, p Parkable, now time.Time) {
 	// Announce the park, then look for a wake that came first (see wake).
-	pipe := n.rdb.TxPipeline()
+	pipe := n.rdb.Pipeline()
 	pipe.Set(ctx, parkingKey(id), n.holder, parkingTTL)
 	wanted := pipe.Exists(ctx, wantedKey(id))
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -499,7 +381,9 @@ func (n *Node) abandon(ctx context.Context, id string) {
 		n.stop(id, true)
 		return
 	}
-	if err := a.Abandon(ctx); err != nil {
+	actx, cancel := context.WithTimeout(ctx, abandonWait)
+	defer cancel()
+	if err := a.Abandon(actx); err != nil {
 		n.log.Warn("ending an abandoned room failed", "room", id, "err", err)
 		n.stop(id, true)
 		return
@@ -507,34 +391,3 @@ func (n *Node) abandon(ctx context.Context, id string) {
 	n.log.Info("abandoned room ended", "room", id, "parked_longer_than", n.cfg.Parking.AbandonAfter)
 	n.stopEnded(ctx, id)
 }
-
-// DeleteRoomKeys removes what an ended room leaves in Redis without an
-// expiry: its Asynq queue (every task, the completed ones too, which only
-// a running queue server's janitor would otherwise remove) and its
-// sequence counter and ingress log. The dedupe keys expire on their own
-// and stay, so a client's retry of a bid is still recognised. Call it
-// only once the room's pipeline has stopped with every bid decided.
-func DeleteRoomKeys(ctx context.Context, rdb redis.UniversalClient, roomID string) error {
-	q := QueueName(roomID)
-	insp := newInspector(rdb)
-	if _, err := insp.DeleteAllCompletedTasks(q); err != nil && !isQueueNotFound(err) {
-		return fmt.Errorf("delete completed tasks of room %s: %w", roomID, err)
-	}
-	if err := insp.DeleteQueue(q, true); err != nil && !isQueueNotFound(err) {
-		return fmt.Errorf("delete queue of room %s: %w", roomID, err)
-	}
-	prefix := "asynq:{" + q + "}:"
-	if err := rdb.Del(ctx, seqKey(roomID), logKey(roomID), prefix+"processed", prefix+"failed",
-		prefix+"completed", prefix+"paused").Err(); err != nil {
-		return fmt.Errorf("delete sequencer keys of room %s: %w", roomID, err)
-	}
-	return nil
-}
-
-// newInspector returns an Asynq inspector over rdb's connections (closing
-// it would not close them, so it is not closed).
-func newInspector(rdb redis.UniversalClient) *asynq.Inspector {
-	return asynq.NewInspectorFromRedisClient(rdb)
-}
-
-func isQueueNotFound(err error) bool { return errors.Is(err, asynq.ErrQueueNotFound) }
