@@ -24,6 +24,7 @@ type roomApplier struct {
 
 // ApplyBatch implements Applier.
 func (a *roomApplier) ApplyBatch(ctx context.Context, bids []Bid) ([]Outcome, error) {
+	a.room.touch()
 	items := make([]auction.BatchBid, len(bids))
 	seen := make(map[string]struct{}, len(bids))
 	for i, b := range bids {

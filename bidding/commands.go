@@ -127,6 +127,7 @@ func (c *Commands) Run(ctx context.Context, roomID string, cmd Command) error {
 	if err != nil {
 		return err
 	}
+	lr.touch()
 	actor := lr.Actor()
 	switch cmd.Type {
 	case CommandLotStart:
@@ -170,11 +171,14 @@ func (c *Commands) Run(ctx context.Context, roomID string, cmd Command) error {
 	return commandError(err)
 }
 
-// liveRoom finds the running room, asking the node to claim it at once
-// when it has only just gone live.
+// liveRoom finds the running room, asking the node to wake it if it is
+// parked, or to claim it at once when it has only just gone live.
 func (c *Commands) liveRoom(ctx context.Context, roomID string) (*LiveRoom, error) {
 	if lr, ok := c.rooms.Get(roomID); ok {
 		return lr, nil
+	}
+	if w, ok := c.node.(Waker); ok {
+		w.Wake(roomID) // parked: unpark and claim it here
 	}
 	c.node.Kick()
 	deadline := time.Now().Add(c.ClaimWait)

@@ -87,4 +87,18 @@
 // they are ordered with bids; a command for a room that has just gone live
 // asks the Node to claim it and waits a bounded time. Refusals are
 // CommandErrors whose kind the gateway maps to its protocol codes.
+//
+// Parking (park.go): a live room with no lot clock running, no bid or
+// seller command for ParkConfig.After and nobody present (Presence: no
+// publisher, no connection on any node) parks: marked in Postgres by its
+// current claim (fenced), stopped, lease released; nodes do not claim
+// parked rooms, so no goroutine or poller runs for one. A bid wakes it
+// (the ingress script reports a room nobody holds, in the same call), as
+// do a seller command and Node.Wake (the gateway's join, WHIP and WHEP):
+// the waking node unparks it in Postgres and claims it at once, and its
+// pipeline decides the bids sequenced meanwhile by their receive times. A
+// room parked for ParkConfig.AbandonAfter is ended by any node's sweep,
+// its open lot ended as the seller's lot.end would. When a room ends its
+// queue and sequencer keys are removed once every bid is decided
+// (DeleteRoomKeys).
 package bidding

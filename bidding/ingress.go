@@ -23,6 +23,9 @@ type IngressConfig struct {
 	// TaskRetention keeps a processed bid task in Asynq so that a client
 	// retry with the same bid_id is recognized there too. Zero means 1 hour.
 	TaskRetention time.Duration
+	// Waker, when set, is asked to wake a room whose bid found nobody
+	// holding its lease (parked, or between owners); see park.go.
+	Waker Waker
 }
 
 // Receipt tells the submitter what happened at ingress.
@@ -65,13 +68,15 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 // atomic step: a bid is never sequenced twice and never has a number without
 // a log entry.
 //
-// KEYS: seq counter, bid key → seq hash, seq → bid log hash.
+// KEYS: seq counter, bid key → seq hash, seq → bid log hash, lease.
 // ARGV: bid key (bidKey), payload, nudge channel, dedupe TTL seconds.
-// Returns {1, seq} for a new bid, {0, seq} for a duplicate.
+// Returns {1, seq, owned} for a new bid, {0, seq, owned} for a duplicate;
+// owned is 0 when nobody holds the room's lease (parked: wake it).
 var sequenceScript = redis.NewScript(`
+local owned = redis.call('EXISTS', KEYS[4])
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
-  return {0, tonumber(existing)}
+  return {0, tonumber(existing), owned}
 end
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], seq)
@@ -79,7 +84,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[3], seq, ARGV[2])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('PUBLISH', ARGV[3], seq)
-return {1, seq}
+return {1, seq, owned}
 `)
 
 // Submit validates b, stamps it and puts it on its room's queue. It returns
@@ -101,13 +106,17 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
 	res, err := sequenceScript.Run(ctx, in.rdb,
-		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID)},
+		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), leaseKey(b.RoomID)},
 		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second)).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq
+	if len(res) > 2 && res[2] == 0 && in.cfg.Waker != nil {
+		// Decided by its receive time once the room runs, within ms.
+		in.cfg.Waker.Wake(b.RoomID)
+	}
 	if !fresh {
 		out, err := in.outcomes.Get(ctx, b.RoomID, b.BidderID, b.BidID)
 		if err != nil {

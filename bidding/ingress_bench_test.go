@@ -31,7 +31,7 @@ func BenchmarkIngressSteps(b *testing.B) {
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			bid := sampleBid(room, lot, i)
-			err := sequenceScript.Run(ctx, rdb, []string{seqKey(room), bidIDsKey(room), logKey(room)},
+			err := sequenceScript.Run(ctx, rdb, []string{seqKey(room), bidIDsKey(room), logKey(room), leaseKey(room)},
 				bidKey(bid.BidderID, bid.BidID), payload, nudgeChannel(room), ttl).Err()
 			if err != nil {
 				b.Fatal(err)

@@ -88,6 +88,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	}
 	lr := &LiveRoom{id: roomID, sellerID: room.SellerID, m: m, currencies: map[string]string{},
 		log: m.log.With("room", roomID)}
+	lr.touch()
 	acfg := m.cfg.Actor
 	acfg.RoomID, acfg.SellerID = roomID, room.SellerID
 	// Above any sequence an earlier owner can have used (see auction.Config).
@@ -151,6 +152,9 @@ type LiveRoom struct {
 	currencies map[string]string // lot → currency, for audit rows
 	// drainer is the pipeline once started, for the actor's goroutine.
 	drainer atomic.Pointer[Pipeline]
+	// active is the room clock's Unix nanoseconds of the room's last
+	// claim, batch of bids or seller command (touch), for parking.
+	active atomic.Int64
 }
 
 // drained is the actor's Config.Drained: a lot closes only once the

@@ -51,6 +51,9 @@ type NodeConfig struct {
 	// node claims it; the token reaches the runner (FenceFrom) so its
 	// commits can check it. Nil runs rooms unfenced.
 	Fences FenceRaiser
+	// Parking parks the node's idle rooms and wakes parked ones (park.go);
+	// its zero value (no Store) never parks.
+	Parking ParkConfig
 }
 
 // defaultLeaseTTL keeps a takeover under 2 s: the dead owner's lease lapses
@@ -70,6 +73,8 @@ type Node struct {
 	log    *slog.Logger
 
 	kick chan struct{} // a claim is wanted now (Kick)
+	// wakes carries rooms to wake (Wake) to Run's wake loop.
+	wakes chan string
 
 	mu sync.Mutex
 	// live is the last scan's list of live rooms, which probes claim from.
@@ -78,12 +83,24 @@ type Node struct {
 	// stopping holds rooms whose stop is under way; they are not claimed
 	// again until it ends, so two instances of a room never overlap.
 	stopping map[string]bool // guarded by mu
+	// waking holds rooms whose wake is queued or under way, so a burst of
+	// bids wakes a room once.
+	waking map[string]bool // guarded by mu
 }
 
 // ownedRoom is a running room and when its lease was last confirmed.
 type ownedRoom struct {
 	room    RunningRoom
 	renewed time.Time
+	// token is the claim's fencing token (0 unfenced), which parking
+	// checks in Postgres.
+	token int64
+	// since is when the room was claimed or woken: a scan that listed
+	// live rooms before then does not stop it for being missing.
+	since time.Time
+	// pinned rooms are being ended by this node while still parked: no
+	// scan stops them, and they do not park again.
+	pinned bool
 }
 
 // NewNode returns a node; call Run to start claiming rooms.
@@ -100,6 +117,10 @@ func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runne
 	if cfg.ProbeInterval == 0 {
 		cfg.ProbeInterval = cfg.LeaseTTL / 6
 	}
+	if err := cfg.Parking.Validate(); err != nil {
+		return nil, fmt.Errorf("bidding node: %w", err)
+	}
+	cfg.Parking = cfg.Parking.withDefaults()
 	if cfg.LeaseTTL < 3*100*time.Millisecond {
 		return nil, fmt.Errorf("bidding node: LeaseTTL %s is too short", cfg.LeaseTTL)
 	}
@@ -107,7 +128,8 @@ func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runne
 	_, _ = rand.Read(inst[:])
 	return &Node{cfg: cfg, holder: holder(cfg.NodeID, hex.EncodeToString(inst[:])), rdb: rdb, source: source,
 		runner: runner, log: log.With("node", cfg.NodeID), live: map[string]bool{},
-		owned: map[string]*ownedRoom{}, stopping: map[string]bool{}, kick: make(chan struct{}, 1)}, nil
+		owned: map[string]*ownedRoom{}, stopping: map[string]bool{}, kick: make(chan struct{}, 1),
+		waking: map[string]bool{}, wakes: make(chan string, wakeBuffer)}, nil
 }
 
 // Run claims and renews until ctx ends, then stops every owned room and
@@ -134,6 +156,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 		}
 	}()
+	bgDone := n.startParking(ctx)
 	scan := time.NewTicker(n.cfg.ScanInterval)
 	defer scan.Stop()
 	probe := time.NewTicker(n.cfg.ProbeInterval)
@@ -143,6 +166,7 @@ func (n *Node) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			<-renewDone
+			<-bgDone
 			n.stopAll()
 			return nil
 		case <-scan.C:
@@ -172,6 +196,7 @@ func (n *Node) lease(roomID string) lease {
 
 // claim starts every live room that has no owner.
 func (n *Node) claim(ctx context.Context) {
+	listed := time.Now()
 	ids, err := n.source.LiveRoomIDs(ctx)
 	if err != nil {
 		n.log.Warn("listing live rooms failed", "err", err)
@@ -185,13 +210,13 @@ func (n *Node) claim(ctx context.Context) {
 	n.live = live
 	n.mu.Unlock()
 	for _, id := range n.Owned() {
-		if !live[id] {
+		if !live[id] && n.ownedBefore(id, listed) {
 			n.log.Info("room is no longer live; stopping it", "room", id)
-			n.stop(id, true)
+			n.stopEnded(ctx, id)
 		}
 	}
 	for _, id := range ids {
-		n.claimOne(ctx, id)
+		n.claimOne(ctx, id, false)
 	}
 }
 
@@ -199,6 +224,12 @@ func (n *Node) claim(ctx context.Context) {
 // died (or released them) since the last renewal it made. It costs one
 // Redis round trip however many rooms there are.
 func (n *Node) probe(ctx context.Context) {
+	n.mu.Lock()
+	none := len(n.live) == 0
+	n.mu.Unlock()
+	if none {
+		return // no live room to take over: a node of parked rooms costs Redis nothing
+	}
 	ids, err := expiredLeases(ctx, n.rdb, 256)
 	if err != nil {
 		n.log.Warn("reading lease expiries failed", "err", err)
@@ -209,14 +240,15 @@ func (n *Node) probe(ctx context.Context) {
 		live := n.live[id]
 		n.mu.Unlock()
 		if live {
-			n.claimOne(ctx, id)
+			n.claimOne(ctx, id, false)
 		}
 	}
 }
 
 // claimOne claims and starts one live room, unless this instance runs it
-// or another node holds its lease.
-func (n *Node) claimOne(ctx context.Context, id string) {
+// or another node holds its lease. A pinned room is one the node is about
+// to end (abandon): it stays running until then.
+func (n *Node) claimOne(ctx context.Context, id string, pinned bool) {
 	n.mu.Lock()
 	_, mine := n.owned[id]
 	busy := n.stopping[id]
@@ -234,10 +266,12 @@ func (n *Node) claimOne(ctx context.Context, id string) {
 		return
 	}
 	startCtx := ctx
+	var token int64
 	if n.cfg.Fences != nil {
 		// Raised before the room is restored: any commit of a previous
 		// owner lands before it (and is restored) or fails its check.
-		token, err := n.cfg.Fences.RaiseFence(ctx, id)
+		var err error
+		token, err = n.cfg.Fences.RaiseFence(ctx, id)
 		if err != nil {
 			n.log.Error("raising the room's fence failed; releasing it", "room", id, "err", err)
 			_ = l.release(context.WithoutCancel(ctx))
@@ -252,7 +286,7 @@ func (n *Node) claimOne(ctx context.Context, id string) {
 		return
 	}
 	n.mu.Lock()
-	n.owned[id] = &ownedRoom{room: room, renewed: time.Now()}
+	n.owned[id] = &ownedRoom{room: room, renewed: time.Now(), token: token, since: time.Now(), pinned: pinned}
 	n.mu.Unlock()
 	n.log.Info("room claimed", "room", id, "reclaimed", reclaimed)
 }

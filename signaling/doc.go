@@ -54,6 +54,10 @@
 // node re-reads the rights of the connections it names and closes those
 // that lost them with StatusRightsChanged or StatusAccessRevoked.
 //
+// A join also tells Deps.Waker, which wakes the room's auction if it was
+// parked for want of anyone in it; Gateway.Present tells the bid pipeline
+// whether anyone is connected to a room on any node (the viewer counts).
+//
 // Every goroutine is owned: per connection, one goroutine reads and handles
 // requests, a writer exists only while messages are queued, and a ping runs
 // briefly every PingInterval; per room, a flusher exists only while events

@@ -59,7 +59,10 @@ type Deps struct {
 	// Placer, in a cluster, names the node a viewer of a room is best
 	// placed on (join's media_url); nil never names one.
 	Placer MediaPlacer
-	Log    *slog.Logger
+	// Waker wakes a parked room when someone joins it (the bid pipeline's
+	// node); nil wakes nothing.
+	Waker RoomWaker
+	Log   *slog.Logger
 }
 
 // MediaPlacer chooses the node a new viewer of a room should watch on;
@@ -68,6 +71,12 @@ type MediaPlacer interface {
 	// Place returns "" for this node, or the room's WHEP endpoint URL on
 	// another node.
 	Place(ctx context.Context, roomID string) (whepURL string, err error)
+}
+
+// RoomWaker wakes a room whose auction is parked because nobody was
+// there; Wake must not block.
+type RoomWaker interface {
+	Wake(roomID string)
 }
 
 // Gateway is the WebSocket endpoint (GET /ws). It is an http.Handler; its
@@ -87,6 +96,7 @@ type Gateway struct {
 	identities IdentityLoader
 	aliases    *events.Aliases
 	placer     MediaPlacer
+	waker      RoomWaker
 	rooms      *roomCache
 	hub        *hub
 	viewers    *viewers
@@ -122,6 +132,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: deps.Log, auth: deps.Auth, rdb: deps.Redis, events: deps.Events,
 		moderation: deps.Moderation, bids: deps.Bids, commander: deps.Commander, media: deps.Media,
 		grant: deps.BidGrant, views: deps.Views, identities: deps.Identities, aliases: deps.Aliases, placer: deps.Placer,
+		waker: deps.Waker,
 		conns: make(map[*conn]struct{})}
 	if g.grant == nil {
 		g.grant = defaultBidGrant{}

@@ -37,6 +37,9 @@ func (g *Gateway) handleJoin(ctx context.Context, c *conn, env Envelope) error {
 	if _, err := g.roomModeration(ctx, d.RoomID, c.id.UserID); err != nil {
 		return err
 	}
+	if g.waker != nil {
+		g.waker.Wake(d.RoomID) // someone is here: a parked room runs again
+	}
 	c.leave()
 
 	// Events that arrive from now on wait in pending until the connection

@@ -2,11 +2,14 @@ package signaling
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/events"
 )
 
 // viewers publishes this node's viewer count of each room to Redis and
@@ -138,4 +141,25 @@ func (v *viewers) count(r *room) int64 {
 		return last
 	}
 	return n
+}
+
+// Present reports whether anyone is connected to roomID on any node: a
+// fresh count above zero in the room's viewer hash, or a connection here
+// that the next tick has not counted yet. The bid pipeline asks it before
+// it parks an idle room.
+func (g *Gateway) Present(ctx context.Context, roomID string) (bool, error) {
+	if r := g.hub.lookup(events.Channel(roomID)); r != nil {
+		r.mu.RLock()
+		n := len(r.conns)
+		r.mu.RUnlock()
+		if n > 0 {
+			return true, nil
+		}
+	}
+	fields, err := g.rdb.HGetAll(ctx, viewersKey(roomID)).Result()
+	if err != nil {
+		return false, fmt.Errorf("read viewers of room %s: %w", roomID, err)
+	}
+	total, _ := sumViewers(fields, g.cfg.Now())
+	return total > 0, nil
 }

@@ -116,12 +116,15 @@ func (r *Rooms) ListByStatus(ctx context.Context, status string, limit int) ([]R
 }
 
 // SetStatus moves a room to a new status, stamping started_at or ended_at.
-// Ended rooms never come back: that move answers ErrConflict.
+// Ended rooms never come back: that move answers ErrConflict. An ended room
+// is also marked for the sweep that removes its Redis keys (parked_at, see
+// PickEndedParked), whoever ran it.
 func (r *Rooms) SetStatus(ctx context.Context, id, status string) (Room, error) {
 	room, err := scanRoom(r.db.Pool.QueryRow(ctx, `
 		UPDATE rooms SET status = $2, version = version + 1, updated_at = now(),
 			started_at = CASE WHEN $2 = 'live' THEN coalesce(started_at, now()) ELSE started_at END,
-			ended_at   = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END
+			ended_at   = CASE WHEN $2 = 'ended' THEN now() ELSE ended_at END,
+			parked_at  = CASE WHEN $2 = 'ended' THEN now() ELSE parked_at END
 		WHERE id = $1 AND status <> 'ended' RETURNING `+roomColumns, id, status))
 	if errors.Is(err, ErrNotFound) {
 		if _, gerr := r.Get(ctx, id); gerr == nil {
@@ -214,10 +217,11 @@ func newPublishToken() (string, [32]byte, error) {
 	return token, sha256.Sum256([]byte(token)), nil
 }
 
-// LiveRoomIDs returns the IDs of every live room, for nodes looking for
-// rooms to own.
+// LiveRoomIDs returns the IDs of every live room that is not parked, for
+// nodes looking for rooms to own (a parked room runs nowhere until it is
+// woken: see Park).
 func (r *Rooms) LiveRoomIDs(ctx context.Context) ([]string, error) {
-	rows, err := r.db.Pool.Query(ctx, `SELECT id FROM rooms WHERE status = 'live' ORDER BY id`)
+	rows, err := r.db.Pool.Query(ctx, `SELECT id FROM rooms WHERE status = 'live' AND parked_at IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list live rooms: %w", mapError(err))
 	}

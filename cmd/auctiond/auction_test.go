@@ -37,7 +37,18 @@ func newShowOn(t *testing.T, redisURL string, lots int, duration time.Duration) 
 // newShowLogged is newShowOn with the server logging to log.
 func newShowLogged(t *testing.T, redisURL string, log *slog.Logger, lots int, duration time.Duration) *showEnv {
 	t.Helper()
-	cfg := testConfigWith(t, redisURL, map[string]string{"LOT_GRACE": "200ms", "BID_POLL_INTERVAL": "100ms"})
+	return newShowWith(t, redisURL, log, nil, lots, duration)
+}
+
+// newShowWith is newShowLogged with extra environment variables.
+func newShowWith(t *testing.T, redisURL string, log *slog.Logger, extra map[string]string, lots int,
+	duration time.Duration) *showEnv {
+	t.Helper()
+	env := map[string]string{"LOT_GRACE": "200ms", "BID_POLL_INTERVAL": "100ms"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cfg := testConfigWith(t, redisURL, env)
 	base, app := startAppLogged(t, cfg, log)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -47,6 +47,9 @@ type Config struct {
 	BidPollInterval time.Duration
 	// LotGrace is how long a lot stays closing for bids received in time.
 	LotGrace time.Duration
+	// RoomParkAfter is how long a live room nobody uses runs before it
+	// parks; RoomAbandonAfter how long it stays parked before it ends.
+	RoomParkAfter, RoomAbandonAfter time.Duration
 	// WSOrigins are extra page origins allowed to open the WebSocket.
 	WSOrigins []string
 	// APIRateLimitOff turns the JSON API's rate limiter off (load tests).
@@ -104,6 +107,8 @@ var envSpecs = []envSpec{
 	{"ROOM_LEASE_TTL", "1.2s", "how long a room's lease lives without renewal (renewed every third of it): another node takes a dead owner's rooms within about this plus 0.2 s; a longer one rides out longer pauses of Redis or the owner"},
 	{"BID_POLL_INTERVAL", "250ms", "a live room's idle queue poll, the backstop behind the immediate nudge of each bid"},
 	{"LOT_GRACE", "500ms", "how long a lot stays closing after its deadline, for bids received in time"},
+	{"ROOM_PARK_AFTER", "10m", "a live room with no lot clock running, no publisher, no viewers and no bid or seller command for this long parks: nothing runs for it until a bid, a viewer, the seller or a publisher wakes it (within 100 ms)"},
+	{"ROOM_ABANDON_AFTER", "24h", "a room parked this long is ended, its open lot ended by the usual rules (the seller never came back)"},
 	{"WS_ORIGINS", "", "comma-separated extra page origins (host patterns) allowed to open /ws"},
 	{"API_RATE_LIMIT_DISABLED", "false", "turn the JSON API's rate limits off (load tests from one address)"},
 	{"TRUSTED_PROXIES", "", "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is believed; the client is the right-most hop that is not one of them (none: the socket peer)"},
@@ -158,6 +163,8 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.BidPollInterval = r.Duration("BID_POLL_INTERVAL", 0)
 	c.LotGrace = r.Duration("LOT_GRACE", 0)
 	c.LeaseTTL = r.Duration("ROOM_LEASE_TTL", 0)
+	c.RoomParkAfter = r.Duration("ROOM_PARK_AFTER", 0)
+	c.RoomAbandonAfter = r.Duration("ROOM_ABANDON_AFTER", 0)
 	if c.NodeID == "" {
 		c.NodeID = cluster.DefaultNodeID(c.HTTPAddr)
 	}
@@ -211,6 +218,12 @@ func (c Config) Validate() error {
 	}
 	if c.LeaseTTL != 0 && (c.LeaseTTL < 300*time.Millisecond || c.LeaseTTL > time.Minute) {
 		errs = append(errs, fmt.Errorf("ROOM_LEASE_TTL %s: want from 300ms to 1m", c.LeaseTTL))
+	}
+	if c.RoomParkAfter != 0 && c.RoomParkAfter < time.Second {
+		errs = append(errs, fmt.Errorf("ROOM_PARK_AFTER %s: want at least 1s", c.RoomParkAfter))
+	}
+	if c.RoomAbandonAfter != 0 && c.RoomAbandonAfter < time.Minute {
+		errs = append(errs, fmt.Errorf("ROOM_ABANDON_AFTER %s: want at least 1m", c.RoomAbandonAfter))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		errs = append(errs, errors.New("METRICS_TOKEN: want at least 16 characters"))

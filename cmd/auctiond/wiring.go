@@ -80,7 +80,6 @@ func (a *App) wire() error {
 	// The process's one Asynq client: every part that enqueues borrows it,
 	// and only closeServices closes it, after them.
 	s.tasks = asynq.NewClientFromRedisClient(a.redis)
-	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{}, bidding.WithTaskClient(s.tasks))
 	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
 		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
 		Actor:      auction.Config{Grace: a.cfg.LotGrace},
@@ -88,15 +87,23 @@ func (a *App) wire() error {
 		Aliases:    aliases,
 		OnBroken:   func(roomID string) { s.node.Restart(roomID) },
 	}, a.db, a.redis, s.events, s.outcomes, a.log.With("component", "auction"))
-	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, LeaseTTL: a.cfg.LeaseTTL,
-		Fences: storage.NewFences(a.db)}, a.redis, rooms, s.rooms,
-		a.log.With("component", "node")); err != nil {
-		return usageError{Err: err}
-	}
-
 	if s.cluster, err = newClusterRegistry(a); err != nil {
 		return usageError{Err: err}
 	}
+	// Presence asks the gateway, made below with the node as its waker.
+	presence := &roomPresence{cluster: s.cluster}
+	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, LeaseTTL: a.cfg.LeaseTTL,
+		Fences: storage.NewFences(a.db), Parking: bidding.ParkConfig{Store: rooms, Presence: presence,
+			After: a.cfg.RoomParkAfter, AbandonAfter: a.cfg.RoomAbandonAfter,
+			OnEnded: func(ctx context.Context, roomID string) {
+				if err := s.events.Retire(ctx, roomID, time.Hour); err != nil {
+					a.log.Warn("retiring an ended room's event log failed", "room", roomID, "err", err)
+				}
+			}}}, a.redis, rooms, s.rooms,
+		a.log.With("component", "node")); err != nil {
+		return usageError{Err: err}
+	}
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node}, bidding.WithTaskClient(s.tasks))
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
 	wsCfg := a.cfg.WS
@@ -106,11 +113,12 @@ func (a *App) wire() error {
 		Events: s.events, Moderation: mod, Bids: gatewayBids{in: s.ingress},
 		Commander: sellerCommands{bidding.NewCommands(s.rooms, s.node, mod, s.events)},
 		Media:     signaling.SFUMedia{SFU: a.sfu}, Aliases: aliases, Log: a.log,
-		BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth, Placer: s.cluster.SFU(),
+		BidGrant: wsAuth, Views: wsAuth, Identities: wsAuth, Placer: s.cluster.SFU(), Waker: s.node,
 	})
 	if err != nil {
 		return usageError{Err: fmt.Errorf("WebSocket gateway: %w", err)}
 	}
+	presence.gateway = s.gateway
 
 	mcfg, err := media.LoadConfig(a.cfg.getenv)
 	if err != nil {

@@ -1,0 +1,41 @@
+package bidding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// DeleteRoomKeys removes what an ended room leaves in Redis without an
+// expiry: its Asynq queue (every task, the completed ones too, which only
+// a running queue server's janitor would otherwise remove) and its
+// sequence counter and ingress log. The dedupe keys expire on their own
+// and stay, so a client's retry of a bid is still recognised. Call it
+// only once the room's pipeline has stopped with every bid decided.
+func DeleteRoomKeys(ctx context.Context, rdb redis.UniversalClient, roomID string) error {
+	q := QueueName(roomID)
+	insp := newInspector(rdb)
+	if _, err := insp.DeleteAllCompletedTasks(q); err != nil && !isQueueNotFound(err) {
+		return fmt.Errorf("delete completed tasks of room %s: %w", roomID, err)
+	}
+	if err := insp.DeleteQueue(q, true); err != nil && !isQueueNotFound(err) {
+		return fmt.Errorf("delete queue of room %s: %w", roomID, err)
+	}
+	prefix := "asynq:{" + q + "}:"
+	if err := rdb.Del(ctx, seqKey(roomID), logKey(roomID), prefix+"processed", prefix+"failed",
+		prefix+"completed", prefix+"paused").Err(); err != nil {
+		return fmt.Errorf("delete sequencer keys of room %s: %w", roomID, err)
+	}
+	return nil
+}
+
+// newInspector returns an Asynq inspector over rdb's connections (closing
+// it would not close them, so it is not closed).
+func newInspector(rdb redis.UniversalClient) *asynq.Inspector {
+	return asynq.NewInspectorFromRedisClient(rdb)
+}
+
+func isQueueNotFound(err error) bool { return errors.Is(err, asynq.ErrQueueNotFound) }
