@@ -2,9 +2,15 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/bidcast/bidcast/internal/testenv"
@@ -47,9 +53,10 @@ func awaitString(t *testing.T, tab context.Context, expr string) string {
 func TestRelayOnlyInChromium(t *testing.T) {
 	chromium := requireChromium(t)
 	turn := testenv.StartCoturn(t, relaySecret)
-	base, bin, env := e2eServer(t, "SFU_TURN_URLS=turn:"+turn.Addr+"?transport=udp", "SFU_TURN_SECRET="+relaySecret)
+	base, bin, env := e2eServer(t, "SFU_TURN_URLS=turn:"+turn.Addr+"?transport=udp", "SFU_TURN_SECRET="+relaySecret,
+		"CLIENT_LIMITS_DISABLED=true") // the viewers below all come from 127.0.0.1
 	room := createE2ERoom(t, bin, env)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second+time.Duration(2*relayViewers())*5*time.Second)
 	defer cancel()
 	browser := newBrowser(ctx, t, chromium)
 	seller, viewer := newTab(t, browser), newTab(t, browser)
@@ -80,4 +87,77 @@ func TestRelayOnlyInChromium(t *testing.T) {
 	if got := awaitString(t, viewer, selectedLocalType(`window.bidcast.framesDecoded.player.pc`)); got != "relay" {
 		t.Errorf("the viewer's selected candidate is %q, want relay", got)
 	}
+
+	// First frames, relayed and direct: BIDCAST_RELAY_VIEWERS viewers of
+	// each kind (default 1) open the room one after another; the figures
+	// are logged for docs/PERFORMANCE.md, never held to a target here.
+	n := relayViewers()
+	for _, relay := range []bool{false, true} {
+		var fromPost, fromLoad []float64
+		for i := 0; i < n; i++ {
+			post, load := firstFrame(t, browser, base+"/rooms/"+room.RoomID+"?name=V"+strconv.Itoa(i), relay)
+			fromPost, fromLoad = append(fromPost, post), append(fromLoad, load)
+		}
+		t.Logf("relay-only %v, %d viewers: WHEP POST → first frame %s; navigation → first frame %s",
+			relay, n, percentiles(fromPost), percentiles(fromLoad))
+	}
+}
+
+// relayViewers is BIDCAST_RELAY_VIEWERS, default 1.
+func relayViewers() int {
+	if v, err := strconv.Atoi(os.Getenv("BIDCAST_RELAY_VIEWERS")); err == nil && v > 0 {
+		return v
+	}
+	return 1
+}
+
+// firstFrame opens the room page in a tab of its own (relay: forced to
+// relay-only ICE) and returns the milliseconds from its WHEP POST, and from
+// the start of navigation, to the first video frame it presents. A script
+// installed before the page's own times the POST (a fetch wrapper) and the
+// frame (requestVideoFrameCallback on the player's <video>).
+func firstFrame(t *testing.T, browser context.Context, url string, relay bool) (fromPost, fromLoad float64) {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	hook := fmt.Sprintf(`(() => {
+		if (%t) localStorage.setItem("bidcast.iceTransportPolicy", "relay");
+		window.whepPostAt = 0; window.firstFrameAt = 0;
+		const fetch0 = window.fetch;
+		window.fetch = function (input, init) {
+			const u = typeof input === "string" ? input : input.url;
+			if ((init?.method || "GET") === "POST" && u.includes("/whep/")) window.whepPostAt = performance.now();
+			return fetch0.apply(this, arguments);
+		};
+		document.addEventListener("DOMContentLoaded", () => {
+			document.querySelector("video[data-bidcast-video]")?.requestVideoFrameCallback(() => { window.firstFrameAt = performance.now(); });
+		});
+	})()`, relay)
+	install := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: hook})
+		return chromedp.Void{}, err
+	}
+	run(t, "open the room", tab, install, chromedp.Navigate(url))
+	waitJS(t, tab, "the first frame", `window.firstFrameAt > 0 && window.whepPostAt > 0`)
+	want := map[bool]string{false: "host", true: "relay"}[relay]
+	if got := awaitString(t, tab, selectedLocalType(`window.bidcast.framesDecoded.player.pc`)); got != want {
+		t.Errorf("relay-only %v: selected candidate %q, want %s", relay, got, want)
+	}
+	post, err := chromedp.Run(tab, chromedp.Evaluate[float64](`window.firstFrameAt - window.whepPostAt`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	load, err := chromedp.Run(tab, chromedp.Evaluate[float64](`window.firstFrameAt`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return post, load
+}
+
+// percentiles formats p50 / p95 / max of ms.
+func percentiles(ms []float64) string {
+	s := slices.Clone(ms)
+	slices.Sort(s)
+	at := func(p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	return fmt.Sprintf("p50 %.0f / p95 %.0f / max %.0f ms", at(0.5), at(0.95), s[len(s)-1])
 }
