@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -93,13 +94,13 @@ func TestRelayOnlyInChromium(t *testing.T) {
 	// are logged for docs/PERFORMANCE.md, never held to a target here.
 	n := relayViewers()
 	for _, relay := range []bool{false, true} {
-		var fromPost, fromLoad []float64
+		var fromPost, fromICE, fromLoad []float64
 		for i := 0; i < n; i++ {
-			post, load := firstFrame(t, browser, base+"/rooms/"+room.RoomID+"?name=V"+strconv.Itoa(i), relay)
-			fromPost, fromLoad = append(fromPost, post), append(fromLoad, load)
+			ff := firstFrame(t, browser, base+"/rooms/"+room.RoomID+"?name=V"+strconv.Itoa(i), relay)
+			fromPost, fromICE, fromLoad = append(fromPost, ff.FromPost), append(fromICE, ff.FromICE), append(fromLoad, ff.FromLoad)
 		}
-		t.Logf("relay-only %v, %d viewers: WHEP POST → first frame %s; navigation → first frame %s",
-			relay, n, percentiles(fromPost), percentiles(fromLoad))
+		t.Logf("relay-only %v, %d viewers: WHEP POST → first frame %s; ICE connected → first frame %s; navigation → first frame %s",
+			relay, n, percentiles(fromPost), percentiles(fromICE), percentiles(fromLoad))
 	}
 }
 
@@ -111,12 +112,19 @@ func relayViewers() int {
 	return 1
 }
 
+// firstFrameTimes are the milliseconds to a viewer's first video frame.
+type firstFrameTimes struct {
+	FromPost float64 `json:"post"` // from its WHEP POST
+	FromICE  float64 `json:"ice"`  // from ICE connected
+	FromLoad float64 `json:"load"` // from the start of navigation
+}
+
 // firstFrame opens the room page in a tab of its own (relay: forced to
-// relay-only ICE) and returns the milliseconds from its WHEP POST, and from
-// the start of navigation, to the first video frame it presents. A script
-// installed before the page's own times the POST (a fetch wrapper) and the
-// frame (requestVideoFrameCallback on the player's <video>).
-func firstFrame(t *testing.T, browser context.Context, url string, relay bool) (fromPost, fromLoad float64) {
+// relay-only ICE) and times its first video frame. A script installed
+// before the page's own times the POST (a fetch wrapper), ICE (a wrapped
+// RTCPeerConnection) and the frame (requestVideoFrameCallback on the
+// player's <video>).
+func firstFrame(t *testing.T, browser context.Context, url string, relay bool) firstFrameTimes {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	defer cancel()
@@ -129,6 +137,16 @@ func firstFrame(t *testing.T, browser context.Context, url string, relay bool) (
 			if ((init?.method || "GET") === "POST" && u.includes("/whep/")) window.whepPostAt = performance.now();
 			return fetch0.apply(this, arguments);
 		};
+		window.iceAt = 0;
+		const PC = window.RTCPeerConnection;
+		window.RTCPeerConnection = function (...args) {
+			const pc = new PC(...args);
+			pc.addEventListener("iceconnectionstatechange", () => {
+				if (!window.iceAt && (pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed")) window.iceAt = performance.now();
+			});
+			return pc;
+		};
+		window.RTCPeerConnection.prototype = PC.prototype;
 		document.addEventListener("DOMContentLoaded", () => {
 			document.querySelector("video[data-bidcast-video]")?.requestVideoFrameCallback(() => { window.firstFrameAt = performance.now(); });
 		});
@@ -138,26 +156,23 @@ func firstFrame(t *testing.T, browser context.Context, url string, relay bool) (
 		return chromedp.Void{}, err
 	}
 	run(t, "open the room", tab, install, chromedp.Navigate(url))
-	waitJS(t, tab, "the first frame", `window.firstFrameAt > 0 && window.whepPostAt > 0`)
+	waitJS(t, tab, "the first frame", `window.firstFrameAt > 0 && window.whepPostAt > 0 && window.iceAt > 0`)
 	want := map[bool]string{false: "host", true: "relay"}[relay]
 	if got := awaitString(t, tab, selectedLocalType(`window.bidcast.framesDecoded.player.pc`)); got != want {
 		t.Errorf("relay-only %v: selected candidate %q, want %s", relay, got, want)
 	}
-	post, err := chromedp.Run(tab, chromedp.Evaluate[float64](`window.firstFrameAt - window.whepPostAt`))
+	ff, err := chromedp.Run(tab, chromedp.Evaluate[firstFrameTimes](`({post: window.firstFrameAt - window.whepPostAt,
+		ice: window.firstFrameAt - window.iceAt, load: window.firstFrameAt})`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	load, err := chromedp.Run(tab, chromedp.Evaluate[float64](`window.firstFrameAt`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return post, load
+	return ff
 }
 
-// percentiles formats p50 / p95 / max of ms.
+// percentiles formats p50 / p95 (nearest rank) / max of ms.
 func percentiles(ms []float64) string {
 	s := slices.Clone(ms)
 	slices.Sort(s)
-	at := func(p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	at := func(p float64) float64 { return s[max(0, int(math.Ceil(p*float64(len(s))))-1)] } // nearest rank
 	return fmt.Sprintf("p50 %.0f / p95 %.0f / max %.0f ms", at(0.5), at(0.95), s[len(s)-1])
 }
