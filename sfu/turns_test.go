@@ -1,14 +1,6 @@
 package sfu
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,39 +13,6 @@ import (
 
 	"github.com/bidcast/bidcast/internal/testenv"
 )
-
-// writeSelfSigned writes a self-signed certificate for 127.0.0.1 and its
-// key, in PEM, to dir and returns their paths.
-func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "bidcast test TURN"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "turn.crt"), filepath.Join(dir, "turn.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile
-}
 
 // turnsChildEnv names the directory of the certificate when
 // TestTURNOverTLS runs as its own child process.
@@ -70,9 +29,9 @@ func TestTURNOverTLS(t *testing.T) {
 	dir := os.Getenv(turnsChildEnv)
 	if dir == "" {
 		dir = t.TempDir()
-		cert, _ := writeSelfSigned(t, dir)
+		cert := testenv.SelfSignedCert(t, dir)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestTURNOverTLS$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), turnsChildEnv+"="+dir, "SSL_CERT_FILE="+cert)
+		cmd.Env = append(os.Environ(), turnsChildEnv+"="+dir, "SSL_CERT_FILE="+cert.CertFile)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("the TURN-over-TLS run failed: %v\n%s", err, out)
@@ -83,7 +42,7 @@ func TestTURNOverTLS(t *testing.T) {
 		return
 	}
 
-	turn := testenv.StartCoturnTLS(t, turnSecret, filepath.Join(dir, "turn.crt"), filepath.Join(dir, "turn.key"))
+	turn := testenv.StartCoturnTLS(t, turnSecret, filepath.Join(dir, "test.crt"), filepath.Join(dir, "test.key"))
 	turnsURL := "turns:" + turn.TLSAddr + "?transport=tcp"
 	_, hs, _ := newTestServer(t, func(c *Config) {
 		c.TURN = TURNConfig{URLs: []string{turnsURL}, Secret: turnSecret, TTL: time.Minute}
