@@ -22,10 +22,11 @@ type Coturn struct {
 // credential scheme (use-auth-secret) and secret, relaying only to loopback
 // peers, and stops it when the test ends; its log is shown if the test
 // failed. It fails the test when coturn is not installed: `make test`
-// installs it.
-func StartCoturn(t testing.TB, secret string) *Coturn {
+// installs it. extra are more turnserver options, e.g.
+// "--max-allocate-lifetime=4".
+func StartCoturn(t testing.TB, secret string, extra ...string) *Coturn {
 	t.Helper()
-	return startCoturn(t, secret, "", "")
+	return startCoturn(t, secret, "", "", extra)
 }
 
 // StartCoturnTLS is StartCoturn that also takes TURN over TLS (turns:) on
@@ -33,10 +34,10 @@ func StartCoturn(t testing.TB, secret string) *Coturn {
 // and keyFile.
 func StartCoturnTLS(t testing.TB, secret, certFile, keyFile string) *Coturn {
 	t.Helper()
-	return startCoturn(t, secret, certFile, keyFile)
+	return startCoturn(t, secret, certFile, keyFile, nil)
 }
 
-func startCoturn(t testing.TB, secret, certFile, keyFile string) *Coturn {
+func startCoturn(t testing.TB, secret, certFile, keyFile string, extra []string) *Coturn {
 	t.Helper()
 	bin, err := exec.LookPath("turnserver")
 	if err != nil {
@@ -61,7 +62,7 @@ func startCoturn(t testing.TB, secret, certFile, keyFile string) *Coturn {
 		tlsPort = freePort(t)
 		args = append(args, fmt.Sprintf("--tls-listening-port=%d", tlsPort), "--cert="+certFile, "--pkey="+keyFile)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append(args, extra...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start coturn: %v", err)
