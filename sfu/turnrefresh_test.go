@@ -17,16 +17,17 @@ import (
 // TestTURNRelayOutlivesItsCredential: a minted credential only has to be
 // valid when the relay is allocated. coturn is made to grant allocations
 // of 4 s, so the viewer's TURN client refreshes its allocation every 2 s
-// with the same credential, which expires 3 s after it was minted: the
-// relay must keep carrying video well past the expiry (a show lasting hours
-// keeps its relay; SFU_TURN_TTL bounds only new allocations).
+// with the same credential, which expires 5 s after it was minted (room
+// enough to allocate on a loaded machine): the relay must keep carrying
+// video well past the expiry (a show lasting hours keeps its relay;
+// SFU_TURN_TTL bounds only new allocations).
 func TestTURNRelayOutlivesItsCredential(t *testing.T) {
 	// A log file, written as it goes (its stdout is buffered), with the
 	// sessions' requests in it (--verbose).
 	logFile := filepath.Join(t.TempDir(), "turn.log")
 	turn := testenv.StartCoturn(t, turnSecret, "--max-allocate-lifetime=4", "--log-file="+logFile, "--verbose")
 	_, hs, _ := newTestServer(t, func(c *Config) {
-		c.TURN = TURNConfig{URLs: []string{"turn:" + turn.Addr + "?transport=udp"}, Secret: turnSecret, TTL: 3 * time.Second}
+		c.TURN = TURNConfig{URLs: []string{"turn:" + turn.Addr + "?transport=udp"}, Secret: turnSecret, TTL: 5 * time.Second}
 	})
 	pub, _ := publishWHIP(t, hs.URL, "room1", webrtc.MimeTypeH264)
 	defer pub.close()
