@@ -15,7 +15,7 @@ var knownTypes = map[string]bool{
 	TypeLotStart: true, TypeLotPause: true, TypeLotResume: true, TypeLotEnd: true, TypeLotSkip: true,
 	TypeLotRelist: true, TypeModMute: true, TypeModBan: true, TypeModSlow: true, TypeChatDelete: true,
 	TypeTimeSync: true, TypeMediaPublish: true, TypeMediaSubscribe: true, TypeMediaAnswer: true,
-	TypeMediaCandidate: true, TypeMediaClose: true,
+	TypeMediaCandidate: true, TypeMediaClose: true, TypeMediaICE: true,
 }
 
 // maxIDLen bounds a correlation ID; it is echoed back, so it must stay small.

@@ -27,6 +27,10 @@ type Media interface {
 	AddICECandidate(ctx context.Context, sessionID, candidateJSON string) error
 	// Close ends a session; closing an unknown or closed one is not an error.
 	Close(ctx context.Context, sessionID string) error
+	// ICEServers returns the STUN/TURN servers for a client of roomID
+	// about to publish or watch, with TURN credentials minted for it. The
+	// gateway asks only for a connection that may watch the live room.
+	ICEServers(ctx context.Context, roomID string, from Identity) ([]ICEServer, error)
 }
 
 // MediaAnswer is the result of Publish and Subscribe.

@@ -46,6 +46,7 @@ const (
 	TypeMediaAnswer    = "media.answer"
 	TypeMediaCandidate = "media.candidate"
 	TypeMediaClose     = "media.close"
+	TypeMediaICE       = "media.ice"
 )
 
 // Server → client message types of the gateway's own. Room events keep the
@@ -144,6 +145,24 @@ type MediaData struct {
 	// Candidate is an RTCIceCandidateInit as JSON text; empty in a
 	// server-sent media.candidate means end of candidates.
 	Candidate string `json:"candidate,omitempty"`
+}
+
+// ICEServer is a STUN or TURN server for the client's RTCPeerConnection,
+// in the shape of WebRTC's RTCIceServer. A TURN server's username and
+// credential are minted for the asking connection and expire (the
+// server's SFU_TURN_TTL): ask again before each new peer connection.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// ICEAckData is the data of the ack that answers media.ice.
+type ICEAckData struct {
+	// ICEServers are the servers to give RTCPeerConnection, possibly none
+	// (then host candidates, and ICE-TCP where the server offers it, must
+	// do).
+	ICEServers []ICEServer `json:"ice_servers"`
 }
 
 // AckData is the data of ack: which fields are set depends on the request.

@@ -128,6 +128,8 @@ func TestBadMessages(t *testing.T) {
 	c.expectError(id, CodeBadRequest)
 	id = c.send(TypeMediaSubscribe, MediaData{SDP: "v=0"})
 	c.expectError(id, CodeMediaUnavailable)
+	id = c.send(TypeMediaICE, nil)
+	c.expectError(id, CodeMediaUnavailable)
 	id = c.send(TypeLotStart, LotData{LotID: newUUID()})
 	c.expectError(id, CodeForbidden)
 

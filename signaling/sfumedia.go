@@ -101,3 +101,14 @@ func mediaError(err error) error {
 	}
 	return err
 }
+
+// ICEServers implements Media: the SFU's configured servers and, with its
+// TURN settings, a TURN credential minted for this call.
+func (m SFUMedia) ICEServers(context.Context, string, Identity) ([]ICEServer, error) {
+	servers := m.SFU.ICEServers()
+	out := make([]ICEServer, 0, len(servers))
+	for _, s := range servers {
+		out = append(out, ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out, nil
+}

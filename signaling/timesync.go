@@ -32,6 +32,8 @@ func (g *Gateway) handle(ctx context.Context, c *conn, env Envelope) error {
 		return g.handleTimeSync(c, env)
 	case TypeMediaPublish, TypeMediaSubscribe, TypeMediaAnswer, TypeMediaCandidate, TypeMediaClose:
 		return g.handleMedia(ctx, c, env)
+	case TypeMediaICE:
+		return g.handleMediaICE(ctx, c, env)
 	}
 	if commandTypes[env.Type] {
 		return g.handleCommand(ctx, c, env)

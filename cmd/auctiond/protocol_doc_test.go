@@ -156,6 +156,7 @@ func TestProtocolDocDescribesWhatTheServerSends(t *testing.T) {
 	bob.await("bob's rejection", isEvent("bid.rejected"))
 	bob.request("chat.send", map[string]any{"text": "nice lens"})
 	alice.request("time.sync", map[string]any{"client_time": time.Now().UnixMilli()})
+	alice.request("media.ice", map[string]any{})
 	seller.request("mod.slow", map[string]any{"seconds": 5})
 	seller.request("lot.pause", map[string]any{})
 	bob.await("pause", isEvent("clock"))

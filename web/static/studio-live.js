@@ -5,6 +5,7 @@
 import { t, reason, money } from "/i18n.js";
 import { call } from "/api.js";
 import { Socket } from "/socket.js";
+import { rtcConfig } from "/whep.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -146,7 +147,12 @@ export class Live {
   // ---- publishing over the WebSocket ------------------------------------------------
   async publish() {
     if (!this.wantAir || !this.stream || this.pc) return;
-    const pc = new RTCPeerConnection();
+    // The ICE servers first (media.ice): a seller whose network blocks UDP,
+    // or behind a symmetric NAT, relays through the server's TURN with a
+    // credential minted for this connection. An older server has none.
+    const ice = await this.socket.request("media.ice", {}).catch(() => null);
+    if (!this.wantAir || !this.stream || this.pc || !this.joined) return;
+    const pc = new RTCPeerConnection(rtcConfig(ice?.ice_servers || []));
     this.pc = pc;
     this.session = null;
     const mine = []; // our candidates, held until the session has an ID

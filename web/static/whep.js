@@ -4,7 +4,8 @@
 // show has ended) and gives up for good on false. It returns a function
 // giving the current session's decoded video frame count (from getStats),
 // for diagnostics and tests, with `player` on it: `stop()` ends the session
-// and the retries, `attempts` counts WHEP offers, `stopped` says it gave up.
+// and the retries, `attempts` counts WHEP offers, `stopped` says it gave up,
+// `pc` is the current peer connection.
 // viewerToken, for a private room, is sent as the bearer; without it the
 // session cookie speaks for the user.
 export function watch(roomID, video, viewerToken = "", keepTrying = async () => true) {
@@ -28,7 +29,8 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
     player.attempts++;
     const servers = await iceServers(roomID, viewerToken);
     if (player.stopped) return;
-    pc = new RTCPeerConnection({ iceServers: servers });
+    pc = new RTCPeerConnection(rtcConfig(servers));
+    player.pc = pc;
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
     const stream = new MediaStream();
@@ -63,6 +65,17 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
   };
   frames.player = player;
   return frames;
+}
+
+// rtcConfig is the RTCPeerConnection configuration for ICE servers (WHEP's
+// Link headers, or media.ice over the WebSocket). A test, or an operator
+// checking their TURN server, forces relay-only ICE with
+// localStorage["bidcast.iceTransportPolicy"] = "relay": then only TURN can
+// connect the page.
+export function rtcConfig(servers) {
+  let policy = "all";
+  try { if (localStorage.getItem("bidcast.iceTransportPolicy") === "relay") policy = "relay"; } catch { /* no storage */ }
+  return { iceServers: servers, iceTransportPolicy: policy };
 }
 
 // iceServers asks the WHEP endpoint for its ICE servers before the offer
