@@ -173,6 +173,12 @@ func (srv *Server) sample(elapsed time.Duration) {
 		for _, f := range []*feed{r.video, r.audio} {
 			layers := f.currentLayers()
 			for _, t := range layers {
+				if t.relayRank > 0 && t.st.lastBytes == 0 {
+					// A relayed layer keeps the origin's figure until a
+					// whole interval is measured here.
+					t.st.lastBytes = t.st.bytes.Load()
+					continue
+				}
 				t.st.bitrate.Store(rate(t.st.bytes.Load(), &t.st.lastBytes))
 			}
 			for _, dt := range f.downTracks() {
