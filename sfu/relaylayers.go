@@ -121,7 +121,8 @@ func parseLayers(h string) []layerInfo {
 	out := make([]layerInfo, 0, len(parts))
 	seen := map[string]bool{}
 	for _, p := range parts {
-		rid, params, _ := strings.Cut(strings.TrimSpace(p), ";")
+		rid, params, _ := strings.Cut(p, ";")
+		rid = strings.TrimSpace(rid)
 		if !validRID(rid) || seen[rid] {
 			return nil
 		}

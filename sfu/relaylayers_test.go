@@ -167,6 +167,17 @@ func TestRelayCarriesTheLayersEdgeViewersNeed(t *testing.T) {
 			return slices.Equal(roomLayers(edge, "room1"), []string{"f", "q"}) && origin.MediaLoad().Viewers == 2
 		})
 
+		var rids []string
+		for _, rs := range edge.Stats() {
+			for _, tr := range rs.Publisher.Tracks {
+				rids = append(rids, tr.RID)
+			}
+		}
+		sort.Strings(rids)
+		if !slices.Equal(rids, []string{"f", "q"}) {
+			t.Errorf("the edge's stats show relayed layers %v, want [f q]", rids)
+		}
+
 		// The good viewer's link narrows to between the middle and high
 		// layers' bitrates: the edge fetches h and drops f.
 		r := layerRates(origin, "room1")

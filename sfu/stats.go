@@ -84,8 +84,17 @@ func (srv *Server) Stats() []RoomStats {
 		rs := RoomStats{RoomID: ref.r.id}
 		if ref.pub != nil {
 			ps := &PublisherStats{SessionID: ref.pub.id}
+			own := map[*pubTrack]bool{}
 			for _, t := range ref.pub.pubTracks() {
+				own[t] = true
 				ps.Tracks = append(ps.Tracks, t.stats())
+			}
+			// A relay's other layers come in sessions of their own
+			// (relaylayers.go).
+			for _, t := range ref.r.video.currentLayers() {
+				if !own[t] {
+					ps.Tracks = append(ps.Tracks, t.stats())
+				}
 			}
 			rs.Publisher = ps
 		}
