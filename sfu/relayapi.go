@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -28,6 +29,13 @@ func newRelayAPI(cfg *Config) (*webrtc.API, error) {
 	se.SetIncludeLoopbackCandidate(cfg.LoopbackCandidates)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, 2*time.Second)
+	// A node bound to one address (a private network, loopback) relays
+	// from that address too.
+	if host, _, err := net.SplitHostPort(cfg.ICEUDPAddr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			se.SetIPFilter(func(c net.IP) bool { return c.Equal(ip) })
+		}
+	}
 
 	me := &webrtc.MediaEngine{}
 	for _, c := range serverCodecs {
