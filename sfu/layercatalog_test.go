@@ -128,3 +128,25 @@ func ridOf(t *pubTrack) string {
 	}
 	return t.rid
 }
+
+// TestRelayedLayersKeepTheOriginsOrder: relayed layers, which arrive over
+// separate peers, are ordered by the origin's rank even when a short sample
+// of their bitrates says otherwise; a local publisher's by bitrate.
+func TestRelayedLayersKeepTheOriginsOrder(t *testing.T) {
+	mk := func(rid string, rank int, bps uint64) *pubTrack {
+		l := &pubTrack{rid: rid, relayRank: rank}
+		l.st.bitrate.Store(bps)
+		return l
+	}
+	q, f := mk("q", 1, 500_000), mk("f", 2, 400_000) // f's sample came up short
+	ls := []*pubTrack{f, q}
+	sortLayers(ls)
+	if ls[0] != q {
+		t.Fatalf("relayed: %s before %s", ls[0].rid, ls[1].rid)
+	}
+	q.relayRank, f.relayRank = 0, 0
+	sortLayers(ls)
+	if ls[0] != f {
+		t.Fatalf("local: %s before %s", ls[0].rid, ls[1].rid)
+	}
+}

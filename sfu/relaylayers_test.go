@@ -58,9 +58,10 @@ func (v *fakeViewer) lastLayer() byte {
 
 // checkSwitches puts what v received in sequence order (a packet lost on
 // the way and retransmitted arrives late), fails if a sequence number is
-// missing or the layer changes anywhere but at a keyframe, and returns the
-// layers v saw in order.
-func checkSwitches(t *testing.T, name string, v *fakeViewer) []byte {
+// missing (but for the last tail ones, whose losses may still have been on
+// their way again) or the layer changes anywhere but at a keyframe, and
+// returns the layers v saw in order.
+func checkSwitches(t *testing.T, name string, v *fakeViewer, tail int) []byte {
 	t.Helper()
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -89,7 +90,7 @@ func checkSwitches(t *testing.T, name string, v *fakeViewer) []byte {
 	sort.Slice(recs, func(i, j int) bool { return recs[i].ext < recs[j].ext })
 	var seen []byte
 	for i, r := range recs {
-		if i > 0 && r.ext != recs[i-1].ext+1 {
+		if i > 0 && r.ext != recs[i-1].ext+1 && r.ext <= recs[len(recs)-1].ext-tail {
 			t.Errorf("%s: packets %d to %d missing", name, recs[i-1].ext+1, r.ext-1)
 		}
 		if i == 0 || r.layer != recs[i-1].layer {
@@ -178,10 +179,17 @@ func TestRelayCarriesTheLayersEdgeViewersNeed(t *testing.T) {
 			t.Errorf("the edge's stats show relayed layers %v, want [f q]", rids)
 		}
 
-		// The good viewer's link narrows to between the middle and high
-		// layers' bitrates: the edge fetches h and drops f.
+		// The good viewer's link narrows to a little above the middle
+		// layer's bitrate, well below the high one's: the edge fetches h
+		// and drops f.
 		r := layerRates(origin, "room1")
-		good.bps.Store(uint64(float64(r[1]+r[2]) / 2 / 0.85))
+		good.bps.Store(uint64(float64(r[1]) * 1.15 / 0.85))
+		defer func() {
+			if t.Failed() {
+				t.Logf("origin layers %v; edge layers %v at %v; estimate %d; good viewer on %d",
+					r, roomLayers(edge, "room1"), layerRates(edge, "room1"), good.bps.Load(), high.lastLayer())
+			}
+		}()
 		waitFor(t, 10*time.Second, "the viewer on the middle layer", func() bool { return high.lastLayer() == 2 })
 		waitFor(t, 5*time.Second, "f to be released", func() bool {
 			return slices.Equal(roomLayers(edge, "room1"), []string{"h", "q"}) && origin.MediaLoad().Viewers == 2
@@ -196,10 +204,23 @@ func TestRelayCarriesTheLayersEdgeViewersNeed(t *testing.T) {
 		n = low.packets.Load()
 		waitFor(t, 5*time.Second, "the poor viewer's media to go on", func() bool { return low.packets.Load() > n+30 })
 
-		if seen := checkSwitches(t, "poor viewer", low); !slices.Equal(seen, []byte{1}) {
+		diag := append(origin.Stats(), edge.Stats()...)
+		defer func() {
+			if t.Failed() {
+				for _, rs := range diag {
+					if rs.Publisher != nil {
+						t.Logf("publisher tracks %+v", rs.Publisher.Tracks)
+					}
+					for _, ss := range rs.Subscribers {
+						t.Logf("subscriber tracks %+v", ss.Tracks)
+					}
+				}
+			}
+		}()
+		if seen := checkSwitches(t, "poor viewer", low, 0); !slices.Equal(seen, []byte{1}) {
 			t.Errorf("the poor viewer saw layers %v, want only the low one", seen)
 		}
-		seen := checkSwitches(t, "good viewer", high)
+		seen := checkSwitches(t, "good viewer", high, 0)
 		if len(seen) == 0 || seen[len(seen)-1] != 2 || !slices.Contains(seen, 3) {
 			t.Errorf("the good viewer saw layers %v, want the high one, then the middle one", seen)
 		}
@@ -280,42 +301,4 @@ func TestRelayLayerRequest(t *testing.T) {
 		t.Fatalf("public viewer: %d %q", resp.StatusCode, resp.Header.Get(layersHeader))
 	}
 	waitFor(t, 5*time.Second, "the best layer", func() bool { return v.lastLayer() == 3 })
-}
-
-// TestRelaysFromOneOriginKeepApart: an edge relaying two rooms (or two
-// layers) from the same origin opens two peers between the same two nodes;
-// each takes a port of its own, so neither node mixes their packets up and
-// both rooms' viewers receive every packet.
-func TestRelaysFromOneOriginKeepApart(t *testing.T) {
-	origin, ohs, _ := newTestServer(t, nil)
-	edge, ehs, _ := newTestServer(t, nil)
-	origin.SetCluster(&fakeCluster{}, 0)
-	ec := &fakeCluster{}
-	ec.set(ohs.URL)
-	edge.SetCluster(ec, time.Minute)
-	var viewers []*fakeViewer
-	for _, room := range []string{"room1", "room2"} {
-		pub, _ := publishWHIP(t, ohs.URL, room, webrtc.MimeTypeH264)
-		defer pub.close()
-		pub.start(30)
-		v, _ := viewWHEP(t, ehs.URL, room, nil)
-		defer v.close()
-		viewers = append(viewers, v)
-	}
-	for _, v := range viewers {
-		waitFor(t, 10*time.Second, "media in both rooms", func() bool { return v.packets.Load() >= 150 })
-	}
-	if l := edge.MediaLoad(); l.Relays != 2 {
-		t.Fatalf("edge load %+v, want 2 relays", l)
-	}
-	for i, v := range viewers {
-		v.close()
-		// Only what arrived a while before must be complete: a loss just
-		// then may have been on its way again.
-		v.mu.Lock()
-		n := len(v.seqs) - 30
-		v.seqs, v.layers, v.keyAt = v.seqs[:n], v.layers[:n], slices.DeleteFunc(v.keyAt, func(k int) bool { return k >= n })
-		v.mu.Unlock()
-		checkSwitches(t, []string{"room1", "room2"}[i], v)
-	}
 }

@@ -85,9 +85,14 @@ func ridRank(rid string) int {
 	return 1
 }
 
-// sortLayers orders layers from lowest to highest bitrate.
+// sortLayers orders layers from lowest to highest bitrate. Relayed layers
+// keep the origin's order: they arrive over separate peers, each with its
+// own jitter, so a short sample of their bitrates could swap them.
 func sortLayers(ls []*pubTrack) {
 	sort.SliceStable(ls, func(i, j int) bool {
+		if ls[i].relayRank > 0 && ls[j].relayRank > 0 {
+			return ls[i].relayRank < ls[j].relayRank
+		}
 		bi, bj := ls[i].st.bitrate.Load(), ls[j].st.bitrate.Load()
 		if bi != 0 && bj != 0 && bi != bj {
 			return bi < bj
