@@ -60,7 +60,10 @@
 // the origin, throttled; NACKs are answered from this node's own ring; the
 // relay follows the origin when the publisher moves, gives way to a
 // publisher reaching this node, and is released a linger after its last
-// viewer. WithPlacer makes WHEP answer 307 to send a viewer to another
+// viewer. Of a simulcast publisher it carries the layers this node's
+// viewers need, each in a session of its own that is released a linger
+// after nobody needs it (relaylayers.go); a relay's peers use ports of
+// their own, not the shared ICE port (relayapi.go). WithPlacer makes WHEP answer 307 to send a viewer to another
 // node. The SFU asks a Cluster (package cluster's registry in the server)
 // and never reads Redis itself. MediaLoad reports viewers, origins and
 // relays for the cluster's heartbeat.

@@ -27,6 +27,7 @@ type downTrack struct {
 	codec    webrtc.RTPCodecCapability
 	writer   int
 	est      BandwidthEstimator
+	pin      *layerPin // set for another node's relay: fixed layer, no estimate
 
 	bound     atomic.Bool
 	closed    atomic.Bool
@@ -82,9 +83,9 @@ type downCounters struct {
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
-func newDownTrack(srv *Server, f *feed, codec webrtc.RTPCodecCapability, writer int, est BandwidthEstimator) *downTrack {
+func newDownTrack(srv *Server, f *feed, codec webrtc.RTPCodecCapability, writer int, est BandwidthEstimator, pin *layerPin) *downTrack {
 	d := &downTrack{
-		srv: srv, feed: f, kind: f.kind, codec: codec, writer: writer, est: est,
+		srv: srv, feed: f, kind: f.kind, codec: codec, writer: writer, est: est, pin: pin,
 		id: f.kind.String(), streamID: "bidcast",
 		needKey: true,
 		// A random start makes sequence numbers unpredictable (RFC 3550) and

@@ -25,7 +25,7 @@ func (w *recordWriter) Write(b []byte) (int, error) { return len(b), nil }
 func testDownTrack(t *testing.T) (*downTrack, *recordWriter) {
 	srv := &Server{cfg: Config{LatencyWarn: time.Duration(math.MaxInt64), SlowWrite: time.Hour}, epoch: time.Now(), log: testLogger(t)}
 	f := &feed{srv: srv, kind: webrtc.RTPCodecTypeVideo}
-	d := newDownTrack(srv, f, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, 0, nil)
+	d := newDownTrack(srv, f, webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, 0, nil, nil)
 	w := &recordWriter{}
 	d.ws, d.ssrc, d.pt = w, 1, 96
 	d.bound.Store(true)

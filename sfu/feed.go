@@ -91,7 +91,7 @@ func (f *feed) attach(dt *downTrack) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dts[dt] = struct{}{}
-	target := chooseLayer(compatibleLayers(f.currentLayers(), dt.codec), dt.estimate())
+	target := dt.choose(f.currentLayers())
 	dt.target.Store(target)
 	if target == nil {
 		f.shards.add(dt.writer, dt)
@@ -130,7 +130,7 @@ func (f *feed) retarget(dt *downTrack) {
 }
 
 func (f *feed) retargetLocked(dt *downTrack) {
-	next := chooseLayer(compatibleLayers(f.currentLayers(), dt.codec), dt.estimate())
+	next := dt.choose(f.currentLayers())
 	if prev := dt.target.Swap(next); prev != next && next != nil {
 		// The switch happens in the writer on next's first keyframe.
 		next.requestKeyframe()

@@ -45,7 +45,7 @@ func BenchmarkForward(b *testing.B) {
 				nack: newNACKBuffer(1024), gop: gopCache{limit: 4 << 20}}
 			f.layers.Store(&[]*pubTrack{t})
 			for i := 0; i < viewers; i++ {
-				d := newDownTrack(srv, f, codec, i%len(srv.writers), nil)
+				d := newDownTrack(srv, f, codec, i%len(srv.writers), nil, nil)
 				d.ws, d.ssrc, d.pt = nopWriter{}, uint32(i), 102
 				d.bound.Store(true)
 				f.attach(d)

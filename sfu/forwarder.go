@@ -25,6 +25,10 @@ type pubTrack struct {
 	vp8    bool
 	nack   *nackBuffer
 
+	// relayRank is 1 + the layer's place in the origin's order when this
+	// track relays one layer of another node's publisher (0 otherwise).
+	relayRank int
+
 	// mu guards the keyframe cache and frame tracking. The reader holds it
 	// while it caches and dispatches a packet, and a joining viewer holds it
 	// while it snapshots the cache and joins the fan-out, so the viewer sees

@@ -72,6 +72,10 @@ func clientAPI(t testing.TB, drop *dropFactory) *webrtc.API {
 	se.SetInterfaceFilter(func(name string) bool { return name == "lo" })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	// Browsers accept a retransmission up to 1,024 packets behind the
+	// newest (libwebrtc's SRTP replay window); Pion's default of 64 would
+	// refuse one lost in a cached group of pictures replayed at join.
+	se.SetSRTPReplayProtectionWindow(1024)
 	if drop != nil {
 		// The drop interceptor runs after SRTP decryption, which has
 		// already recorded the packet; without this the retransmission

@@ -21,7 +21,9 @@ const maxSDPBytes = 64 << 10
 // /whep/):
 //
 //	POST   /whip/{room}           publish (Authorization: Bearer <publish token>)
-//	POST   /whep/{room}           view (Bearer <view token> unless the room is public)
+//	POST   /whep/{room}           view (Bearer <view token> unless the room is public;
+//	                               with another node's relay bearer, ?layer=<rid> picks
+//	                               the simulcast layer, see relaylayers.go)
 //	PATCH  /whip/{room}/{session} trickle ICE (application/trickle-ice-sdpfrag)
 //	PATCH  /whep/{room}/{session}
 //	DELETE /whip/{room}/{session} end the session
@@ -214,9 +216,13 @@ func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool)
 	// The close handler runs when the session ends, and also when Publish
 	// or Subscribe fail after creating it; the once makes that harmless.
 	onClose := WithCloseHandler(release)
-	if publish {
+	switch {
+	case publish:
 		answer, session, err = h.srv.Publish(ctx, room, string(body), onClose)
-	} else {
+	case relayed:
+		// A relay receives one fixed layer (relaylayers.go).
+		answer, session, err = h.srv.Subscribe(ctx, room, string(body), onClose, withLayerPin(relayPin(r.URL.Query())))
+	default:
 		answer, session, err = h.srv.Subscribe(ctx, room, string(body), onClose)
 	}
 	if err != nil {
@@ -233,6 +239,11 @@ func (h *HTTPHandler) post(w http.ResponseWriter, r *http.Request, publish bool)
 	hd.Set("Content-Type", "application/sdp")
 	for _, l := range linkHeaders(h.srv.ICEServers()) {
 		hd.Add("Link", l)
+	}
+	if relayed {
+		if cat := h.srv.layerCatalog(room); cat != nil {
+			hd.Set(layersHeader, formatLayers(cat))
+		}
 	}
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)

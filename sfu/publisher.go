@@ -94,6 +94,9 @@ func (s *session) onTrack(remote *webrtc.TrackRemote) {
 		f.setCodec(codecInfo{cap: codec, kind: remote.Kind()})
 	}
 	t := newPubTrack(s.srv, f, s.pc, remote)
+	if l := s.relayLayer; l != nil && t.video {
+		l.apply(t)
+	}
 	s.srv.mu.Lock()
 	if s.srv.closed {
 		s.srv.mu.Unlock()

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // Relay between nodes. A room's media origin is the node its publisher
@@ -20,9 +22,9 @@ import (
 // local viewer leaves, follows the origin when the publisher moves to
 // another node, and gives way to a real publisher that reaches this node.
 //
-// The origin receives the relay as one WHEP viewer, so its cost grows with
-// the number of edges, not of viewers. The relay asks for one layer: the one
-// the origin's bandwidth estimate gives it (the best on a LAN).
+// The origin receives the relay as one WHEP viewer per simulcast layer the
+// edge's viewers need (relaylayers.go), so its cost grows with the number
+// of edges and layers in use, not of viewers.
 
 // Cluster is what the SFU asks of a cluster of nodes; the server wiring
 // implements it with package cluster's registry. All methods may be called
@@ -55,6 +57,7 @@ type relayLink struct {
 	c      Cluster
 	linger time.Duration
 	client *http.Client
+	api    *webrtc.API // a relay's peers: ports of their own (relayapi.go)
 
 	mu     sync.Mutex
 	relays map[string]*relay // by room ID
@@ -74,6 +77,19 @@ type relay struct {
 	// pending counts viewers between ensureRelay and the end of their
 	// Subscribe; guarded by relayLink.mu.
 	pending int
+	// layers are the sessions carrying video layers other than the
+	// lowest, by RID (relaylayers.go); guarded by relayLink.mu.
+	layers map[string]*layerSess
+	// catalog is the origin's list of video layers, low to high, and
+	// retryAt when a layer the origin refused may be asked for again;
+	// both owned by the relay's goroutine.
+	catalog []layerInfo
+	retryAt map[string]time.Time
+}
+
+func newRelay(roomID string) *relay {
+	return &relay{roomID: roomID, ready: make(chan struct{}), pending: 1,
+		layers: map[string]*layerSess{}, retryAt: map[string]time.Time{}}
 }
 
 // SetCluster makes the server relay rooms whose origin is another node:
@@ -84,9 +100,17 @@ func (srv *Server) SetCluster(c Cluster, linger time.Duration) {
 	if linger <= 0 {
 		linger = 5 * time.Second
 	}
+	api, err := newRelayAPI(&srv.cfg)
+	if err != nil {
+		// Static codecs do not fail to register; were they to, relays
+		// share the server's port (and a node relays one room at a time
+		// from each origin).
+		srv.log.Error("sfu relay: building the relay's WebRTC API failed", "err", err)
+		api = srv.tr.api
+	}
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	srv.relayLink = &relayLink{c: c, linger: linger, relays: map[string]*relay{},
+	srv.relayLink = &relayLink{c: c, linger: linger, relays: map[string]*relay{}, api: api,
 		client: &http.Client{Timeout: 10 * time.Second,
 			// An origin never redirects a relay; a redirect would mean a
 			// misconfigured node, and following it could chain relays.
@@ -193,7 +217,7 @@ func (srv *Server) ensureRelay(ctx context.Context, roomID string) (done func())
 			l.mu.Unlock()
 			srv.wg.Done()
 		} else {
-			rl = &relay{roomID: roomID, ready: make(chan struct{}), pending: 1}
+			rl = newRelay(roomID)
 			l.relays[roomID] = rl
 			l.mu.Unlock()
 			go srv.runRelay(l, rl)
@@ -234,6 +258,9 @@ func (srv *Server) displaceRelay(roomID string) {
 		delete(l.relays, roomID)
 	}
 	l.mu.Unlock()
+	if rl != nil {
+		srv.closeLayers(l, rl, false)
+	}
 	if sess != nil {
 		srv.log.Info("sfu relay gives way to a publisher here", "room", roomID)
 		sess.close()

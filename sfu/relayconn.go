@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -47,6 +48,9 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 	readyOnce := sync.Once{}
 	ready := func() { readyOnce.Do(func() { close(rl.ready) }) }
 	defer ready()
+	// Whatever ends the relay ends its extra layers; the paths that tell
+	// the origin have done so already.
+	defer srv.closeLayers(l, rl, false)
 	var url string
 	lastViewer := time.Now()
 	lastLocate := time.Time{}
@@ -68,6 +72,7 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 		case idle:
 			if alive {
 				srv.log.Info("sfu relay released", "room", rl.roomID, "origin", url)
+				srv.closeLayers(l, rl, true)
 				srv.closeRelay(l, rl, sess, url)
 			}
 			return
@@ -83,6 +88,9 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 				// "not live"; later ones keep waiting for a publisher.
 				ready()
 			case ok && (!alive || next != url):
+				if next != url {
+					srv.closeLayers(l, rl, true) // they come from the old origin
+				}
 				if alive {
 					srv.log.Info("sfu relay: origin moved", "room", rl.roomID, "from", url, "to", next)
 					srv.closeRelay(l, rl, sess, url)
@@ -102,6 +110,11 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 				}
 				ready()
 			}
+			cancel()
+		}
+		if sess := l.session(rl); sess != nil && url != "" && srv.hasSession(sess.id) {
+			ctx, cancel := context.WithTimeout(base, 3*time.Second)
+			srv.syncLayers(ctx, l, rl, url, now)
 			cancel()
 		}
 		select {
@@ -145,22 +158,84 @@ func (srv *Server) hasSession(id string) bool {
 }
 
 // connectRelay subscribes to the origin at whepURL and makes the peer the
-// room's publisher here.
+// room's publisher here. It carries the room's audio and the lowest video
+// layer; other layers come in sessions of their own (relaylayers.go).
 func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, whepURL string) error {
 	token := l.c.RelayToken(rl.roomID)
 	if token == "" {
 		return errors.New("relaying is off (no cluster secret)")
 	}
-	pc, err := srv.newPeerConnection()
+	pc, ans, err := srv.dialOrigin(ctx, l, whepURL, token, webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio)
 	if err != nil {
 		return err
 	}
 	s := &session{id: newSessionID(), srv: srv, publish: true, pc: pc}
-	fail := func(err error) error {
+	rl.catalog = ans.layers
+	if len(ans.layers) > 1 {
+		s.relayLayer = &relayedLayer{rid: ans.layers[0].rid, rank: 1, bitrate: ans.layers[0].bitrate}
+	}
+	s.opts.onClose = func() { l.c.MediaChanged(rl.roomID, true, false) }
+	// Registered as the room's publisher and as the relay's session under
+	// both locks (server, then link), so MediaLoad and a publisher
+	// arriving here never see one without the other.
+	srv.mu.Lock()
+	s.room = srv.roomLocked(rl.roomID)
+	l.mu.Lock()
+	switch {
+	case rl.gone:
+		err = ErrPublisherExists
+	case s.room.publisher != nil:
+		err = ErrPublisherExists
+	default:
+		if err = srv.addSessionLocked(s); err == nil {
+			rl.sess, rl.loc = s, ans.location
+		}
+	}
+	l.mu.Unlock()
+	if err != nil && len(s.room.subscribers) == 0 && s.room.publisher == nil && srv.rooms[rl.roomID] == s.room {
+		delete(srv.rooms, rl.roomID)
+	}
+	srv.mu.Unlock()
+	if err != nil {
 		_ = pc.Close()
+		l.deleteUpstream(whepURL, ans.location, token)
 		return err
 	}
-	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+	for kind, list := range mediaCodecs(ans.desc) {
+		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
+	}
+	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.onTrack(remote) })
+	s.watchState()
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: ans.sdp}); err != nil {
+		s.close()
+		l.deleteUpstream(whepURL, ans.location, token)
+		return fmt.Errorf("%w: origin's answer: %v", ErrBadOffer, err)
+	}
+	l.c.MediaChanged(rl.roomID, true, true)
+	return nil
+}
+
+// originAnswer is what the origin answered a relay's offer.
+type originAnswer struct {
+	sdp, location string
+	desc          *sdp.SessionDescription
+	layers        []layerInfo // the origin's video layers (Bidcast-Layers), low to high
+}
+
+// dialOrigin makes a peer that receives kinds, offers it to the origin at
+// whepURL with the relay bearer and returns it with the origin's answer,
+// not yet applied. On error nothing is left open.
+func (srv *Server) dialOrigin(ctx context.Context, l *relayLink, whepURL, token string, kinds ...webrtc.RTPCodecType) (*webrtc.PeerConnection, originAnswer, error) {
+	var ans originAnswer
+	pc, err := l.newRelayPeer()
+	if err != nil {
+		return nil, ans, err
+	}
+	fail := func(err error) (*webrtc.PeerConnection, originAnswer, error) {
+		_ = pc.Close()
+		return nil, ans, err
+	}
+	for _, kind := range kinds {
 		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
 			return fail(fmt.Errorf("add %s transceiver: %w", kind, err))
 		}
@@ -178,52 +253,15 @@ func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, wh
 	case <-ctx.Done():
 		return fail(fmt.Errorf("gather ICE candidates: %w", ctx.Err()))
 	}
-	answer, location, err := l.post(ctx, whepURL, token, pc.LocalDescription().SDP)
+	ans, err = l.post(ctx, whepURL, token, pc.LocalDescription().SDP)
 	if err != nil {
 		return fail(err)
 	}
-	ans, err := parseSDP(answer)
-	if err != nil {
+	if ans.desc, err = parseSDP(ans.sdp); err != nil {
+		l.deleteUpstream(whepURL, ans.location, token)
 		return fail(err)
 	}
-	s.opts.onClose = func() { l.c.MediaChanged(rl.roomID, true, false) }
-	// Registered as the room's publisher and as the relay's session under
-	// both locks (server, then link), so MediaLoad and a publisher
-	// arriving here never see one without the other.
-	srv.mu.Lock()
-	s.room = srv.roomLocked(rl.roomID)
-	l.mu.Lock()
-	switch {
-	case rl.gone:
-		err = ErrPublisherExists
-	case s.room.publisher != nil:
-		err = ErrPublisherExists
-	default:
-		if err = srv.addSessionLocked(s); err == nil {
-			rl.sess, rl.loc = s, location
-		}
-	}
-	l.mu.Unlock()
-	if err != nil && len(s.room.subscribers) == 0 && s.room.publisher == nil && srv.rooms[rl.roomID] == s.room {
-		delete(srv.rooms, rl.roomID)
-	}
-	srv.mu.Unlock()
-	if err != nil {
-		l.deleteUpstream(whepURL, location, token)
-		return fail(err)
-	}
-	for kind, list := range mediaCodecs(ans) {
-		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
-	}
-	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.onTrack(remote) })
-	s.watchState()
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
-		s.close()
-		l.deleteUpstream(whepURL, location, token)
-		return fmt.Errorf("%w: origin's answer: %v", ErrBadOffer, err)
-	}
-	l.c.MediaChanged(rl.roomID, true, true)
-	return nil
+	return pc, ans, nil
 }
 
 // closeRelay ends the relay session and tells the origin.
@@ -238,30 +276,33 @@ func (srv *Server) closeRelay(l *relayLink, rl *relay, sess *session, whepURL st
 }
 
 // post sends the relay's offer to the origin's WHEP endpoint.
-func (l *relayLink) post(ctx context.Context, whepURL, token, offer string) (answer, location string, err error) {
+func (l *relayLink) post(ctx context.Context, whepURL, token, offer string) (originAnswer, error) {
+	var ans originAnswer
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, whepURL, strings.NewReader(offer))
 	if err != nil {
-		return "", "", fmt.Errorf("relay request: %w", err)
+		return ans, fmt.Errorf("relay request: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/sdp")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return "", "", fmt.Errorf("relay offer to %s: %w", whepURL, err)
+		return ans, fmt.Errorf("relay offer to %s: %w", whepURL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSDPBytes))
 	if err != nil {
-		return "", "", fmt.Errorf("read the origin's answer: %w", err)
+		return ans, fmt.Errorf("read the origin's answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusCreated {
 		msg := strings.TrimSpace(string(bytes.ToValidUTF8(body, nil)))
 		if resp.StatusCode == http.StatusNotFound {
-			return "", "", fmt.Errorf("%w: origin %s: %s", ErrNotLive, whepURL, msg)
+			return ans, fmt.Errorf("%w: origin %s: %s", ErrNotLive, whepURL, msg)
 		}
-		return "", "", fmt.Errorf("origin %s answered %d: %s", whepURL, resp.StatusCode, msg)
+		return ans, fmt.Errorf("origin %s answered %d: %s", whepURL, resp.StatusCode, msg)
 	}
-	return string(body), resp.Header.Get("Location"), nil
+	ans.sdp, ans.location = string(body), resp.Header.Get("Location")
+	ans.layers = parseLayers(resp.Header.Get(layersHeader))
+	return ans, nil
 }
 
 // deleteUpstream ends a session the origin made for a relay that is not

@@ -15,6 +15,13 @@ type SessionOption func(*sessionOptions)
 type sessionOptions struct {
 	onCandidate func(webrtc.ICECandidateInit)
 	onClose     func()
+	pin         *layerPin // a relay's video layer (withLayerPin)
+}
+
+// withLayerPin fixes the video layer a viewer session receives: another
+// node's relay asks for one layer (relaylayers.go).
+func withLayerPin(p *layerPin) SessionOption {
+	return func(o *sessionOptions) { o.pin = p }
 }
 
 // WithICECandidateHandler enables trickle ICE: the answer is returned at
@@ -39,6 +46,9 @@ type session struct {
 	publish bool
 	pc      *webrtc.PeerConnection
 	opts    sessionOptions
+	// relayLayer, for a relay's session, names the origin's video layer
+	// its video track carries (relaylayers.go).
+	relayLayer *relayedLayer
 
 	closeOnce  sync.Once
 	attachOnce sync.Once

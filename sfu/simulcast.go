@@ -85,15 +85,30 @@ func ridRank(rid string) int {
 	return 1
 }
 
-// sortLayers orders layers from lowest to highest bitrate.
+// sortLayers orders layers from lowest to highest bitrate. Relayed layers
+// keep the origin's order: they arrive over separate peers, each with its
+// own jitter, so a short sample of their bitrates could swap them.
 func sortLayers(ls []*pubTrack) {
 	sort.SliceStable(ls, func(i, j int) bool {
+		if ls[i].relayRank > 0 && ls[j].relayRank > 0 {
+			return ls[i].relayRank < ls[j].relayRank
+		}
 		bi, bj := ls[i].st.bitrate.Load(), ls[j].st.bitrate.Load()
 		if bi != 0 && bj != 0 && bi != bj {
 			return bi < bj
 		}
-		return ridRank(ls[i].rid) < ridRank(ls[j].rid)
+		return ls[i].order() < ls[j].order()
 	})
+}
+
+// order is t's place among its feed's layers while bitrates do not tell:
+// the origin's order for a relayed layer (relayRank), else its RID's
+// usual rank.
+func (t *pubTrack) order() int {
+	if t.relayRank > 0 {
+		return t.relayRank - 1
+	}
+	return ridRank(t.rid)
 }
 
 // chooseLayer picks the highest layer whose measured bitrate fits the
@@ -108,9 +123,66 @@ func chooseLayer(layers []*pubTrack, estimate uint64) *pubTrack {
 	}
 	best := layers[0]
 	for _, l := range layers[1:] {
-		if float64(l.st.bitrate.Load()) <= float64(estimate)*0.85 {
+		if fits(l.st.bitrate.Load(), estimate) {
 			best = l
 		}
 	}
 	return best
+}
+
+// fits reports whether a layer of bitrate bps fits estimate, with 15 %
+// headroom; a layer not measured yet (0) fits.
+func fits(bps, estimate uint64) bool {
+	return float64(bps) <= float64(estimate)*0.85
+}
+
+// chooseIndex is chooseLayer over bitrates alone (low to high): the index
+// of the layer chooseLayer would pick. A relay uses it for layers it does
+// not carry yet.
+func chooseIndex(bitrates []uint64, estimate uint64) int {
+	if len(bitrates) == 0 {
+		return -1
+	}
+	if estimate == 0 {
+		return len(bitrates) - 1
+	}
+	best := 0
+	for i := 1; i < len(bitrates); i++ {
+		if fits(bitrates[i], estimate) {
+			best = i
+		}
+	}
+	return best
+}
+
+// layerPin fixes the layer a relay's session receives on the origin (see
+// relaylayers.go): the one named rid, or the lowest.
+type layerPin struct {
+	rid    string
+	lowest bool
+}
+
+// choose picks the layer d should receive among a feed's layers (sorted low
+// to high): the pinned one for a relay's session (the lowest when the
+// pinned RID is gone, until the publisher sends it again), else the one its
+// bandwidth estimate allows.
+func (d *downTrack) choose(layers []*pubTrack) *pubTrack {
+	layers = compatibleLayers(layers, d.codec)
+	if p := d.pin; p != nil && len(layers) > 0 {
+		if l := layerByRID(layers, p.rid); l != nil && !p.lowest {
+			return l
+		}
+		return layers[0]
+	}
+	return chooseLayer(layers, d.estimate())
+}
+
+// layerByRID returns the layer named rid, or nil.
+func layerByRID(layers []*pubTrack, rid string) *pubTrack {
+	for _, l := range layers {
+		if l.rid == rid {
+			return l
+		}
+	}
+	return nil
 }

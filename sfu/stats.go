@@ -84,8 +84,17 @@ func (srv *Server) Stats() []RoomStats {
 		rs := RoomStats{RoomID: ref.r.id}
 		if ref.pub != nil {
 			ps := &PublisherStats{SessionID: ref.pub.id}
+			own := map[*pubTrack]bool{}
 			for _, t := range ref.pub.pubTracks() {
+				own[t] = true
 				ps.Tracks = append(ps.Tracks, t.stats())
+			}
+			// A relay's other layers come in sessions of their own
+			// (relaylayers.go).
+			for _, t := range ref.r.video.currentLayers() {
+				if !own[t] {
+					ps.Tracks = append(ps.Tracks, t.stats())
+				}
 			}
 			rs.Publisher = ps
 		}
@@ -173,6 +182,12 @@ func (srv *Server) sample(elapsed time.Duration) {
 		for _, f := range []*feed{r.video, r.audio} {
 			layers := f.currentLayers()
 			for _, t := range layers {
+				if t.relayRank > 0 && t.st.lastBytes == 0 {
+					// A relayed layer keeps the origin's figure until a
+					// whole interval is measured here.
+					t.st.lastBytes = t.st.bytes.Load()
+					continue
+				}
 				t.st.bitrate.Store(rate(t.st.bytes.Load(), &t.st.lastBytes))
 			}
 			for _, dt := range f.downTracks() {

@@ -43,11 +43,26 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	if err := checkViewerCodecs(offer, published); err != nil {
 		return "", "", err
 	}
+	var o sessionOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// The keyframe the viewer will start from is asked for now, while it
 	// negotiates, of the layer attach will choose for it (the top one: a new
-	// viewer has no bandwidth estimate yet).
+	// viewer has no bandwidth estimate yet; a relay's pinned one).
 	if ci, ok := published[webrtc.RTPCodecTypeVideo]; ok {
-		if l := chooseLayer(compatibleLayers(r.video.currentLayers(), ci.cap), 0); l != nil {
+		layers := compatibleLayers(r.video.currentLayers(), ci.cap)
+		l := chooseLayer(layers, 0)
+		if p := o.pin; p != nil && len(layers) > 0 {
+			l = layers[0]
+			if !p.lowest {
+				l = layerByRID(layers, p.rid)
+				if l == nil {
+					return "", "", fmt.Errorf("%w: no simulcast layer %q", ErrNotLive, p.rid)
+				}
+			}
+		}
+		if l != nil {
 			l.prefetchKeyframe()
 		}
 	}
@@ -65,10 +80,7 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	if err != nil {
 		return "", "", err
 	}
-	s := &session{id: newSessionID(), srv: srv, room: r, pc: pc}
-	for _, o := range opts {
-		o(&s.opts)
-	}
+	s := &session{id: newSessionID(), srv: srv, room: r, pc: pc, opts: o}
 	srv.mu.Lock()
 	if srv.rooms[roomID] != r {
 		srv.mu.Unlock()
@@ -87,10 +99,15 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	addTracks := func() error {
 		for _, f := range kinds {
 			var est BandwidthEstimator
-			if f.kind == webrtc.RTPCodecTypeVideo {
+			var pin *layerPin
+			switch {
+			case f.kind != webrtc.RTPCodecTypeVideo:
+			case o.pin != nil:
+				pin = o.pin
+			default:
 				est = srv.newEstimator()
 			}
-			dt := newDownTrack(srv, f, published[f.kind].cap, writer, est)
+			dt := newDownTrack(srv, f, published[f.kind].cap, writer, est, pin)
 			sender, err := pc.AddTrack(dt)
 			if err != nil {
 				return fmt.Errorf("add %s track: %w", f.kind, err)
