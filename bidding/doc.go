@@ -4,10 +4,12 @@
 // A bid goes through three steps:
 //
 //  1. Ingress (Submit), on whichever node holds the bidder's WebSocket: the
-//     bid's shape is checked, it is stamped with the server receive time, and
-//     one Lua script on Redis deduplicates it by (bidder, bid_id), takes the
-//     room's next ingress sequence number (INCR), appends the bid to the
-//     room's log and publishes a nudge (the number alone). Then the bid is
+//     bid's shape is checked, and one Lua script on Redis deduplicates it by
+//     (bidder, bid_id), takes the room's next ingress sequence number
+//     (INCR), stamps the receive time with Redis TIME (never earlier than
+//     the room's previous stamp, so receive order is ingress order, whatever
+//     node received the bid), appends the bid to the room's log and
+//     publishes a nudge (the number alone). Then the bid is
 //     enqueued as an Asynq task on the room's own queue "room:<id>" with
 //     TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
 //     Asynq's own script on Asynq's key layout and task encoding, which we

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +15,11 @@ import (
 
 // IngressConfig tunes Submit.
 type IngressConfig struct {
-	// Now stamps the server receive time; nil means time.Now.
+	// Now, when set, replaces the Redis server's clock as the receive
+	// clock (tests drive it with a fake clock). Nil, the default, stamps
+	// each bid with Redis TIME inside the sequencing script, so that one
+	// clock stamps every bid of a room, whichever node received it, and
+	// the stamp is taken in the same atomic step as the sequence number.
 	Now func() time.Time
 	// DedupeTTL is how long a room remembers the (bidder, bid_id) keys it
 	// has sequenced.
@@ -27,7 +32,8 @@ type IngressConfig struct {
 
 // Receipt tells the submitter what happened at ingress.
 type Receipt struct {
-	// Bid is the bid as sequenced: ReceivedAt and Seq are set.
+	// Bid is the bid as sequenced: ReceivedAt and Seq are set (for a
+	// duplicate, Seq only: the original's number).
 	Bid Bid
 	// Duplicate is true when the bidder had submitted the bid_id before; Seq is
 	// then the original sequence number and Outcome the original outcome
@@ -48,9 +54,6 @@ type Ingress struct {
 // NewIngress returns an Ingress over rdb. It enqueues through the client
 // WithTaskClient gives, or else through one of its own.
 func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig, opts ...ClientOption) *Ingress {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.DedupeTTL == 0 {
 		cfg.DedupeTTL = 48 * time.Hour
 	}
@@ -60,26 +63,44 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 	return &Ingress{rdb: rdb, tasks: newTaskClient(rdb, opts), outcomes: outcomes, cfg: cfg}
 }
 
-// sequenceScript deduplicates by (bidder, bid_id), takes the next ingress sequence
-// number, appends the bid to the room's log and nudges the owner, all in one
-// atomic step: a bid is never sequenced twice and never has a number without
-// a log entry.
+// sequenceScript deduplicates by (bidder, bid_id), takes the next ingress
+// sequence number, stamps the receive time, appends the bid to the room's
+// log and nudges the owner, all in one atomic step: a bid is never
+// sequenced twice and never has a number without a log entry.
 //
-// KEYS: seq counter, bid key → seq hash, seq → bid log hash.
-// ARGV: bid key (bidKey), payload, nudge channel, dedupe TTL seconds.
-// Returns {1, seq} for a new bid, {0, seq} for a duplicate.
+// The receive time is the Redis server's TIME (or ARGV[5], microseconds,
+// when the Ingress has a clock of its own), raised to the room's last
+// stamp if the clock stepped back: a later sequence number never carries
+// an earlier receive time, so ingress order and receive order agree. The
+// log entry is the bid's JSON with "received_us" put in front.
+//
+// KEYS: seq counter, bid key → seq hash, seq → bid log hash, last stamp.
+// ARGV: bid key (bidKey), payload (a JSON object), nudge channel, dedupe
+// TTL seconds, receive time in µs or "" for TIME.
+// Returns {1, seq, µs} for a new bid, {0, seq} for a duplicate.
 var sequenceScript = redis.NewScript(`
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
   return {0, tonumber(existing)}
 end
+local us = tonumber(ARGV[5])
+if not us then
+  local t = redis.call('TIME')
+  us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local last = tonumber(redis.call('GET', KEYS[4]) or '0')
+if us < last then
+  us = last
+end
+local stamp = string.format('%d', us)
+redis.call('SET', KEYS[4], stamp, 'EX', ARGV[4])
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('HSET', KEYS[3], seq, ARGV[2])
+redis.call('HSET', KEYS[3], seq, '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2))
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 redis.call('PUBLISH', ARGV[3], seq)
-return {1, seq}
+return {1, seq, us}
 `)
 
 // Submit validates b, stamps it and puts it on its room's queue. It returns
@@ -95,14 +116,20 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	// One spelling per ID: an upper-case room ID would name a queue nobody
 	// serves, an upper-case lot ID would not match the live lot.
 	b.RoomID, b.LotID, b.BidderID = strings.ToLower(b.RoomID), strings.ToLower(b.LotID), strings.ToLower(b.BidderID)
-	b.ReceivedAt = in.cfg.Now().UTC()
+	// The script stamps the receive time; the log entry carries it as
+	// received_us (see sequenceScript).
+	b.ReceivedAt = time.Time{}
 	payload, err := json.Marshal(b)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
+	at := ""
+	if in.cfg.Now != nil {
+		at = strconv.FormatInt(in.cfg.Now().UnixMicro(), 10)
+	}
 	res, err := sequenceScript.Run(ctx, in.rdb,
-		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID)},
-		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second)).Int64Slice()
+		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID)},
+		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
@@ -115,6 +142,7 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		}
 		return Receipt{Bid: b, Duplicate: true, Outcome: out}, nil
 	}
+	b.ReceivedAt = time.UnixMicro(res[2]).UTC()
 	// The task carries the sequenced bid: the log entry is the fast path,
 	// the task the durable backstop that survives a missing owner.
 	payload, err = json.Marshal(b)

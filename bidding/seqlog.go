@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -70,14 +71,34 @@ func (s *sequencer) take(ctx context.Context) ([]Bid, int64, error) {
 			s.log.Warn("ingress log entry missing; skipping", "seq", seq)
 			continue
 		}
-		var b Bid
-		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		b, err := decodeLogEntry(raw)
+		if err != nil {
 			return nil, 0, fmt.Errorf("decode ingress log entry %d: %w", seq, err)
 		}
 		b.Seq = seq
 		bids = append(bids, b)
 	}
 	return bids, s.next + int64(len(vals)-1) - 1, nil
+}
+
+// logEntry is a bid as the sequencing script logs it: the bid's JSON with
+// the receive time the script stamped, in microseconds.
+type logEntry struct {
+	Bid
+	ReceivedUS int64 `json:"received_us"`
+}
+
+// decodeLogEntry reads a log entry. An entry without received_us (logged
+// by an older node) keeps the received_at its ingress stamped.
+func decodeLogEntry(raw string) (Bid, error) {
+	var e logEntry
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		return Bid{}, err
+	}
+	if e.ReceivedUS > 0 {
+		e.Bid.ReceivedAt = time.UnixMicro(e.ReceivedUS).UTC()
+	}
+	return e.Bid, nil
 }
 
 // finish queues the outcomes and the removal of the log entries next..last
