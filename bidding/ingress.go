@@ -25,6 +25,8 @@ type IngressConfig struct {
 	// has sequenced.
 	// Zero means 48 hours, longer than any show.
 	DedupeTTL time.Duration
+	// Stages, when set, records the time of the script and the enqueue.
+	Stages *Stages
 	// TaskRetention keeps a processed bid task in Asynq so that a client
 	// retry with the same bid_id is recognized there too. Zero means 1 hour.
 	TaskRetention time.Duration
@@ -65,7 +67,7 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 
 // sequenceScript deduplicates by (bidder, bid_id), takes the next ingress
 // sequence number, stamps the receive time, appends the bid to the room's
-// log and nudges the owner, all in one atomic step: a bid is never
+// log and nudges the owner ("seq µs"), all in one atomic step: a bid is never
 // sequenced twice and never has a number without a log entry.
 //
 // The receive time is the Redis server's TIME (or ARGV[5], microseconds,
@@ -99,7 +101,7 @@ redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('HSET', KEYS[3], seq, '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2))
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[3], seq)
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. stamp)
 return {1, seq, us}
 `)
 
@@ -127,12 +129,14 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	if in.cfg.Now != nil {
 		at = strconv.FormatInt(in.cfg.Now().UnixMicro(), 10)
 	}
+	start := time.Now()
 	res, err := sequenceScript.Run(ctx, in.rdb,
 		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID)},
 		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
+	in.cfg.Stages.since(StageIngressScript, start)
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq
 	if !fresh {
@@ -150,8 +154,10 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
 	task := asynq.NewTask(TaskPlaceBid, payload)
+	start = time.Now()
 	_, err = in.tasks.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(bidKey(b.BidderID, b.BidID)),
 		asynq.MaxRetry(50), asynq.Timeout(30*time.Second), asynq.Retention(in.cfg.TaskRetention))
+	in.cfg.Stages.since(StageIngressEnqueue, start)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// The bid is sequenced and logged, so the owner may still apply it;
 		// the client is told to retry with the same bid_id, which is safe.

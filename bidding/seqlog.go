@@ -47,7 +47,9 @@ func (s *sequencer) take(ctx context.Context) ([]Bid, int64, error) {
 	}
 	keys := []string{seqKey(s.roomID), logKey(s.roomID)}
 	cmd := takeScript.EvalSha(ctx, pipe, keys, s.next, maxBatch)
+	start := time.Now()
 	cmds, _ := pipe.Exec(ctx)
+	s.stages.since(StageRead, start)
 	for _, c := range cmds[:len(cmds)-1] {
 		if err := c.Err(); err != nil {
 			s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
@@ -144,13 +146,18 @@ func (s *sequencer) flush(ctx context.Context) {
 	s.pending = nil
 }
 
-// parseNudge splits a nudge message "seq" (or "seq payload", from older
-// nodes; the payload is ignored) published by Submit.
-func parseNudge(msg string) (int64, bool) {
-	head, _, _ := strings.Cut(msg, " ")
+// parseNudge splits a nudge message "seq µs" published by Submit (µs is
+// the bid's receive stamp; older nodes sent "seq" or "seq payload", whose
+// stamp is 0).
+func parseNudge(msg string) (seq, stampUS int64, ok bool) {
+	head, tail, _ := strings.Cut(msg, " ")
 	seq, err := strconv.ParseInt(head, 10, 64)
 	if err != nil || seq <= 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	return seq, true
+	stampUS, err = strconv.ParseInt(tail, 10, 64)
+	if err != nil || stampUS < 0 {
+		stampUS = 0
+	}
+	return seq, stampUS, true
 }

@@ -154,3 +154,25 @@ func FuzzReceiveTimesFollowIngressOrder(f *testing.F) {
 		checkStampsAgree(t, readLog(t, room), receipts)
 	})
 }
+
+// TestParseNudge reads the nudges of this and of older nodes.
+func TestParseNudge(t *testing.T) {
+	for _, tc := range []struct {
+		msg        string
+		seq, stamp int64
+		ok         bool
+	}{
+		{"17 1733370000123456", 17, 1733370000123456, true},
+		{"17", 17, 0, true},
+		{`17 {"bid_id":"x"}`, 17, 0, true},
+		{"17 -5", 17, 0, true},
+		{"0 1733370000123456", 0, 0, false},
+		{"x 1", 0, 0, false},
+		{"", 0, 0, false},
+	} {
+		seq, stamp, ok := parseNudge(tc.msg)
+		if seq != tc.seq || stamp != tc.stamp || ok != tc.ok {
+			t.Errorf("parseNudge(%q) = %d, %d, %v; want %d, %d, %v", tc.msg, seq, stamp, ok, tc.seq, tc.stamp, tc.ok)
+		}
+	}
+}

@@ -56,6 +56,8 @@ type services struct {
 	// cluster announces this node and its media in Redis and tells the
 	// SFU where rooms published elsewhere come from.
 	cluster *cluster.Registry
+	// bidStages times each stage of the bid pipeline, for /metrics.
+	bidStages *bidding.Stages
 }
 
 // wire builds every service over the connected stores.
@@ -80,9 +82,11 @@ func (a *App) wire() error {
 	// The process's one Asynq client: every part that enqueues borrows it,
 	// and only closeServices closes it, after them.
 	s.tasks = asynq.NewClientFromRedisClient(a.redis)
-	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{}, bidding.WithTaskClient(s.tasks))
+	s.bidStages = bidding.NewStages()
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Stages: s.bidStages},
+		bidding.WithTaskClient(s.tasks))
 	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
-		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
+		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval, Stages: s.bidStages},
 		Actor:      auction.Config{Grace: a.cfg.LotGrace},
 		Subscriber: s.feed,
 		Aliases:    aliases,
