@@ -62,11 +62,16 @@ func (s Stage) String() string {
 
 // StageBuckets are the upper bounds of the stage histograms' buckets.
 var StageBuckets = []time.Duration{
-	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond,
-	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond,
-	25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 250 * time.Millisecond,
-	500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second,
+	100 * time.Microsecond, 250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond,
+	2 * time.Millisecond, 3 * time.Millisecond, 5 * time.Millisecond, 7500 * time.Microsecond,
+	10 * time.Millisecond, 15 * time.Millisecond, 20 * time.Millisecond, 25 * time.Millisecond,
+	35 * time.Millisecond, 50 * time.Millisecond, 75 * time.Millisecond, 100 * time.Millisecond,
+	150 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second,
+	2500 * time.Millisecond, 5 * time.Second,
 }
+
+// numBuckets is len(StageBuckets) and the +Inf bucket.
+const numBuckets = 23
 
 // Stages holds one latency histogram per Stage. Observing is a few atomic
 // adds, so the bid path pays no lock and no allocation; a metrics
@@ -77,7 +82,7 @@ type Stages struct {
 }
 
 type stageHist struct {
-	counts [16]atomic.Uint64 // len(StageBuckets)+1: the last is +Inf
+	counts [numBuckets]atomic.Uint64 // the last is +Inf
 	sum    atomic.Int64      // nanoseconds
 }
 

@@ -41,3 +41,15 @@ func TestStagesTimeEveryStep(t *testing.T) {
 		t.Error("nil Stages has a snapshot")
 	}
 }
+
+// TestStageBucketsAscend: the bounds ascend and fill the counters exactly.
+func TestStageBucketsAscend(t *testing.T) {
+	if len(StageBuckets)+1 != numBuckets {
+		t.Fatalf("%d bounds and %d counters", len(StageBuckets), numBuckets)
+	}
+	for i := 1; i < len(StageBuckets); i++ {
+		if StageBuckets[i] <= StageBuckets[i-1] {
+			t.Fatalf("bound %d (%v) not above %v", i, StageBuckets[i], StageBuckets[i-1])
+		}
+	}
+}
