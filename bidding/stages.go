@@ -83,7 +83,7 @@ type Stages struct {
 
 type stageHist struct {
 	counts [numBuckets]atomic.Uint64 // the last is +Inf
-	sum    atomic.Int64      // nanoseconds
+	sum    atomic.Int64              // nanoseconds
 }
 
 // NewStages returns empty histograms.
