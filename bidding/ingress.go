@@ -121,15 +121,19 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	// serves, an upper-case lot ID would not match the live lot.
 	b.RoomID, b.LotID, b.BidderID = strings.ToLower(b.RoomID), strings.ToLower(b.LotID), strings.ToLower(b.BidderID)
 	// The script stamps the receive time; the log entry carries it as
-	// received_us (see sequenceScript).
-	b.ReceivedAt = time.Time{}
+	// received_us (see sequenceScript), which this version reads. The
+	// received_at of this node's clock stays in the entry for nodes of
+	// the version before, which read only that.
+	at := ""
+	if in.cfg.Now != nil {
+		b.ReceivedAt = in.cfg.Now().UTC()
+		at = strconv.FormatInt(b.ReceivedAt.UnixMicro(), 10)
+	} else {
+		b.ReceivedAt = time.Now().UTC()
+	}
 	payload, err := json.Marshal(b)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
-	}
-	at := ""
-	if in.cfg.Now != nil {
-		at = strconv.FormatInt(in.cfg.Now().UnixMicro(), 10)
 	}
 	start := time.Now()
 	res, err := sequenceScript.Run(ctx, in.rdb,

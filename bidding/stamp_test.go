@@ -2,6 +2,7 @@ package bidding
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -185,5 +186,35 @@ func TestParseNudge(t *testing.T) {
 		if bid != nil && (bid.BidID != tc.bidID || bid.Seq != seq || !bid.ReceivedAt.Equal(tc.at)) {
 			t.Errorf("parseNudge(%q) bid = %+v, want %s numbered %d received %v", tc.msg, bid, tc.bidID, seq, tc.at)
 		}
+	}
+}
+
+// TestLogEntryReadableByOlderNodes: a node of the version before reads a
+// log entry or a nudge as a plain Bid and knows only received_at; the
+// entry keeps one, close to the stamp this version reads (received_us).
+func TestLogEntryReadableByOlderNodes(t *testing.T) {
+	ctx := context.Background()
+	rdb := testRedis(t)
+	room, lot := newUUID(), newUUID()
+	in := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{})
+	defer in.Close()
+	t.Cleanup(func() { deleteQueue(t, rdb, room) })
+	rc, err := in.Submit(ctx, sampleBid(room, lot, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := rdb.HGet(ctx, logKey(room), "1").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old Bid
+	if err := json.Unmarshal([]byte(raw), &old); err != nil {
+		t.Fatal(err)
+	}
+	if d := old.ReceivedAt.Sub(rc.Bid.ReceivedAt).Abs(); old.ReceivedAt.IsZero() || d > time.Second {
+		t.Fatalf("an older node reads received_at %v; the stamp is %v", old.ReceivedAt, rc.Bid.ReceivedAt)
+	}
+	if got := readLog(t, room); len(got) != 1 || !got[0].ReceivedAt.Equal(rc.Bid.ReceivedAt) {
+		t.Fatalf("this version reads %+v; the stamp is %v", got, rc.Bid.ReceivedAt)
 	}
 }
