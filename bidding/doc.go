@@ -9,17 +9,15 @@
 //     (INCR), stamps the receive time with Redis TIME (never earlier than
 //     the room's previous stamp, so receive order is ingress order, whatever
 //     node received the bid), appends the bid to the room's log and
-//     publishes a nudge (the number and the log entry). Then the bid is
+//     publishes a nudge (the number alone). Then the bid is
 //     enqueued as an Asynq task on the room's own queue "room:<id>" with
 //     TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
 //     Asynq's own script on Asynq's key layout and task encoding, which we
 //     do not reimplement (docs/PERFORMANCE.md measures both steps).
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
 //     sequencer applies bids strictly in ingress order, exactly once, in
-//     batches (group commit). Woken by nudges, it takes every bid already
-//     sequenced for the room (up to 500): from the nudges, which carry the
-//     bids, or, where a nudge is missing (lost, dropped, a restart), from
-//     the log in one script call.
+//     batches (group commit). Woken by a nudge, it takes every bid already
+//     sequenced for the room (up to 500) from the log in one script call.
 //     The room's own asynq.Server (Concurrency 1, started when the room goes
 //     live and stopped when it ends) delivers the same bids as the durable
 //     backstop and catches up whatever the nudges missed (a restart, a new
@@ -31,8 +29,7 @@
 //     Only then are the actor's events emitted: the publisher sends a
 //     batch's events (a rejection to its bidder alone) to the room's event
 //     log in one pipeline, and the sequencer stores the outcomes and trims
-//     the log in one more (riding on its next take of the log, or sent by
-//     its flusher goroutine, never holding up the next batch). A
+//     the log in one more (riding on its next take when more bids wait). A
 //     batch that hits a row storage cannot take (a bid_id the bidder used
 //     for another bid, a bidder that does not exist) is decided again with
 //     that bid refused; a batch that fails for a reason retrying cannot cure
