@@ -67,15 +67,14 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 
 // sequenceScript deduplicates by (bidder, bid_id), takes the next ingress
 // sequence number, stamps the receive time, appends the bid to the room's
-// log and nudges the owner, all in one atomic step: a bid is never
+// log and nudges the owner ("seq µs"), all in one atomic step: a bid is never
 // sequenced twice and never has a number without a log entry.
 //
 // The receive time is the Redis server's TIME (or ARGV[5], microseconds,
 // when the Ingress has a clock of its own), raised to the room's last
 // stamp if the clock stepped back: a later sequence number never carries
 // an earlier receive time, so ingress order and receive order agree. The
-// log entry is the bid's JSON with "received_us" put in front; the nudge
-// is "seq entry", so the owner can apply the bid without reading the log.
+// log entry is the bid's JSON with "received_us" put in front.
 //
 // KEYS: seq counter, bid key → seq hash, seq → bid log hash, last stamp.
 // ARGV: bid key (bidKey), payload (a JSON object), nudge channel, dedupe
@@ -100,10 +99,9 @@ redis.call('SET', KEYS[4], stamp, 'EX', ARGV[4])
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-local entry = '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2)
-redis.call('HSET', KEYS[3], seq, entry)
+redis.call('HSET', KEYS[3], seq, '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2))
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[3], seq .. ' ' .. entry)
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. stamp)
 return {1, seq, us}
 `)
 

@@ -127,8 +127,7 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 	return p, nil
 }
 
-// listen forwards nudges from Submit, with the bids they carry, to the
-// sequencer.
+// listen forwards nudges from Submit to the sequencer.
 func (p *Pipeline) listen(ctx context.Context) {
 	ch := p.pubsub.Channel(redis.WithChannelSize(1024))
 	for {
@@ -139,11 +138,11 @@ func (p *Pipeline) listen(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if seq, bid, ok := parseNudge(msg.Payload); ok {
-				if bid != nil {
-					p.stages.Observe(StageNudge, time.Since(bid.ReceivedAt))
+			if seq, stamp, ok := parseNudge(msg.Payload); ok {
+				if stamp > 0 {
+					p.stages.Observe(StageNudge, time.Since(time.UnixMicro(stamp)))
 				}
-				p.seq.nudge(seq, bid)
+				p.seq.nudge(seq, nil)
 			}
 		}
 	}

@@ -104,8 +104,8 @@ func decodeLogEntry(raw string) (Bid, error) {
 }
 
 // finish queues the outcomes and the removal of the log entries next..last
-// for the next take, which sends them in its own round trip (or for the
-// flusher, see handOff), and moves next past last. Both are caches of what the applier made durable (Outcomes
+// for the next take, which sends them in its own round trip, and moves next
+// past last. Both are caches of what the applier made durable (Outcomes
 // falls back to Postgres), so a failure to store them is logged, not
 // retried.
 func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last int64) error {
@@ -135,73 +135,29 @@ func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last
 	return nil
 }
 
-// handOff passes what finish queued to the flusher, which sends it
-// without holding up the next batch.
-func (s *sequencer) handOff(ctx context.Context) {
+// flush sends what finish queued, on its own.
+func (s *sequencer) flush(ctx context.Context) {
 	if s.pending == nil {
 		return
 	}
-	select {
-	case s.flushes <- s.pending:
-		s.pending = nil
-	case <-ctx.Done():
+	if _, err := s.pending.Exec(ctx); err != nil {
+		s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
 	}
+	s.pending = nil
 }
 
-// flusher sends the outcomes and log trims handed off, in order, until
-// flushes is closed. Each gets a short deadline of its own, so the last
-// batches of a stopping room still go out.
-func (s *sequencer) flusher() {
-	defer close(s.flushed)
-	for pipe := range s.flushes {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if _, err := pipe.Exec(ctx); err != nil {
-			s.log.Warn("storing outcomes or trimming the ingress log failed", "err", err)
-		}
-		cancel()
-	}
-}
-
-// fromAhead returns the nudged bids numbered next, next+1, … (at most
-// maxBatch, stopping at the first gap) and the last number they cover, or
-// nil when the bid numbered next was not nudged (or its nudge was lost).
-// Numbers below next are forgotten.
-func (s *sequencer) fromAhead() ([]Bid, int64) {
-	for seq := range s.ahead {
-		if seq < s.next {
-			delete(s.ahead, seq)
-		}
-	}
-	var bids []Bid
-	last := s.next - 1
-	for len(bids) < maxBatch {
-		b, ok := s.ahead[last+1]
-		if !ok {
-			break
-		}
-		bids = append(bids, b)
-		last++
-	}
-	return bids, last
-}
-
-// parseNudge splits a nudge message "seq entry" published by Submit: the
-// bid's number and its log entry (see sequenceScript). Older nodes sent
-// "seq" alone or "seq payload" (the bid's JSON with its received_at); an
-// entry that does not decode is left to the log.
-func parseNudge(msg string) (seq int64, bid *Bid, ok bool) {
+// parseNudge splits a nudge message "seq µs" published by Submit (µs is
+// the bid's receive stamp; older nodes sent "seq" or "seq payload", whose
+// stamp is 0).
+func parseNudge(msg string) (seq, stampUS int64, ok bool) {
 	head, tail, _ := strings.Cut(msg, " ")
 	seq, err := strconv.ParseInt(head, 10, 64)
 	if err != nil || seq <= 0 {
-		return 0, nil, false
+		return 0, 0, false
 	}
-	if tail == "" {
-		return seq, nil, true
+	stampUS, err = strconv.ParseInt(tail, 10, 64)
+	if err != nil || stampUS < 0 {
+		stampUS = 0
 	}
-	b, err := decodeLogEntry(tail)
-	if err != nil || b.ReceivedAt.IsZero() {
-		return seq, nil, true
-	}
-	b.Seq = seq
-	return seq, &b, true
+	return seq, stampUS, true
 }

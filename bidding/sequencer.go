@@ -55,15 +55,8 @@ type sequencer struct {
 	recent map[int64]string // bid key of recently applied sequence numbers
 	oldest int64            // lowest sequence number kept in recent
 	// pending holds the outcomes and log trims of applied batches until
-	// the next take sends them, or until they are handed to the flusher
-	// (flushes; flushed is closed when it has sent the last).
+	// the next take sends them.
 	pending redis.Pipeliner
-	flushes chan redis.Pipeliner
-	flushed chan struct{}
-	// ahead holds nudged bids numbered next or later, by number: the
-	// nudge carries the log entry, so a pass whose bids were all nudged
-	// does not read the log.
-	ahead map[int64]Bid
 	// applied is next-1, for other goroutines (Pipeline.Drained): every
 	// bid numbered up to it is decided and durable.
 	applied atomic.Int64
@@ -78,7 +71,6 @@ const recentBids = 4096
 type seqRequest struct {
 	upTo  int64
 	hint  *Bid
-	bid   *Bid       // the bid a nudge carries (numbered upTo), if any
 	reply chan error // nil for fire-and-forget nudges
 	at    time.Time  // when the request was made (StageQueue)
 }
@@ -100,7 +92,6 @@ func newSequencer(roomID string, next int64, rdb redis.UniversalClient, applier 
 		recent: map[int64]string{},
 		oldest: next,
 	}
-	s.flushes, s.flushed, s.ahead = make(chan redis.Pipeliner, 16), make(chan struct{}), map[int64]Bid{}
 	s.setNext(next)
 	return s
 }
@@ -115,12 +106,11 @@ func (s *sequencer) setNext(n int64) {
 // by one pass: the pass applies everything sequenced so far anyway.
 func (s *sequencer) run(ctx context.Context) {
 	defer close(s.done)
-	go s.flusher()
 	defer func() {
 		// The last pass's outcomes and trims, if queued, still go out.
-		s.handOff(context.Background())
-		close(s.flushes)
-		<-s.flushed
+		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.flush(fctx)
 	}()
 	batch := make([]seqRequest, 0, cap(s.reqs))
 	for {
@@ -151,9 +141,6 @@ func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 	now := time.Now()
 	for _, r := range reqs {
 		s.stages.Observe(StageQueue, now.Sub(r.at))
-		if r.bid != nil && r.bid.Seq >= s.next && len(s.ahead) < 4*maxBatch {
-			s.ahead[r.bid.Seq] = *r.bid
-		}
 		if r.hint != nil && r.hint.Seq < s.next {
 			err := s.applyStray(ctx, *r.hint)
 			if r.reply != nil {
@@ -167,11 +154,10 @@ func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 		}
 	}
 	// Requests waiting (nudges of new bids) start the next pass, whose take
-	// may send this pass's outcomes and trims; with none, the flusher
-	// sends them now.
+	// sends this pass's outcomes and trims; with none, they go out now.
 	defer func() {
 		if len(s.reqs) == 0 {
-			s.handOff(ctx)
+			s.flush(ctx)
 		}
 	}()
 	if upTo == 0 {
@@ -186,12 +172,11 @@ func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 	}
 }
 
-// nudge asks, without waiting, for everything up to seq to be applied;
-// bid, when set, is the bid numbered seq as the nudge carried it. A full
-// request buffer drops the nudge: the log and the Asynq backstop cover it.
-func (s *sequencer) nudge(seq int64, bid *Bid) {
+// nudge asks, without waiting, for everything up to seq to be applied. A
+// full request buffer drops the nudge: the Asynq backstop covers it.
+func (s *sequencer) nudge(seq int64, hint *Bid) {
 	select {
-	case s.reqs <- seqRequest{upTo: seq, bid: bid, at: time.Now()}:
+	case s.reqs <- seqRequest{upTo: seq, hint: hint, at: time.Now()}:
 	default:
 	}
 }
@@ -224,16 +209,9 @@ var errSequencerStopped = errors.New("room sequencer stopped")
 // and handed it out again (see applyStray).
 func (s *sequencer) advance(ctx context.Context, upTo int64) error {
 	for {
-		// Bids the nudges carried need no read of the log; only a gap
-		// (a lost or dropped nudge, a restart) does.
-		bids, last := s.fromAhead()
-		if bids != nil {
-			s.handOff(ctx)
-		} else {
-			var err error
-			if bids, last, err = s.take(ctx); err != nil {
-				return err
-			}
+		bids, last, err := s.take(ctx)
+		if err != nil {
+			return err
 		}
 		if last < s.next {
 			if s.next <= upTo {
