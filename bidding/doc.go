@@ -85,6 +85,10 @@
 // than the grace, bids received before the deadline are still judged by
 // their receive time instead of finding the lot closed.
 //
+// Stages, when given to the Ingress and the rooms' PipelineConfig, times
+// every stage of a bid's way (stages.go) in histograms a metrics collector
+// reads at scrape time; the bid path only adds to atomic counters.
+//
 // Commands runs seller commands and moderation through the room actor, so
 // they are ordered with bids; a command for a room that has just gone live
 // asks the Node to claim it and waits a bounded time. Refusals are
