@@ -8,10 +8,12 @@
 //     (bidder, bid_id), takes the room's next ingress sequence number
 //     (INCR), stamps the receive time with Redis TIME (never earlier than
 //     the room's previous stamp, so receive order is ingress order, whatever
-//     node received the bid), appends the bid to the room's log and
-//     publishes a nudge (the number alone). Then the bid is
-//     enqueued as an Asynq task on the room's own queue "room:<id>" with
-//     TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
+//     node received the bid; the owner judges the deadline, on its own
+//     clock, by that stamp, so the nodes' and Redis's clocks must agree, as
+//     the nodes' clocks had to when each stamped its own bids), appends the
+//     bid to the room's log and publishes a nudge (the number and the
+//     stamp). Then the bid is enqueued as an Asynq task on the room's own
+//     queue "room:<id>" with TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
 //     Asynq's own script on Asynq's key layout and task encoding, which we
 //     do not reimplement (docs/PERFORMANCE.md measures both steps).
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
