@@ -48,8 +48,10 @@ func (a *roomApplier) ApplyBatch(ctx context.Context, bids []Bid) ([]Outcome, er
 	// Each round that hits a row storage cannot take settles that bid for
 	// good (NoRecord), so this ends within len(bids)+1 rounds.
 	for {
+		start := time.Now()
 		res, err := a.room.actor.DecideBids(ctx, items)
 		if err == nil {
+			a.observe(start)
 			return outcomesOf(bids, res), nil
 		}
 		if res == nil {
@@ -83,6 +85,22 @@ func (a *roomApplier) ApplyBatch(ctx context.Context, bids []Bid) ([]Outcome, er
 			items[dc.decision].Refuse, items[dc.decision].NoRecord = auction.ReasonInvalidBid, true
 		}
 	}
+}
+
+// observe records how a batch handed to the actor at start split between
+// deciding (the wait for the actor included), the commit (recorded by the
+// LotStore) and the actor's work after it.
+func (a *roomApplier) observe(start time.Time) {
+	st := a.room.store
+	if st == nil || st.stages == nil {
+		return
+	}
+	cs, ce := time.Unix(0, st.commitStart.Load()), time.Unix(0, st.commitEnd.Load())
+	if cs.Before(start) {
+		return // not this batch's commit
+	}
+	st.stages.Observe(StageDecide, cs.Sub(start))
+	st.stages.Observe(StageAfterCommit, time.Since(ce))
 }
 
 // outcomesOf pairs each bid with the actor's decision.

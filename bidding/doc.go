@@ -4,12 +4,16 @@
 // A bid goes through three steps:
 //
 //  1. Ingress (Submit), on whichever node holds the bidder's WebSocket: the
-//     bid's shape is checked, it is stamped with the server receive time, and
-//     one Lua script on Redis deduplicates it by (bidder, bid_id), takes the
-//     room's next ingress sequence number (INCR), appends the bid to the
-//     room's log and publishes a nudge (the number alone). Then the bid is
-//     enqueued as an Asynq task on the room's own queue "room:<id>" with
-//     TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
+//     bid's shape is checked, and one Lua script on Redis deduplicates it by
+//     (bidder, bid_id), takes the room's next ingress sequence number
+//     (INCR), stamps the receive time with Redis TIME (never earlier than
+//     the room's previous stamp, so receive order is ingress order, whatever
+//     node received the bid; the owner judges the deadline, on its own
+//     clock, by that stamp, so the nodes' and Redis's clocks must agree, as
+//     the nodes' clocks had to when each stamped its own bids), appends the
+//     bid to the room's log and publishes a nudge (the number and the
+//     stamp). Then the bid is enqueued as an Asynq task on the room's own
+//     queue "room:<id>" with TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
 //     Asynq's own script on Asynq's key layout and task encoding, which we
 //     do not reimplement (docs/PERFORMANCE.md measures both steps).
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
@@ -82,6 +86,10 @@
 // (Pipeline.Drained, the actor's Config.Drained): under a backlog longer
 // than the grace, bids received before the deadline are still judged by
 // their receive time instead of finding the lot closed.
+//
+// Stages, when given to the Ingress and the rooms' PipelineConfig, times
+// every stage of a bid's way (stages.go) in histograms a metrics collector
+// reads at scrape time; the bid path only adds to atomic counters.
 //
 // Commands runs seller commands and moderation through the room actor, so
 // they are ordered with bids; a command for a room that has just gone live

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,12 +15,18 @@ import (
 
 // IngressConfig tunes Submit.
 type IngressConfig struct {
-	// Now stamps the server receive time; nil means time.Now.
+	// Now, when set, replaces the Redis server's clock as the receive
+	// clock (tests drive it with a fake clock). Nil, the default, stamps
+	// each bid with Redis TIME inside the sequencing script, so that one
+	// clock stamps every bid of a room, whichever node received it, and
+	// the stamp is taken in the same atomic step as the sequence number.
 	Now func() time.Time
 	// DedupeTTL is how long a room remembers the (bidder, bid_id) keys it
 	// has sequenced.
 	// Zero means 48 hours, longer than any show.
 	DedupeTTL time.Duration
+	// Stages, when set, records the time of the script and the enqueue.
+	Stages *Stages
 	// TaskRetention keeps a processed bid task in Asynq so that a client
 	// retry with the same bid_id is recognized there too. Zero means 1 hour.
 	TaskRetention time.Duration
@@ -30,7 +37,8 @@ type IngressConfig struct {
 
 // Receipt tells the submitter what happened at ingress.
 type Receipt struct {
-	// Bid is the bid as sequenced: ReceivedAt and Seq are set.
+	// Bid is the bid as sequenced: ReceivedAt and Seq are set (for a
+	// duplicate, Seq only: the original's number).
 	Bid Bid
 	// Duplicate is true when the bidder had submitted the bid_id before; Seq is
 	// then the original sequence number and Outcome the original outcome
@@ -51,9 +59,6 @@ type Ingress struct {
 // NewIngress returns an Ingress over rdb. It enqueues through the client
 // WithTaskClient gives, or else through one of its own.
 func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig, opts ...ClientOption) *Ingress {
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.DedupeTTL == 0 {
 		cfg.DedupeTTL = 48 * time.Hour
 	}
@@ -63,28 +68,48 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 	return &Ingress{rdb: rdb, tasks: newTaskClient(rdb, opts), outcomes: outcomes, cfg: cfg}
 }
 
-// sequenceScript deduplicates by (bidder, bid_id), takes the next ingress sequence
-// number, appends the bid to the room's log and nudges the owner, all in one
-// atomic step: a bid is never sequenced twice and never has a number without
-// a log entry.
+// sequenceScript deduplicates by (bidder, bid_id), takes the next ingress
+// sequence number, stamps the receive time, appends the bid to the room's
+// log and nudges the owner ("seq µs"), all in one atomic step: a bid is never
+// sequenced twice and never has a number without a log entry.
 //
-// KEYS: seq counter, bid key → seq hash, seq → bid log hash, lease.
-// ARGV: bid key (bidKey), payload, nudge channel, dedupe TTL seconds.
-// Returns {1, seq, owned} for a new bid, {0, seq, owned} for a duplicate;
-// owned is 0 when nobody holds the room's lease (parked: wake it).
+// The receive time is the Redis server's TIME (or ARGV[5], microseconds,
+// when the Ingress has a clock of its own), raised to the room's last
+// stamp if the clock stepped back: a later sequence number never carries
+// an earlier receive time, so ingress order and receive order agree. The
+// log entry is the bid's JSON with "received_us" put in front.
+//
+// KEYS: seq counter, bid key → seq hash, seq → bid log hash, last stamp,
+// lease.
+// ARGV: bid key (bidKey), payload (a JSON object), nudge channel, dedupe
+// TTL seconds, receive time in µs or "" for TIME.
+// Returns {1, seq, µs, owned} for a new bid, {0, seq, 0, owned} for a
+// duplicate; owned is 0 when nobody holds the room's lease (parked: wake
+// it).
 var sequenceScript = redis.NewScript(`
-local owned = redis.call('EXISTS', KEYS[4])
+local owned = redis.call('EXISTS', KEYS[5])
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
-  return {0, tonumber(existing), owned}
+  return {0, tonumber(existing), 0, owned}
 end
+local us = tonumber(ARGV[5])
+if not us then
+  local t = redis.call('TIME')
+  us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local last = tonumber(redis.call('GET', KEYS[4]) or '0')
+if us < last then
+  us = last
+end
+local stamp = string.format('%d', us)
+redis.call('SET', KEYS[4], stamp, 'EX', ARGV[4])
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('HSET', KEYS[3], seq, ARGV[2])
+redis.call('HSET', KEYS[3], seq, '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2))
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[3], seq)
-return {1, seq, owned}
+redis.call('PUBLISH', ARGV[3], seq .. ' ' .. stamp)
+return {1, seq, us, owned}
 `)
 
 // Submit validates b, stamps it and puts it on its room's queue. It returns
@@ -100,20 +125,32 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	// One spelling per ID: an upper-case room ID would name a queue nobody
 	// serves, an upper-case lot ID would not match the live lot.
 	b.RoomID, b.LotID, b.BidderID = strings.ToLower(b.RoomID), strings.ToLower(b.LotID), strings.ToLower(b.BidderID)
-	b.ReceivedAt = in.cfg.Now().UTC()
+	// The script stamps the receive time; the log entry carries it as
+	// received_us (see sequenceScript), which this version reads. The
+	// received_at of this node's clock stays in the entry for nodes of
+	// the version before, which read only that.
+	at := ""
+	if in.cfg.Now != nil {
+		b.ReceivedAt = in.cfg.Now().UTC()
+		at = strconv.FormatInt(b.ReceivedAt.UnixMicro(), 10)
+	} else {
+		b.ReceivedAt = time.Now().UTC()
+	}
 	payload, err := json.Marshal(b)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
+	start := time.Now()
 	res, err := sequenceScript.Run(ctx, in.rdb,
-		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), leaseKey(b.RoomID)},
-		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second)).Int64Slice()
+		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID)},
+		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
+	in.cfg.Stages.since(StageIngressScript, start)
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq
-	if len(res) > 2 && res[2] == 0 && in.cfg.Waker != nil {
+	if res[3] == 0 && in.cfg.Waker != nil {
 		// Decided by its receive time once the room runs, within ms.
 		in.cfg.Waker.Wake(b.RoomID)
 	}
@@ -124,6 +161,7 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		}
 		return Receipt{Bid: b, Duplicate: true, Outcome: out}, nil
 	}
+	b.ReceivedAt = time.UnixMicro(res[2]).UTC()
 	// The task carries the sequenced bid: the log entry is the fast path,
 	// the task the durable backstop that survives a missing owner.
 	payload, err = json.Marshal(b)
@@ -131,8 +169,10 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
 	task := asynq.NewTask(TaskPlaceBid, payload)
+	start = time.Now()
 	_, err = in.tasks.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(bidKey(b.BidderID, b.BidID)),
 		asynq.MaxRetry(50), asynq.Timeout(30*time.Second), asynq.Retention(in.cfg.TaskRetention))
+	in.cfg.Stages.since(StageIngressEnqueue, start)
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		// The bid is sequenced and logged, so the owner may still apply it;
 		// the client is told to retry with the same bid_id, which is safe.

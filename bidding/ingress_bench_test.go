@@ -31,14 +31,14 @@ func BenchmarkIngressSteps(b *testing.B) {
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			bid := sampleBid(room, lot, i)
-			err := sequenceScript.Run(ctx, rdb, []string{seqKey(room), bidIDsKey(room), logKey(room), leaseKey(room)},
-				bidKey(bid.BidderID, bid.BidID), payload, nudgeChannel(room), ttl).Err()
+			err := sequenceScript.Run(ctx, rdb, []string{seqKey(room), bidIDsKey(room), logKey(room), receivedKey(room), leaseKey(room)},
+				bidKey(bid.BidderID, bid.BidID), payload, nudgeChannel(room), ttl, "").Err()
 			if err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.StopTimer()
-		rdb.Del(ctx, seqKey(room), bidIDsKey(room), logKey(room))
+		rdb.Del(ctx, seqKey(room), bidIDsKey(room), logKey(room), receivedKey(room))
 	})
 	b.Run("enqueue", func(b *testing.B) {
 		room, lot := newUUID(), newUUID()
@@ -71,9 +71,9 @@ func BenchmarkIngressSteps(b *testing.B) {
 
 // deleteQueue removes a benchmark room's Asynq queue and its tasks from the
 // shared Redis.
-func deleteQueue(b *testing.B, rdb redis.UniversalClient, roomID string) {
+func deleteQueue(b testing.TB, rdb redis.UniversalClient, roomID string) {
 	if err := asynq.NewInspectorFromRedisClient(rdb).DeleteQueue(QueueName(roomID), true); err != nil {
 		b.Logf("delete queue of room %s: %v", roomID, err)
 	}
-	rdb.Del(context.Background(), seqKey(roomID), bidIDsKey(roomID), logKey(roomID))
+	rdb.Del(context.Background(), seqKey(roomID), bidIDsKey(roomID), logKey(roomID), receivedKey(roomID))
 }

@@ -9,6 +9,7 @@ func QueueName(roomID string) string { return "room:" + roomID }
 func seqKey(roomID string) string       { return "bidcast:{" + roomID + "}:seq" }
 func bidIDsKey(roomID string) string    { return "bidcast:{" + roomID + "}:bidids" }
 func logKey(roomID string) string       { return "bidcast:{" + roomID + "}:log" }
+func receivedKey(roomID string) string  { return "bidcast:{" + roomID + "}:received" }
 func nudgeChannel(roomID string) string { return "bidcast:{" + roomID + "}:ingress" }
 func outcomeKey(bidderID, bidID string) string {
 	return "bidcast:outcome:" + bidKey(bidderID, bidID)

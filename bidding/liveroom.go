@@ -107,6 +107,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 		return nil, err
 	}
 	store := NewLotStore(m.lots, roomID, token, lr.currency)
+	store.stages, lr.pub.stages, lr.store = m.cfg.Pipeline.Stages, m.cfg.Pipeline.Stages, store
 	if lr.actor, err = auction.NewRoom(acfg, m.cfg.Clock, store, lr.pub, m.log); err != nil {
 		return nil, fmt.Errorf("room %s: %w", roomID, err)
 	}
@@ -141,6 +142,7 @@ type LiveRoom struct {
 	m        *Rooms
 	actor    *auction.Room
 	pub      *publisher
+	store    *LotStore
 	pipeline *Pipeline
 	log      *slog.Logger
 	cancel   context.CancelFunc

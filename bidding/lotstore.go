@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/bidcast/bidcast/auction"
@@ -27,6 +28,11 @@ type LotStore struct {
 	// lastAt is the created_at of the last batch's last decision; owned by
 	// the room's actor goroutine, the only caller.
 	lastAt time.Time
+	// stages records StageCommit; commitStart and commitEnd (Unix
+	// nanoseconds) time the last commit for the applier, which reads them
+	// after the actor answered (StageDecide, StageAfterCommit).
+	stages                 *Stages
+	commitStart, commitEnd atomic.Int64
 }
 
 // NewLotStore returns the store for one room, run for the claim whose
@@ -99,7 +105,12 @@ func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error
 		}
 		upd = &u
 	}
+	start := time.Now()
 	err := s.lots.CommitBatch(ctx, s.roomID, rows, upd)
+	end := time.Now()
+	s.stages.Observe(StageCommit, end.Sub(start))
+	s.commitStart.Store(start.UnixNano())
+	s.commitEnd.Store(end.UnixNano())
 	var rc *storage.RowConflict
 	if errors.As(err, &rc) {
 		return &decisionConflict{decision: owner[rc.Row], RowConflict: rc}

@@ -23,6 +23,9 @@ type PipelineConfig struct {
 	// ShutdownTimeout bounds how long stopping waits for a bid in progress.
 	// Zero means 5 s.
 	ShutdownTimeout time.Duration
+	// Stages, when set, records the time of each stage of a room's batches
+	// (shared by every room of the node, and with its Ingress).
+	Stages *Stages
 }
 
 func (c PipelineConfig) withDefaults() PipelineConfig {
@@ -52,6 +55,7 @@ type Pipeline struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	log    *slog.Logger
+	stages *Stages
 	// drain is the mark a closing lot waits for (Drained).
 	drain drainMark
 }
@@ -84,8 +88,9 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 	if err != nil {
 		return nil, fmt.Errorf("seed sequence of room %s: %w", roomID, err)
 	}
-	p := &Pipeline{roomID: roomID, rdb: rdb, log: log}
+	p := &Pipeline{roomID: roomID, rdb: rdb, log: log, stages: cfg.Stages}
 	p.seq = newSequencer(roomID, applied+1, rdb, applier, outcomes, log)
+	p.seq.stages = cfg.Stages
 	// Subscribe before catching up, so no bid falls between the two.
 	p.pubsub = rdb.Subscribe(ctx, nudgeChannel(roomID))
 	if _, err := p.pubsub.Receive(ctx); err != nil {
@@ -133,7 +138,10 @@ func (p *Pipeline) listen(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if seq, ok := parseNudge(msg.Payload); ok {
+			if seq, stamp, ok := parseNudge(msg.Payload); ok {
+				if stamp > 0 {
+					p.stages.Observe(StageNudge, time.Since(time.UnixMicro(stamp)))
+				}
 				p.seq.nudge(seq, nil)
 			}
 		}

@@ -22,6 +22,7 @@ const publisherBuffer = 8192
 type pubItem struct {
 	ev auction.Event
 	to string
+	at time.Time // when the actor emitted it (StagePublishWait)
 }
 
 // publisher is a room's auction.EventSink. Emit queues without blocking;
@@ -36,6 +37,7 @@ type publisher struct {
 	// sub sees each public event once it is in the log; nil for none.
 	sub    events.Subscriber
 	logger *slog.Logger
+	stages *Stages // nil records nothing
 
 	ch      chan pubItem
 	dropped atomic.Bool
@@ -67,7 +69,7 @@ func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger
 // out too, to its bidder alone.
 func (p *publisher) Emit(e auction.Event) {
 	p.logEvent(e)
-	it := pubItem{ev: e}
+	it := pubItem{ev: e, at: time.Now()}
 	if e.Type == auction.EventBidRejected && e.Bid != nil {
 		it.to = e.Bid.BidderID
 	}
@@ -146,6 +148,10 @@ func (p *publisher) drain(ctx context.Context) {
 // round trip when the log can take a batch, with the actor's snapshot
 // attached to the last. Then the subscriber sees the public events.
 func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
+	start := time.Now()
+	if !batch[0].at.IsZero() {
+		p.stages.Observe(StagePublishWait, start.Sub(batch[0].at))
+	}
 	for _, it := range batch {
 		p.noteTrigger(it.ev)
 	}
@@ -156,12 +162,23 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 			snap = PublicSnapshotOf(s, p.aliases, p.findTrigger)
 		}
 		cancel()
+		p.stages.since(StageSnapshot, start)
 	}
+	start = time.Now()
 	evs := make([]events.Event, 0, 2*len(batch))
 	for _, it := range batch {
 		evs = p.render(evs, it)
 	}
 	p.publishAll(ctx, evs, snap)
+	if p.stages != nil {
+		now := time.Now()
+		p.stages.Observe(StagePublish, now.Sub(start))
+		for _, it := range batch {
+			if b := it.ev.Bid; b != nil && (it.ev.Type == auction.EventBidAccepted || it.ev.Type == auction.EventBidRejected) {
+				p.stages.Observe(StageDecided, now.Sub(b.ReceivedAt))
+			}
+		}
+	}
 	if p.sub != nil {
 		for _, it := range batch {
 			if it.to == "" {

@@ -25,7 +25,7 @@ func DeleteRoomKeys(ctx context.Context, rdb redis.UniversalClient, roomID strin
 		return fmt.Errorf("delete queue of room %s: %w", roomID, err)
 	}
 	prefix := "asynq:{" + q + "}:"
-	if err := rdb.Del(ctx, seqKey(roomID), logKey(roomID), prefix+"processed", prefix+"failed",
+	if err := rdb.Del(ctx, seqKey(roomID), logKey(roomID), receivedKey(roomID), prefix+"processed", prefix+"failed",
 		prefix+"completed", prefix+"paused").Err(); err != nil {
 		return fmt.Errorf("delete sequencer keys of room %s: %w", roomID, err)
 	}

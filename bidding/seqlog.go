@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -46,7 +47,9 @@ func (s *sequencer) take(ctx context.Context) ([]Bid, int64, error) {
 	}
 	keys := []string{seqKey(s.roomID), logKey(s.roomID)}
 	cmd := takeScript.EvalSha(ctx, pipe, keys, s.next, maxBatch)
+	start := time.Now()
 	cmds, _ := pipe.Exec(ctx)
+	s.stages.since(StageRead, start)
 	for _, c := range cmds[:len(cmds)-1] {
 		if err := c.Err(); err != nil {
 			s.log.Warn("storing outcomes or trimming the ingress log failed", "next", s.next, "err", err)
@@ -70,14 +73,34 @@ func (s *sequencer) take(ctx context.Context) ([]Bid, int64, error) {
 			s.log.Warn("ingress log entry missing; skipping", "seq", seq)
 			continue
 		}
-		var b Bid
-		if err := json.Unmarshal([]byte(raw), &b); err != nil {
+		b, err := decodeLogEntry(raw)
+		if err != nil {
 			return nil, 0, fmt.Errorf("decode ingress log entry %d: %w", seq, err)
 		}
 		b.Seq = seq
 		bids = append(bids, b)
 	}
 	return bids, s.next + int64(len(vals)-1) - 1, nil
+}
+
+// logEntry is a bid as the sequencing script logs it: the bid's JSON with
+// the receive time the script stamped, in microseconds.
+type logEntry struct {
+	Bid
+	ReceivedUS int64 `json:"received_us"`
+}
+
+// decodeLogEntry reads a log entry. An entry without received_us (logged
+// by an older node) keeps the received_at its ingress stamped.
+func decodeLogEntry(raw string) (Bid, error) {
+	var e logEntry
+	if err := json.Unmarshal([]byte(raw), &e); err != nil {
+		return Bid{}, err
+	}
+	if e.ReceivedUS > 0 {
+		e.Bid.ReceivedAt = time.UnixMicro(e.ReceivedUS).UTC()
+	}
+	return e.Bid, nil
 }
 
 // finish queues the outcomes and the removal of the log entries next..last
@@ -123,13 +146,18 @@ func (s *sequencer) flush(ctx context.Context) {
 	s.pending = nil
 }
 
-// parseNudge splits a nudge message "seq" (or "seq payload", from older
-// nodes; the payload is ignored) published by Submit.
-func parseNudge(msg string) (int64, bool) {
-	head, _, _ := strings.Cut(msg, " ")
+// parseNudge splits a nudge message "seq µs" published by Submit (µs is
+// the bid's receive stamp; older nodes sent "seq" or "seq payload", whose
+// stamp is 0).
+func parseNudge(msg string) (seq, stampUS int64, ok bool) {
+	head, tail, _ := strings.Cut(msg, " ")
 	seq, err := strconv.ParseInt(head, 10, 64)
 	if err != nil || seq <= 0 {
-		return 0, false
+		return 0, 0, false
 	}
-	return seq, true
+	stampUS, err = strconv.ParseInt(tail, 10, 64)
+	if err != nil || stampUS < 0 {
+		stampUS = 0
+	}
+	return seq, stampUS, true
 }

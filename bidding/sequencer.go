@@ -46,6 +46,7 @@ type sequencer struct {
 	outcomes *Outcomes
 	log      *slog.Logger
 	retry    retryPolicy
+	stages   *Stages // nil records nothing
 
 	reqs chan seqRequest
 	done chan struct{}
@@ -71,6 +72,7 @@ type seqRequest struct {
 	upTo  int64
 	hint  *Bid
 	reply chan error // nil for fire-and-forget nudges
+	at    time.Time  // when the request was made (StageQueue)
 }
 
 // retryPolicy bounds the retries of a transient apply failure inside the
@@ -136,7 +138,9 @@ func (s *sequencer) run(ctx context.Context) {
 func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 	var upTo int64
 	var waiting []chan error
+	now := time.Now()
 	for _, r := range reqs {
+		s.stages.Observe(StageQueue, now.Sub(r.at))
 		if r.hint != nil && r.hint.Seq < s.next {
 			err := s.applyStray(ctx, *r.hint)
 			if r.reply != nil {
@@ -172,7 +176,7 @@ func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 // full request buffer drops the nudge: the Asynq backstop covers it.
 func (s *sequencer) nudge(seq int64, hint *Bid) {
 	select {
-	case s.reqs <- seqRequest{upTo: seq, hint: hint}:
+	case s.reqs <- seqRequest{upTo: seq, hint: hint, at: time.Now()}:
 	default:
 	}
 }
@@ -182,7 +186,7 @@ func (s *sequencer) nudge(seq int64, hint *Bid) {
 func (s *sequencer) deliver(ctx context.Context, b Bid) error {
 	reply := make(chan error, 1)
 	select {
-	case s.reqs <- seqRequest{upTo: b.Seq, hint: &b, reply: reply}:
+	case s.reqs <- seqRequest{upTo: b.Seq, hint: &b, reply: reply, at: time.Now()}:
 	case <-s.done:
 		return errSequencerStopped
 	case <-ctx.Done():

@@ -12,6 +12,13 @@
 #
 #   scripts/bench-bids.sh one-room-500 1 -bidders 200 -watchers 20 -rate 500 -duration 30s
 #   BENCH_REDIS_URL=redis://127.0.0.1:6390/0 scripts/bench-bids.sh ...
+#
+# The server's admin listener (a free loopback port) serves /metrics: after
+# the load, the per-stage histograms of the bid pipeline
+# (bidcast_bid_stage_seconds) go to NAME.stages.txt, with each stage's
+# count, mean and p50/p90/p99 (bucket upper bounds). BENCH_CPUPROFILE=N
+# also takes an N-second CPU profile of the server, from 5 s into the
+# load, to NAME.cpu.pprof.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: bench-bids.sh NAME ROOMS [loadtest flags]}
@@ -28,7 +35,8 @@ out=artifacts/bench; mkdir -p "$out"
 tempdb_create bench
 
 port=$(bin/loadtest freeport tcp); udp=$(bin/loadtest freeport udp)
-export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR=${ADMIN_ADDR:-} \
+ADMIN_ADDR=${ADMIN_ADDR:-127.0.0.1:$(bin/loadtest freeport tcp)}
+export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR \
   SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_RATE_LIMIT_DISABLED=true \
   API_RATE_LIMIT_DISABLED=true CLIENT_LIMITS_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
 bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
@@ -52,9 +60,37 @@ xact_commits() {
   psql -Atq "$DATABASE_URL" -c "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
 }
 c0=$(xact_commits)
+prof=""
+if [ -n "${BENCH_CPUPROFILE:-}" ]; then
+  (sleep 5; curl -sf -o "$out/$name.cpu.pprof" "http://$ADMIN_ADDR/debug/pprof/profile?seconds=$BENCH_CPUPROFILE") &
+  prof=$!
+fi
 status=0
 bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \
   -json "$out/$name.json" "$@" || status=$?
+[ -z "$prof" ] || wait "$prof" || true
+# The stage histograms, and per stage: count, mean, p50/p90/p99 (the upper
+# bound of the bucket the quantile falls in).
+curl -sf "http://$ADMIN_ADDR/metrics" | grep '^bidcast_bid_stage_seconds' >"$out/$name.stages.txt" || true
+awk -F'[{}" ]+' '
+  /_bucket/ { split($0, a, "le=\""); split(a[2], b, "\""); le = b[1]; st = $3
+              n[st]++; ub[st, n[st]] = le; cum[st, n[st]] = $NF; order[st] = 1 }
+  /_sum/    { sum[$3] = $NF }
+  /_count/  { cnt[$3] = $NF }
+  END {
+    printf "%-16s %8s %9s %9s %9s %9s\n", "stage", "count", "mean_ms", "p50_ms", "p90_ms", "p99_ms"
+    for (st in order) {
+      if (cnt[st] == 0) continue
+      line = sprintf("%-16s %8d %9.2f", st, cnt[st], 1000 * sum[st] / cnt[st])
+      split("0.5 0.9 0.99", qs, " ")
+      for (q = 1; q <= 3; q++) {
+        v = "inf"
+        for (i = 1; i <= n[st]; i++) if (cum[st, i] >= qs[q] * cnt[st]) { v = ub[st, i]; break }
+        line = line sprintf(" %9s", v == "+Inf" ? "inf" : sprintf("%.1f", 1000 * v))
+      }
+      print line
+    }
+  }' "$out/$name.stages.txt" | tee "$out/$name.stages.summary.txt" || true
 c1=$(xact_commits)
 if [ -n "$c0" ] && [ -n "$c1" ] && command -v jq >/dev/null 2>&1; then
   jq --argjson c "$((c1 - c0))" '.bids | {commits: $c, bid_s: .bid_s, decided: (.accepted + .rejected),

@@ -56,6 +56,8 @@ type services struct {
 	// cluster announces this node and its media in Redis and tells the
 	// SFU where rooms published elsewhere come from.
 	cluster *cluster.Registry
+	// bidStages times each stage of the bid pipeline, for /metrics.
+	bidStages *bidding.Stages
 }
 
 // wire builds every service over the connected stores.
@@ -80,8 +82,9 @@ func (a *App) wire() error {
 	// The process's one Asynq client: every part that enqueues borrows it,
 	// and only closeServices closes it, after them.
 	s.tasks = asynq.NewClientFromRedisClient(a.redis)
+	s.bidStages = bidding.NewStages()
 	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
-		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval},
+		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval, Stages: s.bidStages},
 		Actor:      auction.Config{Grace: a.cfg.LotGrace},
 		Subscriber: s.feed,
 		Aliases:    aliases,
@@ -103,7 +106,7 @@ func (a *App) wire() error {
 		a.log.With("component", "node")); err != nil {
 		return usageError{Err: err}
 	}
-	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node}, bidding.WithTaskClient(s.tasks))
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node, Stages: s.bidStages}, bidding.WithTaskClient(s.tasks))
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
 	wsCfg := a.cfg.WS
