@@ -18,7 +18,9 @@
 // player listens for anything from the node (RTP, RTCP sender reports, ICE
 // consent answers) and starts a new session when it has heard nothing for
 // a while: 3.5 s normally, 0.7 s for the next 10 s after suspect() (the
-// room page calls it when its WebSocket drops, a hint that a node died).
+// room page calls it when its WebSocket drops, a hint that a node died);
+// a node it reaches by its own URL is asked after 1 s of silence, and a
+// node that does not answer is left at once.
 // Retries after a node is lost back off from 250 ms to 1 s, then 3 s, with
 // jitter, so a crowd of viewers does not return in one wave.
 //
@@ -40,6 +42,7 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
   let suspectUntil = 0;
   let connectedAt = 0;
   let begun = false;    // the first offer waits for opts.ready
+  let probing = false;  // a look at a silent node is under way
   const player = {
     attempts: 0, stopped: false, reconnecting: false, url: "", target: "", log: [],
     stop, restart, setTarget, suspect() { suspectUntil = Date.now() + 10000; },
@@ -68,7 +71,8 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
   function restart(lost = true) {
     if (player.stopped) return;
     begun = true;
-    if (lost) player.reconnecting = true;
+    // A lost session's node may be dead: this origin places the next one.
+    if (lost) { player.reconnecting = true; player.target = ""; }
     clearTimeout(timer);
     close();
     start();
@@ -170,6 +174,14 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
     else if (frames > 0) fails = 0;
     const quiet = now - heardAt;
     const limit = now < suspectUntil ? 700 : 3500;
+    // A second of silence from a node the player reaches by its own URL
+    // (media_url, or a redirect): ask that node whether it is there.
+    if (connectedAt && quiet > 1000 && quiet <= limit && !probing && new URL(player.url || own, location.href).origin !== location.origin) {
+      probing = true;
+      fetch(player.url, { method: "OPTIONS", signal: AbortSignal.timeout(1000) })
+        .then(() => {}, () => { if (my === gen && !player.stopped) { note(player.url, "node gone"); restart(true); } })
+        .finally(() => { probing = false; });
+    }
     // Not connected 8 s after the answer, or silent too long: start again.
     if ((!connectedAt && quiet > 8000) || (connectedAt && quiet > limit)) {
       note(player.url, `silent ${quiet} ms`);
