@@ -136,6 +136,13 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
       if (my !== gen) return;
       note(url, r.redirected ? `${r.status} via ${r.url}` : r.status);
       if (!r.ok) {
+        if (r.redirected && viewerToken && (r.status === 401 || r.status === 403) && !player.target) {
+          // Browsers drop Authorization on a cross-origin redirect: offer
+          // to the node this origin named, with the token, at once.
+          player.target = r.url;
+          retry(false);
+          return;
+        }
         if (player.target) player.target = ""; // the named node refused: ask this origin again
         retry(r.status < 500);
         return;
