@@ -209,18 +209,20 @@ func TestPagesSurviveNodeDeath(t *testing.T) {
 	shoot(t, viewer, "room-after-origin-death-phone")
 }
 
-// TestPageFollowsMediaURL opens the room page on the origin node A (behind
-// the balancer): the join reply names another node (media_url), and the page
-// watches there. That node is killed while the page's socket stays up on A:
-// the page finds the node gone and watches elsewhere, without a reload
-// (target 5 s, logged; checked loosely).
+// TestPageFollowsMediaURL opens a private room's page, with an invitation,
+// on the origin node A (behind the balancer): the join reply names another
+// node (media_url), and the page watches there, its viewer token sent to that
+// node. That node is killed while the page's socket stays up on A: the page
+// finds the node gone and watches elsewhere, without a reload (target 5 s,
+// logged; checked loosely), though its own origin's 307 there drops the
+// token (browsers drop Authorization on a cross-origin redirect).
 func TestPageFollowsMediaURL(t *testing.T) {
 	chromium := requireChromium(t)
 	c := startPageCluster(t, 3)
 	a := c.nodes[0]
 
 	cmd := exec.Command(c.bin, "room", "create", "--title", "Media URL", "--seller", "url-seller", "--lots", "1",
-		"--duration", "30m", "--json")
+		"--duration", "30m", "--private", "--json")
 	cmd.Env = append(cmd.Environ(), c.env...)
 	out, err := cmd.Output()
 	if err != nil {
@@ -240,7 +242,12 @@ func TestPageFollowsMediaURL(t *testing.T) {
 	waitJS(t, seller, "the studio's room", `window.bidcastStudio?.ctx.room?.id === "`+room.RoomID+`"`)
 	click(t, "go live", seller, "go-live")
 	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
-	run(t, "open the room", viewer, chromedp.Navigate(c.base+"/rooms/"+room.RoomID+"?name=Viewer"))
+	token, err := chromedp.Run(seller, chromedp.Evaluate[string](`import("/api.js").then((m) => m.call("POST",
+		"/auth/rooms/`+room.RoomID+`/viewer-token")).then((r) => r.token)`, chromedp.EvalAwaitPromise))
+	if err != nil || token == "" {
+		t.Fatalf("viewer token: %q %v", token, err)
+	}
+	run(t, "open the room", viewer, chromedp.Navigate(c.base+"/rooms/"+room.RoomID+"?name=Viewer#vt="+token))
 	waitJS(t, viewer, "the video element", `!!document.getElementById("video") && !!window.bidcast?.socket`)
 	run(t, "count presented frames", viewer, js(frameClock))
 	run(t, "mark the start", viewer, js(`window.__t0 = Date.now()`))
