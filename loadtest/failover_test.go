@@ -44,6 +44,7 @@ func TestViewersMoveWhenTheirNodeDies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers and publishes media for seconds")
 	}
+	noLeaks(t) // the moves and the failover watch end with the run
 	bin := testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
 	shared := []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
 		"ADMIN_ADDR=", "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off", "SFU_LOOPBACK_CANDIDATES=true", "DEMO=false",

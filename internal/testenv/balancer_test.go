@@ -3,7 +3,9 @@ package testenv
 import (
 	"bufio"
 	"net"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // echoServer answers each line with its own name, until stopped.
@@ -59,6 +61,7 @@ func ask(t *testing.T, b *Balancer) (string, net.Conn) {
 // to the preferred backend, to the next one when that one is gone, and
 // stops accepting when closed.
 func TestBalancerPrefersAndFailsOver(t *testing.T) {
+	before := runtime.NumGoroutine()
 	a, z := echoServer(t, "a"), echoServer(t, "z")
 	defer z.Close()
 	b := StartBalancer(t, a.Addr().String(), z.Addr().String())
@@ -75,9 +78,18 @@ func TestBalancerPrefersAndFailsOver(t *testing.T) {
 	if got, _ := ask(t, b); got != "z" {
 		t.Fatalf("after a closed: got %q, want z", got)
 	}
-	_ = held
+	_ = held.Close()
 	b.Close()
 	if _, err := net.Dial("tcp", b.Addr()); err == nil {
 		t.Fatal("the balancer still accepts after Close")
+	}
+	// Close waited for the proxy's goroutines; the echo servers' go with
+	// their listeners.
+	z.Close()
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
 	}
 }
