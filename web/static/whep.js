@@ -24,11 +24,15 @@
 // Retries after a node is lost back off from 250 ms to 1 s, then 3 s, with
 // jitter, so a crowd of viewers does not return in one wave.
 //
+// opts.ready, a promise, holds the first offer back until it settles (the
+// room page: its first join reply, which may name the node).
+//
 // player: `stop()` ends the session and the retries; `restart()` starts a
 // new session now; `setTarget(url)`; `suspect()`; `attempts` counts WHEP
-// offers; `log` the last ones' outcomes; `stopped` says it gave up; `reconnecting` is true from a lost
-// session until the new one decodes a frame; `url` is the URL that answered
-// the last offer (after redirects).
+// offers; `log` keeps the last ones' outcomes; `stopped` says it gave up;
+// `reconnecting` is true from a lost session until the new one decodes a
+// frame (a refusal, such as nobody on air, clears it); `url` is the URL that
+// answered the last offer (after redirects).
 export function watch(roomID, video, viewerToken = "", keepTrying = async () => true, opts = {}) {
   const own = `/whep/${roomID}`;
   let pc;
@@ -94,7 +98,9 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
     // cluster drops it, docs/SCALING.md): tries stay a second apart
     // through that window, then slow down.
     const wait = refused ? 3000 : (fails > 6 ? 3000 : Math.min(250 * 2 ** (fails - 1), 1000)) * (0.75 + Math.random() / 2);
-    if (!refused) player.reconnecting = true;
+    // A refusal (nobody on air, an ended show) is not a lost node: the page
+    // says why itself ("the seller is offline").
+    player.reconnecting = !refused;
     timer = setTimeout(async () => {
       if (player.stopped) return;
       if (await keepTrying().catch(() => true)) start();
