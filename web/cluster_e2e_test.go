@@ -142,7 +142,7 @@ func TestPagesSurviveNodeDeath(t *testing.T) {
 
 	// The studio reaches A and goes live there: A is the media origin.
 	c.lb.Prefer(0)
-	run(t, "open the studio", seller, chromedp.Navigate(studioURL(room)))
+	run(t, "open the studio on a phone", seller, phoneSize, chromedp.Navigate(studioURL(room)))
 	waitJS(t, seller, "the studio's room", `window.bidcastStudio?.ctx.room?.id === "`+room.RoomID+`"`)
 	click(t, "go live", seller, "go-live")
 	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
@@ -198,8 +198,18 @@ func TestPagesSurviveNodeDeath(t *testing.T) {
 	run(t, "mark the origin's kill", viewer, js(`window.__killA = Date.now()`))
 	a.proc.Kill()
 	killed := time.Now()
-	waitJS(t, seller, "the studio saying it reconnects", `document.getElementById("pub-state").textContent === "Reconnecting…" ||
-		window.bidcastStudio.onAir === true`)
+	sawNotice := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !sawNotice; time.Sleep(30 * time.Millisecond) {
+		if ok, err := chromedp.Run(seller, chromedp.Evaluate[bool](`document.getElementById("pub-state").textContent === "Reconnecting…"`)); err == nil && ok {
+			shoot(t, seller, "studio-reconnecting-phone")
+			sawNotice = true
+		} else if ok, _ := chromedp.Run(seller, chromedp.Evaluate[bool](`window.bidcastStudio.live.lost === false && window.bidcastStudio.onAir === true`)); ok {
+			break
+		}
+	}
+	if !sawNotice {
+		t.Log("the studio was back on air before its \"Reconnecting…\" notice could be seen; no screenshot")
+	}
 	waitJS(t, seller, "the broadcast on air again", `window.bidcastStudio.onAir === true && window.bidcastStudio.live.lost === false`)
 	onAir := time.Since(killed)
 	waitJS(t, viewer, "the viewer's video after the origin died", backAt("__killA")+` >= 0`)
