@@ -136,6 +136,8 @@ func (vs *viewerSwarm) move(ctx context.Context, i int, old *Viewer, gap time.Du
 			fo.mu.Lock()
 			fo.outages = append(fo.outages, int64(gap+time.Since(detected)))
 			fo.mu.Unlock()
+			fmt.Fprintf(vs.cfg.out, "viewer %d: silent %s, moved to %s, video again after %s\n", old.ID,
+				gap.Round(time.Millisecond), fo.whep[n], (gap + time.Since(detected)).Round(time.Millisecond))
 			vs.replace(i, nv)
 			return
 		}
@@ -146,9 +148,13 @@ func (vs *viewerSwarm) move(ctx context.Context, i int, old *Viewer, gap time.Du
 		case <-ctx.Done():
 		}
 	}
+	if ctx.Err() != nil {
+		return // the run ended first: not a failed move
+	}
 	fo.mu.Lock()
 	fo.failed++
 	fo.mu.Unlock()
+	fmt.Fprintf(vs.cfg.out, "viewer %d: silent, found no node to move to within 30 s\n", old.ID)
 }
 
 // replace puts nv in viewer i's place; in the steady phase its measured

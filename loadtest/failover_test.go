@@ -103,8 +103,9 @@ func TestViewersMoveWhenTheirNodeDies(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := rep.Viewers
-	t.Logf("after kill -9 of the edge: %d moves, outage p50 %.0f ms, p95 %.0f ms, max %.0f ms (target 5 s); %d failed",
-		v.Reconnect.N, v.Reconnect.P50, v.Reconnect.P95, v.Reconnect.Max, v.ReconnectFailed)
+	t.Logf("after kill -9 of the edge: %d moves, outage p50 %.0f ms, p95 %.0f ms, max %.0f ms (target 5 s); %d failed; "+
+		"the moved sessions' connect p50 %.0f ms, first keyframe p50 %.0f ms; progress:\n%s", v.Reconnect.N, v.Reconnect.P50,
+		v.Reconnect.P95, v.Reconnect.Max, v.ReconnectFailed, v.Connect.P50, v.FirstKey.P50, w.buf.String())
 	if v.Connected != viewers || v.ReconnectFailed != 0 || v.Reconnect.N != viewers {
 		t.Fatalf("viewers %+v, errors %v", v, rep.Errors)
 	}
