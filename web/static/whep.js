@@ -191,7 +191,7 @@ export function watch(roomID, video, viewerToken = "", keepTrying = async () => 
     // (media_url, or a redirect): ask that node whether it is there.
     if (connectedAt && quiet > 1000 && quiet <= limit && !probing && new URL(player.url || own, location.href).origin !== location.origin) {
       probing = true;
-      fetch(player.url, { method: "OPTIONS", signal: AbortSignal.timeout(1000) })
+      fetch(player.url, { method: "OPTIONS", signal: AbortSignal.timeout(1500) })
         .then(() => {}, () => { if (my === gen && !player.stopped) { note(player.url, "node gone"); restart(true); } })
         .finally(() => { probing = false; });
     }
