@@ -18,6 +18,11 @@
 // come from /proc/<pid> (-server-pid) or its Prometheus /metrics
 // (process_cpu_seconds_total, process_resident_memory_bytes); the
 // generator's own CPU is reported too, so a saturated generator shows.
+// With Nodes (-nodes, a cluster's node URLs) viewers start on the nodes in
+// turn and a viewer that hears nothing for ReconnectAfter (-reconnect-after,
+// 1 s) moves to the next node that answers, as the room page does when its
+// node dies (failover.go); the report gives the moves' outages (last packet
+// to the first keyframe on the new node) as reconnect p50/p95.
 //
 // RunBrowsers (loadtest browsers) opens N headless Chromium tabs through
 // chromedp (Debian's /usr/bin/chromium, fake camera and microphone, no
@@ -119,7 +124,8 @@
 //	              viewer's own publisher while it was measured),
 //	              undelivered_packets, bitrate_kbps, audio_kbps,
 //	              publisher_kbps, freezes, freeze_s, viewers_with_freeze,
-//	              publisher_plis, publisher_keyframes,
+//	              publisher_plis, publisher_keyframes, reconnect
+//	              (Quantiles of failover moves' outages), reconnect_failed,
 //	              server_cpu_ms_per_viewer_s
 //	browsers      BrowsersSummary: tabs, playing, failed, page, first_frame,
 //	              jitter_buffer, processing, decode, rtt (Quantiles over

@@ -25,6 +25,11 @@ type viewerSwarmConfig struct {
 	audio                         bool
 	allowHosts                    []string
 	out                           io.Writer
+	// nodes, for a failover run, are the cluster's node URLs: viewers
+	// start on them in turn and move to another when theirs is silent for
+	// reconnectAfter (failover.go).
+	nodes          []string
+	reconnectAfter time.Duration
 }
 
 // viewerSwarm is a running publisher and the viewers started so far.
@@ -36,6 +41,7 @@ type viewerSwarm struct {
 	pub     *testpattern.Publisher
 	stopPub context.CancelFunc
 	pubWG   sync.WaitGroup
+	fo      *failover // nil without a node list
 
 	mu        sync.Mutex
 	viewers   []*Viewer
@@ -87,6 +93,22 @@ func startViewerSwarm(ctx context.Context, base *url.URL, cfg viewerSwarmConfig)
 	vs.stopPub = stop
 	vs.pubWG.Add(1)
 	go func() { defer vs.pubWG.Done(); vs.pub.Run(pctx) }()
+	if len(cfg.nodes) > 0 {
+		whep, err := nodeEndpoints(cfg.nodes, cfg.room, cfg.allowHosts)
+		if err == nil && len(whep) == 0 {
+			err = fmt.Errorf("no node URLs")
+		}
+		if err != nil {
+			vs.close()
+			return nil, err
+		}
+		after := cfg.reconnectAfter
+		if after <= 0 {
+			after = time.Second
+		}
+		vs.fo = &failover{whep: whep, after: after, moving: map[int]bool{}}
+		vs.startFailover()
+	}
 	return vs, nil
 }
 
@@ -110,7 +132,9 @@ func (vs *viewerSwarm) add(ctx context.Context, n int, rate float64, rep *Report
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()
-			v := StartViewer(cctx, vs.api, first+i, vs.whep, vs.cfg.viewToken, vs.shared)
+			endpoint, node := vs.endpoint(first + i)
+			v := StartViewer(cctx, vs.api, first+i, endpoint, vs.cfg.viewToken, vs.shared)
+			v.Node = node
 			if v.Err == nil {
 				vs.connected.Add(1)
 				v.WaitFirstKey(cctx)
@@ -240,11 +264,13 @@ func (vs *viewerSwarm) endSteady() *ViewerSamples {
 	}
 	s.Latency = vs.shared.Latency.Data()
 	s.PLIs, s.Keyframes = vs.pub.PLIs.Load(), vs.pub.Keyframes.Load()
+	s.ReconnectNS, s.ReconnectFailed = vs.reconnectSamples()
 	return s
 }
 
 // close ends every viewer and the publisher.
 func (vs *viewerSwarm) close() {
+	vs.stopFailover()
 	vs.mu.Lock()
 	viewers := vs.viewers
 	vs.mu.Unlock()

@@ -30,6 +30,13 @@ type Viewer struct {
 	log      *sendLog
 	sh       *ViewerShared
 
+	// Node is the index, in a failover run's node list, of the node the
+	// viewer was sent to (-1 without one).
+	Node int
+	// lastAt is when the last packet came, on the send log's clock (0:
+	// none yet), for failover.
+	lastAt atomic.Int64
+
 	PostAt      time.Time
 	ConnectTime time.Duration // POST to ICE+DTLS connected
 	FirstKey    time.Duration // POST to the first keyframe packet
@@ -37,6 +44,7 @@ type Viewer struct {
 
 	firstKeyCh chan struct{}
 	keyOnce    sync.Once
+	closeOnce  sync.Once
 	measure    atomic.Bool // record latency only in the steady phase
 
 	Packets   atomic.Int64
@@ -61,7 +69,7 @@ type Viewer struct {
 // StartViewer opens a WHEP session and returns once connected (or failed).
 // Media is read on a goroutine until Close.
 func StartViewer(ctx context.Context, api *webrtc.API, id int, endpoint, token string, sh *ViewerShared) *Viewer {
-	v := &Viewer{ID: id, log: sh.log, sh: sh, firstKeyCh: make(chan struct{})}
+	v := &Viewer{ID: id, Node: -1, log: sh.log, sh: sh, firstKeyCh: make(chan struct{})}
 	v.PostAt = time.Now()
 	v.Err = v.start(ctx, api, endpoint, token)
 	return v
@@ -122,6 +130,7 @@ func (v *Viewer) read(t *webrtc.TrackRemote) {
 			return
 		}
 		now := v.log.now()
+		v.lastAt.Store(now)
 		if n < 12 {
 			continue
 		}
@@ -243,13 +252,17 @@ func (v *Viewer) HasFirstKey() bool {
 // Measure turns latency recording on or off.
 func (v *Viewer) Measure(on bool) { v.measure.Store(on) }
 
-// Close ends the WHEP session and waits for the readers.
+// Close ends the WHEP session and waits for the readers; it may be called
+// more than once (a failover run closes a silent viewer before the run
+// does).
 func (v *Viewer) Close() {
-	testpattern.DeleteSession(v.location)
-	if v.pc != nil {
-		_ = v.pc.Close()
-		v.done.Done()
-	}
+	v.closeOnce.Do(func() {
+		testpattern.DeleteSession(v.location)
+		if v.pc != nil {
+			_ = v.pc.Close()
+			v.done.Done()
+		}
+	})
 	v.done.Wait()
 }
 
@@ -262,6 +275,7 @@ func (v *Viewer) readAudio(t *webrtc.TrackRemote) {
 		if err != nil {
 			return
 		}
+		v.lastAt.Store(v.log.now())
 		if n > 12 {
 			v.AudioPackets.Add(1)
 			v.AudioBytes.Add(int64(n - 12))

@@ -30,6 +30,12 @@ type ViewersConfig struct {
 	// StartAt is the instant the ramp starts (zero: at once), the same for
 	// every shard of a distributed run.
 	StartAt time.Time
+	// Nodes, for a cluster, are its nodes' URLs: viewers start on them in
+	// turn (the publisher on BaseURL) and a viewer whose node goes silent
+	// for ReconnectAfter (zero: 1 s) moves to another; the report gives
+	// the moves' outages (reconnect p50/p95).
+	Nodes          []string
+	ReconnectAfter time.Duration
 }
 
 func (c *ViewersConfig) validate() (*url.URL, error) {
@@ -87,6 +93,10 @@ type ViewersSummary struct {
 	ViewersWithFreeze int     `json:"viewers_with_freeze"`
 	PublisherPLIs     int64   `json:"publisher_plis"`
 	PublisherKeyframe int64   `json:"publisher_keyframes"`
+	// Reconnect is a failover run's moves (Nodes): a viewer's last packet
+	// on its silent node to its first keyframe on another; N counts them.
+	Reconnect       Quantiles `json:"reconnect"`
+	ReconnectFailed int       `json:"reconnect_failed"`
 	// ServerCPUPerViewerSecond is milliseconds of server CPU per viewer per
 	// second of the steady phase.
 	ServerCPUPerViewerSecond float64 `json:"server_cpu_ms_per_viewer_s,omitempty"`
@@ -102,7 +112,8 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	rep := newReport("viewers", cfg.BaseURL)
 	vs, err := startViewerSwarm(ctx, base, viewerSwarmConfig{room: cfg.Room, publishToken: cfg.PublishToken,
 		viewToken: cfg.ViewToken, viewers: cfg.Viewers, ramp: cfg.RampRate, paceKbps: cfg.PaceKbps,
-		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out})
+		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out,
+		nodes: cfg.Nodes, reconnectAfter: cfg.ReconnectAfter})
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +172,12 @@ func (sv *ViewersSummary) addKV(r *Report) {
 	r.add("undelivered", sv.Undelivered)
 	r.add("bitrate_kbps", fmt.Sprintf("%.0f", sv.BitrateKbps))
 	r.add("freezes", sv.Freezes)
+	if sv.Reconnect.N > 0 || sv.ReconnectFailed > 0 {
+		r.add("reconnects", sv.Reconnect.N)
+		r.add("reconnect_p50_ms", sv.Reconnect.P50)
+		r.add("reconnect_p95_ms", sv.Reconnect.P95)
+		r.add("reconnect_failed", sv.ReconnectFailed)
+	}
 	if sv.ServerCPUPerViewerSecond > 0 {
 		r.add("server_cpu_ms_per_viewer_s", fmt.Sprintf("%.3f", sv.ServerCPUPerViewerSecond))
 	}

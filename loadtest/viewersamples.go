@@ -48,6 +48,12 @@ type ViewerSamples struct {
 	ViewersWithFreeze int     `json:"viewers_with_freeze"`
 	PLIs              int64   `json:"plis"`
 	Keyframes         int64   `json:"keyframes"`
+
+	// ReconnectNS are failover moves' outages (a viewer's last packet on
+	// its silent node to its first keyframe on another); ReconnectFailed
+	// counts moves that found no node within 30 s.
+	ReconnectNS     []int64 `json:"reconnect_ns,omitempty"`
+	ReconnectFailed int     `json:"reconnect_failed,omitempty"`
 }
 
 // add merges o into s.
@@ -82,6 +88,8 @@ func (s *ViewerSamples) add(o *ViewerSamples) error {
 	s.ViewersWithFreeze += o.ViewersWithFreeze
 	s.PLIs += o.PLIs
 	s.Keyframes += o.Keyframes
+	s.ReconnectNS = append(s.ReconnectNS, o.ReconnectNS...)
+	s.ReconnectFailed += o.ReconnectFailed
 	return nil
 }
 
@@ -96,7 +104,8 @@ func (s *ViewerSamples) summary() (*ViewersSummary, error) {
 		Connect: quantilesOfDurations(nsDurations(s.ConnectNS)), FirstKey: quantilesOfDurations(nsDurations(s.FirstKeyNS)),
 		Latency: quantilesOf(lat), Unmatched: s.Unmatched, Expected: s.Expected, Lost: s.Lost,
 		Freezes: s.Freezes, FreezeSeconds: s.FreezeSeconds, ViewersWithFreeze: s.ViewersWithFreeze,
-		PublisherPLIs: s.PLIs, PublisherKeyframe: s.Keyframes}
+		PublisherPLIs: s.PLIs, PublisherKeyframe: s.Keyframes,
+		Reconnect: quantilesOfDurations(nsDurations(s.ReconnectNS)), ReconnectFailed: s.ReconnectFailed}
 	if s.Offered > 0 {
 		sv.DeliveryRatio = float64(s.Delivered) / float64(s.Offered)
 		sv.Undelivered = max(0, s.Offered-s.Delivered)

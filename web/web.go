@@ -18,9 +18,12 @@ var static embed.FS
 // contentSecurityPolicy allows the pages' own scripts and styles only (no
 // inline script), images from the server (item photos under /media/) and
 // blob previews of files about to be uploaded, media from WebRTC streams,
-// and the WebSocket.
+// the WebSocket, and WHEP on the cluster's other nodes: in a cluster the
+// join reply and WHEP's 307 send the player to a node's own URL, and nodes
+// come and go, so connect-src names schemes, not hosts (ws: and wss:
+// already let a script reach any host; script-src 'self' is the guard).
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss:; " +
+	"img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss: http: https:; " +
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 // permissionsPolicy lets the pages (the studio) use the camera and the

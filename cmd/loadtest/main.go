@@ -2,6 +2,7 @@
 // and the loadtest package for the report schema).
 //
 //	loadtest viewers  -url http://127.0.0.1:8080 -rooms rooms.json -viewers 200 -ramp 20 -duration 60s
+//	loadtest viewers  -url http://a:8080 -nodes http://b:8080,http://c:8080 -rooms rooms.json … (kill a node: reconnect p50/p95)
 //	loadtest browsers -url http://127.0.0.1:8080 -rooms rooms.json -tabs 8 -duration 60s -bid-every 5s
 //	loadtest bids     -url http://127.0.0.1:8080 -rooms rooms.json -bidders 50 -watchers 200 -rate 20 -duration 30s
 //	loadtest scenario -url http://127.0.0.1:8080 -rooms rooms.json -config loadtest/scenarios/evening.json
@@ -133,6 +134,11 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		fs.StringVar(&vc.ClipPath, "clip", "", "Annex B H.264 clip (generated with ffmpeg when missing)")
 		fs.StringVar(&vc.ViewToken, "view-token", "", "WHEP bearer token, for private rooms")
 		fs.BoolVar(&vc.NoAudio, "no-audio", false, "publish and watch video only (no Opus)")
+		fs.Func("nodes", "comma-separated node URLs of a cluster: viewers start on them in turn and move to another when theirs goes silent (the publisher uses -url)", func(s string) error {
+			vc.Nodes = strings.Split(s, ",")
+			return nil
+		})
+		fs.DurationVar(&vc.ReconnectAfter, "reconnect-after", 1e9, "with -nodes: a viewer that heard nothing this long moves to another node")
 	case "browsers":
 		fs.IntVar(&bc.Tabs, "tabs", 8, "headless Chromium tabs (1..64)")
 		fs.Float64Var(&bc.Ramp, "ramp", 2, "tabs opened per second")

@@ -435,19 +435,32 @@ async function start() {
     say(String(err), "error");
     return;
   }
+  // The player's first offer waits for the first join reply (at most 3 s),
+  // which may name the node to watch on (media_url).
+  let joinedOnce;
+  const firstJoin = new Promise((resolve) => { joinedOnce = resolve; });
+  setTimeout(joinedOnce, 3000);
+  const player = () => window.bidcast.framesDecoded?.player;
   socket = new Socket(roomID, {
     viewerToken,
+    // In a cluster the reply may name another node to watch on; after a
+    // reconnect (a node died) it may name a new one.
+    joined: (ack) => { state.mediaURL = ack?.media_url || ""; player()?.setTarget(state.mediaURL); joinedOnce(); },
     snapshot: applySnapshot,
     event: applyEvent,
     viewers: (n) => { $("viewers").textContent = t.viewers(n); },
     offset: (ms) => { state.offset = ms; },
     status: (up) => {
+      // A dropped socket may mean its node died, and the video's with it:
+      // the player listens harder for a while.
+      if (!up) player()?.suspect();
       state.connected = up;
       $("conn").textContent = up ? "" : t.reconnecting;
       $("conn").classList.toggle("hidden", up);
       render();
     },
     error: (code, message) => {
+      joinedOnce();
       if (code === "room_not_live") state.notLive = true;
       if (code === "room_not_live" && state.ended) return; // the notice over the player says the show has ended
       say(reason(code, message), "error");
@@ -459,7 +472,7 @@ async function start() {
   setupFollow();
   // An ended room starts no player; a running one stops when the show ends.
   window.bidcast.framesDecoded = state.ended ? Object.assign(async () => 0, { player: null })
-    : watch(roomID, $("video"), viewerToken, showGoing);
+    : watch(roomID, $("video"), viewerToken, showGoing, { ready: firstJoin });
   watchSeller();
 }
 
@@ -501,8 +514,11 @@ function watchSeller() {
     // session hangs on, a look every 15 s.
     const player = window.bidcast.framesDecoded.player;
     if (still >= 3 && still % 10 === 3 && player && !player.stopped && !(await showGoing())) player.stop();
-    off.textContent = state.ended ? t.showEnded : state.notLive || state.room?.status !== "live" ? t.notStarted : t.sellerOffline;
-    const away = state.ended || still >= 3 && (!!state.room || !!state.notLive);
+    // A lost node's session being replaced says so, calmly, at once.
+    const again = !state.ended && !!player?.reconnecting && !player.stopped;
+    off.textContent = state.ended ? t.showEnded : again ? t.reconnecting
+      : state.notLive || state.room?.status !== "live" ? t.notStarted : t.sellerOffline;
+    const away = state.ended || again || still >= 3 && (!!state.room || !!state.notLive);
     off.classList.toggle("hidden", !away);
     $("room").classList.toggle("seller-away", away);
   }, 1500);

@@ -31,7 +31,8 @@ export class Socket {
       this.h.status(false);
       for (const p of this.pending.values()) p.reject({ code: "unavailable", message: "connection lost" });
       this.pending.clear();
-      setTimeout(() => this.connect(), this.backoff);
+      // Jitter spreads a crowd whose node died over the other nodes.
+      setTimeout(() => this.connect(), this.backoff * (0.5 + Math.random()));
       this.backoff = Math.min(this.backoff * 2, 8000);
     };
   }

@@ -128,7 +128,10 @@ export class Live {
       event: (type, d) => this.event(type, d),
       viewers: (n) => { $("viewers").textContent = t.viewers(n); },
       offset: (ms) => { this.offset = ms; },
-      status: (up) => { if (!up) { this.joined = false; this.dropPeer(); this.renderAir(); } },
+      // The socket's node is the broadcast's: when it drops (the node may
+      // have died), the socket reconnects through the load balancer and
+      // the join publishes again; until then the studio says so.
+      status: (up) => { if (!up) { this.joined = false; this.lost = this.wantAir; this.dropPeer(); this.renderAir(); } },
       joined: () => { this.joined = true; if (this.wantAir) this.publish(); },
       error: (code, message) => this.ctx.say(reason(code, message), "error"),
     });
@@ -210,7 +213,8 @@ export class Live {
     const on = this.pc?.connectionState === "connected";
     $("on-air").textContent = t.onAir;
     $("on-air").classList.toggle("hidden", !on);
-    $("pub-state").textContent = note && !on ? note : (on ? t.onAir : (this.wantAir ? t.connecting : t.offAir));
+    if (on || !this.wantAir) this.lost = false;
+    $("pub-state").textContent = note && !on ? note : (on ? t.onAir : (this.wantAir ? (this.lost ? t.reconnecting : t.connecting) : t.offAir));
     // One button in one place: Go live, then Stop broadcast instead of it.
     $("stop-air").disabled = !this.wantAir;
     $("go-live").disabled = this.wantAir;

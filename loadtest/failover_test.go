@@ -1,0 +1,115 @@
+package loadtest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bidcast/bidcast/internal/testenv"
+	"github.com/bidcast/bidcast/storage/storagetest"
+)
+
+// watchOut is an io.Writer that closes seen when a line containing want
+// is written.
+type watchOut struct {
+	mu   sync.Mutex
+	buf  strings.Builder
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *watchOut) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+// TestViewersMoveWhenTheirNodeDies runs two auctiond nodes of a cluster:
+// the synthetic publisher on A, WHEP viewers started on B and A (which
+// places them on B, the edge). B is killed (kill -9) in the steady phase:
+// every viewer moves to A and gets a keyframe there, and the report gives
+// the moves' outages. Their size is logged against the 5 s target, not
+// checked: the machine is shared.
+func TestViewersMoveWhenTheirNodeDies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two servers and publishes media for seconds")
+	}
+	noLeaks(t) // the moves and the failover watch end with the run
+	bin := testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
+	shared := []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
+		"ADMIN_ADDR=", "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off", "SFU_LOOPBACK_CANDIDATES=true", "DEMO=false",
+		"AUTH_RATE_LIMIT_DISABLED=true", "CLIENT_LIMITS_DISABLED=true", "API_RATE_LIMIT_DISABLED=true",
+		"CLUSTER_SECRET=loadtest-cluster-secret-0123", "MEDIA_DIR=" + t.TempDir(),
+		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("l", 40)))}
+	addrs := []string{testenv.FreeAddr(t), testenv.FreeAddr(t)}
+	bases := []string{"http://" + addrs[0], "http://" + addrs[1]}
+	var procs []*testenv.Process
+	for i, name := range []string{"a", "b"} {
+		addr := addrs[i]
+		env := append(append([]string{}, shared...), "HTTP_ADDR="+addr, "PUBLIC_URL="+bases[0],
+			"NODE_URL="+bases[i], "NODE_ID=lt-node-"+name)
+		procs = append(procs, testenv.StartProcess(t, bin, env, "serve"))
+	}
+	for i, p := range procs {
+		p.WaitHTTP(bases[i]+"/readyz", 30*time.Second)
+	}
+	cmd := exec.Command(bin, "room", "create", "--title", "Failover", "--seller", "lt-seller", "--live", "--json")
+	cmd.Env = append(cmd.Environ(), append(shared, "PUBLIC_URL="+bases[0])...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("room create: %v", err)
+	}
+	var room struct {
+		RoomID       string `json:"room_id"`
+		PublishToken string `json:"publish_token"`
+	}
+	if err := json.Unmarshal(out, &room); err != nil || room.PublishToken == "" {
+		t.Fatalf("room create printed %s (%v)", out, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	w := &watchOut{want: "steady phase", seen: make(chan struct{})}
+	const viewers = 4
+	var rep *Report
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		rep, err = RunViewers(ctx, ViewersConfig{BaseURL: bases[0], Room: room.RoomID, PublishToken: room.PublishToken,
+			Viewers: viewers, RampRate: 10, Duration: 12 * time.Second, Nodes: []string{bases[1], bases[0]},
+			ReconnectAfter: time.Second, NoAudio: true, Out: w})
+		done <- err
+	}()
+	select {
+	case <-w.seen:
+	case err := <-done:
+		t.Fatalf("the run ended before its steady phase: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no steady phase")
+	}
+	time.Sleep(time.Second) // a second of steady video on B first
+	procs[1].Kill()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Viewers
+	t.Logf("after kill -9 of the edge: %d moves, outage p50 %.0f ms, p95 %.0f ms, max %.0f ms (target 5 s); %d failed; "+
+		"the moved sessions' connect p50 %.0f ms, first keyframe p50 %.0f ms; progress:\n%s", v.Reconnect.N, v.Reconnect.P50,
+		v.Reconnect.P95, v.Reconnect.Max, v.ReconnectFailed, v.Connect.P50, v.FirstKey.P50, w.buf.String())
+	if v.Connected != viewers || v.ReconnectFailed != 0 || v.Reconnect.N != viewers {
+		t.Fatalf("viewers %+v, errors %v", v, rep.Errors)
+	}
+	if !strings.Contains(rep.SummaryLine(), "reconnect_p95_ms=") {
+		t.Errorf("the summary line has no reconnect figures: %s", rep.SummaryLine())
+	}
+}
