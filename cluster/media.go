@@ -91,7 +91,8 @@ func (r *Registry) serving(ctx context.Context, roomID string) (origin string, r
 // take the viewer, so its cost grows with edges, not viewers. The choice is
 // the least loaded node already relaying the room that has room for one
 // more viewer (NodeViewers), else the least loaded node with room other
-// than the origin (which will relay the room), else here. This node wins
+// than the origin (which will relay the room), else here; a node whose last
+// heartbeat is more than 1.5 heartbeats old is never chosen. This node wins
 // ties, so a lone node, or a cluster with nothing to choose between, never
 // redirects. self reports whether the choice is this node.
 func (r *Registry) Place(ctx context.Context, roomID string) (n Node, self bool, err error) {
@@ -104,7 +105,13 @@ func (r *Registry) Place(ctx context.Context, roomID string) (n Node, self bool,
 		// Nobody publishes the room: nothing to choose, answer here.
 		return Node{}, true, err
 	}
-	open := func(n Node) bool { return n.Viewers < r.cfg.NodeViewers }
+	// A node that missed its last heartbeat may be dead: it stays listed
+	// (and trusted as an origin or relay) until DropAfter, but no new viewer
+	// is sent to it, so viewers leaving a killed node are not sent back.
+	now := r.now()
+	open := func(n Node) bool {
+		return n.Viewers < r.cfg.NodeViewers && (n.ID == r.cfg.NodeID || now.Sub(n.SeenAt) <= r.cfg.Heartbeat*3/2)
+	}
 	best := func(ok func(Node) bool) (Node, bool) {
 		var b Node
 		found := false

@@ -194,27 +194,39 @@ func TestPlace(t *testing.T) {
 		relays  []int // indexes relaying
 		asker   int
 		want    int
+		silent  int // index of a node that missed its last heartbeat, -1 for none
 	}{
-		{"viewers go to an edge, not the origin", [3]int{10, 0, 0}, 0, nil, 0, 1},
-		{"an idle edge keeps its viewer", [3]int{10, 0, 0}, 0, nil, 2, 2},
-		{"asker already relays", [3]int{10, 20, 0}, 0, []int{1}, 1, 1},
-		{"to the node relaying the room", [3]int{300, 100, 0}, 0, []int{1}, 2, 1},
-		{"least loaded relay", [3]int{0, 300, 100}, 0, []int{1, 2}, 0, 2},
-		{"relays full: least loaded other node", [3]int{0, 600, 50}, 0, []int{1}, 0, 2},
-		{"full asker relaying: moves on", [3]int{10, 500, 50}, 0, []int{1}, 1, 2},
-		{"everyone full but the origin: stay", [3]int{10, 500, 600}, 0, []int{1}, 1, 1},
-		{"tie between relays: stay", [3]int{0, 0, 0}, 0, []int{1, 2}, 2, 2},
-		{"nobody publishes: stay", [3]int{100, 0, 0}, -1, nil, 0, 0},
+		{"viewers go to an edge, not the origin", [3]int{10, 0, 0}, 0, nil, 0, 1, -1},
+		{"an idle edge keeps its viewer", [3]int{10, 0, 0}, 0, nil, 2, 2, -1},
+		{"asker already relays", [3]int{10, 20, 0}, 0, []int{1}, 1, 1, -1},
+		{"to the node relaying the room", [3]int{300, 100, 0}, 0, []int{1}, 2, 1, -1},
+		{"least loaded relay", [3]int{0, 300, 100}, 0, []int{1, 2}, 0, 2, -1},
+		{"relays full: least loaded other node", [3]int{0, 600, 50}, 0, []int{1}, 0, 2, -1},
+		{"full asker relaying: moves on", [3]int{10, 500, 50}, 0, []int{1}, 1, 2, -1},
+		{"everyone full but the origin: stay", [3]int{10, 500, 600}, 0, []int{1}, 1, 1, -1},
+		{"tie between relays: stay", [3]int{0, 0, 0}, 0, []int{1, 2}, 2, 2, -1},
+		{"nobody publishes: stay", [3]int{100, 0, 0}, -1, nil, 0, 0, -1},
+		{"a silent relay gets nobody", [3]int{0, 0, 100}, 0, []int{1, 2}, 0, 2, 1},
+		{"a silent edge gets nobody", [3]int{10, 0, 50}, 0, nil, 0, 2, 1},
+		{"only silent nodes: stay", [3]int{10, 0, 0}, 0, []int{1}, 2, 2, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			regs, loads, _ := testCluster(t, 3)
+			regs, loads, clock := testCluster(t, 3)
 			ctx := ctxT(t)
 			room := randomID()
 			t.Cleanup(func() { regs[0].rdb.Del(context.Background(), originKey(room), relaysKey(room)) })
 			for i, r := range regs {
 				loads[i].set(Load{Viewers: tc.viewers[i]})
-				_ = r.Beat(ctx)
+				if i != tc.silent {
+					_ = r.Beat(ctx)
+				}
+			}
+			if tc.silent >= 0 {
+				// Its last beat is two heartbeats older than the others'.
+				clock.add(-2 * time.Second)
+				_ = regs[tc.silent].Beat(ctx)
+				clock.add(2 * time.Second)
 			}
 			if tc.origin >= 0 {
 				regs[tc.origin].SetOrigin(ctx, room)
