@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,10 @@ type ViewersConfig struct {
 	// StartAt is the instant the ramp starts (zero: at once), the same for
 	// every shard of a distributed run.
 	StartAt time.Time
+	// WHIPPath and WHEPPath are endpoint paths with {room} for the room id
+	// ("" for Bidcast's /whip/{room} and /whep/{room}); other servers'
+	// layouts, e.g. MediaMTX's /{room}/whip and /{room}/whep, work too.
+	WHIPPath, WHEPPath string
 }
 
 func (c *ViewersConfig) validate() (*url.URL, error) {
@@ -44,6 +49,11 @@ func (c *ViewersConfig) validate() (*url.URL, error) {
 	}
 	if c.Room == "" {
 		return nil, errors.New("room is required")
+	}
+	for _, p := range []string{c.WHIPPath, c.WHEPPath} {
+		if p != "" && (!strings.HasPrefix(p, "/") || !strings.Contains(p, "{room}")) {
+			return nil, fmt.Errorf("endpoint path %q must start with / and contain {room}", p)
+		}
 	}
 	if c.ClipPath == "" {
 		c.ClipPath = filepath.Join(os.TempDir(), "bidcast-loadtest-720p30-1500k.h264")
@@ -102,7 +112,8 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	rep := newReport("viewers", cfg.BaseURL)
 	vs, err := startViewerSwarm(ctx, base, viewerSwarmConfig{room: cfg.Room, publishToken: cfg.PublishToken,
 		viewToken: cfg.ViewToken, viewers: cfg.Viewers, ramp: cfg.RampRate, paceKbps: cfg.PaceKbps,
-		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out})
+		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out,
+		whipPath: cfg.WHIPPath, whepPath: cfg.WHEPPath})
 	if err != nil {
 		return nil, err
 	}

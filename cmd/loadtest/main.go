@@ -133,6 +133,8 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		fs.StringVar(&vc.ClipPath, "clip", "", "Annex B H.264 clip (generated with ffmpeg when missing)")
 		fs.StringVar(&vc.ViewToken, "view-token", "", "WHEP bearer token, for private rooms")
 		fs.BoolVar(&vc.NoAudio, "no-audio", false, "publish and watch video only (no Opus)")
+		fs.StringVar(&vc.WHIPPath, "whip-path", "", "WHIP path with {room} (default /whip/{room}; MediaMTX: /{room}/whip)")
+		fs.StringVar(&vc.WHEPPath, "whep-path", "", "WHEP path with {room} (default /whep/{room}; MediaMTX: /{room}/whep)")
 	case "browsers":
 		fs.IntVar(&bc.Tabs, "tabs", 8, "headless Chromium tabs (1..64)")
 		fs.Float64Var(&bc.Ramp, "ramp", 2, "tabs opened per second")
