@@ -36,7 +36,7 @@ func newTransport(cfg *Config) (*transport, error) {
 	t.udpConn = udpConn
 	muxConn := udpConn
 	if uc, ok := udpConn.(*net.UDPConn); ok && !cfg.DisableBatching {
-		t.batch = newBatchConn(uc, cfg.Writers)
+		t.batch = newBatchConn(uc, cfg.Writers, !cfg.DisableGSO)
 		muxConn = t.batch
 	}
 	t.udpMux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), muxConn)
