@@ -16,6 +16,7 @@
 #
 #   make bench-sfu-peers                 # 200 viewers, 30 s steady phase
 #   scripts/bench-sfu-peers.sh 200 60s -no-audio
+#   PROFILE=1 make bench-sfu-peers       # also artifacts/bench/peers-bidcast.prof
 set -euo pipefail
 cd "$(dirname "$0")/.."
 viewers=${1:-200}
@@ -77,6 +78,10 @@ waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/nu
 echo "== $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc $(nproc)"
 bin/loadtest sfuserver -addr 127.0.0.1:$hport -ice-udp 127.0.0.1:$uport >"$out/peers-bidcast.log" 2>&1 & spid=$!; pids+=($spid)
 waitport "$hport"
+if [ -n "${PROFILE:-}" ]; then # a 20 s CPU profile of the server from 5 s into the steady phase
+  (sleep $(( viewers / 20 + 7 )); curl -s -o "$out/peers-bidcast.prof" \
+    "http://127.0.0.1:$hport/debug/pprof/profile?seconds=20") & pids+=($!)
+fi
 bin/loadtest viewers -url http://127.0.0.1:$hport -room bench -viewers "$viewers" -duration "$duration" \
   -server-pid $spid -json "$out/peers-bidcast.json" "$@" >"$out/peers-bidcast.txt"
 kill $spid; wait $spid 2>/dev/null || true
