@@ -62,6 +62,9 @@ type writerBatch struct {
 	cur    *batch
 	spare  *batch     // a sent batch kept for reuse (batches are large)
 	sendMu sync.Mutex // held while a batch is taken and sent, to keep order
+	// queued counts datagrams put in this writer's batches: a write that
+	// advanced it did not wait on the socket (see downTrack.write).
+	queued atomic.Uint64
 }
 
 // batch is one writer's datagrams waiting for sendmmsg, and the scratch
@@ -227,6 +230,7 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 		b.dsts[i] = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 		b.n++
 		wb.mu.Unlock()
+		wb.queued.Add(1)
 		return len(p), nil
 	}
 }

@@ -160,3 +160,13 @@ func (t *transport) unrouteSSRC(ssrc uint32) {
 		t.batch.unregister(ssrc)
 	}
 }
+
+// queued counts the datagrams writer w has put in batches so far (0 without
+// batching): a write during which it advanced was only a copy into the
+// batch, which cannot block on the socket.
+func (t *transport) queued(w int) uint64 {
+	if t == nil || t.batch == nil || t.batch.pc4 == nil {
+		return 0
+	}
+	return t.batch.writers[w].queued.Load()
+}
