@@ -17,11 +17,13 @@
 #   make bench-sfu-peers                 # 200 viewers, 30 s steady phase
 #   scripts/bench-sfu-peers.sh 200 60s -no-audio
 #   PROFILE=1 make bench-sfu-peers       # also artifacts/bench/peers-bidcast.prof
+#   SFU_FLAGS=-no-gso make bench-sfu-peers   # Bidcast without UDP GSO (sendmmsg only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 viewers=${1:-200}
 duration=${2:-30s}
 shift $(( $# < 2 ? $# : 2 ))
+extra=("$@")
 peers=${PEERS:-/tmp/peers}
 out=artifacts/bench; mkdir -p "$out" "$peers"
 go build -o bin/loadtest ./cmd/loadtest
@@ -75,26 +77,30 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-echo "== $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc $(nproc)"
-bin/loadtest sfuserver -addr 127.0.0.1:$hport -ice-udp 127.0.0.1:$uport >"$out/peers-bidcast.log" 2>&1 & spid=$!; pids+=($spid)
-waitport "$hport"
-if [ -n "${PROFILE:-}" ]; then # a 20 s CPU profile of the server from 5 s into the steady phase
-  (sleep $(( viewers / 20 + 7 )); curl -s -o "$out/peers-bidcast.prof" \
-    "http://127.0.0.1:$hport/debug/pprof/profile?seconds=20") & pids+=($!)
-fi
-bin/loadtest viewers -url http://127.0.0.1:$hport -room bench -viewers "$viewers" -duration "$duration" \
-  -server-pid $spid -json "$out/peers-bidcast.json" "$@" >"$out/peers-bidcast.txt"
-kill $spid; wait $spid 2>/dev/null || true
+run_bidcast() {
+  bin/loadtest sfuserver -addr 127.0.0.1:$hport -ice-udp 127.0.0.1:$uport ${SFU_FLAGS:-} >"$out/peers-bidcast.log" 2>&1 & spid=$!; pids+=($spid)
+  waitport "$hport"
+  if [ -n "${PROFILE:-}" ]; then # a 20 s CPU profile of the server from 5 s into the steady phase
+    (sleep $(( viewers / 20 + 7 )); curl -s -o "$out/peers-bidcast.prof" \
+      "http://127.0.0.1:$hport/debug/pprof/profile?seconds=20") & pids+=($!)
+  fi
+  bin/loadtest viewers -url http://127.0.0.1:$hport -room bench -viewers "$viewers" -duration "$duration" \
+    -server-pid $spid -json "$out/peers-bidcast.json" "${extra[@]}" >"$out/peers-bidcast.txt"
+  kill $spid; wait $spid 2>/dev/null || true
+}
 
-"$mtx" "$out/peers-mediamtx.yml" >"$out/peers-mediamtx.log" 2>&1 & mpid=$!; pids+=($mpid)
-waitport "$mport"
-bin/loadtest viewers -url http://127.0.0.1:$mport -room bench -whip-path '/{room}/whip' -whep-path '/{room}/whep' \
-  -viewers "$viewers" -duration "$duration" -server-pid $mpid -json "$out/peers-mediamtx.json" "$@" >"$out/peers-mediamtx.txt"
-kill $mpid; wait $mpid 2>/dev/null || true
+run_mediamtx() {
+  "$mtx" "$out/peers-mediamtx.yml" >"$out/peers-mediamtx.log" 2>&1 & mpid=$!; pids+=($mpid)
+  waitport "$mport"
+  bin/loadtest viewers -url http://127.0.0.1:$mport -room bench -whip-path '/{room}/whip' -whep-path '/{room}/whep' \
+    -viewers "$viewers" -duration "$duration" -server-pid $mpid -json "$out/peers-mediamtx.json" "${extra[@]}" >"$out/peers-mediamtx.txt"
+  kill $mpid; wait $mpid 2>/dev/null || true
+}
 
-# The floor sends what a viewer received from Bidcast: its datagrams per
-# second (video and, unless -no-audio, audio) at their mean size.
-read -r pps size < <(python3 - "$out/peers-bidcast.json" <<'PY'
+run_udpfloor() {
+  # The floor sends what a viewer received from Bidcast: its datagrams per
+  # second (video and, unless -no-audio, audio) at their mean size.
+  read -r pps size < <(python3 - "$out/peers-bidcast.json" <<'PY'
 import json, sys
 v = json.load(open(sys.argv[1]))["viewers"]
 vid_pps = v["expected_packets"] / v["steady_s"] / v["connected"]
@@ -104,13 +110,23 @@ aud_b = v.get("audio_kbps", 0) * 1000 / 8 / 50 if aud_pps else 0
 pps = vid_pps + aud_pps
 print(round(pps), round((vid_pps * vid_b + aud_pps * aud_b) / pps) + 28)  # + SRTP and RTP header
 PY
-)
-bport=$(bin/loadtest freeport udp)
-bin/loadtest udpsink -sockets "$viewers" -base-port "$bport" & kpid=$!; pids+=($kpid)
-sleep 1
-bin/loadtest udpfloor -sockets "$viewers" -base-port "$bport" -pps "$pps" -size "$size" -duration 20s >"$out/peers-udpfloor.txt"
-kill $kpid; wait $kpid 2>/dev/null || true
+  )
+  bport=$(bin/loadtest freeport udp)
+  bin/loadtest udpsink -sockets "$viewers" -base-port "$bport" & kpid=$!; pids+=($kpid)
+  sleep 1
+  bin/loadtest udpfloor -sockets "$viewers" -base-port "$bport" -pps "$pps" -size "$size" -duration 20s >"$out/peers-udpfloor.txt"
+  kill $kpid; wait $kpid 2>/dev/null || true
+}
 
+echo "== $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg), nproc $(nproc)"
+# ORDER="mediamtx bidcast" swaps the servers; the floor runs right after
+# Bidcast (it sends what Bidcast's viewers received).
+for s in ${ORDER:-bidcast mediamtx}; do
+  for step in $s $([ "$s" = bidcast ] && echo udpfloor); do
+    echo "-- $step from $(date -u +%T), load average $(cut -d' ' -f1 /proc/loadavg)"
+    run_$step
+  done
+done
 echo "== done $(date -u +%FT%TZ) load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bidcast  $(tail -1 "$out/peers-bidcast.txt")"
 echo "mediamtx $(tail -1 "$out/peers-mediamtx.txt")"
