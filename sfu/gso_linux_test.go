@@ -81,3 +81,59 @@ func TestGSOMessages(t *testing.T) {
 		})
 	}
 }
+
+// FuzzGSOMessages holds gsoMessages to UDP_SEGMENT's rules for any batch:
+// every datagram sent exactly once, to its destination, in its
+// destination's order; in a message all segments but the last have the
+// segment size and the last is no longer; at most maxGSOSegments and
+// maxGSOBytes per message.
+func FuzzGSOMessages(f *testing.F) {
+	f.Add([]byte{0, 10, 1, 10, 0, 10, 0, 3, 0, 10})
+	f.Add([]byte{2, 200, 2, 200, 2, 1, 2, 200, 3, 7})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		bt := newBatch()
+		for i := 0; i+1 < len(in) && bt.n < maxBatch; i += 2 {
+			j := bt.n
+			bt.dsts[j] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 1000+uint16(in[i]%4))
+			bt.lens[j] = uint16(2 + int(in[i+1])*5) // 2..1277 bytes
+			binary.BigEndian.PutUint16(bt.bufs[j][:], uint16(j))
+			bt.n++
+		}
+		seen := make([]bool, bt.n)
+		last := map[netip.AddrPort]int{}
+		for k, m := range bt.gsoMessages() {
+			dst := m.Addr.(*net.UDPAddr).AddrPort()
+			size, total := len(m.Buffers[0]), 0
+			if len(m.Buffers) > maxGSOSegments {
+				t.Fatalf("message %d: %d segments", k, len(m.Buffers))
+			}
+			if (len(m.Buffers) > 1) != (len(m.OOB) > 0) {
+				t.Fatalf("message %d: %d segments with control message %x", k, len(m.Buffers), m.OOB)
+			}
+			for x, buf := range m.Buffers {
+				i := int(binary.BigEndian.Uint16(buf))
+				total += len(buf)
+				switch {
+				case seen[i]:
+					t.Fatalf("datagram %d sent twice", i)
+				case bt.dsts[i] != dst || len(buf) != int(bt.lens[i]):
+					t.Fatalf("datagram %d sent to %v with %d bytes", i, dst, len(buf))
+				case x < len(m.Buffers)-1 && len(buf) != size, len(buf) > size:
+					t.Fatalf("message %d: segment %d has %d bytes, segment size %d", k, x, len(buf), size)
+				}
+				if p, ok := last[dst]; ok && i < p {
+					t.Fatalf("datagram %d to %v sent after %d", i, dst, p)
+				}
+				seen[i], last[dst] = true, i
+			}
+			if len(m.Buffers) > 1 && total > maxGSOBytes {
+				t.Fatalf("message %d: %d bytes", k, total)
+			}
+		}
+		for i, ok := range seen {
+			if !ok {
+				t.Fatalf("datagram %d never sent", i)
+			}
+		}
+	})
+}
