@@ -3,6 +3,7 @@ package sfu
 import (
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,16 +40,22 @@ const slotSize = maxPacketSize + 100
 // (consecutive datagrams of equal size, the last may be shorter): the
 // kernel walks its send path once per run instead of once per datagram.
 //
-// Only IPv4 sockets batch: x/net marshals IPv4 destinations as AF_INET,
-// which a dual-stack IPv6 socket rejects, so those write one datagram per
-// call (bind ICEUDPAddr to 0.0.0.0:port to batch).
+// An IPv4 socket batches its (IPv4) destinations. A dual-stack IPv6 socket
+// (ICEUDPAddr ":8443", the documented production setting) batches IPv4 and
+// IPv6 destinations on Linux, which accepts an AF_INET destination (what
+// x/net marshals for an IPv4 address) on such a socket; if a batch is
+// refused anyway, batching is turned off for good and every datagram is
+// written on its own, as on other systems.
 type batchConn struct {
 	conn *net.UDPConn
-	pc4  *ipv4.PacketConn // nil: batching disabled
+	pc   *ipv4.PacketConn // nil: batching disabled
+	v6   bool             // an IPv6 socket: IPv6 destinations batch too
+	// off is set when an IPv6 socket refused a batch (see send).
+	off atomic.Bool
 	// gso is true while UDP GSO is in use; a send the kernel refuses
 	// turns it off for good (see send).
 	gso atomic.Bool
-	// writeBatch is pc4.WriteBatch; tests replace it to make sends fail.
+	// writeBatch is pc.WriteBatch; tests replace it to make sends fail.
 	writeBatch func([]ipv4.Message, int) (int, error)
 
 	ssrcs atomic.Pointer[map[uint32]int] // copy on write: read per datagram
@@ -81,7 +88,7 @@ type batch struct {
 	msgs  [maxBatch]ipv4.Message
 	iovs  [maxBatch][]byte
 	addrs [maxBatch]net.UDPAddr
-	ips   [maxBatch][4]byte
+	ips   [maxBatch][16]byte
 	oobs  [maxBatch][gsoCmsgSpace]byte
 	next  [maxBatch]int32
 	heads []int32
@@ -94,9 +101,10 @@ var _ net.PacketConn = (*batchConn)(nil)
 func newBatchConn(conn *net.UDPConn, writers int, gso bool) *batchConn {
 	c := &batchConn{conn: conn, writers: make([]writerBatch, writers)}
 	c.ssrcs.Store(&map[uint32]int{})
-	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() != nil {
-		c.pc4 = ipv4.NewPacketConn(conn)
-		c.writeBatch = c.pc4.WriteBatch
+	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && (la.IP.To4() != nil || runtime.GOOS == "linux") {
+		c.pc = ipv4.NewPacketConn(conn) // WriteBatch marshals each address by its own family
+		c.v6 = la.IP.To4() == nil
+		c.writeBatch = c.pc.WriteBatch
 		c.gso.Store(gso && gsoSupported(conn))
 	}
 	return c
@@ -105,11 +113,11 @@ func newBatchConn(conn *net.UDPConn, writers int, gso bool) *batchConn {
 func newBatch() *batch {
 	b := &batch{heads: make([]int32, 0, maxBatch), tails: make([]int32, 0, maxBatch),
 		group: make(map[netip.AddrPort]int32, maxBatch)}
-	for i := range b.msgs {
-		b.addrs[i].IP = b.ips[i][:]
-	}
 	return b
 }
+
+// batching reports whether writes may go into batches.
+func (c *batchConn) batching() bool { return c.pc != nil && !c.off.Load() }
 
 // register routes a viewer track's SSRC to writer w's batches.
 func (c *batchConn) register(ssrc uint32, w int) {
@@ -142,7 +150,7 @@ func (c *batchConn) unregister(ssrc uint32) {
 
 // begin opens writer w's batch.
 func (c *batchConn) begin(w int) {
-	if c.pc4 == nil {
+	if !c.batching() {
 		return
 	}
 	wb := &c.writers[w]
@@ -153,7 +161,7 @@ func (c *batchConn) begin(w int) {
 
 // end closes writer w's batch and sends it.
 func (c *batchConn) end(w int) {
-	if c.pc4 == nil {
+	if c.pc == nil {
 		return
 	}
 	wb := &c.writers[w]
@@ -199,7 +207,8 @@ func (c *batchConn) writerFor(p []byte) *writerBatch {
 
 // WriteToAddrPort is the allocation-free path Pion's UDP mux uses.
 func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
-	if c.pc4 == nil || len(p) > slotSize || !addr.Addr().Unmap().Is4() {
+	dst := netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	if !c.batching() || len(p) > slotSize || (!dst.Addr().Is4() && (!c.v6 || dst.Addr().Zone() != "")) {
 		return c.conn.WriteToUDPAddrPort(p, addr)
 	}
 	wb := c.writerFor(p)
@@ -228,7 +237,7 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 		}
 		i := b.n
 		b.lens[i] = uint16(copy(b.bufs[i][:], p))
-		b.dsts[i] = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+		b.dsts[i] = dst
 		b.n++
 		wb.mu.Unlock()
 		wb.queued.Add(1)
@@ -252,6 +261,8 @@ func (c *batchConn) send(b *batch) {
 		if err != nil || n <= 0 {
 			if gso && len(msgs[0].OOB) > 0 {
 				c.gso.Store(false)
+			} else if c.v6 {
+				c.off.Store(true)
 			}
 			for _, m := range msgs {
 				ap := m.Addr.(*net.UDPAddr).AddrPort()
@@ -322,7 +333,15 @@ func (b *batch) gsoMessages() []ipv4.Message {
 // setMessage fills message m; seg > 0 adds a UDP_SEGMENT of that size.
 func (b *batch) setMessage(m int, bufs [][]byte, dst netip.AddrPort, seg int) {
 	msg := &b.msgs[m]
-	b.ips[m] = dst.Addr().As4()
+	if a := dst.Addr(); a.Is4() {
+		b.ips[m] = [16]byte{}
+		v4 := a.As4()
+		copy(b.ips[m][:], v4[:])
+		b.addrs[m].IP = b.ips[m][:4]
+	} else {
+		b.ips[m] = a.As16()
+		b.addrs[m].IP = b.ips[m][:]
+	}
 	b.addrs[m].Port = int(dst.Port())
 	msg.Buffers, msg.Addr, msg.OOB = bufs, &b.addrs[m], nil
 	if seg > 0 {

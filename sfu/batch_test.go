@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -131,4 +132,57 @@ func TestBatchConnGSOFallback(t *testing.T) {
 	// The next batch goes without GSO and still arrives.
 	want = sendFrames(t, c, rx)
 	expectDatagrams(t, rx, want)
+}
+
+// TestBatchConnDualStack: a dual-stack IPv6 socket (ICEUDPAddr ":port")
+// batches too, to IPv4 and IPv6 viewers alike, with and without GSO.
+func TestBatchConnDualStack(t *testing.T) {
+	for _, gso := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sendmmsg", true: "gso"}[gso], func(t *testing.T) {
+			conn, err := net.ListenUDP("udp", &net.UDPAddr{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = conn.Close() })
+			if conn.LocalAddr().(*net.UDPAddr).IP.To4() != nil {
+				t.Skip("no dual-stack socket here")
+			}
+			c := newBatchConn(conn, 2, gso)
+			if !c.batching() {
+				t.Skipf("no batching on %s", runtime.GOOS)
+			}
+			rx := []*net.UDPConn{listenLoopback(t), listenLoopback(t)}
+			if r6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback}); err == nil {
+				t.Cleanup(func() { _ = r6.Close() })
+				rx = append(rx, r6)
+			}
+			want := sendFrames(t, c, rx)
+			expectDatagrams(t, rx, want)
+			if !c.batching() || c.writers[0].queued.Load() == 0 {
+				t.Fatalf("batching on = %v, %d datagrams batched; want batching", c.batching(), c.writers[0].queued.Load())
+			}
+			t.Logf("%d receivers (the third is IPv6, if any)", len(rx))
+		})
+	}
+}
+
+// TestBatchConnDualStackRefused: where an IPv6 socket refuses a batch,
+// batching turns off for good and every datagram still arrives.
+func TestBatchConnDualStackRefused(t *testing.T) {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c := newBatchConn(conn, 1, false)
+	if !c.v6 || !c.batching() {
+		t.Skip("no batching dual-stack socket here")
+	}
+	c.writeBatch = func([]ipv4.Message, int) (int, error) { return 0, syscall.EAFNOSUPPORT }
+	rx := []*net.UDPConn{listenLoopback(t)}
+	expectDatagrams(t, rx, sendFrames(t, c, rx))
+	if c.batching() {
+		t.Fatal("batching still on after the socket refused a batch")
+	}
+	expectDatagrams(t, rx, sendFrames(t, c, rx))
 }

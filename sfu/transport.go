@@ -165,7 +165,7 @@ func (t *transport) unrouteSSRC(ssrc uint32) {
 // batching): a write during which it advanced was only a copy into the
 // batch, which cannot block on the socket.
 func (t *transport) queued(w int) uint64 {
-	if t == nil || t.batch == nil || t.batch.pc4 == nil {
+	if t == nil || t.batch == nil || t.batch.pc == nil {
 		return 0
 	}
 	return t.batch.writers[w].queued.Load()
