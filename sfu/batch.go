@@ -58,8 +58,11 @@ type batchConn struct {
 	// writeBatch is pc.WriteBatch; tests replace it to make sends fail.
 	writeBatch func([]ipv4.Message, int) (int, error)
 
-	ssrcs atomic.Pointer[map[uint32]int] // copy on write: read per datagram
-	ssrcW sync.Mutex                     // serializes register and unregister
+	// ssrcs maps viewer SSRCs to writers. It is read for every datagram
+	// and replaced on joins and leaves (copy on write): a copy costs far
+	// less than the DTLS handshake of the join that causes it.
+	ssrcs atomic.Pointer[map[uint32]int]
+	ssrcW sync.Mutex // serializes register and unregister
 
 	writers []writerBatch
 }
