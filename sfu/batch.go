@@ -92,11 +92,17 @@ type batch struct {
 	iovs  [maxBatch][]byte
 	addrs [maxBatch]net.UDPAddr
 	ips   [maxBatch][16]byte
-	oobs  [maxBatch][gsoCmsgSpace]byte
+	oobs  [maxBatch]cmsgBuf
 	next  [maxBatch]int32
 	heads []int32
 	tails []int32
 	group map[netip.AddrPort]int32
+}
+
+// cmsgBuf is room for one control message, aligned for its header.
+type cmsgBuf struct {
+	_ [0]uint64
+	b [gsoCmsgSpace]byte
 }
 
 var _ net.PacketConn = (*batchConn)(nil)
@@ -348,7 +354,7 @@ func (b *batch) setMessage(m int, bufs [][]byte, dst netip.AddrPort, seg int) {
 	b.addrs[m].Port = int(dst.Port())
 	msg.Buffers, msg.Addr, msg.OOB = bufs, &b.addrs[m], nil
 	if seg > 0 {
-		msg.OOB = putGSOCmsg(b.oobs[m][:], seg)
+		msg.OOB = putGSOCmsg(b.oobs[m].b[:], seg)
 	}
 }
 
