@@ -10,7 +10,7 @@ TOOLS := $(CURDIR)/.data/bin
 # with_env loads .data/env (written by `make services`) into the recipe's shell.
 with_env = set -a; . ./.data/env; set +a;
 
-.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest interop screenshots clean
+.PHONY: all build run services services-stop clean-data migrate test test-steps vet lint staticcheck unit fmt loadtest interop screenshots clean bench-sfu-peers
 
 all: build
 
@@ -98,6 +98,12 @@ fmt:
 # artifacts/loadtest/.
 loadtest: services build
 	@scripts/loadtest.sh
+
+# bench-sfu-peers measures Bidcast's SFU, MediaMTX (built outside this
+# repository when absent) and the kernel's floor side by side in one run
+# (scripts/bench-sfu-peers.sh; docs/PERFORMANCE.md, "SFU side by side").
+bench-sfu-peers: check-go
+	@scripts/bench-sfu-peers.sh $(or $(VIEWERS),200) $(or $(DURATION),30s)
 
 clean:
 	rm -rf bin artifacts

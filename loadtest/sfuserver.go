@@ -19,6 +19,7 @@ type SFUServerConfig struct {
 	Addr       string // HTTP address for WHIP/WHEP and /debug/pprof
 	ICEUDPAddr string // shared ICE UDP port
 	NoBatching bool   // one sendto per datagram instead of sendmmsg batches
+	NoGSO      bool   // sendmmsg batches without UDP GSO
 	Logger     *slog.Logger
 }
 
@@ -35,7 +36,7 @@ func RunSFUServer(ctx context.Context, cfg SFUServerConfig) error {
 	}
 	srv, err := sfu.New(sfu.Config{
 		ICEUDPAddr: cfg.ICEUDPAddr, ICETCPAddr: "off", LoopbackCandidates: true, Logger: cfg.Logger,
-		DisableBatching: cfg.NoBatching,
+		DisableBatching: cfg.NoBatching, DisableGSO: cfg.NoGSO,
 	})
 	if err != nil {
 		return err

@@ -30,6 +30,10 @@ type viewerSwarmConfig struct {
 	// reconnectAfter (failover.go).
 	nodes          []string
 	reconnectAfter time.Duration
+	// whipPath and whepPath are the endpoints' paths with {room} for the
+	// room id; empty means Bidcast's /whip/{room} and /whep/{room}. Other
+	// servers (MediaMTX: /{room}/whip) are driven by changing them.
+	whipPath, whepPath string
 }
 
 // viewerSwarm is a running publisher and the viewers started so far.
@@ -81,8 +85,8 @@ func startViewerSwarm(ctx context.Context, base *url.URL, cfg viewerSwarmConfig)
 		return nil, err
 	}
 	root := strings.TrimRight(base.String(), "/")
-	whip := root + "/whip/" + url.PathEscape(cfg.room)
-	vs := &viewerSwarm{cfg: cfg, api: api, whep: root + "/whep/" + url.PathEscape(cfg.room),
+	whip := root + endpointPath(cfg.whipPath, "/whip/{room}", cfg.room)
+	vs := &viewerSwarm{cfg: cfg, api: api, whep: root + endpointPath(cfg.whepPath, "/whep/{room}", cfg.room),
 		shared: &ViewerShared{log: newSendLog(), Latency: &Histogram{}, Window: &Histogram{}, Audio: cfg.audio}}
 	vs.pub, err = testpattern.StartPublisher(ctx, api, whip, cfg.publishToken, clip, audio, vs.shared.log.record)
 	if err != nil {
@@ -283,4 +287,13 @@ func (vs *viewerSwarm) close() {
 	vs.stopPub()
 	vs.pubWG.Wait()
 	vs.pub.Close()
+}
+
+// endpointPath puts the escaped room id into a path template such as
+// "/{room}/whep" (def when the template is empty).
+func endpointPath(tmpl, def, room string) string {
+	if tmpl == "" {
+		tmpl = def
+	}
+	return strings.ReplaceAll(tmpl, "{room}", url.PathEscape(room))
 }

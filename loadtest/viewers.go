@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -36,6 +37,10 @@ type ViewersConfig struct {
 	// the moves' outages (reconnect p50/p95).
 	Nodes          []string
 	ReconnectAfter time.Duration
+	// WHIPPath and WHEPPath are endpoint paths with {room} for the room id
+	// ("" for Bidcast's /whip/{room} and /whep/{room}); other servers'
+	// layouts, e.g. MediaMTX's /{room}/whip and /{room}/whep, work too.
+	WHIPPath, WHEPPath string
 }
 
 func (c *ViewersConfig) validate() (*url.URL, error) {
@@ -50,6 +55,11 @@ func (c *ViewersConfig) validate() (*url.URL, error) {
 	}
 	if c.Room == "" {
 		return nil, errors.New("room is required")
+	}
+	for _, p := range []string{c.WHIPPath, c.WHEPPath} {
+		if p != "" && (!strings.HasPrefix(p, "/") || !strings.Contains(p, "{room}")) {
+			return nil, fmt.Errorf("endpoint path %q must start with / and contain {room}", p)
+		}
 	}
 	if c.ClipPath == "" {
 		c.ClipPath = filepath.Join(os.TempDir(), "bidcast-loadtest-720p30-1500k.h264")
@@ -113,7 +123,7 @@ func RunViewers(ctx context.Context, cfg ViewersConfig) (*Report, error) {
 	vs, err := startViewerSwarm(ctx, base, viewerSwarmConfig{room: cfg.Room, publishToken: cfg.PublishToken,
 		viewToken: cfg.ViewToken, viewers: cfg.Viewers, ramp: cfg.RampRate, paceKbps: cfg.PaceKbps,
 		clipPath: cfg.ClipPath, audio: !cfg.NoAudio, allowHosts: cfg.AllowHosts, out: cfg.Out,
-		nodes: cfg.Nodes, reconnectAfter: cfg.ReconnectAfter})
+		nodes: cfg.Nodes, reconnectAfter: cfg.ReconnectAfter, whipPath: cfg.WHIPPath, whepPath: cfg.WHEPPath})
 	if err != nil {
 		return nil, err
 	}

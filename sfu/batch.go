@@ -3,14 +3,23 @@ package sfu
 import (
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/ipv4"
 )
 
-// maxBatch is the number of datagrams sent by one sendmmsg call.
-const maxBatch = 64
+// maxBatch is the number of datagrams one writer's batch holds: enough for
+// the packets of a writer scope (maxJobsPerBatch) to about a hundred viewers,
+// so that the packets of one frame to one viewer meet in the same batch and
+// can leave as one GSO message (see gso_linux.go). A batch is about 1.8 MB,
+// allocated on first use; a writer keeps one for reuse.
+const maxBatch = 1024
+
+// slotSize is the room for one SRTP datagram in a batch.
+const slotSize = maxPacketSize + 100
 
 // batchConn wraps the shared ICE UDP socket so that a writer's fan-out
 // leaves through sendmmsg(2): one system call per batch of viewers instead
@@ -22,75 +31,135 @@ const maxBatch = 64
 // SSRC is registered with its writer when its track is bound. A batch is
 // open only while its writer is inside begin/end; everything else (ICE,
 // DTLS, RTCP, packets of a writer that is not in a scope) is written at
-// once. Batches of one writer are sent in the order they were filled, so a
-// viewer never sees its packets reordered.
+// once. A viewer never sees its packets reordered: a batch keeps each
+// destination's datagrams in the order they were written, and batches of
+// one writer are sent in the order they were filled.
 //
-// Only IPv4 sockets batch: x/net marshals IPv4 destinations as AF_INET,
-// which a dual-stack IPv6 socket rejects, so those write one datagram per
-// call (bind ICEUDPAddr to 0.0.0.0:port to batch).
+// Where the kernel supports UDP GSO, the datagrams of a batch to one
+// destination are sent as one message with a UDP_SEGMENT control message
+// (consecutive datagrams of equal size, the last may be shorter): the
+// kernel walks its send path once per run instead of once per datagram.
+//
+// An IPv4 socket batches its (IPv4) destinations. A dual-stack IPv6 socket
+// (ICEUDPAddr ":8443", the documented production setting) batches IPv4 and
+// IPv6 destinations on Linux, which accepts an AF_INET destination (what
+// x/net marshals for an IPv4 address) on such a socket; if a batch is
+// refused anyway, batching is turned off for good and every datagram is
+// written on its own, as on other systems.
 type batchConn struct {
 	conn *net.UDPConn
-	pc4  *ipv4.PacketConn // nil: batching disabled
+	pc   *ipv4.PacketConn // nil: batching disabled
+	v6   bool             // an IPv6 socket: IPv6 destinations batch too
+	// off is set when an IPv6 socket refused a batch (see send).
+	off atomic.Bool
+	// gso is true while UDP GSO is in use; a send the kernel refuses
+	// turns it off for good (see send).
+	gso atomic.Bool
+	// writeBatch is pc.WriteBatch; tests replace it to make sends fail.
+	writeBatch func([]ipv4.Message, int) (int, error)
 
-	ssrcMu sync.RWMutex
-	ssrcs  map[uint32]int
+	// ssrcs maps viewer SSRCs to writers. It is read for every datagram
+	// and replaced on joins and leaves (copy on write): a copy costs far
+	// less than the DTLS handshake of the join that causes it.
+	ssrcs atomic.Pointer[map[uint32]int]
+	ssrcW sync.Mutex // serializes register and unregister
 
 	writers []writerBatch
-	pool    sync.Pool
 }
 
 type writerBatch struct {
-	mu     sync.Mutex // guards open and cur
+	mu     sync.Mutex // guards open, cur and spare
 	open   bool
 	cur    *batch
+	spare  *batch     // a sent batch kept for reuse (batches are large)
 	sendMu sync.Mutex // held while a batch is taken and sent, to keep order
+	// queued counts datagrams put in this writer's batches: a write that
+	// advanced it did not wait on the socket (see downTrack.write).
+	queued atomic.Uint64
 }
 
+// batch is one writer's datagrams waiting for sendmmsg, and the scratch
+// space to send them without allocating.
 type batch struct {
-	n     int
-	bufs  [maxBatch][maxPacketSize + 100]byte
-	addrs [maxBatch]net.UDPAddr
-	ips   [maxBatch][4]byte
+	n    int
+	lens [maxBatch]uint16
+	dsts [maxBatch]netip.AddrPort
+	bufs [maxBatch][slotSize]byte
+
+	// Send scratch: messages, their iovecs, addresses and GSO cmsgs, and
+	// the per-destination chains that group datagrams for GSO.
 	msgs  [maxBatch]ipv4.Message
-	outs  [maxBatch][][]byte
+	iovs  [maxBatch][]byte
+	addrs [maxBatch]net.UDPAddr
+	ips   [maxBatch][16]byte
+	oobs  [maxBatch]cmsgBuf
+	next  [maxBatch]int32
+	heads []int32
+	tails []int32
+	group map[netip.AddrPort]int32
+}
+
+// cmsgBuf is room for one control message, aligned for its header.
+type cmsgBuf struct {
+	_ [0]uint64
+	b [gsoCmsgSpace]byte
 }
 
 var _ net.PacketConn = (*batchConn)(nil)
 
-func newBatchConn(conn *net.UDPConn, writers int) *batchConn {
-	c := &batchConn{conn: conn, ssrcs: map[uint32]int{}, writers: make([]writerBatch, writers)}
-	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && la.IP.To4() != nil {
-		c.pc4 = ipv4.NewPacketConn(conn)
-	}
-	c.pool.New = func() any {
-		b := &batch{}
-		for i := range b.msgs {
-			b.outs[i] = make([][]byte, 1)
-			b.msgs[i].Buffers = b.outs[i]
-			b.addrs[i].IP = b.ips[i][:]
-			b.msgs[i].Addr = &b.addrs[i]
-		}
-		return b
+func newBatchConn(conn *net.UDPConn, writers int, gso bool) *batchConn {
+	c := &batchConn{conn: conn, writers: make([]writerBatch, writers)}
+	c.ssrcs.Store(&map[uint32]int{})
+	if la, ok := conn.LocalAddr().(*net.UDPAddr); ok && (la.IP.To4() != nil || runtime.GOOS == "linux") {
+		c.pc = ipv4.NewPacketConn(conn) // WriteBatch marshals each address by its own family
+		c.v6 = la.IP.To4() == nil
+		c.writeBatch = c.pc.WriteBatch
+		c.gso.Store(gso && gsoSupported(conn))
 	}
 	return c
 }
 
+func newBatch() *batch {
+	b := &batch{heads: make([]int32, 0, maxBatch), tails: make([]int32, 0, maxBatch),
+		group: make(map[netip.AddrPort]int32, maxBatch)}
+	return b
+}
+
+// batching reports whether writes may go into batches.
+func (c *batchConn) batching() bool { return c.pc != nil && !c.off.Load() }
+
 // register routes a viewer track's SSRC to writer w's batches.
 func (c *batchConn) register(ssrc uint32, w int) {
-	c.ssrcMu.Lock()
-	c.ssrcs[ssrc] = w
-	c.ssrcMu.Unlock()
+	c.ssrcW.Lock()
+	defer c.ssrcW.Unlock()
+	cur := *c.ssrcs.Load()
+	next := make(map[uint32]int, len(cur)+1)
+	for k, v := range cur {
+		next[k] = v
+	}
+	next[ssrc] = w
+	c.ssrcs.Store(&next)
 }
 
 func (c *batchConn) unregister(ssrc uint32) {
-	c.ssrcMu.Lock()
-	delete(c.ssrcs, ssrc)
-	c.ssrcMu.Unlock()
+	c.ssrcW.Lock()
+	defer c.ssrcW.Unlock()
+	cur := *c.ssrcs.Load()
+	if _, ok := cur[ssrc]; !ok {
+		return
+	}
+	next := make(map[uint32]int, len(cur))
+	for k, v := range cur {
+		if k != ssrc {
+			next[k] = v
+		}
+	}
+	c.ssrcs.Store(&next)
 }
 
 // begin opens writer w's batch.
 func (c *batchConn) begin(w int) {
-	if c.pc4 == nil {
+	if !c.batching() {
 		return
 	}
 	wb := &c.writers[w]
@@ -101,7 +170,7 @@ func (c *batchConn) begin(w int) {
 
 // end closes writer w's batch and sends it.
 func (c *batchConn) end(w int) {
-	if c.pc4 == nil {
+	if c.pc == nil {
 		return
 	}
 	wb := &c.writers[w]
@@ -118,9 +187,15 @@ func (c *batchConn) flush(wb *writerBatch) {
 	b := wb.cur
 	wb.cur = nil
 	wb.mu.Unlock()
-	if b != nil {
-		c.send(b)
+	if b == nil {
+		return
 	}
+	c.send(b)
+	wb.mu.Lock()
+	if wb.spare == nil {
+		wb.spare = b
+	}
+	wb.mu.Unlock()
 }
 
 // writerFor returns the batch of the writer owning an RTP packet's SSRC.
@@ -132,9 +207,7 @@ func (c *batchConn) writerFor(p []byte) *writerBatch {
 		return nil // RTCP (packet types 192..223)
 	}
 	ssrc := uint32(p[8])<<24 | uint32(p[9])<<16 | uint32(p[10])<<8 | uint32(p[11])
-	c.ssrcMu.RLock()
-	w, ok := c.ssrcs[ssrc]
-	c.ssrcMu.RUnlock()
+	w, ok := (*c.ssrcs.Load())[ssrc]
 	if !ok {
 		return nil
 	}
@@ -143,7 +216,8 @@ func (c *batchConn) writerFor(p []byte) *writerBatch {
 
 // WriteToAddrPort is the allocation-free path Pion's UDP mux uses.
 func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
-	if c.pc4 == nil || len(p) > maxPacketSize+100 || !addr.Addr().Unmap().Is4() {
+	dst := netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+	if !c.batching() || len(p) > slotSize || (!dst.Addr().Is4() && (!c.v6 || dst.Addr().Zone() != "")) {
 		return c.conn.WriteToUDPAddrPort(p, addr)
 	}
 	wb := c.writerFor(p)
@@ -158,7 +232,10 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 		}
 		b := wb.cur
 		if b == nil {
-			b = c.pool.Get().(*batch)
+			b, wb.spare = wb.spare, nil
+			if b == nil {
+				b = newBatch()
+			}
 			wb.cur = b
 		}
 		if b.n == maxBatch {
@@ -168,32 +245,117 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 			continue
 		}
 		i := b.n
-		n := copy(b.bufs[i][:], p)
-		b.outs[i][0] = b.bufs[i][:n]
-		b.ips[i] = addr.Addr().Unmap().As4()
-		b.addrs[i].Port = int(addr.Port())
+		b.lens[i] = uint16(copy(b.bufs[i][:], p))
+		b.dsts[i] = dst
 		b.n++
 		wb.mu.Unlock()
+		wb.queued.Add(1)
 		return len(p), nil
 	}
 }
 
-// send writes a batch with as few sendmmsg calls as the kernel allows and
-// falls back to single writes on error (UDP loss semantics either way).
+// send writes a batch with as few sendmmsg calls as the kernel allows. A
+// failed GSO send turns GSO off and resends its datagrams one by one; any
+// other failure falls back to single writes (UDP loss semantics either way).
 func (c *batchConn) send(b *batch) {
-	msgs := b.msgs[:b.n]
+	gso := c.gso.Load()
+	var msgs []ipv4.Message
+	if gso {
+		msgs = b.gsoMessages()
+	} else {
+		msgs = b.plainMessages()
+	}
 	for len(msgs) > 0 {
-		n, err := c.pc4.WriteBatch(msgs, 0)
+		n, err := c.writeBatch(msgs, 0)
 		if err != nil || n <= 0 {
+			if gso && len(msgs[0].OOB) > 0 {
+				c.gso.Store(false)
+			} else if c.v6 {
+				c.off.Store(true)
+			}
 			for _, m := range msgs {
-				_, _ = c.conn.WriteTo(m.Buffers[0], m.Addr)
+				ap := m.Addr.(*net.UDPAddr).AddrPort()
+				for _, seg := range m.Buffers {
+					_, _ = c.conn.WriteToUDPAddrPort(seg, ap)
+				}
 			}
 			break
 		}
 		msgs = msgs[n:]
 	}
 	b.n = 0
-	c.pool.Put(b)
+}
+
+// plainMessages makes one message per datagram, in the order written.
+func (b *batch) plainMessages() []ipv4.Message {
+	for i := 0; i < b.n; i++ {
+		b.iovs[i] = b.bufs[i][:b.lens[i]]
+		b.setMessage(i, b.iovs[i:i+1], b.dsts[i], 0)
+	}
+	return b.msgs[:b.n]
+}
+
+// gsoMessages groups the batch by destination (keeping each destination's
+// order) and makes one message per run of equal-size datagrams to one
+// destination; a shorter datagram ends a run, as UDP_SEGMENT requires.
+func (b *batch) gsoMessages() []ipv4.Message {
+	b.heads, b.tails = b.heads[:0], b.tails[:0]
+	clear(b.group)
+	for i := 0; i < b.n; i++ {
+		b.next[i] = -1
+		g, ok := b.group[b.dsts[i]]
+		if !ok {
+			b.group[b.dsts[i]] = int32(len(b.heads))
+			b.heads = append(b.heads, int32(i))
+			b.tails = append(b.tails, int32(i))
+			continue
+		}
+		b.next[b.tails[g]] = int32(i)
+		b.tails[g] = int32(i)
+	}
+	m, v := 0, 0
+	for _, h := range b.heads {
+		for i := h; i >= 0; {
+			size, dst := b.lens[i], b.dsts[i]
+			start, total := v, 0
+			for i >= 0 && v-start < maxGSOSegments && total+int(b.lens[i]) <= maxGSOBytes && b.lens[i] <= size {
+				b.iovs[v] = b.bufs[i][:b.lens[i]]
+				v++
+				total += int(b.lens[i])
+				short := b.lens[i] < size
+				i = b.next[i]
+				if short {
+					break
+				}
+			}
+			seg := 0
+			if v-start > 1 {
+				seg = int(size)
+			}
+			b.setMessage(m, b.iovs[start:v], dst, seg)
+			m++
+		}
+	}
+	return b.msgs[:m]
+}
+
+// setMessage fills message m; seg > 0 adds a UDP_SEGMENT of that size.
+func (b *batch) setMessage(m int, bufs [][]byte, dst netip.AddrPort, seg int) {
+	msg := &b.msgs[m]
+	if a := dst.Addr(); a.Is4() {
+		b.ips[m] = [16]byte{}
+		v4 := a.As4()
+		copy(b.ips[m][:], v4[:])
+		b.addrs[m].IP = b.ips[m][:4]
+	} else {
+		b.ips[m] = a.As16()
+		b.addrs[m].IP = b.ips[m][:]
+	}
+	b.addrs[m].Port = int(dst.Port())
+	msg.Buffers, msg.Addr, msg.OOB = bufs, &b.addrs[m], nil
+	if seg > 0 {
+		msg.OOB = putGSOCmsg(b.oobs[m].b[:], seg)
+	}
 }
 
 // ReadFromAddrPort implements Pion's allocation-free read path.

@@ -44,6 +44,9 @@ type Config struct {
 	// DisableBatching sends every datagram with its own system call instead
 	// of sendmmsg batches (for comparison and debugging).
 	DisableBatching bool
+	// DisableGSO sends each datagram of a batch as its own message even
+	// where the kernel supports UDP GSO (for comparison and debugging).
+	DisableGSO bool
 
 	// Writers is the number of fan-out writer goroutines. Default GOMAXPROCS.
 	Writers int

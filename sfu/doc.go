@@ -10,7 +10,11 @@
 // the writers so fan-out uses every core and a slow shard never blocks the
 // reader. Each subscriber owns a downTrack (downtrack.go), a webrtc.TrackLocal
 // that rewrites sequence numbers and timestamps so that publisher restarts and
-// simulcast layer switches look continuous to the viewer's decoder.
+// simulcast layer switches look continuous to the viewer's decoder. A
+// writer's datagrams leave the shared UDP socket in sendmmsg batches
+// (batch.go); where the kernel supports UDP GSO, a viewer's packets of one
+// batch (typically one frame) go as one message (gso_linux.go), probed
+// once at start and turned off for good if the kernel refuses it.
 //
 // One retransmission ring per publisher track (nackbuffer.go) serves every
 // subscriber's NACKs. Keyframe requests from viewers are forwarded to the

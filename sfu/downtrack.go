@@ -273,16 +273,20 @@ func (d *downTrack) write(p *packet) {
 	}
 	h.Marker = p.marker
 	h.Padding = p.padding
+	queued := d.srv.tr.queued(d.writer)
 	start := d.srv.now()
 	if _, err := d.ws.WriteRTP(h, p.Payload()); err != nil {
 		d.st.dropped.Add(1)
 		return
 	}
 	end := d.srv.now()
-	if end-start > int64(d.srv.cfg.SlowWrite) {
+	if end-start > int64(d.srv.cfg.SlowWrite) && d.srv.tr.queued(d.writer) == queued {
 		// A write that blocks (an ICE-TCP viewer with a full window) holds
 		// up every viewer of this writer: skip this viewer to its next
-		// keyframe so that it stops costing the others.
+		// keyframe so that it stops costing the others. A write that only
+		// went into the writer's UDP batch cannot block; if it took long,
+		// the writer was descheduled (a busy machine), which is no fault
+		// of this viewer and no reason to ask the publisher for a keyframe.
 		d.needKey = true
 		d.st.slowWrites.Add(1)
 		if t := d.target.Load(); t != nil {

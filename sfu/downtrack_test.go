@@ -2,6 +2,8 @@ package sfu
 
 import (
 	"math"
+	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -141,5 +143,50 @@ func TestSlowViewerSkipsToKeyframe(t *testing.T) {
 	// Packet 0 blocks, so 1 and 2 are skipped; 3 is a keyframe and is sent.
 	if len(w.seqs) != 2 || d.st.slowWrites.Load() != 2 {
 		t.Fatalf("wrote %v with %d slow writes, want 2 packets (0 and 3)", w.seqs, d.st.slowWrites.Load())
+	}
+}
+
+// batchedSlowWriter takes long (the writer goroutine descheduled) but its
+// datagram goes into the writer's UDP batch, as Pion's write does.
+type batchedSlowWriter struct {
+	recordWriter
+	c   *batchConn
+	dst netip.AddrPort
+}
+
+func (w *batchedSlowWriter) WriteRTP(h *rtp.Header, b []byte) (int, error) {
+	time.Sleep(3 * time.Millisecond)
+	raw, err := (&rtp.Packet{Header: *h, Payload: b}).Marshal()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := w.c.WriteToAddrPort(raw, w.dst); err != nil {
+		return 0, err
+	}
+	return w.recordWriter.WriteRTP(h, b)
+}
+
+// TestSlowBatchedWriteIsNotSlowViewer: a write that only went into the
+// UDP batch cannot have blocked on the socket, so taking long (a busy
+// machine) must not skip the viewer to a keyframe.
+func TestSlowBatchedWriteIsNotSlowViewer(t *testing.T) {
+	d, _ := testDownTrack(t)
+	d.srv.cfg.SlowWrite = time.Millisecond
+	c := newBatchConn(listenLoopback(t), 1, false)
+	rx := listenLoopback(t)
+	d.srv.tr = &transport{batch: c}
+	d.srv.tr.routeSSRC(d.ssrc, d.writer)
+	w := &batchedSlowWriter{c: c, dst: rx.LocalAddr().(*net.UDPAddr).AddrPort()}
+	d.ws = w
+	a := &pubTrack{rid: "a", video: true}
+	a.closed.Store(true)
+	d.target.Store(a)
+	d.srv.tr.beginBatch(d.writer)
+	for i, key := range []bool{true, false, false} {
+		d.forward(&packet{seq: uint16(i), ts: uint32(i) * 3000, kfStart: key, src: a})
+	}
+	d.srv.tr.endBatch(d.writer)
+	if len(w.seqs) != 3 || d.st.slowWrites.Load() != 0 {
+		t.Fatalf("wrote %v with %d slow writes, want 3 packets and none slow", w.seqs, d.st.slowWrites.Load())
 	}
 }

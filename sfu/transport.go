@@ -36,7 +36,7 @@ func newTransport(cfg *Config) (*transport, error) {
 	t.udpConn = udpConn
 	muxConn := udpConn
 	if uc, ok := udpConn.(*net.UDPConn); ok && !cfg.DisableBatching {
-		t.batch = newBatchConn(uc, cfg.Writers)
+		t.batch = newBatchConn(uc, cfg.Writers, !cfg.DisableGSO)
 		muxConn = t.batch
 	}
 	t.udpMux = webrtc.NewICEUDPMux(lf.NewLogger("ice-udp-mux"), muxConn)
@@ -159,4 +159,14 @@ func (t *transport) unrouteSSRC(ssrc uint32) {
 	if t != nil && t.batch != nil {
 		t.batch.unregister(ssrc)
 	}
+}
+
+// queued counts the datagrams writer w has put in batches so far (0 without
+// batching): a write during which it advanced was only a copy into the
+// batch, which cannot block on the socket.
+func (t *transport) queued(w int) uint64 {
+	if t == nil || t.batch == nil || t.batch.pc == nil {
+		return 0
+	}
+	return t.batch.writers[w].queued.Load()
 }

@@ -139,6 +139,8 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 			return nil
 		})
 		fs.DurationVar(&vc.ReconnectAfter, "reconnect-after", 1e9, "with -nodes: a viewer that heard nothing this long moves to another node")
+		fs.StringVar(&vc.WHIPPath, "whip-path", "", "WHIP path with {room} (default /whip/{room}; MediaMTX: /{room}/whip)")
+		fs.StringVar(&vc.WHEPPath, "whep-path", "", "WHEP path with {room} (default /whep/{room}; MediaMTX: /{room}/whep)")
 	case "browsers":
 		fs.IntVar(&bc.Tabs, "tabs", 8, "headless Chromium tabs (1..64)")
 		fs.Float64Var(&bc.Ramp, "ramp", 2, "tabs opened per second")
@@ -340,6 +342,7 @@ func sfuserver(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8099", "HTTP address (loopback)")
 	fs.StringVar(&cfg.ICEUDPAddr, "ice-udp", "127.0.0.1:8443", "ICE UDP address")
 	fs.BoolVar(&cfg.NoBatching, "no-batching", false, "send one datagram per system call (no sendmmsg)")
+	fs.BoolVar(&cfg.NoGSO, "no-gso", false, "batch with sendmmsg but without UDP GSO")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
