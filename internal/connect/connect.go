@@ -74,10 +74,10 @@ func redisOptions(url string, poolSize int) (newClient func() *redis.Client, whe
 	if strings.Contains(url, "master_name=") {
 		opts, err := redis.ParseFailoverURL(url)
 		if err != nil {
-			return nil, "", fmt.Errorf("Sentinel URL: %w", err)
+			return nil, "", fmt.Errorf("sentinel URL: %w", err)
 		}
 		if opts.MasterName == "" {
-			return nil, "", fmt.Errorf("Sentinel URL: master_name is empty")
+			return nil, "", fmt.Errorf("sentinel URL: master_name is empty")
 		}
 		if setPool {
 			opts.PoolSize = poolSize

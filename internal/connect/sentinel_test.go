@@ -82,7 +82,7 @@ func TestRedisSentinelURLErrors(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct{ url, want string }{
 		{"redis://127.0.0.1:1/0?master_name=", "master_name is empty"},
-		{"redis://127.0.0.1:1/0?master_name=x&bogus=1", "REDIS_URL: Sentinel URL: redis: unexpected option: bogus"},
+		{"redis://127.0.0.1:1/0?master_name=x&bogus=1", "REDIS_URL: sentinel URL: redis: unexpected option: bogus"},
 		{"redis://127.0.0.1:1/0?master_name=x&dial_timeout=100ms", "reach Redis at master \"x\" of sentinels 127.0.0.1:1"},
 	} {
 		if _, err := Redis(ctx, tc.url, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
