@@ -13,13 +13,17 @@ import (
 // summary builds the bids section from the counters.
 func (s *bidSwarm) summary(rate float64, d time.Duration) *BidsSummary {
 	st := &s.stats
+	// The quantiles come from the same snapshot as the raw samples, so a
+	// reply landing meanwhile cannot make the two disagree (loadtest merge
+	// recomputes them from the samples).
 	s.snapshotBidSamples()
+	raw := s.rep.samples().Bids
 	b := &BidsSummary{Rooms: len(s.rooms), Bidders: len(s.bidders), Watchers: len(s.watchers), TargetRate: rate,
 		Sent: st.sent.Load(), Acked: st.acked.Load(), Accepted: st.accepted.Load(), Rejected: st.rejected.Load(),
 		Undecided: s.undecided(), ErrorReplies: st.errReplies.Load(), SendFailures: st.sendFail.Load(),
-		Skipped: st.skipped.Load(), NoLot: st.noLot.Load(), Ack: quantilesOf(&st.ack),
-		Decision: quantilesOf(&st.decision), Lag: quantilesOf(&st.lag), ChatSent: st.chatSent.Load(),
-		ChatLag: quantilesOf(&st.chatLag), BidSeconds: d.Seconds()}
+		Skipped: st.skipped.Load(), NoLot: st.noLot.Load(), Ack: quantilesOfData(raw.Ack),
+		Decision: quantilesOfData(raw.Decision), Lag: quantilesOfData(raw.Lag), ChatSent: st.chatSent.Load(),
+		ChatLag: quantilesOfData(raw.ChatLag), BidSeconds: d.Seconds()}
 	b.AchievedRate = float64(b.Sent) / d.Seconds()
 	st.mu.Lock()
 	if len(st.reasons) > 0 {

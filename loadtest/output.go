@@ -131,6 +131,15 @@ func quantilesOf(h *Histogram) Quantiles {
 		P99: msf(h.Quantile(.99)), Max: msf(h.Max())}
 }
 
+// quantilesOfData summarises a histogram's snapshot.
+func quantilesOfData(d HistogramData) Quantiles {
+	h, err := histogramOf(d)
+	if err != nil {
+		return Quantiles{}
+	}
+	return quantilesOf(h)
+}
+
 // quantilesOfDurations summarises an exact list of durations.
 func quantilesOfDurations(d durations) Quantiles {
 	if len(d) == 0 {
