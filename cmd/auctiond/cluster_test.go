@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
@@ -336,23 +335,8 @@ func tryPublishVP8(t *testing.T, whipURL, token string) error {
 		pc.Close()
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(33 * time.Millisecond)
-		defer tick.Stop()
-		frame := make([]byte, 200) // first byte 0: a VP8 keyframe
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				_ = track.WriteSample(pionmedia.Sample{Data: frame, Duration: 33 * time.Millisecond})
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-stopped; pc.Close() })
+	halt := sendVP8(track)
+	t.Cleanup(func() { halt(); pc.Close() })
 	return nil
 }
 

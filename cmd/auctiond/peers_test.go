@@ -84,6 +84,17 @@ func publishVP8(t *testing.T, whipURL, token string) (stop func()) {
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		t.Fatal(err)
 	}
+	halt := sendVP8(track)
+	var once sync.Once
+	stop = func() { once.Do(func() { halt(); pc.Close() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// sendVP8 writes a synthetic VP8 frame to track every 33 ms until the
+// returned halt is called (it waits for the writer to stop). Every frame is
+// a keyframe (its first byte is 0), which is all the SFU needs to forward.
+func sendVP8(track *webrtc.TrackLocalStaticSample) (halt func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() {
@@ -100,10 +111,7 @@ func publishVP8(t *testing.T, whipURL, token string) (stop func()) {
 			}
 		}
 	}()
-	var once sync.Once
-	stop = func() { once.Do(func() { cancel(); <-stopped; pc.Close() }) }
-	t.Cleanup(stop)
-	return stop
+	return func() { cancel(); <-stopped }
 }
 
 // viewer is a receive-only peer.

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-	pionmedia "github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/bidcast/bidcast/internal/ops"
 	"github.com/bidcast/bidcast/internal/testenv"
@@ -181,23 +180,7 @@ func TestMediaICEOverWebSocketRelaysThroughCoturn(t *testing.T) {
 		t.Fatalf("the relay-only offer has no relay candidate (coturn refused the credential?):\n%s", offer)
 	}
 	sellerICE.answer(t, pub, seller.request("media.publish", map[string]any{"sdp": offer}))
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		tick := time.NewTicker(33 * time.Millisecond)
-		defer tick.Stop()
-		frame := make([]byte, 200) // first byte 0: a VP8 keyframe
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				_ = track.WriteSample(pionmedia.Sample{Data: frame, Duration: 33 * time.Millisecond})
-			}
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-stopped })
+	t.Cleanup(sendVP8(track))
 
 	// A guest watches relay-only over the WebSocket.
 	guest := e.guest("rita").dialTap(guestICE.tap)
