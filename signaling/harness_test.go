@@ -158,7 +158,7 @@ type client struct {
 
 func dial(t *testing.T, srv *httptest.Server, guest string) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	ws, resp, err := websocket.Dial(ctx, wsURL(srv, guest), nil)
 	if err != nil {
@@ -186,7 +186,7 @@ func (c *client) send(typ string, data any) string {
 
 func (c *client) sendRaw(b []byte) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
 		c.t.Fatalf("write: %v", err)
@@ -224,7 +224,9 @@ func (c *client) nextAny() Envelope {
 func (c *client) nextFrame() Envelope {
 	c.t.Helper()
 	{
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A safety net, not a timing check: generous, so a loaded 2-core
+		// machine running -race does not fail a test that would pass.
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		_, b, err := c.ws.Read(ctx)
 		cancel()
 		if err != nil {

@@ -54,7 +54,7 @@ func TestTwoGatewaysShareARoom(t *testing.T) {
 // waitViewers reads until a viewers message with count n arrives.
 func waitViewers(t *testing.T, c *client, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		env := c.nextAny()
 		if env.Type != TypeViewers {
