@@ -3,8 +3,6 @@ package web_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -123,17 +121,8 @@ func TestPagesSurviveNodeDeath(t *testing.T) {
 	c := startPageCluster(t, 3)
 	a, b := c.nodes[0], c.nodes[1]
 
-	cmd := exec.Command(c.bin, "room", "create", "--title", "Cluster pages", "--seller", "node-seller", "--lots", "1",
-		"--duration", "30m", "--guests-may-bid", "--json")
-	cmd.Env = append(cmd.Environ(), c.env...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("room create: %v", err)
-	}
-	var room e2eRoom
-	if err := json.Unmarshal(out, &room); err != nil || room.SellerLoginURL == "" {
-		t.Fatalf("room create printed %s (%v)", out, err)
-	}
+	room := roomCreate(t, c.bin, c.env, "--title", "Cluster pages", "--seller", "node-seller", "--lots", "1",
+		"--duration", "30m", "--guests-may-bid")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -231,17 +220,8 @@ func TestPageFollowsMediaURL(t *testing.T) {
 	c := startPageCluster(t, 3)
 	a := c.nodes[0]
 
-	cmd := exec.Command(c.bin, "room", "create", "--title", "Media URL", "--seller", "url-seller", "--lots", "1",
-		"--duration", "30m", "--private", "--json")
-	cmd.Env = append(cmd.Environ(), c.env...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("room create: %v", err)
-	}
-	var room e2eRoom
-	if err := json.Unmarshal(out, &room); err != nil || room.SellerLoginURL == "" {
-		t.Fatalf("room create printed %s (%v)", out, err)
-	}
+	room := roomCreate(t, c.bin, c.env, "--title", "Media URL", "--seller", "url-seller", "--lots", "1",
+		"--duration", "30m", "--private")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	browser := newBrowser(ctx, t, chromium)
