@@ -134,20 +134,7 @@ func TestHardNetworks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := newFakeViewer(t, tc.c.api(t))
 			defer v.close()
-			if err := v.pc.SetConfiguration(tc.c.configuration(t, hs.URL+"/whep/room1", "")); err != nil {
-				t.Fatal(err)
-			}
-			code, loc, body := post(t, hs.URL+"/whep/room1", "", "application/sdp", localOffer(t, v.pc))
-			if code != http.StatusCreated {
-				t.Fatalf("WHEP: %d %s", code, body)
-			}
-			setAnswer(t, v.pc, body)
-			select {
-			case <-v.firstKey:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("no keyframe (connection %s)", v.pc.ConnectionState())
-			}
-			waitFor(t, 10*time.Second, "60 packets", func() bool { return v.packets.Load() >= 60 })
+			loc := watchWHEP(t, v, hs.URL+"/whep/room1", tc.c.configuration(t, hs.URL+"/whep/room1", ""))
 			if got := selectedPair(v.pc); !strings.HasPrefix(got, tc.want) {
 				t.Errorf("selected pair %q, want %q", got, tc.want)
 			}
@@ -207,4 +194,26 @@ func TestTURNCredentialExpires(t *testing.T) {
 	if n := relayCandidates(forged); n != 0 {
 		t.Fatalf("a forged credential allocated %d relays", n)
 	}
+}
+
+// watchWHEP has viewer v, configured with cfg, watch whepURL: it posts the
+// offer, sets the answer, and waits for a keyframe and 60 packets. It
+// returns the session's Location.
+func watchWHEP(t *testing.T, v *fakeViewer, whepURL string, cfg webrtc.Configuration) (loc string) {
+	t.Helper()
+	if err := v.pc.SetConfiguration(cfg); err != nil {
+		t.Fatal(err)
+	}
+	code, loc, body := post(t, whepURL, "", "application/sdp", localOffer(t, v.pc))
+	if code != http.StatusCreated {
+		t.Fatalf("WHEP: %d %s", code, body)
+	}
+	setAnswer(t, v.pc, body)
+	select {
+	case <-v.firstKey:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no keyframe (connection %s)", v.pc.ConnectionState())
+	}
+	waitFor(t, 10*time.Second, "60 packets", func() bool { return v.packets.Load() >= 60 })
+	return loc
 }

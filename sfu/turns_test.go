@@ -79,20 +79,7 @@ func TestTURNOverTLS(t *testing.T) {
 
 	v := newFakeViewer(t, client.api(t))
 	defer v.close()
-	if err := v.pc.SetConfiguration(relayConfig(hs.URL+"/whep/room1", "")); err != nil {
-		t.Fatal(err)
-	}
-	code, loc, body := post(t, hs.URL+"/whep/room1", "", "application/sdp", localOffer(t, v.pc))
-	if code != http.StatusCreated {
-		t.Fatalf("WHEP: %d %s", code, body)
-	}
-	setAnswer(t, v.pc, body)
-	select {
-	case <-v.firstKey:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no keyframe (connection %s)", v.pc.ConnectionState())
-	}
-	waitFor(t, 10*time.Second, "60 packets", func() bool { return v.packets.Load() >= 60 })
+	loc := watchWHEP(t, v, hs.URL+"/whep/room1", relayConfig(hs.URL+"/whep/room1", ""))
 	for name, pc := range map[string]*webrtc.PeerConnection{"publisher": pub.pc, "viewer": v.pc} {
 		if got := selectedPair(pc); !strings.HasPrefix(got, "relay/udp") {
 			t.Errorf("%s's selected pair %q, want a relay candidate", name, got)
