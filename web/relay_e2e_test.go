@@ -61,15 +61,7 @@ func TestRelayOnlyInChromium(t *testing.T) {
 	defer cancel()
 	browser := newBrowser(ctx, t, chromium)
 	seller, viewer := newTab(t, browser), newTab(t, browser)
-	for _, tab := range []context.Context{seller, viewer} {
-		run(t, "force relay-only ICE", tab, chromedp.Navigate(base+"/login"),
-			js(`localStorage.setItem("bidcast.iceTransportPolicy", "relay")`))
-	}
-
-	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
-	waitJS(t, seller, "the studio's lot queue", `window.bidcastStudio?.catalog.lots.length === 1`)
-	click(t, "go live", seller, "go-live")
-	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
+	goLiveRelayOnly(t, base, room, seller, viewer)
 	if got := awaitString(t, seller, selectedLocalType(`window.bidcastStudio.live.pc`)); got != "relay" {
 		t.Errorf("the studio's selected candidate is %q, want relay", got)
 	}
@@ -175,4 +167,18 @@ func percentiles(ms []float64) string {
 	slices.Sort(s)
 	at := func(p float64) float64 { return s[max(0, int(math.Ceil(p*float64(len(s))))-1)] } // nearest rank
 	return fmt.Sprintf("p50 %.0f / p95 %.0f / max %.0f ms", at(0.5), at(0.95), s[len(s)-1])
+}
+
+// goLiveRelayOnly forces relay-only ICE in the seller's and the viewer's
+// tabs (the pages' test hook), then takes the room live from the studio.
+func goLiveRelayOnly(t *testing.T, base string, room e2eRoom, seller, viewer context.Context) {
+	t.Helper()
+	for _, tab := range []context.Context{seller, viewer} {
+		run(t, "force relay-only ICE", tab, chromedp.Navigate(base+"/login"),
+			js(`localStorage.setItem("bidcast.iceTransportPolicy", "relay")`))
+	}
+	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
+	waitJS(t, seller, "the studio's lot queue", `window.bidcastStudio?.catalog.lots.length === 1`)
+	click(t, "go live", seller, "go-live")
+	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
 }

@@ -51,15 +51,7 @@ func TestTURNOverTLSInChromium(t *testing.T) {
 		t.Fatalf("start chromium: %v", err)
 	}
 	seller, viewer := newTab(t, browser), newTab(t, browser)
-	for _, tab := range []context.Context{seller, viewer} {
-		run(t, "force relay-only ICE", tab, chromedp.Navigate(base+"/login"),
-			js(`localStorage.setItem("bidcast.iceTransportPolicy", "relay")`))
-	}
-
-	run(t, "the seller opens the studio", seller, chromedp.Navigate(studioURL(room)))
-	waitJS(t, seller, "the studio's lot queue", `window.bidcastStudio?.catalog.lots.length === 1`)
-	click(t, "go live", seller, "go-live")
-	waitJS(t, seller, "the broadcast on air", `window.bidcastStudio.onAir === true`)
+	goLiveRelayOnly(t, base, room, seller, viewer)
 	if got := awaitString(t, seller, relayProtocol(`window.bidcastStudio.live.pc`)); got != "tls" {
 		t.Errorf("the studio reaches TURN over %q, want tls", got)
 	}
