@@ -8,7 +8,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -37,21 +36,9 @@ func newRelayAPI(cfg *Config) (*webrtc.API, error) {
 		}
 	}
 
-	me := &webrtc.MediaEngine{}
-	for _, c := range serverCodecs {
-		if err := me.RegisterCodec(c.params, c.kind); err != nil {
-			return nil, fmt.Errorf("register codec %s: %w", c.params.MimeType, err)
-		}
-	}
-	for kind, uris := range map[webrtc.RTPCodecType][]string{
-		webrtc.RTPCodecTypeVideo: {sdp.SDESMidURI, sdp.SDESRTPStreamIDURI},
-		webrtc.RTPCodecTypeAudio: {sdp.SDESMidURI},
-	} {
-		for _, uri := range uris {
-			if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, kind); err != nil {
-				return nil, fmt.Errorf("register header extension: %w", err)
-			}
-		}
+	me, err := newMediaEngine()
+	if err != nil {
+		return nil, err
 	}
 	ir := &interceptor.Registry{}
 	// Losses on the way from the origin are asked for again (the origin

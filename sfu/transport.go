@@ -71,23 +71,10 @@ func newTransport(cfg *Config) (*transport, error) {
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetICETimeouts(cfg.ICEDisconnectedTimeout, cfg.ICEFailedTimeout, 2*time.Second)
 
-	me := &webrtc.MediaEngine{}
-	for _, c := range serverCodecs {
-		if err := me.RegisterCodec(c.params, c.kind); err != nil {
-			_ = t.close()
-			return nil, fmt.Errorf("register codec %s: %w", c.params.MimeType, err)
-		}
-	}
-	// Simulcast needs the mid and rid header extensions to tell layers apart.
-	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
-		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
-			_ = t.close()
-			return nil, fmt.Errorf("register header extension: %w", err)
-		}
-	}
-	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.SDESMidURI}, webrtc.RTPCodecTypeAudio); err != nil {
+	me, err := newMediaEngine(sdp.SDESRepairRTPStreamIDURI)
+	if err != nil {
 		_ = t.close()
-		return nil, fmt.Errorf("register header extension: %w", err)
+		return nil, err
 	}
 
 	ir := &interceptor.Registry{}
@@ -169,4 +156,25 @@ func (t *transport) queued(w int) uint64 {
 		return 0
 	}
 	return t.batch.writers[w].queued.Load()
+}
+
+// newMediaEngine registers the server's codecs and the header extensions
+// simulcast needs to tell layers apart: mid for both kinds, rid for video,
+// and any extra video extensions (a publisher's repair rid).
+func newMediaEngine(extraVideo ...string) (*webrtc.MediaEngine, error) {
+	me := &webrtc.MediaEngine{}
+	for _, c := range serverCodecs {
+		if err := me.RegisterCodec(c.params, c.kind); err != nil {
+			return nil, fmt.Errorf("register codec %s: %w", c.params.MimeType, err)
+		}
+	}
+	for _, uri := range append([]string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI}, extraVideo...) {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register header extension: %w", err)
+		}
+	}
+	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.SDESMidURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register header extension: %w", err)
+	}
+	return me, nil
 }
