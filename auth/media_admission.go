@@ -28,6 +28,8 @@ type MediaLimits struct {
 	ViewersPerUser, ViewersPerAddr int
 	// KeyPrefix starts the limits' Redis keys; "" means "bidcast:media:".
 	KeyPrefix string
+	// Now is the clock of the offer rate's windows; nil means time.Now.
+	Now func() time.Time
 }
 
 // MediaAdmission admits WHIP and WHEP offers: every offer is charged to its
@@ -51,7 +53,7 @@ func NewMediaAdmission(l MediaLimits, rdb redis.UniversalClient, svc *Service, l
 		l.KeyPrefix = "bidcast:media:"
 	}
 	return &MediaAdmission{limits: l, svc: svc, log: log,
-		rate:  ratelimit.NewWindow(rdb, l.KeyPrefix+"offers:", nil),
+		rate:  ratelimit.NewWindow(rdb, l.KeyPrefix+"offers:", l.Now),
 		slots: ratelimit.NewSlots(rdb, ratelimit.SlotsConfig{Prefix: l.KeyPrefix + "whep:", Log: log})}
 }
 

@@ -84,8 +84,10 @@ func TestMediaGrants(t *testing.T) {
 // publishers take no viewer slot, and a released slot is free again.
 func TestMediaAdmission(t *testing.T) {
 	e := newEnv(t, false, nil)
+	// A fixed clock keeps every offer in one rate window.
+	now := time.Now()
 	m := NewMediaAdmission(MediaLimits{ClientIP: clientip.Resolver{}, OffersPerMin: 4, ViewersPerAddr: 1,
-		KeyPrefix: e.cfg.RedisPrefix + "media:"}, e.rdb, e.svc, slog.New(slog.DiscardHandler))
+		KeyPrefix: e.cfg.RedisPrefix + "media:", Now: func() time.Time { return now }}, e.rdb, e.svc, slog.New(slog.DiscardHandler))
 	t.Cleanup(m.Close)
 	r := httptest.NewRequest("POST", "/whep/room", nil)
 	r.RemoteAddr = "192.0.2.7:4000"

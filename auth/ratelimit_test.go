@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/bidcast/bidcast/internal/clientip"
 )
@@ -14,7 +15,10 @@ func TestLoginRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A fixed clock keeps every request in one rate window.
+	now := time.Now()
 	e := newEnv(t, true, func(c *Config) {
+		c.Now = func() time.Time { return now }
 		c.RateLimit.Login, c.RateLimit.Token = 2, 1
 		c.RateLimit.ClientIP = loopback
 	})

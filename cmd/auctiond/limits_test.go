@@ -125,6 +125,7 @@ func TestWHEPCapsAndPublisherSlot(t *testing.T) {
 // TestWHIPWHEPRate: offers per address per minute, 429 with Retry-After.
 func TestWHIPWHEPRate(t *testing.T) {
 	base, _ := startApp(t, testConfigWith(t, "", map[string]string{"WHIP_WHEP_RATE": "2"}))
+	freshRateWindow()
 	post := func() *http.Response {
 		req, _ := http.NewRequest("POST", base+"/whep/00000000-0000-0000-0000-000000000000", strings.NewReader("v=0"))
 		req.Header.Set("Content-Type", "application/sdp")
@@ -152,6 +153,7 @@ func TestWHIPWHEPRate(t *testing.T) {
 func TestTrustedProxiesAreWired(t *testing.T) {
 	base, _ := startApp(t, testConfigWith(t, "", map[string]string{"WHIP_WHEP_RATE": "1",
 		"TRUSTED_PROXIES": "127.0.0.0/8, ::1"}))
+	freshRateWindow()
 	post := func(xff string) int {
 		req, _ := http.NewRequest("POST", base+"/whep/00000000-0000-0000-0000-000000000000", strings.NewReader("v=0"))
 		req.Header.Set("Content-Type", "application/sdp")
@@ -188,6 +190,18 @@ func TestClientLimitsDisabled(t *testing.T) {
 	}
 	for range 3 {
 		u.dial()
+	}
+}
+
+// freshRateWindow waits, when less than 20 s are left of the current
+// minute, for the next one to begin: the server counts offers in fixed
+// windows of a wall-clock minute, and a test's few requests must not
+// straddle two of them.
+func freshRateWindow() {
+	const window, margin = time.Minute, 20 * time.Second
+	now := time.Now()
+	if left := now.Truncate(window).Add(window).Sub(now); left < margin {
+		time.Sleep(left + 10*time.Millisecond)
 	}
 }
 
