@@ -209,7 +209,6 @@ func TestTaskOfADecidedBidCompletesAtOnce(t *testing.T) {
 	app := newRecordingApplier()
 	outcomes := NewOutcomes(rdb, nil)
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 	var receipts []Receipt
 	for i := range 5 {
 		rc, err := in.Submit(ctx, sampleBid(room, lot, i))

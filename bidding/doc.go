@@ -11,19 +11,21 @@
 //     node received the bid; the owner judges the deadline, on its own
 //     clock, by that stamp, so the nodes' and Redis's clocks must agree, as
 //     the nodes' clocks had to when each stamped its own bids), appends the
-//     bid to the room's log and publishes a nudge (the number and the
-//     stamp). Then the bid is enqueued as an Asynq task on the room's own
-//     queue "room:<id>" with TaskID(bidder/bid_id). The enqueue stays a second round trip: it is
-//     Asynq's own script on Asynq's key layout and task encoding, which we
-//     do not reimplement (docs/PERFORMANCE.md measures both steps).
+//     bid to the room's log, schedules the bid's Asynq task on the room's
+//     own queue "room:<id>" with TaskID(bidder/bid_id), due two seconds
+//     later, and publishes a nudge (the number and the stamp): one round
+//     trip. The script writes the task in Asynq's own storage layout
+//     (bidtask.go; a test runs it through Asynq).
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
 //     sequencer applies bids strictly in ingress order, exactly once, in
 //     batches (group commit). Woken by a nudge, it takes every bid already
 //     sequenced for the room (up to 500) from the log in one script call.
-//     The room's own asynq.Server (Concurrency 1, started when the room goes
-//     live and stopped when it ends) delivers the same bids as the durable
-//     backstop and catches up whatever the nudges missed (a restart, a new
-//     owner); a task whose bid an earlier batch decided completes at once.
+//     Once a batch is committed, the tasks of its bids are removed while
+//     still scheduled. The room's own asynq.Server (Concurrency 1, started
+//     when the room goes live and stopped when it ends) is the durable
+//     backstop: it runs the tasks that come due (a missed nudge, a dead
+//     owner, a backlog over two seconds), which apply their bids or, when an
+//     earlier batch decided them, complete at once.
 //  3. Apply: the room actor decides the batch in ingress order, all as of
 //     one instant and each bid by its receive time (auction.Room.DecideBids),
 //     and LotStore commits every decision, accepted and rejected, with the

@@ -33,7 +33,6 @@ func TestDrainedWaitsForBidsSequencedByTheDeadline(t *testing.T) {
 	app := &gatedApplier{recordingApplier: newRecordingApplier(), gate: make(chan struct{})}
 	outcomes := NewOutcomes(rdb, nil)
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 	for i := 0; i < 10; i++ { // received in time, waiting in Redis
 		if _, err := in.Submit(ctx, sampleBid(room, lot, i)); err != nil {
 			t.Fatal(err)

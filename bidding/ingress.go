@@ -3,13 +3,11 @@ package bidding
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,11 +23,11 @@ type IngressConfig struct {
 	// has sequenced.
 	// Zero means 48 hours, longer than any show.
 	DedupeTTL time.Duration
-	// Stages, when set, records the time of the script and the enqueue.
+	// Stages, when set, records the time of the script.
 	Stages *Stages
-	// TaskRetention keeps a processed bid task in Asynq so that a client
-	// retry with the same bid_id is recognized there too. Zero means 1 hour.
-	TaskRetention time.Duration
+	// TaskBackstop is how far ahead each bid's Asynq task is scheduled
+	// (bidtask.go), in whole seconds. Zero means 2 s.
+	TaskBackstop time.Duration
 	// Waker, when set, is asked to wake a room whose bid found nobody
 	// holding its lease (parked, or between owners); see park.go.
 	Waker Waker
@@ -51,38 +49,40 @@ type Receipt struct {
 // It is safe for concurrent use.
 type Ingress struct {
 	rdb      redis.UniversalClient
-	tasks    taskClient
 	outcomes *Outcomes
 	cfg      IngressConfig
 }
 
-// NewIngress returns an Ingress over rdb. It enqueues through the client
-// WithTaskClient gives, or else through one of its own.
-func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig, opts ...ClientOption) *Ingress {
+// NewIngress returns an Ingress over rdb, which also holds the rooms' Asynq
+// queues (the script writes each bid's task there).
+func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig) *Ingress {
 	if cfg.DedupeTTL == 0 {
 		cfg.DedupeTTL = 48 * time.Hour
 	}
-	if cfg.TaskRetention == 0 {
-		cfg.TaskRetention = time.Hour
+	if cfg.TaskBackstop < time.Second {
+		cfg.TaskBackstop = bidTaskBackstop
 	}
-	return &Ingress{rdb: rdb, tasks: newTaskClient(rdb, opts), outcomes: outcomes, cfg: cfg}
+	return &Ingress{rdb: rdb, outcomes: outcomes, cfg: cfg}
 }
 
 // sequenceScript deduplicates by (bidder, bid_id), takes the next ingress
 // sequence number, stamps the receive time, appends the bid to the room's
-// log and nudges the owner ("seq µs"), all in one atomic step: a bid is never
-// sequenced twice and never has a number without a log entry.
+// log, schedules its backstop task on the room's Asynq queue (bidtask.go)
+// and nudges the owner ("seq µs"), all in one atomic step: a bid is never
+// sequenced twice and never has a number without a log entry and a task.
 //
 // The receive time is the Redis server's TIME (or ARGV[5], microseconds,
 // when the Ingress has a clock of its own), raised to the room's last
 // stamp if the clock stepped back: a later sequence number never carries
 // an earlier receive time, so ingress order and receive order agree. The
-// log entry is the bid's JSON with "received_us" put in front.
+// log entry is the bid's JSON with "received_us" put in front and the
+// sequence number ("seq") at the end; the task's payload is the same entry.
 //
 // KEYS: seq counter, bid key → seq hash, seq → bid log hash, last stamp,
-// lease.
-// ARGV: bid key (bidKey), payload (a JSON object), nudge channel, dedupe
-// TTL seconds, receive time in µs or "" for TIME.
+// lease, the task's hash, the queue's scheduled set, Asynq's queue set.
+// ARGV: bid key (bidKey, also the task ID), payload (a JSON object), nudge
+// channel, dedupe TTL seconds, receive time in µs or "" for TIME, task
+// message head and tail (bidTaskMessage), queue name, backstop seconds.
 // Returns {1, seq, µs, owned} for a new bid, {0, seq, 0, owned} for a
 // duplicate; owned is 0 when nobody holds the room's lease (parked: wake
 // it).
@@ -92,9 +92,9 @@ local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
   return {0, tonumber(existing), 0, owned}
 end
+local t = redis.call('TIME')
 local us = tonumber(ARGV[5])
 if not us then
-  local t = redis.call('TIME')
   us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local last = tonumber(redis.call('GET', KEYS[4]) or '0')
@@ -106,8 +106,20 @@ redis.call('SET', KEYS[4], stamp, 'EX', ARGV[4])
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], ARGV[1], seq)
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('HSET', KEYS[3], seq, '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2))
+local entry = '{"received_us":' .. stamp .. ',' .. string.sub(ARGV[2], 2, -2) .. ',"seq":' .. seq .. '}'
+redis.call('HSET', KEYS[3], seq, entry)
 redis.call('EXPIRE', KEYS[3], ARGV[4])
+if redis.call('EXISTS', KEYS[6]) == 0 then
+  local n, len = #entry, ''
+  while n >= 128 do
+    len = len .. string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  len = len .. string.char(n)
+  redis.call('HSET', KEYS[6], 'msg', ARGV[6] .. '\18' .. len .. entry .. ARGV[7], 'state', 'scheduled')
+  redis.call('ZADD', KEYS[7], tonumber(t[1]) + tonumber(ARGV[9]), ARGV[1])
+  redis.call('SADD', KEYS[8], ARGV[8])
+end
 redis.call('PUBLISH', ARGV[3], seq .. ' ' .. stamp)
 return {1, seq, us, owned}
 `)
@@ -140,10 +152,14 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
 	}
+	key := bidKey(b.BidderID, b.BidID)
+	head, tail := bidTaskMessage(b.RoomID, key)
 	start := time.Now()
 	res, err := sequenceScript.Run(ctx, in.rdb,
-		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID)},
-		bidKey(b.BidderID, b.BidID), payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at).Int64Slice()
+		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID),
+			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues},
+		key, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at,
+		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second)).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
@@ -162,25 +178,5 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		return Receipt{Bid: b, Duplicate: true, Outcome: out}, nil
 	}
 	b.ReceivedAt = time.UnixMicro(res[2]).UTC()
-	// The task carries the sequenced bid: the log entry is the fast path,
-	// the task the durable backstop that survives a missing owner.
-	payload, err = json.Marshal(b)
-	if err != nil {
-		return Receipt{}, fmt.Errorf("encode bid %s: %w", b.BidID, err)
-	}
-	task := asynq.NewTask(TaskPlaceBid, payload)
-	start = time.Now()
-	_, err = in.tasks.client.EnqueueContext(ctx, task, asynq.Queue(QueueName(b.RoomID)), asynq.TaskID(bidKey(b.BidderID, b.BidID)),
-		asynq.MaxRetry(50), asynq.Timeout(30*time.Second), asynq.Retention(in.cfg.TaskRetention))
-	in.cfg.Stages.since(StageIngressEnqueue, start)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		// The bid is sequenced and logged, so the owner may still apply it;
-		// the client is told to retry with the same bid_id, which is safe.
-		return Receipt{}, fmt.Errorf("enqueue bid %s: %w", b.BidID, err)
-	}
 	return Receipt{Bid: b, Outcome: outcomeOf(b)}, nil
 }
-
-// Close releases the Asynq client if the Ingress opened it; a client given
-// with WithTaskClient is its owner's to close.
-func (in *Ingress) Close() error { return in.tasks.close() }

@@ -2,7 +2,6 @@ package bidding
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -110,7 +109,10 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 		Concurrency:       1,
 		Queues:            map[string]int{QueueName(roomID): 1},
 		TaskCheckInterval: cfg.TaskCheckInterval,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
+		// Bids' tasks are scheduled (the backstop, bidtask.go): the
+		// forwarder makes a missed nudge's task due as soon as the poll.
+		DelayedTaskCheckInterval: cfg.TaskCheckInterval,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return min(time.Duration(n)*100*time.Millisecond, 2*time.Second)
 		},
@@ -150,8 +152,10 @@ func (p *Pipeline) listen(ctx context.Context) {
 
 // handleTask is the Asynq handler for the room's queue.
 func (p *Pipeline) handleTask(ctx context.Context, t *asynq.Task) error {
-	var b Bid
-	if err := json.Unmarshal(t.Payload(), &b); err != nil || b.Seq <= 0 {
+	// The payload is the bid's log entry (older nodes enqueued the bid's
+	// JSON, which decodes the same way).
+	b, err := decodeLogEntry(string(t.Payload()))
+	if err != nil || b.Seq <= 0 {
 		// A task we cannot read will never become readable: drop it.
 		p.log.Error("dropping unreadable bid task", "err", err)
 		return fmt.Errorf("unreadable bid task: %v: %w", err, asynq.SkipRetry)

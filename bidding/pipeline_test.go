@@ -131,7 +131,6 @@ func TestStrictOrderUnderConcurrentSubmission(t *testing.T) {
 	}
 	defer p.Stop()
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 
 	const workers, each = 8, 40
 	var wg sync.WaitGroup
@@ -159,7 +158,6 @@ func TestDuplicateBidIDReturnsOriginal(t *testing.T) {
 	app := newRecordingApplier()
 	outcomes := NewOutcomes(rdb, nil)
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 
 	b := sampleBid(room, lot, 1)
 	first, err := in.Submit(ctx, b)
@@ -201,7 +199,6 @@ func TestPipelineCatchesUpAndResumesAfterRestart(t *testing.T) {
 	app := newRecordingApplier()
 	outcomes := NewOutcomes(rdb, nil)
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 	cfg := PipelineConfig{TaskCheckInterval: 50 * time.Millisecond}
 
 	// Bids arrive while no node owns the room: they wait in Redis.
@@ -245,7 +242,6 @@ func TestPipelineCatchesUpAndResumesAfterRestart(t *testing.T) {
 func TestSubmitRejectsMalformedBids(t *testing.T) {
 	rdb := testRedis(t)
 	in := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{})
-	defer in.Close()
 	good := sampleBid(newUUID(), newUUID(), 1)
 	tests := []struct {
 		name   string

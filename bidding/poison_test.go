@@ -93,7 +93,6 @@ func TestSequencerRefusesWhatRetryingCannotCure(t *testing.T) {
 	}
 	defer p.Stop()
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 	bad := sampleBid(room, lot, 1)
 	bad.BidID = "poison"
 	if _, err := in.Submit(ctx, bad); err != nil {

@@ -103,8 +103,8 @@ func decodeLogEntry(raw string) (Bid, error) {
 	return e.Bid, nil
 }
 
-// finish queues the outcomes and the removal of the log entries next..last
-// for the next take, which sends them in its own round trip, and moves next
+// finish queues the outcomes, the removal of the log entries next..last
+// and of the bids' backstop tasks for the next take, which sends them in its own round trip, and moves next
 // past last. Both are caches of what the applier made durable (Outcomes
 // falls back to Postgres), so a failure to store them is logged, not
 // retried.
@@ -125,6 +125,7 @@ func (s *sequencer) finish(ctx context.Context, bids []Bid, outs []Outcome, last
 	if len(fields) > 0 {
 		pipe.HDel(ctx, logKey(s.roomID), fields...)
 	}
+	queueDropTasks(ctx, pipe, s.roomID, bids)
 	for _, b := range bids {
 		s.recent[b.Seq] = bidKey(b.BidderID, b.BidID)
 	}

@@ -13,10 +13,8 @@ type Stage int
 // The stages, in the order a bid passes them.
 const (
 	// StageIngressScript is Submit's one script call (dedupe, sequence,
-	// stamp, log, nudge), per bid.
+	// stamp, log, backstop task, nudge), per bid.
 	StageIngressScript Stage = iota
-	// StageIngressEnqueue is Submit's Asynq enqueue, per bid.
-	StageIngressEnqueue
 	// StageNudge is from a bid's receive stamp (Redis TIME) to its nudge
 	// reaching the owner's listener, per nudge.
 	StageNudge
@@ -49,7 +47,7 @@ const (
 	numStages
 )
 
-var stageNames = [numStages]string{"ingress_script", "ingress_enqueue", "nudge", "queue", "read", "decide",
+var stageNames = [numStages]string{"ingress_script", "nudge", "queue", "read", "decide",
 	"commit", "after_commit", "publish_wait", "snapshot", "publish", "decided"}
 
 // String returns the stage's label value.

@@ -55,7 +55,6 @@ func TestReceiveTimeIsRedisTime(t *testing.T) {
 	rdb := testRedis(t)
 	room, lot := newUUID(), newUUID()
 	in := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{})
-	defer in.Close()
 	t.Cleanup(func() { deleteQueue(t, rdb, room) })
 	before, err := rdb.Time(ctx).Result()
 	if err != nil {
@@ -124,8 +123,6 @@ func FuzzReceiveTimesFollowIngressOrder(f *testing.F) {
 		own := now.Add(time.Duration(int8(steps[0])) * 500 * time.Millisecond)
 		skewed := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{Now: func() time.Time { return own }})
 		redisClock := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{})
-		defer skewed.Close()
-		defer redisClock.Close()
 		receipts := map[int64]Receipt{}
 		var prev time.Time
 		for i, step := range steps {
@@ -186,7 +183,6 @@ func TestLogEntryReadableByOlderNodes(t *testing.T) {
 	rdb := testRedis(t)
 	room, lot := newUUID(), newUUID()
 	in := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{})
-	defer in.Close()
 	t.Cleanup(func() { deleteQueue(t, rdb, room) })
 	rc, err := in.Submit(ctx, sampleBid(room, lot, 0))
 	if err != nil {

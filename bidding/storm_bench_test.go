@@ -64,7 +64,6 @@ func BenchmarkStormOneRoom(b *testing.B) {
 	}
 	defer p.Stop()
 	in := NewIngress(rdb, outcomes, IngressConfig{})
-	defer in.Close()
 	bids := make(chan int)
 	var wg sync.WaitGroup
 	for range 8 {

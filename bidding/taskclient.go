@@ -5,13 +5,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// ClientOption adjusts how NewIngress and NewBackground reach Asynq.
+// ClientOption adjusts how NewBackground reaches Asynq.
 type ClientOption func(*taskClient)
 
-// WithTaskClient makes the Ingress or Background enqueue through c, the
-// process's one Asynq client, which the caller owns and closes (after the
-// Ingress and Background have stopped). Without it each opens its own
-// client on its Redis.
+// WithTaskClient makes the Background enqueue through c, the process's one
+// Asynq client, which the caller owns and closes (after the Background has
+// stopped). Without it the Background opens its own client on its Redis.
 func WithTaskClient(c *asynq.Client) ClientOption {
 	return func(t *taskClient) { t.client = c }
 }

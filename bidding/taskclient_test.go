@@ -7,8 +7,8 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// TestTaskClientOwnership holds the one-client-per-process rule: an Ingress
-// or Background given the process's Asynq client enqueues through it and
+// TestTaskClientOwnership holds the one-client-per-process rule: a
+// Background given the process's Asynq client enqueues through it and
 // never closes it.
 func TestTaskClientOwnership(t *testing.T) {
 	rdb := testRedis(t)
@@ -20,19 +20,6 @@ func TestTaskClientOwnership(t *testing.T) {
 		return err
 	}
 
-	t.Run("ingress given a client", func(t *testing.T) {
-		in := NewIngress(rdb, NewOutcomes(rdb, nil), IngressConfig{}, WithTaskClient(shared))
-		if in.tasks.client != shared {
-			t.Fatal("the Ingress does not enqueue through the given client")
-		}
-		if err := in.Close(); err != nil {
-			t.Fatal(err)
-		}
-		// Still open: the Ingress closed only what it owns.
-		if _, err := in.Submit(ctx, sampleBid(newUUID(), newUUID(), 1)); err != nil {
-			t.Fatalf("Submit after Close with a shared client: %v", err)
-		}
-	})
 	t.Run("background given a client", func(t *testing.T) {
 		bg := NewBackground(BackgroundConfig{}, nil, rdb, quietLog(), WithTaskClient(shared))
 		if bg.tasks.client != shared {

@@ -52,7 +52,6 @@ func newEnv(t *testing.T) *env {
 		events: events.NewRedisLog(rdb), cmds: &fakeCommander{}}
 	e.outcomes = bidding.NewOutcomes(rdb, nil)
 	e.ingress = bidding.NewIngress(rdb, e.outcomes, bidding.IngressConfig{})
-	t.Cleanup(func() { e.ingress.Close() })
 	e.seller = e.user("seller")
 	// Running a room takes the seller role, not only the room's seller_id.
 	if _, err := e.users.SetRole(context.Background(), e.seller.ID, storage.RoleSeller); err != nil {

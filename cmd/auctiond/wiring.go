@@ -106,7 +106,7 @@ func (a *App) wire() error {
 		a.log.With("component", "node")); err != nil {
 		return usageError{Err: err}
 	}
-	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node, Stages: s.bidStages}, bidding.WithTaskClient(s.tasks))
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node, Stages: s.bidStages})
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
 	wsCfg := a.cfg.WS
@@ -206,9 +206,6 @@ func (a *App) closeServices() {
 	}
 	if s.admission != nil {
 		s.admission.Close()
-	}
-	if s.ingress != nil {
-		_ = s.ingress.Close()
 	}
 	if s.tasks != nil {
 		_ = s.tasks.Close()
