@@ -47,6 +47,10 @@ func (b *Bid) auction() auction.Bid {
 // ErrInvalidBid wraps every reason a bid's shape is refused at ingress.
 var ErrInvalidBid = errors.New("invalid bid")
 
+// ErrRoomEnded refuses a bid at ingress for a room that has ended: nobody
+// would ever decide it.
+var ErrRoomEnded = errors.New("the room has ended")
+
 // Validate checks the bid's shape: what can be judged without the room's
 // state. Rules that need the state (too low, lot not live) are the actor's.
 func (b *Bid) Validate() error {

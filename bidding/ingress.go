@@ -79,18 +79,22 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 // sequence number ("seq") at the end; the task's payload is the same entry.
 //
 // KEYS: seq counter, bid key → seq hash, seq → bid log hash, last stamp,
-// lease, the task's hash, the queue's scheduled set, Asynq's queue set.
+// lease, the task's hash, the queue's scheduled set, Asynq's queue set,
+// the room's ended mark.
 // ARGV: bid key (bidKey, also the task ID), payload (a JSON object), nudge
 // channel, dedupe TTL seconds, receive time in µs or "" for TIME, task
 // message head and tail (bidTaskMessage), queue name, backstop seconds.
 // Returns {1, seq, µs, owned} for a new bid, {0, seq, 0, owned} for a
-// duplicate; owned is 0 when nobody holds the room's lease (parked: wake
-// it).
+// duplicate, {-1, 0, 0, owned} for a new bid in a room that has ended;
+// owned is 0 when nobody holds the room's lease (parked: wake it).
 var sequenceScript = redis.NewScript(`
 local owned = redis.call('EXISTS', KEYS[5])
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
   return {0, tonumber(existing), 0, owned}
+end
+if redis.call('EXISTS', KEYS[9]) == 1 then
+  return {-1, 0, 0, owned}
 end
 local t = redis.call('TIME')
 local us = tonumber(ARGV[5])
@@ -157,13 +161,16 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	start := time.Now()
 	res, err := sequenceScript.Run(ctx, in.rdb,
 		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID),
-			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues},
+			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues, endedKey(b.RoomID)},
 		key, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at,
 		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second)).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
 	in.cfg.Stages.since(StageIngressScript, start)
+	if res[0] == -1 {
+		return Receipt{}, fmt.Errorf("bid %s in room %s: %w", b.BidID, b.RoomID, ErrRoomEnded)
+	}
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq
 	if res[3] == 0 && in.cfg.Waker != nil {

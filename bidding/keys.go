@@ -16,6 +16,10 @@ func outcomeKey(bidderID, bidID string) string {
 }
 func leaseKey(roomID string) string { return "bidcast:{" + roomID + "}:owner" }
 
+// endedKey marks a room that has ended: the ingress script refuses its
+// bids (see DeleteRoomKeys).
+func endedKey(roomID string) string { return "bidcast:{" + roomID + "}:ended" }
+
 // bidKey is a bid's idempotency key: the bidder's ID (a fixed-length UUID,
 // so the pair reads back unambiguously) and the client's bid_id. A bid_id is
 // the client's own key, unique per bidder only.

@@ -283,7 +283,8 @@ func (n *Node) ownedBefore(id string, t time.Time) bool {
 
 // stopEnded stops a room that is no longer live once its pipeline has
 // decided every bid sequenced (briefly bounded), and if it has ended,
-// removes its queue and sequencer keys from Redis.
+// removes its queue and sequencer keys from Redis. An ended room is
+// marked ended in Redis first, so no bid is sequenced after the wait.
 func (n *Node) stopEnded(ctx context.Context, id string) {
 	n.mu.Lock()
 	o := n.owned[id]
@@ -291,18 +292,23 @@ func (n *Node) stopEnded(ctx context.Context, id string) {
 	if o == nil {
 		return
 	}
+	ended := false
+	if n.cfg.Parking.Store != nil {
+		room, err := n.cfg.Parking.Store.Get(ctx, id)
+		ended = err == nil && room.Status == storage.RoomEnded
+	}
+	if ended {
+		if err := MarkRoomEnded(ctx, n.rdb, id); err != nil {
+			n.log.Warn("marking an ended room failed; its late bids wait for the mark", "room", id, "err", err)
+		}
+	}
 	if p, ok := o.room.(Parkable); ok {
 		n.waitDecided(ctx, id, p, 3*time.Second)
 	}
 	n.stop(id, true)
-	if n.cfg.Parking.Store == nil {
-		return
+	if ended {
+		n.forgetEnded(ctx, id)
 	}
-	room, err := n.cfg.Parking.Store.Get(ctx, id)
-	if err != nil || room.Status != storage.RoomEnded {
-		return
-	}
-	n.forgetEnded(ctx, id)
 }
 
 // forgetEnded removes an ended room's keys from Redis, and reports

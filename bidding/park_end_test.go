@@ -2,6 +2,7 @@ package bidding
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -116,6 +117,21 @@ func TestEndedRoomLeavesNoPermanentKeys(t *testing.T) {
 			}
 			if keys := permanentKeys(t, s.rdb, s.roomID); len(keys) > 0 {
 				t.Fatalf("the ended room left keys without expiry: %v", keys)
+			}
+			// A bid that reaches ingress now (a gateway whose room cache
+			// still says live) is refused, not sequenced for nobody; a
+			// retry of the bid decided before the end still gets its
+			// outcome.
+			_, err := a.ingress.Submit(ctx, Bid{RoomID: s.roomID, LotID: s.lotID, BidID: "late",
+				BidderID: s.bidders[1], Amount: 1_000_000, Currency: "KRW", Kind: KindBid})
+			if !errors.Is(err, ErrRoomEnded) {
+				t.Fatalf("a bid after the room's end: %v, want ErrRoomEnded", err)
+			}
+			if n, err := s.rdb.Exists(ctx, seqKey(s.roomID)).Result(); err != nil || n != 0 {
+				t.Fatalf("the refused bid was sequenced (counter exists: %d, %v)", n, err)
+			}
+			if rc := s.submitVia(a.ingress, 0, "one", 1); !rc.Duplicate || rc.Outcome.Status != StatusAccepted {
+				t.Fatalf("retry of the decided bid: %+v", rc)
 			}
 		})
 	}
