@@ -51,6 +51,10 @@ var ErrInvalidBid = errors.New("invalid bid")
 // would ever decide it.
 var ErrRoomEnded = errors.New("the room has ended")
 
+// ErrBidderBanned refuses a bid at ingress from a bidder the room has
+// banned (IngressConfig.BannedSet).
+var ErrBidderBanned = errors.New("the bidder is banned from the room")
+
 // Validate checks the bid's shape: what can be judged without the room's
 // state. Rules that need the state (too low, lot not live) are the actor's.
 func (b *Bid) Validate() error {

@@ -107,20 +107,22 @@ func TestDecidedBidsLeaveNoTask(t *testing.T) {
 	}
 	defer p.Stop()
 	const n = 20
+	var bids []Bid
 	for i := 1; i <= n; i++ {
-		if _, err := in.Submit(ctx, sampleBid(room, lot, i)); err != nil {
+		b := sampleBid(room, lot, i)
+		if _, err := in.Submit(ctx, b); err != nil {
 			t.Fatal(err)
 		}
+		bids = append(bids, b)
 	}
 	waitFor(t, "all bids applied", func() bool { return len(app.snapshot()) == n })
 	waitFor(t, "the scheduled tasks dropped", func() bool {
 		return rdb.ZCard(ctx, asynqScheduledKey(room)).Val() == 0
 	})
 	insp := asynq.NewInspectorFromRedisClient(rdb)
-	for i := 1; i <= n; i++ {
-		b := sampleBid(room, lot, i)
+	for i, b := range bids {
 		if _, err := insp.GetTaskInfo(QueueName(room), bidKey(b.BidderID, b.BidID)); !errors.Is(err, asynq.ErrTaskNotFound) {
-			t.Fatalf("task of decided bid %d: %v, want it gone", i, err)
+			t.Fatalf("task of decided bid %d: %v, want it gone", i+1, err)
 		}
 	}
 	checkStrictOrder(t, app.snapshot(), n)

@@ -25,6 +25,11 @@ type IngressConfig struct {
 	DedupeTTL time.Duration
 	// Stages, when set, records the time of the script.
 	Stages *Stages
+	// BannedSet, when set, names the Redis set of the user IDs a room has
+	// banned; the ingress script refuses their new bids (ErrBidderBanned)
+	// in the same step as it would sequence them, so the gateway needs
+	// no read of its own and a ban takes effect between two bids.
+	BannedSet func(roomID string) string
 	// TaskBackstop is how far ahead each bid's Asynq task is scheduled
 	// (bidtask.go), in whole seconds. Zero means 2 s.
 	TaskBackstop time.Duration
@@ -80,13 +85,14 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 //
 // KEYS: seq counter, bid key → seq hash, seq → bid log hash, last stamp,
 // lease, the task's hash, the queue's scheduled set, Asynq's queue set,
-// the room's ended mark.
+// the room's ended mark, the room's banned set (when ARGV[10] is set).
 // ARGV: bid key (bidKey, also the task ID), payload (a JSON object), nudge
 // channel, dedupe TTL seconds, receive time in µs or "" for TIME, task
-// message head and tail (bidTaskMessage), queue name, backstop seconds.
+// message head and tail (bidTaskMessage), queue name, backstop seconds,
+// the bidder's ID to look up in the banned set or "" for no ban check.
 // Returns {1, seq, µs, owned} for a new bid, {0, seq, 0, owned} for a
-// duplicate, {-1, 0, 0, owned} for a new bid in a room that has ended;
-// owned is 0 when nobody holds the room's lease (parked: wake it).
+// duplicate, {-1, 0, 0, owned} for a new bid in a room that has ended,
+// {-2, 0, 0, owned} for one from a banned bidder; owned is 0 when nobody holds the room's lease (parked: wake it).
 var sequenceScript = redis.NewScript(`
 local owned = redis.call('EXISTS', KEYS[5])
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
@@ -95,6 +101,9 @@ if existing then
 end
 if redis.call('EXISTS', KEYS[9]) == 1 then
   return {-1, 0, 0, owned}
+end
+if ARGV[10] ~= '' and redis.call('SISMEMBER', KEYS[10], ARGV[10]) == 1 then
+  return {-2, 0, 0, owned}
 end
 local t = redis.call('TIME')
 local us = tonumber(ARGV[5])
@@ -158,18 +167,25 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	}
 	key := bidKey(b.BidderID, b.BidID)
 	head, tail := bidTaskMessage(b.RoomID, key)
+	bans, bidder := noBansKey(b.RoomID), ""
+	if in.cfg.BannedSet != nil {
+		bans, bidder = in.cfg.BannedSet(b.RoomID), b.BidderID
+	}
 	start := time.Now()
 	res, err := sequenceScript.Run(ctx, in.rdb,
 		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID),
-			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues, endedKey(b.RoomID)},
+			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues, endedKey(b.RoomID), bans},
 		key, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at,
-		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second)).Int64Slice()
+		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second), bidder).Int64Slice()
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
 	in.cfg.Stages.since(StageIngressScript, start)
-	if res[0] == -1 {
+	switch res[0] {
+	case -1:
 		return Receipt{}, fmt.Errorf("bid %s in room %s: %w", b.BidID, b.RoomID, ErrRoomEnded)
+	case -2:
+		return Receipt{}, fmt.Errorf("bid %s in room %s: %w", b.BidID, b.RoomID, ErrBidderBanned)
 	}
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq

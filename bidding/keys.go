@@ -20,6 +20,10 @@ func leaseKey(roomID string) string { return "bidcast:{" + roomID + "}:owner" }
 // bids (see DeleteRoomKeys).
 func endedKey(roomID string) string { return "bidcast:{" + roomID + "}:ended" }
 
+// noBansKey stands in the ingress script's keys for the banned set when
+// the Ingress checks no bans; it is never written.
+func noBansKey(roomID string) string { return "bidcast:{" + roomID + "}:nobans" }
+
 // bidKey is a bid's idempotency key: the bidder's ID (a fixed-length UUID,
 // so the pair reads back unambiguously) and the client's bid_id. A bid_id is
 // the client's own key, unique per bidder only.

@@ -54,9 +54,8 @@ func (g *Gateway) handleBid(ctx context.Context, c *conn, env Envelope) error {
 	if err := g.mayBid(c.id, info); err != nil {
 		return err
 	}
-	if _, err := g.roomModeration(ctx, roomID, c.id.UserID); err != nil {
-		return err
-	}
+	// The room's bans are the submitter's to enforce (BidSubmitter), in
+	// the same Redis step that sequences the bid.
 	if g.bids == nil {
 		return Errorf(CodeUnavailable, "bidding is not available on this server")
 	}

@@ -22,7 +22,11 @@ import (
 
 // BidSubmitter takes a bid into the bid pipeline and says how far it got.
 // A bid whose shape the pipeline refuses comes back as an *Error with
-// CodeInvalidBid; cmd/auctiond adapts the bidding package's Ingress to it.
+// CodeInvalidBid. The submitter also enforces the room's bans, in the same
+// step as it sequences the bid, so the gateway reads nothing first: a bid
+// from a user in the room's set at BannedKey comes back as CodeBanned (and
+// one for a room that has ended as CodeRoomNotLive). cmd/auctiond adapts
+// the bidding package's Ingress to it.
 type BidSubmitter interface {
 	SubmitBid(ctx context.Context, b BidRequest) (BidReceipt, error)
 }

@@ -51,7 +51,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, rdb: rdb, db: db, users: storage.NewUsers(db), rooms: storage.NewRooms(db),
 		events: events.NewRedisLog(rdb), cmds: &fakeCommander{}}
 	e.outcomes = bidding.NewOutcomes(rdb, nil)
-	e.ingress = bidding.NewIngress(rdb, e.outcomes, bidding.IngressConfig{})
+	e.ingress = bidding.NewIngress(rdb, e.outcomes, bidding.IngressConfig{BannedSet: BannedKey})
 	e.seller = e.user("seller")
 	// Running a room takes the seller role, not only the room's seller_id.
 	if _, err := e.users.SetRole(context.Background(), e.seller.ID, storage.RoleSeller); err != nil {
@@ -324,6 +324,9 @@ func (b ingressBids) SubmitBid(ctx context.Context, r BidRequest) (BidReceipt, e
 		BidderID: r.BidderID, Amount: r.Amount, Currency: r.Currency, Kind: kind})
 	if errors.Is(err, bidding.ErrInvalidBid) {
 		return BidReceipt{}, Errorf(CodeInvalidBid, err.Error())
+	}
+	if errors.Is(err, bidding.ErrBidderBanned) {
+		return BidReceipt{}, Errorf(CodeBanned, "you are banned from this room")
 	}
 	if err != nil {
 		return BidReceipt{}, err

@@ -224,6 +224,26 @@ func TestSellerCommandsAndModeration(t *testing.T) {
 	}
 }
 
+// TestBannedBidderRefusedAtIngress: a ban recorded in Redis refuses the
+// user's next bid even on a socket the ban has not closed yet (the access
+// notice still on its way), and the refused bid is not sequenced.
+func TestBannedBidderRefusedAtIngress(t *testing.T) {
+	e := newEnv(t)
+	_, srv := e.gateway(nil)
+	bob := dial(t, srv, "bob")
+	bob.join(e.room.ID)
+	ctx := context.Background()
+	// Written as RedisModeration.Ban writes it, without its notice.
+	if err := e.rdb.SAdd(ctx, BannedKey(e.room.ID), e.user("bob").ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	id := bob.send(TypeBidPlace, BidData{LotID: newUUID(), Amount: 100, Currency: "KRW", BidID: "after-ban"})
+	bob.expectError(id, CodeBanned)
+	if n, err := e.rdb.Exists(ctx, "bidcast:{"+e.room.ID+"}:seq").Result(); err != nil || n != 0 {
+		t.Fatalf("the refused bid was sequenced (%d, %v)", n, err)
+	}
+}
+
 func TestRateLimits(t *testing.T) {
 	e := newEnv(t)
 	_, srv := e.gateway(func(c *Config) { c.BidRate, c.BidBurst = 0.001, 2 })

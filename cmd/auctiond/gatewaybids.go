@@ -18,8 +18,9 @@ var _ signaling.BidSubmitter = gatewayBids{}
 
 // SubmitBid implements signaling.BidSubmitter. A bid the ingress refuses for
 // its shape goes back as invalid_bid with the ingress's wording, which is
-// meant for clients ("amount must be ..."); one for a room that ended
-// after the gateway last looked goes back as room_not_live.
+// meant for clients ("amount must be ..."); one from a bidder the room
+// banned goes back as banned, and one for a room that ended after the
+// gateway last looked as room_not_live.
 func (g gatewayBids) SubmitBid(ctx context.Context, r signaling.BidRequest) (signaling.BidReceipt, error) {
 	kind := bidding.KindBid
 	if r.Max {
@@ -29,6 +30,9 @@ func (g gatewayBids) SubmitBid(ctx context.Context, r signaling.BidRequest) (sig
 		BidderID: r.BidderID, Amount: r.Amount, Currency: r.Currency, Kind: kind})
 	if errors.Is(err, bidding.ErrInvalidBid) {
 		return signaling.BidReceipt{}, signaling.Errorf(signaling.CodeInvalidBid, err.Error())
+	}
+	if errors.Is(err, bidding.ErrBidderBanned) {
+		return signaling.BidReceipt{}, signaling.Errorf(signaling.CodeBanned, "you are banned from this room")
 	}
 	if errors.Is(err, bidding.ErrRoomEnded) {
 		return signaling.BidReceipt{}, signaling.Errorf(signaling.CodeRoomNotLive, "the room has ended")
