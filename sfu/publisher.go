@@ -76,6 +76,13 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 	for kind, list := range codecs {
 		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
 	}
+	var sends []webrtc.RTPCodecType
+	for _, kind := range sendingKinds(offer, false) {
+		if _, ok := codecs[kind]; ok {
+			sends = append(sends, kind)
+		}
+	}
+	s.setSends(sends)
 	srv.mediaChanged(roomID, false, true)
 	srv.log.Info("sfu publisher joined", "room", roomID, "session", s.id)
 	return answer, s.id, nil

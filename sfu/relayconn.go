@@ -175,6 +175,11 @@ func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, wh
 		s.relayLayer = &relayedLayer{rid: ans.layers[0].rid, rank: 1, bitrate: ans.layers[0].bitrate}
 	}
 	s.opts.onClose = func() { l.c.MediaChanged(rl.roomID, true, false) }
+	// Only the kinds the origin sends: it answers a kind its publisher
+	// lacks (the relay offers both) without a track, and viewers here must
+	// not wait for it (waitForMedia).
+	sends := sendingKinds(ans.desc, true)
+	s.setSends(sends)
 	// Registered as the room's publisher and as the relay's session under
 	// both locks (server, then link), so MediaLoad and a publisher
 	// arriving here never see one without the other.
@@ -201,8 +206,11 @@ func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, wh
 		l.deleteUpstream(whepURL, ans.location, token)
 		return err
 	}
-	for kind, list := range mediaCodecs(ans.desc) {
-		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
+	codecs := mediaCodecs(ans.desc)
+	for _, kind := range sends {
+		if list := codecs[kind]; len(list) > 0 {
+			s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
+		}
 	}
 	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.onTrack(remote) })
 	s.watchState()
