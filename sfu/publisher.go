@@ -32,11 +32,13 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 		o(&s.opts)
 	}
 	// A relay of the room from another node gives way (relay.go), and the
-	// cluster learns this node is the room's origin now, and when not.
+	// cluster learns this node is the room's origin now, and when not;
+	// viewers left here when it goes follow the room (followPublisher).
 	srv.displaceRelay(roomID)
 	if onClose := s.opts.onClose; srv.link() != nil {
 		s.opts.onClose = func() {
 			srv.mediaChanged(roomID, false, false)
+			srv.followPublisher(roomID)
 			if onClose != nil {
 				onClose()
 			}
