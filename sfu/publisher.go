@@ -86,6 +86,7 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 	}
 	s.setSends(sends)
 	srv.mediaChanged(roomID, false, true)
+	srv.watchOrigin(s, roomID)
 	srv.log.Info("sfu publisher joined", "room", roomID, "session", s.id)
 	return answer, s.id, nil
 }
