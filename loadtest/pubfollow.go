@@ -153,7 +153,7 @@ func (rp *roomPublisher) runUntilLost(ctx context.Context, p *testpattern.Publis
 	watched := make(chan struct{})
 	go func() {
 		defer close(watched)
-		tick := time.NewTicker(50 * time.Millisecond)
+		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		probed := false
 		for {
