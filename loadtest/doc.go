@@ -132,6 +132,7 @@
 //	              publisher_kbps, freezes, freeze_s, viewers_with_freeze,
 //	              publisher_plis, publisher_keyframes, reconnect
 //	              (Quantiles of failover moves' outages), reconnect_failed,
+//	              publisher_moves (Quantiles of the publishers' moves),
 //	              server_cpu_ms_per_viewer_s
 //	browsers      BrowsersSummary: tabs, playing, failed, page, first_frame,
 //	              jitter_buffer, processing, decode, rtt (Quantiles over
