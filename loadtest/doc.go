@@ -22,7 +22,13 @@
 // turn and a viewer that hears nothing for ReconnectAfter (-reconnect-after,
 // 1 s) moves to the next node that answers, as the room page does when its
 // node dies (failover.go); the report gives the moves' outages (last packet
-// to the first keyframe on the new node) as reconnect p50/p95.
+// to the first keyframe on the new node) as reconnect p50/p95. The
+// publisher follows its room the same way, with or without Nodes
+// (pubfollow.go): when its node stops sending RTCP (for ReconnectAfter + 1 s
+// in a cluster, 5 s otherwise), no longer answers HTTP after ReconnectAfter
+// of silence (cluster only) or ends its session, it publishes again through
+// the base URL, then each node in turn, with backoff; the report counts
+// publisher_moves.
 //
 // RunBrowsers (loadtest browsers) opens N headless Chromium tabs through
 // chromedp (Debian's /usr/bin/chromium, fake camera and microphone, no
@@ -126,6 +132,7 @@
 //	              publisher_kbps, freezes, freeze_s, viewers_with_freeze,
 //	              publisher_plis, publisher_keyframes, reconnect
 //	              (Quantiles of failover moves' outages), reconnect_failed,
+//	              publisher_moves (Quantiles of the publishers' moves),
 //	              server_cpu_ms_per_viewer_s
 //	browsers      BrowsersSummary: tabs, playing, failed, page, first_frame,
 //	              jitter_buffer, processing, decode, rtt (Quantiles over

@@ -45,37 +45,7 @@ func TestViewersMoveWhenTheirNodeDies(t *testing.T) {
 		t.Skip("starts two servers and publishes media for seconds")
 	}
 	noLeaks(t) // the moves and the failover watch end with the run
-	bin := testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
-	shared := []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
-		"ADMIN_ADDR=", "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off", "SFU_LOOPBACK_CANDIDATES=true", "DEMO=false",
-		"AUTH_RATE_LIMIT_DISABLED=true", "CLIENT_LIMITS_DISABLED=true", "API_RATE_LIMIT_DISABLED=true",
-		"CLUSTER_SECRET=loadtest-cluster-secret-0123", "MEDIA_DIR=" + t.TempDir(),
-		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("l", 40)))}
-	addrs := []string{testenv.FreeAddr(t), testenv.FreeAddr(t)}
-	bases := []string{"http://" + addrs[0], "http://" + addrs[1]}
-	var procs []*testenv.Process
-	for i, name := range []string{"a", "b"} {
-		addr := addrs[i]
-		env := append(append([]string{}, shared...), "HTTP_ADDR="+addr, "PUBLIC_URL="+bases[0],
-			"NODE_URL="+bases[i], "NODE_ID=lt-node-"+name)
-		procs = append(procs, testenv.StartProcess(t, bin, env, "serve"))
-	}
-	for i, p := range procs {
-		p.WaitHTTP(bases[i]+"/readyz", 30*time.Second)
-	}
-	cmd := exec.Command(bin, "room", "create", "--title", "Failover", "--seller", "lt-seller", "--live", "--json")
-	cmd.Env = append(cmd.Environ(), append(shared, "PUBLIC_URL="+bases[0])...)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("room create: %v", err)
-	}
-	var room struct {
-		RoomID       string `json:"room_id"`
-		PublishToken string `json:"publish_token"`
-	}
-	if err := json.Unmarshal(out, &room); err != nil || room.PublishToken == "" {
-		t.Fatalf("room create printed %s (%v)", out, err)
-	}
+	bases, procs, room := startTwoNodes(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -112,4 +82,46 @@ func TestViewersMoveWhenTheirNodeDies(t *testing.T) {
 	if !strings.Contains(rep.SummaryLine(), "reconnect_p95_ms=") {
 		t.Errorf("the summary line has no reconnect figures: %s", rep.SummaryLine())
 	}
+}
+
+// twoNodeRoom is the live room startTwoNodes creates.
+type twoNodeRoom struct {
+	RoomID       string `json:"room_id"`
+	PublishToken string `json:"publish_token"`
+}
+
+// startTwoNodes starts two auctiond nodes of a cluster (a and b, with a
+// cluster secret, so b relays what a publishes and the other way round)
+// and creates a live room.
+func startTwoNodes(t *testing.T) ([]string, []*testenv.Process, twoNodeRoom) {
+	t.Helper()
+	bin := testenv.BuildBinary(t, "github.com/bidcast/bidcast/cmd/auctiond")
+	shared := []string{"DATABASE_URL=" + storagetest.URL(t), "REDIS_URL=" + testenv.StartRedis(t).URL(),
+		"ADMIN_ADDR=", "SFU_UDP_ADDR=127.0.0.1:0", "SFU_TCP_ADDR=off", "SFU_LOOPBACK_CANDIDATES=true", "DEMO=false",
+		"AUTH_RATE_LIMIT_DISABLED=true", "CLIENT_LIMITS_DISABLED=true", "API_RATE_LIMIT_DISABLED=true",
+		"CLUSTER_SECRET=loadtest-cluster-secret-0123", "MEDIA_DIR=" + t.TempDir(),
+		"AUTH_JWT_KEY=" + base64.StdEncoding.EncodeToString([]byte(strings.Repeat("l", 40)))}
+	addrs := []string{testenv.FreeAddr(t), testenv.FreeAddr(t)}
+	bases := []string{"http://" + addrs[0], "http://" + addrs[1]}
+	var procs []*testenv.Process
+	for i, name := range []string{"a", "b"} {
+		addr := addrs[i]
+		env := append(append([]string{}, shared...), "HTTP_ADDR="+addr, "PUBLIC_URL="+bases[0],
+			"NODE_URL="+bases[i], "NODE_ID=lt-node-"+name)
+		procs = append(procs, testenv.StartProcess(t, bin, env, "serve"))
+	}
+	for i, p := range procs {
+		p.WaitHTTP(bases[i]+"/readyz", 30*time.Second)
+	}
+	cmd := exec.Command(bin, "room", "create", "--title", "Failover", "--seller", "lt-seller", "--live", "--json")
+	cmd.Env = append(cmd.Environ(), append(shared, "PUBLIC_URL="+bases[0])...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("room create: %v", err)
+	}
+	var room twoNodeRoom
+	if err := json.Unmarshal(out, &room); err != nil || room.PublishToken == "" {
+		t.Fatalf("room create printed %s (%v)", out, err)
+	}
+	return bases, procs, room
 }

@@ -42,7 +42,7 @@ type viewerSwarm struct {
 	api     *webrtc.API
 	whep    string
 	shared  *ViewerShared
-	pub     *testpattern.Publisher
+	pub     *roomPublisher
 	stopPub context.CancelFunc
 	pubWG   sync.WaitGroup
 	fo      *failover // nil without a node list
@@ -88,11 +88,12 @@ func startViewerSwarm(ctx context.Context, base *url.URL, cfg viewerSwarmConfig)
 	whip := root + endpointPath(cfg.whipPath, "/whip/{room}", cfg.room)
 	vs := &viewerSwarm{cfg: cfg, api: api, whep: root + endpointPath(cfg.whepPath, "/whep/{room}", cfg.room),
 		shared: &ViewerShared{log: newSendLog(), Latency: &Histogram{}, Window: &Histogram{}, Audio: cfg.audio}}
-	vs.pub, err = testpattern.StartPublisher(ctx, api, whip, cfg.publishToken, clip, audio, vs.shared.log.record)
+	vs.pub, err = startRoomPublisher(ctx, &roomPublisher{api: api, whip: append([]string{whip}, nodeWHIPs(cfg, whip)...),
+		token: cfg.publishToken, clip: clip, audio: audio, onSend: vs.shared.log.record, pace: cfg.paceKbps * 1000,
+		after: publisherSilence(cfg), probeAfter: publisherProbe(cfg), out: cfg.out})
 	if err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
-	vs.pub.PaceBps = cfg.paceKbps * 1000
 	pctx, stop := context.WithCancel(context.Background())
 	vs.stopPub = stop
 	vs.pubWG.Add(1)
@@ -191,7 +192,7 @@ func (vs *viewerSwarm) fill(p *Point, _ time.Duration) {
 // of its measured window.
 func (vs *viewerSwarm) baseOf(v *Viewer) viewerBase {
 	return viewerBase{at: time.Now(), pkts: v.Packets.Load(), bytes: v.Bytes.Load(), abytes: v.AudioBytes.Load(),
-		pubPkts: vs.pub.Packets.Load(), on: v.Err == nil}
+		pubPkts: vs.pub.totals().packets, on: v.Err == nil}
 }
 
 // beginSteady records baselines and turns latency measurement on.
@@ -206,7 +207,7 @@ func (vs *viewerSwarm) beginSteady() {
 		v.Measure(true)
 	}
 	vs.shared.Latency.Reset()
-	vs.pubBytes0 = vs.pub.Bytes.Load()
+	vs.pubBytes0 = vs.pub.totals().bytes
 }
 
 // endSteady stops measuring and returns the room's raw figures. Each
@@ -219,9 +220,10 @@ func (vs *viewerSwarm) endSteady() *ViewerSamples {
 	defer vs.mu.Unlock()
 	now := time.Now()
 	steady := now.Sub(vs.steadyAt)
-	pubPkts := vs.pub.Packets.Load()
+	pt := vs.pub.totals()
+	pubPkts := pt.packets
 	s := &ViewerSamples{Rooms: 1, Audio: vs.cfg.audio, PaceKbps: vs.cfg.paceKbps, SteadySecs: steady.Seconds(),
-		PublisherBytes: vs.pub.Bytes.Load() - vs.pubBytes0, PublisherSeconds: steady.Seconds()}
+		PublisherBytes: pt.bytes - vs.pubBytes0, PublisherSeconds: steady.Seconds()}
 	ends := make([]SeqMark, len(vs.viewers))
 	for i, v := range vs.viewers {
 		v.Measure(false)
@@ -267,7 +269,9 @@ func (vs *viewerSwarm) endSteady() *ViewerSamples {
 		}
 	}
 	s.Latency = vs.shared.Latency.Data()
-	s.PLIs, s.Keyframes = vs.pub.PLIs.Load(), vs.pub.Keyframes.Load()
+	pt = vs.pub.totals()
+	s.PLIs, s.Keyframes = pt.plis, pt.keys
+	s.PublisherMovesNS = vs.pub.movesNS()
 	s.ReconnectNS, s.ReconnectFailed = vs.reconnectSamples()
 	return s
 }

@@ -107,6 +107,10 @@ type ViewersSummary struct {
 	// on its silent node to its first keyframe on another; N counts them.
 	Reconnect       Quantiles `json:"reconnect"`
 	ReconnectFailed int       `json:"reconnect_failed"`
+	// PublisherMoves are the publishers' moves to another node when
+	// theirs went silent: its last RTCP to the new session's connection;
+	// N counts them.
+	PublisherMoves Quantiles `json:"publisher_moves"`
 	// ServerCPUPerViewerSecond is milliseconds of server CPU per viewer per
 	// second of the steady phase.
 	ServerCPUPerViewerSecond float64 `json:"server_cpu_ms_per_viewer_s,omitempty"`
@@ -187,6 +191,10 @@ func (sv *ViewersSummary) addKV(r *Report) {
 		r.add("reconnect_p50_ms", sv.Reconnect.P50)
 		r.add("reconnect_p95_ms", sv.Reconnect.P95)
 		r.add("reconnect_failed", sv.ReconnectFailed)
+	}
+	if sv.PublisherMoves.N > 0 {
+		r.add("publisher_moves", sv.PublisherMoves.N)
+		r.add("publisher_move_max_ms", sv.PublisherMoves.Max)
 	}
 	if sv.ServerCPUPerViewerSecond > 0 {
 		r.add("server_cpu_ms_per_viewer_s", fmt.Sprintf("%.3f", sv.ServerCPUPerViewerSecond))

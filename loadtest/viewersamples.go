@@ -54,6 +54,9 @@ type ViewerSamples struct {
 	// counts moves that found no node within 30 s.
 	ReconnectNS     []int64 `json:"reconnect_ns,omitempty"`
 	ReconnectFailed int     `json:"reconnect_failed,omitempty"`
+	// PublisherMovesNS are the publishers' moves to another node (the
+	// last RTCP from the old node to the new session's connection).
+	PublisherMovesNS []int64 `json:"publisher_moves_ns,omitempty"`
 }
 
 // add merges o into s.
@@ -90,6 +93,7 @@ func (s *ViewerSamples) add(o *ViewerSamples) error {
 	s.Keyframes += o.Keyframes
 	s.ReconnectNS = append(s.ReconnectNS, o.ReconnectNS...)
 	s.ReconnectFailed += o.ReconnectFailed
+	s.PublisherMovesNS = append(s.PublisherMovesNS, o.PublisherMovesNS...)
 	return nil
 }
 
@@ -105,7 +109,8 @@ func (s *ViewerSamples) summary() (*ViewersSummary, error) {
 		Latency: quantilesOf(lat), Unmatched: s.Unmatched, Expected: s.Expected, Lost: s.Lost,
 		Freezes: s.Freezes, FreezeSeconds: s.FreezeSeconds, ViewersWithFreeze: s.ViewersWithFreeze,
 		PublisherPLIs: s.PLIs, PublisherKeyframe: s.Keyframes,
-		Reconnect: quantilesOfDurations(nsDurations(s.ReconnectNS)), ReconnectFailed: s.ReconnectFailed}
+		Reconnect: quantilesOfDurations(nsDurations(s.ReconnectNS)), ReconnectFailed: s.ReconnectFailed,
+		PublisherMoves: quantilesOfDurations(nsDurations(s.PublisherMovesNS))}
 	if s.Offered > 0 {
 		sv.DeliveryRatio = float64(s.Delivered) / float64(s.Offered)
 		sv.Undelivered = max(0, s.Offered-s.Delivered)

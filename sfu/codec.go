@@ -121,6 +121,37 @@ func mediaCodecs(sd *sdp.SessionDescription) map[webrtc.RTPCodecType][]webrtc.RT
 	return out
 }
 
+// sendingKinds lists the kinds whose first active m-section of a parsed SDP
+// (as mediaCodecs picks it) sends media: its direction is sendrecv or
+// sendonly and, when withTrack, it names a track (msid or ssrc). Pion
+// answers an m-section it has no track for as sendonly without either, so
+// withTrack tells an origin's answer that carries a kind from one that
+// merely accepts it.
+func sendingKinds(sd *sdp.SessionDescription, withTrack bool) []webrtc.RTPCodecType {
+	var out []webrtc.RTPCodecType
+	seen := map[webrtc.RTPCodecType]bool{}
+	for _, md := range sd.MediaDescriptions {
+		kind := webrtc.NewRTPCodecType(md.MediaName.Media)
+		if kind == 0 || md.MediaName.Port.Value == 0 || seen[kind] {
+			continue
+		}
+		if _, inactive := md.Attribute("inactive"); inactive {
+			continue
+		}
+		seen[kind] = true
+		if _, recvonly := md.Attribute("recvonly"); recvonly {
+			continue
+		}
+		_, msid := md.Attribute("msid")
+		_, ssrc := md.Attribute("ssrc")
+		if withTrack && !msid && !ssrc {
+			continue
+		}
+		out = append(out, kind)
+	}
+	return out
+}
+
 // parseSDP parses an SDP and wraps failures in ErrBadOffer.
 func parseSDP(raw string) (*sdp.SessionDescription, error) {
 	var sd sdp.SessionDescription

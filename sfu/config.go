@@ -104,6 +104,11 @@ type Config struct {
 	StatsInterval time.Duration
 	// Logger receives the SFU's and Pion's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// mediaWait is the longest a new viewer waits for the kinds a new
+	// publisher announced (waitForMedia); 3 s. Tests lengthen it so that a
+	// wait would show.
+	mediaWait time.Duration
 }
 
 // ICEServer is a STUN or TURN server given to clients.
@@ -138,6 +143,7 @@ func (c *Config) Validate() error {
 		c.LoopbackCandidates = true
 	}
 	setDefault(&c.Writers, runtime.GOMAXPROCS(0))
+	setDefault(&c.mediaWait, 3*time.Second)
 	setDefault(&c.WriterQueue, 512)
 	setDefault(&c.PLIInterval, 500*time.Millisecond)
 	setDefault(&c.KeyframeCacheMaxAge, 500*time.Millisecond)

@@ -64,7 +64,10 @@
 // the origin, throttled; NACKs are answered from this node's own ring; the
 // relay follows the origin when the publisher moves, gives way to a
 // publisher reaching this node, and is released a linger after its last
-// viewer. Of a simulcast publisher it carries the layers this node's
+// viewer. A relay also starts for the viewers a departing publisher leaves
+// here (they follow the room to whichever node the seller reaches next),
+// and a publisher silent here gives way once another node publishes the
+// room (originwatch.go). Of a simulcast publisher it carries the layers this node's
 // viewers need, each in a session of its own that is released a linger
 // after nobody needs it (relaylayers.go); a relay's peers use ports of
 // their own, not the shared ICE port (relayapi.go). WithPlacer makes WHEP answer 307 to send a viewer to another

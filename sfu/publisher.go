@@ -32,11 +32,13 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 		o(&s.opts)
 	}
 	// A relay of the room from another node gives way (relay.go), and the
-	// cluster learns this node is the room's origin now, and when not.
+	// cluster learns this node is the room's origin now, and when not;
+	// viewers left here when it goes follow the room (followPublisher).
 	srv.displaceRelay(roomID)
 	if onClose := s.opts.onClose; srv.link() != nil {
 		s.opts.onClose = func() {
 			srv.mediaChanged(roomID, false, false)
+			srv.followPublisher(roomID)
 			if onClose != nil {
 				onClose()
 			}
@@ -76,7 +78,15 @@ func (srv *Server) Publish(ctx context.Context, roomID, offerSDP string, opts ..
 	for kind, list := range codecs {
 		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
 	}
+	var sends []webrtc.RTPCodecType
+	for _, kind := range sendingKinds(offer, false) {
+		if _, ok := codecs[kind]; ok {
+			sends = append(sends, kind)
+		}
+	}
+	s.setSends(sends)
 	srv.mediaChanged(roomID, false, true)
+	srv.watchOrigin(s, roomID)
 	srv.log.Info("sfu publisher joined", "room", roomID, "session", s.id)
 	return answer, s.id, nil
 }

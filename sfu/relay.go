@@ -234,6 +234,39 @@ func (srv *Server) ensureRelay(ctx context.Context, roomID string) (done func())
 	}
 }
 
+// followPublisher starts a relay of roomID when its publisher here has
+// left while viewers here remain. They hear from this node still, so they
+// do not offer again; if the seller goes on air on another node instead
+// (a phone that changed networks, placed elsewhere by the load balancer),
+// the relay brings the room to them there, and they resume on its first
+// keyframe without re-joining. It ends like any relay (linger after the
+// last of them leaves), and gives way if the publisher comes back here.
+func (srv *Server) followPublisher(roomID string) {
+	l := srv.link()
+	if l == nil || l.c.RelayToken(roomID) == "" {
+		return
+	}
+	srv.mu.Lock()
+	r, ok := srv.rooms[roomID]
+	if srv.closed || !ok || r.publisher != nil || len(r.subscribers) == 0 {
+		srv.mu.Unlock()
+		return
+	}
+	srv.wg.Add(1)
+	srv.mu.Unlock()
+	l.mu.Lock()
+	if _, exists := l.relays[roomID]; exists {
+		l.mu.Unlock()
+		srv.wg.Done()
+		return
+	}
+	rl := newRelay(roomID)
+	rl.pending = 0 // no viewer is negotiating: they are here already
+	l.relays[roomID] = rl
+	l.mu.Unlock()
+	go srv.runRelay(l, rl)
+}
+
 func (l *relayLink) forget(rl *relay) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -152,11 +152,14 @@ func TestRelayFollowsOriginAndGivesWay(t *testing.T) {
 	defer pubB.close()
 	pubB.layers[0].seq = 30000
 	pubB.start(30)
+	moved := time.Now()
 	ec.set(bhs.URL)
 	n := v.packets.Load()
 	waitFor(t, 10*time.Second, "media from B through the moved relay", func() bool {
-		return v.packets.Load() > n+30 && b.MediaLoad().Viewers == 1
+		return v.packets.Load() > n && b.MediaLoad().Viewers == 1
 	})
+	t.Logf("the edge's viewer has B's video %v after B became the origin", time.Since(moved).Round(time.Millisecond))
+	waitFor(t, 10*time.Second, "more media from B", func() bool { return v.packets.Load() > n+30 })
 
 	// Now the publisher reaches the edge itself: the relay gives way.
 	pubB.close()

@@ -24,6 +24,10 @@ import (
 // origin's location.
 const relayTick = 250 * time.Millisecond
 
+// relayQuiet is how long a relay's upstream may send nothing before the
+// relay looks for the origin at every tick (else once a second).
+const relayQuiet = 2 * relayTick
+
 // runRelay connects the relay, keeps it connected to the room's current
 // origin while local viewers remain, and releases it linger after the
 // last one leaves (or when a real publisher takes the room here).
@@ -54,6 +58,11 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 	var url string
 	lastViewer := time.Now()
 	lastLocate := time.Time{}
+	// The upstream's packet count and when it last moved: a relay whose
+	// origin went quiet (it died, or its publisher left for another node)
+	// looks for the origin at every tick instead of every second.
+	var seen uint64
+	var lastMedia time.Time
 	t := time.NewTicker(relayTick)
 	defer t.Stop()
 	for {
@@ -68,6 +77,13 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 		idle := now.Sub(lastViewer) > l.linger
 		sess := l.session(rl)
 		alive := sess != nil && srv.hasSession(sess.id)
+		quiet := false
+		if alive {
+			if n := sess.packetsIn(); n != seen || lastMedia.IsZero() {
+				seen, lastMedia = n, now
+			}
+			quiet = now.Sub(lastMedia) >= relayQuiet
+		}
 		switch {
 		case idle:
 			if alive {
@@ -76,7 +92,7 @@ func (srv *Server) runRelay(l *relayLink, rl *relay) {
 				srv.closeRelay(l, rl, sess, url)
 			}
 			return
-		case !alive || now.Sub(lastLocate) >= time.Second:
+		case !alive || quiet || now.Sub(lastLocate) >= time.Second:
 			lastLocate = now
 			ctx, cancel := context.WithTimeout(base, 3*time.Second)
 			next, ok, err := l.c.Locate(ctx, rl.roomID)
@@ -175,6 +191,11 @@ func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, wh
 		s.relayLayer = &relayedLayer{rid: ans.layers[0].rid, rank: 1, bitrate: ans.layers[0].bitrate}
 	}
 	s.opts.onClose = func() { l.c.MediaChanged(rl.roomID, true, false) }
+	// Only the kinds the origin sends: it answers a kind its publisher
+	// lacks (the relay offers both) without a track, and viewers here must
+	// not wait for it (waitForMedia).
+	sends := sendingKinds(ans.desc, true)
+	s.setSends(sends)
 	// Registered as the room's publisher and as the relay's session under
 	// both locks (server, then link), so MediaLoad and a publisher
 	// arriving here never see one without the other.
@@ -201,8 +222,11 @@ func (srv *Server) connectRelay(ctx context.Context, l *relayLink, rl *relay, wh
 		l.deleteUpstream(whepURL, ans.location, token)
 		return err
 	}
-	for kind, list := range mediaCodecs(ans.desc) {
-		s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
+	codecs := mediaCodecs(ans.desc)
+	for _, kind := range sends {
+		if list := codecs[kind]; len(list) > 0 {
+			s.room.feed(kind).setCodec(codecInfo{cap: list[0], kind: kind})
+		}
 	}
 	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { s.onTrack(remote) })
 	s.watchState()

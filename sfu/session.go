@@ -53,9 +53,26 @@ type session struct {
 	closeOnce  sync.Once
 	attachOnce sync.Once
 
-	mu     sync.Mutex   // guards downs and tracks
+	mu     sync.Mutex   // guards downs, tracks and sends
 	downs  []*downTrack // viewer's tracks
 	tracks []*pubTrack  // publisher's incoming streams
+	// sends, for a publisher (or a relay's session), are the kinds its
+	// negotiation says it sends; nil until that negotiation is done.
+	sends []webrtc.RTPCodecType
+}
+
+// setSends records the kinds a publisher's negotiation says it sends.
+func (s *session) setSends(kinds []webrtc.RTPCodecType) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sends = kinds
+}
+
+// sentKinds returns the kinds set by setSends, or nil before.
+func (s *session) sentKinds() []webrtc.RTPCodecType {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sends
 }
 
 func (s *session) kindName() string {

@@ -26,14 +26,15 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	r, ok := srv.rooms[roomID]
 	live := ok && r.publisher != nil
 	var since time.Time
+	var pub *session
 	if live {
-		since = r.liveSince
+		since, pub = r.liveSince, r.publisher
 	}
 	srv.mu.Unlock()
 	if !live {
 		return "", "", ErrNotLive
 	}
-	waitForMedia(ctx, r, since.Add(3*time.Second))
+	waitForMedia(ctx, r, pub.sentKinds(), since.Add(srv.cfg.mediaWait))
 	published := map[webrtc.RTPCodecType]codecInfo{}
 	for _, f := range []*feed{r.video, r.audio} {
 		if ci := f.codecInfo(); ci != nil {
@@ -129,16 +130,26 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 	return answer, s.id, nil
 }
 
-// waitForMedia waits, briefly, until every kind the publisher announced has
-// a stream. The answer lists every codec both sides support, and only the
-// first RTP packet tells which one the publisher really sends; a viewer
-// arriving in that window would otherwise negotiate the wrong codec.
-// It never waits past deadline (3 s after the publisher joined), so a
-// publisher that announced audio but never sends any delays nobody later.
-func waitForMedia(ctx context.Context, r *room, deadline time.Time) {
+// waitForMedia waits, briefly, until every kind the publisher announced
+// (sends, from its negotiation; while that is under way, every kind a
+// publisher of the room ever announced) has a stream. The answer lists
+// every codec both sides support, and only the first RTP packet tells which
+// one the publisher really sends; a viewer arriving in that window would
+// otherwise negotiate the wrong codec. It never waits past deadline
+// (Config.mediaWait, 3 s, after the publisher joined), so a publisher that
+// announced audio but never sends any delays nobody later; one that sends
+// video only (or a relay of such a room) delays nobody at all.
+func waitForMedia(ctx context.Context, r *room, sends []webrtc.RTPCodecType, deadline time.Time) {
+	feeds := []*feed{r.video, r.audio}
+	if sends != nil {
+		feeds = feeds[:0]
+		for _, k := range sends {
+			feeds = append(feeds, r.feed(k))
+		}
+	}
 	for {
 		ready := true
-		for _, f := range []*feed{r.video, r.audio} {
+		for _, f := range feeds {
 			if f.codecInfo() != nil && len(f.currentLayers()) == 0 {
 				ready = false
 			}

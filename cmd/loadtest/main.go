@@ -134,7 +134,7 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		fs.StringVar(&vc.ClipPath, "clip", "", "Annex B H.264 clip (generated with ffmpeg when missing)")
 		fs.StringVar(&vc.ViewToken, "view-token", "", "WHEP bearer token, for private rooms")
 		fs.BoolVar(&vc.NoAudio, "no-audio", false, "publish and watch video only (no Opus)")
-		fs.Func("nodes", "comma-separated node URLs of a cluster: viewers start on them in turn and move to another when theirs goes silent (the publisher uses -url)", func(s string) error {
+		fs.Func("nodes", "comma-separated node URLs of a cluster: viewers start on them in turn and move to another when theirs goes silent (the publisher starts on -url and moves too)", func(s string) error {
 			vc.Nodes = strings.Split(s, ",")
 			return nil
 		})

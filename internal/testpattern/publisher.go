@@ -23,6 +23,7 @@ type Publisher struct {
 	onSend    func(payload []byte)
 	location  string
 	wantKey   atomic.Bool
+	heard     atomic.Int64 // unix ns: the last RTCP from the server, or the connection
 	// PaceBps spreads packets at this rate like a browser's pacer (Chrome
 	// paces at 2.5x the target bitrate); 0 sends each frame as one burst.
 	PaceBps int
@@ -102,6 +103,7 @@ func StartPublisher(ctx context.Context, api *webrtc.API, endpoint, token string
 		p.Close()
 		return nil, fmt.Errorf("publisher connect: %w", err)
 	}
+	p.heard.Store(time.Now().UnixNano())
 	return p, nil
 }
 
@@ -112,6 +114,7 @@ func (p *Publisher) readRTCP(sender *webrtc.RTPSender) {
 		if err != nil {
 			return
 		}
+		p.heard.Store(time.Now().UnixNano())
 		for _, k := range pkts {
 			switch k.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
@@ -181,6 +184,21 @@ func (p *Publisher) Close() {
 	DeleteSession(p.location)
 	_ = p.pc.Close()
 	p.wg.Wait()
+}
+
+// SinceHeard returns how long ago the server last sent the video track
+// RTCP (Pion's receiver reports, which Bidcast's SFU sends every second,
+// NACKs, PLIs), counting from the connection. A publisher that follows
+// its room uses it to notice that its node died or dropped the session
+// long before ICE gives up.
+func (p *Publisher) SinceHeard() time.Duration {
+	return time.Since(time.Unix(0, p.heard.Load()))
+}
+
+// Failed reports whether the publisher's peer connection failed or closed.
+func (p *Publisher) Failed() bool {
+	s := p.pc.ConnectionState()
+	return s == webrtc.PeerConnectionStateFailed || s == webrtc.PeerConnectionStateClosed
 }
 
 // Connected reports whether the publisher's peer connection is up. A
