@@ -22,9 +22,10 @@ import (
 // ahead (bidTaskBackstop), the owner applies the bid from the log on its
 // nudge, and once the batch is committed it drops the tasks it decided
 // (dropTasksScript) before they are due. Only a bid the owner did not
-// decide in time (a missed nudge, a dead owner, a backlog) reaches Asynq's
-// processor, whose handler applies it or completes at once with the stored
-// outcome.
+// decide in time (a dead owner, a backlog, a nudge lost with no
+// re-subscription to notice) reaches Asynq's processor (its forwarder
+// looks for due tasks every 5 s), whose handler applies it or completes
+// at once with the stored outcome.
 
 // bidTaskBackstop is how far ahead a bid's task is scheduled by default
 // (IngressConfig.TaskBackstop). Asynq scores scheduled tasks in whole

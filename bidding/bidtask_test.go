@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/internal/testenv"
 )
 
 // TestBidTaskIsAsynqs holds the ingress script to Asynq's storage layout:
@@ -159,4 +162,74 @@ func TestDropLeavesTakenUpTasks(t *testing.T) {
 	if _, err := insp.GetTaskInfo(q, bidKey(scheduled.BidderID, scheduled.BidID)); !errors.Is(err, asynq.ErrTaskNotFound) {
 		t.Fatalf("the scheduled task: %v, want it gone", err)
 	}
+}
+
+// TestResubscriptionCatchesUp: a nudge published while the owner's
+// subscription was down is lost; the re-subscription (go-redis reconnects
+// by itself) makes the owner read everything sequenced meanwhile, without
+// waiting for the bid's backstop task (here never due).
+func TestResubscriptionCatchesUp(t *testing.T) {
+	ctx := context.Background()
+	rdb := testRedis(t)
+	opts, err := redis.ParseURL(testenv.Require(t, "REDIS_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "bidcast-test-" + newUUID()[:8]
+	opts.ClientName = name
+	owner := redis.NewClient(opts)
+	t.Cleanup(func() { owner.Close() })
+	room, lot := newUUID(), newUUID()
+	t.Cleanup(func() { deleteQueue(t, rdb, room) })
+	app := newRecordingApplier()
+	outcomes := NewOutcomes(rdb, nil)
+	stages := NewStages()
+	p, err := StartPipeline(ctx, room, owner, app, outcomes, app,
+		PipelineConfig{TaskCheckInterval: 50 * time.Millisecond, Stages: stages}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	in := NewIngress(rdb, outcomes, IngressConfig{TaskBackstop: time.Hour})
+	nudges := func() uint64 { return stages.Snapshot()[StageNudge].Count() }
+	for attempt := 1; ; attempt++ {
+		// Cut the owner's subscription, and sequence a bid at once: its
+		// nudge goes out before go-redis has subscribed again.
+		killSubscriber(t, rdb, name)
+		before := nudges()
+		if _, err := in.Submit(ctx, sampleBid(room, lot, attempt)); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the bid applied", func() bool { return len(app.snapshot()) == attempt })
+		if nudges() == before {
+			break // its nudge was lost, and the bid applied all the same
+		}
+		if attempt == 5 {
+			t.Skip("every nudge got through: go-redis re-subscribed before each bid")
+		}
+	}
+}
+
+// killSubscriber closes the Redis connection of the client called name
+// that holds a subscription.
+func killSubscriber(t *testing.T, rdb redis.UniversalClient, name string) {
+	t.Helper()
+	list, err := rdb.ClientList(context.Background()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(list, "\n") {
+		fields := map[string]string{}
+		for _, f := range strings.Fields(line) {
+			k, v, _ := strings.Cut(f, "=")
+			fields[k] = v
+		}
+		if fields["name"] == name && fields["sub"] != "0" && fields["sub"] != "" {
+			if err := rdb.ClientKillByFilter(context.Background(), "ID", fields["id"]).Err(); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no subscriber named %s in CLIENT LIST", name)
 }

@@ -2,6 +2,7 @@ package bidding
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -109,10 +110,7 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 		Concurrency:       1,
 		Queues:            map[string]int{QueueName(roomID): 1},
 		TaskCheckInterval: cfg.TaskCheckInterval,
-		// Bids' tasks are scheduled (the backstop, bidtask.go): the
-		// forwarder makes a missed nudge's task due as soon as the poll.
-		DelayedTaskCheckInterval: cfg.TaskCheckInterval,
-		ShutdownTimeout:          cfg.ShutdownTimeout,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
 			return min(time.Duration(n)*100*time.Millisecond, 2*time.Second)
 		},
@@ -129,9 +127,12 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 	return p, nil
 }
 
-// listen forwards nudges from Submit to the sequencer.
+// listen forwards nudges from Submit to the sequencer. Nudges published
+// while the subscription was down (go-redis reconnects it by itself) are
+// lost, so each re-subscription asks for everything sequenced so far; the
+// bids' Asynq tasks are the backstop behind that.
 func (p *Pipeline) listen(ctx context.Context) {
-	ch := p.pubsub.Channel(redis.WithChannelSize(1024))
+	ch := p.pubsub.ChannelWithSubscriptions(redis.WithChannelSize(1024))
 	for {
 		select {
 		case <-ctx.Done():
@@ -140,13 +141,31 @@ func (p *Pipeline) listen(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if seq, stamp, ok := parseNudge(msg.Payload); ok {
-				if stamp > 0 {
-					p.stages.Observe(StageNudge, time.Since(time.UnixMicro(stamp)))
+			switch m := msg.(type) {
+			case *redis.Message:
+				if seq, stamp, ok := parseNudge(m.Payload); ok {
+					if stamp > 0 {
+						p.stages.Observe(StageNudge, time.Since(time.UnixMicro(stamp)))
+					}
+					p.seq.nudge(seq, nil)
 				}
-				p.seq.nudge(seq, nil)
+			case *redis.Subscription:
+				p.catchUp(ctx)
 			}
 		}
+	}
+}
+
+// catchUp asks the sequencer for every bid sequenced so far.
+func (p *Pipeline) catchUp(ctx context.Context) {
+	cur, err := p.rdb.Get(ctx, seqKey(p.roomID)).Int64()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		p.log.Warn("reading the sequence counter after a re-subscription failed; the queue will deliver",
+			"err", err)
+		return
+	}
+	if cur > 0 {
+		p.seq.nudge(cur, nil)
 	}
 }
 
