@@ -1,0 +1,333 @@
+package loadtest
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bidcast/bidcast/signaling"
+)
+
+// The generator's clients read every message of their room, most of which
+// they do not need to decode: a bidder learns nothing from the thousandth
+// public bid.accepted that another connection of the room has already read.
+// json.Unmarshal of an Envelope, then of a room.events list, then of each
+// event's data checks every byte three times. scanMessage instead walks a
+// message once, finds the envelope fields and each listed event without
+// decoding data, and leaves data as a slice of the message for the few
+// events the client decodes.
+//
+// On a message encoding/json accepts, it either answers exactly as
+// json.Unmarshal followed by signaling.Unpack would (the fuzz test
+// FuzzScanMessage holds it to that) or gives up: an escape in a type, id or
+// key, a key that differs from ours only in case, a null or a number that
+// is not a plain integer where the envelope wants something else. The
+// caller then falls back to encoding/json. It does not validate the JSON
+// it skips over: data the client decodes still goes through encoding/json,
+// and data it skips does not matter to it.
+
+// scanMessage splits one WebSocket message into the envelopes it carries
+// (one, or each event of a room.events list), appended to dst. ok is false
+// when the message is outside the subset; dst is then returned unchanged in
+// length. The envelopes' Data alias msg.
+func scanMessage(dst []signaling.Envelope, msg []byte) (out []signaling.Envelope, ok bool) {
+	env, i, ok := scanEnvelope(msg, skipSpace(msg, 0))
+	if !ok || skipSpace(msg, i) != len(msg) {
+		return dst, false
+	}
+	if env.Type != signaling.TypeRoomEvents {
+		return append(dst, env), true
+	}
+	n := len(dst)
+	if dst, ok = scanEventList(dst, env.Data); !ok {
+		return dst[:n], false
+	}
+	return dst, true
+}
+
+// scanEventList appends the events of a room.events message's data,
+// {"events": [envelope, ...]}.
+func scanEventList(dst []signaling.Envelope, data []byte) ([]signaling.Envelope, bool) {
+	list, found := []byte(nil), false
+	ok := scanObject(data, 0, func(key []byte, v, end int) bool {
+		switch {
+		case string(key) == "events":
+			list, found = data[v:end], true
+		case strings.EqualFold(string(key), "events"):
+			return false
+		}
+		return true
+	})
+	if !ok || !found || len(list) == 0 || list[0] != '[' {
+		return dst, false
+	}
+	i := skipSpace(list, 1)
+	if i < len(list) && list[i] == ']' {
+		return dst, true
+	}
+	for i < len(list) {
+		env, end, ok := scanEnvelope(list, i)
+		if !ok {
+			return dst, false
+		}
+		dst = append(dst, env)
+		i = skipSpace(list, end)
+		switch {
+		case i < len(list) && list[i] == ',':
+			i = skipSpace(list, i+1)
+		case i < len(list) && list[i] == ']':
+			return dst, skipSpace(list, i+1) == len(list)
+		default:
+			return dst, false
+		}
+	}
+	return dst, false
+}
+
+// scanEnvelope reads the envelope object that starts at b[i] and returns
+// it with the index just past it.
+func scanEnvelope(b []byte, i int) (env signaling.Envelope, end int, ok bool) {
+	end, ok = scanObjectAt(b, i, func(key []byte, v, vend int) bool {
+		val := b[v:vend]
+		switch string(key) {
+		case "v":
+			n, ok := parseInt(val)
+			env.V = int(n)
+			return ok
+		case "type":
+			s, ok := plainString(val)
+			env.Type = internType(s)
+			return ok
+		case "id":
+			s, ok := plainString(val)
+			env.ID = string(s)
+			return ok
+		case "seq":
+			var ok bool
+			env.Seq, ok = parseInt(val)
+			return ok
+		case "data":
+			env.Data = val
+			return true
+		}
+		// encoding/json matches keys case-insensitively.
+		for _, k := range [...]string{"v", "type", "id", "seq", "data"} {
+			if strings.EqualFold(string(key), k) {
+				return false
+			}
+		}
+		return true
+	})
+	return env, end, ok
+}
+
+// scanObject calls field for each member of the object that is all of b
+// (but for white space), with the value's bounds in b.
+func scanObject(b []byte, i int, field func(key []byte, v, end int) bool) bool {
+	end, ok := scanObjectAt(b, skipSpace(b, i), field)
+	return ok && skipSpace(b, end) == len(b)
+}
+
+// scanObjectAt scans the object starting at b[i]; keys with escapes are
+// outside the subset.
+func scanObjectAt(b []byte, i int, field func(key []byte, v, end int) bool) (int, bool) {
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for i < len(b) {
+		kend, ok := skipString(b, i)
+		if !ok {
+			return 0, false
+		}
+		key, ok := plainString(b[i:kend])
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		v := skipSpace(b, i+1)
+		vend, ok := skipValue(b, v)
+		if !ok || !field(key, v, vend) {
+			return 0, false
+		}
+		i = skipSpace(b, vend)
+		switch {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// skipValue returns the index just past the JSON value that starts at b[i]
+// (strings and nesting are followed; the rest is not validated).
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				end, ok := skipString(b, j)
+				if !ok {
+					return 0, false
+				}
+				j = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return j + 1, true
+				}
+			}
+		}
+		return 0, false
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j, j > i
+		}
+		j++
+	}
+	return j, j > i
+}
+
+// skipString returns the index just past the string that starts at b[i].
+func skipString(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+// plainString returns the contents of a quoted JSON string that needs no
+// unescaping: no backslash, no control character, valid UTF-8 (which
+// encoding/json would otherwise rewrite).
+func plainString(q []byte) ([]byte, bool) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return nil, false
+	}
+	s := q[1 : len(q)-1]
+	ascii := true
+	for _, c := range s {
+		switch {
+		case c < 0x20 || c == '"' || c == '\\':
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return s, ascii || utf8.Valid(s)
+}
+
+// parseInt reads a JSON number that is a plain integer into an int64.
+func parseInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 1 && b[0] == '0' {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if n > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case !neg && n <= math.MaxInt64:
+		return int64(n), true
+	case neg && n <= 1<<63:
+		return -int64(n), true // -(1<<63) wraps to itself, which is MinInt64
+	}
+	return 0, false
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// internType returns the message type as a string, without allocating for
+// the types a room sends.
+func internType(b []byte) string {
+	switch string(b) {
+	case signaling.TypeAck:
+		return signaling.TypeAck
+	case signaling.TypeError:
+		return signaling.TypeError
+	case "bid.accepted":
+		return "bid.accepted"
+	case "bid.rejected":
+		return "bid.rejected"
+	case "bid.outbid":
+		return "bid.outbid"
+	case "clock":
+		return "clock"
+	case "lot.started":
+		return "lot.started"
+	case "lot.closing":
+		return "lot.closing"
+	case "lot.closed":
+		return "lot.closed"
+	case "moderation":
+		return "moderation"
+	case "room.state":
+		return "room.state"
+	case signaling.TypeChatMessage:
+		return signaling.TypeChatMessage
+	case signaling.TypeChatDeleted:
+		return signaling.TypeChatDeleted
+	case signaling.TypeViewers:
+		return signaling.TypeViewers
+	case signaling.TypeSnapshot:
+		return signaling.TypeSnapshot
+	case signaling.TypeRoomEvents:
+		return signaling.TypeRoomEvents
+	case signaling.TypeTimeSync:
+		return signaling.TypeTimeSync
+	}
+	return string(b)
+}
+
+// ownCopy reports whether a bid event's data may be its bidder's own copy:
+// only those carry a bid_id (docs/protocol.md: everyone else's copy has
+// none), so data without the key is certainly a public copy.
+func ownCopy(data []byte) bool { return bytes.Contains(data, bidIDKey) }
+
+var bidIDKey = []byte(`"bid_id"`)
