@@ -23,6 +23,12 @@ type sentBid struct {
 	sentAt time.Time
 }
 
+// seqKey names a bid by its room and ingress seq.
+type seqKey struct {
+	room string
+	seq  int64
+}
+
 // member is one bidder's or watcher's connection in a room.
 type member struct {
 	sess     session
@@ -59,11 +65,12 @@ type bidSwarm struct {
 	bidders  []*member
 	watchers []*member
 	ledger   sync.Map // bid_id → *sentBid
-	// bySeq finds a bid by "room/ingress seq" (from its ack): watchers see
-	// others' bids without their bid_id (docs/protocol.md). early keeps, by
-	// the same key, when watchers saw a bid whose ack was not yet read.
-	bySeq   sync.Map
-	early   sync.Map // "room/seq" → *earlySightings
+	// bySeq finds a bid by room and ingress seq (from its ack): watchers
+	// see others' bids without their bid_id (docs/protocol.md). early
+	// keeps, by the same key, when watchers saw a bid whose ack was not yet
+	// read.
+	bySeq   sync.Map // seqKey → *sentBid
+	early   sync.Map // seqKey → *earlySightings
 	chats   sync.Map // chat text → time sent
 	stats   bidStats
 	nBid    atomic.Int64
@@ -123,12 +130,22 @@ func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name 
 }
 
 // onEvent handles a room event on a bidder's or watcher's connection.
+// Bidders decode only what they need: their own outcomes, and the price
+// from a public bid.accepted no other connection of the room has read yet.
 func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at time.Time) {
 	if s.tap != nil {
 		s.tap(m, env, at)
 	}
 	switch env.Type {
-	case "bid.accepted", "bid.rejected", "chat.message", "lot.started", "lot.closed":
+	case "bid.accepted":
+		if !watcher && !ownCopy(env.Data) && m.room.knows(env.Seq) {
+			return // someone else's bid, whose price the room has already read
+		}
+	case "chat.message":
+		if !watcher {
+			return
+		}
+	case "bid.rejected", "lot.started", "lot.closed":
 	default:
 		return
 	}
@@ -137,22 +154,20 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		return
 	}
 	if env.Type == "chat.message" {
-		if watcher {
-			if t, ok := s.chats.Load(ev.Text); ok {
-				s.stats.chatLag.Record(at.Sub(t.(time.Time)))
-				s.stats.chatSeen.Add(1)
-			}
+		if t, ok := s.chats.Load(ev.Text); ok {
+			s.stats.chatLag.Record(at.Sub(t.(time.Time)))
+			s.stats.chatSeen.Add(1)
 		}
 		return
 	}
-	m.room.observe(env.Type, &ev)
+	m.room.observe(env.Type, env.Seq, &ev)
 	id := ev.BidID
 	if ev.Bid != nil {
 		id = ev.Bid.ID
 	}
 	v, ok := s.ledger.Load(id)
 	if (!ok || id == "") && watcher && ev.Bid != nil && ev.Bid.Seq > 0 && env.Type == "bid.accepted" {
-		key := fmt.Sprintf("%s/%d", m.room.info.RoomID, ev.Bid.Seq)
+		key := seqKey{m.room.info.RoomID, ev.Bid.Seq}
 		if v, ok = s.bySeq.Load(key); !ok {
 			s.sawEarly(key, at)
 			return
@@ -262,7 +277,7 @@ func (s *bidSwarm) onReply(m *member, b *sentBid, env signaling.Envelope, at tim
 	s.stats.acked.Add(1)
 	b.c.Acked, b.c.AckSeq = true, ack.Seq
 	if ack.Seq > 0 && !ack.Duplicate {
-		key := fmt.Sprintf("%s/%d", b.c.RoomID, ack.Seq)
+		key := seqKey{b.c.RoomID, ack.Seq}
 		s.bySeq.Store(key, b)
 		if v, ok := s.early.LoadAndDelete(key); ok {
 			e := v.(*earlySightings)
@@ -289,7 +304,7 @@ type earlySightings struct {
 }
 
 // sawEarly keeps a watcher's sighting of a bid not yet acked.
-func (s *bidSwarm) sawEarly(key string, at time.Time) {
+func (s *bidSwarm) sawEarly(key seqKey, at time.Time) {
 	v, _ := s.early.LoadOrStore(key, &earlySightings{})
 	e := v.(*earlySightings)
 	e.mu.Lock()
