@@ -138,8 +138,16 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 	}
 	switch env.Type {
 	case "bid.accepted":
-		if !watcher && !ownCopy(env.Data) && m.room.knows(env.Seq) {
-			return // someone else's bid, whose price the room has already read
+		if !ownCopy(env.Data) && m.room.knows(env.Seq) {
+			// Someone else's bid, whose price the room has already read: a
+			// bidder is done, a watcher needs only the bid's seq.
+			if !watcher {
+				return
+			}
+			if seq, ok := publicBidSeq(env.Data); ok {
+				s.watcherSaw(m, seq, at)
+				return
+			}
 		}
 	case "chat.message":
 		if !watcher {
@@ -166,12 +174,9 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		id = ev.Bid.ID
 	}
 	v, ok := s.ledger.Load(id)
-	if (!ok || id == "") && watcher && ev.Bid != nil && ev.Bid.Seq > 0 && env.Type == "bid.accepted" {
-		key := seqKey{m.room.info.RoomID, ev.Bid.Seq}
-		if v, ok = s.bySeq.Load(key); !ok {
-			s.sawEarly(key, at)
-			return
-		}
+	if (!ok || id == "") && watcher && ev.Bid != nil && env.Type == "bid.accepted" {
+		s.watcherSaw(m, ev.Bid.Seq, at)
+		return
 	}
 	if !ok {
 		return
@@ -200,6 +205,24 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		s.stats.rejected.Add(1)
 		s.stats.count(s.stats.reasons, ev.Reason)
 	}
+}
+
+// watcherSaw records a watcher's sighting at of the public copy of the
+// bid with ingress seq in its room: the broadcast lag from the bid's send,
+// or, when its ack has not been read yet, an early sighting.
+func (s *bidSwarm) watcherSaw(m *member, seq int64, at time.Time) {
+	if seq <= 0 {
+		return
+	}
+	key := seqKey{m.room.info.RoomID, seq}
+	v, ok := s.bySeq.Load(key)
+	if !ok {
+		s.sawEarly(key, at)
+		return
+	}
+	d := at.Sub(v.(*sentBid).sentAt)
+	s.stats.lag.Record(d)
+	s.stats.lagWin.Record(d)
 }
 
 // placeBid sends one bid from m at the room's next minimum, sometimes a

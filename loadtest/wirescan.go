@@ -215,15 +215,23 @@ func skipString(b []byte, i int) (int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false
 	}
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, true
+	for j := i + 1; ; {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return 0, false
 		}
+		q := j + k
+		// The quote ends the string unless an odd number of backslashes
+		// escapes it.
+		n := 0
+		for q-1-n > i && b[q-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, true
+		}
+		j = q + 1
 	}
-	return 0, false
 }
 
 // plainString returns the contents of a quoted JSON string that needs no
@@ -331,3 +339,39 @@ func internType(b []byte) string {
 func ownCopy(data []byte) bool { return bytes.Contains(data, bidIDKey) }
 
 var bidIDKey = []byte(`"bid_id"`)
+
+// publicBidSeq reads bid.seq from the data of a public bid.accepted (one
+// that has no bid_id, see ownCopy), which is all a watcher needs of it
+// once another connection has read its price: 0 when it has no bid or no
+// seq. ok is false outside the scanner's subset (encoding/json decides).
+func publicBidSeq(data []byte) (seq int64, ok bool) {
+	var bid []byte
+	ok = scanObject(data, 0, func(key []byte, v, end int) bool {
+		switch {
+		case string(key) == "bid":
+			if bid != nil {
+				return false // encoding/json would merge the two
+			}
+			bid = data[v:end]
+			return true
+		case strings.EqualFold(string(key), "bid"), strings.EqualFold(string(key), "bid_id"):
+			return false
+		}
+		return true
+	})
+	if !ok || bid == nil || string(bid) == "null" {
+		return 0, ok
+	}
+	ok = scanObject(bid, 0, func(key []byte, v, end int) bool {
+		switch {
+		case string(key) == "seq":
+			var ok bool
+			seq, ok = parseInt(bid[v:end])
+			return ok
+		case strings.EqualFold(string(key), "seq"), strings.EqualFold(string(key), "bid_id"):
+			return false
+		}
+		return true
+	})
+	return seq, ok
+}

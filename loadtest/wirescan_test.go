@@ -181,3 +181,75 @@ func FuzzScanMessage(f *testing.F) {
 		}
 	})
 }
+
+// TestPublicBidSeq: the watcher's shortcut reads what decoding the event
+// reads, or gives up.
+func TestPublicBidSeq(t *testing.T) {
+	data := func(frame string) string {
+		env, ok := scanMessage(nil, []byte(frame))
+		if !ok {
+			t.Fatalf("scan %s", frame)
+		}
+		return string(env[0].Data)
+	}
+	tests := []struct {
+		name string
+		data string
+		seq  int64
+		ok   bool
+	}{
+		{"public bid.accepted", data(frameAcceptedPb), 4211, true},
+		{"lot.closed has no bid", data(frameLotClosed), 0, true},
+		{"bid null", `{"bid":null,"lot_id":"x"}`, 0, true},
+		{"bid without seq", `{"bid":{"bidder":"Bidder Q"}}`, 0, true},
+		{"seq of auto_bids is not the bid's", `{"auto_bids":[{"seq":9}],"bid":{"seq":7}}`, 7, true},
+		{"two bids", `{"bid":{"seq":7},"bid":{"bidder":"x"}}`, 0, false},
+		{"Bid key", `{"Bid":{"seq":7}}`, 0, false},
+		{"SEQ key", `{"bid":{"SEQ":7}}`, 0, false},
+		{"fractional seq", `{"bid":{"seq":7.5}}`, 0, false},
+		{"not an object", `[]`, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seq, ok := publicBidSeq([]byte(tc.data))
+			if seq != tc.seq || ok != tc.ok {
+				t.Fatalf("publicBidSeq = %d, %v; want %d, %v", seq, ok, tc.seq, tc.ok)
+			}
+			if ok {
+				if want, wantOK := referenceBidSeq([]byte(tc.data)); !wantOK || want != seq {
+					t.Fatalf("encoding/json reads %d, %v", want, wantOK)
+				}
+			}
+		})
+	}
+}
+
+// referenceBidSeq is the bid's seq as decoding the whole event reads it.
+func referenceBidSeq(data []byte) (int64, bool) {
+	var ev wireEvent
+	if json.Unmarshal(data, &ev) != nil {
+		return 0, false
+	}
+	if ev.Bid == nil {
+		return 0, true
+	}
+	return ev.Bid.Seq, true
+}
+
+// FuzzPublicBidSeq: on data encoding/json decodes, the shortcut gives up or
+// reads the same seq.
+func FuzzPublicBidSeq(f *testing.F) {
+	for _, s := range []string{`{"bid":{"seq":7},"next_min":{"amount":5}}`, `{"bid":null}`, `{"Bid":{"seq":1}}`,
+		`{"bid":{"seq":7},"bid":{"bidder":"x"}}`, `{"bid":{"bidder":"a\"}","seq":-3}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		seq, ok := publicBidSeq(data)
+		if !ok {
+			return
+		}
+		if want, wantOK := referenceBidSeq(data); wantOK && want != seq {
+			t.Fatalf("%q: shortcut %d, encoding/json %d", data, seq, want)
+		}
+	})
+}
