@@ -32,106 +32,161 @@ import (
 // when the message is outside the subset; dst is then returned unchanged in
 // length. The envelopes' Data alias msg.
 func scanMessage(dst []signaling.Envelope, msg []byte) (out []signaling.Envelope, ok bool) {
-	env, i, ok := scanEnvelope(msg, skipSpace(msg, 0))
-	if !ok || skipSpace(msg, i) != len(msg) {
-		return dst, false
-	}
-	if env.Type != signaling.TypeRoomEvents {
-		return append(dst, env), true
-	}
 	n := len(dst)
-	if dst, ok = scanEventList(dst, env.Data); !ok {
+	// The server writes type before data, so a list's events are found
+	// while its data is walked (walked: where the last data was listed).
+	walked := -1
+	env, i, ok := scanEnvelopeWith(msg, skipSpace(msg, 0), func(typ string, v int) (int, bool) {
+		dst, walked = dst[:n], -1
+		if typ != signaling.TypeRoomEvents {
+			return skipValue(msg, v)
+		}
+		var end int
+		var ok bool
+		dst, end, ok = scanEventListAt(dst, msg, v)
+		walked = v
+		return end, ok
+	})
+	switch {
+	case !ok || skipSpace(msg, i) != len(msg):
 		return dst[:n], false
+	case env.Type != signaling.TypeRoomEvents:
+		return append(dst[:n], env), true
+	case walked < 0: // data came before the type
+		if dst, ok = scanEventList(dst[:n], env.Data); !ok {
+			return dst[:n], false
+		}
 	}
 	return dst, true
 }
 
 // scanEventList appends the events of a room.events message's data,
-// {"events": [envelope, ...]}.
+// {"events": [envelope, ...]}, that is all of data.
 func scanEventList(dst []signaling.Envelope, data []byte) ([]signaling.Envelope, bool) {
-	list, found := []byte(nil), false
-	ok := scanObject(data, 0, func(key []byte, v, end int) bool {
+	i := skipSpace(data, 0)
+	dst, end, ok := scanEventListAt(dst, data, i)
+	return dst, ok && skipSpace(data, end) == len(data)
+}
+
+// scanEventListAt appends the events of the room.events data object that
+// starts at b[i] and returns the index just past it.
+func scanEventListAt(dst []signaling.Envelope, b []byte, i int) ([]signaling.Envelope, int, bool) {
+	found := false
+	end, ok := scanObjectAt(b, i, func(key []byte, v int) (int, bool) {
 		switch {
 		case string(key) == "events":
-			list, found = data[v:end], true
+			if found {
+				return 0, false // two lists: encoding/json would keep the last
+			}
+			found = true
+			var end int
+			var ok bool
+			dst, end, ok = scanEventArray(dst, b, v)
+			return end, ok
 		case strings.EqualFold(string(key), "events"):
-			return false
+			return 0, false
 		}
-		return true
+		return skipValue(b, v)
 	})
-	if !ok || !found || len(list) == 0 || list[0] != '[' {
-		return dst, false
+	return dst, end, ok && found
+}
+
+// scanEventArray appends the envelopes of the array that starts at b[i]
+// and returns the index just past it.
+func scanEventArray(dst []signaling.Envelope, b []byte, i int) ([]signaling.Envelope, int, bool) {
+	if i >= len(b) || b[i] != '[' {
+		return dst, 0, false
 	}
-	i := skipSpace(list, 1)
-	if i < len(list) && list[i] == ']' {
-		return dst, true
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return dst, i + 1, true
 	}
-	for i < len(list) {
-		env, end, ok := scanEnvelope(list, i)
+	for i < len(b) {
+		env, end, ok := scanEnvelope(b, i)
 		if !ok {
-			return dst, false
+			return dst, 0, false
 		}
 		dst = append(dst, env)
-		i = skipSpace(list, end)
+		i = skipSpace(b, end)
 		switch {
-		case i < len(list) && list[i] == ',':
-			i = skipSpace(list, i+1)
-		case i < len(list) && list[i] == ']':
-			return dst, skipSpace(list, i+1) == len(list)
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == ']':
+			return dst, i + 1, true
 		default:
-			return dst, false
+			return dst, 0, false
 		}
 	}
-	return dst, false
+	return dst, 0, false
 }
 
 // scanEnvelope reads the envelope object that starts at b[i] and returns
 // it with the index just past it.
-func scanEnvelope(b []byte, i int) (env signaling.Envelope, end int, ok bool) {
-	end, ok = scanObjectAt(b, i, func(key []byte, v, vend int) bool {
+func scanEnvelope(b []byte, i int) (signaling.Envelope, int, bool) {
+	return scanEnvelopeWith(b, i, func(_ string, v int) (int, bool) { return skipValue(b, v) })
+}
+
+// scanEnvelopeWith is scanEnvelope with data's value read by data, which
+// knows the type read so far.
+func scanEnvelopeWith(b []byte, i int, data func(typ string, v int) (int, bool)) (env signaling.Envelope, end int, ok bool) {
+	end, ok = scanObjectAt(b, i, func(key []byte, v int) (int, bool) {
+		var vend int
+		var ok bool
+		if string(key) == "data" {
+			vend, ok = data(env.Type, v)
+		} else {
+			vend, ok = skipValue(b, v)
+		}
+		if !ok {
+			return 0, false
+		}
 		val := b[v:vend]
 		switch string(key) {
 		case "v":
 			n, ok := parseInt(val)
 			env.V = int(n)
-			return ok
+			return vend, ok
 		case "type":
 			s, ok := plainString(val)
 			env.Type = internType(s)
-			return ok
+			return vend, ok
 		case "id":
 			s, ok := plainString(val)
 			env.ID = string(s)
-			return ok
+			return vend, ok
 		case "seq":
 			var ok bool
 			env.Seq, ok = parseInt(val)
-			return ok
+			return vend, ok
 		case "data":
 			env.Data = val
-			return true
+			return vend, true
 		}
 		// encoding/json matches keys case-insensitively.
 		for _, k := range [...]string{"v", "type", "id", "seq", "data"} {
 			if strings.EqualFold(string(key), k) {
-				return false
+				return 0, false
 			}
 		}
-		return true
+		return vend, true
 	})
 	return env, end, ok
 }
 
+// fieldFunc reads the value of an object's member key that starts at b[v]
+// and returns the index just past it.
+type fieldFunc func(key []byte, v int) (end int, ok bool)
+
 // scanObject calls field for each member of the object that is all of b
-// (but for white space), with the value's bounds in b.
-func scanObject(b []byte, i int, field func(key []byte, v, end int) bool) bool {
+// (but for white space).
+func scanObject(b []byte, i int, field fieldFunc) bool {
 	end, ok := scanObjectAt(b, skipSpace(b, i), field)
 	return ok && skipSpace(b, end) == len(b)
 }
 
-// scanObjectAt scans the object starting at b[i]; keys with escapes are
-// outside the subset.
-func scanObjectAt(b []byte, i int, field func(key []byte, v, end int) bool) (int, bool) {
+// scanObjectAt scans the object starting at b[i] and returns the index
+// just past it; keys with escapes are outside the subset.
+func scanObjectAt(b []byte, i int, field fieldFunc) (int, bool) {
 	if i >= len(b) || b[i] != '{' {
 		return 0, false
 	}
@@ -152,9 +207,8 @@ func scanObjectAt(b []byte, i int, field func(key []byte, v, end int) bool) (int
 		if i >= len(b) || b[i] != ':' {
 			return 0, false
 		}
-		v := skipSpace(b, i+1)
-		vend, ok := skipValue(b, v)
-		if !ok || !field(key, v, vend) {
+		vend, ok := field(key, skipSpace(b, i+1))
+		if !ok {
 			return 0, false
 		}
 		i = skipSpace(b, vend)
@@ -182,6 +236,9 @@ func skipValue(b []byte, i int) (int, bool) {
 	case '{', '[':
 		depth := 0
 		for j := i; j < len(b); j++ {
+			if !structural[b[j]] {
+				continue
+			}
 			switch b[j] {
 			case '"':
 				end, ok := skipString(b, j)
@@ -209,6 +266,9 @@ func skipValue(b []byte, i int) (int, bool) {
 	}
 	return j, j > i
 }
+
+// structural marks the bytes skipValue follows inside an object or array.
+var structural = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
 
 // skipString returns the index just past the string that starts at b[i].
 func skipString(b []byte, i int) (int, bool) {
@@ -346,32 +406,33 @@ var bidIDKey = []byte(`"bid_id"`)
 // seq. ok is false outside the scanner's subset (encoding/json decides).
 func publicBidSeq(data []byte) (seq int64, ok bool) {
 	var bid []byte
-	ok = scanObject(data, 0, func(key []byte, v, end int) bool {
+	ok = scanObject(data, 0, func(key []byte, v int) (int, bool) {
+		end, ok := skipValue(data, v)
 		switch {
+		case !ok:
 		case string(key) == "bid":
 			if bid != nil {
-				return false // encoding/json would merge the two
+				return 0, false // encoding/json would merge the two
 			}
 			bid = data[v:end]
-			return true
 		case strings.EqualFold(string(key), "bid"), strings.EqualFold(string(key), "bid_id"):
-			return false
+			return 0, false
 		}
-		return true
+		return end, ok
 	})
 	if !ok || bid == nil || string(bid) == "null" {
 		return 0, ok
 	}
-	ok = scanObject(bid, 0, func(key []byte, v, end int) bool {
+	ok = scanObject(bid, 0, func(key []byte, v int) (int, bool) {
+		end, ok := skipValue(bid, v)
 		switch {
+		case !ok:
 		case string(key) == "seq":
-			var ok bool
 			seq, ok = parseInt(bid[v:end])
-			return ok
 		case strings.EqualFold(string(key), "seq"), strings.EqualFold(string(key), "bid_id"):
-			return false
+			return 0, false
 		}
-		return true
+		return end, ok
 	})
 	return seq, ok
 }

@@ -77,6 +77,11 @@ func TestScanMessage(t *testing.T) {
 		{"room.events empty", list("0"), 0, true},
 		{"white space everywhere", " {\n\"v\" : 1 ,\t\"type\" : \"room.events\" , \"seq\" : 913 , \"data\" : { \"events\" : [ " +
 			frameAcceptedPb + " ,\r\n" + frameAcceptedMe + " ] , \"more\" : null } }\n", 2, true},
+		{"list data before its type", `{"data":{"events":[` + frameAcceptedPb + `,` + frameRejected + `]},"seq":914,"type":"room.events","v":1}`, 2, true},
+		{"list then another data", `{"v":1,"type":"room.events","data":{"events":[` + frameAcceptedPb + `]},"data":{"events":[]}}`, 0, true},
+		{"list data, then the type changes", `{"v":1,"type":"room.events","data":{"events":[` + frameAcceptedPb + `]},"type":"ack"}`, 1, true},
+		{"data, then the type becomes a list", `{"v":1,"type":"ack","data":{"events":[` + frameAcceptedPb + `]},"type":"room.events"}`, 1, true},
+		{"two event lists", `{"v":1,"type":"room.events","data":{"events":[` + frameAcceptedPb + `],"events":[]}}`, 0, false},
 		{"keys in another order", `{"data":{"count":3},"seq":7,"type":"viewers","v":1,"extra":[1,{"a":"}"}]}`, 1, true},
 		{"data null", `{"v":1,"type":"ack","id":"x","data":null}`, 1, true},
 		{"no data", `{"v":1,"type":"ack","id":"x"}`, 1, true},
@@ -156,7 +161,8 @@ func TestOwnCopy(t *testing.T) {
 func FuzzScanMessage(f *testing.F) {
 	for _, s := range []string{frameBidAck, frameDupAck, frameError, frameAcceptedPb, frameAcceptedMe, frameRejected, frameChat,
 		frameLotClosed, frameViewers, frameTimeSync, frameSnapshot, list("915", frameAcceptedPb, frameChat), list("1"),
-		`{"v":1,"type":"ack","ſeq":5}`, `{"v":1,"type":"room.events","data":{"events":[null]}}`} {
+		`{"v":1,"type":"ack","ſeq":5}`, `{"v":1,"type":"room.events","data":{"events":[null]}}`,
+		`{"data":{"events":[{"type":"x","data":1}]},"type":"room.events"}`, `{"type":"room.events","data":{"events":[]},"type":"ack"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
@@ -252,4 +258,81 @@ func FuzzPublicBidSeq(f *testing.F) {
 			t.Fatalf("%q: shortcut %d, encoding/json %d", data, seq, want)
 		}
 	})
+}
+
+// BenchmarkReadRoomEvent is a bidder's and a watcher's cost of one public
+// bid.accepted (alone, and in a room.events list of 8): what every
+// connection paid before scanMessage (three encoding/json passes and a
+// full decode), and now (one scan; a decode only for the first reader of
+// the room).
+func BenchmarkReadRoomEvent(b *testing.B) {
+	one := []byte(frameAcceptedPb)
+	eight := []byte(list("919", frameAcceptedPb, frameAcceptedPb, frameAcceptedPb, frameAcceptedPb,
+		frameAcceptedPb, frameAcceptedPb, frameAcceptedPb, frameAcceptedPb))
+	var msgs []signaling.Envelope
+	decodeAll := func(b *testing.B, envs []signaling.Envelope) {
+		for _, env := range envs {
+			var ev wireEvent
+			if json.Unmarshal(env.Data, &ev) != nil || ev.Bid == nil {
+				b.Fatal("decode")
+			}
+		}
+	}
+	for _, frame := range []struct {
+		name string
+		msg  []byte
+	}{{"alone", one}, {"list of 8", eight}} {
+		b.Run(frame.name+"/before: encoding/json", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var frameEnv signaling.Envelope
+				if json.Unmarshal(frame.msg, &frameEnv) != nil {
+					b.Fatal("unmarshal")
+				}
+				envs, err := signaling.Unpack(frameEnv)
+				if err != nil {
+					b.Fatal(err)
+				}
+				decodeAll(b, envs)
+			}
+		})
+		b.Run(frame.name+"/bidder, room has read it", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var ok bool
+				if msgs, ok = scanMessage(msgs[:0], frame.msg); !ok {
+					b.Fatal("scan")
+				}
+				for _, env := range msgs {
+					if ownCopy(env.Data) {
+						b.Fatal("own")
+					}
+				}
+			}
+		})
+		b.Run(frame.name+"/watcher, room has read it", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var ok bool
+				if msgs, ok = scanMessage(msgs[:0], frame.msg); !ok {
+					b.Fatal("scan")
+				}
+				for _, env := range msgs {
+					if seq, ok := publicBidSeq(env.Data); ownCopy(env.Data) || !ok || seq != 4211 {
+						b.Fatal("seq")
+					}
+				}
+			}
+		})
+		b.Run(frame.name+"/first reader decodes", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var ok bool
+				if msgs, ok = scanMessage(msgs[:0], frame.msg); !ok {
+					b.Fatal("scan")
+				}
+				decodeAll(b, msgs)
+			}
+		})
+	}
 }
