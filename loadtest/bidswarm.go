@@ -262,8 +262,9 @@ func (s *bidSwarm) post(ctx context.Context, m *member, b *sentBid, currency str
 	s.ledger.Store(b.c.BidID, b)
 	s.stats.sent.Add(1)
 	m.inflight.Add(1)
-	err := m.conn.send(ctx, signaling.TypeBidPlace, b.c.BidID, signaling.BidData{LotID: b.c.LotID, Amount: b.c.Amount,
-		Currency: currency, BidID: b.c.BidID}, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
+	msg := appendBidPlace(make([]byte, 0, 160), b.c.BidID, signaling.BidData{LotID: b.c.LotID, Amount: b.c.Amount,
+		Currency: currency, BidID: b.c.BidID})
+	err := m.conn.write(ctx, signaling.TypeBidPlace, b.c.BidID, msg, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
 	if err != nil {
 		m.inflight.Add(-1)
 		s.stats.sendFail.Add(1)

@@ -162,6 +162,12 @@ func (w *wsConn) send(ctx context.Context, typ, id string, data any, reply reply
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
 	}
+	return w.write(ctx, typ, id, b, reply)
+}
+
+// write sends the encoded request msg of type typ with correlation ID id;
+// reply (may be nil) gets its answer.
+func (w *wsConn) write(ctx context.Context, typ, id string, msg []byte, reply replyFunc) error {
 	if reply != nil {
 		w.mu.Lock()
 		select {
@@ -175,7 +181,7 @@ func (w *wsConn) send(ctx context.Context, typ, id string, data any, reply reply
 	}
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := w.c.Write(wctx, websocket.MessageText, b); err != nil {
+	if err := w.c.Write(wctx, websocket.MessageText, msg); err != nil {
 		w.mu.Lock()
 		delete(w.pending, id)
 		w.mu.Unlock()
