@@ -83,7 +83,9 @@ type bidSwarm struct {
 	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
 	watchMu                     sync.Mutex
 	// tap, when set before connecting, sees every event on every member's
-	// connection first (the hot-lot run reads lot clocks with it).
+	// connection first (the hot-lot run reads lot clocks with it), but for
+	// the public copies of bid.accepted the room has already read: a newer
+	// one went through the tap, and each bid's own copy always does.
 	tap func(m *member, env signaling.Envelope, at time.Time)
 }
 
@@ -133,12 +135,13 @@ func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name 
 // Bidders decode only what they need: their own outcomes, and the price
 // from a public bid.accepted no other connection of the room has read yet.
 func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at time.Time) {
-	if s.tap != nil {
+	known := env.Type == "bid.accepted" && !ownCopy(env.Data) && m.room.knows(env.Seq)
+	if s.tap != nil && !known {
 		s.tap(m, env, at)
 	}
 	switch env.Type {
 	case "bid.accepted":
-		if !ownCopy(env.Data) && m.room.knows(env.Seq) {
+		if known {
 			// Someone else's bid, whose price the room has already read: a
 			// bidder is done, a watcher needs only the bid's seq.
 			if !watcher {
