@@ -45,8 +45,9 @@ func scanMessage(dst []signaling.Envelope, msg []byte) (out []signaling.Envelope
 		walked = v
 		return end, ok
 	})
+	_, known := serverTypes[env.Type]
 	switch {
-	case !ok || skipSpace(msg, i) != len(msg):
+	case !ok || skipSpace(msg, i) != len(msg) || !known:
 		return dst[:n], false
 	case env.Type != signaling.TypeRoomEvents:
 		return append(dst[:n], env), true
@@ -222,44 +223,27 @@ func scanObjectAt(b []byte, i int, field fieldFunc) (int, bool) {
 	return 0, false
 }
 
+// serverTypes are the message types a server sends (docs/protocol.md),
+// each its own key. A message of another type goes through encoding/json
+// and signaling.Unpack, so a kind of message added later is unpacked as
+// Unpack does, not taken for a single event.
+var serverTypes = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range []string{signaling.TypeAck, signaling.TypeError, signaling.TypeSnapshot, signaling.TypeRoomEvents,
+		signaling.TypeChatMessage, signaling.TypeChatDeleted, signaling.TypeViewers, signaling.TypeTimeSync,
+		signaling.TypeMediaAnswer, signaling.TypeMediaOffer, signaling.TypeMediaCandidate,
+		"bid.accepted", "bid.rejected", "bid.outbid", "clock", "lot.started", "lot.closing", "lot.closed",
+		"moderation", "room.state"} {
+		m[t] = t
+	}
+	return m
+}()
+
 // internType returns the message type as a string, without allocating for
-// the types a room sends.
+// the types a server sends.
 func internType(b []byte) string {
-	switch string(b) {
-	case signaling.TypeAck:
-		return signaling.TypeAck
-	case signaling.TypeError:
-		return signaling.TypeError
-	case "bid.accepted":
-		return "bid.accepted"
-	case "bid.rejected":
-		return "bid.rejected"
-	case "bid.outbid":
-		return "bid.outbid"
-	case "clock":
-		return "clock"
-	case "lot.started":
-		return "lot.started"
-	case "lot.closing":
-		return "lot.closing"
-	case "lot.closed":
-		return "lot.closed"
-	case "moderation":
-		return "moderation"
-	case "room.state":
-		return "room.state"
-	case signaling.TypeChatMessage:
-		return signaling.TypeChatMessage
-	case signaling.TypeChatDeleted:
-		return signaling.TypeChatDeleted
-	case signaling.TypeViewers:
-		return signaling.TypeViewers
-	case signaling.TypeSnapshot:
-		return signaling.TypeSnapshot
-	case signaling.TypeRoomEvents:
-		return signaling.TypeRoomEvents
-	case signaling.TypeTimeSync:
-		return signaling.TypeTimeSync
+	if t, ok := serverTypes[string(b)]; ok {
+		return t
 	}
 	return string(b)
 }
