@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bidcast/bidcast/signaling"
@@ -60,6 +61,11 @@ type roomRun struct {
 	seller session
 	conn   *wsConn
 
+	// accepted is the event seq of the newest bid.accepted observed: an
+	// older one tells a bidder nothing new (prices only rise), so bidders
+	// skip decoding the copies another connection has read (knows).
+	accepted atomic.Int64
+
 	mu      sync.Mutex
 	st      lotState
 	started []string // lots started during the run, in order
@@ -80,11 +86,19 @@ func (r *roomRun) state() lotState {
 	return r.st
 }
 
-// observe updates the lot state from a room event seen on any of the
-// room's connections (prices only ever rise within a lot).
-func (r *roomRun) observe(typ string, ev *wireEvent) {
+// knows reports whether the room has observed a bid.accepted with event
+// seq at least seq (seq 0, unnumbered: never).
+func (r *roomRun) knows(seq int64) bool { return seq > 0 && seq <= r.accepted.Load() }
+
+// observe updates the lot state from a room event (with its event seq, or
+// 0) seen on any of the room's connections (prices only ever rise within a
+// lot).
+func (r *roomRun) observe(typ string, seq int64, ev *wireEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if typ == "bid.accepted" && seq > r.accepted.Load() {
+		r.accepted.Store(seq)
+	}
 	if ev.LotID != "" && ev.LotID != r.st.lotID && typ != "lot.started" && typ != "room.state" {
 		return // a late event of an earlier lot
 	}
@@ -197,11 +211,14 @@ func (r *roomRun) onSellerEvent(env signaling.Envelope, _ time.Time) {
 		r.observeSnapshot(env.Data)
 		return
 	}
+	if env.Type == "bid.accepted" && r.knows(env.Seq) {
+		return // a bidder's connection read it first
+	}
 	var ev wireEvent
 	if json.Unmarshal(env.Data, &ev) != nil {
 		return
 	}
-	r.observe(env.Type, &ev)
+	r.observe(env.Type, env.Seq, &ev)
 	if env.Type != "lot.closed" {
 		return
 	}

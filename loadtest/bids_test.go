@@ -64,6 +64,11 @@ func TestRunBidsAgainstFake(t *testing.T) {
 			if b.Lag.N == 0 || b.Ack.N != uint64(b.Acked) || b.ChatSent == 0 || b.ChatLag.N == 0 {
 				t.Fatalf("latencies not measured: %+v", b)
 			}
+			// Each watcher sees each accepted bid at most once, and every
+			// outcome is timed once.
+			if b.Lag.N > 3*uint64(b.Accepted) || b.Decision.N != uint64(b.Accepted+b.Rejected) {
+				t.Fatalf("lag %d samples for %d accepted bids and 3 watchers; %d decisions: %+v", b.Lag.N, b.Accepted, b.Decision.N, b)
+			}
 			a := rep.Audit
 			if a == nil || a.OK != tc.wantOK || a.Lost != tc.wantLost || a.OpenLots != 0 {
 				t.Fatalf("audit: %+v", a)

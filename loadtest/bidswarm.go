@@ -23,6 +23,12 @@ type sentBid struct {
 	sentAt time.Time
 }
 
+// seqKey names a bid by its room and ingress seq.
+type seqKey struct {
+	room string
+	seq  int64
+}
+
 // member is one bidder's or watcher's connection in a room.
 type member struct {
 	sess     session
@@ -59,11 +65,12 @@ type bidSwarm struct {
 	bidders  []*member
 	watchers []*member
 	ledger   sync.Map // bid_id → *sentBid
-	// bySeq finds a bid by "room/ingress seq" (from its ack): watchers see
-	// others' bids without their bid_id (docs/protocol.md). early keeps, by
-	// the same key, when watchers saw a bid whose ack was not yet read.
-	bySeq   sync.Map
-	early   sync.Map // "room/seq" → *earlySightings
+	// bySeq finds a bid by room and ingress seq (from its ack): watchers
+	// see others' bids without their bid_id (docs/protocol.md). early
+	// keeps, by the same key, when watchers saw a bid whose ack was not yet
+	// read.
+	bySeq   sync.Map // seqKey → *sentBid
+	early   sync.Map // seqKey → *earlySightings
 	chats   sync.Map // chat text → time sent
 	stats   bidStats
 	nBid    atomic.Int64
@@ -76,7 +83,9 @@ type bidSwarm struct {
 	lastSent, lastAcc, lastChat int64 // owned by the sampler's fill
 	watchMu                     sync.Mutex
 	// tap, when set before connecting, sees every event on every member's
-	// connection first (the hot-lot run reads lot clocks with it).
+	// connection first (the hot-lot run reads lot clocks with it), but for
+	// the public copies of bid.accepted the room has already read: a newer
+	// one went through the tap, and each bid's own copy always does.
 	tap func(m *member, env signaling.Envelope, at time.Time)
 }
 
@@ -123,12 +132,31 @@ func (s *bidSwarm) join(ctx context.Context, base *url.URL, room *roomRun, name 
 }
 
 // onEvent handles a room event on a bidder's or watcher's connection.
+// Bidders decode only what they need: their own outcomes, and the price
+// from a public bid.accepted no other connection of the room has read yet.
 func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at time.Time) {
-	if s.tap != nil {
+	known := env.Type == "bid.accepted" && !ownCopy(env.Data) && m.room.knows(env.Seq)
+	if s.tap != nil && !known {
 		s.tap(m, env, at)
 	}
 	switch env.Type {
-	case "bid.accepted", "bid.rejected", "chat.message", "lot.started", "lot.closed":
+	case "bid.accepted":
+		if known {
+			// Someone else's bid, whose price the room has already read: a
+			// bidder is done, a watcher needs only the bid's seq.
+			if !watcher {
+				return
+			}
+			if seq, ok := publicBidSeq(env.Data); ok {
+				s.watcherSaw(m, seq, at)
+				return
+			}
+		}
+	case "chat.message":
+		if !watcher {
+			return
+		}
+	case "bid.rejected", "lot.started", "lot.closed":
 	default:
 		return
 	}
@@ -137,26 +165,21 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		return
 	}
 	if env.Type == "chat.message" {
-		if watcher {
-			if t, ok := s.chats.Load(ev.Text); ok {
-				s.stats.chatLag.Record(at.Sub(t.(time.Time)))
-				s.stats.chatSeen.Add(1)
-			}
+		if t, ok := s.chats.Load(ev.Text); ok {
+			s.stats.chatLag.Record(at.Sub(t.(time.Time)))
+			s.stats.chatSeen.Add(1)
 		}
 		return
 	}
-	m.room.observe(env.Type, &ev)
+	m.room.observe(env.Type, env.Seq, &ev)
 	id := ev.BidID
 	if ev.Bid != nil {
 		id = ev.Bid.ID
 	}
 	v, ok := s.ledger.Load(id)
-	if (!ok || id == "") && watcher && ev.Bid != nil && ev.Bid.Seq > 0 && env.Type == "bid.accepted" {
-		key := fmt.Sprintf("%s/%d", m.room.info.RoomID, ev.Bid.Seq)
-		if v, ok = s.bySeq.Load(key); !ok {
-			s.sawEarly(key, at)
-			return
-		}
+	if (!ok || id == "") && watcher && ev.Bid != nil && env.Type == "bid.accepted" {
+		s.watcherSaw(m, ev.Bid.Seq, at)
+		return
 	}
 	if !ok {
 		return
@@ -185,6 +208,24 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		s.stats.rejected.Add(1)
 		s.stats.count(s.stats.reasons, ev.Reason)
 	}
+}
+
+// watcherSaw records a watcher's sighting at of the public copy of the
+// bid with ingress seq in its room: the broadcast lag from the bid's send,
+// or, when its ack has not been read yet, an early sighting.
+func (s *bidSwarm) watcherSaw(m *member, seq int64, at time.Time) {
+	if seq <= 0 {
+		return
+	}
+	key := seqKey{m.room.info.RoomID, seq}
+	v, ok := s.bySeq.Load(key)
+	if !ok {
+		s.sawEarly(key, at)
+		return
+	}
+	d := at.Sub(v.(*sentBid).sentAt)
+	s.stats.lag.Record(d)
+	s.stats.lagWin.Record(d)
 }
 
 // placeBid sends one bid from m at the room's next minimum, sometimes a
@@ -224,8 +265,9 @@ func (s *bidSwarm) post(ctx context.Context, m *member, b *sentBid, currency str
 	s.ledger.Store(b.c.BidID, b)
 	s.stats.sent.Add(1)
 	m.inflight.Add(1)
-	err := m.conn.send(ctx, signaling.TypeBidPlace, b.c.BidID, signaling.BidData{LotID: b.c.LotID, Amount: b.c.Amount,
-		Currency: currency, BidID: b.c.BidID}, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
+	msg := appendBidPlace(make([]byte, 0, 160), b.c.BidID, signaling.BidData{LotID: b.c.LotID, Amount: b.c.Amount,
+		Currency: currency, BidID: b.c.BidID})
+	err := m.conn.write(ctx, signaling.TypeBidPlace, b.c.BidID, msg, func(env signaling.Envelope, at time.Time) { s.onReply(m, b, env, at) })
 	if err != nil {
 		m.inflight.Add(-1)
 		s.stats.sendFail.Add(1)
@@ -262,7 +304,7 @@ func (s *bidSwarm) onReply(m *member, b *sentBid, env signaling.Envelope, at tim
 	s.stats.acked.Add(1)
 	b.c.Acked, b.c.AckSeq = true, ack.Seq
 	if ack.Seq > 0 && !ack.Duplicate {
-		key := fmt.Sprintf("%s/%d", b.c.RoomID, ack.Seq)
+		key := seqKey{b.c.RoomID, ack.Seq}
 		s.bySeq.Store(key, b)
 		if v, ok := s.early.LoadAndDelete(key); ok {
 			e := v.(*earlySightings)
@@ -289,7 +331,7 @@ type earlySightings struct {
 }
 
 // sawEarly keeps a watcher's sighting of a bid not yet acked.
-func (s *bidSwarm) sawEarly(key string, at time.Time) {
+func (s *bidSwarm) sawEarly(key seqKey, at time.Time) {
 	v, _ := s.early.LoadOrStore(key, &earlySightings{})
 	e := v.(*earlySightings)
 	e.mu.Lock()

@@ -71,7 +71,11 @@
 // public history and result) or, with -audit-db, Postgres directly. No
 // acknowledged bid may be missing or recorded twice, outcomes must match
 // what bidders were told, accepted prices must rise in ingress order, and
-// every sold lot must go to its highest accepted bid.
+// every sold lot must go to its highest accepted bid. Its clients read each
+// message once without decoding it (wirescan.go) and decode only what they
+// need: a bidder its own outcomes and the prices no other connection of the
+// room has read yet, a watcher the seq of each accepted bid; so the
+// generator's own CPU stays a small share of a shared machine.
 //
 // RunScenario (loadtest scenario) runs a mixed event from a JSON file
 // (scenarios/evening.json): several rooms, publishers and viewers, bidders,

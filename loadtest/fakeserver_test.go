@@ -28,7 +28,8 @@ type fakeAuction struct {
 	lot    string
 	live   bool
 	next   int64
-	seq    int64
+	seq    int64 // bids' ingress seq
+	evSeq  int64 // room events' seq: copies of one event share it
 	bids   []ServerBid
 	result map[string]ServerResult
 	forget string
@@ -119,9 +120,12 @@ func (f *fakeAuction) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (fc *fakeConn) send(typ, id string, data any) {
+func (fc *fakeConn) send(typ, id string, data any) { fc.sendEvent(typ, id, 0, data) }
+
+// sendEvent sends a message with an envelope seq (room events have one).
+func (fc *fakeConn) sendEvent(typ, id string, seq int64, data any) {
 	raw, _ := json.Marshal(data)
-	b, _ := json.Marshal(signaling.Envelope{V: 1, Type: typ, ID: id, Data: raw})
+	b, _ := json.Marshal(signaling.Envelope{V: 1, Type: typ, ID: id, Seq: seq, Data: raw})
 	fc.wmu.Lock()
 	defer fc.wmu.Unlock()
 	_ = fc.c.Write(context.Background(), websocket.MessageText, b)
@@ -129,8 +133,9 @@ func (fc *fakeConn) send(typ, id string, data any) {
 
 // broadcastLocked sends an event to every joined connection.
 func (f *fakeAuction) broadcastLocked(typ string, data any) {
+	f.evSeq++
 	for c := range f.conns {
-		c.send(typ, "", data)
+		c.sendEvent(typ, "", f.evSeq, data)
 	}
 }
 
@@ -154,7 +159,7 @@ func (f *fakeAuction) handle(fc *fakeConn, env signaling.Envelope) {
 			state = map[string]any{"lot": map[string]any{"id": f.lot, "status": map[bool]string{true: "live", false: "sold"}[f.live],
 				"next_min": map[string]any{"amount": f.next, "currency": "KRW"}}}
 		}
-		fc.send(signaling.TypeSnapshot, env.ID, map[string]any{"state": state})
+		fc.sendEvent(signaling.TypeSnapshot, env.ID, f.evSeq, map[string]any{"state": state})
 		fc.send(signaling.TypeAck, env.ID, signaling.AckData{})
 	case signaling.TypeLotStart:
 		var d signaling.LotData
@@ -185,16 +190,19 @@ func (f *fakeAuction) handle(fc *fakeConn, env signaling.Envelope) {
 		if f.live && d.LotID == f.lot && d.Amount >= f.next {
 			b.Outcome, f.next = "accepted", d.Amount+100
 			public := map[string]any{"bidder": "Bidder " + fc.user, "seq": f.seq}
+			own, pub := f.evSeq+1, f.evSeq+2
+			f.evSeq += 2
 			for c := range f.conns {
 				if c.user == fc.user {
-					c.send("bid.accepted", "", f.lotEventLocked(map[string]any{"bid": bid}))
+					c.sendEvent("bid.accepted", "", own, f.lotEventLocked(map[string]any{"bid": bid}))
 				} else {
-					c.send("bid.accepted", "", f.lotEventLocked(map[string]any{"bid": public}))
+					c.sendEvent("bid.accepted", "", pub, f.lotEventLocked(map[string]any{"bid": public}))
 				}
 			}
 		} else {
 			b.Outcome, b.Reason = "rejected", "too_low"
-			fc.send("bid.rejected", "", f.lotEventLocked(map[string]any{"bid": bid, "reason": "too_low"}))
+			f.evSeq++
+			fc.sendEvent("bid.rejected", "", f.evSeq, f.lotEventLocked(map[string]any{"bid": bid, "reason": "too_low"}))
 		}
 		f.bids = append(f.bids, b)
 	case signaling.TypeChatSend:

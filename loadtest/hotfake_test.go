@@ -33,6 +33,7 @@ type hotFake struct {
 	deadline               time.Time
 	dur                    time.Duration
 	next, seq              int64
+	evSeq                  int64 // room events' seq: copies of one event share it
 	bids                   []ServerBid
 	result                 *ServerResult
 	loseBefore, acceptLate bool
@@ -134,8 +135,9 @@ func (f *hotFake) eventLocked(extra map[string]any) map[string]any {
 }
 
 func (f *hotFake) broadcastLocked(typ string, data any) {
+	f.evSeq++
 	for c := range f.conns {
-		c.send(typ, "", data)
+		c.sendEvent(typ, "", f.evSeq, data)
 	}
 }
 
@@ -191,16 +193,19 @@ func (f *hotFake) handle(fc *fakeConn, env signaling.Envelope, now time.Time) {
 		if b.Outcome == "accepted" {
 			f.next = max(f.next, d.Amount+100)
 			public := map[string]any{"seq": f.seq, "received_at": now}
+			own, pub := f.evSeq+1, f.evSeq+2 // numbered as the server does
+			f.evSeq += 2
 			for c := range f.conns {
 				if c.user == fc.user {
-					c.send("bid.accepted", "", f.eventLocked(map[string]any{"bid": bid}))
+					c.sendEvent("bid.accepted", "", own, f.eventLocked(map[string]any{"bid": bid}))
 				} else {
-					c.send("bid.accepted", "", f.eventLocked(map[string]any{"bid": public}))
+					c.sendEvent("bid.accepted", "", pub, f.eventLocked(map[string]any{"bid": public}))
 				}
 			}
 			return
 		}
-		fc.send("bid.rejected", "", f.eventLocked(map[string]any{"bid": bid, "reason": b.Reason}))
+		f.evSeq++
+		fc.sendEvent("bid.rejected", "", f.evSeq, f.eventLocked(map[string]any{"bid": bid, "reason": b.Reason}))
 	default:
 		fc.send(signaling.TypeError, env.ID, signaling.ErrorData{Code: "unknown_type"})
 	}
@@ -275,6 +280,19 @@ func TestRunHotLotAgainstFake(t *testing.T) {
 				if b.Acked && (b.ReceivedAt.IsZero() || b.DeadlineInForce.IsZero()) {
 					t.Fatalf("bid without its server times: %+v", b)
 				}
+			}
+			// Every accepted bid reached the lot's clock, though most of
+			// its public copies were not decoded.
+			f.mu.Lock()
+			accepted := 0
+			for _, b := range f.bids {
+				if b.Outcome == "accepted" {
+					accepted++
+				}
+			}
+			f.mu.Unlock()
+			if len(h.Lots[0].Accepted) != accepted {
+				t.Fatalf("the clock has %d accepted bids, the server %d", len(h.Lots[0].Accepted), accepted)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,7 +44,8 @@ var errConnClosed = errors.New("websocket closed")
 
 // dialWS opens base's /ws as the user of token (a Bearer access token) and
 // starts reading. onEvent is called on the reading goroutine and must not
-// block for long.
+// block for long; the Data of the envelope it gets is only valid during
+// the call.
 func dialWS(ctx context.Context, base *url.URL, token string, onEvent func(signaling.Envelope, time.Time)) (*wsConn, error) {
 	u := *base
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
@@ -72,30 +74,54 @@ func dialWS(ctx context.Context, base *url.URL, token string, onEvent func(signa
 
 func (w *wsConn) readLoop() {
 	defer close(w.done)
+	// One buffer and one envelope list for the connection's life: the
+	// handlers run on this goroutine and read Data before the next message
+	// (see dispatch), so a message costs no allocation of its own.
+	var buf bytes.Buffer
+	var msgs []signaling.Envelope
 	for {
-		_, b, err := w.c.Read(context.Background())
+		_, r, err := w.c.Reader(context.Background())
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			w.err = err
 			w.failPending(err)
 			return
 		}
 		at := time.Now()
-		var frame signaling.Envelope
-		if err := json.Unmarshal(b, &frame); err != nil {
-			continue
+		var ok bool
+		if msgs, ok = scanMessage(msgs[:0], buf.Bytes()); !ok {
+			if msgs, ok = decodeMessage(msgs[:0], buf.Bytes()); !ok {
+				continue
+			}
 		}
 		// A room.events list carries several room events, all read now.
-		msgs, err := signaling.Unpack(frame)
-		if err != nil {
-			continue
-		}
 		for _, env := range msgs {
 			w.dispatch(env, at)
 		}
+		clear(msgs) // drop references to this message's strings
 	}
 }
 
+// decodeMessage is scanMessage's fallback through encoding/json, for
+// messages outside its subset.
+func decodeMessage(dst []signaling.Envelope, b []byte) ([]signaling.Envelope, bool) {
+	var frame signaling.Envelope
+	if err := json.Unmarshal(b, &frame); err != nil {
+		return dst, false
+	}
+	msgs, err := signaling.Unpack(frame)
+	if err != nil {
+		return dst, false
+	}
+	return append(dst, msgs...), true
+}
+
 // dispatch hands one message to the request it answers, or to onEvent.
+// env.Data may alias the connection's read buffer: handlers that keep it
+// past their return must copy it.
 func (w *wsConn) dispatch(env signaling.Envelope, at time.Time) {
 	// Only replies echo the request's id; a snapshot that precedes a
 	// join's ack may carry it too and is an event.
@@ -136,6 +162,12 @@ func (w *wsConn) send(ctx context.Context, typ, id string, data any, reply reply
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
 	}
+	return w.write(ctx, typ, id, b, reply)
+}
+
+// write sends the encoded request msg of type typ with correlation ID id;
+// reply (may be nil) gets its answer.
+func (w *wsConn) write(ctx context.Context, typ, id string, msg []byte, reply replyFunc) error {
 	if reply != nil {
 		w.mu.Lock()
 		select {
@@ -149,7 +181,7 @@ func (w *wsConn) send(ctx context.Context, typ, id string, data any, reply reply
 	}
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := w.c.Write(wctx, websocket.MessageText, b); err != nil {
+	if err := w.c.Write(wctx, websocket.MessageText, msg); err != nil {
 		w.mu.Lock()
 		delete(w.pending, id)
 		w.mu.Unlock()
@@ -163,7 +195,10 @@ func (w *wsConn) send(ctx context.Context, typ, id string, data any, reply reply
 func (w *wsConn) request(ctx context.Context, typ string, data any) (signaling.Envelope, error) {
 	id := fmt.Sprintf("r%d", w.ids.Add(1))
 	ch := make(chan signaling.Envelope, 1)
-	if err := w.send(ctx, typ, id, data, func(env signaling.Envelope, _ time.Time) { ch <- env }); err != nil {
+	if err := w.send(ctx, typ, id, data, func(env signaling.Envelope, _ time.Time) {
+		env.Data = bytes.Clone(env.Data) // it outlives the read buffer
+		ch <- env
+	}); err != nil {
 		return signaling.Envelope{}, err
 	}
 	select {

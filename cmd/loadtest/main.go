@@ -77,6 +77,7 @@ type common struct {
 	metricsURL                                string
 	pid                                       int
 	shard, startAt, samplesPath               string
+	cpuProfile                                string
 	out                                       outputs
 }
 
@@ -94,6 +95,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.shard, "shard", "", "i/N: run shard i (0-based) of N generators: its rooms (j mod N = i) and 1/N of the load")
 	fs.StringVar(&c.startAt, "start-at", "", "RFC 3339 instant the load starts, the same for every shard (default: at once)")
 	fs.StringVar(&c.samplesPath, "samples", "", "write the raw samples (histograms, counts, audit records) here, for `loadtest merge`: a file or s3://bucket/key (AWS_* credentials from the environment)")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator itself here (go tool pprof)")
 	c.out.register(fs)
 }
 
@@ -200,6 +202,11 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 	dc.Bidders, dc.Watchers, dc.Rate, dc.ChatRate, dc.StartAt =
 		shard.Part(dc.Bidders), shard.Part(dc.Watchers), shard.Rate(dc.Rate), shard.Rate(dc.ChatRate), startAt
 	hc.Bidders, hc.Watchers, hc.Viewers = shard.Part(hc.Bidders), shard.Part(hc.Watchers), shard.Part(hc.Viewers) // the rate is per room
+	stopProfile, err := startCPUProfile(c.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopProfile() }() // on an early return; stopping twice is harmless
 	var rep *loadtest.Report
 	switch kind {
 	case "viewers":
@@ -229,6 +236,9 @@ func load(ctx context.Context, kind string, args []string, out io.Writer) error 
 		rep, err = loadtest.RunScenario(ctx, loadtest.ScenarioConfig{BaseURL: c.url, Scenario: sc, Rooms: rooms,
 			ServerPID: c.pid, MetricsURL: c.metricsURL, DatabaseURL: c.dbURL, AllowHosts: c.allowHosts(), Out: out,
 			StartAt: startAt})
+	}
+	if perr := stopProfile(); perr != nil && err == nil {
+		err = perr
 	}
 	if rep == nil {
 		return err
