@@ -35,6 +35,15 @@ type Config struct {
 	// connection that falls this far behind is closed as too slow. Zero
 	// means 128.
 	SendBuffer int
+	// EventInterval is the shortest time between two messages of room
+	// events to one connection while events keep coming: under load a
+	// watcher gets at most one message per interval, the events between
+	// merged into a room.events list, instead of one message per event.
+	// At rest an event goes at once. A connection's own events (its bids'
+	// outcomes, what concerns its user alone) and every other message go
+	// at once, with whatever waits before them. Zero means 20 ms; a
+	// negative value sends every round as it comes.
+	EventInterval time.Duration
 	// WriteTimeout bounds one write to the socket (the write watchdog
 	// checks every quarter of it). Zero means 10 s.
 	WriteTimeout time.Duration
@@ -108,6 +117,7 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.ReadLimit, 4<<10)
 	setDefault(&c.MediaReadLimit, 64<<10)
 	setDefault(&c.SendBuffer, 128)
+	setDefault(&c.EventInterval, 20*time.Millisecond)
 	setDefault(&c.WriteTimeout, 10*time.Second)
 	setDefault(&c.PingInterval, 20*time.Second)
 	setDefault(&c.PongTimeout, 10*time.Second)
@@ -151,6 +161,8 @@ func (c Config) Validate() error {
 		return errors.New("signaling: MediaReadLimit must be at least ReadLimit")
 	case c.SendBuffer < 8:
 		return errors.New("signaling: SendBuffer must be at least 8")
+	case c.EventInterval > time.Minute:
+		return errors.New("signaling: EventInterval must be at most 1m")
 	case c.PongTimeout >= c.PingInterval:
 		return fmt.Errorf("signaling: PongTimeout %v must be shorter than PingInterval %v", c.PongTimeout, c.PingInterval)
 	case c.ResumeMax > int64(c.SendBuffer):

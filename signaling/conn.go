@@ -47,6 +47,10 @@ type conn struct {
 	wmu     sync.Mutex
 	queue   []outMsg // messages waiting for the writer, at most SendBuffer
 	writing bool     // a writer goroutine is running
+	// lastEvents is when the writer last took a message of events (see
+	// holdLocked); wake ends its hold early.
+	lastEvents time.Time
+	wake       chan struct{}
 	// writeStart is when the write in progress began (Unix ns), 0 when
 	// none is: the gateway's watchdog closes a write hung for WriteTimeout.
 	writeStart atomic.Int64
@@ -75,7 +79,7 @@ type syncedFrame struct {
 
 func newConn(g *Gateway, ws *websocket.Conn, id Identity) *conn {
 	ctx, cancel := context.WithCancel(g.base)
-	return &conn{g: g, ws: ws, id: id, ctx: ctx, cancel: cancel, closing: make(chan struct{}),
+	return &conn{g: g, ws: ws, id: id, ctx: ctx, cancel: cancel, closing: make(chan struct{}), wake: make(chan struct{}, 1),
 		msgLimit:  rate.NewLimiter(g.cfg.MessageRate, g.cfg.MessageBurst),
 		chatLimit: rate.NewLimiter(g.cfg.ChatRate, g.cfg.ChatBurst),
 		bidLimit:  rate.NewLimiter(g.cfg.BidRate, g.cfg.BidBurst)}
@@ -234,7 +238,7 @@ func (c *conn) room() string {
 // back while it is joining, and skipped as far as its snapshot or replay
 // already covered them. The fan-out has already left out what is not for
 // this connection's user.
-func (c *conn) deliver(roomID string, runs []*run) {
+func (c *conn) deliver(roomID string, runs []*run, urgent bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.roomID != roomID {
@@ -257,12 +261,12 @@ func (c *conn) deliver(roomID string, runs []*run) {
 			continue
 		}
 		if r.seqs[0] > c.lastSeq {
-			c.sendEvents(r.frames, r.msg, last)
+			c.sendEvents(r.frames, r.msg, last, urgent)
 		} else {
 			// Right after a join, a round may overlap the snapshot.
 			for i, seq := range r.seqs {
 				if seq > c.lastSeq {
-					c.sendEvents(r.frames[i:i+1], r.frames[i], seq)
+					c.sendEvents(r.frames[i:i+1], r.frames[i], seq, urgent)
 				}
 			}
 		}

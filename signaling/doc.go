@@ -38,7 +38,10 @@
 // everyone else shares one). One event goes out alone, as it came; several
 // go out as one room.events list. Events waiting in a connection's queue
 // merge the same way, so a connection that falls behind gets fewer, larger
-// writes. Every client still sees every event meant for it, in seq order.
+// writes; and while events keep coming a connection gets at most one
+// message of them per Config.EventInterval (writer.go), unless something
+// concerns its user alone, which goes at once. Every client still sees
+// every event meant for it, in seq order.
 //
 // A client is bounded before the upgrade: each user holds at most
 // ConnsPerUser sockets and each client address (clientip, so behind trusted

@@ -200,7 +200,7 @@ func (h *hub) fanOut(r *room, evs []roomEvent) {
 		}
 		runs := runsFor(evs, func(ev events.Event) bool { return ev.For(u) })
 		for c := range conns {
-			c.deliver(r.id, runs)
+			c.deliver(r.id, runs, true)
 		}
 	}
 	if !public {
@@ -214,6 +214,6 @@ func (h *hub) fanOut(r *room, evs []roomEvent) {
 				continue
 			}
 		}
-		c.deliver(r.id, runs)
+		c.deliver(r.id, runs, false)
 	}
 }

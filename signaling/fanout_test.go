@@ -217,14 +217,14 @@ func TestQueuedEventsMerge(t *testing.T) {
 	shared := make([][]byte, 1, 8) // a round's frames, with room to spare
 	e1 := testEvent(1, "", "")
 	shared[0] = e1.frame
-	c.sendEvents(shared, e1.frame, 1)
+	c.sendEvents(shared, e1.frame, 1, false)
 	for _, seq := range []int64{2, 3} {
 		e := testEvent(seq, "", "")
-		c.sendEvents([][]byte{e.frame}, e.frame, seq)
+		c.sendEvents([][]byte{e.frame}, e.frame, seq, false)
 	}
 	c.send([]byte(`{"v":1,"type":"ack"}`)) // a reply: later events queue behind it
 	e4 := testEvent(4, "", "")
-	c.sendEvents([][]byte{e4.frame}, e4.frame, 4)
+	c.sendEvents([][]byte{e4.frame}, e4.frame, 4, false)
 
 	if len(c.queue) != 3 {
 		t.Fatalf("queue of %d messages, want 3", len(c.queue))
@@ -240,7 +240,7 @@ func TestQueuedEventsMerge(t *testing.T) {
 	c2 := heldConn(g, "u", "r1")
 	for i := range maxListEvents + 2 {
 		e := testEvent(int64(i+1), "", "")
-		c2.sendEvents([][]byte{e.frame}, e.frame, int64(i+1))
+		c2.sendEvents([][]byte{e.frame}, e.frame, int64(i+1), false)
 	}
 	if len(c2.queue) != 2 || len(c2.queue[0].events) != maxListEvents {
 		t.Fatalf("%d messages, first of %d events", len(c2.queue), len(c2.queue[0].events))
@@ -264,13 +264,13 @@ func TestSendBufferCountsMessages(t *testing.T) {
 	c := heldConn(g, "u", "r1")
 	for i := range 8 * maxListEvents {
 		e := testEvent(int64(i+1), "", "")
-		c.sendEvents([][]byte{e.frame}, e.frame, int64(i+1))
+		c.sendEvents([][]byte{e.frame}, e.frame, int64(i+1), false)
 	}
 	if isClosed(c) || len(c.queue) != 8 {
 		t.Fatalf("closed %v with %d messages queued, want open with 8", isClosed(c), len(c.queue))
 	}
 	e := testEvent(8*maxListEvents+1, "", "")
-	c.sendEvents([][]byte{e.frame}, e.frame, e.ev.Seq)
+	c.sendEvents([][]byte{e.frame}, e.frame, e.ev.Seq, false)
 	if !isClosed(c) {
 		t.Fatal("not closed with a ninth message and SendBuffer 8")
 	}

@@ -100,7 +100,7 @@ func (g *Gateway) catchUpConn(ctx context.Context, c *conn, info RoomInfo, r *ro
 				if ev.For(c.id.UserID) {
 					// Replayed events merge into room.events lists.
 					f := encodeRaw(ev.Type, "", ev.Seq, ev.Data)
-					c.sendEvents([][]byte{f}, f, ev.Seq)
+					c.sendEvents([][]byte{f}, f, ev.Seq, true)
 				}
 			}
 			return seq, true, nil
@@ -176,7 +176,7 @@ func (c *conn) finishSync(seq int64) {
 	for _, p := range c.pending {
 		if p.seq > c.lastSeq {
 			c.lastSeq = p.seq
-			c.sendEvents([][]byte{p.frame}, p.frame, p.seq)
+			c.sendEvents([][]byte{p.frame}, p.frame, p.seq, true)
 		}
 	}
 	c.pending, c.syncing = nil, false

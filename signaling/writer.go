@@ -12,6 +12,13 @@ import (
 // not empty. Room events waiting in the queue merge (see outMsg); the
 // gateway's watchdog closes a connection whose write has hung for
 // WriteTimeout.
+//
+// While events keep coming, a connection gets at most one message of them
+// per Config.EventInterval: the writer holds a message of events that
+// came within the interval of the previous one, and the events that
+// arrive meanwhile join it. Anything urgent (any other message, or events
+// that concern the connection's user alone, such as a bid's outcome) ends
+// the hold, and the queue goes out in order.
 
 // outMsg is one message waiting for a connection's writer. Room events
 // queued behind each other merge into one room.events message, so a
@@ -28,6 +35,8 @@ type outMsg struct {
 	owned  bool
 	size   int   // bytes of events
 	last   int64 // seq of the last event
+	// urgent messages are written at once; only public events may wait.
+	urgent bool
 }
 
 // send queues a message without blocking (see roomForLocked for a full
@@ -43,15 +52,18 @@ func (c *conn) send(frame []byte) {
 	if !c.roomForLocked() {
 		return
 	}
-	c.queue = append(c.queue, outMsg{msg: frame})
+	c.queue = append(c.queue, outMsg{msg: frame, urgent: true})
 	c.startWriterLocked()
+	c.wakeLocked()
 }
 
 // sendEvents queues room events (frames, the last with seq last) without
 // blocking, like send. msg is their message if already encoded (one
 // event's envelope, or their room.events list), else nil. Events queued
-// right behind other events not yet written join their message.
-func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64) {
+// right behind other events not yet written join their message. urgent
+// events (for this connection's user alone, or a joining client's
+// catch-up) go out at once; others may wait out the EventInterval.
+func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) {
 	size := 0
 	for _, f := range frames {
 		size += len(f)
@@ -72,13 +84,62 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64) {
 		}
 		t.events = append(t.events, frames...)
 		t.msg, t.size, t.last = nil, t.size+size, last
+		t.urgent = t.urgent || urgent
+		if urgent {
+			c.wakeLocked()
+		}
 		return // the writer is already due
 	}
 	if !c.roomForLocked() {
 		return
 	}
-	c.queue = append(c.queue, outMsg{msg: msg, events: frames, size: size, last: last})
+	c.queue = append(c.queue, outMsg{msg: msg, events: frames, size: size, last: last, urgent: urgent})
 	c.startWriterLocked()
+	if urgent {
+		c.wakeLocked()
+	}
+}
+
+// wakeLocked ends a writer's hold (see holdLocked). c.wmu is held.
+func (c *conn) wakeLocked() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// holdLocked returns how long the writer should hold the queue before
+// writing: until EventInterval has passed since its last message of
+// events, if the queue holds nothing but events that may wait. c.wmu is
+// held.
+func (c *conn) holdLocked(now time.Time) time.Duration {
+	gap := c.g.cfg.EventInterval
+	if gap <= 0 || c.lastEvents.IsZero() {
+		return 0
+	}
+	select {
+	case <-c.closing:
+		return 0
+	default:
+	}
+	for i := range c.queue {
+		if c.queue[i].urgent {
+			return 0
+		}
+	}
+	return c.lastEvents.Add(gap).Sub(now)
+}
+
+// hold waits d, or less if something urgent is queued or the connection
+// closes.
+func (c *conn) hold(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.wake:
+	case <-c.closing:
+	}
 }
 
 // roomForLocked reports whether one more message fits in the send buffer.
@@ -123,9 +184,18 @@ func (c *conn) writeLoop() {
 			c.wmu.Unlock()
 			return
 		}
+		now := time.Now()
+		if d := c.holdLocked(now); d > 0 {
+			c.wmu.Unlock()
+			c.hold(d)
+			continue
+		}
 		// Shift instead of reslicing, so the queue keeps its array and a
 		// connection that gets one message per round allocates none.
 		m := c.queue[0]
+		if m.events != nil {
+			c.lastEvents = now
+		}
 		n := copy(c.queue, c.queue[1:])
 		c.queue[n] = outMsg{}
 		c.queue = c.queue[:n]
