@@ -16,7 +16,8 @@
 # The server's admin listener (a free loopback port) serves /metrics: after
 # the load, the per-stage histograms of the bid pipeline
 # (bidcast_bid_stage_seconds) go to NAME.stages.txt, with each stage's
-# count, mean and p50/p90/p99 (bucket upper bounds). BENCH_CPUPROFILE=N
+# count, mean and p50/p90/p99 (bucket upper bounds), and the gateway's
+# totals (bidcast_ws_*) to NAME.ws.txt. BENCH_CPUPROFILE=N
 # also takes an N-second CPU profile of the server, from 5 s into the
 # load, to NAME.cpu.pprof.
 set -euo pipefail
@@ -71,7 +72,10 @@ bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -
 [ -z "$prof" ] || wait "$prof" || true
 # The stage histograms, and per stage: count, mean, p50/p90/p99 (the upper
 # bound of the bucket the quantile falls in).
-curl -sf "http://$ADMIN_ADDR/metrics" | grep '^bidcast_bid_stage_seconds' >"$out/$name.stages.txt" || true
+metrics=$(curl -sf "http://$ADMIN_ADDR/metrics" || true)
+grep '^bidcast_bid_stage_seconds' <<<"$metrics" >"$out/$name.stages.txt" || true
+# The gateway's totals (messages written to clients, slow consumers).
+grep '^bidcast_ws_' <<<"$metrics" | tee "$out/$name.ws.txt" | grep -E '_(messages_(in|out)|slow_consumers)_total' || true
 awk -F'[{}" ]+' '
   /_bucket/ { split($0, a, "le=\""); split(a[2], b, "\""); le = b[1]; st = $3
               n[st]++; ub[st, n[st]] = le; cum[st, n[st]] = $NF; order[st] = 1 }
