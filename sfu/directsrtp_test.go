@@ -1,0 +1,143 @@
+package sfu
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+)
+
+// viewerDowns returns the down tracks of the server's viewer sessions.
+func viewerDowns(srv *Server) []*downTrack {
+	srv.mu.Lock()
+	var viewers []*session
+	for _, s := range srv.sessions {
+		if !s.publish {
+			viewers = append(viewers, s)
+		}
+	}
+	srv.mu.Unlock()
+	var out []*downTrack
+	for _, s := range viewers {
+		out = append(out, s.downTracks()...)
+	}
+	return out
+}
+
+// TestDirectSRTPInUse checks that a UDP viewer's packets take the direct
+// path (keyed from the DTLS connection through Pion's unexported field,
+// which a Pion upgrade could rename) and that the viewer, a Pion peer,
+// decrypts them; with DisableDirectSRTP they take Pion's chain.
+func TestDirectSRTPInUse(t *testing.T) {
+	for _, disabled := range []bool{false, true} {
+		t.Run(map[bool]string{false: "direct", true: "disabled"}[disabled], func(t *testing.T) {
+			srv, hs, _ := newTestServer(t, func(c *Config) { c.DisableDirectSRTP = disabled })
+			pub, _ := publishWHIP(t, hs.URL, "room1", webrtc.MimeTypeH264)
+			defer pub.close()
+			pub.start(30)
+			v, _ := viewWHEP(t, hs.URL, "room1", nil)
+			defer v.close()
+			waitFor(t, 10*time.Second, "100 packets", func() bool { return v.packets.Load() >= 100 })
+			downs := viewerDowns(srv)
+			if len(downs) != 1 {
+				t.Fatalf("%d viewer tracks, want 1", len(downs))
+			}
+			if got := downs[0].direct.Load() != nil; got == disabled {
+				t.Fatalf("direct path in use: %v, want %v", got, !disabled)
+			}
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			for j := 1; j < len(v.seqs); j++ {
+				if v.seqs[j] != v.seqs[j-1]+1 {
+					t.Fatalf("sequence gap %d -> %d", v.seqs[j-1], v.seqs[j])
+				}
+			}
+		})
+	}
+}
+
+// TestSenderReports checks the SFU's own sender reports: one per second
+// for the viewer's track, counting what it sent, with an RTP time that
+// matches the stream the viewer receives.
+func TestSenderReports(t *testing.T) {
+	_, hs, _ := newTestServer(t, nil)
+	pub, _ := publishWHIP(t, hs.URL, "room1", webrtc.MimeTypeH264)
+	defer pub.close()
+	pub.start(30)
+	v, _ := viewWHEP(t, hs.URL, "room1", nil)
+	defer v.close()
+
+	type got struct {
+		sr     rtcp.SenderReport
+		lastTS uint32 // newest timestamp the viewer had when the report came
+		count  int64
+	}
+	var mu sync.Mutex
+	var reports []got
+	var wg sync.WaitGroup
+	for _, r := range v.pc.GetReceivers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				pkts, _, err := r.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					sr, ok := p.(*rtcp.SenderReport)
+					if !ok {
+						continue
+					}
+					v.mu.Lock()
+					g := got{sr: *sr, count: v.packets.Load()}
+					if n := len(v.tss); n > 0 {
+						g.lastTS = v.tss[n-1]
+					}
+					v.mu.Unlock()
+					mu.Lock()
+					reports = append(reports, g)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	waitFor(t, 10*time.Second, "three sender reports after media", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, g := range reports {
+			if g.count > 0 {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	v.close()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	var prev *got
+	for i := range reports {
+		g := &reports[i]
+		if g.count == 0 {
+			continue
+		}
+		if g.sr.PacketCount == 0 || g.sr.OctetCount == 0 {
+			t.Errorf("report %d counts nothing: %+v", i, g.sr)
+		}
+		// The report's RTP time is "now" on the stream's clock: at most a
+		// second (90,000 ticks) from the newest packet the viewer holds.
+		if d := int32(g.sr.RTPTime - g.lastTS); d < -90000 || d > 90000 {
+			t.Errorf("report %d: RTP time %d is %d ticks from the newest packet's %d", i, g.sr.RTPTime, d, g.lastTS)
+		}
+		if prev != nil {
+			if g.sr.PacketCount < prev.sr.PacketCount || g.sr.NTPTime <= prev.sr.NTPTime || int32(g.sr.RTPTime-prev.sr.RTPTime) <= 0 {
+				t.Errorf("report %d does not advance: %+v after %+v", i, g.sr, prev.sr)
+			}
+		}
+		prev = g
+	}
+}
