@@ -20,30 +20,36 @@ const senderReportInterval = time.Second
 // from it to the moment it is sent. Reports also give viewers what they
 // echo back for the round-trip time (onReception).
 
+// reportPhases spreads the reports over the interval: each tick serves
+// the sessions of one phase, so that a thousand viewers' reports do not
+// all compete with the writers in the same millisecond.
+const reportPhases = 10
+
 // reportLoop sends every viewer session's sender reports each
 // senderReportInterval.
 func (srv *Server) reportLoop() {
 	defer srv.wg.Done()
-	tick := time.NewTicker(senderReportInterval)
+	tick := time.NewTicker(senderReportInterval / reportPhases)
 	defer tick.Stop()
-	for {
+	for phase := 0; ; phase = (phase + 1) % reportPhases {
 		select {
 		case <-srv.done:
 			return
 		case <-tick.C:
-			srv.sendReports()
+			srv.sendReports(phase)
 		}
 	}
 }
 
-// sendReports writes each viewer session's reports on a goroutine of its
-// own, so that a viewer whose ICE-TCP window is full holds up nobody; a
-// session still writing its previous reports skips this round.
-func (srv *Server) sendReports() {
+// sendReports writes the reports of each viewer session of one phase on a
+// goroutine of its own, so that a viewer whose ICE-TCP window is full
+// holds up nobody; a session still writing its previous reports skips
+// this round.
+func (srv *Server) sendReports(phase int) {
 	srv.mu.Lock()
-	viewers := make([]*session, 0, srv.viewers)
+	viewers := make([]*session, 0, srv.viewers/reportPhases+1)
 	for _, s := range srv.sessions {
-		if !s.publish {
+		if !s.publish && reportPhase(s.id) == phase {
 			viewers = append(viewers, s)
 		}
 	}
@@ -56,6 +62,15 @@ func (srv *Server) sendReports() {
 			})
 		}
 	}
+}
+
+// reportPhase spreads session IDs (random hex) over the phases.
+func reportPhase(id string) int {
+	sum := 0
+	for i := 0; i < len(id); i++ {
+		sum += int(id[i])
+	}
+	return sum % reportPhases
 }
 
 // sendReports writes one compound packet with a sender report for each of
