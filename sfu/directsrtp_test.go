@@ -60,9 +60,10 @@ func TestDirectSRTPInUse(t *testing.T) {
 
 // TestSenderReports checks the SFU's own sender reports: one per second
 // for the viewer's track, counting what it sent, with an RTP time that
-// matches the stream the viewer receives.
+// matches the stream the viewer receives; the viewer's receiver reports
+// echo them, which gives the server the round-trip time.
 func TestSenderReports(t *testing.T) {
-	_, hs, _ := newTestServer(t, nil)
+	srv, hs, _ := newTestServer(t, nil)
 	pub, _ := publishWHIP(t, hs.URL, "room1", webrtc.MimeTypeH264)
 	defer pub.close()
 	pub.start(30)
@@ -115,6 +116,18 @@ func TestSenderReports(t *testing.T) {
 		}
 		return n >= 3
 	})
+	waitFor(t, 10*time.Second, "a round-trip time from the viewer's receiver reports", func() bool {
+		for _, r := range srv.Stats() {
+			for _, s := range r.Subscribers {
+				for _, dt := range s.Tracks {
+					if dt.RTT > 0 {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	})
 	v.close()
 	wg.Wait()
 	mu.Lock()
@@ -139,5 +152,38 @@ func TestSenderReports(t *testing.T) {
 			}
 		}
 		prev = g
+	}
+}
+
+// TestDirectRoute checks which selected ICE pairs the direct path may
+// send to: UDP on both sides, to an address (not a name).
+func TestDirectRoute(t *testing.T) {
+	cand := func(proto webrtc.ICEProtocol, addr string) *webrtc.ICECandidate {
+		return &webrtc.ICECandidate{Protocol: proto, Address: addr, Port: 5000}
+	}
+	udp, tcp := webrtc.ICEProtocolUDP, webrtc.ICEProtocolTCP
+	for _, tc := range []struct {
+		name string
+		pair *webrtc.ICECandidatePair
+		want string
+	}{
+		{"udp", &webrtc.ICECandidatePair{Local: cand(udp, "127.0.0.1"), Remote: cand(udp, "192.0.2.7")}, "192.0.2.7:5000"},
+		{"udp6", &webrtc.ICECandidatePair{Local: cand(udp, "::1"), Remote: cand(udp, "2001:db8::7")}, "[2001:db8::7]:5000"},
+		{"tcp", &webrtc.ICECandidatePair{Local: cand(tcp, "127.0.0.1"), Remote: cand(tcp, "192.0.2.7")}, ""},
+		{"name", &webrtc.ICECandidatePair{Local: cand(udp, "127.0.0.1"), Remote: cand(udp, "x.local")}, ""},
+		{"none", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r directRoute
+			r.set(&webrtc.ICECandidatePair{Local: cand(udp, "127.0.0.1"), Remote: cand(udp, "198.51.100.1")})
+			r.set(tc.pair)
+			got := ""
+			if d := r.dst.Load(); d != nil {
+				got = d.String()
+			}
+			if got != tc.want {
+				t.Fatalf("route %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
