@@ -71,7 +71,7 @@ type directSRTP struct {
 	route   *directRoute
 	hdr     *rtp.Header
 	payload []byte
-	scratch []byte     // for a datagram that does not go into a batch
+	scratch []byte     // for a datagram that does not go into a batch (made on first use)
 	parsed  rtp.Header // EncryptRTP's unmarshalled copy of hdr
 }
 
@@ -88,6 +88,9 @@ func (x *directSRTP) write(c *batchConn, w int, h *rtp.Header, payload []byte) e
 	defer func() { x.hdr, x.payload = nil, nil }()
 	if ok, err := c.appendSealed(w, *dst, x); ok {
 		return err
+	}
+	if x.scratch == nil {
+		x.scratch = make([]byte, slotSize)
 	}
 	n, err := x.seal(x.scratch)
 	if err != nil {
@@ -213,7 +216,7 @@ func (s *session) setupDirect(downs []*downTrack) error {
 		if err != nil {
 			return err
 		}
-		d.direct.Store(&directSRTP{ctx: ctx, route: route, scratch: make([]byte, slotSize)})
+		d.direct.Store(&directSRTP{ctx: ctx, route: route})
 	}
 	return nil
 }
