@@ -34,7 +34,7 @@ import (
 // sent one packet directly, its SSRC never goes through Pion's SRTP
 // context again: the two contexts would encrypt different packets under
 // the same (SSRC, index) nonce. A viewer whose pair moves off UDP after that
-// (rare: ICE-TCP is chosen at connect time) gets nothing until it
+// (rare: ICE-TCP is chosen at connect time) is closed, so that its client
 // reconnects; one on ICE-TCP from the start uses Pion's path throughout.
 
 // errNoRoute is a direct write to a viewer whose ICE pair is not UDP.
@@ -201,8 +201,18 @@ func (s *session) setupDirect(downs []*downTrack) error {
 		return err
 	}
 	route := &directRoute{}
+	var installed atomic.Bool
+	lost := func() {
+		if installed.Load() && route.dst.Load() == nil {
+			s.srv.log.Info("sfu viewer's ICE pair left UDP after direct SRTP; closing it so that it reconnects", "session", s.id)
+			s.srv.goAsync(s.close)
+		}
+	}
 	ice := t.ICETransport()
-	ice.OnSelectedCandidatePairChange(route.set)
+	ice.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
+		route.set(p)
+		lost()
+	})
 	pair, err := ice.GetSelectedCandidatePair()
 	if err != nil {
 		return fmt.Errorf("selected ICE pair: %w", err)
@@ -218,5 +228,7 @@ func (s *session) setupDirect(downs []*downTrack) error {
 		}
 		d.direct.Store(&directSRTP{ctx: ctx, route: route})
 	}
+	installed.Store(true)
+	lost() // the pair may have changed meanwhile
 	return nil
 }
