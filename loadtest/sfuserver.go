@@ -20,6 +20,7 @@ type SFUServerConfig struct {
 	ICEUDPAddr string // shared ICE UDP port
 	NoBatching bool   // one sendto per datagram instead of sendmmsg batches
 	NoGSO      bool   // sendmmsg batches without UDP GSO
+	NoDirect   bool   // every packet through Pion's write chain (no direct SRTP)
 	Logger     *slog.Logger
 }
 
@@ -36,7 +37,7 @@ func RunSFUServer(ctx context.Context, cfg SFUServerConfig) error {
 	}
 	srv, err := sfu.New(sfu.Config{
 		ICEUDPAddr: cfg.ICEUDPAddr, ICETCPAddr: "off", LoopbackCandidates: true, Logger: cfg.Logger,
-		DisableBatching: cfg.NoBatching, DisableGSO: cfg.NoGSO,
+		DisableBatching: cfg.NoBatching, DisableGSO: cfg.NoGSO, DisableDirectSRTP: cfg.NoDirect,
 	})
 	if err != nil {
 		return err

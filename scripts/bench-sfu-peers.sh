@@ -18,6 +18,7 @@
 #   scripts/bench-sfu-peers.sh 200 60s -no-audio
 #   PROFILE=1 make bench-sfu-peers       # also artifacts/bench/peers-bidcast.prof
 #   SFU_FLAGS=-no-gso make bench-sfu-peers   # Bidcast without UDP GSO (sendmmsg only)
+#   SFU_FLAGS=-no-direct make bench-sfu-peers   # every packet through Pion's write chain
 set -euo pipefail
 cd "$(dirname "$0")/.."
 viewers=${1:-200}

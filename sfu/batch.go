@@ -224,11 +224,28 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	if wb == nil {
 		return c.conn.WriteToUDPAddrPort(p, addr)
 	}
+	b := c.slot(wb)
+	if b == nil {
+		return c.conn.WriteToUDPAddrPort(p, addr)
+	}
+	i := b.n
+	b.lens[i] = uint16(copy(b.bufs[i][:], p))
+	b.dsts[i] = dst
+	b.n++
+	wb.mu.Unlock()
+	wb.queued.Add(1)
+	return len(p), nil
+}
+
+// slot returns writer wb's current batch with room for one more datagram,
+// with wb.mu held, or nil (and wb.mu not held) when wb has no open scope.
+// A full batch is sent first, so datagrams keep their order.
+func (c *batchConn) slot(wb *writerBatch) *batch {
 	for {
 		wb.mu.Lock()
 		if !wb.open {
 			wb.mu.Unlock()
-			return c.conn.WriteToUDPAddrPort(p, addr)
+			return nil
 		}
 		b := wb.cur
 		if b == nil {
@@ -238,20 +255,44 @@ func (c *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 			}
 			wb.cur = b
 		}
-		if b.n == maxBatch {
-			// Full: send it first (in order) and retry.
-			wb.mu.Unlock()
-			c.flush(wb)
-			continue
+		if b.n < maxBatch {
+			return b
 		}
-		i := b.n
-		b.lens[i] = uint16(copy(b.bufs[i][:], p))
-		b.dsts[i] = dst
-		b.n++
 		wb.mu.Unlock()
-		wb.queued.Add(1)
-		return len(p), nil
+		c.flush(wb)
 	}
+}
+
+// sealer writes one datagram in place into a batch slot and returns its
+// length (directsrtp.go encrypts there).
+type sealer interface{ seal(buf []byte) (int, error) }
+
+// appendSealed puts a datagram to dst into writer w's open batch, written by
+// s straight into its slot (no copy). It reports false, having done nothing,
+// when the datagram cannot be batched: batching is off, w is not in a
+// scope, or the socket does not batch such a destination.
+func (c *batchConn) appendSealed(w int, dst netip.AddrPort, s sealer) (bool, error) {
+	dst = netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())
+	if !c.batching() || (!dst.Addr().Is4() && (!c.v6 || dst.Addr().Zone() != "")) {
+		return false, nil
+	}
+	wb := &c.writers[w]
+	b := c.slot(wb)
+	if b == nil {
+		return false, nil
+	}
+	i := b.n
+	n, err := s.seal(b.bufs[i][:])
+	if err != nil {
+		wb.mu.Unlock()
+		return true, err
+	}
+	b.lens[i] = uint16(n)
+	b.dsts[i] = dst
+	b.n++
+	wb.mu.Unlock()
+	wb.queued.Add(1)
+	return true, nil
 }
 
 // send writes a batch with as few sendmmsg calls as the kernel allows. A

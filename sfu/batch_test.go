@@ -186,3 +186,37 @@ func TestBatchConnDualStackRefused(t *testing.T) {
 	}
 	expectDatagrams(t, rx, sendFrames(t, c, rx))
 }
+
+// copySealer "seals" a prepared datagram by copying it into the slot.
+type copySealer struct{ d []byte }
+
+func (s copySealer) seal(buf []byte) (int, error) { return copy(buf, s.d), nil }
+
+// TestBatchConnSealedInOrder mixes datagrams sealed in place into a batch
+// (the direct SRTP path) with copied ones (Pion's path): a viewer gets them
+// whole and in the order written. Outside a writer's scope nothing is
+// sealed into a batch.
+func TestBatchConnSealedInOrder(t *testing.T) {
+	c := newBatchConn(listenLoopback(t), 1, gsoSupported(listenLoopback(t)))
+	r := listenLoopback(t)
+	dst := r.LocalAddr().(*net.UDPAddr).AddrPort()
+	c.register(100, 0)
+	if ok, _ := c.appendSealed(0, dst, copySealer{rtpDatagram(100, 0, 10)}); ok {
+		t.Fatal("sealed into a batch outside the writer's scope")
+	}
+	var want [][]byte
+	c.begin(0)
+	for k, size := range frameSizes {
+		d := rtpDatagram(100, uint16(k), size)
+		want = append(want, d)
+		if k%2 == 0 {
+			if ok, err := c.appendSealed(0, dst, copySealer{d}); !ok || err != nil {
+				t.Fatalf("appendSealed: %v %v", ok, err)
+			}
+		} else if _, err := c.WriteToAddrPort(d, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.end(0)
+	expectDatagrams(t, []*net.UDPConn{r}, [][][]byte{want})
+}

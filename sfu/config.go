@@ -47,6 +47,10 @@ type Config struct {
 	// DisableGSO sends each datagram of a batch as its own message even
 	// where the kernel supports UDP GSO (for comparison and debugging).
 	DisableGSO bool
+	// DisableDirectSRTP sends every packet through Pion's write chain
+	// instead of encrypting it straight into the batch (directsrtp.go),
+	// for comparison and debugging.
+	DisableDirectSRTP bool
 
 	// Writers is the number of fan-out writer goroutines. Default GOMAXPROCS.
 	Writers int

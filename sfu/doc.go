@@ -14,7 +14,12 @@
 // writer's datagrams leave the shared UDP socket in sendmmsg batches
 // (batch.go); where the kernel supports UDP GSO, a viewer's packets of one
 // batch (typically one frame) go as one message (gso_linux.go), probed
-// once at start and turned off for good if the kernel refuses it.
+// once at start and turned off for good if the kernel refuses it. A viewer
+// whose ICE pair is UDP on the shared socket bypasses Pion's write chain:
+// its packets are encrypted with an SRTP context of its own, keyed from its
+// DTLS connection, straight into the batch (directsrtp.go); ICE-TCP
+// viewers use Pion's chain. Sender reports to viewers are the SFU's own
+// (senderreport.go).
 //
 // One retransmission ring per publisher track (nackbuffer.go) serves every
 // subscriber's NACKs. Keyframe requests from viewers are forwarded to the

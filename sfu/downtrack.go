@@ -37,6 +37,10 @@ type downTrack struct {
 	target    atomic.Pointer[pubTrack]
 	congested atomic.Bool
 	replay    atomic.Pointer[replay]
+	sender    *webrtc.RTPSender // set before the session lists the track
+	// direct, once set, encrypts and batches this track's packets itself
+	// (directsrtp.go); from then on none goes through ws.
+	direct atomic.Pointer[directSRTP]
 
 	// Writer-owned state.
 	src       *pubTrack
@@ -56,6 +60,17 @@ type downTrack struct {
 	squeezeBase    uint32
 	sqPending      []uint32
 	sqPendingStart uint16
+	srLastTS       uint32 // the newest timestamp given to srRef
+	srStarted      bool
+
+	// srRef maps this track's RTP clock to the server's for sender
+	// reports (senderreport.go): the writer sets it once per frame.
+	srMu  sync.Mutex
+	srRef struct {
+		ts  uint32
+		at  int64 // Server.now() when the frame's first packet arrived
+		set bool
+	}
 
 	// mapMu guards the mapping the NACK path reads.
 	mapMu     sync.Mutex
@@ -275,7 +290,7 @@ func (d *downTrack) write(p *packet) {
 	h.Padding = p.padding
 	queued := d.srv.tr.queued(d.writer)
 	start := d.srv.now()
-	if _, err := d.ws.WriteRTP(h, p.Payload()); err != nil {
+	if err := d.send(h, p.Payload()); err != nil {
 		d.st.dropped.Add(1)
 		return
 	}
@@ -303,6 +318,12 @@ func (d *downTrack) write(p *packet) {
 	d.st.bytes.Add(uint64(p.n - p.payload))
 	if d.replaying {
 		return
+	}
+	if !d.srStarted || int32(h.Timestamp-d.srLastTS) > 0 {
+		d.srStarted, d.srLastTS = true, h.Timestamp
+		d.srMu.Lock()
+		d.srRef.ts, d.srRef.at, d.srRef.set = h.Timestamp, p.recv, true
+		d.srMu.Unlock()
 	}
 	lat := end - p.recv
 	if uint64(lat) > d.st.maxLatencyNs.Load() {
@@ -341,7 +362,17 @@ func (d *downTrack) retransmit(subSeq uint16) {
 	if squeezed {
 		h.Timestamp = sqTS
 	}
-	if _, err := d.ws.WriteRTP(h, p.Payload()); err == nil {
+	if err := d.send(h, p.Payload()); err == nil {
 		d.st.rtx.Add(1)
 	}
+}
+
+// send writes one packet to the viewer: directly when the track has the
+// direct path, else through Pion's chain.
+func (d *downTrack) send(h *rtp.Header, payload []byte) error {
+	if x := d.direct.Load(); x != nil {
+		return x.write(d.srv.tr.batch, d.writer, h, payload)
+	}
+	_, err := d.ws.WriteRTP(h, payload)
+	return err
 }

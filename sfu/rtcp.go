@@ -83,9 +83,4 @@ func (d *downTrack) onReception(r rtcp.ReceptionReport) {
 }
 
 // ntpMiddle returns the middle 32 bits of t as an NTP timestamp.
-func ntpMiddle(t time.Time) uint32 {
-	const ntpEpochOffset = 2208988800
-	secs := uint64(t.Unix()) + ntpEpochOffset
-	frac := uint64(t.Nanosecond()) << 32 / 1e9
-	return uint32((secs<<32 | frac) >> 16)
-}
+func ntpMiddle(t time.Time) uint32 { return uint32(ntpTime(t) >> 16) }

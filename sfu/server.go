@@ -68,8 +68,9 @@ func New(cfg Config) (*Server, error) {
 			w.run()
 		}()
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.tickLoop()
+	go s.reportLoop()
 	return s, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -52,6 +53,9 @@ type session struct {
 
 	closeOnce  sync.Once
 	attachOnce sync.Once
+	// reporting is set while the session's sender reports are written
+	// (senderreport.go).
+	reporting atomic.Bool
 
 	mu     sync.Mutex   // guards downs, tracks and sends
 	downs  []*downTrack // viewer's tracks
@@ -107,7 +111,11 @@ func (s *session) watchState() {
 
 // attach starts forwarding to a connected viewer.
 func (s *session) attach() {
-	for _, dt := range s.downTracks() {
+	downs := s.downTracks()
+	if err := s.setupDirect(downs); err != nil {
+		s.srv.log.Warn("sfu direct SRTP path unavailable, using Pion's", "session", s.id, "err", err)
+	}
+	for _, dt := range downs {
 		if !dt.closed.Load() {
 			dt.feed.attach(dt)
 		}

@@ -113,6 +113,7 @@ func (srv *Server) Subscribe(ctx context.Context, roomID, offerSDP string, opts 
 			if err != nil {
 				return fmt.Errorf("add %s track: %w", f.kind, err)
 			}
+			dt.sender = sender
 			s.mu.Lock()
 			s.downs = append(s.downs, dt)
 			s.mu.Unlock()

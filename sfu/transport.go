@@ -9,6 +9,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -87,11 +88,15 @@ func newTransport(cfg *Config) (*transport, error) {
 		return nil, fmt.Errorf("nack generator: %w", err)
 	}
 	ir.Add(gen)
-	// Sender and receiver reports give RTT and loss in both directions.
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+	// Receiver reports tell publishers about loss; sender reports to
+	// viewers are the SFU's own (senderreport.go), not Pion's interceptor,
+	// which would count and clock every forwarded packet.
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
 		_ = t.close()
-		return nil, fmt.Errorf("rtcp reports: %w", err)
+		return nil, fmt.Errorf("rtcp receiver reports: %w", err)
 	}
+	ir.Add(rr)
 	// Transport-wide CC feedback lets a browser publisher's congestion
 	// controller ramp up; without any feedback Chrome stays near 300 kbit/s.
 	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {

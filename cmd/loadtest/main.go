@@ -353,6 +353,7 @@ func sfuserver(ctx context.Context, args []string) error {
 	fs.StringVar(&cfg.ICEUDPAddr, "ice-udp", "127.0.0.1:8443", "ICE UDP address")
 	fs.BoolVar(&cfg.NoBatching, "no-batching", false, "send one datagram per system call (no sendmmsg)")
 	fs.BoolVar(&cfg.NoGSO, "no-gso", false, "batch with sendmmsg but without UDP GSO")
+	fs.BoolVar(&cfg.NoDirect, "no-direct", false, "send every packet through Pion's write chain (no direct SRTP into the batch)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
