@@ -34,6 +34,44 @@ func (w *watchOut) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// progress returns what the run has printed so far.
+func (w *watchOut) progress() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// runToSteady starts RunViewers with cfg on the two nodes of a cluster
+// test (the room's origin first, viewers placed by the first node, moves
+// across both), returns once the run has reached its steady phase, and
+// gives a wait for its report.
+func runToSteady(t *testing.T, ctx context.Context, cfg ViewersConfig) (*watchOut, func() *Report) {
+	t.Helper()
+	w := &watchOut{want: "steady phase", seen: make(chan struct{})}
+	cfg.RampRate, cfg.ReconnectAfter, cfg.NoAudio, cfg.Out = 10, time.Second, true, w
+	var rep *Report
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		rep, err = RunViewers(ctx, cfg)
+		done <- err
+	}()
+	select {
+	case <-w.seen:
+	case err := <-done:
+		t.Fatalf("the run ended before its steady phase: %v", err)
+	case <-ctx.Done():
+		t.Fatal("no steady phase")
+	}
+	return w, func() *Report {
+		t.Helper()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+}
+
 // TestViewersMoveWhenTheirNodeDies runs two auctiond nodes of a cluster:
 // the synthetic publisher on A, WHEP viewers started on B and A (which
 // places them on B, the edge). B is killed (kill -9) in the steady phase:
@@ -49,33 +87,16 @@ func TestViewersMoveWhenTheirNodeDies(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	w := &watchOut{want: "steady phase", seen: make(chan struct{})}
 	const viewers = 4
-	var rep *Report
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		rep, err = RunViewers(ctx, ViewersConfig{BaseURL: bases[0], Room: room.RoomID, PublishToken: room.PublishToken,
-			Viewers: viewers, RampRate: 10, Duration: 12 * time.Second, Nodes: []string{bases[1], bases[0]},
-			ReconnectAfter: time.Second, NoAudio: true, Out: w})
-		done <- err
-	}()
-	select {
-	case <-w.seen:
-	case err := <-done:
-		t.Fatalf("the run ended before its steady phase: %v", err)
-	case <-ctx.Done():
-		t.Fatal("no steady phase")
-	}
+	w, wait := runToSteady(t, ctx, ViewersConfig{BaseURL: bases[0], Room: room.RoomID, PublishToken: room.PublishToken,
+		Viewers: viewers, Duration: 12 * time.Second, Nodes: []string{bases[1], bases[0]}})
 	time.Sleep(time.Second) // a second of steady video on B first
 	procs[1].Kill()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	rep := wait()
 	v := rep.Viewers
 	t.Logf("after kill -9 of the edge: %d moves, outage p50 %.0f ms, p95 %.0f ms, max %.0f ms (target 5 s); %d failed; "+
 		"the moved sessions' connect p50 %.0f ms, first keyframe p50 %.0f ms; progress:\n%s", v.Reconnect.N, v.Reconnect.P50,
-		v.Reconnect.P95, v.Reconnect.Max, v.ReconnectFailed, v.Connect.P50, v.FirstKey.P50, w.buf.String())
+		v.Reconnect.P95, v.Reconnect.Max, v.ReconnectFailed, v.Connect.P50, v.FirstKey.P50, w.progress())
 	if v.Connected != viewers || v.ReconnectFailed != 0 || v.Reconnect.N != viewers {
 		t.Fatalf("viewers %+v, errors %v", v, rep.Errors)
 	}

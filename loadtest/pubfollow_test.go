@@ -103,32 +103,13 @@ func TestPublisherMovesWhenItsNodeDies(t *testing.T) {
 	bases, procs, room := startTwoNodes(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	w := &watchOut{want: "steady phase", seen: make(chan struct{})}
 	const viewers = 3
-	var rep *Report
-	done := make(chan error, 1)
-	go func() {
-		var err error
-		rep, err = RunViewers(ctx, ViewersConfig{BaseURL: bases[0], Room: room.RoomID, PublishToken: room.PublishToken,
-			Viewers: viewers, RampRate: 10, Duration: 14 * time.Second, Nodes: []string{bases[1], bases[0]},
-			ReconnectAfter: time.Second, NoAudio: true, Out: w})
-		done <- err
-	}()
-	select {
-	case <-w.seen:
-	case err := <-done:
-		t.Fatalf("the run ended before its steady phase: %v", err)
-	case <-ctx.Done():
-		t.Fatal("no steady phase")
-	}
+	w, wait := runToSteady(t, ctx, ViewersConfig{BaseURL: bases[0], Room: room.RoomID, PublishToken: room.PublishToken,
+		Viewers: viewers, Duration: 14 * time.Second, Nodes: []string{bases[1], bases[0]}})
 	procs[0].Kill()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	rep := wait()
 	v := rep.Viewers
-	w.mu.Lock()
-	progress := w.buf.String()
-	w.mu.Unlock()
+	progress := w.progress()
 	t.Logf("after kill -9 of the origin: publisher moves %d, outage %.0f ms (target 15 s); viewer moves %d, "+
 		"outage p50 %.0f ms, max %.0f ms; %d failed; freezes %d (%.1f s in all); delivery ratio %.3f; progress:\n%s",
 		v.PublisherMoves.N, v.PublisherMoves.Max, v.Reconnect.N, v.Reconnect.P50, v.Reconnect.Max, v.ReconnectFailed,
