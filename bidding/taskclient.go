@@ -10,33 +10,26 @@ type ClientOption func(*taskClient)
 
 // WithTaskClient makes the Background enqueue through c, the process's one
 // Asynq client, which the caller owns and closes (after the Background has
-// stopped). Without it the Background opens its own client on its Redis.
+// stopped). Without it the Background makes one over its Redis.
 func WithTaskClient(c *asynq.Client) ClientOption {
 	return func(t *taskClient) { t.client = c }
 }
 
-// taskClient is an Asynq client and whether its holder must close it.
+// taskClient is the Asynq client a Background enqueues through. One made
+// here shares rdb's connections, so it holds nothing of its own to close
+// (Asynq refuses to close a client over a shared connection).
 type taskClient struct {
 	client *asynq.Client
-	owned  bool
 }
 
-// newTaskClient applies opts, opening a client on rdb when none was given.
+// newTaskClient applies opts, making a client over rdb when none was given.
 func newTaskClient(rdb redis.UniversalClient, opts []ClientOption) taskClient {
 	var t taskClient
 	for _, o := range opts {
 		o(&t)
 	}
 	if t.client == nil {
-		t.client, t.owned = asynq.NewClientFromRedisClient(rdb), true
+		t.client = asynq.NewClientFromRedisClient(rdb)
 	}
 	return t
-}
-
-// close closes the client if its holder opened it.
-func (t taskClient) close() error {
-	if !t.owned {
-		return nil
-	}
-	return t.client.Close()
 }
