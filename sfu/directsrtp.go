@@ -3,6 +3,7 @@ package sfu
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -103,7 +104,7 @@ func (x *directSRTP) write(c *batchConn, w int, h *rtp.Header, payload []byte) e
 // seal marshals hdr and payload into buf and encrypts them in place; it
 // returns the datagram's length. Callers hold mu.
 func (x *directSRTP) seal(buf []byte) (int, error) {
-	n, err := rtp.MarshalPacketTo(buf, x.hdr, x.payload)
+	n, err := marshalRTP(buf, x.hdr, x.payload)
 	if err != nil {
 		return 0, fmt.Errorf("marshal RTP: %w", err)
 	}
@@ -115,6 +116,25 @@ func (x *directSRTP) seal(buf []byte) (int, error) {
 		return 0, errors.New("sfu: SRTP datagram does not fit its slot")
 	}
 	return len(out), nil
+}
+
+// marshalRTP writes header h, payload and h's padding (PaddingSize bytes,
+// the last holding the count) into buf and returns the packet's length.
+func marshalRTP(buf []byte, h *rtp.Header, payload []byte) (int, error) {
+	n, err := h.MarshalTo(buf)
+	if err != nil {
+		return 0, err
+	}
+	pad := int(h.PaddingSize)
+	if n+len(payload)+pad > len(buf) {
+		return 0, io.ErrShortBuffer
+	}
+	n += copy(buf[n:], payload)
+	clear(buf[n : n+pad])
+	if h.Padding && pad > 0 {
+		buf[n+pad-1] = byte(pad)
+	}
+	return n + pad, nil
 }
 
 // sessionKeys are a viewer session's outgoing SRTP keys and options.

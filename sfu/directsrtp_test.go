@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"bytes"
 	"net"
 	"sync"
 	"testing"
@@ -231,4 +232,33 @@ func BenchmarkDirectSRTPWrite(b *testing.B) {
 		}
 	}
 	c.end(0)
+}
+
+// TestMarshalRTP: the direct path writes packets byte for byte as Pion's
+// Packet.Marshal does, padding included, and refuses a short buffer.
+func TestMarshalRTP(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    rtp.Header
+	}{
+		{"plain", rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: 7, Timestamp: 9000, SSRC: 42, Marker: true}},
+		{"padded", rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: 65535, Timestamp: 1, SSRC: 7,
+			Padding: true, PaddingSize: 4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			payload := []byte{1, 2, 3, 4, 5}
+			want, err := (&rtp.Packet{Header: tc.h, Payload: payload}).Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := bytes.Repeat([]byte{0xee}, 64) // stale bytes must not leak into padding
+			n, err := marshalRTP(buf, &tc.h, payload)
+			if err != nil || !bytes.Equal(buf[:n], want) {
+				t.Fatalf("marshalRTP = % x, %v; want % x", buf[:n], err, want)
+			}
+			if _, err := marshalRTP(make([]byte, len(want)-1), &tc.h, payload); err == nil {
+				t.Fatal("a buffer one byte short was accepted")
+			}
+		})
+	}
 }
