@@ -181,10 +181,22 @@ func (c *rawWS) request(typ string, data any) wsMsg {
 	b, _ := json.Marshal(map[string]any{"v": 1, "type": typ, "id": id, "data": data})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
-		c.t.Fatalf("send %s: %v", typ, err)
-	}
 	deadline := time.After(10 * time.Second)
+	if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
+		// The server may have closed the socket first (a right revoked
+		// while the test was about to send): then the read side has seen
+		// the close, and the answer is "closed".
+		for {
+			select {
+			case _, ok := <-c.in:
+				if !ok {
+					return wsMsg{Type: "closed"}
+				}
+			case <-deadline:
+				c.t.Fatalf("send %s: %v", typ, err)
+			}
+		}
+	}
 	for {
 		select {
 		case m, ok := <-c.in:
