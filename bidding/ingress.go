@@ -92,7 +92,8 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 // the bidder's ID to look up in the banned set or "" for no ban check.
 // Returns {1, seq, µs, owned} for a new bid, {0, seq, 0, owned} for a
 // duplicate, {-1, 0, 0, owned} for a new bid in a room that has ended,
-// {-2, 0, 0, owned} for one from a banned bidder; owned is 0 when nobody holds the room's lease (parked: wake it).
+// {-2, 0, 0, owned} for one from a banned bidder; owned is 0 when nobody
+// holds the room's lease (parked: wake it).
 var sequenceScript = redis.NewScript(`
 local owned = redis.call('EXISTS', KEYS[5])
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
