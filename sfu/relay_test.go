@@ -148,13 +148,8 @@ func TestRelayFollowsOriginAndGivesWay(t *testing.T) {
 	// The publisher dies on A and comes back on B.
 	pubA.close()
 	waitFor(t, 5*time.Second, "A's publisher to leave", func() bool { return !a.Live("room1") })
-	pubB, _ := publishWHIP(t, bhs.URL, "room1", webrtc.MimeTypeH264)
+	pubB, moved, n := movePublisher(t, bhs.URL, ec, v)
 	defer pubB.close()
-	pubB.layers[0].seq = 30000
-	pubB.start(30)
-	moved := time.Now()
-	ec.set(bhs.URL)
-	n := v.packets.Load()
 	waitFor(t, 10*time.Second, "media from B through the moved relay", func() bool {
 		return v.packets.Load() > n && b.MediaLoad().Viewers == 1
 	})

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -13,27 +14,12 @@ import (
 // viewers hear from it and do not re-offer: E relays the room from O for
 // them by itself, and they see video again without re-joining.
 func TestViewersFollowTheirPublisherAway(t *testing.T) {
-	origin, ohs, _ := newTestServer(t, nil)
-	edge, ehs, _ := newTestServer(t, nil)
-	origin.SetCluster(&fakeCluster{}, 0)
-	ec := &fakeCluster{}
-	edge.SetCluster(ec, time.Minute)
-
-	pubE, _ := publishWHIP(t, ehs.URL, "room1", webrtc.MimeTypeH264)
-	pubE.start(30)
-	v, _ := viewWHEP(t, ehs.URL, "room1", nil)
-	defer v.close()
-	waitFor(t, 5*time.Second, "media from the publisher on E", func() bool { return v.packets.Load() >= 30 })
-
-	pubE.close()
+	f := edgeWatching(t)
+	origin, edge, v := f.origin, f.edge, f.v
+	f.pubE.close()
 	waitFor(t, 5*time.Second, "E's publisher to leave", func() bool { return !edge.Live("room1") })
-	pubO, _ := publishWHIP(t, ohs.URL, "room1", webrtc.MimeTypeH264)
+	pubO, moved, n := movePublisher(t, f.ohs.URL, f.ec, v)
 	defer pubO.close()
-	pubO.layers[0].seq = 30000
-	pubO.start(30)
-	moved := time.Now()
-	ec.set(ohs.URL)
-	n := v.packets.Load()
 	waitFor(t, 10*time.Second, "media from O through a relay E started by itself", func() bool {
 		return v.packets.Load() > n+30
 	})
@@ -53,34 +39,62 @@ func TestViewersFollowTheirPublisherAway(t *testing.T) {
 // relay, without re-joining; a publisher that has not sent anything yet
 // is left alone.
 func TestSilentPublisherGivesWay(t *testing.T) {
-	origin, ohs, _ := newTestServer(t, nil)
-	edge, ehs, _ := newTestServer(t, nil)
-	origin.SetCluster(&fakeCluster{}, 0)
-	ec := &fakeCluster{}
-	edge.SetCluster(ec, time.Minute)
-
-	pubE, _ := publishWHIP(t, ehs.URL, "room1", webrtc.MimeTypeH264)
-	defer pubE.close()
-	pubE.start(30)
-	v, _ := viewWHEP(t, ehs.URL, "room1", nil)
-	defer v.close()
-	waitFor(t, 5*time.Second, "media from the publisher on E", func() bool { return v.packets.Load() >= 30 })
+	f := edgeWatching(t)
+	edge, ehs, v := f.edge, f.ehs, f.v
 
 	// A publisher that sends nothing (yet) stays, whoever the cluster names.
 	quiet, _ := publishWHIP(t, ehs.URL, "room2", webrtc.MimeTypeH264)
 	defer quiet.close()
 
-	close(pubE.stop) // silent, its peer up
-	pubO, _ := publishWHIP(t, ohs.URL, "room1", webrtc.MimeTypeH264)
+	close(f.pubE.stop) // silent, its peer up
+	pubO, moved, n := movePublisher(t, f.ohs.URL, f.ec, v)
 	defer pubO.close()
-	pubO.layers[0].seq = 30000
-	pubO.start(30)
-	moved := time.Now()
-	ec.set(ohs.URL)
-	n := v.packets.Load()
 	waitFor(t, 10*time.Second, "media from O through E's relay", func() bool { return v.packets.Load() > n+30 })
 	t.Logf("video again %v after the publisher reached O", time.Since(moved).Round(time.Millisecond))
 	if l := edge.MediaLoad(); l.Relays != 1 || l.Publishers != 1 || len(l.Origins) != 1 || l.Origins[0] != "room2" {
 		t.Fatalf("edge load %+v, want room1 relayed and room2 still published", l)
 	}
+}
+
+// followShow is a room published on node E and watched there, with node O
+// beside it that the publisher can move to.
+type followShow struct {
+	origin, edge *Server
+	ohs, ehs     *httptest.Server
+	ec           *fakeCluster // E's view of the cluster
+	pubE         *fakePublisher
+	v            *fakeViewer
+}
+
+// edgeWatching starts O and E, publishes room1 on E and waits until a
+// viewer on E gets its media. The servers, publisher and viewer end with
+// the test.
+func edgeWatching(t *testing.T) *followShow {
+	t.Helper()
+	f := &followShow{ec: &fakeCluster{}}
+	f.origin, f.ohs, _ = newTestServer(t, nil)
+	f.edge, f.ehs, _ = newTestServer(t, nil)
+	f.origin.SetCluster(&fakeCluster{}, 0)
+	f.edge.SetCluster(f.ec, time.Minute)
+	f.pubE, _ = publishWHIP(t, f.ehs.URL, "room1", webrtc.MimeTypeH264)
+	t.Cleanup(f.pubE.close)
+	f.pubE.start(30)
+	f.v, _ = viewWHEP(t, f.ehs.URL, "room1", nil)
+	t.Cleanup(f.v.close)
+	waitFor(t, 5*time.Second, "media from the publisher on E", func() bool { return f.v.packets.Load() >= 30 })
+	return f
+}
+
+// movePublisher publishes room1 on the node at url (its sequence numbers
+// far from the old publisher's) and tells the edge's cluster that node is
+// the origin now. It returns the publisher, when the move was made and
+// the packets viewer v had then.
+func movePublisher(t *testing.T, url string, ec *fakeCluster, v *fakeViewer) (*fakePublisher, time.Time, int64) {
+	t.Helper()
+	pub, _ := publishWHIP(t, url, "room1", webrtc.MimeTypeH264)
+	pub.layers[0].seq = 30000
+	pub.start(30)
+	moved := time.Now()
+	ec.set(url)
+	return pub, moved, v.packets.Load()
 }
