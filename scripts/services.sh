@@ -267,8 +267,15 @@ start_redis() {
       --appendonly yes --appendfsync everysec --save '' --daemonize yes \
       --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" \
       || die "Redis did not start; see $data/redis/redis.log"
-    for _ in $(seq 50); do
-      rcli ping | grep -q PONG && break
+    # A large append-only file takes a while to load; Redis answers LOADING
+    # until it has, so wait as long as it says that (up to ten minutes).
+    for _ in $(seq 6000); do
+      reply=$(rcli ping 2>&1 || true)
+      case "$reply" in
+        *PONG*) break ;;
+        *LOADING*) ;;
+        *) [ "$SECONDS" -lt "$((started + 5))" ] || break ;;
+      esac
       sleep 0.1
     done
     rcli ping | grep -q PONG || die "Redis is not answering; see $data/redis/redis.log"
