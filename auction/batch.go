@@ -31,6 +31,12 @@ type Decision struct {
 	AutoBids []BidRecord
 	// NoRecord: the bid is decided but leaves no row (see BatchBid).
 	NoRecord bool
+	// Outbid is the bidder who led before this accepted bid (with its
+	// proxy bids) and no longer does; "" when the lead did not change
+	// hands. HighBid is the lot's price after the decision. The store keeps
+	// the outbid bidder's notification with the batch.
+	Outbid  string
+	HighBid Money
 }
 
 // BatchCommit is what CommitBatch stores, all or nothing: every bid of a
@@ -106,6 +112,9 @@ func (r *Room) decideBatch(ctx context.Context, now time.Time, in []BatchBid) ([
 				c.st, r.lastSeq, changed = ns, b.Seq, true
 				evs[i], results[i] = r.acceptance(prevLeader, recs, b.BidderID)
 				decisions[i] = Decision{Bid: recs[0], AutoBids: recs[1:]}
+				if prevLeader != "" && prevLeader != c.st.LeaderID {
+					decisions[i].Outbid, decisions[i].HighBid = prevLeader, evs[i].HighBid
+				}
 				continue
 			}
 		}

@@ -13,6 +13,8 @@ type MemStore struct {
 	mu   sync.Mutex
 	lots map[string]LotState
 	bids map[string][]BidRecord
+	// last is the last committed batch's decisions (kept with the bids).
+	last []Decision
 	// Fail, when set, is called before each commit; a non-nil result fails
 	// the commit, to test the actor's unavailable and retry paths.
 	Fail func() error
@@ -45,6 +47,7 @@ func (m *MemStore) CommitBatch(ctx context.Context, c BatchCommit) error {
 	}
 	m.lots[c.Lot.LotID] = *c.Lot
 	if m.KeepBids {
+		m.last = append([]Decision(nil), c.Decisions...)
 		for _, d := range c.Decisions {
 			if d.Reason == "" {
 				m.bids[c.Lot.LotID] = append(m.bids[c.Lot.LotID], d.Bid)
@@ -95,4 +98,12 @@ func (m *MemStore) Bids(lotID string) []BidRecord {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]BidRecord(nil), m.bids[lotID]...)
+}
+
+// lastDecisions returns the decisions of the last committed batch that
+// changed a lot.
+func (m *MemStore) lastDecisions() []Decision {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.last
 }

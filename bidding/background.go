@@ -23,7 +23,7 @@ import (
 const (
 	// QueueLots holds each lot's scheduled close backstop.
 	QueueLots = "lots"
-	// QueueNotify holds outbid, won, sold and unsold notifications.
+	// QueueNotify holds won, sold and unsold notifications.
 	QueueNotify = "notify"
 )
 
@@ -109,22 +109,15 @@ func NewBackground(cfg BackgroundConfig, db *storage.DB, rdb redis.UniversalClie
 var _ events.Subscriber = (*Background)(nil)
 
 // OnEvent turns a room's published event into background tasks: a close
-// backstop when a lot's clock starts, an outbid notification to the
-// event's previous leader when the lead changes hands, and won/sold/unsold
-// notifications when a lot closes. It implements events.Subscriber and
-// never blocks.
+// backstop when a lot's clock starts, and won/sold/unsold notifications
+// when a lot closes. (A bidder's outbid notification is stored with the
+// batch of bids that outbid them: LotStore.CommitBatch.) It implements
+// events.Subscriber and never blocks.
 func (b *Background) OnEvent(roomID string, e auction.Event) {
 	switch e.Type {
 	case auction.EventLotStarted, auction.EventClock:
 		if !e.Deadline.IsZero() {
 			b.scheduleClose(roomID, e.LotID, e.Deadline)
-		}
-	case auction.EventBidAccepted:
-		prev := e.PrevLeaderID
-		if prev != "" && prev != e.LeaderID && e.Bid != nil {
-			amount := e.HighBid.Amount
-			b.notify(notifyPayload{Kind: storage.NotifyOutbid, UserID: prev, RoomID: roomID, LotID: e.LotID,
-				Amount: &amount, Currency: e.HighBid.Currency, Key: "outbid:" + e.LotID + ":" + e.Bid.ID + ":" + prev})
 		}
 	case auction.EventLotClosed:
 		b.notifyClosed(roomID, e)

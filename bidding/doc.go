@@ -80,8 +80,10 @@
 // Background runs the rest of the Asynq work, on queues of
 // its own: a close backstop per lot (queue "lots", TaskID per lot and
 // deadline) that does nothing if the lot closed on time and otherwise has
-// the room claimed or restarted, and outbid, won, sold and unsold
-// notifications (queue "notify", TaskID per event) stored in Postgres.
+// the room claimed or restarted, and won, sold and unsold notifications
+// (queue "notify", TaskID per event) stored in Postgres. A bidder's outbid
+// notification needs no task: LotStore stores it in the statement that
+// commits the batch of bids that outbid them.
 //
 // A lot whose deadline has passed closes only when its grace has ended
 // and the pipeline has decided every bid sequenced by then

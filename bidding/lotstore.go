@@ -74,7 +74,11 @@ func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error
 	}
 	rows := make([]storage.BidRecord, 0, len(c.Decisions))
 	owner := make([]int, 0, len(c.Decisions))
+	var notes []storage.Notification
 	for i, d := range c.Decisions {
+		if d.Outbid != "" && d.Reason == "" {
+			notes = append(notes, outbidNote(s.roomID, d))
+		}
 		if d.NoRecord {
 			continue
 		}
@@ -106,7 +110,7 @@ func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error
 		upd = &u
 	}
 	start := time.Now()
-	err := s.lots.CommitBatch(ctx, s.roomID, rows, upd)
+	err := s.lots.CommitBatch(ctx, s.roomID, rows, upd, notes...)
 	end := time.Now()
 	s.stages.Observe(StageCommit, end.Sub(start))
 	s.commitStart.Store(start.UnixNano())
@@ -120,6 +124,15 @@ func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error
 	}
 	s.lastAt = at
 	return nil
+}
+
+// outbidNote is the notification of the bidder d outbid, stored with the
+// batch. Its key names the lot, the bid and the bidder, so a batch
+// committed again after a conflict does not store it twice.
+func outbidNote(roomID string, d auction.Decision) storage.Notification {
+	amount := d.HighBid.Amount
+	return storage.Notification{UserID: d.Outbid, Kind: storage.NotifyOutbid, RoomID: roomID, LotID: d.Bid.LotID,
+		Amount: &amount, Currency: d.HighBid.Currency, DedupeKey: "outbid:" + d.Bid.LotID + ":" + d.Bid.ID + ":" + d.Outbid}
 }
 
 // decisionConflict is a storage.RowConflict named by the batch decision

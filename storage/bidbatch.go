@@ -68,7 +68,11 @@ const insertBatchSQL = `
 // returns *RowConflict for the first such row. A version mismatch of the
 // lot is ErrConflict and stores nothing. Through a repository fenced for
 // the room (Fenced), a stale fencing token is ErrFenced and stores nothing.
-func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate) error {
+//
+// notes are notifications the batch gives rise to (a bidder outbid by one
+// of its bids), stored with it or not at all; one whose DedupeKey is taken
+// is left out, as Notifications.Add leaves it.
+func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate, notes ...Notification) error {
 	if len(rows) == 0 && upd == nil {
 		return nil
 	}
@@ -79,17 +83,18 @@ func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord,
 	if len(rows) > 0 {
 		// A taken key or a missing bidder fails the one statement; the
 		// transaction below finds which row it was.
-		if err := r.commitBatchAtOnce(ctx, roomID, token, rows, upd); !errors.Is(err, errRowRefused) {
+		if err := r.commitBatchAtOnce(ctx, roomID, token, rows, upd, notes); !errors.Is(err, errRowRefused) {
 			return err
 		}
 	}
-	return r.commitBatchInTx(ctx, roomID, token, rows, upd)
+	return r.commitBatchInTx(ctx, roomID, token, rows, upd, notes)
 }
 
 // commitBatchInTx is CommitBatch in a transaction: the fence check, then
 // the rows and the lot's update sent together, telling which row (if any)
 // cannot be stored.
-func (r *Lots) commitBatchInTx(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate) error {
+func (r *Lots) commitBatchInTx(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate,
+	notes []Notification) error {
 	err := r.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := CheckFence(ctx, tx, roomID, token); err != nil {
 			return err
@@ -101,8 +106,16 @@ func (r *Lots) commitBatchInTx(ctx context.Context, roomID string, token int64, 
 		if upd != nil {
 			b.Queue(updateLotSQL, updateLotArgs(*upd)...)
 		}
+		if len(notes) > 0 {
+			b.Queue(insertNotesSQL, append([]any{roomID}, notesArgs(notes)...)...)
+		}
 		br := tx.SendBatch(ctx, b)
 		conflict, err := readBatch(br, rows, upd)
+		if err == nil && conflict == nil && len(notes) > 0 {
+			if _, nerr := br.Exec(); nerr != nil {
+				err = fmt.Errorf("store %d notifications: %w", len(notes), mapError(nerr))
+			}
+		}
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = mapError(cerr)
 		}
@@ -139,12 +152,19 @@ func (r *Lots) commitBatchInTx(ctx context.Context, roomID string, token int64, 
 // 0) is the room's current one. A taken key or a bidder that does not exist
 // fails the statement (ErrConflict, ErrNotFound) and writes nothing; so
 // does a stale token (ErrFenced).
-func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate) error {
+func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate,
+	notes []Notification) error {
 	sql, args := insertAtOnceSQL, batchArgs(roomID, rows)
 	if upd != nil {
 		sql, args = updateAndInsertSQL, append(args, updateLotArgs(*upd)...)
 	}
 	args = append(args, token)
+	if len(notes) > 0 {
+		sql, args = insertAtOnceNotesSQL, append(args, notesArgs(notes)...)
+		if upd != nil {
+			sql = updateAndInsertNotesSQL
+		}
+	}
 	var owner bool
 	var updated, inserted int
 	if err := r.db.Pool.QueryRow(ctx, sql, args...).Scan(&owner, &updated, &inserted); err != nil {
@@ -217,7 +237,56 @@ var (
 		WHERE (SELECT count(*) FROM upd) = 1
 		ORDER BY i.ord RETURNING 1)
 	SELECT (SELECT ok FROM claim), (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+
+	// The same two with the batch's notifications, whose columns follow
+	// the fencing token; they are written when the rows are.
+	insertAtOnceNotesSQL = `WITH ` + batchFence("$14") + `, ` + batchInput + `, ins AS (` + batchInsert + `
+		WHERE (SELECT ok FROM claim)
+		ORDER BY i.ord RETURNING 1), note AS (` + notesInsert(15) + `
+		WHERE (SELECT ok FROM claim)
+		ON CONFLICT (dedupe_key) DO NOTHING)
+	SELECT (SELECT ok FROM claim), 0, (SELECT count(*) FROM ins)`
+	updateAndInsertNotesSQL = `WITH ` + batchFence("$24") + `, upd AS (
+		UPDATE lots SET state = $16, deadline = $17, remaining_ms = $18, high_bid = $19, leader_id = $20,
+			high_bid_id = $21, proxy_state = $22, version = $23, updated_at = now()
+		WHERE id = $14 AND version = $15 AND (SELECT ok FROM claim)
+		RETURNING 1
+	), ` + batchInput + `, ins AS (` + batchInsert + `
+		WHERE (SELECT count(*) FROM upd) = 1
+		ORDER BY i.ord RETURNING 1), note AS (` + notesInsert(25) + `
+		WHERE (SELECT count(*) FROM upd) = 1
+		ON CONFLICT (dedupe_key) DO NOTHING)
+	SELECT (SELECT ok FROM claim), (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+
+	// insertNotesSQL stores notifications on their own, in the
+	// transaction of commitBatchInTx.
+	insertNotesSQL = notesInsert(2) + `
+		ON CONFLICT (dedupe_key) DO NOTHING`
 )
+
+// notesInsert inserts the notifications whose columns are the arrays
+// $first..$first+5 (notesArgs), for the room $1, leaving the conflict
+// clause (after a WHERE, if any) to the caller.
+func notesInsert(first int) string {
+	p := func(i int) string { return fmt.Sprintf("$%d", first+i) }
+	return `INSERT INTO notifications (user_id, kind, room_id, lot_id, amount, currency, dedupe_key)
+		SELECT n.user_id::uuid, n.kind, $1, nullif(n.lot_id, '')::uuid, n.amount, n.currency, n.dedupe_key
+		FROM unnest(` + p(0) + `::text[], ` + p(1) + `::text[], ` + p(2) + `::text[], ` + p(3) + `::bigint[], ` +
+		p(4) + `::text[], ` + p(5) + `::text[]) AS n(user_id, kind, lot_id, amount, currency, dedupe_key)`
+}
+
+// notesArgs spreads notes into notesInsert's column arrays.
+func notesArgs(notes []Notification) []any {
+	n := len(notes)
+	users, kinds, lots, currencies, keys := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n)
+	amounts := make([]*int64, n)
+	for i, x := range notes {
+		users[i], kinds[i], lots[i], currencies[i], keys[i] = x.UserID, x.Kind, x.LotID, x.Currency, x.DedupeKey
+		amounts[i] = x.Amount
+	}
+	return []any{users, kinds, lots, amounts, currencies, keys}
+}
 
 // readBatch reads CommitBatch's results: the first row that must not be
 // left out, and the lot update's version check.

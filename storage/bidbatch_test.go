@@ -10,8 +10,9 @@ import (
 )
 
 // TestCommitBatchStoresEveryDecisionInOneTransaction: accepted and rejected
-// rows and the lot's state commit together; a taken key, an accepted bid of
-// a bidder that does not exist, or a stale version store nothing at all.
+// rows, the lot's state and the batch's notifications commit together; a
+// taken key, an accepted bid of a bidder that does not exist, or a stale
+// version store nothing at all.
 func TestCommitBatchStoresEveryDecisionInOneTransaction(t *testing.T) {
 	ctx := ctxT(t)
 	db := storagetest.New(t)
@@ -44,8 +45,26 @@ func TestCommitBatchStoresEveryDecisionInOneTransaction(t *testing.T) {
 		// its row.
 		row("00000000-0000-4000-8000-000000000001", "x-1", 4, 1, storage.OutcomeRejected, "too_low"),
 	}
-	if err := lots.CommitBatch(ctx, room.ID, batch, &upd); err != nil {
+	outbid := func(user, bidID string, amount int64) storage.Notification {
+		return storage.Notification{UserID: user, Kind: storage.NotifyOutbid, RoomID: room.ID, LotID: lot.ID,
+			Amount: &amount, Currency: "KRW", DedupeKey: "outbid:" + lot.ID + ":" + bidID + ":" + user}
+	}
+	notes := storage.NewNotifications(db)
+	noted := func(user string) []storage.Notification {
+		t.Helper()
+		got, err := notes.ListAfter(ctx, user, nil, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// The row of a bidder that does not exist sends this batch through the
+	// transaction that leaves it out, notifications and all.
+	if err := lots.CommitBatch(ctx, room.ID, batch, &upd, outbid(ann.ID, "b-1", 13000)); err != nil {
 		t.Fatalf("CommitBatch: %v", err)
+	}
+	if got := noted(ann.ID); len(got) != 1 || got[0].Kind != storage.NotifyOutbid || *got[0].Amount != 13000 {
+		t.Fatalf("ann's notifications = %+v, want one outbid at 13000", got)
 	}
 	for _, b := range batch[:3] {
 		got, ok, err := bids.FindByBidID(ctx, b.BidderID, b.BidID)
@@ -83,9 +102,12 @@ func TestCommitBatchStoresEveryDecisionInOneTransaction(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := lots.CommitBatch(ctx, room.ID, c.rows, &c.upd)
+			err := lots.CommitBatch(ctx, room.ID, c.rows, &c.upd, outbid(bob.ID, "a-9", 20000))
 			if !c.check(err) {
 				t.Fatalf("CommitBatch: %v", err)
+			}
+			if got := noted(bob.ID); len(got) != 0 {
+				t.Fatalf("a failed batch stored notifications %+v", got)
 			}
 			if _, ok, _ := bids.FindByBidID(ctx, ann.ID, "a-9"); ok {
 				t.Fatal("a row of a failed batch was kept")
@@ -94,5 +116,18 @@ func TestCommitBatchStoresEveryDecisionInOneTransaction(t *testing.T) {
 				t.Fatalf("lot version %d after a failed batch, want %d", got.Version, upd.Version)
 			}
 		})
+	}
+
+	// The usual case, one statement: the new notification is stored, one
+	// whose key is taken is left out.
+	if err := lots.CommitBatch(ctx, room.ID, []storage.BidRecord{fresh}, &next, outbid(bob.ID, "a-9", 20000),
+		outbid(ann.ID, "b-1", 13000)); err != nil {
+		t.Fatalf("CommitBatch: %v", err)
+	}
+	if got := noted(bob.ID); len(got) != 1 || *got[0].Amount != 20000 {
+		t.Fatalf("bob's notifications = %+v, want one outbid at 20000", got)
+	}
+	if got := noted(ann.ID); len(got) != 1 {
+		t.Fatalf("ann's notifications = %+v, want the first one only", got)
 	}
 }

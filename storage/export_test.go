@@ -9,5 +9,5 @@ func (r *Lots) CommitBatchInTx(ctx context.Context, roomID string, rows []BidRec
 	if err != nil {
 		return err
 	}
-	return r.commitBatchInTx(ctx, roomID, token, rows, upd)
+	return r.commitBatchInTx(ctx, roomID, token, rows, upd, nil)
 }
