@@ -17,7 +17,8 @@
 # the load, the per-stage histograms of the bid pipeline
 # (bidcast_bid_stage_seconds) go to NAME.stages.txt, with each stage's
 # count, mean and p50/p90/p99 (bucket upper bounds), and the gateway's
-# totals (bidcast_ws_*) to NAME.ws.txt. BENCH_CPUPROFILE=N
+# totals (bidcast_ws_*) to NAME.ws.txt, and the CPU Postgres and Redis used
+# during the run (cores) to NAME.services.txt. BENCH_CPUPROFILE=N
 # also takes an N-second CPU profile of the server, from 5 s into the
 # load, to NAME.cpu.pprof.
 set -euo pipefail
@@ -66,9 +67,26 @@ if [ -n "${BENCH_CPUPROFILE:-}" ]; then
   (sleep 5; curl -sf -o "$out/$name.cpu.pprof" "http://$ADMIN_ADDR/debug/pprof/profile?seconds=$BENCH_CPUPROFILE") &
   prof=$!
 fi
+# CPU seconds (user + system) of every process named $1, for the services'
+# share of the machine during the load (all Postgres backends, Redis).
+cpu_of() {
+  local total=0 p t
+  for p in $(pgrep -x "$1"); do
+    t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || continue
+    total=$((total + t))
+  done
+  echo "$total"
+}
+pg0=$(cpu_of postgres); rd0=$(cpu_of redis-server); t0=$(date +%s.%N)
 status=0
 bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \
   -json "$out/$name.json" "$@" || status=$?
+pg1=$(cpu_of postgres); rd1=$(cpu_of redis-server); t1=$(date +%s.%N)
+# Over the whole loadtest run (joins and the audit included), so a little
+# under the load's own rate; a backend that exited during it is not counted.
+awk -v pg=$((pg1 - pg0)) -v rd=$((rd1 - rd0)) -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN { printf "services cpu over the run (%.0f s): postgres_cpu_cores=%.2f redis_cpu_cores=%.2f\n",
+           t1 - t0, pg / hz / (t1 - t0), rd / hz / (t1 - t0) }' | tee "$out/$name.services.txt"
 [ -z "$prof" ] || wait "$prof" || true
 # The stage histograms, and per stage: count, mean, p50/p90/p99 (the upper
 # bound of the bucket the quantile falls in).
