@@ -72,6 +72,10 @@ const insertBatchSQL = `
 // notes are notifications the batch gives rise to (a bidder outbid by one
 // of its bids), stored with it or not at all; one whose DedupeKey is taken
 // is left out, as Notifications.Add leaves it.
+//
+// Through a Grouped repository, the usual one-statement case shares its
+// transaction with other rooms' batches (CommitGroup); what it writes and
+// returns is the same.
 func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord, upd *LotUpdate, notes ...Notification) error {
 	if len(rows) == 0 && upd == nil {
 		return nil
@@ -83,7 +87,13 @@ func (r *Lots) CommitBatch(ctx context.Context, roomID string, rows []BidRecord,
 	if len(rows) > 0 {
 		// A taken key or a missing bidder fails the one statement; the
 		// transaction below finds which row it was.
-		if err := r.commitBatchAtOnce(ctx, roomID, token, rows, upd, notes); !errors.Is(err, errRowRefused) {
+		var err error
+		if r.group != nil {
+			err = r.group.commit(ctx, atOnceStatement(roomID, token, rows, upd, notes))
+		} else {
+			err = r.commitBatchAtOnce(ctx, roomID, token, rows, upd, notes)
+		}
+		if !errors.Is(err, errRowRefused) {
 			return err
 		}
 	}
@@ -154,6 +164,23 @@ func (r *Lots) commitBatchInTx(ctx context.Context, roomID string, token int64, 
 // does a stale token (ErrFenced).
 func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, token int64, rows []BidRecord, upd *LotUpdate,
 	notes []Notification) error {
+	st := atOnceStatement(roomID, token, rows, upd, notes)
+	return st.check(r.db.Pool.QueryRow(ctx, st.sql, st.args...))
+}
+
+// atOnce is one room's batch as the one statement of commitBatchAtOnce,
+// which a CommitGroup also sends with other rooms' in one transaction.
+type atOnce struct {
+	roomID string
+	token  int64
+	rows   int
+	upd    *LotUpdate
+	sql    string
+	args   []any
+}
+
+// atOnceStatement builds the statement that stores rows, upd and notes.
+func atOnceStatement(roomID string, token int64, rows []BidRecord, upd *LotUpdate, notes []Notification) atOnce {
 	sql, args := insertAtOnceSQL, batchArgs(roomID, rows)
 	if upd != nil {
 		sql, args = updateAndInsertSQL, append(args, updateLotArgs(*upd)...)
@@ -165,25 +192,33 @@ func (r *Lots) commitBatchAtOnce(ctx context.Context, roomID string, token int64
 			sql = updateAndInsertNotesSQL
 		}
 	}
+	return atOnce{roomID: roomID, token: token, rows: len(rows), upd: upd, sql: sql, args: args}
+}
+
+// check reads the statement's one row: nil when everything was written;
+// errRowRefused (wrapping ErrConflict or ErrNotFound) for a taken key or a
+// missing bidder, ErrFenced, or ErrConflict for the lot's version, each
+// having written nothing.
+func (st atOnce) check(row pgx.Row) error {
 	var owner bool
 	var updated, inserted int
-	if err := r.db.Pool.QueryRow(ctx, sql, args...).Scan(&owner, &updated, &inserted); err != nil {
+	if err := row.Scan(&owner, &updated, &inserted); err != nil {
 		err = mapError(err)
 		if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%w: %w", errRowRefused, err)
 		}
-		return fmt.Errorf("commit %d bids of room %s: %w", len(rows), roomID, err)
+		return fmt.Errorf("commit %d bids of room %s: %w", st.rows, st.roomID, err)
 	}
 	if !owner {
-		return fmt.Errorf("commit %d bids of room %s: fence %d is not current: %w", len(rows), roomID, token,
+		return fmt.Errorf("commit %d bids of room %s: fence %d is not current: %w", st.rows, st.roomID, st.token,
 			ErrFenced)
 	}
-	if upd != nil && updated == 0 {
-		return fmt.Errorf("commit %d bids of room %s: %w: lot %s is not at version %d", len(rows), roomID,
-			ErrConflict, upd.LotID, upd.ExpectVersion)
+	if st.upd != nil && updated == 0 {
+		return fmt.Errorf("commit %d bids of room %s: %w: lot %s is not at version %d", st.rows, st.roomID,
+			ErrConflict, st.upd.LotID, st.upd.ExpectVersion)
 	}
-	if inserted != len(rows) {
-		return fmt.Errorf("commit bids of room %s: stored %d of %d rows", roomID, inserted, len(rows))
+	if inserted != st.rows {
+		return fmt.Errorf("commit bids of room %s: stored %d of %d rows", st.roomID, inserted, st.rows)
 	}
 	return nil
 }

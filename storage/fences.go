@@ -70,7 +70,7 @@ type roomFence struct {
 // so the next claim's RaiseFence waits for a commit in flight. Token 0 is
 // unfenced: the repository commits as NewLots's does.
 func (r *Lots) Fenced(roomID string, token int64) *Lots {
-	return &Lots{db: r.db, fence: roomFence{roomID: roomID, token: token}}
+	return &Lots{db: r.db, fence: roomFence{roomID: roomID, token: token}, group: r.group}
 }
 
 // tokenFor returns the fencing token a commit for roomID must hold, or an

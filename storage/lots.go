@@ -43,6 +43,9 @@ type Lots struct {
 	db *DB
 	// fence, if set (Fenced), guards the commits of one claim of a room.
 	fence roomFence
+	// group, if set (Grouped), commits CommitBatch's batches with other
+	// rooms' in one transaction.
+	group *CommitGroup
 }
 
 // NewLots returns the lots repository over db.
