@@ -36,6 +36,10 @@ type RoomsConfig struct {
 	// OnBroken, when set, is asked to restart a room whose actor fell
 	// behind Postgres (the node stops it and claims it again).
 	OnBroken func(roomID string)
+	// Commits, when set (and running), commits the rooms' bid batches
+	// together with other rooms' (storage.CommitGroup); nil commits each
+	// alone.
+	Commits *storage.CommitGroup
 }
 
 // Rooms starts and tracks the live rooms this node owns: each is a room
@@ -65,8 +69,9 @@ func NewRooms(cfg RoomsConfig, db *storage.DB, rdb redis.UniversalClient, evlog 
 	if cfg.Aliases == nil {
 		cfg.Aliases = events.NewAliases(nil)
 	}
-	return &Rooms{cfg: cfg, db: db, rooms: storage.NewRooms(db), lots: storage.NewLots(db), bids: storage.NewBids(db),
-		rdb: rdb, evlog: evlog, outcomes: outcomes, log: log, live: map[string]*LiveRoom{}}
+	return &Rooms{cfg: cfg, db: db, rooms: storage.NewRooms(db), lots: storage.NewLots(db).Grouped(cfg.Commits),
+		bids: storage.NewBids(db),
+		rdb:  rdb, evlog: evlog, outcomes: outcomes, log: log, live: map[string]*LiveRoom{}}
 }
 
 // Get returns the running room with the given ID, if this node runs it.

@@ -25,8 +25,10 @@ import (
 // services are the parts of the server above the stores: sign-in, the bid
 // pipeline and room actors, the WebSocket gateway and the JSON API.
 type services struct {
-	auth   *auth.Service
-	events *events.RedisLog
+	auth *auth.Service
+	// commits commits the bid batches of this node's rooms together.
+	commits *storage.CommitGroup
+	events  *events.RedisLog
 	// feed hands every room event this node publishes to its subscribers:
 	// notifications, the webhook trigger and the demo's autopilot.
 	feed     *events.Feed
@@ -83,7 +85,9 @@ func (a *App) wire() error {
 	// and only closeServices closes it, after them.
 	s.tasks = asynq.NewClientFromRedisClient(a.redis)
 	s.bidStages = bidding.NewStages()
+	s.commits = storage.NewCommitGroup(a.db, storage.CommitGroupConfig{})
 	s.rooms = bidding.NewRooms(bidding.RoomsConfig{
+		Commits:    s.commits,
 		Pipeline:   bidding.PipelineConfig{TaskCheckInterval: a.cfg.BidPollInterval, Stages: s.bidStages},
 		Actor:      auction.Config{Grace: a.cfg.LotGrace},
 		Subscriber: s.feed,
@@ -180,6 +184,7 @@ func (a *App) startWorkers() (stop func()) {
 		}()
 	}
 	s := a.svc
+	run("bid commit group", s.commits.Run)
 	run("node", s.node.Run)
 	run("cluster registry", s.cluster.Run)
 	run("webhook trigger", func(ctx context.Context) error { s.webhooks.Run(ctx); return nil })
