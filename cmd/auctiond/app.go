@@ -72,7 +72,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (*App, error) {
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		metrics.NewSFUCollector(a.sfu, metrics.NewRoomLabels(storage.NewRooms(a.db)).Label),
 		metrics.NewUploadsCollector(a.svc.media), metrics.NewBidStagesCollector(a.svc.bidStages),
-		metrics.NewGatewayCollector(a.svc.gateway))
+		metrics.NewGatewayCollector(a.svc.gateway), metrics.NewCommitGroupCollector(a.svc.commits))
 	a.mediaHTTP = sfu.NewHTTPHandler(a.sfu, wakingMedia{a.svc.auth.MediaGrants(), a.svc.node}, sfu.WithAdmission(a.svc.admission.Admit),
 		sfu.WithPlacer(a.svc.cluster.SFU()))
 	a.http = &http.Server{

@@ -40,3 +40,25 @@ bidcast_ws_bids_total 20
 		t.Fatalf("%d series, want 11", n)
 	}
 }
+
+type fixedGroupStats [2]int64
+
+func (f fixedGroupStats) Stats() (int64, int64) { return f[0], f[1] }
+
+// TestCommitGroupCollector: the commit group's two totals are exported as
+// counters.
+func TestCommitGroupCollector(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCommitGroupCollector(fixedGroupStats{120, 900}))
+	want := `
+# HELP bidcast_bid_commit_group_batches_total Rooms' bid batches committed through those transactions.
+# TYPE bidcast_bid_commit_group_batches_total counter
+bidcast_bid_commit_group_batches_total 900
+# HELP bidcast_bid_commit_groups_total Transactions that committed rooms' bid batches (a batch committed alone counts as one).
+# TYPE bidcast_bid_commit_groups_total counter
+bidcast_bid_commit_groups_total 120
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+}
