@@ -94,6 +94,8 @@ metrics=$(curl -sf "http://$ADMIN_ADDR/metrics" || true)
 grep '^bidcast_bid_stage_seconds' <<<"$metrics" >"$out/$name.stages.txt" || true
 # The gateway's totals (messages written to clients, slow consumers).
 grep '^bidcast_ws_' <<<"$metrics" | tee "$out/$name.ws.txt" | grep -E '_(messages_(in|out)|slow_consumers)_total' || true
+# Rooms' batches per Postgres transaction (the node's commit group).
+grep '^bidcast_bid_commit_group' <<<"$metrics" || true
 awk -F'[{}" ]+' '
   /_bucket/ { split($0, a, "le=\""); split(a[2], b, "\""); le = b[1]; st = $3
               n[st]++; ub[st, n[st]] = le; cum[st, n[st]] = $NF; order[st] = 1 }
