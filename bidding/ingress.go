@@ -53,7 +53,10 @@ type Receipt struct {
 // Ingress takes bids from the gateway and puts them on their room's queue.
 // It is safe for concurrent use.
 type Ingress struct {
-	rdb      redis.UniversalClient
+	rdb redis.UniversalClient
+	// sequence runs the sequencing script, concurrent bids' in one
+	// pipeline when Redis is busy.
+	sequence *scriptBatcher
 	outcomes *Outcomes
 	cfg      IngressConfig
 }
@@ -67,8 +70,12 @@ func NewIngress(rdb redis.UniversalClient, outcomes *Outcomes, cfg IngressConfig
 	if cfg.TaskBackstop < time.Second {
 		cfg.TaskBackstop = bidTaskBackstop
 	}
-	return &Ingress{rdb: rdb, outcomes: outcomes, cfg: cfg}
+	return &Ingress{rdb: rdb, sequence: newScriptBatcher(rdb, sequenceScript, ingressLanes), outcomes: outcomes, cfg: cfg}
 }
+
+// ingressLanes is how many pipelines of sequencing scripts a node keeps in
+// flight before bids wait to share the next one (scriptBatcher).
+const ingressLanes = 2
 
 // sequenceScript deduplicates by (bidder, bid_id), takes the next ingress
 // sequence number, stamps the receive time, appends the bid to the room's
@@ -173,11 +180,11 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 		bans, bidder = in.cfg.BannedSet(b.RoomID), b.BidderID
 	}
 	start := time.Now()
-	res, err := sequenceScript.Run(ctx, in.rdb,
+	res, err := in.sequence.run(ctx,
 		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID),
 			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues, endedKey(b.RoomID), bans},
 		key, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at,
-		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second), bidder).Int64Slice()
+		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second), bidder)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
