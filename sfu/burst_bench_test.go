@@ -23,7 +23,8 @@ import (
 //
 //   - jobs=N: each writer takes N packets per batch scope (writer.go's
 //     maxJobsPerBatch is 8; 1 is packet-major: every packet goes to every
-//     viewer, one sendmmsg, before the next; 22 is the whole frame).
+//     viewer, one sendmmsg, before the next; 22 is the whole frame, whose
+//     datagrams to one viewer then leave in one or two GSO messages).
 //   - floor: the same datagrams with one sendto each and no SRTP, from
 //     the same writers: what udpfloor measures, as a burst.
 //
@@ -59,7 +60,7 @@ func BenchmarkKeyframeBurst(b *testing.B) {
 		}
 		drain.Wait()
 	}()
-	for _, mode := range []string{"jobs=1", "jobs=8", "jobs=22", "floor"} {
+	for _, mode := range []string{"jobs=1", "jobs=2", "jobs=4", "jobs=8", "jobs=16", "jobs=22", "floor"} {
 		b.Run(mode, func(b *testing.B) {
 			var jobs int
 			if _, err := fmt.Sscanf(mode, "jobs=%d", &jobs); err != nil {
