@@ -34,7 +34,8 @@ type TrackStats struct {
 	SubscriberRefs int    // viewers currently targeting this layer
 	// SendDelay is the time from a packet's read to the end of the
 	// sendmmsg that carried it to its writer shard's last viewer, by
-	// position in the frame (video only; see senddelay.go).
+	// position in the frame, since the track started (video only; see
+	// senddelay.go).
 	SendDelay []SendDelayStats `json:",omitempty"`
 }
 
