@@ -83,7 +83,8 @@
 // Authorization is delegated to an Authorizer (auth.MediaGrants in the
 // server), and per-client limits to an Admission (WithAdmission) asked
 // before any work on a WHIP or WHEP offer; Stats returns plain structs that
-// the wiring exports as metrics. The server's own caps count viewers
+// the wiring exports as metrics (a video track's SendDelay is the server's
+// read-to-sent time by position in the frame, for the latency tail). The server's own caps count viewers
 // (MaxViewers) and publishers (MaxPublishers) apart, so viewers can never
 // take a seller's place.
 //

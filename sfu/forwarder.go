@@ -37,7 +37,11 @@ type pubTrack struct {
 	gop     gopCache
 	curTS   uint32
 	curKey  bool
+	curPos  uint16 // position of the last packet in its frame
 	haveCur bool
+
+	// delay is the read-to-sent histogram of a video track (nil for audio).
+	delay *sendDelay
 
 	plis      pliHistory   // whether this track answers keyframe requests
 	lastPLI   atomic.Int64 // Server.now() of the last PLI sent
@@ -76,6 +80,7 @@ func newPubTrack(srv *Server, f *feed, pc *webrtc.PeerConnection, remote *webrtc
 	if t.video {
 		size = srv.cfg.NACKBufferVideo
 		t.gop.limit = srv.cfg.GOPCacheBytes
+		t.delay = new(sendDelay)
 	}
 	t.nack = newNACKBuffer(size)
 	return t
@@ -107,6 +112,7 @@ func (t *pubTrack) readLoop() {
 func (t *pubTrack) handle(p *packet) {
 	p.recv = t.srv.now()
 	p.src = t
+	p.pos, p.inKey = 0, false
 	t.account(p)
 	if t.video {
 		if !p.padding {
@@ -147,7 +153,9 @@ func (t *pubTrack) account(p *packet) {
 // frame as a point where a viewer may start.
 func (t *pubTrack) classify(p *packet) {
 	if !t.haveCur || int32(p.ts-t.curTS) > 0 {
-		t.curTS, t.curKey, t.haveCur = p.ts, false, true
+		t.curTS, t.curKey, t.curPos, t.haveCur = p.ts, false, 0, true
+	} else if p.ts == t.curTS {
+		t.curPos++
 	}
 	switch {
 	case t.h264:
@@ -160,6 +168,9 @@ func (t *pubTrack) classify(p *packet) {
 		t.lastKey.Store(p.recv)
 		t.plis.keyframe(p.recv)
 		t.st.keyframes.Add(1)
+	}
+	if p.ts == t.curTS {
+		p.pos, p.inKey = t.curPos, t.curKey
 	}
 }
 

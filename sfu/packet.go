@@ -30,8 +30,12 @@ type packet struct {
 	keyframe bool
 	kfStart  bool
 	recv     int64 // Server.now() when read, for latency accounting
-	src      *pubTrack
-	refs     atomic.Int32
+	// pos is the packet's position in its frame (0 first) and inKey tells
+	// whether the frame is a keyframe, for the send-delay histogram.
+	pos   uint16
+	inKey bool
+	src   *pubTrack
+	refs  atomic.Int32
 }
 
 var packetPool = sync.Pool{New: func() any { return new(packet) }}

@@ -60,7 +60,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.writers = make([]*writer, cfg.Writers)
 	for i := range s.writers {
-		w := &writer{ch: make(chan writeJob, cfg.WriterQueue), id: i, tr: tr}
+		w := &writer{ch: make(chan writeJob, cfg.WriterQueue), id: i, tr: tr, now: s.now}
 		s.writers[i] = w
 		s.writerWG.Add(1)
 		go func() {

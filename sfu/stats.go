@@ -32,6 +32,11 @@ type TrackStats struct {
 	KeyframeAsks   uint64 // keyframe requests from viewers and the SFU
 	PLIsSent       uint64 // requests actually sent, after throttling
 	SubscriberRefs int    // viewers currently targeting this layer
+	// SendDelay is the time from a packet's read to the end of the
+	// sendmmsg that carried it to its writer shard's last viewer, by
+	// position in the frame, since the track started (video only; see
+	// senddelay.go).
+	SendDelay []SendDelayStats `json:",omitempty"`
 }
 
 // SubscriberStats describes one viewer.
@@ -124,6 +129,7 @@ func (t *pubTrack) stats() TrackStats {
 		Packets: t.st.packets.Load(), Bytes: t.st.bytes.Load(), BitrateBps: t.st.bitrate.Load(),
 		Lost: t.st.gaps.Load(), Keyframes: t.st.keyframes.Load(), KeyframeAsks: t.st.requests.Load(),
 		PLIsSent: t.st.plis.Load(), SubscriberRefs: refs,
+		SendDelay: t.delay.snapshot(),
 	}
 }
 

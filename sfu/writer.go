@@ -1,6 +1,9 @@
 package sfu
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // writeJob asks a writer to send one packet to a shard of viewers. It is
 // passed by value, so queueing it allocates nothing.
@@ -13,9 +16,23 @@ type writeJob struct {
 // encrypting and sending to N viewers uses every core, and a reader never
 // waits on a socket: it only does one channel send per writer.
 type writer struct {
-	ch chan writeJob
-	id int
-	tr *transport // nil in benchmarks
+	ch  chan writeJob
+	id  int
+	tr  *transport   // nil in benchmarks
+	now func() int64 // Server.now; nil: no send-delay histogram
+
+	// sent holds the scope's video packets until its batch is sent, for
+	// the send-delay histogram (senddelay.go).
+	sent [maxJobsPerBatch]sentPacket
+}
+
+// sentPacket is what the send-delay histogram needs of a packet after its
+// release.
+type sentPacket struct {
+	delay *sendDelay
+	recv  int64
+	pos   uint16
+	key   bool
 }
 
 // maxJobsPerBatch bounds how many queued packets share one sendmmsg scope,
@@ -27,30 +44,54 @@ const maxJobsPerBatch = 8
 func (w *writer) run() {
 	for job := range w.ch {
 		w.tr.beginBatch(w.id)
-		w.do(job)
+		n := w.do(job, 0)
 		// Drain what is already queued into the same batch.
 		for i := 1; i < maxJobsPerBatch; i++ {
 			select {
 			case next, ok := <-w.ch:
 				if !ok {
 					w.tr.endBatch(w.id)
+					w.recordSent(n)
 					return
 				}
-				w.do(next)
+				n = w.do(next, n)
 				continue
 			default:
 			}
 			break
 		}
 		w.tr.endBatch(w.id)
+		w.recordSent(n)
 	}
 }
 
-func (w *writer) do(job writeJob) {
+// do writes job's packet to its shard and notes it in w.sent[n] when it is
+// a video packet to measure; it returns the new count of noted packets.
+func (w *writer) do(job writeJob, n int) int {
 	for _, dt := range job.dts {
 		dt.writeLive(job.pkt)
 	}
-	job.pkt.release()
+	p := job.pkt
+	if src := p.src; src != nil && src.delay != nil && !p.padding && w.now != nil {
+		w.sent[n] = sentPacket{delay: src.delay, recv: p.recv, pos: p.pos, key: p.inKey}
+		n++
+	}
+	p.release()
+	return n
+}
+
+// recordSent adds the scope's noted packets to their histograms, now that
+// their batch has been sent.
+func (w *writer) recordSent(n int) {
+	if n == 0 {
+		return
+	}
+	now := w.now()
+	for i := range n {
+		s := &w.sent[i]
+		s.delay.record(s.key, s.pos, time.Duration(now-s.recv))
+		s.delay = nil
+	}
 }
 
 // shardSet is the set of viewers of one feed, split by writer. Each shard is
