@@ -62,11 +62,14 @@
 // whether anyone is connected to a room on any node (the viewer counts).
 //
 // Every goroutine is owned: per connection, one goroutine reads and handles
-// requests, a writer exists only while messages are queued, and a ping runs
-// briefly every PingInterval; per room, a flusher exists only while events
-// wait; per node, one goroutine receives from Redis pub/sub, one publishes
-// viewer counts, one renews connection slots, one applies access notices
-// and one watches for hung writes.
+// requests, a writer exists only while messages are queued (run by the
+// node's write pool, or on a goroutine of its own while it holds events for
+// EventInterval), and a ping runs briefly every PingInterval; per room, a
+// flusher exists only while events wait; per node, a few write-pool workers
+// exist only while connections wait for them (writepool.go), one goroutine
+// receives from Redis pub/sub, one publishes viewer counts, one renews
+// connection slots, one applies access notices and one watches for hung
+// writes.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling

@@ -44,10 +44,8 @@ type outMsg struct {
 func (c *conn) send(frame []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	select {
-	case <-c.closing:
+	if c.closed {
 		return
-	default:
 	}
 	if !c.roomForLocked() {
 		return
@@ -70,10 +68,8 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	select {
-	case <-c.closing:
+	if c.closed {
 		return
-	default:
 	}
 	if n := len(c.queue); n > 0 && c.queue[n-1].events != nil &&
 		fits(len(c.queue[n-1].events), c.queue[n-1].size, len(frames), size) {
@@ -114,13 +110,8 @@ func (c *conn) wakeLocked() {
 // held.
 func (c *conn) holdLocked(now time.Time) time.Duration {
 	gap := c.g.cfg.EventInterval
-	if gap <= 0 || c.lastEvents.IsZero() {
+	if gap <= 0 || c.lastEvents.IsZero() || c.closed {
 		return 0
-	}
-	select {
-	case <-c.closing:
-		return 0
-	default:
 	}
 	for i := range c.queue {
 		if c.queue[i].urgent {
@@ -157,16 +148,25 @@ func (c *conn) roomForLocked() bool {
 	return false
 }
 
-// startWriterLocked starts the writer unless it runs. c.wmu is held.
+// startWriterLocked starts the writer unless it runs: on the gateway's
+// write pool if the socket can report a blocked write, else on a
+// goroutine of its own. c.wmu is held.
 func (c *conn) startWriterLocked() {
 	if !c.writing && !c.finished {
 		c.writing = true
 		c.helpers.Add(1)
-		go c.writeLoop()
+		if c.pc != nil && c.pc.raw != nil {
+			c.g.pool.submit(c)
+		} else {
+			go c.writeLoop()
+		}
 	}
 }
 
-// writeLoop writes queued messages and exits when the queue is empty.
+// writeLoop writes queued messages and exits when the queue is empty, on
+// a goroutine of its own: for a connection whose writer must hold its
+// queue (EventInterval), or whose socket cannot tell the pool when a
+// write would block. Otherwise the write pool runs the writer (drain).
 // Writes take no context of their own: a context with a deadline per
 // write (or per wakeup) cost a timer, a child of the connection's context
 // and the library's AfterFunc, about a fifth of a delivery's CPU in a big
@@ -174,50 +174,95 @@ func (c *conn) startWriterLocked() {
 func (c *conn) writeLoop() {
 	defer c.helpers.Done()
 	for {
-		c.wmu.Lock()
-		if len(c.queue) == 0 {
-			// Idle connections should not keep a grown queue's array.
-			if cap(c.queue) > 16 {
-				c.queue = nil
-			}
-			c.writing = false
-			c.wmu.Unlock()
+		m, d, ok := c.take()
+		switch {
+		case !ok:
 			return
-		}
-		now := time.Now()
-		if d := c.holdLocked(now); d > 0 {
-			c.wmu.Unlock()
+		case d > 0:
 			c.hold(d)
-			continue
-		}
-		// Shift instead of reslicing, so the queue keeps its array and a
-		// connection that gets one message per round allocates none.
-		m := c.queue[0]
-		if m.events != nil {
-			c.lastEvents = now
-		}
-		n := copy(c.queue, c.queue[1:])
-		c.queue[n] = outMsg{}
-		c.queue = c.queue[:n]
-		c.wmu.Unlock()
-		msg, buf := m.msg, (*[]byte)(nil)
-		if msg == nil {
-			buf = listBufs.Get().(*[]byte)
-			msg = appendList((*buf)[:0], m.events, m.last)
-		}
-		err := c.write(msg)
-		if buf != nil && cap(msg) <= 4*maxListBytes {
-			*buf = msg[:0]
-			listBufs.Put(buf)
-		}
-		if err != nil {
-			c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
-			c.wmu.Lock()
-			c.queue, c.writing = nil, false
-			c.wmu.Unlock()
+		case !c.writeMsg(m, nil):
 			return
 		}
 	}
+}
+
+// drain is the writer run by a pool worker: it writes the queue until it
+// is empty, and hands a writer that must hold over to writeLoop.
+func (c *conn) drain(p *writePool) {
+	for {
+		m, d, ok := c.take()
+		switch {
+		case !ok:
+			c.helpers.Done()
+			return
+		case d > 0:
+			go c.writeLoop() // the helpers count goes with it
+			return
+		case !c.writeMsg(m, p):
+			c.helpers.Done()
+			return
+		}
+	}
+}
+
+// take takes the next message off the queue for the writer. ok is false
+// if the queue is empty: the writer has stopped. hold > 0 says the writer
+// should wait that long first (and take again).
+func (c *conn) take() (m outMsg, hold time.Duration, ok bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if len(c.queue) == 0 {
+		// Idle connections should not keep a grown queue's array.
+		if cap(c.queue) > 16 {
+			c.queue = nil
+		}
+		c.writing = false
+		return outMsg{}, 0, false
+	}
+	now := time.Now()
+	if d := c.holdLocked(now); d > 0 {
+		return outMsg{}, d, true
+	}
+	// Shift instead of reslicing, so the queue keeps its array and a
+	// connection that gets one message per round allocates none.
+	m = c.queue[0]
+	if m.events != nil {
+		c.lastEvents = now
+	}
+	n := copy(c.queue, c.queue[1:])
+	c.queue[n] = outMsg{}
+	c.queue = c.queue[:n]
+	return m, 0, true
+}
+
+// writeMsg writes m, building its list if it is merged events; p is the
+// pool whose worker writes, if any. On failure it closes the connection,
+// stops the writer and returns false.
+func (c *conn) writeMsg(m outMsg, p *writePool) bool {
+	msg, buf := m.msg, (*[]byte)(nil)
+	if msg == nil {
+		buf = listBufs.Get().(*[]byte)
+		msg = appendList((*buf)[:0], m.events, m.last)
+	}
+	if p != nil {
+		c.pc.claim(p)
+	}
+	err := c.write(msg)
+	if p != nil && c.pc.release() {
+		p.unblocked()
+	}
+	if buf != nil && cap(msg) <= 4*maxListBytes {
+		*buf = msg[:0]
+		listBufs.Put(buf)
+	}
+	if err != nil {
+		c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
+		c.wmu.Lock()
+		c.queue, c.writing = nil, false
+		c.wmu.Unlock()
+		return false
+	}
+	return true
 }
 
 // write writes one message. writeStart marks it in progress for the
