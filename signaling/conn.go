@@ -54,8 +54,12 @@ type conn struct {
 	// closed is closing's state for those holding wmu: a field read
 	// costs less than a channel's in the fan-out's hot path.
 	closed bool
+	// held says the writer is parked in the write pool (writehold.go);
+	// holdGen tells its current hold from ones ended early.
+	held    bool
+	holdGen uint64
 	// lastEvents is when the writer last took a message of events (see
-	// holdLocked); wake ends its hold early.
+	// holdLocked); wakeLocked ends its hold early.
 	lastEvents time.Time
 	wake       chan struct{}
 	// writeStart is when the write in progress began (Unix ns), 0 when
@@ -178,6 +182,7 @@ func (c *conn) closeWithLocked(status websocket.StatusCode, reason string) {
 		c.closeStatus, c.closeReason = status, reason
 		close(c.closing)
 		c.closed = true
+		c.wakeLocked() // a closing connection's writer holds nothing
 		if c.finished {
 			return
 		}

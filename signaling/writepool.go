@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // The write pool: a few goroutines write every connection's queue, instead
@@ -24,9 +25,10 @@ import (
 // worker's place over, so another worker starts on the queued connections
 // while this one waits in its write (ended at the latest by the write
 // watchdog). At most limit workers are ever outside such a wait. A
-// connection whose writer must hold its queue (EventInterval) is handed
-// to a goroutine of its own (writeLoop) for the wait; order is kept because
-// a connection has one writer at a time (conn.writing), whoever runs it.
+// connection whose writer must hold its queue (EventInterval) is parked
+// in the pool's heap of holds (writehold.go) until its hold ends; order is
+// kept because a connection has one writer at a time (conn.writing),
+// whoever runs it.
 
 // writePool runs queued connections' writers on at most limit goroutines
 // that are not blocked in a write. Workers exist only while connections
@@ -38,6 +40,10 @@ type writePool struct {
 	active int     // workers not blocked in a write
 	ready  []*conn // connections waiting for a worker, ready[next:]
 	next   int
+	// Parked writers (writehold.go) and the timer that ends their holds.
+	holds   parkHeap
+	timer   *time.Timer
+	timerAt int64 // Unix ns the timer fires at; 0 if not armed
 }
 
 func newWritePool(limit int) *writePool {

@@ -151,3 +151,63 @@ func TestBlockedWriteDoesNotHoldThePool(t *testing.T) {
 	waitFor(t, "the connections to end", func() bool { return g.Stats().Connections == 0 })
 	waitFor(t, "the pool's workers to end", func() bool { a, w := g.pool.stats(); return a == 0 && w == 0 })
 }
+
+// heldWriters counts g's connections whose writer is parked in the pool.
+func heldWriters(g *Gateway) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for c := range g.conns {
+		c.wmu.Lock()
+		if c.held {
+			n++
+		}
+		c.wmu.Unlock()
+	}
+	return n
+}
+
+// TestPoolParksHeldWriters: a writer that must hold events for
+// EventInterval is parked in the pool (no goroutine of its own) and the
+// pool's timer sends the events, in order, when the hold ends; a
+// connection that closes during a hold ends it at once, and the pool's
+// workers all end.
+func TestPoolParksHeldWriters(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		close    bool
+	}{
+		{"the timer ends the hold", time.Second, false},
+		{"closing ends the hold", time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g, srv := e.gateway(func(c *Config) { c.EventInterval = tc.interval })
+			bob := dial(t, srv, "bob")
+			bob.join(e.room.ID)
+			first := e.publish("lot.note", "", map[string]int{"i": 1})
+			if env := bob.next(); env.Seq != first {
+				t.Fatalf("first event: %s seq %d, want seq %d", env.Type, env.Seq, first)
+			}
+			second := e.publish("lot.note", "", map[string]int{"i": 2})
+			third := e.publish("lot.note", "", map[string]int{"i": 3})
+			waitFor(t, "the writer to park", func() bool { return heldWriters(g) == 1 })
+			if tc.close {
+				bob.ws.CloseNow()
+				waitFor(t, "the connection to end", func() bool { return g.Stats().Connections == 0 })
+			} else {
+				for _, want := range []int64{second, third} {
+					if env := bob.next(); env.Seq != want {
+						t.Fatalf("got %s seq %d, want seq %d", env.Type, env.Seq, want)
+					}
+				}
+				bob.ws.CloseNow()
+			}
+			waitFor(t, "the pool's workers to end", func() bool {
+				a, w := g.pool.stats()
+				return a == 0 && w == 0 && heldWriters(g) == 0
+			})
+		})
+	}
+}

@@ -98,6 +98,10 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 
 // wakeLocked ends a writer's hold (see holdLocked). c.wmu is held.
 func (c *conn) wakeLocked() {
+	if c.held {
+		c.g.pool.unparkLocked(c)
+		return
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -174,7 +178,7 @@ func (c *conn) startWriterLocked() {
 func (c *conn) writeLoop() {
 	defer c.helpers.Done()
 	for {
-		m, d, ok := c.take()
+		m, d, ok := c.take(nil)
 		switch {
 		case !ok:
 			return
@@ -187,17 +191,16 @@ func (c *conn) writeLoop() {
 }
 
 // drain is the writer run by a pool worker: it writes the queue until it
-// is empty, and hands a writer that must hold over to writeLoop.
+// is empty, or parks the writer in the pool while it must hold.
 func (c *conn) drain(p *writePool) {
 	for {
-		m, d, ok := c.take()
+		m, d, ok := c.take(p)
 		switch {
 		case !ok:
 			c.helpers.Done()
 			return
 		case d > 0:
-			go c.writeLoop() // the helpers count goes with it
-			return
+			return // parked; the pool runs the writer again
 		case !c.writeMsg(m, p):
 			c.helpers.Done()
 			return
@@ -207,8 +210,9 @@ func (c *conn) drain(p *writePool) {
 
 // take takes the next message off the queue for the writer. ok is false
 // if the queue is empty: the writer has stopped. hold > 0 says the writer
-// should wait that long first (and take again).
-func (c *conn) take() (m outMsg, hold time.Duration, ok bool) {
+// must wait that long first: a pool's writer (p not nil) is then parked in
+// the pool, a writer of its own waits and takes again.
+func (c *conn) take(p *writePool) (m outMsg, hold time.Duration, ok bool) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if len(c.queue) == 0 {
@@ -221,6 +225,9 @@ func (c *conn) take() (m outMsg, hold time.Duration, ok bool) {
 	}
 	now := time.Now()
 	if d := c.holdLocked(now); d > 0 {
+		if p != nil {
+			p.parkLocked(c, now.Add(d))
+		}
 		return outMsg{}, d, true
 	}
 	// Shift instead of reslicing, so the queue keeps its array and a
