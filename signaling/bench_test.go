@@ -46,7 +46,7 @@ var queryAuth = AuthenticatorFunc(func(r *http.Request) (Identity, error) {
 	return Identity{UserID: u, DisplayName: u, Role: "bidder", CanBid: true}, nil
 })
 
-func benchGateway(b *testing.B) (*Gateway, *httptest.Server, *events.RedisLog) {
+func benchGateway(b testing.TB) (*Gateway, *httptest.Server, *events.RedisLog) {
 	opts, err := redis.ParseURL(testenv.Require(b, "REDIS_URL"))
 	if err != nil {
 		b.Fatal(err)
