@@ -228,6 +228,7 @@ func BenchmarkBroadcastLean(b *testing.B) {
 	}
 
 	var sent int64
+	stopProfile := benchProfile(b)
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
@@ -247,6 +248,7 @@ func BenchmarkBroadcastLean(b *testing.B) {
 	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
+	stopProfile()
 	for _, r := range readers {
 		r.close()
 	}
