@@ -211,3 +211,22 @@ func TestPoolParksHeldWriters(t *testing.T) {
 		})
 	}
 }
+
+// TestPoolConnWithoutRawSocket: a socket with no RawConn (TLS, a pipe)
+// writes through as it is. (Such a socket cannot report a blocked write,
+// so startWriterLocked runs its connection's writer on a goroutine of its
+// own, not on the pool.)
+func TestPoolConnWithoutRawSocket(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	pc := newPoolConn(a)
+	if pc.raw != nil {
+		t.Fatal("a pipe has no RawConn")
+	}
+	go func() { _, _ = pc.Write([]byte("hi")) }()
+	buf := make([]byte, 2)
+	if _, err := io.ReadFull(b, buf); err != nil || string(buf) != "hi" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+}
