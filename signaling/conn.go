@@ -274,7 +274,7 @@ func (c *conn) deliver(roomID string, runs []*run, urgent bool) {
 			continue
 		}
 		if r.seqs[0] > c.lastSeq {
-			c.sendEvents(r.frames, r.msg, last, urgent)
+			c.sendEventsFramed(r.frames, r.msg, r.framed, last, urgent)
 		} else {
 			// Right after a join, a round may overlap the snapshot.
 			for i, seq := range r.seqs {

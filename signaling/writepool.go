@@ -138,8 +138,14 @@ type poolConn struct {
 	// at once (see claim).
 	stalled atomic.Bool
 
-	// The write in progress, for writeRaw (writes are serialized by the
-	// library's frame lock).
+	// fmu lets one frame through at a time: the gateway's own messages
+	// (writeMessage) and the library's control frames (Write), each one
+	// whole frame per write. closeSent is set once the library has
+	// written its close frame: no message may follow it.
+	fmu       sync.Mutex
+	closeSent bool
+
+	// The write in progress, for writeRaw (under fmu).
 	p      []byte
 	n      int
 	err    error
@@ -182,9 +188,34 @@ func (pc *poolConn) handOver() {
 	}
 }
 
-// Write writes p like the socket's own Write (all of it, or an error),
-// reporting to the pool the first time it would block.
+// Write is the library's: it writes p like the socket's own Write (all of
+// it, or an error). The library writes only control frames here (the
+// gateway frames its messages itself), each one whole frame per call,
+// so a close frame is seen at the start of p.
 func (pc *poolConn) Write(p []byte) (int, error) {
+	pc.fmu.Lock()
+	defer pc.fmu.Unlock()
+	if len(p) > 0 && p[0]&0x0F == 0x8 {
+		pc.closeSent = true
+	}
+	return pc.writeLocked(p)
+}
+
+// writeMessage writes one framed message of the gateway's, unless the
+// library has sent its close frame.
+func (pc *poolConn) writeMessage(frame []byte) error {
+	pc.fmu.Lock()
+	defer pc.fmu.Unlock()
+	if pc.closeSent {
+		return net.ErrClosed
+	}
+	_, err := pc.writeLocked(frame)
+	return err
+}
+
+// writeLocked writes p whole, reporting to the pool the first time it
+// would block. pc.fmu is held.
+func (pc *poolConn) writeLocked(p []byte) (int, error) {
 	if pc.raw == nil {
 		return pc.Conn.Write(p)
 	}

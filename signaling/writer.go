@@ -26,8 +26,10 @@ import (
 // longer queue.
 type outMsg struct {
 	// msg is the message as it goes out; nil for a list merged in the
-	// queue, which the writer builds.
-	msg []byte
+	// queue, which the writer builds. framed, if not nil, is msg as a
+	// WebSocket frame (wsframe.go), shared by every connection of a round.
+	msg    []byte
+	framed []byte
 	// events are the room event envelopes msg carries (nil for any other
 	// message); owned says this slice is the queue's own, so more may be
 	// appended (it starts as a round's, shared with other connections).
@@ -62,6 +64,11 @@ func (c *conn) send(frame []byte) {
 // events (for this connection's user alone, or a joining client's
 // catch-up) go out at once; others may wait out the EventInterval.
 func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) {
+	c.sendEventsFramed(frames, msg, nil, last, urgent)
+}
+
+// sendEventsFramed is sendEvents with msg's frame, if already built.
+func (c *conn) sendEventsFramed(frames [][]byte, msg, framed []byte, last int64, urgent bool) {
 	size := 0
 	for _, f := range frames {
 		size += len(f)
@@ -79,7 +86,7 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 			t.owned = true
 		}
 		t.events = append(t.events, frames...)
-		t.msg, t.size, t.last = nil, t.size+size, last
+		t.msg, t.framed, t.size, t.last = nil, nil, t.size+size, last
 		t.urgent = t.urgent || urgent
 		if urgent {
 			c.wakeLocked()
@@ -89,7 +96,7 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 	if !c.roomForLocked() {
 		return
 	}
-	c.queue = append(c.queue, outMsg{msg: msg, events: frames, size: size, last: last, urgent: urgent})
+	c.queue = append(c.queue, outMsg{msg: msg, framed: framed, events: frames, size: size, last: last, urgent: urgent})
 	c.startWriterLocked()
 	if urgent {
 		c.wakeLocked()
@@ -242,24 +249,32 @@ func (c *conn) take(p *writePool) (m outMsg, hold time.Duration, ok bool) {
 	return m, 0, true
 }
 
-// writeMsg writes m, building its list if it is merged events; p is the
-// pool whose worker writes, if any. On failure it closes the connection,
-// stops the writer and returns false.
+// writeMsg writes m, framing it (and building its list if it is merged
+// events) unless a round framed it already; p is the pool whose worker
+// writes, if any. On failure it closes the connection, stops the writer
+// and returns false.
 func (c *conn) writeMsg(m outMsg, p *writePool) bool {
-	msg, buf := m.msg, (*[]byte)(nil)
-	if msg == nil {
+	frame, buf := m.framed, (*[]byte)(nil)
+	if frame == nil {
 		buf = listBufs.Get().(*[]byte)
-		msg = appendList((*buf)[:0], m.events, m.last)
+		b := (*buf)[:maxFrameHeader]
+		if m.msg != nil {
+			b = append(b, m.msg...)
+		} else {
+			b = appendList(b, m.events, m.last)
+		}
+		*buf = b
+		frame = frameInPlace(b)
 	}
 	if p != nil {
 		c.pc.claim(p)
 	}
-	err := c.write(msg)
+	err := c.write(frame)
 	if p != nil && c.pc.release() {
 		p.unblocked()
 	}
-	if buf != nil && cap(msg) <= 4*maxListBytes {
-		*buf = msg[:0]
+	if buf != nil && cap(*buf) <= 4*maxListBytes {
+		*buf = (*buf)[:0]
 		listBufs.Put(buf)
 	}
 	if err != nil {
@@ -272,11 +287,17 @@ func (c *conn) writeMsg(m outMsg, p *writePool) bool {
 	return true
 }
 
-// write writes one message. writeStart marks it in progress for the
-// watchdog.
-func (c *conn) write(msg []byte) error {
+// write writes one message, framed (wsframe.go): through the socket
+// under the library, or, without one (unit tests), the library's Write.
+// writeStart marks it in progress for the watchdog.
+func (c *conn) write(frame []byte) error {
 	c.writeStart.Store(time.Now().UnixNano())
-	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+	var err error
+	if c.pc != nil {
+		err = c.pc.writeMessage(frame)
+	} else {
+		err = c.ws.Write(context.Background(), websocket.MessageText, framePayload(frame))
+	}
 	c.writeStart.Store(0)
 	if err != nil {
 		return err
