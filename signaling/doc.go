@@ -41,7 +41,10 @@
 // writes; and while events keep coming a connection gets at most one
 // message of them per Config.EventInterval (writer.go), unless something
 // concerns its user alone, which goes at once. Every client still sees
-// every event meant for it, in seq order.
+// every event meant for it, in seq order. The gateway frames its messages
+// itself, a pass's message once for every connection, and writes each as
+// one write of the socket it wraps under coder/websocket, which keeps the
+// reading side and its control frames (wsframe.go, writepool.go).
 //
 // A client is bounded before the upgrade: each user holds at most
 // ConnsPerUser sockets and each client address (clientip, so behind trusted
