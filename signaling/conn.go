@@ -18,7 +18,8 @@ import (
 //
 // Concurrency: one goroutine runs serve, which reads and handles requests
 // one at a time (so a client's bids keep their order). Writes happen in a
-// writer goroutine that exists only while there is something to write, and
+// writer that exists only while there is something to write (a write-pool
+// worker runs it, or a goroutine of its own while it holds events), and
 // a ping runs in a short-lived goroutine every PingInterval; an idle
 // connection therefore costs one goroutine. Anyone may call send, which
 // never blocks, and closeWith. mu guards the room membership and media
@@ -44,11 +45,21 @@ type conn struct {
 	chatLimit *rate.Limiter
 	bidLimit  *rate.Limiter
 
+	// pc is the socket under ws (writepool.go); nil in unit tests.
+	pc *poolConn
+
 	wmu     sync.Mutex
 	queue   []outMsg // messages waiting for the writer, at most SendBuffer
-	writing bool     // a writer goroutine is running
+	writing bool     // a writer runs (a pool worker or a goroutine of its own)
+	// closed is closing's state for those holding wmu: a field read
+	// costs less than a channel's in the fan-out's hot path.
+	closed bool
+	// held says the writer is parked in the write pool (writehold.go);
+	// holdGen tells its current hold from ones ended early.
+	held    bool
+	holdGen uint64
 	// lastEvents is when the writer last took a message of events (see
-	// holdLocked); wake ends its hold early.
+	// holdLocked); wakeLocked ends its hold early.
 	lastEvents time.Time
 	wake       chan struct{}
 	// writeStart is when the write in progress began (Unix ns), 0 when
@@ -170,6 +181,8 @@ func (c *conn) closeWithLocked(status websocket.StatusCode, reason string) {
 	c.closeOnce.Do(func() {
 		c.closeStatus, c.closeReason = status, reason
 		close(c.closing)
+		c.closed = true
+		c.wakeLocked() // a closing connection's writer holds nothing
 		if c.finished {
 			return
 		}
@@ -261,7 +274,7 @@ func (c *conn) deliver(roomID string, runs []*run, urgent bool) {
 			continue
 		}
 		if r.seqs[0] > c.lastSeq {
-			c.sendEvents(r.frames, r.msg, last, urgent)
+			c.sendEventsFramed(r.frames, r.msg, r.framed, last, urgent)
 		} else {
 			// Right after a join, a round may overlap the snapshot.
 			for i, seq := range r.seqs {

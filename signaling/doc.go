@@ -41,7 +41,10 @@
 // writes; and while events keep coming a connection gets at most one
 // message of them per Config.EventInterval (writer.go), unless something
 // concerns its user alone, which goes at once. Every client still sees
-// every event meant for it, in seq order.
+// every event meant for it, in seq order. The gateway frames its messages
+// itself, a pass's message once for every connection, and writes each as
+// one write of the socket it wraps under coder/websocket, which keeps the
+// reading side and its control frames (wsframe.go, writepool.go).
 //
 // A client is bounded before the upgrade: each user holds at most
 // ConnsPerUser sockets and each client address (clientip, so behind trusted
@@ -62,11 +65,14 @@
 // whether anyone is connected to a room on any node (the viewer counts).
 //
 // Every goroutine is owned: per connection, one goroutine reads and handles
-// requests, a writer exists only while messages are queued, and a ping runs
-// briefly every PingInterval; per room, a flusher exists only while events
-// wait; per node, one goroutine receives from Redis pub/sub, one publishes
-// viewer counts, one renews connection slots, one applies access notices
-// and one watches for hung writes.
+// requests, a writer exists only while messages are queued (run by the
+// node's write pool, or on a goroutine of its own while it holds events for
+// EventInterval), and a ping runs briefly every PingInterval; per room, a
+// flusher exists only while events wait; per node, a few write-pool workers
+// exist only while connections wait for them (writepool.go), one goroutine
+// receives from Redis pub/sub, one publishes viewer counts, one renews
+// connection slots, one applies access notices and one watches for hung
+// writes.
 // Gateway.Shutdown closes connections with StatusGoingAway and waits for all
 // of them.
 package signaling

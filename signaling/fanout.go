@@ -50,6 +50,7 @@ type run struct {
 	seqs   []int64
 	size   int
 	msg    []byte // frames[0], or the room.events list of them all
+	framed []byte // msg as one WebSocket frame, built once for every connection (wsframe.go)
 }
 
 // runsFor splits the events of evs that keep accepts into messages of at
@@ -87,6 +88,7 @@ func (r *run) seal() *run {
 	} else {
 		r.msg = appendList(make([]byte, 0, listSize(r.size, len(r.frames))), r.frames, r.seqs[len(r.seqs)-1])
 	}
+	r.framed = appendTextFrame(make([]byte, 0, maxFrameHeader+len(r.msg)), r.msg)
 	return r
 }
 

@@ -106,6 +106,7 @@ type Gateway struct {
 	viewers    *viewers
 	slots      *ratelimit.Slots
 	revoker    *revoker
+	pool       *writePool
 	stats      counters
 
 	// base is the parent of every connection's context; cancelling it is
@@ -159,6 +160,7 @@ func New(cfg Config, deps Deps) (*Gateway, error) {
 		Log: g.log, Now: cfg.Now})
 	g.base, g.cancelBase = context.WithCancel(context.Background())
 	g.revoker = newRevoker(g)
+	g.pool = newWritePool(0)
 	g.hub = newHub(g)
 	g.viewers = newViewers(g)
 	g.bgWG.Add(4)
@@ -215,7 +217,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusTooManyRequests, code, msg)
 		return
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	// The socket goes to the library wrapped, so the write pool learns
+	// when a write would block (writepool.go).
+	hw := &hijackWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		OriginPatterns:  g.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -224,6 +229,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error.
 	}
 	c := newConn(g, ws, id)
+	c.pc = hw.pc
 	c.lease = lease
 	if !g.register(c) {
 		lease.Release()

@@ -38,6 +38,7 @@ func TestHoldLocked(t *testing.T) {
 			}
 			if tc.closed {
 				close(c.closing)
+				c.closed = true
 			}
 			got := c.holdLocked(now)
 			if (tc.want <= 0 && got > 0) || (tc.want > 0 && got != tc.want) {

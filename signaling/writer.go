@@ -26,8 +26,10 @@ import (
 // longer queue.
 type outMsg struct {
 	// msg is the message as it goes out; nil for a list merged in the
-	// queue, which the writer builds.
-	msg []byte
+	// queue, which the writer builds. framed, if not nil, is msg as a
+	// WebSocket frame (wsframe.go), shared by every connection of a round.
+	msg    []byte
+	framed []byte
 	// events are the room event envelopes msg carries (nil for any other
 	// message); owned says this slice is the queue's own, so more may be
 	// appended (it starts as a round's, shared with other connections).
@@ -44,10 +46,8 @@ type outMsg struct {
 func (c *conn) send(frame []byte) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	select {
-	case <-c.closing:
+	if c.closed {
 		return
-	default:
 	}
 	if !c.roomForLocked() {
 		return
@@ -64,16 +64,19 @@ func (c *conn) send(frame []byte) {
 // events (for this connection's user alone, or a joining client's
 // catch-up) go out at once; others may wait out the EventInterval.
 func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) {
+	c.sendEventsFramed(frames, msg, nil, last, urgent)
+}
+
+// sendEventsFramed is sendEvents with msg's frame, if already built.
+func (c *conn) sendEventsFramed(frames [][]byte, msg, framed []byte, last int64, urgent bool) {
 	size := 0
 	for _, f := range frames {
 		size += len(f)
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	select {
-	case <-c.closing:
+	if c.closed {
 		return
-	default:
 	}
 	if n := len(c.queue); n > 0 && c.queue[n-1].events != nil &&
 		fits(len(c.queue[n-1].events), c.queue[n-1].size, len(frames), size) {
@@ -83,7 +86,7 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 			t.owned = true
 		}
 		t.events = append(t.events, frames...)
-		t.msg, t.size, t.last = nil, t.size+size, last
+		t.msg, t.framed, t.size, t.last = nil, nil, t.size+size, last
 		t.urgent = t.urgent || urgent
 		if urgent {
 			c.wakeLocked()
@@ -93,7 +96,7 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 	if !c.roomForLocked() {
 		return
 	}
-	c.queue = append(c.queue, outMsg{msg: msg, events: frames, size: size, last: last, urgent: urgent})
+	c.queue = append(c.queue, outMsg{msg: msg, framed: framed, events: frames, size: size, last: last, urgent: urgent})
 	c.startWriterLocked()
 	if urgent {
 		c.wakeLocked()
@@ -102,6 +105,10 @@ func (c *conn) sendEvents(frames [][]byte, msg []byte, last int64, urgent bool) 
 
 // wakeLocked ends a writer's hold (see holdLocked). c.wmu is held.
 func (c *conn) wakeLocked() {
+	if c.held {
+		c.g.pool.unparkLocked(c)
+		return
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -114,13 +121,8 @@ func (c *conn) wakeLocked() {
 // held.
 func (c *conn) holdLocked(now time.Time) time.Duration {
 	gap := c.g.cfg.EventInterval
-	if gap <= 0 || c.lastEvents.IsZero() {
+	if gap <= 0 || c.lastEvents.IsZero() || c.closed {
 		return 0
-	}
-	select {
-	case <-c.closing:
-		return 0
-	default:
 	}
 	for i := range c.queue {
 		if c.queue[i].urgent {
@@ -157,16 +159,25 @@ func (c *conn) roomForLocked() bool {
 	return false
 }
 
-// startWriterLocked starts the writer unless it runs. c.wmu is held.
+// startWriterLocked starts the writer unless it runs: on the gateway's
+// write pool if the socket can report a blocked write, else on a
+// goroutine of its own. c.wmu is held.
 func (c *conn) startWriterLocked() {
 	if !c.writing && !c.finished {
 		c.writing = true
 		c.helpers.Add(1)
-		go c.writeLoop()
+		if c.pc != nil && c.pc.raw != nil {
+			c.g.pool.submit(c)
+		} else {
+			go c.writeLoop()
+		}
 	}
 }
 
-// writeLoop writes queued messages and exits when the queue is empty.
+// writeLoop writes queued messages and exits when the queue is empty, on
+// a goroutine of its own: for a connection whose writer must hold its
+// queue (EventInterval), or whose socket cannot tell the pool when a
+// write would block. Otherwise the write pool runs the writer (drain).
 // Writes take no context of their own: a context with a deadline per
 // write (or per wakeup) cost a timer, a child of the connection's context
 // and the library's AfterFunc, about a fifth of a delivery's CPU in a big
@@ -174,57 +185,119 @@ func (c *conn) startWriterLocked() {
 func (c *conn) writeLoop() {
 	defer c.helpers.Done()
 	for {
-		c.wmu.Lock()
-		if len(c.queue) == 0 {
-			// Idle connections should not keep a grown queue's array.
-			if cap(c.queue) > 16 {
-				c.queue = nil
-			}
-			c.writing = false
-			c.wmu.Unlock()
+		m, d, ok := c.take(nil)
+		switch {
+		case !ok:
 			return
-		}
-		now := time.Now()
-		if d := c.holdLocked(now); d > 0 {
-			c.wmu.Unlock()
+		case d > 0:
 			c.hold(d)
-			continue
-		}
-		// Shift instead of reslicing, so the queue keeps its array and a
-		// connection that gets one message per round allocates none.
-		m := c.queue[0]
-		if m.events != nil {
-			c.lastEvents = now
-		}
-		n := copy(c.queue, c.queue[1:])
-		c.queue[n] = outMsg{}
-		c.queue = c.queue[:n]
-		c.wmu.Unlock()
-		msg, buf := m.msg, (*[]byte)(nil)
-		if msg == nil {
-			buf = listBufs.Get().(*[]byte)
-			msg = appendList((*buf)[:0], m.events, m.last)
-		}
-		err := c.write(msg)
-		if buf != nil && cap(msg) <= 4*maxListBytes {
-			*buf = msg[:0]
-			listBufs.Put(buf)
-		}
-		if err != nil {
-			c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
-			c.wmu.Lock()
-			c.queue, c.writing = nil, false
-			c.wmu.Unlock()
+		case !c.writeMsg(m, nil):
 			return
 		}
 	}
 }
 
-// write writes one message. writeStart marks it in progress for the
-// watchdog.
-func (c *conn) write(msg []byte) error {
+// drain is the writer run by a pool worker: it writes the queue until it
+// is empty, or parks the writer in the pool while it must hold.
+func (c *conn) drain(p *writePool) {
+	for {
+		m, d, ok := c.take(p)
+		switch {
+		case !ok:
+			c.helpers.Done()
+			return
+		case d > 0:
+			return // parked; the pool runs the writer again
+		case !c.writeMsg(m, p):
+			c.helpers.Done()
+			return
+		}
+	}
+}
+
+// take takes the next message off the queue for the writer. ok is false
+// if the queue is empty: the writer has stopped. hold > 0 says the writer
+// must wait that long first: a pool's writer (p not nil) is then parked in
+// the pool, a writer of its own waits and takes again.
+func (c *conn) take(p *writePool) (m outMsg, hold time.Duration, ok bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if len(c.queue) == 0 {
+		// Idle connections should not keep a grown queue's array.
+		if cap(c.queue) > 16 {
+			c.queue = nil
+		}
+		c.writing = false
+		return outMsg{}, 0, false
+	}
+	now := time.Now()
+	if d := c.holdLocked(now); d > 0 {
+		if p != nil {
+			p.parkLocked(c, now.Add(d))
+		}
+		return outMsg{}, d, true
+	}
+	// Shift instead of reslicing, so the queue keeps its array and a
+	// connection that gets one message per round allocates none.
+	m = c.queue[0]
+	if m.events != nil {
+		c.lastEvents = now
+	}
+	n := copy(c.queue, c.queue[1:])
+	c.queue[n] = outMsg{}
+	c.queue = c.queue[:n]
+	return m, 0, true
+}
+
+// writeMsg writes m, framing it (and building its list if it is merged
+// events) unless a round framed it already; p is the pool whose worker
+// writes, if any. On failure it closes the connection, stops the writer
+// and returns false.
+func (c *conn) writeMsg(m outMsg, p *writePool) bool {
+	frame, buf := m.framed, (*[]byte)(nil)
+	if frame == nil {
+		buf = listBufs.Get().(*[]byte)
+		b := (*buf)[:maxFrameHeader]
+		if m.msg != nil {
+			b = append(b, m.msg...)
+		} else {
+			b = appendList(b, m.events, m.last)
+		}
+		*buf = b
+		frame = frameInPlace(b)
+	}
+	if p != nil {
+		c.pc.claim(p)
+	}
+	err := c.write(frame)
+	if p != nil && c.pc.release() {
+		p.unblocked()
+	}
+	if buf != nil && cap(*buf) <= 4*maxListBytes {
+		*buf = (*buf)[:0]
+		listBufs.Put(buf)
+	}
+	if err != nil {
+		c.closeWith(websocket.StatusPolicyViolation, "write failed or timed out")
+		c.wmu.Lock()
+		c.queue, c.writing = nil, false
+		c.wmu.Unlock()
+		return false
+	}
+	return true
+}
+
+// write writes one message, framed (wsframe.go): through the socket
+// under the library, or, without one (unit tests), the library's Write.
+// writeStart marks it in progress for the watchdog.
+func (c *conn) write(frame []byte) error {
 	c.writeStart.Store(time.Now().UnixNano())
-	err := c.ws.Write(context.Background(), websocket.MessageText, msg)
+	var err error
+	if c.pc != nil {
+		err = c.pc.writeMessage(frame)
+	} else {
+		err = c.ws.Write(context.Background(), websocket.MessageText, framePayload(frame))
+	}
 	c.writeStart.Store(0)
 	if err != nil {
 		return err
