@@ -255,43 +255,47 @@ func batchFence(n string) string {
 	)`
 }
 
-var (
-	// The fencing token follows the rows ($14).
-	insertAtOnceSQL = `WITH ` + batchFence("$14") + `, ` + batchInput + `, ins AS (` + batchInsert + `
-		WHERE (SELECT ok FROM claim)
-		ORDER BY i.ord RETURNING 1)
-	SELECT (SELECT ok FROM claim), 0, (SELECT count(*) FROM ins)`
-	// The update's parameters follow the rows' ($14.., as updateLotSQL's
-	// $1..$10), and the fencing token follows them ($24).
-	updateAndInsertSQL = `WITH ` + batchFence("$24") + `, upd AS (
+// atOnceSQL builds the one-statement batch: the rows ($2..$13), then the
+// lot's update if withUpdate ($14.., as updateLotSQL's $1..$10), then the
+// fencing token, then the notifications' columns if withNotes (notesArgs).
+// The rows and notifications are written only if the fence holds and, with
+// an update, the lot was at the expected version.
+func atOnceSQL(withUpdate, withNotes bool) string {
+	if !withUpdate {
+		sql := `WITH ` + batchFence("$14")
+		return atOnceTail(sql, "(SELECT ok FROM claim)", "0", withNotes, 15)
+	}
+	sql := `WITH ` + batchFence("$24") + `, upd AS (
 		UPDATE lots SET state = $16, deadline = $17, remaining_ms = $18, high_bid = $19, leader_id = $20,
 			high_bid_id = $21, proxy_state = $22, version = $23, updated_at = now()
 		WHERE id = $14 AND version = $15 AND (SELECT ok FROM claim)
 		RETURNING 1
-	), ` + batchInput + `, ins AS (` + batchInsert + `
-		WHERE (SELECT count(*) FROM upd) = 1
-		ORDER BY i.ord RETURNING 1)
-	SELECT (SELECT ok FROM claim), (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+	)`
+	return atOnceTail(sql, "(SELECT count(*) FROM upd) = 1", "(SELECT count(*) FROM upd)", withNotes, 25)
+}
 
-	// The same two with the batch's notifications, whose columns follow
-	// the fencing token; they are written when the rows are.
-	insertAtOnceNotesSQL = `WITH ` + batchFence("$14") + `, ` + batchInput + `, ins AS (` + batchInsert + `
-		WHERE (SELECT ok FROM claim)
-		ORDER BY i.ord RETURNING 1), note AS (` + notesInsert(15) + `
-		WHERE (SELECT ok FROM claim)
-		ON CONFLICT (dedupe_key) DO NOTHING)
-	SELECT (SELECT ok FROM claim), 0, (SELECT count(*) FROM ins)`
-	updateAndInsertNotesSQL = `WITH ` + batchFence("$24") + `, upd AS (
-		UPDATE lots SET state = $16, deadline = $17, remaining_ms = $18, high_bid = $19, leader_id = $20,
-			high_bid_id = $21, proxy_state = $22, version = $23, updated_at = now()
-		WHERE id = $14 AND version = $15 AND (SELECT ok FROM claim)
-		RETURNING 1
-	), ` + batchInput + `, ins AS (` + batchInsert + `
-		WHERE (SELECT count(*) FROM upd) = 1
-		ORDER BY i.ord RETURNING 1), note AS (` + notesInsert(25) + `
-		WHERE (SELECT count(*) FROM upd) = 1
-		ON CONFLICT (dedupe_key) DO NOTHING)
-	SELECT (SELECT ok FROM claim), (SELECT count(*) FROM upd), (SELECT count(*) FROM ins)`
+// atOnceTail ends atOnceSQL's statement after its fence (and update): the
+// rows and notifications (whose columns start at $notes) are written where
+// written holds, and the statement returns claim.ok, updated and the rows
+// written.
+func atOnceTail(sql, written, updated string, withNotes bool, notes int) string {
+	sql += `, ` + batchInput + `, ins AS (` + batchInsert + `
+		WHERE ` + written + `
+		ORDER BY i.ord RETURNING 1)`
+	if withNotes {
+		sql += `, note AS (` + notesInsert(notes) + `
+		WHERE ` + written + `
+		ON CONFLICT (dedupe_key) DO NOTHING)`
+	}
+	return sql + `
+	SELECT (SELECT ok FROM claim), ` + updated + `, (SELECT count(*) FROM ins)`
+}
+
+var (
+	insertAtOnceSQL         = atOnceSQL(false, false)
+	updateAndInsertSQL      = atOnceSQL(true, false)
+	insertAtOnceNotesSQL    = atOnceSQL(false, true)
+	updateAndInsertNotesSQL = atOnceSQL(true, true)
 
 	// insertNotesSQL stores notifications on their own, in the
 	// transaction of commitBatchInTx.
