@@ -196,28 +196,7 @@ func BenchmarkBroadcast(b *testing.B) {
 			}
 		}()
 	}
-	var sent int64
-	stopProfile := benchProfile(b)
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		sent++
-		data := fmt.Appendf(nil, `{"t":%d}`, time.Now().UnixNano())
-		if _, err := evlog.Publish(ctx, events.Event{Type: "bench.tick", RoomID: room, At: time.Now().UTC(),
-			Data: data}, nil); err != nil {
-			b.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for got.Load() < sent*int64(n) {
-			if time.Now().After(deadline) {
-				b.Fatalf("round %d: %d of %d deliveries", sent, got.Load()-(sent-1)*int64(n), n)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	b.StopTimer()
-	cpu := cpuTime() - cpu0
-	stopProfile()
+	cpu, sent := broadcastRounds(b, ctx, evlog, room, n, &got)
 	for _, ws := range conns {
 		ws.CloseNow()
 	}
@@ -485,4 +464,35 @@ func TestMain(m *testing.M) {
 		ws.CloseNow()
 	}
 	os.Exit(0)
+}
+
+// broadcastRounds is the timed loop of the broadcast benchmarks: each
+// round publishes one event to room and waits until got says all n
+// clients read it. It returns the process's CPU over the loop (profiled
+// with BIDCAST_BENCH_CPUPROFILE) and the rounds.
+func broadcastRounds(b *testing.B, ctx context.Context, evlog events.Log, room string, n int,
+	got *atomic.Int64) (time.Duration, int64) {
+	var sent int64
+	stopProfile := benchProfile(b)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		sent++
+		data := fmt.Appendf(nil, `{"t":%d}`, time.Now().UnixNano())
+		if _, err := evlog.Publish(ctx, events.Event{Type: "bench.tick", RoomID: room, At: time.Now().UTC(),
+			Data: data}, nil); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for got.Load() < sent*int64(n) {
+			if time.Now().After(deadline) {
+				b.Fatalf("round %d: %d of %d deliveries", sent, got.Load()-(sent-1)*int64(n), n)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	stopProfile()
+	return cpu, sent
 }

@@ -227,28 +227,7 @@ func BenchmarkBroadcastLean(b *testing.B) {
 		b.Fatalf("dial %d lean clients: %v", n, firstErr)
 	}
 
-	var sent int64
-	stopProfile := benchProfile(b)
-	cpu0 := cpuTime()
-	b.ResetTimer()
-	for b.Loop() {
-		sent++
-		data := fmt.Appendf(nil, `{"t":%d}`, time.Now().UnixNano())
-		if _, err := evlog.Publish(ctx, events.Event{Type: "bench.tick", RoomID: room, At: time.Now().UTC(),
-			Data: data}, nil); err != nil {
-			b.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for got.Load() < sent*int64(n) {
-			if time.Now().After(deadline) {
-				b.Fatalf("round %d: %d of %d deliveries", sent, got.Load()-(sent-1)*int64(n), n)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}
-	b.StopTimer()
-	cpu := cpuTime() - cpu0
-	stopProfile()
+	cpu, sent := broadcastRounds(b, ctx, evlog, room, n, &got)
 	for _, r := range readers {
 		r.close()
 	}
