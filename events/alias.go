@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"strings"
+	"sync"
 )
 
 // AliasPrefix starts every bidder alias, so pages can tell an alias from a
@@ -29,7 +30,19 @@ const aliasDomain = "bidcast room bidder alias v1"
 // a user ID, even by someone who knows the ID.
 //
 // The zero value is not usable; an Aliases is safe for concurrent use.
-type Aliases struct{ key []byte }
+type Aliases struct {
+	key []byte
+	// memo keeps aliases already derived (an HMAC each): every event and
+	// snapshot of a busy room names the same few bidders again. It is
+	// emptied when it reaches maxAliasMemo entries.
+	mu   sync.Mutex
+	memo map[aliasKey]string
+}
+
+type aliasKey struct{ room, user string }
+
+// maxAliasMemo bounds Aliases' memo (about 10 MB at most).
+const maxAliasMemo = 1 << 16
 
 // NewAliases derives the alias key from secret, which must be the same on
 // every node (cmd/auctiond uses the access-token signing key). An empty
@@ -50,6 +63,25 @@ func (a *Aliases) Of(roomID, userID string) string {
 	if userID == "" {
 		return ""
 	}
+	k := aliasKey{room: roomID, user: userID}
+	a.mu.Lock()
+	s, ok := a.memo[k]
+	a.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = a.derive(roomID, userID)
+	a.mu.Lock()
+	if a.memo == nil || len(a.memo) >= maxAliasMemo {
+		a.memo = make(map[aliasKey]string)
+	}
+	a.memo[k] = s
+	a.mu.Unlock()
+	return s
+}
+
+// derive computes userID's alias in roomID from the key.
+func (a *Aliases) derive(roomID, userID string) string {
 	m := hmac.New(sha256.New, a.key)
 	m.Write([]byte(roomID))
 	m.Write([]byte{0})
