@@ -112,7 +112,15 @@ func mustMarshal(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
 
 // dialMany opens n joined clients, 64 at a time.
 func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn, error) {
-	conns := make([]*websocket.Conn, n)
+	return dialEach(n, func(i int) (*websocket.Conn, error) {
+		return joinClient(ctx, base+"?user=u"+strconv.Itoa(i), room)
+	})
+}
+
+// dialEach opens n clients with dial (client i as user u<i>), 64 at a time,
+// and returns them with the first error, if any (a failed client is nil).
+func dialEach[T any](n int, dial func(i int) (T, error)) ([]T, error) {
+	conns := make([]T, n)
 	var (
 		errMu    sync.Mutex
 		firstErr error
@@ -125,7 +133,7 @@ func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn,
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ws, err := joinClient(ctx, base+"?user=u"+strconv.Itoa(i), room)
+			c, err := dial(i)
 			if err != nil {
 				errMu.Lock()
 				if firstErr == nil {
@@ -134,7 +142,7 @@ func dialMany(ctx context.Context, base, room string, n int) ([]*websocket.Conn,
 				errMu.Unlock()
 				return
 			}
-			conns[i] = ws
+			conns[i] = c
 		}()
 	}
 	wg.Wait()

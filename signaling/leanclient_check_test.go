@@ -157,31 +157,13 @@ func BenchmarkBroadcastLean(b *testing.B) {
 		}
 		readers[i] = r
 	}
-	conns := make([]*leanConn, n)
-	var (
-		wg       sync.WaitGroup
-		errMu    sync.Mutex
-		firstErr error
-	)
-	sem := make(chan struct{}, 64)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			lc, err := leanDial(ctx, base+"?user=u"+strconv.Itoa(i), room)
-			if err != nil {
-				errMu.Lock()
-				firstErr = err
-				errMu.Unlock()
-				return
-			}
+	conns, firstErr := dialEach(n, func(i int) (*leanConn, error) {
+		lc, err := leanDial(ctx, base+"?user=u"+strconv.Itoa(i), room)
+		if err == nil {
 			lc.id = i
-			conns[i] = lc
-		}()
-	}
-	wg.Wait()
+		}
+		return lc, err
+	})
 	for i, lc := range conns {
 		if lc != nil {
 			if err := readers[i%len(readers)].add(lc); err != nil {
