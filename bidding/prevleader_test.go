@@ -26,8 +26,11 @@ func (l *recLog) Publish(_ context.Context, ev events.Event, _ any) (int64, erro
 func (l *recLog) Since(context.Context, string, int64, int64) ([]events.Event, error) {
 	return nil, nil
 }
-func (l *recLog) LastSeq(context.Context, string) (int64, error)            { return 0, nil }
-func (l *recLog) Snapshot(context.Context, string) (json.RawMessage, error) { return nil, nil }
+func (l *recLog) LastSeq(context.Context, string) (int64, error) { return 0, nil }
+func (l *recLog) Snapshot(context.Context, string) (json.RawMessage, int64, error) {
+	return nil, 0, nil
+}
+func (l *recLog) PutSnapshot(context.Context, string, any) (int64, error) { return 0, nil }
 
 // ofType returns the recorded events of type typ.
 func (l *recLog) ofType(typ string) []events.Event {

@@ -17,6 +17,17 @@ import (
 // event resynchronizes clients.
 const publisherBuffer = 8192
 
+// A busy room stores its snapshot with at most one batch of events in
+// snapshotEvery, or sooner once snapshotMaxEvents went out without one; a
+// room gone quiet stores it snapshotEvery after its last. Joining clients
+// get the stored snapshot and then the events after it (signaling), so
+// these bound that replay, while a storm no longer builds, encodes and
+// stores a snapshot (a few KiB with the bid history) for every batch.
+const (
+	snapshotEvery     = 250 * time.Millisecond
+	snapshotMaxEvents = 256
+)
+
 // pubItem is one event waiting to be published; to is set for an event
 // private to one user.
 type pubItem struct {
@@ -27,8 +38,9 @@ type pubItem struct {
 
 // publisher is a room's auction.EventSink. Emit queues without blocking;
 // one goroutine publishes to the room's event log in order, attaching the
-// actor's snapshot to the last event of each batch so joining clients start
-// from a state at least as new as the events after it.
+// actor's snapshot to the last event of a batch now and then (see
+// snapshotEvery), and storing it alone once the room goes quiet, so the
+// stored snapshot is never more than a short replay behind the log.
 type publisher struct {
 	roomID   string
 	log      events.Log
@@ -49,6 +61,13 @@ type publisher struct {
 	// snapshot shows a proxy bid at the time of the bid that made it.
 	// Owned by run.
 	triggers map[string]trigger
+
+	// The stored snapshot, owned by run: when it was taken, how many
+	// events went out since, and whether any did.
+	snapEvery, snapMaxEvents int64 // nanoseconds, events; tests shorten them
+	lastSnap                 time.Time
+	sinceSnap                int
+	snapBehind               bool
 }
 
 // trigger is when a bid that may have made proxy bids was received.
@@ -61,7 +80,7 @@ func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger
 	sub events.Subscriber) *publisher {
 	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, sub: sub,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
-		triggers: map[string]trigger{}}
+		triggers: map[string]trigger{}, snapEvery: int64(snapshotEvery), snapMaxEvents: snapshotMaxEvents}
 }
 
 // Emit implements auction.EventSink. The actor emits a bid's event only
@@ -110,12 +129,26 @@ func (p *publisher) run() {
 		}
 	}()
 	batch := make([]pubItem, 0, 256)
+	catchUp := time.NewTimer(time.Hour)
+	catchUp.Stop()
+	defer catchUp.Stop()
 	for {
+		var due <-chan time.Time
+		if p.snapBehind {
+			catchUp.Reset(time.Until(p.lastSnap.Add(time.Duration(p.snapEvery))))
+			due = catchUp.C
+		}
 		select {
 		case it := <-p.ch:
 			batch = append(batch[:0], it)
+		case <-due:
+			p.storeSnapshot(ctx)
+			continue
 		case <-p.quit:
 			p.drain(ctx)
+			if p.snapBehind {
+				p.storeSnapshot(ctx)
+			}
 			return
 		}
 	fill:
@@ -146,7 +179,8 @@ func (p *publisher) drain(ctx context.Context) {
 // publishBatch publishes the batch in order, retrying while Redis is down:
 // every copy of every event (see copiesOf) and the outbid notices, in one
 // round trip when the log can take a batch, with the actor's snapshot
-// attached to the last. Then the subscriber sees the public events.
+// attached to the last when one is due (snapshotDue). Then the subscriber
+// sees the public events.
 func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 	start := time.Now()
 	if !batch[0].at.IsZero() {
@@ -155,24 +189,22 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 	for _, it := range batch {
 		p.noteTrigger(it.ev)
 	}
-	var snap any
-	if p.snapshot != nil {
-		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if s, err := p.snapshot(sctx); err == nil {
-			snap = PublicSnapshotOf(s, p.aliases, p.findTrigger)
-		}
-		cancel()
-		p.stages.since(StageSnapshot, start)
-	}
-	start = time.Now()
 	evs := make([]events.Event, 0, 2*len(batch))
 	for _, it := range batch {
 		evs = p.render(evs, it)
 	}
+	var snap any
+	if p.snapshotDue(start, len(evs)) {
+		snapStart := time.Now()
+		snap = p.publicSnapshot(ctx)
+		p.stages.since(StageSnapshot, snapStart)
+	}
+	pubStart := time.Now()
 	p.publishAll(ctx, evs, snap)
+	p.noteSnapshot(start, snap != nil, len(evs))
 	if p.stages != nil {
 		now := time.Now()
-		p.stages.Observe(StagePublish, now.Sub(start))
+		p.stages.Observe(StagePublish, now.Sub(pubStart))
 		for _, it := range batch {
 			if b := it.ev.Bid; b != nil && (it.ev.Type == auction.EventBidAccepted || it.ev.Type == auction.EventBidRejected) {
 				p.stages.Observe(StageDecided, now.Sub(b.ReceivedAt))

@@ -49,9 +49,7 @@ func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) 
 			if i == len(evs)-1 {
 				s = snap
 			}
-			publishScript.EvalSha(ctx, pipe,
-				[]string{eventSeqKey(ev.RoomID), eventStreamKey(ev.RoomID), snapshotKey(ev.RoomID)},
-				bodies[i], Channel(ev.RoomID), s, Retention)
+			publishScript.EvalSha(ctx, pipe, publishKeys(ev.RoomID), bodies[i], Channel(ev.RoomID), s, Retention)
 		}
 		cmds, _ := pipe.Exec(ctx)
 		done := 0

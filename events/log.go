@@ -46,25 +46,26 @@ func Channel(roomID string) string { return "bidcast:{" + roomID + "}:events" }
 
 func eventSeqKey(roomID string) string    { return "bidcast:{" + roomID + "}:evseq" }
 func eventStreamKey(roomID string) string { return "bidcast:{" + roomID + "}:evlog" }
-func snapshotKey(roomID string) string    { return "bidcast:{" + roomID + "}:snapshot" }
 
 // Retention is how many recent events a room keeps for resuming
 // clients; a client further behind gets a fresh snapshot instead.
 const Retention = 2000
 
 // publishScript numbers an event, appends it to the room's capped stream
-// (entry ID "<seq>-0"), optionally replaces the room's snapshot, and
-// publishes it, in one step.
+// (entry ID "<seq>-0"), optionally replaces the room's snapshot (and
+// records the event's seq as the one it is current as of), and publishes
+// it, in one step.
 //
-// KEYS: event counter, stream, snapshot, ARGV: event JSON with "seq":0
-// placeholder removed by the caller (the script splices the number in),
-// channel, snapshot JSON (or ""), stream cap.
+// KEYS: event counter, stream, snapshot, snapshot's seq. ARGV: event JSON
+// with "seq":0 placeholder removed by the caller (the script splices the
+// number in), channel, snapshot JSON (or ""), stream cap.
 var publishScript = redis.NewScript(`
 local seq = redis.call('INCR', KEYS[1])
 local ev = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'e', ev)
 if ARGV[3] ~= '' then
   redis.call('SET', KEYS[3], ARGV[3])
+  redis.call('SET', KEYS[4], seq)
 end
 redis.call('PUBLISH', ARGV[2], ev)
 return seq
@@ -76,15 +77,20 @@ return seq
 type Log interface {
 	// Publish numbers ev, stores it for resumption and sends it to every
 	// gateway node. When snapshot is not nil it becomes the room's current
-	// snapshot in the same step. It returns the assigned sequence number.
+	// snapshot in the same step, current as of ev. It returns the assigned
+	// sequence number.
 	Publish(ctx context.Context, ev Event, snapshot any) (int64, error)
+	// PutSnapshot replaces the room's snapshot on its own, current as of
+	// the room's latest event, and returns that event's seq.
+	PutSnapshot(ctx context.Context, roomID string, snapshot any) (int64, error)
 	// Since returns the room's events after afterSeq, oldest first (at most
 	// limit), or ErrTooFarBehind when they are no longer kept.
 	Since(ctx context.Context, roomID string, afterSeq, limit int64) ([]Event, error)
 	// LastSeq returns the sequence number of the room's latest event.
 	LastSeq(ctx context.Context, roomID string) (int64, error)
-	// Snapshot returns the room's current snapshot JSON, or nil if none.
-	Snapshot(ctx context.Context, roomID string) (json.RawMessage, error)
+	// Snapshot returns the room's stored snapshot JSON (nil if none) and
+	// the seq of the last event it includes (0 when not recorded).
+	Snapshot(ctx context.Context, roomID string) (json.RawMessage, int64, error)
 }
 
 var _ Log = (*RedisLog)(nil)
@@ -127,8 +133,7 @@ func (l *RedisLog) Publish(ctx context.Context, ev Event, snapshot any) (int64, 
 		snap = string(b)
 	}
 	seq, err := publishScript.Run(ctx, l.rdb,
-		[]string{eventSeqKey(ev.RoomID), eventStreamKey(ev.RoomID), snapshotKey(ev.RoomID)},
-		body, Channel(ev.RoomID), snap, Retention).Int64()
+		publishKeys(ev.RoomID), body, Channel(ev.RoomID), snap, Retention).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("publish %s event of room %s: %w", ev.Type, ev.RoomID, err)
 	}
@@ -178,19 +183,6 @@ func (l *RedisLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
 		return 0, fmt.Errorf("read event sequence of room %s: %w", roomID, err)
 	}
 	return n, nil
-}
-
-// Snapshot returns the room's current snapshot JSON as last published by its
-// owner, or nil if it has none yet.
-func (l *RedisLog) Snapshot(ctx context.Context, roomID string) (json.RawMessage, error) {
-	b, err := l.rdb.Get(ctx, snapshotKey(roomID)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot of room %s: %w", roomID, err)
-	}
-	return b, nil
 }
 
 // Decode parses an event as published on Channel.

@@ -41,13 +41,56 @@ func TestRedisLogNumbersResumesAndSnapshots(t *testing.T) {
 	if evs, err := log.Since(ctx, room, 5, 100); err != nil || len(evs) != 0 {
 		t.Fatalf("Since(latest) = %+v, %v", evs, err)
 	}
-	snap, err := log.Snapshot(ctx, room)
-	if err != nil || string(snap) != `{"n":5}` {
-		t.Fatalf("snapshot = %s, %v", snap, err)
+	snap, at, err := log.Snapshot(ctx, room)
+	if err != nil || string(snap) != `{"n":5}` || at != 5 {
+		t.Fatalf("snapshot = %s at %d, %v; want {\"n\":5} at 5", snap, at, err)
 	}
 	// Events trimmed away mean the client must take a snapshot.
 	rdb.XTrimMaxLen(ctx, eventStreamKey(room), 1)
 	if _, err := log.Since(ctx, room, 1, 100); !errors.Is(err, ErrTooFarBehind) {
 		t.Fatalf("Since after trim: err = %v, want ErrTooFarBehind", err)
+	}
+}
+
+func TestSnapshotRecordsTheSeqItIsCurrentAs(t *testing.T) {
+	ctx := context.Background()
+	rdb := testRedis(t)
+	log := NewRedisLog(rdb)
+	room := newUUID()
+
+	if snap, at, err := log.Snapshot(ctx, room); err != nil || snap != nil || at != 0 {
+		t.Fatalf("snapshot of a new room = %s at %d, %v", snap, at, err)
+	}
+	// Events without a snapshot leave the stored one behind them.
+	if _, err := log.Publish(ctx, Event{Type: "lot.price", RoomID: room, At: time.Now()}, map[string]int{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := log.Publish(ctx, Event{Type: "lot.price", RoomID: room, At: time.Now()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":1}` || at != 1 {
+		t.Fatalf("snapshot = %s at %d, %v; want {\"n\":1} at 1", snap, at, err)
+	}
+	// PutSnapshot brings it up to the latest event.
+	if at, err := log.PutSnapshot(ctx, room, map[string]int{"n": 3}); err != nil || at != 3 {
+		t.Fatalf("PutSnapshot = %d, %v; want 3", at, err)
+	}
+	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":3}` || at != 3 {
+		t.Fatalf("snapshot = %s at %d, %v; want {\"n\":3} at 3", snap, at, err)
+	}
+	// A snapshot stored without its seq (by an older version) reads as seq 0.
+	rdb.Del(ctx, snapshotSeqKey(room))
+	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":3}` || at != 0 {
+		t.Fatalf("snapshot without seq = %s at %d, %v", snap, at, err)
+	}
+	if err := log.Retire(ctx, room, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range publishKeys(room)[:3] {
+		if ttl := rdb.TTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("%s has no expiry after Retire (ttl %v)", k, ttl)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // would stay forever.
 func (l *RedisLog) Retire(ctx context.Context, roomID string, after time.Duration) error {
 	pipe := l.rdb.Pipeline()
-	for _, k := range []string{eventSeqKey(roomID), eventStreamKey(roomID), snapshotKey(roomID)} {
+	for _, k := range publishKeys(roomID) {
 		pipe.Expire(ctx, k, after)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {

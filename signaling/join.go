@@ -108,48 +108,110 @@ func (g *Gateway) catchUpConn(ctx context.Context, c *conn, info RoomInfo, r *ro
 			return 0, false, err
 		}
 	}
-	snap, err := g.snapshot(ctx, c, info, r)
+	snap, after, seq, err := g.snapshot(ctx, c, info, r)
 	if err != nil {
 		return 0, false, err
 	}
 	c.send(encode(TypeSnapshot, "", snap.Seq, snap))
-	return snap.Seq, false, nil
+	for _, ev := range after {
+		f := encodeRaw(ev.Type, "", ev.Seq, ev.Data)
+		c.sendEvents([][]byte{f}, f, ev.Seq, true)
+	}
+	return seq, false, nil
 }
 
 // snapshotTries bounds the optimistic read of a consistent snapshot.
 const snapshotTries = 3
 
-// snapshot reads the room's state with the seq it is current as of. The
-// event log stores the snapshot and bumps the seq in one step, so if the seq
-// is the same before and after reading the snapshot, the snapshot includes
-// exactly the events up to it. Should the room be too busy for that three
-// times running, the older seq is used: the client may then see an event
-// whose effect is already in its snapshot, which room events are designed
-// to tolerate (they carry new values, not deltas).
-func (g *Gateway) snapshot(ctx context.Context, c *conn, info RoomInfo, r *room) (SnapshotData, error) {
+// snapshot reads the room's state and the events after it: the snapshot,
+// which includes every event up to its Seq; the room events for this user
+// between that and the log's latest (the owner stores its snapshot only
+// now and then while busy), chat left out since the snapshot's chat is
+// read up to the latest; and that latest seq, which the connection is then
+// current as of. With no event to replay the snapshot's Seq is the latest.
+func (g *Gateway) snapshot(ctx context.Context, c *conn, info RoomInfo, r *room) (SnapshotData, []events.Event, int64, error) {
+	state, at, err := g.events.Snapshot(ctx, info.ID)
+	if err != nil {
+		return SnapshotData{}, nil, 0, err
+	}
+	if at > 0 {
+		last, err := g.events.LastSeq(ctx, info.ID)
+		if err != nil {
+			return SnapshotData{}, nil, 0, err
+		}
+		var evs []events.Event
+		if last > at {
+			evs, err = g.events.Since(ctx, info.ID, at, min(last-at, events.Retention))
+		}
+		switch {
+		case err == nil:
+			last = max(last, at)
+			after := evs[:0]
+			for _, ev := range evs {
+				if ev.Seq <= last && ev.Type != TypeChatMessage && ev.Type != TypeChatDeleted && ev.For(c.id.UserID) {
+					after = append(after, ev)
+				}
+			}
+			seq := last
+			if len(after) > 0 {
+				seq = after[0].Seq - 1
+			}
+			data, err := g.snapshotData(ctx, c, info, r, state, seq, last)
+			return data, after, last, err
+		case !errors.Is(err, events.ErrTooFarBehind):
+			return SnapshotData{}, nil, 0, err
+		}
+		// The log no longer has the events after the snapshot (a chat
+		// flood while the owner was busy): fall back to the snapshot as
+		// current, below, which room events tolerate.
+	}
+	seq, state, err := g.currentSnapshot(ctx, info.ID)
+	if err != nil {
+		return SnapshotData{}, nil, 0, err
+	}
+	data, err := g.snapshotData(ctx, c, info, r, state, seq, seq)
+	return data, nil, seq, err
+}
+
+// currentSnapshot reads a snapshot stored without its seq (by an older
+// version) with the log's seq it is current as of. The event log stores
+// the snapshot and bumps the seq in one step, so if the seq is the same
+// before and after reading the snapshot, the snapshot includes the events
+// up to it. Should the room be too busy for that three times running, the
+// older seq is used: the client may then see an event whose effect is
+// already in its snapshot, which room events are designed to tolerate
+// (they carry new values, not deltas).
+func (g *Gateway) currentSnapshot(ctx context.Context, roomID string) (int64, json.RawMessage, error) {
 	var (
 		seq   int64
 		state json.RawMessage
 	)
 	for range snapshotTries {
-		before, err := g.events.LastSeq(ctx, info.ID)
+		before, err := g.events.LastSeq(ctx, roomID)
 		if err != nil {
-			return SnapshotData{}, err
+			return 0, nil, err
 		}
-		state, err = g.events.Snapshot(ctx, info.ID)
+		state, _, err = g.events.Snapshot(ctx, roomID)
 		if err != nil {
-			return SnapshotData{}, err
+			return 0, nil, err
 		}
-		after, err := g.events.LastSeq(ctx, info.ID)
+		after, err := g.events.LastSeq(ctx, roomID)
 		if err != nil {
-			return SnapshotData{}, err
+			return 0, nil, err
 		}
 		seq = before
 		if before == after {
 			break
 		}
 	}
-	chat, err := g.recentChat(ctx, info.ID, seq)
+	return seq, state, nil
+}
+
+// snapshotData is the room.snapshot message: state as of seq, chat as of
+// chatSeq.
+func (g *Gateway) snapshotData(ctx context.Context, c *conn, info RoomInfo, r *room, state json.RawMessage,
+	seq, chatSeq int64) (SnapshotData, error) {
+	chat, err := g.recentChat(ctx, info.ID, chatSeq)
 	if err != nil {
 		return SnapshotData{}, err
 	}
