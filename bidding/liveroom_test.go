@@ -244,3 +244,29 @@ func TestBidAtTheDeadlineVersusExpiry(t *testing.T) {
 		t.Fatalf("result = %+v, want bidder 0 at 10000", res)
 	}
 }
+
+// TestOutcomeOutlivesItsRedisCopy: Redis keeps a decided outcome only for
+// a while (outcomeTTL); after that Postgres answers the same.
+func TestOutcomeOutlivesItsRedisCopy(t *testing.T) {
+	s := startLiveShow(t, "soft-close", 10*time.Minute)
+	ctx := context.Background()
+	won, lost := newUUID(), newUUID()
+	s.submit(0, won, 10_000)
+	s.submit(1, lost, 10_000)
+	want := []Outcome{s.outcomeOf(0, won), s.outcomeOf(1, lost)}
+	for i, bidID := range []string{won, lost} {
+		key := outcomeKey(s.bidders[i], bidID)
+		if ttl := s.rdb.TTL(ctx, key).Val(); ttl <= 0 || ttl > outcomeTTL {
+			t.Fatalf("outcome of %s kept %v in Redis, want at most %v", bidID, ttl, outcomeTTL)
+		}
+		s.rdb.Del(ctx, key)
+		got, err := s.out.Get(ctx, s.roomID, s.bidders[i], bidID)
+		if err != nil || got.Status != want[i].Status || got.Reason != want[i].Reason || got.Seq != want[i].Seq ||
+			got.Amount != want[i].Amount || got.LotID != s.lotID {
+			t.Fatalf("outcome of %s from Postgres = %+v, %v; want %+v", bidID, got, err, want[i])
+		}
+	}
+	if want[0].Status != StatusAccepted || want[1].Status != StatusRejected {
+		t.Fatalf("outcomes %+v, want the first accepted and the second rejected", want)
+	}
+}
