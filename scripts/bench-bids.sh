@@ -42,8 +42,28 @@ export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR \
   SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_RATE_LIMIT_DISABLED=true \
   API_RATE_LIMIT_DISABLED=true CLIENT_LIMITS_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
 bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
+# forget_rooms removes the run's rooms' keys from Redis (event logs, bid
+# logs, queues), which would otherwise stay there for good: the rooms never
+# end, and every later append-only rewrite would copy them again.
+forget_rooms() {
+  command -v redis-cli >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 || return 0
+  [ -s "$out/$name.rooms.json" ] || return 0
+  # redis-cli's -u sends an empty user name with the password, which Redis
+  # refuses, so the URL (redis://[:password@]host:port[/db]) is taken apart.
+  local rest=${REDIS_URL#redis://} pass="" hostport db=0
+  case $rest in *@*) pass=${rest%%@*}; pass=${pass#*:}; rest=${rest#*@} ;; esac
+  hostport=${rest%%/*}; case $rest in */?*) db=${rest#*/} ;; esac
+  local -a cli=(env REDISCLI_AUTH="$pass" redis-cli -h "${hostport%:*}" -p "${hostport##*:}" -n "$db")
+  { "${cli[@]}" --scan --pattern 'bidcast:{*'; "${cli[@]}" --scan --pattern 'asynq:{room:*'; } |
+    awk 'NR == FNR { keep[$1] = 1; next }
+         match($0, /\{(room:)?[0-9a-f-]+\}/) { id = substr($0, RSTART + 1, RLENGTH - 2); sub(/^room:/, "", id)
+                                                if (id in keep) print }' \
+      <(jq -r .room_id "$out/$name.rooms.json") - |
+    xargs -r -n 500 "${cli[@]}" unlink >/dev/null || true
+}
 cleanup() {
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  forget_rooms
   tempdb_drop
 }
 trap cleanup EXIT
