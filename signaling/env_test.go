@@ -15,12 +15,12 @@ func TestConfigFromEnv(t *testing.T) {
 		interval        time.Duration
 		ok              bool
 	}{
-		{map[string]string{}, 16, 50, 20 * time.Millisecond, true},
-		{map[string]string{"WS_CONNS_PER_USER": "0"}, -1, 50, 20 * time.Millisecond, true},
-		{map[string]string{"WS_CONNS_PER_ADDR": "7"}, 16, 7, 20 * time.Millisecond, true},
-		{map[string]string{"CLIENT_LIMITS_DISABLED": "true"}, -1, -1, 20 * time.Millisecond, true},
+		{map[string]string{}, 16, 50, DefaultEventInterval, true},
+		{map[string]string{"WS_CONNS_PER_USER": "0"}, -1, 50, DefaultEventInterval, true},
+		{map[string]string{"WS_CONNS_PER_ADDR": "7"}, 16, 7, DefaultEventInterval, true},
+		{map[string]string{"CLIENT_LIMITS_DISABLED": "true"}, -1, -1, DefaultEventInterval, true},
 		{map[string]string{"WS_EVENT_INTERVAL": "0"}, 16, 50, -1, true},
-		{map[string]string{"WS_EVENT_INTERVAL": "50ms"}, 16, 50, 50 * time.Millisecond, true},
+		{map[string]string{"WS_EVENT_INTERVAL": "30ms"}, 16, 50, 30 * time.Millisecond, true},
 		{map[string]string{"WS_EVENT_INTERVAL": "2m"}, 0, 0, 0, false},
 		{map[string]string{"WS_EVENT_INTERVAL": "soon"}, 0, 0, 0, false},
 		{map[string]string{"WS_CONNS_PER_USER": "-1"}, 0, 0, 0, false},
