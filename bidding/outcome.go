@@ -34,10 +34,11 @@ type Outcome struct {
 }
 
 // outcomeTTL is how long an outcome stays in Redis for quick lookups by
-// bid_id; Postgres keeps it for good and answers after (Get). Ten minutes
-// covers a client's retries. Each is ~450 bytes in Redis: an hour of a
-// 3,000 bids/s storm held ~5 GB, and every append-only rewrite copied it.
-const outcomeTTL = 10 * time.Minute
+// bid_id (a client retrying a bid after a reconnect, a backstop task of a
+// bid already decided); Postgres keeps it for good and answers after
+// (Get). Each is ~500 bytes of Redis memory: at 3,000 bids/s an hour of
+// them was ~5 GB, and every append-only rewrite copied what was there.
+const outcomeTTL = 2 * time.Minute
 
 // OutcomeArchive finds a decided bid in durable storage when Redis no longer
 // has it. The storage package implements it over the bids table.
