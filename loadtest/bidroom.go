@@ -142,6 +142,13 @@ func (r *roomRun) observeSnapshot(data json.RawMessage) {
 	l := snap.State.Lot
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if l.ID == r.st.lotID && r.st.nextMin > l.NextMin.Amount {
+		// Another of the room's connections has seen later bids than
+		// this snapshot (a busy room's snapshot may trail its events a
+		// little): prices only rise within a lot.
+		r.st.live = l.Status == "live"
+		return
+	}
 	r.st = lotState{lotID: l.ID, live: l.Status == "live", nextMin: l.NextMin.Amount, currency: l.NextMin.Currency}
 }
 
