@@ -191,8 +191,22 @@ func (s *crashShow) awaitLiveHigh(conn *wsClient) int64 {
 	s.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		conn.send("join", map[string]any{"room_id": s.roomID})
+		id := conn.send("join", map[string]any{"room_id": s.roomID})
 		m := conn.await("snapshot", isEvent("room.snapshot"))
+		// A busy room's snapshot may trail its log: the events after it
+		// come before the join's ack, and a bid among them counts too.
+		after := int64(0)
+		conn.await("the join's ack", func(m wsMsg) bool {
+			var d struct {
+				HighBid struct {
+					Amount int64 `json:"amount"`
+				} `json:"high_bid"`
+			}
+			if m.Type == "bid.accepted" && json.Unmarshal(m.Data, &d) == nil {
+				after = max(after, d.HighBid.Amount)
+			}
+			return m.ID == id
+		})
 		var body struct {
 			State struct {
 				Lot *struct {
@@ -208,7 +222,7 @@ func (s *crashShow) awaitLiveHigh(conn *wsClient) int64 {
 			if body.State.Lot.Deadline.Before(time.Now()) {
 				s.t.Fatalf("restored lot's deadline %v is in the past", body.State.Lot.Deadline)
 			}
-			return body.State.Lot.HighBid.Amount
+			return max(body.State.Lot.HighBid.Amount, after)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
