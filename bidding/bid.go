@@ -35,7 +35,7 @@ type Bid struct {
 	Currency   string    `json:"currency"`
 	Kind       string    `json:"kind"`
 	ReceivedAt time.Time `json:"received_at"`
-	Seq        int64     `json:"seq"`
+	Seq        int64     `json:"seq,omitempty"` // 0 until sequenced; the ingress script appends it
 }
 
 // auction returns b as the room actor takes it.

@@ -3,6 +3,7 @@ package bidding
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -195,6 +196,10 @@ func TestLogEntryReadableByOlderNodes(t *testing.T) {
 	var old Bid
 	if err := json.Unmarshal([]byte(raw), &old); err != nil {
 		t.Fatal(err)
+	}
+	// One "seq", the script's: names in a JSON object should be unique.
+	if n := strings.Count(raw, `"seq":`); n != 1 || old.Seq != 1 {
+		t.Fatalf("the entry %s has %d seq names (seq %d), want one, 1", raw, n, old.Seq)
 	}
 	if d := old.ReceivedAt.Sub(rc.Bid.ReceivedAt).Abs(); old.ReceivedAt.IsZero() || d > time.Second {
 		t.Fatalf("an older node reads received_at %v; the stamp is %v", old.ReceivedAt, rc.Bid.ReceivedAt)
