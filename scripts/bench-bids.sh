@@ -18,7 +18,9 @@
 # (bidcast_bid_stage_seconds) go to NAME.stages.txt, with each stage's
 # count, mean and p50/p90/p99 (bucket upper bounds), and the gateway's
 # totals (bidcast_ws_*) to NAME.ws.txt, and the CPU Postgres and Redis used
-# during the run (cores) to NAME.services.txt. BENCH_CPUPROFILE=N
+# during the run (cores), with how many append-only rewrites Redis ran
+# meanwhile, to NAME.services.txt. At the end the run's rooms' keys are
+# removed from Redis. BENCH_CPUPROFILE=N
 # also takes an N-second CPU profile of the server, from 5 s into the
 # load, to NAME.cpu.pprof.
 set -euo pipefail
@@ -42,24 +44,34 @@ export HTTP_ADDR=127.0.0.1:$port PUBLIC_URL=http://127.0.0.1:$port ADMIN_ADDR \
   SFU_UDP_ADDR=127.0.0.1:$udp SFU_TCP_ADDR=off AUTH_RATE_LIMIT_DISABLED=true \
   API_RATE_LIMIT_DISABLED=true CLIENT_LIMITS_DISABLED=true DEMO=false LOG_LEVEL=${LOG_LEVEL:-warn}
 bin/auctiond serve >"$out/$name.server.log" 2>&1 & pid=$!
+# rcli runs redis-cli on REDIS_URL. Its -u sends an empty user name with
+# the password, which Redis refuses, so the URL
+# (redis://[:password@]host:port[/db]) is taken apart.
+rcli() {
+  local rest=${REDIS_URL#redis://} pass="" hostport db=0
+  case $rest in *@*) pass=${rest%%@*}; pass=${pass#*:}; rest=${rest#*@} ;; esac
+  hostport=${rest%%/*}; case $rest in */?*) db=${rest#*/} ;; esac
+  REDISCLI_AUTH="$pass" redis-cli -h "${hostport%:*}" -p "${hostport##*:}" -n "$db" "$@"
+}
+# aof_rewrites is how many append-only rewrites Redis has run since it
+# started (empty without redis-cli): a rewrite during a storm stalls it on
+# a small machine, so the report says when one happened.
+aof_rewrites() {
+  command -v redis-cli >/dev/null 2>&1 || return 0
+  rcli info persistence 2>/dev/null | awk -F: '/^aof_rewrites:/ { print $2 + 0 }'
+}
 # forget_rooms removes the run's rooms' keys from Redis (event logs, bid
 # logs, queues), which would otherwise stay there for good: the rooms never
 # end, and every later append-only rewrite would copy them again.
 forget_rooms() {
   command -v redis-cli >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 || return 0
   [ -s "$out/$name.rooms.json" ] || return 0
-  # redis-cli's -u sends an empty user name with the password, which Redis
-  # refuses, so the URL (redis://[:password@]host:port[/db]) is taken apart.
-  local rest=${REDIS_URL#redis://} pass="" hostport db=0
-  case $rest in *@*) pass=${rest%%@*}; pass=${pass#*:}; rest=${rest#*@} ;; esac
-  hostport=${rest%%/*}; case $rest in */?*) db=${rest#*/} ;; esac
-  local -a cli=(env REDISCLI_AUTH="$pass" redis-cli -h "${hostport%:*}" -p "${hostport##*:}" -n "$db")
-  { "${cli[@]}" --scan --pattern 'bidcast:{*'; "${cli[@]}" --scan --pattern 'asynq:{room:*'; } |
+  { rcli --scan --pattern 'bidcast:{*'; rcli --scan --pattern 'asynq:{room:*'; } |
     awk 'NR == FNR { keep[$1] = 1; next }
          match($0, /\{(room:)?[0-9a-f-]+\}/) { id = substr($0, RSTART + 1, RLENGTH - 2); sub(/^room:/, "", id)
                                                 if (id in keep) print }' \
       <(jq -r .room_id "$out/$name.rooms.json") - |
-    xargs -r -n 500 "${cli[@]}" unlink >/dev/null || true
+    while mapfile -t -n 500 keys && [ ${#keys[@]} -gt 0 ]; do rcli unlink "${keys[@]}" >/dev/null || true; done
 }
 cleanup() {
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
@@ -97,16 +109,19 @@ cpu_of() {
   done
   echo "$total"
 }
-pg0=$(cpu_of postgres); rd0=$(cpu_of redis-server); t0=$(date +%s.%N)
+pg0=$(cpu_of postgres); rd0=$(cpu_of redis-server); t0=$(date +%s.%N); aw0=$(aof_rewrites)
 status=0
 bin/loadtest bids -url "http://127.0.0.1:$port" -rooms "$out/$name.rooms.json" -server-pid "$pid" \
   -json "$out/$name.json" "$@" || status=$?
-pg1=$(cpu_of postgres); rd1=$(cpu_of redis-server); t1=$(date +%s.%N)
+pg1=$(cpu_of postgres); rd1=$(cpu_of redis-server); t1=$(date +%s.%N); aw1=$(aof_rewrites)
 # Over the whole loadtest run (joins and the audit included), so a little
 # under the load's own rate; a backend that exited during it is not counted.
 awk -v pg=$((pg1 - pg0)) -v rd=$((rd1 - rd0)) -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
   'BEGIN { printf "services cpu over the run (%.0f s): postgres_cpu_cores=%.2f redis_cpu_cores=%.2f\n",
            t1 - t0, pg / hz / (t1 - t0), rd / hz / (t1 - t0) }' | tee "$out/$name.services.txt"
+if [ -n "$aw0" ] && [ -n "$aw1" ]; then
+  echo "redis append-only rewrites during the run: $((aw1 - aw0))" | tee -a "$out/$name.services.txt"
+fi
 [ -z "$prof" ] || wait "$prof" || true
 # The stage histograms, and per stage: count, mean, p50/p90/p99 (the upper
 # bound of the bucket the quantile falls in).
