@@ -64,10 +64,11 @@ type publisher struct {
 
 	// The stored snapshot, owned by run: when it was taken, how many
 	// events went out since, and whether any did.
-	snapEvery, snapMaxEvents int64 // nanoseconds, events; tests shorten them
-	lastSnap                 time.Time
-	sinceSnap                int
-	snapBehind               bool
+	snapEvery     time.Duration // snapshotEvery; tests change them
+	snapMaxEvents int           // snapshotMaxEvents
+	lastSnap      time.Time
+	sinceSnap     int
+	snapBehind    bool
 }
 
 // trigger is when a bid that may have made proxy bids was received.
@@ -80,7 +81,7 @@ func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger
 	sub events.Subscriber) *publisher {
 	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, sub: sub,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
-		triggers: map[string]trigger{}, snapEvery: int64(snapshotEvery), snapMaxEvents: snapshotMaxEvents}
+		triggers: map[string]trigger{}, snapEvery: snapshotEvery, snapMaxEvents: snapshotMaxEvents}
 }
 
 // Emit implements auction.EventSink. The actor emits a bid's event only
@@ -135,7 +136,7 @@ func (p *publisher) run() {
 	for {
 		var due <-chan time.Time
 		if p.snapBehind {
-			catchUp.Reset(time.Until(p.lastSnap.Add(time.Duration(p.snapEvery))))
+			catchUp.Reset(time.Until(p.lastSnap.Add(p.snapEvery)))
 			due = catchUp.C
 		}
 		select {

@@ -13,8 +13,7 @@ func (p *publisher) snapshotDue(now time.Time, n int) bool {
 	if p.snapshot == nil {
 		return false
 	}
-	return p.dropped.Load() || now.Sub(p.lastSnap) >= time.Duration(p.snapEvery) ||
-		int64(p.sinceSnap+n) >= p.snapMaxEvents
+	return p.dropped.Load() || now.Sub(p.lastSnap) >= p.snapEvery || p.sinceSnap+n >= p.snapMaxEvents
 }
 
 // noteSnapshot records a published batch of n events taken at start, with

@@ -57,7 +57,7 @@ func clockEvent(room string, n int64) auction.Event {
 
 func TestBusyRoomStoresItsSnapshotEveryFewEvents(t *testing.T) {
 	p, log, emitted := snapshotTestPublisher(t)
-	p.snapEvery, p.snapMaxEvents = int64(time.Hour), 10
+	p.snapEvery, p.snapMaxEvents = time.Hour, 10
 	ctx := context.Background()
 	for n := int64(1); n <= 30; n++ {
 		emitted.Store(n)
@@ -79,7 +79,7 @@ func TestBusyRoomStoresItsSnapshotEveryFewEvents(t *testing.T) {
 
 func TestQuietRoomBringsItsSnapshotUpToDate(t *testing.T) {
 	p, log, emitted := snapshotTestPublisher(t)
-	p.snapEvery = int64(time.Hour)
+	p.snapEvery = time.Hour
 	ctx := context.Background()
 	// Five events, the snapshot stored with the first only.
 	for n := int64(1); n <= 5; n++ {
@@ -90,7 +90,7 @@ func TestQuietRoomBringsItsSnapshotUpToDate(t *testing.T) {
 		t.Fatalf("stored snapshot at %d (%v), behind %v; want at 1 and behind", at, err, p.snapBehind)
 	}
 	// Then nothing: the running publisher stores it again on its own.
-	p.snapEvery = int64(20 * time.Millisecond)
+	p.snapEvery = 20 * time.Millisecond
 	go p.run()
 	defer p.close()
 	deadline := time.Now().Add(10 * time.Second)
