@@ -23,9 +23,13 @@ const publisherBuffer = 8192
 // get the stored snapshot and then the events after it (signaling), so
 // these bound that replay, while a storm no longer builds, encodes and
 // stores a snapshot (a few KiB with the bid history) for every batch.
+// Every snapshotCheck the owner also makes sure Redis still has the
+// snapshot it stored last: a Redis restarted without its last second of
+// writes (appendfsync everysec) may have lost it.
 const (
 	snapshotEvery     = 250 * time.Millisecond
 	snapshotMaxEvents = 256
+	snapshotCheck     = 5 * time.Second
 )
 
 // pubItem is one event waiting to be published; to is set for an event
@@ -66,9 +70,11 @@ type publisher struct {
 	// events went out since, and whether any did.
 	snapEvery     time.Duration // snapshotEvery; tests change them
 	snapMaxEvents int           // snapshotMaxEvents
+	snapCheck     time.Duration // snapshotCheck
 	lastSnap      time.Time
 	sinceSnap     int
 	snapBehind    bool
+	storedSeq     int64 // the seq the stored snapshot is current as of, 0 if unknown
 }
 
 // trigger is when a bid that may have made proxy bids was received.
@@ -81,7 +87,8 @@ func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger
 	sub events.Subscriber) *publisher {
 	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, sub: sub,
 		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
-		triggers: map[string]trigger{}, snapEvery: snapshotEvery, snapMaxEvents: snapshotMaxEvents}
+		triggers: map[string]trigger{}, snapEvery: snapshotEvery, snapMaxEvents: snapshotMaxEvents,
+		snapCheck: snapshotCheck}
 }
 
 // Emit implements auction.EventSink. The actor emits a bid's event only
@@ -133,6 +140,8 @@ func (p *publisher) run() {
 	catchUp := time.NewTimer(time.Hour)
 	catchUp.Stop()
 	defer catchUp.Stop()
+	check := time.NewTicker(p.snapCheck)
+	defer check.Stop()
 	for {
 		var due <-chan time.Time
 		if p.snapBehind {
@@ -144,6 +153,9 @@ func (p *publisher) run() {
 			batch = append(batch[:0], it)
 		case <-due:
 			p.storeSnapshot(ctx)
+			continue
+		case <-check.C:
+			p.checkSnapshot(ctx)
 			continue
 		case <-p.quit:
 			p.drain(ctx)
@@ -201,8 +213,8 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 		p.stages.since(StageSnapshot, snapStart)
 	}
 	pubStart := time.Now()
-	p.publishAll(ctx, evs, snap)
-	p.noteSnapshot(start, snap != nil, len(evs))
+	last := p.publishAll(ctx, evs, snap)
+	p.noteSnapshot(start, snap != nil, len(evs), last)
 	if p.stages != nil {
 		now := time.Now()
 		p.stages.Observe(StagePublish, now.Sub(pubStart))
@@ -222,13 +234,17 @@ func (p *publisher) publishBatch(ctx context.Context, batch []pubItem) {
 	if p.dropped.CompareAndSwap(true, false) && snap != nil {
 		p.logger.Warn("room events were dropped; sending a full state", "room", p.roomID)
 		data, _ := json.Marshal(snap)
-		p.publishRaw(ctx, events.Event{Type: events.TypeRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap)
+		if seq := p.publishRaw(ctx, events.Event{Type: events.TypeRoomState, RoomID: p.roomID, At: time.Now(), Data: data}, snap); seq > 0 {
+			p.storedSeq = seq
+		}
 	}
 }
 
 // publishAll publishes evs in order, the snapshot with the last: in
-// batches when the log takes them, retrying the rest after a failure.
-func (p *publisher) publishAll(ctx context.Context, evs []events.Event, snap any) {
+// batches when the log takes them, retrying the rest after a failure. It
+// returns the last one's seq (0 if it gave up).
+func (p *publisher) publishAll(ctx context.Context, evs []events.Event, snap any) int64 {
+	var last int64
 	bl, ok := p.log.(events.BatchLog)
 	if !ok {
 		for i, ev := range evs {
@@ -236,21 +252,24 @@ func (p *publisher) publishAll(ctx context.Context, evs []events.Event, snap any
 			if i == len(evs)-1 {
 				attach = snap
 			}
-			p.publishRaw(ctx, ev, attach)
+			last = p.publishRaw(ctx, ev, attach)
 		}
-		return
+		return last
 	}
 	wait := 20 * time.Millisecond
 	for attempt := 1; len(evs) > 0; attempt++ {
-		n, err := bl.PublishBatch(ctx, evs, snap)
+		n, seq, err := bl.PublishBatch(ctx, evs, snap)
+		if n > 0 {
+			last = seq
+		}
 		evs = evs[n:]
 		if err == nil {
-			return
+			return last
 		}
 		if ctx.Err() != nil {
 			p.logger.Error("room events lost: publisher stopped while Redis was failing", "room", p.roomID,
 				"events", len(evs), "err", err)
-			return
+			return 0
 		}
 		if attempt == 1 || attempt%20 == 0 {
 			p.logger.Warn("publishing room events failed; retrying", "room", p.roomID, "events", len(evs),
@@ -262,6 +281,7 @@ func (p *publisher) publishAll(ctx context.Context, evs []events.Event, snap any
 		}
 		wait = min(wait*2, time.Second)
 	}
+	return last
 }
 
 // noteTrigger remembers the current lot's accepted bids for findTrigger.
@@ -305,17 +325,17 @@ func (p *publisher) render(evs []events.Event, it pubItem) []events.Event {
 	return evs
 }
 
-func (p *publisher) publishRaw(ctx context.Context, ev events.Event, snap any) {
+func (p *publisher) publishRaw(ctx context.Context, ev events.Event, snap any) int64 {
 	wait := 20 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		_, err := p.log.Publish(ctx, ev, snap)
+		seq, err := p.log.Publish(ctx, ev, snap)
 		if err == nil {
-			return
+			return seq
 		}
 		if ctx.Err() != nil {
 			p.logger.Error("room event lost: publisher stopped while Redis was failing", "room", p.roomID,
 				"type", ev.Type, "err", err)
-			return
+			return 0
 		}
 		if attempt == 1 || attempt%20 == 0 {
 			p.logger.Warn("publishing room event failed; retrying", "room", p.roomID, "type", ev.Type,

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/events"
 )
@@ -15,6 +17,7 @@ import (
 // with a batch of events and on their own.
 type snapCountingLog struct {
 	*events.RedisLog
+	redis           redis.UniversalClient
 	attached, alone atomic.Int64
 }
 
@@ -25,7 +28,7 @@ func (l *snapCountingLog) Publish(ctx context.Context, ev events.Event, snap any
 	return l.RedisLog.Publish(ctx, ev, snap)
 }
 
-func (l *snapCountingLog) PublishBatch(ctx context.Context, evs []events.Event, snap any) (int, error) {
+func (l *snapCountingLog) PublishBatch(ctx context.Context, evs []events.Event, snap any) (int, int64, error) {
 	if snap != nil {
 		l.attached.Add(1)
 	}
@@ -41,7 +44,8 @@ func (l *snapCountingLog) PutSnapshot(ctx context.Context, roomID string, snap a
 // number of events emitted so far (as EventSeq).
 func snapshotTestPublisher(t *testing.T) (*publisher, *snapCountingLog, *atomic.Int64) {
 	room := newUUID()
-	log := &snapCountingLog{RedisLog: events.NewRedisLog(testRedis(t))}
+	rdb := testRedis(t)
+	log := &snapCountingLog{RedisLog: events.NewRedisLog(rdb), redis: rdb}
 	p := newPublisher(room, log, events.NewAliases(nil), quietLog(), nil)
 	emitted := &atomic.Int64{}
 	p.snapshot = func(context.Context) (auction.Snapshot, error) {
@@ -107,5 +111,50 @@ func TestQuietRoomBringsItsSnapshotUpToDate(t *testing.T) {
 	}
 	if n := log.alone.Load(); n != 1 {
 		t.Fatalf("snapshots stored alone: %d, want 1", n)
+	}
+}
+
+// awaitStoredSnapshot waits until Redis has the room's snapshot as of
+// event seq at, with the actor's state as of event n.
+func awaitStoredSnapshot(t *testing.T, log *snapCountingLog, room string, at, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		state, got, err := log.Snapshot(context.Background(), room)
+		var s events.PublicSnapshot
+		if err == nil && got == at && json.Unmarshal(state, &s) == nil && s.EventSeq == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored snapshot %s at %d (%v); want the state of event %d at %d", state, got, err, n, at)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A Redis restarted without its last second of writes may lose the
+// snapshot the owner stored last; the owner notices and stores it again
+// without waiting for the room's next event.
+func TestLostSnapshotIsStoredAgain(t *testing.T) {
+	p, log, emitted := snapshotTestPublisher(t)
+	ctx := context.Background()
+	emitted.Store(1)
+	p.publishBatch(ctx, []pubItem{{ev: clockEvent(p.roomID, 1)}})
+	if p.storedSeq != 1 {
+		t.Fatalf("stored seq %d after the first batch, want 1", p.storedSeq)
+	}
+	p.snapCheck = 10 * time.Millisecond
+	go p.run()
+	defer p.close()
+	awaitStoredSnapshot(t, log, p.roomID, 1, 1)
+
+	// Redis loses the snapshot (and its seq), as a restart that missed
+	// the last fsync would.
+	if err := log.redis.Del(ctx, "bidcast:{"+p.roomID+"}:snapshot", "bidcast:{"+p.roomID+"}:snapseq").Err(); err != nil {
+		t.Fatal(err)
+	}
+	awaitStoredSnapshot(t, log, p.roomID, 1, 1)
+	if n := log.alone.Load(); n < 1 {
+		t.Fatalf("snapshots stored alone: %d, want the one after the loss", n)
 	}
 }

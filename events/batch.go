@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // BatchLog is a Log that can publish several events of one room in one
@@ -13,8 +15,9 @@ type BatchLog interface {
 	// PublishBatch publishes evs in order, as Publish would one by one,
 	// with snapshot (when not nil) replacing the room's snapshot together
 	// with the last event. It returns how many events, from the first,
-	// are known to be published; on error the caller retries the rest.
-	PublishBatch(ctx context.Context, evs []Event, snapshot any) (int, error)
+	// are known to be published, and the seq of the last of them; on error
+	// the caller retries the rest.
+	PublishBatch(ctx context.Context, evs []Event, snapshot any) (int, int64, error)
 }
 
 var _ BatchLog = (*RedisLog)(nil)
@@ -22,15 +25,15 @@ var _ BatchLog = (*RedisLog)(nil)
 // PublishBatch implements BatchLog: the events go out in one pipeline of
 // the same script Publish runs, so each is numbered, stored and sent
 // exactly as Publish does.
-func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) (int, error) {
+func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) (int, int64, error) {
 	if len(evs) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	bodies := make([][]byte, len(evs))
 	for i, ev := range evs {
 		b, err := encodeEvent(ev)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		bodies[i] = b
 	}
@@ -38,7 +41,7 @@ func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) 
 	if snapshot != nil {
 		b, err := json.Marshal(snapshot)
 		if err != nil {
-			return 0, fmt.Errorf("encode snapshot of room %s: %w", evs[0].RoomID, err)
+			return 0, 0, fmt.Errorf("encode snapshot of room %s: %w", evs[0].RoomID, err)
 		}
 		snap = string(b)
 	}
@@ -52,25 +55,28 @@ func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) 
 			publishScript.EvalSha(ctx, pipe, publishKeys(ev.RoomID), bodies[i], Channel(ev.RoomID), s, Retention)
 		}
 		cmds, _ := pipe.Exec(ctx)
-		done := 0
+		done, last := 0, int64(0)
 		for _, c := range cmds {
 			if c.Err() != nil {
 				break
 			}
+			if seq, err := c.(*redis.Cmd).Int64(); err == nil {
+				last = seq
+			}
 			done++
 		}
 		if done == len(evs) {
-			return done, nil
+			return done, last, nil
 		}
 		err := cmds[done].Err()
 		if done == 0 && attempt == 0 && strings.HasPrefix(err.Error(), "NOSCRIPT") {
 			// Redis restarted (or never ran the script): load it and
 			// send the batch again; nothing of it was run.
 			if lerr := publishScript.Load(ctx, l.rdb).Err(); lerr != nil {
-				return 0, fmt.Errorf("load publish script: %w", lerr)
+				return 0, 0, fmt.Errorf("load publish script: %w", lerr)
 			}
 			continue
 		}
-		return done, fmt.Errorf("publish %s event of room %s: %w", evs[done].Type, evs[done].RoomID, err)
+		return done, last, fmt.Errorf("publish %s event of room %s: %w", evs[done].Type, evs[done].RoomID, err)
 	}
 }

@@ -91,6 +91,8 @@ type Log interface {
 	// Snapshot returns the room's stored snapshot JSON (nil if none) and
 	// the seq of the last event it includes (0 when not recorded).
 	Snapshot(ctx context.Context, roomID string) (json.RawMessage, int64, error)
+	// SnapshotSeq returns that seq alone.
+	SnapshotSeq(ctx context.Context, roomID string) (int64, error)
 }
 
 var _ Log = (*RedisLog)(nil)

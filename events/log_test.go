@@ -73,17 +73,36 @@ func TestSnapshotRecordsTheSeqItIsCurrentAs(t *testing.T) {
 	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":1}` || at != 1 {
 		t.Fatalf("snapshot = %s at %d, %v; want {\"n\":1} at 1", snap, at, err)
 	}
-	// PutSnapshot brings it up to the latest event.
-	if at, err := log.PutSnapshot(ctx, room, map[string]int{"n": 3}); err != nil || at != 3 {
-		t.Fatalf("PutSnapshot = %d, %v; want 3", at, err)
+	// A batch numbers its events in order and stores the snapshot with the
+	// last; it reports how many went out and the last one's seq.
+	n, last, err := log.PublishBatch(ctx, []Event{{Type: "lot.price", RoomID: room, At: time.Now()},
+		{Type: "lot.price", RoomID: room, At: time.Now()}}, map[string]int{"n": 2})
+	if err != nil || n != 2 || last != 5 {
+		t.Fatalf("PublishBatch = %d, %d, %v; want 2 events, the last at 5", n, last, err)
 	}
-	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":3}` || at != 3 {
-		t.Fatalf("snapshot = %s at %d, %v; want {\"n\":3} at 3", snap, at, err)
+	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":2}` || at != 5 {
+		t.Fatalf("snapshot after the batch = %s at %d, %v; want {\"n\":2} at 5", snap, at, err)
+	}
+	if _, err := log.Publish(ctx, Event{Type: "lot.price", RoomID: room, At: time.Now()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// PutSnapshot brings it up to the latest event.
+	if at, err := log.PutSnapshot(ctx, room, map[string]int{"n": 3}); err != nil || at != 6 {
+		t.Fatalf("PutSnapshot = %d, %v; want 6", at, err)
+	}
+	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":3}` || at != 6 {
+		t.Fatalf("snapshot = %s at %d, %v; want {\"n\":3} at 6", snap, at, err)
+	}
+	if at, err := log.SnapshotSeq(ctx, room); err != nil || at != 6 {
+		t.Fatalf("SnapshotSeq = %d, %v; want 6", at, err)
 	}
 	// A snapshot stored without its seq (by an older version) reads as seq 0.
 	rdb.Del(ctx, snapshotSeqKey(room))
 	if snap, at, err := log.Snapshot(ctx, room); err != nil || string(snap) != `{"n":3}` || at != 0 {
 		t.Fatalf("snapshot without seq = %s at %d, %v", snap, at, err)
+	}
+	if at, err := log.SnapshotSeq(ctx, room); err != nil || at != 0 {
+		t.Fatalf("SnapshotSeq without one = %d, %v; want 0", at, err)
 	}
 	if err := log.Retire(ctx, room, time.Minute); err != nil {
 		t.Fatal(err)
