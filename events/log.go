@@ -177,12 +177,17 @@ func (l *RedisLog) Since(ctx context.Context, roomID string, seq, limit int64) (
 
 // LastSeq returns the sequence number of the room's latest event.
 func (l *RedisLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
-	n, err := l.rdb.Get(ctx, eventSeqKey(roomID)).Int64()
+	return l.readSeq(ctx, eventSeqKey(roomID), "event sequence", roomID)
+}
+
+// readSeq reads the sequence number at key, 0 when it is not there.
+func (l *RedisLog) readSeq(ctx context.Context, key, what, roomID string) (int64, error) {
+	n, err := l.rdb.Get(ctx, key).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read event sequence of room %s: %w", roomID, err)
+		return 0, fmt.Errorf("read %s of room %s: %w", what, roomID, err)
 	}
 	return n, nil
 }

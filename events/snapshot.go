@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -72,12 +71,5 @@ func (l *RedisLog) Snapshot(ctx context.Context, roomID string) (json.RawMessage
 // 0 when there is none (or it was stored without one). The owner compares
 // it with what it stored to notice a Redis that lost its last writes.
 func (l *RedisLog) SnapshotSeq(ctx context.Context, roomID string) (int64, error) {
-	seq, err := l.rdb.Get(ctx, snapshotSeqKey(roomID)).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read snapshot seq of room %s: %w", roomID, err)
-	}
-	return seq, nil
+	return l.readSeq(ctx, snapshotSeqKey(roomID), "snapshot seq", roomID)
 }
