@@ -273,7 +273,9 @@ start_redis() {
       --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" \
       || die "Redis did not start; see $data/redis/redis.log"
     # A large append-only file takes a while to load; Redis answers LOADING
-    # until it has, so wait as long as it says that (up to ten minutes).
+    # until it has, so wait as long as it says that (up to ten minutes), and
+    # up to 5 s for any other answer (the port not open yet, say).
+    local started=$SECONDS
     for _ in $(seq 6000); do
       reply=$(rcli ping 2>&1 || true)
       case "$reply" in
