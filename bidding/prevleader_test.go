@@ -31,6 +31,7 @@ func (l *recLog) Snapshot(context.Context, string) (json.RawMessage, int64, erro
 	return nil, 0, nil
 }
 func (l *recLog) PutSnapshot(context.Context, string, any) (int64, error) { return 0, nil }
+func (l *recLog) Observe(string, int64)                                   {}
 func (l *recLog) SnapshotSeq(context.Context, string) (int64, error)      { return 0, nil }
 
 // ofType returns the recorded events of type typ.

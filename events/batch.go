@@ -46,13 +46,16 @@ func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) 
 		snap = string(b)
 	}
 	for attempt := 0; ; attempt++ {
+		// One floor for the batch: the first event is numbered above it,
+		// and the counter takes the rest on from there.
+		floor := l.floors.get(evs[0].RoomID)
 		pipe := l.rdb.Pipeline()
 		for i, ev := range evs {
 			s := ""
 			if i == len(evs)-1 {
 				s = snap
 			}
-			publishScript.EvalSha(ctx, pipe, publishKeys(ev.RoomID), bodies[i], Channel(ev.RoomID), s, Retention)
+			publishScript.EvalSha(ctx, pipe, publishKeys(ev.RoomID), bodies[i], Channel(ev.RoomID), s, Retention, floor)
 		}
 		cmds, _ := pipe.Exec(ctx)
 		done, last := 0, int64(0)
@@ -65,6 +68,7 @@ func (l *RedisLog) PublishBatch(ctx context.Context, evs []Event, snapshot any) 
 			}
 			done++
 		}
+		l.floors.raise(evs[0].RoomID, last)
 		if done == len(evs) {
 			return done, last, nil
 		}

@@ -8,7 +8,8 @@
 // Two views of a room's events exist:
 //
 //   - Event, in the Log, is what leaves the room's owner node: numbered by
-//     Redis (Seq is gap-free and keeps rising across restarts and owners),
+//     Redis (Seq is gap-free and keeps rising across restarts and owners, and
+//     a node numbers above every seq it has seen should Redis lose writes),
 //     addressed to everyone, to one user (To) or to everyone but one
 //     (Except), its Data one of the wire types of wire.go (PublicEvent,
 //     or PublicSnapshot for room.state) as the owner rendered it for that

@@ -13,7 +13,8 @@ import (
 
 // Event is one event of a room as every gateway node sees it: bid
 // outcomes, price and clock changes, lot changes, moderation. Seq is assigned
-// by Redis when the event is published, so it is gap-free and keeps rising
+// by Redis when the event is published (above every seq the publishing node
+// has seen, see seqFloors), so it is gap-free and keeps rising
 // across restarts and changes of owner; gateways use it to spot gaps and to
 // resume a client.
 type Event struct {
@@ -54,13 +55,19 @@ const Retention = 2000
 // publishScript numbers an event, appends it to the room's capped stream
 // (entry ID "<seq>-0"), optionally replaces the room's snapshot (and
 // records the event's seq as the one it is current as of), and publishes
-// it, in one step.
+// it, in one step. The number is above the floor even if the counter went
+// back (seqFloors).
 //
 // KEYS: event counter, stream, snapshot, snapshot's seq. ARGV: event JSON
 // with "seq":0 placeholder removed by the caller (the script splices the
-// number in), channel, snapshot JSON (or ""), stream cap.
+// number in), channel, snapshot JSON (or ""), stream cap, floor.
 var publishScript = redis.NewScript(`
 local seq = redis.call('INCR', KEYS[1])
+local floor = tonumber(ARGV[5]) or 0
+if seq <= floor then
+  seq = floor + 1
+  redis.call('SET', KEYS[1], seq)
+end
 local ev = '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'e', ev)
 if ARGV[3] ~= '' then
@@ -93,6 +100,9 @@ type Log interface {
 	Snapshot(ctx context.Context, roomID string) (json.RawMessage, int64, error)
 	// SnapshotSeq returns that seq alone.
 	SnapshotSeq(ctx context.Context, roomID string) (int64, error)
+	// Observe records that this node relayed the room's event seq, so its
+	// own later publishes to the room are numbered above it.
+	Observe(roomID string, seq int64)
 }
 
 var _ Log = (*RedisLog)(nil)
@@ -102,7 +112,10 @@ var _ Log = (*RedisLog)(nil)
 // snapshot, and a pub/sub channel (Channel) carries each event to every
 // node, all written by one script so they never disagree. It is safe for
 // concurrent use.
-type RedisLog struct{ rdb redis.UniversalClient }
+type RedisLog struct {
+	rdb    redis.UniversalClient
+	floors seqFloors
+}
 
 // NewRedisLog returns a RedisLog over rdb.
 func NewRedisLog(rdb redis.UniversalClient) *RedisLog { return &RedisLog{rdb: rdb} }
@@ -135,10 +148,11 @@ func (l *RedisLog) Publish(ctx context.Context, ev Event, snapshot any) (int64, 
 		snap = string(b)
 	}
 	seq, err := publishScript.Run(ctx, l.rdb,
-		publishKeys(ev.RoomID), body, Channel(ev.RoomID), snap, Retention).Int64()
+		publishKeys(ev.RoomID), body, Channel(ev.RoomID), snap, Retention, l.floors.get(ev.RoomID)).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("publish %s event of room %s: %w", ev.Type, ev.RoomID, err)
 	}
+	l.floors.raise(ev.RoomID, seq)
 	return seq, nil
 }
 
@@ -160,6 +174,9 @@ func (l *RedisLog) Since(ctx context.Context, roomID string, seq, limit int64) (
 		}
 		out = append(out, ev)
 	}
+	if len(out) > 0 {
+		l.floors.raise(roomID, out[len(out)-1].Seq)
+	}
 	if len(out) > 0 && out[0].Seq != seq+1 {
 		return nil, ErrTooFarBehind
 	}
@@ -177,7 +194,9 @@ func (l *RedisLog) Since(ctx context.Context, roomID string, seq, limit int64) (
 
 // LastSeq returns the sequence number of the room's latest event.
 func (l *RedisLog) LastSeq(ctx context.Context, roomID string) (int64, error) {
-	return l.readSeq(ctx, eventSeqKey(roomID), "event sequence", roomID)
+	seq, err := l.readSeq(ctx, eventSeqKey(roomID), "event sequence", roomID)
+	l.floors.raise(roomID, seq)
+	return seq, err
 }
 
 // readSeq reads the sequence number at key, 0 when it is not there.

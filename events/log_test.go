@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -111,5 +112,51 @@ func TestSnapshotRecordsTheSeqItIsCurrentAs(t *testing.T) {
 		if ttl := rdb.TTL(ctx, k).Val(); ttl <= 0 {
 			t.Errorf("%s has no expiry after Retire (ttl %v)", k, ttl)
 		}
+	}
+}
+
+// A Redis restarted without its last writes sets a room's counter back;
+// a node still numbers its next events above every seq it has seen, so
+// gateways and clients, which drop a seq they already had, do not.
+func TestPublishStaysAboveTheSeqsTheNodeSaw(t *testing.T) {
+	ctx := context.Background()
+	rdb := testRedis(t)
+	log := NewRedisLog(rdb)
+	room := newUUID()
+	for range 5 {
+		if _, err := log.Publish(ctx, Event{Type: "lot.price", RoomID: room, At: time.Now()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lose := func(to int64) {
+		t.Helper()
+		last, _ := rdb.Get(ctx, eventSeqKey(room)).Int64()
+		rdb.Set(ctx, eventSeqKey(room), to, 0)
+		for seq := to + 1; seq <= last; seq++ {
+			rdb.XDel(ctx, eventStreamKey(room), strconv.FormatInt(seq, 10)+"-0")
+		}
+	}
+	lose(2)
+	if seq, err := log.Publish(ctx, Event{Type: "lot.price", RoomID: room, At: time.Now()}, nil); err != nil || seq != 6 {
+		t.Fatalf("after the loss Publish = %d, %v; want 6", seq, err)
+	}
+	lose(3)
+	n, last, err := log.PublishBatch(ctx, []Event{{Type: "lot.price", RoomID: room, At: time.Now()},
+		{Type: "lot.price", RoomID: room, At: time.Now()}}, nil)
+	if err != nil || n != 2 || last != 8 {
+		t.Fatalf("after the loss PublishBatch = %d, %d, %v; want 2 events, the last at 8", n, last, err)
+	}
+	// Another node knows only what its gateway relayed (Observe).
+	other := NewRedisLog(rdb)
+	other.Observe(room, 20)
+	if seq, err := other.Publish(ctx, Event{Type: "chat.message", RoomID: room, At: time.Now()}, nil); err != nil || seq != 21 {
+		t.Fatalf("Publish after Observe(20) = %d, %v; want 21", seq, err)
+	}
+	if evs, err := log.Since(ctx, room, 20, 10); err != nil || len(evs) != 1 || evs[0].Seq != 21 {
+		t.Fatalf("Since(20) = %+v, %v; want the event at 21 alone", evs, err)
+	}
+	// The numbers skipped were never events: a client behind them resyncs.
+	if _, err := log.Since(ctx, room, 8, 10); !errors.Is(err, ErrTooFarBehind) {
+		t.Fatalf("Since(8) across the skipped numbers: err = %v, want ErrTooFarBehind", err)
 	}
 }

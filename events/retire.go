@@ -18,5 +18,6 @@ func (l *RedisLog) Retire(ctx context.Context, roomID string, after time.Duratio
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("retire event log of room %s: %w", roomID, err)
 	}
+	l.floors.forget(roomID)
 	return nil
 }

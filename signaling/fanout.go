@@ -138,6 +138,7 @@ func (h *hub) enqueue(r *room, ev events.Event) {
 		return
 	}
 	r.lastSeq = ev.Seq
+	h.g.events.Observe(r.id, ev.Seq)
 	e := roomEvent{ev: ev, frame: encodeRaw(ev.Type, "", ev.Seq, ev.Data)}
 	r.fmu.Lock()
 	r.backlog = append(r.backlog, e)
