@@ -31,17 +31,7 @@ func TestServicesScript(t *testing.T) {
 			t.Fatalf("%s not found: run `make services`, which installs it", tool)
 		}
 	}
-	root := t.TempDir()
-	script, err := os.ReadFile("services.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "scripts"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "scripts", "services.sh"), script, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	root := copyScripts(t)
 	port := freePort(t)
 	base := map[string]string{
 		"BIDCAST_REDIS_PORT": strconv.Itoa(port), "BIDCAST_PG_PORT": strconv.Itoa(freePort(t)),

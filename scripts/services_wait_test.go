@@ -21,17 +21,7 @@ func TestServicesWaitsForRedisToAnswer(t *testing.T) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server not found: run `make services`, which installs it")
 	}
-	root := t.TempDir()
-	script, err := os.ReadFile("services.sh")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "scripts"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "scripts", "services.sh"), script, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	root := copyScripts(t)
 	wrap := t.TempDir()
 	pidfile := filepath.Join(root, ".data", "redis", "redis.pid")
 	marker := filepath.Join(wrap, "refused-once")
