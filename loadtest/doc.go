@@ -12,7 +12,10 @@
 // WHEP POST to the first keyframe, the forwarding latency of every video
 // packet (publisher send to viewer receive on this process's monotonic
 // clock: packets are matched by a hash of their payload, which the SFU
-// forwards unchanged), losses from sequence-number gaps after NACK,
+// forwards unchanged), the arrival latency of the same packets (publisher
+// send to the kernel's receive stamp on the viewer's socket, so without
+// this process's own WebRTC work; Linux), losses from sequence-number
+// gaps after NACK,
 // bitrate, and freezes (WebRTC's definition: a frame interval above
 // max(3 × the mean interval, the mean + 150 ms)). The server's CPU and RSS
 // come from /proc/<pid> (-server-pid) or its Prometheus /metrics
@@ -128,8 +131,8 @@
 //	host          {cores, go_version, hostname} of the generator
 //	args          the subcommand's arguments
 //	viewers       ViewersSummary: viewers, connected, failed, no_keyframe,
-//	              audio, pace_kbps, steady_s, connect, first_key, latency
-//	              (Quantiles), unmatched_packets, expected_packets,
+//	              audio, pace_kbps, steady_s, connect, first_key, latency,
+//	              arrival (Quantiles; n = 0 where not stamped), unmatched_packets, expected_packets,
 //	              lost_packets, delivery_ratio (received / sent by the
 //	              viewer's own publisher while it was measured),
 //	              undelivered_packets, bitrate_kbps, audio_kbps,

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -71,6 +72,13 @@ func TestRunViewersInProcess(t *testing.T) {
 	v := rep.Viewers
 	if v.Connected != 2 || v.NoKeyframe != 0 || v.Latency.N == 0 || v.BitrateKbps < 500 || v.AudioKbps <= 0 {
 		t.Fatalf("viewers: %+v errors %v", v, rep.Errors)
+	}
+	// Every packet reaches the viewer's socket before its reader: the
+	// arrival latency is measured and never above the read latency (one
+	// millisecond of slack, for a wall clock stepped meanwhile).
+	if runtime.GOOS == "linux" && (v.Arrival.N == 0 || v.Arrival.P50 > v.Latency.P50+1 ||
+		v.Arrival.P99 > v.Latency.P99+1) {
+		t.Fatalf("arrival %+v against latency %+v", v.Arrival, v.Latency)
 	}
 	if rep.Server == nil || rep.Server.Source != fmt.Sprintf("/proc/%d", os.Getpid()) || len(rep.Series) == 0 {
 		t.Fatalf("server sampling: %+v, %d points", rep.Server, len(rep.Series))

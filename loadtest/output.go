@@ -246,6 +246,9 @@ func (r *Report) WriteTable(w io.Writer) {
 		row("connect p50/p95/p99/max ms", q3(v.Connect), "")
 		row("WHEP POST -> first keyframe p50/p95/p99/max ms", q3(v.FirstKey), "p95 <= 300")
 		row("forwarding latency p50/p95/p99/max ms", q3(v.Latency), "p99 <= 10")
+		if v.Arrival.N > 0 {
+			row("  to the viewer's socket (kernel stamp) p50/p95/p99/max ms", q3(v.Arrival), "")
+		}
 		row("lost packets (after NACK)", fmt.Sprintf("%d of %d", v.Lost, v.Expected), "0")
 		row("delivery ratio (received / sent by own publisher while watched)", fmt.Sprintf("%.4f (%d not forwarded)", v.DeliveryRatio, v.Undelivered), "")
 		row("bitrate per viewer video / audio kbit/s", fmt.Sprintf("%.0f / %.0f (per publisher %.0f)", v.BitrateKbps, v.AudioKbps, v.PublisherKbps), "")

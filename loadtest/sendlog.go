@@ -29,6 +29,10 @@ func (l *sendLog) now() int64 {
 	return int64(time.Since(l.epoch))
 }
 
+// wall converts a time on the log's clock to Unix nanoseconds, the clock
+// of the kernel's receive stamps.
+func (l *sendLog) wall(at int64) int64 { return l.epoch.UnixNano() + at }
+
 func (l *sendLog) put(payload []byte, at int64) {
 	if l == nil {
 		return

@@ -112,6 +112,12 @@ var sloFigures = func() map[string]figure {
 		}
 	}
 	quantileFigures(m, "latency", viewers(func(v *ViewersSummary) Quantiles { return v.Latency }))
+	quantileFigures(m, "arrival", func(r *Report) (Quantiles, bool) {
+		if r.Viewers == nil || r.Viewers.Arrival.N == 0 { // not stamped: not measured
+			return Quantiles{}, false
+		}
+		return r.Viewers.Arrival, true
+	})
 	quantileFigures(m, "connect", viewers(func(v *ViewersSummary) Quantiles { return v.Connect }))
 	quantileFigures(m, "first_key", viewers(func(v *ViewersSummary) Quantiles { return v.FirstKey }))
 	browsers := func(f func(*BrowsersSummary) Quantiles) func(*Report) (Quantiles, bool) {

@@ -87,7 +87,8 @@ func startViewerSwarm(ctx context.Context, base *url.URL, cfg viewerSwarmConfig)
 	root := strings.TrimRight(base.String(), "/")
 	whip := root + endpointPath(cfg.whipPath, "/whip/{room}", cfg.room)
 	vs := &viewerSwarm{cfg: cfg, api: api, whep: root + endpointPath(cfg.whepPath, "/whep/{room}", cfg.room),
-		shared: &ViewerShared{log: newSendLog(), Latency: &Histogram{}, Window: &Histogram{}, Audio: cfg.audio}}
+		shared: &ViewerShared{log: newSendLog(), Latency: &Histogram{}, Window: &Histogram{}, Audio: cfg.audio,
+			Arrival: &Histogram{}, Loopback: loopback}}
 	vs.pub, err = startRoomPublisher(ctx, &roomPublisher{api: api, whip: append([]string{whip}, nodeWHIPs(cfg, whip)...),
 		token: cfg.publishToken, clip: clip, audio: audio, onSend: vs.shared.log.record, pace: cfg.paceKbps * 1000,
 		after: publisherSilence(cfg), probeAfter: publisherProbe(cfg), out: cfg.out})
@@ -207,6 +208,7 @@ func (vs *viewerSwarm) beginSteady() {
 		v.Measure(true)
 	}
 	vs.shared.Latency.Reset()
+	vs.shared.Arrival.Reset()
 	vs.pubBytes0 = vs.pub.totals().bytes
 }
 
@@ -269,6 +271,7 @@ func (vs *viewerSwarm) endSteady() *ViewerSamples {
 		}
 	}
 	s.Latency = vs.shared.Latency.Data()
+	s.Arrival = vs.shared.Arrival.Data()
 	pt = vs.pub.totals()
 	s.PLIs, s.Keyframes = pt.plis, pt.keys
 	s.PublisherMovesNS = vs.pub.movesNS()

@@ -14,12 +14,17 @@ import (
 )
 
 // ViewerShared is what all viewers of a run share: the publisher's send
-// log, the latency histograms (whole run and current sampling interval)
-// and whether to receive audio too.
+// log, the latency histograms (whole run and current sampling interval),
+// whether to receive audio too, and, for the arrival latency, the
+// histogram and how to build each viewer's own stamping WebRTC stack.
 type ViewerShared struct {
 	log             *sendLog
 	Latency, Window *Histogram
 	Audio           bool
+	// Arrival is publisher send → datagram in the viewer's socket (see
+	// arrivalTable); nil measures none.
+	Arrival  *Histogram
+	Loopback bool // the viewers' stacks offer loopback candidates only
 }
 
 // Viewer is one synthetic WHEP viewer.
@@ -29,6 +34,7 @@ type Viewer struct {
 	location string
 	log      *sendLog
 	sh       *ViewerShared
+	arrivals *arrivalTable // nil without arrival stamps
 
 	// Node is the index, in a failover run's node list, of the node the
 	// viewer was sent to (-1 without one).
@@ -76,6 +82,18 @@ func StartViewer(ctx context.Context, api *webrtc.API, id int, endpoint, token s
 }
 
 func (v *Viewer) start(ctx context.Context, api *webrtc.API, endpoint, token string) error {
+	if v.sh.Arrival != nil {
+		// A stack of its own, so that its sockets stamp into its own table.
+		t := &arrivalTable{}
+		n, err := newArrivalNet(t)
+		if err != nil {
+			return err
+		}
+		if api, err = testpattern.NewPeerAPIOn(v.sh.Loopback, n); err != nil {
+			return err
+		}
+		v.arrivals = t
+	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -124,6 +142,7 @@ func (v *Viewer) start(ctx context.Context, api *webrtc.API, endpoint, token str
 // read consumes RTP without allocating per packet.
 func (v *Viewer) read(t *webrtc.TrackRemote) {
 	buf := make([]byte, 1500)
+	ssrc := uint32(t.SSRC())
 	for {
 		n, _, err := t.Read(buf)
 		if err != nil {
@@ -164,6 +183,7 @@ func (v *Viewer) read(t *webrtc.TrackRemote) {
 				if v.sh.Window != nil {
 					v.sh.Window.Record(d)
 				}
+				v.recordArrival(ssrc, seq, at)
 			} else {
 				v.Unmatched.Add(1)
 			}
@@ -174,6 +194,21 @@ func (v *Viewer) read(t *webrtc.TrackRemote) {
 			}
 		}
 		v.track(seq)
+	}
+}
+
+// recordArrival records the arrival latency of packet (ssrc, seq), sent
+// at sentAt on the send log's clock, if its socket stamped it.
+func (v *Viewer) recordArrival(ssrc uint32, seq uint16, sentAt int64) {
+	if v.arrivals == nil || v.sh.Arrival == nil {
+		return
+	}
+	ns, ok := v.arrivals.get(ssrc, seq)
+	if !ok {
+		return
+	}
+	if d := ns - v.log.wall(sentAt); d >= 0 {
+		v.sh.Arrival.Record(time.Duration(d))
 	}
 }
 

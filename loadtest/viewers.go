@@ -83,7 +83,11 @@ type ViewersSummary struct {
 	FirstKey   Quantiles `json:"first_key"` // WHEP POST → first keyframe packet
 	// Latency is per video packet, publisher send → viewer receive, on this
 	// process's monotonic clock, steady phase only.
-	Latency   Quantiles `json:"latency"`
+	Latency Quantiles `json:"latency"`
+	// Arrival is per video packet, publisher send → the datagram's arrival
+	// in the viewer's socket (the kernel's receive stamp), so it leaves out
+	// the generator's own WebRTC work; N is 0 where the kernel cannot stamp.
+	Arrival   Quantiles `json:"arrival"`
 	Unmatched int64     `json:"unmatched_packets"`
 	// Expected and Lost come from sequence gaps after NACK recovery.
 	Expected uint64 `json:"expected_packets"`
@@ -180,6 +184,9 @@ func (sv *ViewersSummary) addKV(r *Report) {
 	r.add("first_key_p95_ms", sv.FirstKey.P95)
 	r.addQ("latency", sv.Latency)
 	r.add("latency_max_ms", sv.Latency.Max)
+	if sv.Arrival.N > 0 {
+		r.addQ("arrival", sv.Arrival)
+	}
 	r.add("lost", sv.Lost)
 	r.add("expected", sv.Expected)
 	r.add("delivery_ratio", fmt.Sprintf("%.4f", sv.DeliveryRatio))

@@ -29,6 +29,7 @@ type ViewerSamples struct {
 	ConnectNS  []int64       `json:"connect_ns"`
 	FirstKeyNS []int64       `json:"first_key_ns"`
 	Latency    HistogramData `json:"latency"`
+	Arrival    HistogramData `json:"arrival"`
 
 	Unmatched int64  `json:"unmatched"`
 	Expected  uint64 `json:"expected"`
@@ -66,6 +67,10 @@ func (s *ViewerSamples) add(o *ViewerSamples) error {
 		return err
 	}
 	s.Latency = h.Data()
+	if h, err = histogramOf(s.Arrival, o.Arrival); err != nil {
+		return err
+	}
+	s.Arrival = h.Data()
 	s.Viewers += o.Viewers
 	s.Connected += o.Connected
 	s.Failed += o.Failed
@@ -103,10 +108,14 @@ func (s *ViewerSamples) summary() (*ViewersSummary, error) {
 	if err != nil {
 		return nil, err
 	}
+	arr, err := histogramOf(s.Arrival)
+	if err != nil {
+		return nil, err
+	}
 	sv := &ViewersSummary{Viewers: s.Viewers, Connected: s.Connected, Failed: s.Failed, NoKeyframe: s.NoKeyframe,
 		Audio: s.Audio, PaceKbps: s.PaceKbps, SteadySecs: s.SteadySecs,
 		Connect: quantilesOfDurations(nsDurations(s.ConnectNS)), FirstKey: quantilesOfDurations(nsDurations(s.FirstKeyNS)),
-		Latency: quantilesOf(lat), Unmatched: s.Unmatched, Expected: s.Expected, Lost: s.Lost,
+		Latency: quantilesOf(lat), Arrival: quantilesOf(arr), Unmatched: s.Unmatched, Expected: s.Expected, Lost: s.Lost,
 		Freezes: s.Freezes, FreezeSeconds: s.FreezeSeconds, ViewersWithFreeze: s.ViewersWithFreeze,
 		PublisherPLIs: s.PLIs, PublisherKeyframe: s.Keyframes,
 		Reconnect: quantilesOfDurations(nsDurations(s.ReconnectNS)), ReconnectFailed: s.ReconnectFailed,

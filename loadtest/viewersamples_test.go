@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -116,6 +117,9 @@ func TestMultiRoomSwarmFiguresAgree(t *testing.T) {
 	}
 	if sv.Viewers != 6 || sv.Connected != 6 || raw.Rooms != 2 || sv.Latency.N == 0 {
 		t.Fatalf("viewers %d connected %d rooms %d latency %+v", sv.Viewers, sv.Connected, raw.Rooms, sv.Latency)
+	}
+	if runtime.GOOS == "linux" && sv.Arrival.N == 0 {
+		t.Fatalf("no arrival latency merged: %+v", sv.Arrival)
 	}
 	if sv.Lost == 0 && (sv.DeliveryRatio < 0.9 || sv.DeliveryRatio > 1.1) {
 		t.Fatalf("nothing lost but delivery ratio %.3f (delivered %d of %d)", sv.DeliveryRatio, raw.Delivered, raw.Offered)

@@ -12,6 +12,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -21,7 +22,16 @@ import (
 // loopback-only candidates when loopbackOnly is set (a target on the same
 // machine).
 func NewPeerAPI(loopbackOnly bool) (*webrtc.API, error) {
+	return NewPeerAPIOn(loopbackOnly, nil)
+}
+
+// NewPeerAPIOn is NewPeerAPI with its sockets opened on n (nil: the
+// system's network), such as a network that stamps what arrives.
+func NewPeerAPIOn(loopbackOnly bool, n transport.Net) (*webrtc.API, error) {
 	se := webrtc.SettingEngine{}
+	if n != nil {
+		se.SetNet(n)
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if loopbackOnly {
