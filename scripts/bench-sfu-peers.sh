@@ -19,6 +19,7 @@
 #   PROFILE=1 make bench-sfu-peers       # also artifacts/bench/peers-bidcast.prof
 #   SFU_FLAGS=-no-gso make bench-sfu-peers   # Bidcast without UDP GSO (sendmmsg only)
 #   SFU_FLAGS=-no-direct make bench-sfu-peers   # every packet through Pion's write chain
+#   PIN=1 make bench-sfu-peers           # each server on CPU 1, the generator on CPU 0 (taskset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 viewers=${1:-200}
@@ -73,27 +74,33 @@ paths:
   all_others:
 YML
 
+# PIN=1 keeps the server under test and the generator off each other's core,
+# a stand-in for a generator on another machine (the loopback's kernel work
+# still lands on the sender).
+srv=(); gen=()
+if [ -n "${PIN:-}" ]; then srv=(taskset -c 1); gen=(taskset -c 0); fi
+
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 waitport() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 run_bidcast() {
-  bin/loadtest sfuserver -addr 127.0.0.1:$hport -ice-udp 127.0.0.1:$uport ${SFU_FLAGS:-} >"$out/peers-bidcast.log" 2>&1 & spid=$!; pids+=($spid)
+  "${srv[@]}" bin/loadtest sfuserver -addr 127.0.0.1:$hport -ice-udp 127.0.0.1:$uport ${SFU_FLAGS:-} >"$out/peers-bidcast.log" 2>&1 & spid=$!; pids+=($spid)
   waitport "$hport"
   if [ -n "${PROFILE:-}" ]; then # a 20 s CPU profile of the server from 5 s into the steady phase
     (sleep $(( viewers / 20 + 7 )); curl -s -o "$out/peers-bidcast.prof" \
       "http://127.0.0.1:$hport/debug/pprof/profile?seconds=20") & pids+=($!)
   fi
-  bin/loadtest viewers -url http://127.0.0.1:$hport -room bench -viewers "$viewers" -duration "$duration" \
+  "${gen[@]}" bin/loadtest viewers -url http://127.0.0.1:$hport -room bench -viewers "$viewers" -duration "$duration" \
     -server-pid $spid -json "$out/peers-bidcast.json" "${extra[@]}" >"$out/peers-bidcast.txt"
   kill $spid; wait $spid 2>/dev/null || true
 }
 
 run_mediamtx() {
-  "$mtx" "$out/peers-mediamtx.yml" >"$out/peers-mediamtx.log" 2>&1 & mpid=$!; pids+=($mpid)
+  "${srv[@]}" "$mtx" "$out/peers-mediamtx.yml" >"$out/peers-mediamtx.log" 2>&1 & mpid=$!; pids+=($mpid)
   waitport "$mport"
-  bin/loadtest viewers -url http://127.0.0.1:$mport -room bench -whip-path '/{room}/whip' -whep-path '/{room}/whep' \
+  "${gen[@]}" bin/loadtest viewers -url http://127.0.0.1:$mport -room bench -whip-path '/{room}/whip' -whep-path '/{room}/whep' \
     -viewers "$viewers" -duration "$duration" -server-pid $mpid -json "$out/peers-mediamtx.json" "${extra[@]}" >"$out/peers-mediamtx.txt"
   kill $mpid; wait $mpid 2>/dev/null || true
 }
