@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/bidcast/bidcast/internal/jsonenc"
 )
 
 // knownTypes are the client → server types this gateway handles.
@@ -98,15 +100,30 @@ func encode(typ, id string, seq int64, data any) []byte {
 }
 
 // encodeRaw builds one outgoing message around already-encoded data, such as
-// a room event's, without decoding and re-encoding it.
+// a room event's, without decoding and re-encoding it. data must be valid
+// JSON, and is: it is json.Marshal's output (encode) or a room event's,
+// which the log's decoder validated. The envelope is written by hand, as
+// json.Marshal would write it, because json.Marshal would also compact and
+// re-validate data for every relayed event.
 func encodeRaw(typ, id string, seq int64, data json.RawMessage) []byte {
-	b, err := json.Marshal(Envelope{V: Version, Type: typ, ID: id, Seq: seq, Data: data})
-	if err != nil {
-		// Only invalid raw data can fail here; a publisher's bug must not
-		// break the stream, so the event goes out without its data.
-		b, _ = json.Marshal(Envelope{V: Version, Type: typ, ID: id, Seq: seq})
+	b := make([]byte, 0, 48+len(typ)+len(id)+len(data))
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, Version, 10)
+	b = append(b, `,"type":`...)
+	b = jsonenc.String(b, typ)
+	if id != "" {
+		b = append(b, `,"id":`...)
+		b = jsonenc.String(b, id)
 	}
-	return b
+	if seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, seq, 10)
+	}
+	if len(data) > 0 {
+		b = append(b, `,"data":`...)
+		b = append(b, data...)
+	}
+	return append(b, '}')
 }
 
 // ClientTypes lists every client → server message type of protocol v1,
