@@ -65,6 +65,8 @@ type roomRun struct {
 	// older one tells a bidder nothing new (prices only rise), so bidders
 	// skip decoding the copies another connection has read (knows).
 	accepted atomic.Int64
+	// bids holds the bid seq of those events, for the room's watchers.
+	bids recentBids
 
 	mu      sync.Mutex
 	st      lotState
@@ -89,6 +91,14 @@ func (r *roomRun) state() lotState {
 // knows reports whether the room has observed a bid.accepted with event
 // seq at least seq (seq 0, unnumbered: never).
 func (r *roomRun) knows(seq int64) bool { return seq > 0 && seq <= r.accepted.Load() }
+
+// noteBid remembers the bid of a decoded bid.accepted for the room's
+// watchers; call it before observe, which tells them the event is known.
+func (r *roomRun) noteBid(typ string, seq int64, ev *wireEvent) {
+	if typ == "bid.accepted" && ev.Bid != nil {
+		r.bids.note(seq, ev.Bid.Seq)
+	}
+}
 
 // observe updates the lot state from a room event (with its event seq, or
 // 0) seen on any of the room's connections (prices only ever rise within a
@@ -225,6 +235,7 @@ func (r *roomRun) onSellerEvent(env signaling.Envelope, _ time.Time) {
 	if json.Unmarshal(env.Data, &ev) != nil {
 		return
 	}
+	r.noteBid(env.Type, env.Seq, &ev)
 	r.observe(env.Type, env.Seq, &ev)
 	if env.Type != "lot.closed" {
 		return

@@ -147,7 +147,11 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 			if !watcher {
 				return
 			}
-			if seq, ok := publicBidSeq(env.Data); ok {
+			seq, ok := m.room.bids.bidOf(env.Seq)
+			if !ok {
+				seq, ok = publicBidSeq(env.Data)
+			}
+			if ok {
 				s.watcherSaw(m, seq, at)
 				return
 			}
@@ -171,6 +175,7 @@ func (s *bidSwarm) onEvent(m *member, watcher bool, env signaling.Envelope, at t
 		}
 		return
 	}
+	m.room.noteBid(env.Type, env.Seq, &ev)
 	m.room.observe(env.Type, env.Seq, &ev)
 	id := ev.BidID
 	if ev.Bid != nil {
