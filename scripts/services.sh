@@ -389,18 +389,35 @@ cmd_clean() {
 }
 
 # cmd_with starts the services, runs "$@", and then stops what this start
-# started, also when "$@" fails or is interrupted; it exits with "$@"'s
+# started, also when "$@" fails or is interrupted, and when the start itself
+# fails halfway (Postgres up, then Redis refused); it exits with "$@"'s
 # status.
 cmd_with() {
   [ $# -gt 0 ] || die "usage: $0 with COMMAND..."
-  bash "${BASH_SOURCE[0]}" start || exit
-  # Global: the EXIT trap reads it.
-  started=$(tr '\n' ' ' <"$data/started")
-  trap 'if [ -n "$started" ]; then log "stopping what this run started: $started"; bash "${BASH_SOURCE[0]}" stop $started; fi' EXIT
+  mkdir -p "$data"
+  : >"$data/started"
+  # Globals: the EXIT trap reads them. Until the start has ended the trap
+  # reads .data/started itself; after, the list as the start left it ("$@"
+  # may run a start of its own, which rewrites the file).
+  started="" start_ended=""
+  trap stop_started EXIT
   trap 'exit 130' INT TERM
+  bash "${BASH_SOURCE[0]}" start || exit
+  started=$(tr '\n' ' ' <"$data/started")
+  start_ended=1
   local rc=0
   "$@" || rc=$?
   exit "$rc"
+}
+
+# stop_started stops what cmd_with's start started (its EXIT trap).
+stop_started() {
+  local list=$started
+  [ -n "$start_ended" ] || list=$(tr '\n' ' ' <"$data/started" 2>/dev/null || true)
+  if [ -n "${list// /}" ]; then
+    log "stopping what this run started: $list"
+    bash "${BASH_SOURCE[0]}" stop $list
+  fi
 }
 
 case "${1:-start}" in

@@ -191,3 +191,37 @@ func listening(port string) bool {
 	conn.Close()
 	return true
 }
+
+// TestWithStopsWhatAFailedStartStarted holds the Redis port with something
+// that is not Redis, so `with`'s start brings Postgres up and then fails
+// on Redis: the command never runs, `with` fails, and the Postgres it
+// started is stopped (it was once left running).
+func TestWithStopsWhatAFailedStartStarted(t *testing.T) {
+	c := newClone(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:"+c.env["BIDCAST_REDIS_PORT"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
+	marker := filepath.Join(t.TempDir(), "ran")
+	out, err := c.run("with", "touch", marker)
+	ln.Close()
+	if err == nil {
+		t.Fatalf("with succeeded with the Redis port held:\n%s", out)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatalf("the command ran although the start failed:\n%s", out)
+	}
+	if !strings.Contains(out, "PostgreSQL") || !strings.Contains(out, "stopping what this run started: postgres") {
+		t.Fatalf("the start did not bring Postgres up, or with did not stop it:\n%s", out)
+	}
+	c.checkNothingRunning(out)
+}
