@@ -18,9 +18,10 @@ import (
 // the viewer matches the stamp to the packet it later reads by SSRC and
 // sequence number, which SRTP leaves in the clear.
 
-// arrivalSlots is how many recent packets an arrivalTable remembers; a
-// reader more than this many packets behind its socket finds no stamp.
-const arrivalSlots = 4096
+// arrivalSlots is how many recent packets an arrivalTable remembers (16
+// bytes each, per viewer): about four seconds of a 1.5 Mbit/s stream. A
+// reader further behind its socket than that finds no stamp.
+const arrivalSlots = 1024
 
 // arrivalTable holds the kernel's receive time (Unix ns) of the last
 // arrivalSlots RTP packets of one viewer's connection.
