@@ -36,5 +36,8 @@ func (r *recentBids) bidOf(ev int64) (int64, bool) {
 	r.mu.RLock()
 	s := r.slots[ev%recentBidSlots]
 	r.mu.RUnlock()
-	return s.bid, s.event == ev
+	if s.event != ev {
+		return 0, false
+	}
+	return s.bid, true
 }

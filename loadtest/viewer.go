@@ -200,7 +200,7 @@ func (v *Viewer) read(t *webrtc.TrackRemote) {
 // recordArrival records the arrival latency of packet (ssrc, seq), sent
 // at sentAt on the send log's clock, if its socket stamped it.
 func (v *Viewer) recordArrival(ssrc uint32, seq uint16, sentAt int64) {
-	if v.arrivals == nil || v.sh.Arrival == nil {
+	if v.arrivals == nil { // set only when v.sh.Arrival is
 		return
 	}
 	ns, ok := v.arrivals.get(ssrc, seq)
