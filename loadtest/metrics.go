@@ -51,9 +51,13 @@ func (h *Histogram) Count() uint64 { return h.count.Load() }
 // Max returns the largest sample.
 func (h *Histogram) Max() time.Duration { return time.Duration(h.max.Load()) }
 
-// Quantile returns the upper bound of the bucket holding quantile q.
+// Quantile returns the upper bound of the bucket holding quantile q. The
+// rank is taken over the buckets' own total, not the sample count: a
+// Record racing a Reset (the sampling windows are reset while viewers
+// record) can leave its bucket without its count or the reverse, and a
+// count that disagrees with the buckets would shift every quantile.
 func (h *Histogram) Quantile(q float64) time.Duration {
-	n := h.count.Load()
+	n := h.bucketTotal()
 	if n == 0 {
 		return 0
 	}
@@ -75,6 +79,21 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 		}
 	}
 	return h.Max()
+}
+
+// bucketTotal is the number of samples in the buckets.
+func (h *Histogram) bucketTotal() uint64 {
+	var n uint64
+	for i := range h.fine {
+		n += h.fine[i].Load()
+	}
+	for i := range h.coarse {
+		n += h.coarse[i].Load()
+	}
+	for i := range h.slow {
+		n += h.slow[i].Load()
+	}
+	return n + h.over.Load()
 }
 
 // Reset clears the histogram (used to discard the ramp-up phase).
