@@ -201,14 +201,17 @@ func (vs *viewerSwarm) beginSteady() {
 	vs.mu.Lock()
 	defer vs.mu.Unlock()
 	vs.steadyAt = time.Now()
+	// Cleared before any viewer measures: Reset is not atomic, and a
+	// sample recorded while it runs can keep its bucket but lose its count,
+	// which pulls every quantile down.
+	vs.shared.Latency.Reset()
+	vs.shared.Arrival.Reset()
 	n := len(vs.viewers)
 	vs.marks, vs.base = make([]SeqMark, n), make([]viewerBase, n)
 	for i, v := range vs.viewers {
 		vs.marks[i], vs.base[i] = v.Mark(), vs.baseOf(v)
 		v.Measure(true)
 	}
-	vs.shared.Latency.Reset()
-	vs.shared.Arrival.Reset()
 	vs.pubBytes0 = vs.pub.totals().bytes
 }
 
