@@ -12,9 +12,9 @@ import (
 	"github.com/bidcast/bidcast/events"
 )
 
-// publisherBuffer bounds the events a room holds while Redis is slow. The
-// actor never blocks on it; past it events are dropped and a room.state
-// event resynchronizes clients.
+// publisherBuffer bounds the events a room holds while Redis is slow (see
+// pubQueue). The actor never blocks on it; past it events are dropped and a
+// room.state event resynchronizes clients.
 const publisherBuffer = 8192
 
 // A busy room stores its snapshot with at most one batch of events in
@@ -55,7 +55,7 @@ type publisher struct {
 	logger *slog.Logger
 	stages *Stages // nil records nothing
 
-	ch      chan pubItem
+	queue   *pubQueue
 	dropped atomic.Bool
 	done    chan struct{}
 	stop    sync.Once
@@ -86,7 +86,7 @@ type trigger struct {
 func newPublisher(roomID string, log events.Log, aliases *events.Aliases, logger *slog.Logger,
 	sub events.Subscriber) *publisher {
 	return &publisher{roomID: roomID, log: log, aliases: aliases, logger: logger, sub: sub,
-		ch: make(chan pubItem, publisherBuffer), done: make(chan struct{}), quit: make(chan struct{}),
+		queue: newPubQueue(), done: make(chan struct{}), quit: make(chan struct{}),
 		triggers: map[string]trigger{}, snapEvery: snapshotEvery, snapMaxEvents: snapshotMaxEvents,
 		snapCheck: snapshotCheck}
 }
@@ -100,9 +100,7 @@ func (p *publisher) Emit(e auction.Event) {
 	if e.Type == auction.EventBidRejected && e.Bid != nil {
 		it.to = e.Bid.BidderID
 	}
-	select {
-	case p.ch <- it:
-	default:
+	if !p.queue.push(it) {
 		p.dropped.Store(true)
 	}
 }
@@ -149,8 +147,7 @@ func (p *publisher) run() {
 			due = catchUp.C
 		}
 		select {
-		case it := <-p.ch:
-			batch = append(batch[:0], it)
+		case <-p.queue.ready:
 		case <-due:
 			p.storeSnapshot(ctx)
 			continue
@@ -164,28 +161,20 @@ func (p *publisher) run() {
 			}
 			return
 		}
-	fill:
-		for len(batch) < cap(batch) {
-			select {
-			case it := <-p.ch:
-				batch = append(batch, it)
-			default:
-				break fill
-			}
+		if batch = p.queue.take(batch[:0], cap(batch)); len(batch) > 0 {
+			p.publishBatch(ctx, batch)
 		}
-		p.publishBatch(ctx, batch)
 	}
 }
 
 // drain publishes whatever is still queued.
 func (p *publisher) drain(ctx context.Context) {
+	batch := make([]pubItem, 0, 256)
 	for {
-		select {
-		case it := <-p.ch:
-			p.publishBatch(ctx, []pubItem{it})
-		default:
+		if batch = p.queue.take(batch[:0], cap(batch)); len(batch) == 0 {
 			return
 		}
+		p.publishBatch(ctx, batch)
 	}
 }
 
