@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -88,6 +89,9 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 	if err != nil {
 		return nil, fmt.Errorf("seed sequence of room %s: %w", roomID, err)
 	}
+	if hook := testHookAfterSeed.Load(); hook != nil {
+		(*hook)(roomID)
+	}
 	p := &Pipeline{roomID: roomID, rdb: rdb, log: log, stages: cfg.Stages}
 	p.seq = newSequencer(roomID, applied+1, rdb, applier, outcomes, log)
 	p.seq.stages = cfg.Stages
@@ -102,8 +106,11 @@ func StartPipeline(ctx context.Context, roomID string, rdb redis.UniversalClient
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.seq.run(runCtx) }()
 	go func() { defer p.wg.Done(); p.listen(runCtx) }()
-	if current > applied {
-		p.seq.nudge(current, nil)
+	// A bid sequenced after the seed but before the subscription took
+	// published its nudge to no one; read the counter again now that
+	// nudges arrive, so such a bid is not left to its backstop task.
+	if cur := p.sequenced(ctx, current); cur > applied {
+		p.seq.nudge(cur, nil)
 	}
 
 	p.srv = asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -154,6 +161,24 @@ func (p *Pipeline) listen(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// testHookAfterSeed, when a test sets it, runs between StartPipeline's
+// seed of the sequence counter and its subscription to the room's nudges.
+var testHookAfterSeed atomic.Pointer[func(roomID string)]
+
+// sequenced is the room's sequence counter, at least floor (the value the
+// seed read); floor when it cannot be read, since the first nudge or the
+// bids' tasks bring the rest.
+func (p *Pipeline) sequenced(ctx context.Context, floor int64) int64 {
+	cur, err := p.rdb.Get(ctx, seqKey(p.roomID)).Int64()
+	if err != nil {
+		if !errors.Is(err, redis.Nil) { // no counter yet: no bid
+			p.log.Warn("reading the sequence counter after subscribing failed", "err", err)
+		}
+		return floor
+	}
+	return max(cur, floor)
 }
 
 // catchUp asks the sequencer for every bid sequenced so far.

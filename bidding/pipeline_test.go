@@ -272,3 +272,36 @@ func TestSubmitRejectsMalformedBids(t *testing.T) {
 		t.Fatalf("room sequence = %d after only bad bids, want 0", n)
 	}
 }
+
+// TestBidBetweenSeedAndSubscribeIsApplied: a bid sequenced while the
+// pipeline starts, after it read the counter and before its subscription
+// took, publishes its nudge to no one. The pipeline reads the counter again
+// once subscribed, so the bid is applied at once rather than by its
+// backstop task (an hour away here).
+func TestBidBetweenSeedAndSubscribeIsApplied(t *testing.T) {
+	ctx := context.Background()
+	rdb := testRedis(t)
+	room, lot := newUUID(), newUUID()
+	app := newRecordingApplier()
+	outcomes := NewOutcomes(rdb, nil)
+	in := NewIngress(rdb, outcomes, IngressConfig{TaskBackstop: time.Hour})
+	// Nothing is waiting when the pipeline seeds, so only a nudge after
+	// the subscription can bring the bid in.
+	hook := func(r string) {
+		if r != room {
+			return
+		}
+		if _, err := in.Submit(ctx, sampleBid(room, lot, 0)); err != nil {
+			t.Error(err)
+		}
+	}
+	testHookAfterSeed.Store(&hook)
+	t.Cleanup(func() { testHookAfterSeed.Store(nil) })
+	p, err := StartPipeline(ctx, room, rdb, app, outcomes, app, PipelineConfig{TaskCheckInterval: 50 * time.Millisecond}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	waitFor(t, "the bid sequenced during the start applied", func() bool { return len(app.snapshot()) == 1 })
+	checkStrictOrder(t, app.snapshot(), 1)
+}
