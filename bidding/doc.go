@@ -15,7 +15,11 @@
 //     own queue "room:<id>" with TaskID(bidder/bid_id), due two seconds
 //     later, and publishes a nudge (the number and the stamp): one round
 //     trip. The script writes the task in Asynq's own storage layout
-//     (bidtask.go; a test runs it through Asynq).
+//     (bidtask.go; a test runs it through Asynq). When the node that
+//     received the bid holds the room's lease itself, the script publishes
+//     nothing and Submit nudges the room's pipeline in the process
+//     (localnudge.go), or publishes the nudge if the room turns out not to
+//     run there.
 //  2. Sequencing, on the node that owns the room (a Redis lease): the room's
 //     sequencer applies bids strictly in ingress order, exactly once, in
 //     batches (group commit). Woken by a nudge, it takes every bid already

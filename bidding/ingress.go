@@ -36,6 +36,9 @@ type IngressConfig struct {
 	// Waker, when set, is asked to wake a room whose bid found nobody
 	// holding its lease (parked, or between owners); see park.go.
 	Waker Waker
+	// Local, when set, is the node this Ingress runs on: bids to the rooms
+	// it owns are nudged in the process, not through Redis (LocalRooms).
+	Local LocalRooms
 }
 
 // Receipt tells the submitter what happened at ingress.
@@ -96,13 +99,19 @@ const ingressLanes = 2
 // ARGV: bid key (bidKey, also the task ID), payload (a JSON object), nudge
 // channel, dedupe TTL seconds, receive time in µs or "" for TIME, task
 // message head and tail (bidTaskMessage), queue name, backstop seconds,
-// the bidder's ID to look up in the banned set or "" for no ban check.
-// Returns {1, seq, µs, owned} for a new bid, {0, seq, 0, owned} for a
+// the bidder's ID to look up in the banned set or "" for no ban check, the
+// caller's lease holder value or "" (LocalRooms).
+// Returns {1, seq, µs, owned, here} for a new bid, {0, seq, 0, owned} for a
 // duplicate, {-1, 0, 0, owned} for a new bid in a room that has ended,
 // {-2, 0, 0, owned} for one from a banned bidder; owned is 0 when nobody
-// holds the room's lease (parked: wake it).
+// holds the room's lease (parked: wake it), here is 1 when the caller holds
+// it, and then the nudge is the caller's to deliver (not published).
 var sequenceScript = redis.NewScript(`
-local owned = redis.call('EXISTS', KEYS[5])
+local lease = redis.call('GET', KEYS[5])
+local owned = 0
+if lease then
+  owned = 1
+end
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
   return {0, tonumber(existing), 0, owned}
@@ -141,8 +150,11 @@ if redis.call('EXISTS', KEYS[6]) == 0 then
   redis.call('ZADD', KEYS[7], tonumber(t[1]) + tonumber(ARGV[9]), ARGV[1])
   redis.call('SADD', KEYS[8], ARGV[8])
 end
+if ARGV[11] ~= '' and lease == ARGV[11] then
+  return {1, seq, us, owned, 1}
+end
 redis.call('PUBLISH', ARGV[3], seq .. ' ' .. stamp)
-return {1, seq, us, owned}
+return {1, seq, us, owned, 0}
 `)
 
 // Submit validates b, stamps it and puts it on its room's queue. It returns
@@ -179,12 +191,16 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	if in.cfg.BannedSet != nil {
 		bans, bidder = in.cfg.BannedSet(b.RoomID), b.BidderID
 	}
+	holder := ""
+	if in.cfg.Local != nil {
+		holder = in.cfg.Local.Holder()
+	}
 	start := time.Now()
 	res, err := in.sequence.run(ctx,
 		[]string{seqKey(b.RoomID), bidIDsKey(b.RoomID), logKey(b.RoomID), receivedKey(b.RoomID), leaseKey(b.RoomID),
 			asynqTaskPrefix(b.RoomID) + key, asynqScheduledKey(b.RoomID), asynqAllQueues, endedKey(b.RoomID), bans},
 		key, payload, nudgeChannel(b.RoomID), int64(in.cfg.DedupeTTL/time.Second), at,
-		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second), bidder)
+		head, tail, QueueName(b.RoomID), int64(in.cfg.TaskBackstop/time.Second), bidder, holder)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("sequence bid %s: %w", b.BidID, err)
 	}
@@ -197,6 +213,9 @@ func (in *Ingress) Submit(ctx context.Context, b Bid) (Receipt, error) {
 	}
 	fresh, seq := res[0] == 1, res[1]
 	b.Seq = seq
+	if fresh && len(res) > 4 && res[4] == 1 {
+		in.nudgeHere(ctx, b.RoomID, seq, res[2])
+	}
 	if res[3] == 0 && in.cfg.Waker != nil {
 		// Decided by its receive time once the room runs, within ms.
 		in.cfg.Waker.Wake(b.RoomID)

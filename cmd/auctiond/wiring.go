@@ -110,7 +110,7 @@ func (a *App) wire() error {
 		a.log.With("component", "node")); err != nil {
 		return usageError{Err: err}
 	}
-	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node, Stages: s.bidStages,
+	s.ingress = bidding.NewIngress(a.redis, s.outcomes, bidding.IngressConfig{Waker: s.node, Local: s.node, Stages: s.bidStages,
 		BannedSet: signaling.BannedKey})
 	mod := signaling.NewRedisModeration(a.redis)
 	wsAuth := signaling.AuthService{Svc: s.auth} // who connects, bids, watches
