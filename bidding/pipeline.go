@@ -174,7 +174,8 @@ func (p *Pipeline) sequenced(ctx context.Context, floor int64) int64 {
 	cur, err := p.rdb.Get(ctx, seqKey(p.roomID)).Int64()
 	if err != nil {
 		if !errors.Is(err, redis.Nil) { // no counter yet: no bid
-			p.log.Warn("reading the sequence counter after subscribing failed", "err", err)
+			p.log.Warn("reading the sequence counter after subscribing failed; the queue will deliver",
+				"err", err)
 		}
 		return floor
 	}
@@ -183,13 +184,7 @@ func (p *Pipeline) sequenced(ctx context.Context, floor int64) int64 {
 
 // catchUp asks the sequencer for every bid sequenced so far.
 func (p *Pipeline) catchUp(ctx context.Context) {
-	cur, err := p.rdb.Get(ctx, seqKey(p.roomID)).Int64()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		p.log.Warn("reading the sequence counter after a re-subscription failed; the queue will deliver",
-			"err", err)
-		return
-	}
-	if cur > 0 {
+	if cur := p.sequenced(ctx, 0); cur > 0 {
 		p.seq.nudge(cur, nil)
 	}
 }
