@@ -175,6 +175,12 @@ func TestDuplicateBidIDReturnsOriginal(t *testing.T) {
 	}
 	defer p.Stop()
 	waitFor(t, "bid applied", func() bool { return len(app.snapshot()) == 1 })
+	// The outcome is stored after the apply, with the sequencer's next
+	// round trip to Redis.
+	waitFor(t, "outcome stored", func() bool {
+		out, err := outcomes.Get(ctx, room, b.BidderID, b.BidID)
+		return err == nil && out.Status != StatusPending
+	})
 	// Let Asynq deliver its copy too; it must not apply a second time.
 	time.Sleep(200 * time.Millisecond)
 	late, err := in.Submit(ctx, b)

@@ -102,7 +102,13 @@ func TestSequencerRefusesWhatRetryingCannotCure(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the bid behind the poison one", func() bool { return len(app.snapshot()) == 1 })
-	out, err := outcomes.Get(ctx, room, bad.BidderID, bad.BidID)
+	// Outcomes are stored after the apply, with the sequencer's next round
+	// trip to Redis: wait for the poison bid's to be decided.
+	var out Outcome
+	waitFor(t, "the poison bid's outcome", func() bool {
+		out, err = outcomes.Get(ctx, room, bad.BidderID, bad.BidID)
+		return err != nil || out.Status != StatusPending
+	})
 	if err != nil || out.Status != StatusRejected || out.Reason != string(auction.ReasonInvalidBid) {
 		t.Fatalf("poison bid outcome = %+v, %v; want rejected invalid_bid", out, err)
 	}
