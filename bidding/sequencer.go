@@ -154,9 +154,11 @@ func (s *sequencer) serve(ctx context.Context, reqs []seqRequest) {
 		}
 	}
 	// Requests waiting (nudges of new bids) start the next pass, whose take
-	// sends this pass's outcomes and trims; with none, they go out now.
+	// sends this pass's outcomes and trims; with none, they go out now. A
+	// stopping sequencer leaves them to run's last flush, whose context is
+	// still live.
 	defer func() {
-		if len(s.reqs) == 0 {
+		if len(s.reqs) == 0 && ctx.Err() == nil {
 			s.flush(ctx)
 		}
 	}()
