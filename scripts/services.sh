@@ -209,9 +209,21 @@ start_postgres() {
     die "port $pg_port is held by another PostgreSQL; set BIDCAST_PG_PORT to a free port"
   else
     log "starting PostgreSQL on 127.0.0.1:$pg_port (data in $home)"
-    as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $home/run -c max_connections=300 -c fsync=on" \
-      start >/dev/null || die "PostgreSQL did not start; see $home/postgres.log"
+    # The port lies in the kernel's range for outgoing connections, so a
+    # client's socket can hold it for a while: until it closes, and then in
+    # TIME_WAIT for 60 s. Wait that out (up to ~80 s); a port another server
+    # listens on fails at once.
+    local try seen
+    for try in $(seq 40); do
+      seen=$(line_count "$home/postgres.log")
+      as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $home/run -c max_connections=300 -c fsync=on" \
+        start >/dev/null && break
+      port_taken_for_now "$home/postgres.log" "$seen" "$pg_port" && [ "$try" -lt 40 ] \
+        || die "PostgreSQL did not start; see $home/postgres.log$(port_holder "$pg_port")"
+      log "port $pg_port is in use for now$(port_holder "$pg_port"); trying again in 2 s"
+      sleep 2
+    done
     echo postgres >>"$data/started"
   fi
   if ! PGPASSWORD=$pass "$bin/psql" -qtA -h 127.0.0.1 -p "$pg_port" -U bidcast -d postgres \
@@ -219,6 +231,61 @@ start_postgres() {
     PGPASSWORD=$pass "$bin/createdb" -h 127.0.0.1 -p "$pg_port" -U bidcast bidcast
   fi
   echo "postgres://bidcast:$pass@127.0.0.1:$pg_port/bidcast?sslmode=disable"
+}
+
+# line_count prints how many lines file $1 has (0 if it does not exist).
+line_count() {
+  if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi
+}
+
+# log_says reports whether file $1, past its first $2 lines, says $3.
+log_says() {
+  [ -f "$1" ] && [ "$(tail -n "+$(($2 + 1))" "$1" | grep -c -- "$3" || true)" -gt 0 ]
+}
+
+# port_taken_for_now reports whether log $1 (past line $2) says the bind to
+# port $3 failed while no listening socket holds that port: an outgoing
+# connection's socket that will go away, not another server.
+port_taken_for_now() {
+  log_says "$1" "$2" "Address already in use" && [ -z "$(ss -Hltn "( sport = :$3 )" 2>/dev/null)" ]
+}
+
+# port_holder names what holds TCP port $1 on loopback, if ss can tell.
+port_holder() {
+  local who
+  who=$(ss -Htanp "( sport = :$1 )" 2>/dev/null | awk '{print $1, $4, $5, $6}' | head -n 3 | tr '\n' ';')
+  if [ -n "$who" ]; then printf ' (held by: %s)' "$who"; fi
+}
+
+# start_redis_once starts redis-server (config file $1) on $redis_port and
+# waits until it answers, or its log (past line $2) says the port is taken.
+# A large append-only file takes a while to load; Redis answers LOADING
+# until it has, so it waits as long as it says that (up to ten minutes), and
+# up to 5 s for any other answer (the port not open yet, say).
+start_redis_once() {
+  # The append-only file is compacted by a forked child that writes the
+  # whole dataset; under a bid storm Redis's default (every 64 MB of
+  # growth) ran it every few seconds, and on two cores each run stalled
+  # bids for seconds. Compacting after 1 GB of growth keeps the same
+  # durability (fsync every second) with a rewrite every few minutes.
+  redis-server "$1" --bind 127.0.0.1 --port "$redis_port" --dir "$data/redis" \
+    --appendonly yes --appendfsync everysec --save '' --auto-aof-rewrite-min-size 1gb --daemonize yes \
+    --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" \
+    || die "Redis did not start; see $data/redis/redis.log"
+  local started=$SECONDS reply
+  for _ in $(seq 6000); do
+    reply=$(rcli ping 2>&1 || true)
+    case "$reply" in
+      *PONG*) return 0 ;;
+      *LOADING*) ;;
+      *)
+        [ "$SECONDS" -lt "$((started + 5))" ] || return 1
+        ! log_says "$data/redis/redis.log" "$2" "Address already in use" || return 1
+        ;;
+    esac
+    sleep 0.1
+  done
+  return 1
 }
 
 # Redis asks for a password, generated once and kept in .data/redis.pass
@@ -263,29 +330,16 @@ start_redis() {
     die "port $redis_port is held by a Redis with another password; set BIDCAST_REDIS_PORT to a free port"
   else
     log "starting Redis on 127.0.0.1:$redis_port (append-only file on, password required)"
-    # The append-only file is compacted by a forked child that writes the
-    # whole dataset; under a bid storm Redis's default (every 64 MB of
-    # growth) ran it every few seconds, and on two cores each run stalled
-    # bids for seconds. Compacting after 1 GB of growth keeps the same
-    # durability (fsync every second) with a rewrite every few minutes.
-    redis-server "$conf" --bind 127.0.0.1 --port "$redis_port" --dir "$data/redis" \
-      --appendonly yes --appendfsync everysec --save '' --auto-aof-rewrite-min-size 1gb --daemonize yes \
-      --pidfile "$data/redis/redis.pid" --logfile "$data/redis/redis.log" \
-      || die "Redis did not start; see $data/redis/redis.log"
-    # A large append-only file takes a while to load; Redis answers LOADING
-    # until it has, so wait as long as it says that (up to ten minutes), and
-    # up to 5 s for any other answer (the port not open yet, say).
-    local started=$SECONDS
-    for _ in $(seq 6000); do
-      reply=$(rcli ping 2>&1 || true)
-      case "$reply" in
-        *PONG*) break ;;
-        *LOADING*) ;;
-        *) [ "$SECONDS" -lt "$((started + 5))" ] || break ;;
-      esac
-      sleep 0.1
+    # As with Postgres, a client's socket may hold the port for a while.
+    local try seen
+    for try in $(seq 40); do
+      seen=$(line_count "$data/redis/redis.log")
+      start_redis_once "$conf" "$seen" && break
+      port_taken_for_now "$data/redis/redis.log" "$seen" "$redis_port" \
+        && [ "$try" -lt 40 ] || die "Redis is not answering; see $data/redis/redis.log$(port_holder "$redis_port")"
+      log "port $redis_port is in use for now$(port_holder "$redis_port"); trying again in 2 s"
+      sleep 2
     done
-    rcli ping | grep -q PONG || die "Redis is not answering; see $data/redis/redis.log"
     echo redis >>"$data/started"
   fi
   echo "redis://:$pass@127.0.0.1:$redis_port/0"
