@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bidcast/bidcast/internal/clientip"
+	"github.com/bidcast/bidcast/internal/namespace"
 )
 
 // Config tunes the API. The zero value is usable: every zero field takes the
@@ -54,8 +55,15 @@ type WebhookConfig struct {
 	// make the server probe its own network; tests turn it on to deliver
 	// to an httptest server.
 	AllowPrivateTargets bool
-	// Queue is the Asynq queue deliveries run on. Zero means "webhooks".
+	// Queue is the Asynq queue deliveries run on. Zero means the
+	// "webhooks" queue of Namespace, whose worker also drains the queue of
+	// releases before namespaces.
 	Queue string
+	// Namespace is the deployment's namespace of shared Redis names
+	// (internal/namespace); None keeps the names of earlier releases.
+	Namespace namespace.Namespace
+	// drain lists the legacy queues the worker also serves (withDefaults).
+	drain []string
 	// Timeout bounds one delivery attempt. Zero means 10 seconds.
 	Timeout time.Duration
 	// MaxRetry is how many times a failed delivery is retried. Zero means 8.
@@ -111,7 +119,8 @@ func (c Config) withDefaults() Config {
 
 func (c WebhookConfig) withDefaults() WebhookConfig {
 	if c.Queue == "" {
-		c.Queue = "webhooks"
+		c.Queue = c.Namespace.Name(DefaultWebhookQueue)
+		c.drain = c.Namespace.Legacy(DefaultWebhookQueue)
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
@@ -155,4 +164,14 @@ func (c Config) Validate() error {
 		return errors.New("api: webhook timeout, retries, cap, concurrency and poll interval must not be negative")
 	}
 	return nil
+}
+
+// queues returns the worker's Asynq queue weights: its queue, and the
+// legacy ones it drains.
+func (c WebhookConfig) queues() map[string]int {
+	out := map[string]int{c.Queue: 1}
+	for _, q := range c.drain {
+		out[q] = 1
+	}
+	return out
 }

@@ -53,7 +53,7 @@ func NewWebhookWorker(cfg Config, deps Deps) (*WebhookWorker, error) {
 		log: log, now: cfg.Now}
 	srv := asynq.NewServerFromRedisClient(deps.Redis, asynq.Config{
 		Concurrency:              wc.Concurrency,
-		Queues:                   map[string]int{wc.Queue: 1},
+		Queues:                   wc.queues(),
 		TaskCheckInterval:        wc.PollInterval,
 		DelayedTaskCheckInterval: wc.PollInterval,
 		RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {

@@ -30,7 +30,7 @@ const (
 )
 
 // DefaultWebhookQueue is the queue EnqueueLotClosed uses unless told
-// otherwise with asynq.Queue.
+// otherwise with asynq.Queue, and the base name of WebhookConfig.Queue.
 const DefaultWebhookQueue = "webhooks"
 
 // Headers of a delivery.

@@ -16,10 +16,12 @@ import (
 	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/events"
 	"github.com/bidcast/bidcast/internal/asynqlog"
+	"github.com/bidcast/bidcast/internal/namespace"
 	"github.com/bidcast/bidcast/storage"
 )
 
-// Queues of the node's background work, apart from the per-room bid queues.
+// Queues of the node's background work, apart from the per-room bid queues:
+// their base names, which BackgroundConfig.Namespace qualifies.
 const (
 	// QueueLots holds each lot's scheduled close backstop.
 	QueueLots = "lots"
@@ -42,6 +44,9 @@ type BackgroundConfig struct {
 	Kick func()
 	// Restart asks this node to restart a room it owns.
 	Restart func(roomID string)
+	// Namespace names the lots and notify queues for this deployment
+	// (internal/namespace); None keeps the names of earlier releases.
+	Namespace namespace.Namespace
 }
 
 // Background schedules and runs a node's lot close backstops and
@@ -149,7 +154,7 @@ func (b *Background) notifyClosed(roomID string, e auction.Event) {
 func (b *Background) scheduleClose(roomID, lotID string, deadline time.Time) {
 	body, _ := json.Marshal(closePayload{RoomID: roomID, LotID: lotID, DeadlineMS: deadline.UnixMilli()})
 	b.offer(bgTask{task: asynq.NewTask(TaskCloseLot, body), opts: []asynq.Option{
-		asynq.Queue(QueueLots), asynq.TaskID(fmt.Sprintf("close:%s:%d", lotID, deadline.UnixMilli())),
+		asynq.Queue(b.cfg.Namespace.Name(QueueLots)), asynq.TaskID(fmt.Sprintf("close:%s:%d", lotID, deadline.UnixMilli())),
 		asynq.ProcessAt(deadline.Add(b.cfg.Grace + b.cfg.CloseMargin)), asynq.MaxRetry(30),
 		asynq.Retention(time.Hour),
 	}})
@@ -160,7 +165,7 @@ func (b *Background) scheduleClose(roomID, lotID string, deadline time.Time) {
 func (b *Background) notify(p notifyPayload) {
 	body, _ := json.Marshal(p)
 	b.offer(bgTask{task: asynq.NewTask(TaskNotify, body), opts: []asynq.Option{
-		asynq.Queue(QueueNotify), asynq.TaskID("notify:" + p.Key), asynq.MaxRetry(10), asynq.Retention(time.Hour),
+		asynq.Queue(b.cfg.Namespace.Name(QueueNotify)), asynq.TaskID("notify:" + p.Key), asynq.MaxRetry(10), asynq.Retention(time.Hour),
 	}})
 }
 
@@ -180,11 +185,11 @@ func (b *Background) offer(t bgTask) {
 func (b *Background) Dropped() int64 { return b.dropped.Load() }
 
 // Run enqueues what OnEvent offers and processes the lots and notify
-// queues until ctx is done.
+// queues (and those of releases before namespaces) until ctx is done.
 func (b *Background) Run(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(b.rdb, asynq.Config{
 		Concurrency: b.cfg.Concurrency,
-		Queues:      map[string]int{QueueLots: 2, QueueNotify: 1},
+		Queues:      b.cfg.Namespace.Queues(map[string]int{QueueLots: 2, QueueNotify: 1}),
 		RetryDelayFunc: func(n int, _ error, t *asynq.Task) time.Duration {
 			if t.Type() == TaskCloseLot {
 				return 2 * time.Second

@@ -87,7 +87,10 @@
 // the room claimed or restarted, and won, sold and unsold notifications
 // (queue "notify", TaskID per event) stored in Postgres. A bidder's outbid
 // notification needs no task: LotStore stores it in the statement that
-// commits the batch of bids that outbid them.
+// commits the batch of bids that outbid them. Both queues, like the
+// lease-expiry index, are named in the deployment's namespace
+// (BackgroundConfig.Namespace, NodeConfig.Namespace; internal/namespace),
+// so deployments sharing a Redis database never take each other's tasks.
 //
 // A lot whose deadline has passed closes only when its grace has ended
 // and the pipeline has decided every bid sequenced by then

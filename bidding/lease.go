@@ -29,8 +29,9 @@ import (
 // holderSep separates the node ID from the instance in a lease's value.
 const holderSep = "#"
 
-// leaseExpiryKey is a sorted set of room IDs scored by when their lease
-// lapses (Unix ms), refreshed with each renewal. Nodes read its expired end
+// leaseExpiryKey names (as NodeConfig.Namespace qualifies it) a sorted set
+// of room IDs scored by when their lease lapses (Unix ms), refreshed with
+// each renewal. Nodes read its expired end
 // to find rooms whose owner died without scanning every room's lease; it is
 // a hint only (the lease keys decide), so it needs no atomicity with them.
 const leaseExpiryKey = "bidcast:leases:expiry"
@@ -87,6 +88,8 @@ type lease struct {
 	node   string // node ID
 	holder string // node ID and instance
 	ttl    time.Duration
+	// expiry is the key of the lease-expiry index (leaseExpiryKey).
+	expiry string
 }
 
 // acquire claims the room if nobody holds it or a dead instance of this
@@ -97,16 +100,16 @@ func (l lease) acquire(ctx context.Context) (ok, reclaimed bool, err error) {
 		return false, false, fmt.Errorf("acquire lease on room %s: %w", l.roomID, err)
 	}
 	if n > 0 {
-		markExpiry(ctx, l.rdb, l.ttl, l.roomID)
+		markExpiry(ctx, l.rdb, l.expiry, l.ttl, l.roomID)
 	}
 	return n > 0, n == 2, nil
 }
 
 // renewMany extends the leases of rooms in one pipelined round trip, so
 // renewing a hundred rooms costs one Redis latency, not a hundred; the
-// expiry hints ride in the same round trip. held reports which leases this
+// expiry hints (index key expiry) ride in the same round trip. held reports which leases this
 // instance still holds; err is set when Redis could not be asked at all.
-func renewMany(ctx context.Context, rdb redis.UniversalClient, holderValue string, ttl time.Duration,
+func renewMany(ctx context.Context, rdb redis.UniversalClient, expiry, holderValue string, ttl time.Duration,
 	roomIDs []string) (held map[string]bool, err error) {
 	if len(roomIDs) == 0 {
 		return map[string]bool{}, nil
@@ -117,7 +120,7 @@ func renewMany(ctx context.Context, rdb redis.UniversalClient, holderValue strin
 		for i, id := range roomIDs {
 			cmds[i] = renewScript.EvalSha(ctx, pipe, []string{leaseKey(id)}, holderValue, ttl.Milliseconds())
 		}
-		addExpiry(ctx, pipe, ttl, roomIDs...)
+		addExpiry(ctx, pipe, expiry, ttl, roomIDs...)
 		_, err := pipe.Exec(ctx)
 		return cmds, err
 	}
@@ -140,31 +143,32 @@ func renewMany(ctx context.Context, rdb redis.UniversalClient, holderValue strin
 	return held, nil
 }
 
-// addExpiry queues the expiry hints of roomIDs (now + ttl) on pipe.
-func addExpiry(ctx context.Context, pipe redis.Pipeliner, ttl time.Duration, roomIDs ...string) {
+// addExpiry queues the expiry hints of roomIDs (now + ttl) into index key
+// expiry on pipe.
+func addExpiry(ctx context.Context, pipe redis.Pipeliner, expiry string, ttl time.Duration, roomIDs ...string) {
 	at := float64(time.Now().Add(ttl).UnixMilli())
 	members := make([]redis.Z, len(roomIDs))
 	for i, id := range roomIDs {
 		members[i] = redis.Z{Score: at, Member: id}
 	}
-	pipe.ZAdd(ctx, leaseExpiryKey, members...)
+	pipe.ZAdd(ctx, expiry, members...)
 }
 
 // markExpiry records one lease's expiry hint; a failure costs only speed
 // (the room is found by the next full scan instead).
-func markExpiry(ctx context.Context, rdb redis.UniversalClient, ttl time.Duration, roomID string) {
+func markExpiry(ctx context.Context, rdb redis.UniversalClient, expiry string, ttl time.Duration, roomID string) {
 	pipe := rdb.Pipeline()
-	addExpiry(ctx, pipe, ttl, roomID)
+	addExpiry(ctx, pipe, expiry, ttl, roomID)
 	_, _ = pipe.Exec(ctx)
 }
 
 // expiredLeases returns rooms whose lease expiry hint has passed, and
 // forgets hints a minute old (rooms that ended, or that nobody claims).
-func expiredLeases(ctx context.Context, rdb redis.UniversalClient, limit int64) ([]string, error) {
+func expiredLeases(ctx context.Context, rdb redis.UniversalClient, expiry string, limit int64) ([]string, error) {
 	now := time.Now().UnixMilli()
 	pipe := rdb.Pipeline()
-	pipe.ZRemRangeByScore(ctx, leaseExpiryKey, "-inf", strconv.FormatInt(now-60_000, 10))
-	ids := pipe.ZRangeByScore(ctx, leaseExpiryKey, &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10),
+	pipe.ZRemRangeByScore(ctx, expiry, "-inf", strconv.FormatInt(now-60_000, 10))
+	ids := pipe.ZRangeByScore(ctx, expiry, &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10),
 		Count: limit})
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read lease expiries: %w", err)
@@ -177,7 +181,7 @@ func (l lease) release(ctx context.Context) error {
 	if err := releaseScript.Run(ctx, l.rdb, []string{leaseKey(l.roomID)}, l.holder).Err(); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("release lease on room %s: %w", l.roomID, err)
 	}
-	_ = l.rdb.ZRem(ctx, leaseExpiryKey, l.roomID).Err()
+	_ = l.rdb.ZRem(ctx, l.expiry, l.roomID).Err()
 	return nil
 }
 

@@ -34,7 +34,7 @@ func TestAcquireRules(t *testing.T) {
 	room := newUUID()
 	ttl := time.Minute
 	mk := func(node, inst string) lease {
-		return lease{rdb: rdb, roomID: room, node: node, holder: holder(node, inst), ttl: ttl}
+		return lease{rdb: rdb, roomID: room, node: node, holder: holder(node, inst), ttl: ttl, expiry: leaseExpiryKey}
 	}
 	old, restarted, other := mk("n1", "aaaa"), mk("n1", "bbbb"), mk("n2", "cccc")
 	t.Cleanup(func() { rdb.Del(ctx, leaseKey(room)); rdb.ZRem(ctx, leaseExpiryKey, room) })
@@ -64,7 +64,7 @@ func TestAcquireRules(t *testing.T) {
 		l    lease
 		held bool
 	}{{restarted, false}, {old, true}, {other, false}} {
-		held, err := renewMany(ctx, rdb, tc.l.holder, ttl, []string{room})
+		held, err := renewMany(ctx, rdb, leaseExpiryKey, tc.l.holder, ttl, []string{room})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,13 +92,13 @@ func TestExpiredLeasesIndex(t *testing.T) {
 	rdb := testRedis(t)
 	ctx := context.Background()
 	room := newUUID()
-	l := lease{rdb: rdb, roomID: room, node: "x", holder: holder("x", "1"), ttl: 300 * time.Millisecond}
+	l := lease{rdb: rdb, roomID: room, node: "x", holder: holder("x", "1"), ttl: 300 * time.Millisecond, expiry: leaseExpiryKey}
 	t.Cleanup(func() { rdb.Del(ctx, leaseKey(room)); rdb.ZRem(ctx, leaseExpiryKey, room) })
 	if ok, _, err := l.acquire(ctx); !ok || err != nil {
 		t.Fatalf("acquire = %v, %v", ok, err)
 	}
 	expired := func() bool {
-		ids, err := expiredLeases(ctx, rdb, 10_000)
+		ids, err := expiredLeases(ctx, rdb, leaseExpiryKey, 10_000)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestExpiredLeasesIndex(t *testing.T) {
 		t.Fatal("a fresh lease is listed as expired")
 	}
 	waitFor(t, "the lease to lapse", expired)
-	if _, err := renewMany(ctx, rdb, l.holder, time.Minute, []string{room}); err != nil {
+	if _, err := renewMany(ctx, rdb, leaseExpiryKey, l.holder, time.Minute, []string{room}); err != nil {
 		t.Fatal(err)
 	}
 	if expired() {

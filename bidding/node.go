@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bidcast/bidcast/internal/namespace"
 )
 
 // RoomSource lists the rooms that should be running somewhere.
@@ -54,6 +56,9 @@ type NodeConfig struct {
 	// Parking parks the node's idle rooms and wakes parked ones (park.go);
 	// its zero value (no Store) never parks.
 	Parking ParkConfig
+	// Namespace names the lease-expiry index for this deployment
+	// (internal/namespace); None keeps the name of earlier releases.
+	Namespace namespace.Namespace
 }
 
 // defaultLeaseTTL keeps a takeover under 2 s: the dead owner's lease lapses
@@ -67,6 +72,7 @@ const defaultLeaseTTL = 1200 * time.Millisecond
 type Node struct {
 	cfg    NodeConfig
 	holder string // this instance's value in the leases it holds
+	expiry string // the lease-expiry index's key in this namespace
 	rdb    redis.UniversalClient
 	source RoomSource
 	runner RoomRunner
@@ -127,6 +133,7 @@ func NewNode(cfg NodeConfig, rdb redis.UniversalClient, source RoomSource, runne
 	var inst [6]byte
 	_, _ = rand.Read(inst[:])
 	return &Node{cfg: cfg, holder: holder(cfg.NodeID, hex.EncodeToString(inst[:])), rdb: rdb, source: source,
+		expiry: cfg.Namespace.Name(leaseExpiryKey),
 		runner: runner, log: log.With("node", cfg.NodeID), live: map[string]bool{},
 		owned: map[string]*ownedRoom{}, stopping: map[string]bool{}, kick: make(chan struct{}, 1),
 		waking: map[string]bool{}, wakes: make(chan string, wakeBuffer)}, nil
@@ -191,7 +198,8 @@ func (n *Node) Owned() []string {
 }
 
 func (n *Node) lease(roomID string) lease {
-	return lease{rdb: n.rdb, roomID: roomID, node: n.cfg.NodeID, holder: n.holder, ttl: n.cfg.LeaseTTL}
+	return lease{rdb: n.rdb, roomID: roomID, node: n.cfg.NodeID, holder: n.holder, ttl: n.cfg.LeaseTTL,
+		expiry: n.expiry}
 }
 
 // claim starts every live room that has no owner.
@@ -230,7 +238,7 @@ func (n *Node) probe(ctx context.Context) {
 	if none {
 		return // no live room to take over: a node of parked rooms costs Redis nothing
 	}
-	ids, err := expiredLeases(ctx, n.rdb, 256)
+	ids, err := expiredLeases(ctx, n.rdb, n.expiry, 256)
 	if err != nil {
 		n.log.Warn("reading lease expiries failed", "err", err)
 		return
@@ -295,7 +303,7 @@ func (n *Node) claimOne(ctx context.Context, id string, pinned bool) {
 // lease is gone.
 func (n *Node) renewAll(ctx context.Context) {
 	ids := n.Owned()
-	held, err := renewMany(ctx, n.rdb, n.holder, n.cfg.LeaseTTL, ids)
+	held, err := renewMany(ctx, n.rdb, n.expiry, n.holder, n.cfg.LeaseTTL, ids)
 	if err != nil {
 		// Redis is unreachable: keep running each room until its lease
 		// would have expired (no other node can claim it before then), then

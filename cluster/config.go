@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"github.com/bidcast/bidcast/internal/namespace"
 )
 
 // Config is one node's part in the cluster.
@@ -27,6 +29,11 @@ type Config struct {
 	// NodeViewers is the number of viewers a node takes before new viewers
 	// of a room it serves are placed on another node. Zero means 500.
 	NodeViewers int
+	// Namespace names the node registry for this deployment
+	// (internal/namespace), so two deployments on one Redis database do
+	// not place media on each other's nodes. None keeps the name of earlier
+	// releases.
+	Namespace namespace.Namespace
 }
 
 func (c Config) withDefaults() Config {

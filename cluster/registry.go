@@ -17,8 +17,9 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// defaultNodesKey is the registry: a hash of node ID → the node's last
-// heartbeat (Node as JSON). One key, so listing the cluster is one command.
+// defaultNodesKey names (as Config.Namespace qualifies it) the registry: a
+// hash of node ID → the node's last heartbeat (Node as JSON). One key, so
+// listing the cluster is one command.
 const defaultNodesKey = "bidcast:cluster:nodes"
 
 // forgetAfter is when a silent node's entry is deleted outright; before
@@ -91,7 +92,7 @@ func New(cfg Config, rdb redis.UniversalClient, load LoadFunc, log *slog.Logger)
 	var inst [6]byte
 	_, _ = rand.Read(inst[:])
 	return &Registry{cfg: cfg.withDefaults(), rdb: rdb, load: load, log: log.With("component", "cluster"),
-		instance: hex.EncodeToString(inst[:]), nodesKey: defaultNodesKey, started: time.Now().UTC(), now: time.Now,
+		instance: hex.EncodeToString(inst[:]), nodesKey: cfg.Namespace.Name(defaultNodesKey), started: time.Now().UTC(), now: time.Now,
 		events: make(chan mediaEvent, 256)}, nil
 }
 

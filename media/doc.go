@@ -14,7 +14,8 @@
 // megapixels before any decode, walks a video's container (CheckVideo) to
 // refuse one cut short, stores the original under a generated key
 // (items/<item>/<media>/original), inserts the item_media row with status
-// processing, and enqueues an Asynq task (queue "media", type
+// processing, and enqueues an Asynq task (queue "media" in the
+// deployment's namespace, see WithNamespace, type
 // "media:process", TaskID = media ID). A rejection is an *Error with a
 // stable code (unsupported_type, too_large, image_too_big, not_found,
 // invalid_file) and leaves no file and no row.

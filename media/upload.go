@@ -16,12 +16,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/internal/ids"
+	"github.com/bidcast/bidcast/internal/namespace"
 	"github.com/bidcast/bidcast/storage"
 )
 
 // Asynq names of media processing.
 const (
-	// Queue is the Asynq queue media tasks run on.
+	// Queue is the base name of the Asynq queue media tasks run on, which
+	// WithNamespace qualifies.
 	Queue = "media"
 	// TaskProcess is the type of the task that processes one upload; its
 	// TaskID is the media ID, so a file is never queued twice.
@@ -45,6 +47,8 @@ type Service struct {
 	rdb    redis.UniversalClient
 	client *asynq.Client
 	log    *slog.Logger
+	// ns names the media queue for this deployment (WithNamespace).
+	ns namespace.Namespace
 	// tus serves resumable uploads (resumable.go).
 	tus *resumable
 }
@@ -57,6 +61,13 @@ type Option func(*Service)
 // it the service opens its own client on rdb.
 func WithTaskClient(c *asynq.Client) Option {
 	return func(s *Service) { s.client = c }
+}
+
+// WithNamespace puts the service's processing tasks on the media queue of
+// deployment namespace ns (internal/namespace); without it the queue has
+// the name of earlier releases. Its worker drains that name too.
+func WithNamespace(ns namespace.Namespace) Option {
+	return func(s *Service) { s.ns = ns }
 }
 
 // NewService returns a media service. The store is cfg.Store, else an
@@ -245,7 +256,7 @@ func (s *Service) enqueue(ctx context.Context, mediaID string) error {
 	if err != nil {
 		return fmt.Errorf("encode media task: %w", err)
 	}
-	_, err = s.client.EnqueueContext(ctx, asynq.NewTask(TaskProcess, body), asynq.Queue(Queue),
+	_, err = s.client.EnqueueContext(ctx, asynq.NewTask(TaskProcess, body), asynq.Queue(s.ns.Name(Queue)),
 		asynq.TaskID(mediaID), asynq.MaxRetry(2), asynq.Timeout(s.cfg.ProcessTimeout+time.Minute))
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue processing of media %s: %w", mediaID, err)

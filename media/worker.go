@@ -24,13 +24,13 @@ import (
 // stored as w<width>.jpg; an image narrower than a width keeps its own.
 var ImageWidths = []int{320, 1280}
 
-// RunWorker processes queued uploads on the "media" queue until ctx is
-// done, and removes expired unfinished resumable uploads (SweepUploads).
+// RunWorker processes queued uploads on the media queue (and on the one of
+// releases before namespaces, see WithNamespace) until ctx is done, and removes expired unfinished resumable uploads (SweepUploads).
 // Run it in every process that should do media work.
 func (s *Service) RunWorker(ctx context.Context) error {
 	srv := asynq.NewServerFromRedisClient(s.rdb, asynq.Config{
 		Concurrency: s.cfg.Concurrency,
-		Queues:      map[string]int{Queue: 1},
+		Queues:      s.ns.Queues(map[string]int{Queue: 1}),
 		Logger:      asynqlog.New(s.log),
 		LogLevel:    asynq.WarnLevel,
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/metrics"
+	"github.com/bidcast/bidcast/internal/namespace"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -24,10 +25,12 @@ import (
 // App is the wired server. Tests build one with newApp and drive it through
 // Run and Close, exactly as main does.
 type App struct {
-	cfg      Config
-	log      *slog.Logger
-	db       *storage.DB
-	redis    *redis.Client
+	cfg   Config
+	log   *slog.Logger
+	db    *storage.DB
+	redis *redis.Client
+	// ns names this deployment's shared Redis names (namespace).
+	ns       namespace.Namespace
 	registry *prometheus.Registry
 	sfu      *sfu.Server
 	svc      *services
@@ -96,8 +99,25 @@ func (a *App) connect(ctx context.Context) error {
 	if from != to {
 		a.log.Info("database migrated", "from", from, "to", to)
 	}
-	a.redis, err = connect.Redis(ctx, a.cfg.RedisURL, redisPoolSize)
+	if a.redis, err = connect.Redis(ctx, a.cfg.RedisURL, redisPoolSize); err != nil {
+		return err
+	}
+	a.ns, err = deploymentNamespace(ctx, a.cfg.RedisNamespace, a.db)
 	return err
+}
+
+// deploymentNamespace is the operator's REDIS_NAMESPACE, or else the one
+// derived from the database's deployment ID: the same on every node of the
+// deployment, another on another deployment's database.
+func deploymentNamespace(ctx context.Context, set namespace.Namespace, db *storage.DB) (namespace.Namespace, error) {
+	if set != namespace.None {
+		return set, nil
+	}
+	id, err := db.DeploymentID(ctx)
+	if err != nil {
+		return namespace.None, err
+	}
+	return namespace.FromDeployment(id)
 }
 
 // listeners are the attributes of the start-up line: the public URL, this
@@ -111,7 +131,8 @@ func (a *App) listeners() []any {
 	if addr := a.sfu.ICETCPAddr(); addr != nil {
 		tcp = addr.String()
 	}
-	return []any{"url", a.cfg.PublicURL + "/", "node", a.cfg.NodeID, "http", a.httpLn.Addr().String(),
+	return []any{"url", a.cfg.PublicURL + "/", "node", a.cfg.NodeID, "redis_namespace", a.ns.String(),
+		"http", a.httpLn.Addr().String(),
 		"admin", admin, "sfu_udp", a.sfu.ICEUDPAddr().String(), "sfu_tcp", tcp}
 }
 

@@ -21,7 +21,9 @@ func newClusterRegistry(a *App) (*cluster.Registry, error) {
 		return cluster.Load{Viewers: m.Viewers, Publishers: m.Publishers, Relays: m.Relays,
 			Origins: m.Origins, Relayed: m.Relayed}
 	}
-	reg, err := cluster.New(a.cfg.Cluster, a.redis, load, a.log)
+	cfg := a.cfg.Cluster
+	cfg.Namespace = a.ns
+	reg, err := cluster.New(cfg, a.redis, load, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/bidcast/bidcast/internal/clientip"
 	"github.com/bidcast/bidcast/internal/connect"
 	"github.com/bidcast/bidcast/internal/envconf"
+	"github.com/bidcast/bidcast/internal/namespace"
 	"github.com/bidcast/bidcast/media"
 	"github.com/bidcast/bidcast/sfu"
 	"github.com/bidcast/bidcast/signaling"
@@ -26,11 +27,14 @@ import (
 // Config is the whole server configuration, read from the environment and
 // overridden by flags. Secrets only ever come from the environment.
 type Config struct {
-	HTTPAddr        string
-	AdminAddr       string
-	PublicURL       string
-	DatabaseURL     string
-	RedisURL        string
+	HTTPAddr    string
+	AdminAddr   string
+	PublicURL   string
+	DatabaseURL string
+	RedisURL    string
+	// RedisNamespace, when set (REDIS_NAMESPACE), names this deployment's
+	// shared Redis names instead of the one derived from its database.
+	RedisNamespace  namespace.Namespace
 	LogLevel        slog.Level
 	LogFormat       string
 	DBConnectWait   time.Duration
@@ -99,6 +103,7 @@ var envSpecs = []envSpec{
 	{"PUBLIC_URL", "http://<HTTP_ADDR>", "base of the URLs the server prints and hands out"},
 	{"DATABASE_URL", "", "Postgres connection URL (required; `make services` writes one to .data/env)"},
 	{"REDIS_URL", "", "Redis URL (required; `make services` writes one to .data/env)"},
+	{"REDIS_NAMESPACE", "<derived from the database's deployment ID>", "names this deployment's task queues and cluster registry in Redis, so deployments on one Redis database keep apart; set it (lower-case letters, digits, - and _) only where a database was restored from another deployment's dump"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"LOG_FORMAT", "text", "text or json"},
 	{"DB_CONNECT_WAIT", "30s", "how long to keep retrying an unreachable database at start"},
@@ -147,6 +152,11 @@ func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (Co
 	c.MetricsToken = getenv("METRICS_TOKEN")
 	c.DatabaseURL = env("DATABASE_URL")
 	c.RedisURL = env("REDIS_URL")
+	if ns, err := namespace.Parse(getenv("REDIS_NAMESPACE")); err != nil {
+		r.Fail(fmt.Errorf("REDIS_NAMESPACE: %w", err))
+	} else {
+		c.RedisNamespace = ns
+	}
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}

@@ -20,9 +20,39 @@ import (
 // the wired server, sees it processed into variants that are served with
 // nosniff, and deletes the item: its files go with it.
 func TestItemMediaThroughTheServer(t *testing.T) {
-	// A private Redis: the media queue is shared by every server on a
-	// Redis, and other tests' workers would take the task.
-	e := newShowOn(t, testenv.StartRedis(t).URL(), 1, time.Minute)
+	// The shared Redis: other tests' servers run media workers there too,
+	// each on its own deployment's queue.
+	e := newShowOn(t, testenv.Require(t, "REDIS_URL"), 1, time.Minute)
+	itemID := uploadPhoto(t, e)
+
+	// A guest may not upload to it.
+	g := e.guest("nosy")
+	req2, _ := http.NewRequest("POST", e.base+"/api/v1/items/"+itemID+"/media", strings.NewReader("x"))
+	req2.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	if resp, err := g.c.Do(req2); err != nil || resp.StatusCode < 400 {
+		t.Fatalf("a guest's upload was not refused: %v %v", resp, err)
+	}
+
+	dir := mediaRoot(e)
+	files := waitVariants(t, e, itemID)
+	rel, _ := filepath.Rel(dir, files[0])
+	code, _ := get(t, e.base+"/media/"+filepath.ToSlash(rel))
+	if code != http.StatusOK {
+		t.Fatalf("GET the variant: %d", code)
+	}
+
+	if code := e.seller.do("DELETE", "/api/v1/items/"+itemID, "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete item: %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "items", itemID)); !os.IsNotExist(err) {
+		t.Fatalf("the item's files are still there: %v", err)
+	}
+}
+
+// uploadPhoto creates an item of e's seller and uploads a 640×480 photo to
+// it; it returns the item's ID.
+func uploadPhoto(t *testing.T, e *showEnv) string {
+	t.Helper()
 	var item struct {
 		ID string `json:"id"`
 	}
@@ -49,38 +79,30 @@ func TestItemMediaThroughTheServer(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("upload: status %d", resp.StatusCode)
 	}
+	return item.ID
+}
 
-	// A guest may not upload to it.
-	g := e.guest("nosy")
-	req2, _ := http.NewRequest("POST", e.base+"/api/v1/items/"+item.ID+"/media", strings.NewReader("x"))
-	req2.Header.Set("Content-Type", "multipart/form-data; boundary=x")
-	if resp, err := g.c.Do(req2); err != nil || resp.StatusCode < 400 {
-		t.Fatalf("a guest's upload was not refused: %v %v", resp, err)
-	}
+// mediaRoot is the directory of e's server's disk store.
+func mediaRoot(e *showEnv) string {
+	return e.app.svc.media.Store().(interface{ Root() string }).Root()
+}
 
-	dir := e.app.svc.media.Store().(interface{ Root() string }).Root()
+// waitVariants waits up to 20 s for the image variants of itemID's upload
+// and returns their paths.
+func waitVariants(t *testing.T, e *showEnv, itemID string) []string {
+	t.Helper()
+	dir := mediaRoot(e)
 	var files []string
 	deadline := time.Now().Add(20 * time.Second)
 	for len(files) == 0 && time.Now().Before(deadline) {
-		files, _ = filepath.Glob(filepath.Join(dir, "items", item.ID, "*", "v", "w*.jpg"))
+		files, _ = filepath.Glob(filepath.Join(dir, "items", itemID, "*", "v", "w*.jpg"))
 		time.Sleep(100 * time.Millisecond)
 	}
 	if len(files) == 0 {
 		var it map[string]any
-		e.seller.do("GET", "/api/v1/items/"+item.ID, "", &it)
+		e.seller.do("GET", "/api/v1/items/"+itemID, "", &it)
 		all, _ := filepath.Glob(filepath.Join(dir, "items", "*", "*", "*"))
 		t.Fatalf("no image variants were made within 20 s: item %v; files %v", it["media"], all)
 	}
-	rel, _ := filepath.Rel(dir, files[0])
-	code, _ := get(t, e.base+"/media/"+filepath.ToSlash(rel))
-	if code != http.StatusOK {
-		t.Fatalf("GET the variant: %d", code)
-	}
-
-	if code := e.seller.do("DELETE", "/api/v1/items/"+item.ID, "", nil); code != http.StatusNoContent {
-		t.Fatalf("delete item: %d", code)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "items", item.ID)); !os.IsNotExist(err) {
-		t.Fatalf("the item's files are still there: %v", err)
-	}
+	return files
 }

@@ -251,7 +251,7 @@ func TestSecretsStaySecret(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var err error
-		if task, err = insp.GetTaskInfo(api.DefaultWebhookQueue, "lot.closed:"+lot); err == nil {
+		if task, err = insp.GetTaskInfo(e.app.ns.Name(api.DefaultWebhookQueue), "lot.closed:"+lot); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -99,7 +99,7 @@ func (a *App) wire() error {
 	}
 	// Presence asks the gateway, made below with the node as its waker.
 	presence := &roomPresence{cluster: s.cluster}
-	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, LeaseTTL: a.cfg.LeaseTTL,
+	if s.node, err = bidding.NewNode(bidding.NodeConfig{NodeID: a.cfg.NodeID, LeaseTTL: a.cfg.LeaseTTL, Namespace: a.ns,
 		Fences: storage.NewFences(a.db), Parking: bidding.ParkConfig{Store: rooms, Presence: presence,
 			After: a.cfg.RoomParkAfter, AbandonAfter: a.cfg.RoomAbandonAfter,
 			OnEnded: func(ctx context.Context, roomID string) {
@@ -133,12 +133,13 @@ func (a *App) wire() error {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
 	if s.media, err = media.NewService(mcfg, a.db, a.redis, a.log.With("component", "media"),
-		media.WithTaskClient(s.tasks)); err != nil {
+		media.WithTaskClient(s.tasks), media.WithNamespace(a.ns)); err != nil {
 		return usageError{Err: fmt.Errorf("media: %w", err)}
 	}
 	s.thumbs = &media.LiveThumbs{Source: a.sfu, Redis: a.redis, FFmpegPath: mcfg.FFmpegPath,
 		Log: a.log.With("component", "thumbs")}
-	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: a.cfg.ClientIP}}
+	s.apiCfg = api.Config{RateLimit: api.RateLimitConfig{Disabled: a.cfg.APIRateLimitOff, ClientIP: a.cfg.ClientIP},
+		Webhooks: api.WebhookConfig{Namespace: a.ns}}
 	s.apiDeps = api.Deps{DB: a.db, Auth: api.AuthService{Svc: s.auth}, Redis: a.redis, Log: a.log.With("component", "api"),
 		Media: s.media, Views: api.AuthService{Svc: s.auth}, Aliases: aliases, Tasks: s.tasks,
 		Cluster: s.cluster}
@@ -148,10 +149,11 @@ func (a *App) wire() error {
 	mediaLimits := a.cfg.Media
 	mediaLimits.ClientIP = a.cfg.ClientIP
 	s.admission = auth.NewMediaAdmission(mediaLimits, a.redis, s.auth, a.log.With("component", "media-limits"))
-	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace,
+	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace, Namespace: a.ns,
 		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
 		a.db, a.redis, a.log.With("component", "background"), bidding.WithTaskClient(s.tasks))
-	s.webhooks = api.NewWebhookTrigger(s.tasks, a.log.With("component", "webhooks"))
+	s.webhooks = api.NewWebhookTrigger(s.tasks, a.log.With("component", "webhooks"),
+		asynq.Queue(a.ns.Name(api.DefaultWebhookQueue)))
 	s.feed.Subscribe(s.background)
 	s.feed.Subscribe(s.webhooks)
 	if a.cfg.Demo {
