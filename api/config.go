@@ -62,8 +62,6 @@ type WebhookConfig struct {
 	// Namespace is the deployment's namespace of shared Redis names
 	// (internal/namespace); None keeps the names of earlier releases.
 	Namespace namespace.Namespace
-	// drain lists the legacy queues the worker also serves (withDefaults).
-	drain []string
 	// Timeout bounds one delivery attempt. Zero means 10 seconds.
 	Timeout time.Duration
 	// MaxRetry is how many times a failed delivery is retried. Zero means 8.
@@ -120,7 +118,6 @@ func (c Config) withDefaults() Config {
 func (c WebhookConfig) withDefaults() WebhookConfig {
 	if c.Queue == "" {
 		c.Queue = c.Namespace.Name(DefaultWebhookQueue)
-		c.drain = c.Namespace.Legacy(DefaultWebhookQueue)
 	}
 	if c.Timeout == 0 {
 		c.Timeout = 10 * time.Second
@@ -166,12 +163,11 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// queues returns the worker's Asynq queue weights: its queue, and the
-// legacy ones it drains.
+// queues returns the worker's Asynq queue weights: a queue set by hand
+// alone, else the namespace's webhooks queue and the legacy one it drains.
 func (c WebhookConfig) queues() map[string]int {
-	out := map[string]int{c.Queue: 1}
-	for _, q := range c.drain {
-		out[q] = 1
+	if c.Queue != c.Namespace.Name(DefaultWebhookQueue) {
+		return map[string]int{c.Queue: 1}
 	}
-	return out
+	return c.Namespace.Queues(map[string]int{DefaultWebhookQueue: 1})
 }
