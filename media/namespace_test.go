@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -43,19 +42,8 @@ func TestWorkerDrainsTheQueueOfEarlierReleases(t *testing.T) {
 		t.Fatalf("upload through the upgraded service: %d %v", status, out)
 	}
 	fresh := out["id"].(string)
-	for _, id := range []string{old, fresh} {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			st, reason := e.status(id)
-			if st == StatusReady {
-				break
-			}
-			if st == StatusFailed || time.Now().After(deadline) {
-				t.Fatalf("upload %s: status %s (%s)", id, st, reason)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	e.waitReady(old)
+	e.waitReady(fresh)
 	// Its task is done and gone; the queue it went through stays known.
 	queues, err := insp.Queues()
 	if err != nil {

@@ -28,6 +28,23 @@ func (e *env) status(id string) (status, reason string) {
 	return status, reason
 }
 
+// waitReady waits up to 20 s for a running worker to process upload id,
+// and fails the test if it fails instead.
+func (e *env) waitReady(id string) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, reason := e.status(id)
+		if st == StatusReady {
+			return
+		}
+		if st == StatusFailed || time.Now().After(deadline) {
+			e.t.Fatalf("upload %s: status %s (%s)", id, st, reason)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // get fetches a path from the test server.
 func (e *env) get(path string, hdr ...string) (*http.Response, []byte) {
 	e.t.Helper()
@@ -56,17 +73,7 @@ func TestWorkerImageVariants(t *testing.T) {
 		t.Fatalf("upload: %d %v", status, out)
 	}
 	id := out["id"].(string)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st, reason := e.status(id)
-		if st == StatusReady {
-			break
-		}
-		if st == StatusFailed || time.Now().After(deadline) {
-			t.Fatalf("status %s (%s)", st, reason)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	e.waitReady(id)
 	refs, err := e.svc.items.MediaOf(context.Background(), []string{e.item})
 	if err != nil || len(refs[e.item]) != 1 {
 		t.Fatalf("MediaOf: %v %v", refs, err)
