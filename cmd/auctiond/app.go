@@ -102,22 +102,8 @@ func (a *App) connect(ctx context.Context) error {
 	if a.redis, err = connect.Redis(ctx, a.cfg.RedisURL, redisPoolSize); err != nil {
 		return err
 	}
-	a.ns, err = deploymentNamespace(ctx, a.cfg.RedisNamespace, a.db)
+	a.ns, err = namespace.Choose(a.cfg.RedisNamespace, func() (string, error) { return a.db.DeploymentID(ctx) })
 	return err
-}
-
-// deploymentNamespace is the operator's REDIS_NAMESPACE, or else the one
-// derived from the database's deployment ID: the same on every node of the
-// deployment, another on another deployment's database.
-func deploymentNamespace(ctx context.Context, set namespace.Namespace, db *storage.DB) (namespace.Namespace, error) {
-	if set != namespace.None {
-		return set, nil
-	}
-	id, err := db.DeploymentID(ctx)
-	if err != nil {
-		return namespace.None, err
-	}
-	return namespace.FromDeployment(id)
 }
 
 // listeners are the attributes of the start-up line: the public URL, this

@@ -47,6 +47,21 @@ func FromDeployment(id string) (Namespace, error) {
 	return Namespace("d" + hex[:12]), nil
 }
 
+// Choose returns a deployment's namespace: set (the operator's
+// REDIS_NAMESPACE) when it is not None, without reading anything; else the
+// one derived from the ID deploymentID reads (FromDeployment), which every
+// node of the deployment reads alike.
+func Choose(set Namespace, deploymentID func() (string, error)) (Namespace, error) {
+	if set != None {
+		return set, nil
+	}
+	id, err := deploymentID()
+	if err != nil {
+		return None, err
+	}
+	return FromDeployment(id)
+}
+
 // Name returns base as this namespace names it: base itself for None,
 // else base + ":" + the namespace ("lots:d1a2b3c4d5e6f").
 func (n Namespace) Name(base string) string {

@@ -50,6 +50,31 @@ func TestFromDeployment(t *testing.T) {
 	}
 }
 
+func TestChoose(t *testing.T) {
+	boom := errors.New("database down")
+	for _, tc := range []struct {
+		name  string
+		set   Namespace
+		id    string
+		err   error
+		want  Namespace
+		reads bool
+		fails bool
+	}{
+		{"set wins, nothing read", "staging", "", boom, "staging", false, false},
+		{"derived from the ID", None, "1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d", nil, "d1a2b3c4d5e6f", true, false},
+		{"the read fails", None, "", boom, None, true, true},
+		{"not a UUID", None, "nope", nil, None, true, true},
+	} {
+		read := false
+		got, err := Choose(tc.set, func() (string, error) { read = true; return tc.id, tc.err })
+		if got != tc.want || (err != nil) != tc.fails || read != tc.reads {
+			t.Errorf("%s: Choose = %q, %v (read %v); want %q, fails %v, read %v",
+				tc.name, got, err, read, tc.want, tc.fails, tc.reads)
+		}
+	}
+}
+
 func TestNameAndLegacy(t *testing.T) {
 	if got := None.Name("lots"); got != "lots" {
 		t.Errorf("None.Name = %q", got)
