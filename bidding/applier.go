@@ -54,6 +54,12 @@ func (a *roomApplier) ApplyBatch(ctx context.Context, bids []Bid) ([]Outcome, er
 			a.observe(start)
 			return outcomesOf(bids, res), nil
 		}
+		if errors.Is(err, auction.ErrVersionConflict) {
+			// The lot is ahead of the actor in Postgres (LotStore.diverged
+			// has asked for the room to be reloaded); the bids stay in the
+			// log for the restarted room.
+			return nil, fmt.Errorf("commit %d bids: %w: %w", len(bids), ErrRoomBroken, err)
+		}
 		if res == nil {
 			return nil, fmt.Errorf("room actor: %w", err)
 		}

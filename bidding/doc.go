@@ -81,6 +81,13 @@
 // the next one started: its commit writes nothing and fails with
 // storage.ErrFenced, which the pipeline retries (not a poison bid) until
 // the node stops the room, and the bid stays in the log for the new owner.
+// A commit whose answer is lost (Postgres stored it and went down before
+// replying) leaves the actor one version behind the stored lot; the next
+// commit of the lot then fails its version check (or finds its bid rows
+// stored), and the room asks to be reloaded (LotStore.diverged,
+// ErrRoomBroken, RoomsConfig.OnBroken): the node restarts it from Postgres,
+// its pipeline resumes after the highest sequence number stored, and no
+// bid or close waits on a version that will never come back.
 // Background runs the rest of the Asynq work, on queues of
 // its own: a close backstop per lot (queue "lots", TaskID per lot and
 // deadline) that does nothing if the lot closed on time and otherwise has

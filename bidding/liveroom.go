@@ -113,6 +113,7 @@ func (m *Rooms) StartRoom(ctx context.Context, roomID string) (RunningRoom, erro
 	}
 	store := NewLotStore(m.lots, roomID, token, lr.currency)
 	store.stages, lr.pub.stages, lr.store = m.cfg.Pipeline.Stages, m.cfg.Pipeline.Stages, store
+	store.diverged = lr.broken
 	if lr.actor, err = auction.NewRoom(acfg, m.cfg.Clock, store, lr.pub, m.log); err != nil {
 		return nil, fmt.Errorf("room %s: %w", roomID, err)
 	}
@@ -284,7 +285,7 @@ func (r *LiveRoom) currency(lotID string) string {
 // broken asks for the room to be restarted from Postgres, once.
 func (r *LiveRoom) broken() {
 	r.brokeOne.Do(func() {
-		r.log.Error("room actor is behind Postgres; restarting the room")
+		r.log.Error("room actor is behind Postgres (a commit whose answer was lost); restarting the room")
 		if r.m.cfg.OnBroken != nil {
 			go r.m.cfg.OnBroken(r.id)
 		}

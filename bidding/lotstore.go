@@ -33,6 +33,12 @@ type LotStore struct {
 	// after the actor answered (StageDecide, StageAfterCommit).
 	stages                 *Stages
 	commitStart, commitEnd atomic.Int64
+	// diverged, when set, is called (on the actor's goroutine; it must
+	// not block) when a commit finds the lot at another version than the
+	// actor expects: a commit of this room whose answer was lost (Postgres
+	// went down between storing it and answering) left the actor behind,
+	// and every later commit would fail the same way.
+	diverged func()
 }
 
 // NewLotStore returns the store for one room, run for the claim whose
@@ -120,7 +126,7 @@ func (s *LotStore) CommitBatch(ctx context.Context, c auction.BatchCommit) error
 		return &decisionConflict{decision: owner[rc.Row], RowConflict: rc}
 	}
 	if err != nil {
-		return mapStoreError(err)
+		return s.mapError(err)
 	}
 	s.lastAt = at
 	return nil
@@ -161,15 +167,21 @@ func (s *LotStore) CommitLot(ctx context.Context, st auction.LotState) error {
 			res.WinnerID, res.WinningBidID, res.Price = &winner, &bidID, &price
 		}
 	}
-	return mapStoreError(s.lots.CommitState(ctx, upd, res))
+	return s.mapError(s.lots.CommitState(ctx, upd, res))
 }
 
-// mapStoreError turns storage's version conflict into the actor's.
-func mapStoreError(err error) error {
-	if err != nil && errors.Is(err, storage.ErrConflict) {
-		return fmt.Errorf("%w: %w", auction.ErrVersionConflict, err)
+// mapError turns storage's version conflict into the actor's, and reports
+// it (diverged): the room's owner holds the fencing token, so nobody else
+// wrote the lot, and the stored version can only be ahead because one of
+// this room's own commits landed without the actor hearing so.
+func (s *LotStore) mapError(err error) error {
+	if err == nil || !errors.Is(err, storage.ErrConflict) {
+		return err
 	}
-	return err
+	if s.diverged != nil {
+		s.diverged()
+	}
+	return fmt.Errorf("%w: %w", auction.ErrVersionConflict, err)
 }
 
 // lotExtras is the part of auction.LotState that has no column of its own;
