@@ -285,7 +285,7 @@ func (r *LiveRoom) currency(lotID string) string {
 // broken asks for the room to be restarted from Postgres, once.
 func (r *LiveRoom) broken() {
 	r.brokeOne.Do(func() {
-		r.log.Error("room actor is behind Postgres (a commit whose answer was lost); restarting the room")
+		r.log.Error("room actor disagrees with the stored lot (a commit whose answer was lost?); restarting the room")
 		if r.m.cfg.OnBroken != nil {
 			go r.m.cfg.OnBroken(r.id)
 		}

@@ -171,9 +171,11 @@ func (s *LotStore) CommitLot(ctx context.Context, st auction.LotState) error {
 }
 
 // mapError turns storage's version conflict into the actor's, and reports
-// it (diverged): the room's owner holds the fencing token, so nobody else
-// wrote the lot, and the stored version can only be ahead because one of
-// this room's own commits landed without the actor hearing so.
+// it (diverged): the room's owner holds the fencing token, so no other
+// owner wrote the lot. The stored version is ahead because one of this
+// room's own commits landed without the actor hearing so (or, for a lot
+// being started, because the seller reordered the pending lots meanwhile);
+// either way the room reloads what Postgres holds.
 func (s *LotStore) mapError(err error) error {
 	if err == nil || !errors.Is(err, storage.ErrConflict) {
 		return err
