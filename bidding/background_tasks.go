@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/storage"
 )
 
@@ -16,8 +17,13 @@ import (
 // past its deadline, while the room's owner is being asked to close it.
 var errLotOverdue = errors.New("lot still open past its deadline")
 
-// handleClose is the close backstop. A lot that is closed, paused or gone
-// needs nothing. A lot whose deadline moved later (bids extended it) gets
+// handleClose is the close backstop. A lot that is paused or gone needs
+// nothing. A sold or unsold lot gets its won, sold or unsold notifications
+// queued again by the backstop of its last deadline: the lot.closed event that queues them is published after
+// the close commits, so a crash (or a commit whose answer was lost) in
+// between would otherwise leave the winner unaware; the task IDs and the
+// stored notifications' keys are the event's, so a lot notified already
+// is not notified twice. A lot whose deadline moved later (bids extended it) gets
 // a new backstop at the new deadline. A lot still open past deadline +
 // grace + margin means its room has no working owner: the node claims the
 // room if nobody owns it, or restarts it if it is its own (the restored
@@ -33,6 +39,12 @@ func (b *Background) handleClose(ctx context.Context, t *asynq.Task) error {
 	}
 	if err != nil {
 		return fmt.Errorf("close backstop of lot %s: %w", p.LotID, err)
+	}
+	if lot.State == string(auction.StatusSold) || lot.State == string(auction.StatusUnsold) {
+		if lot.Deadline == nil || lot.Deadline.UnixMilli() != p.DeadlineMS {
+			return nil // the backstop of an earlier deadline: the last one notifies
+		}
+		return b.notifyStoredClose(ctx, lot)
 	}
 	if (lot.State != "live" && lot.State != "closing") || lot.Deadline == nil {
 		return nil
@@ -59,6 +71,20 @@ func (b *Background) handleClose(ctx context.Context, t *asynq.Task) error {
 		b.log.Warn("lot overdue in a room owned by another node", "room", lot.RoomID, "lot", lot.ID, "owner", owner)
 	}
 	return fmt.Errorf("lot %s (%s since %s): %w", lot.ID, lot.State, lot.Deadline.Format(time.RFC3339), errLotOverdue)
+}
+
+// notifyStoredClose queues the notifications of a closed lot from its
+// stored result, as its lot.closed event does.
+func (b *Background) notifyStoredClose(ctx context.Context, lot storage.Lot) error {
+	res, err := b.lots.GetResult(ctx, lot.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("close backstop of lot %s: %w", lot.ID, err)
+	}
+	b.notifyClosed(lot.RoomID, auction.Event{LotID: lot.ID, Result: resultFromStorage(res)})
+	return nil
 }
 
 // handleNotify stores one notification, once per key.

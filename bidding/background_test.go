@@ -2,9 +2,12 @@ package bidding
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bidcast/bidcast/internal/testenv"
@@ -126,5 +129,66 @@ func TestCloseBackstopClaimsOverdueLot(t *testing.T) {
 	got := s.notificationsOf(s.sellerID, 1)
 	if got[0].Kind != storage.NotifyUnsold || got[0].Amount != nil {
 		t.Errorf("seller notification = %+v, want unsold without an amount", got[0])
+	}
+}
+
+// TestCloseBackstopNotifiesALotClosedWithoutItsEvent: a lot sold in
+// Postgres whose lot.closed event never reached the background worker (the
+// node died between the commit and the event) still gets its won and sold
+// notifications, from the close backstop; running it again notifies no one
+// twice.
+func TestCloseBackstopNotifiesALotClosedWithoutItsEvent(t *testing.T) {
+	s := startLiveShowOn(t, privateRedis(t), "sudden-death", 10*time.Second) // no worker sees its events
+	bid := newUUID()
+	s.submit(0, bid, 10_000)
+	s.outcome(bid)
+	s.advanceUntilClosed("sold")
+	if got := s.notificationsOf(s.bidders[0], 0); len(got) != 0 {
+		t.Fatalf("notified before the backstop ran: %+v", got)
+	}
+
+	bg := NewBackground(BackgroundConfig{NodeID: "n1"}, s.db, s.rdb, quietLog())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bg.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	backstop := func(deadline time.Time) {
+		body, _ := json.Marshal(closePayload{RoomID: s.roomID, LotID: s.lotID, DeadlineMS: deadline.UnixMilli()})
+		if err := bg.handleClose(ctx, asynq.NewTask(TaskCloseLot, body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insp := asynq.NewInspectorFromRedisClient(s.rdb)
+	idle := func() {
+		waitFor(t, "the notify queue to be idle", func() bool {
+			if qs, err := insp.Queues(); err == nil && !slices.Contains(qs, QueueNotify) {
+				return true // nothing was ever queued
+			}
+			q, err := insp.GetQueueInfo(QueueNotify)
+			return err == nil && q.Pending == 0 && q.Active == 0 && q.Retry == 0 && q.Scheduled == 0
+		})
+	}
+	deadline := *s.storedLot().Deadline
+	backstop(deadline.Add(-time.Second)) // an earlier deadline's: leaves it to the last one's
+	time.Sleep(100 * time.Millisecond)   // what it might have offered reaches the queue
+	idle()
+	if got := s.notificationsOf(s.bidders[0], 0); len(got) != 0 {
+		t.Fatalf("notified by the backstop of an earlier deadline: %+v", got)
+	}
+	backstop(deadline)
+	backstop(deadline)
+	for _, c := range []struct{ user, kind string }{
+		{s.bidders[0], storage.NotifyWon},
+		{s.sellerID, storage.NotifySold},
+	} {
+		got := s.notificationsOf(c.user, 1)
+		if got[0].Kind != c.kind || got[0].Amount == nil || *got[0].Amount != 10_000 {
+			t.Errorf("notification of %s = %+v, want %s at 10000", c.user, got[0], c.kind)
+		}
+	}
+	// Once the queue is idle, the second run has added nothing.
+	idle()
+	if got := s.notificationsOf(s.bidders[0], 1); len(got) != 1 {
+		t.Errorf("the winner has %d notifications, want 1", len(got))
 	}
 }

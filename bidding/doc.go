@@ -88,16 +88,19 @@
 // ErrRoomBroken, RoomsConfig.OnBroken): the node restarts it from Postgres,
 // its pipeline resumes after the highest sequence number stored, and no
 // bid or close waits on a version that will never come back.
-// Background runs the rest of the Asynq work, on queues of
-// its own: a close backstop per lot (queue "lots", TaskID per lot and
-// deadline) that does nothing if the lot closed on time and otherwise has
-// the room claimed or restarted, and won, sold and unsold notifications
-// (queue "notify", TaskID per event) stored in Postgres. A bidder's outbid
-// notification needs no task: LotStore stores it in the statement that
-// commits the batch of bids that outbid them. Both queues, like the
-// lease-expiry index, are named in the deployment's namespace
-// (BackgroundConfig.Namespace, NodeConfig.Namespace; internal/namespace),
-// so deployments sharing a Redis database never take each other's tasks.
+// Background runs the rest of the Asynq work, on queues of its own: a
+// close backstop per lot (queue "lots", TaskID per lot and deadline) that
+// has the room claimed or restarted if the lot is overdue, and once the
+// lot is closed queues its notifications again from the stored result (a
+// lot.closed event lost to a crash after the close committed would
+// otherwise leave the winner unaware); and won, sold and unsold
+// notifications (queue "notify", TaskID per event) stored in Postgres, once
+// per key. A bidder's outbid notification needs no task: LotStore stores it
+// in the statement that commits the batch of bids that outbid them. Both
+// queues, like the lease-expiry index, are named in the deployment's
+// namespace (BackgroundConfig.Namespace, NodeConfig.Namespace;
+// internal/namespace), so deployments sharing a Redis database never take
+// each other's tasks.
 //
 // A lot whose deadline has passed closes only when its grace has ended
 // and the pipeline has decided every bid sequenced by then

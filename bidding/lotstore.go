@@ -280,12 +280,17 @@ func StateFromStorage(roomID string, l storage.Lot, res *storage.LotResult) (auc
 		st.Proxies = proxiesFromStorage(x.Proxies)
 	}
 	if res != nil {
-		r := &auction.LotResult{Status: auction.LotStatus(res.Outcome), ClosedAt: res.ClosedAt}
-		if res.WinnerID != nil && res.WinningBidID != nil && res.Price != nil {
-			r.WinnerID, r.WinningBidID = *res.WinnerID, *res.WinningBidID
-			r.Price = auction.Money{Amount: *res.Price, Currency: res.Currency}
-		}
-		st.Result = r
+		st.Result = resultFromStorage(*res)
 	}
 	return st, nil
+}
+
+// resultFromStorage converts a stored lot result into the actor's.
+func resultFromStorage(res storage.LotResult) *auction.LotResult {
+	r := &auction.LotResult{Status: auction.LotStatus(res.Outcome), ClosedAt: res.ClosedAt}
+	if res.WinnerID != nil && res.WinningBidID != nil && res.Price != nil {
+		r.WinnerID, r.WinningBidID = *res.WinnerID, *res.WinningBidID
+		r.Price = auction.Money{Amount: *res.Price, Currency: res.Currency}
+	}
+	return r
 }
