@@ -47,6 +47,12 @@ type BackgroundConfig struct {
 	// Namespace names the lots and notify queues for this deployment
 	// (internal/namespace); None keeps the names of earlier releases.
 	Namespace namespace.Namespace
+	// Replay, when set, is handed the lot.closed event rebuilt from the
+	// stored result each time the close backstop of a lot's last deadline
+	// finds the lot sold or unsold, as the notifications are queued again
+	// then: the webhook trigger, whose queueing is idempotent per lot. Like
+	// any events.Subscriber it must not block.
+	Replay events.Subscriber
 }
 
 // Background schedules and runs a node's lot close backstops and

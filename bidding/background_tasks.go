@@ -18,16 +18,19 @@ import (
 var errLotOverdue = errors.New("lot still open past its deadline")
 
 // handleClose is the close backstop. A lot that is paused or gone needs
-// nothing. A sold or unsold lot gets its won, sold or unsold notifications
-// queued again by the backstop of its last deadline: the lot.closed event that queues them is published after
-// the close commits, so a crash (or a commit whose answer was lost) in
-// between would otherwise leave the winner unaware; the task IDs and the
-// stored notifications' keys are the event's, so a lot notified already
-// is not notified twice. A lot whose deadline moved later (bids extended it) gets
-// a new backstop at the new deadline. A lot still open past deadline +
-// grace + margin means its room has no working owner: the node claims the
-// room if nobody owns it, or restarts it if it is its own (the restored
-// actor closes the overdue lot), and the task retries until it is closed.
+// nothing. A lot whose deadline moved later (bids extended it) gets a new
+// backstop at the new deadline. A lot still open past deadline + grace +
+// margin means its room has no working owner: the node claims the room if
+// nobody owns it, or restarts it if it is its own (the restored actor
+// closes the overdue lot), and the task retries until it is closed.
+//
+// A sold or unsold lot has its won, sold or unsold notifications queued
+// again by the backstop of its last deadline, and its lot.closed event
+// replayed (BackgroundConfig.Replay). The event that queues them is
+// published after the close commits, so a crash (or a commit whose answer
+// was lost) in between would otherwise leave the winner unaware; the task
+// IDs and the stored notifications' keys are the event's, so a lot
+// notified already is not notified twice.
 func (b *Background) handleClose(ctx context.Context, t *asynq.Task) error {
 	var p closePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -83,7 +86,12 @@ func (b *Background) notifyStoredClose(ctx context.Context, lot storage.Lot) err
 	if err != nil {
 		return fmt.Errorf("close backstop of lot %s: %w", lot.ID, err)
 	}
-	b.notifyClosed(lot.RoomID, auction.Event{LotID: lot.ID, Result: resultFromStorage(res)})
+	e := auction.Event{Type: auction.EventLotClosed, RoomID: lot.RoomID, LotID: lot.ID, Currency: res.Currency,
+		Result: resultFromStorage(res)}
+	b.notifyClosed(lot.RoomID, e)
+	if b.cfg.Replay != nil {
+		b.cfg.Replay.OnEvent(lot.RoomID, e)
+	}
 	return nil
 }
 

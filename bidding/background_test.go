@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bidcast/bidcast/auction"
 	"github.com/bidcast/bidcast/internal/testenv"
 	"github.com/bidcast/bidcast/storage"
 )
@@ -147,7 +149,8 @@ func TestCloseBackstopNotifiesALotClosedWithoutItsEvent(t *testing.T) {
 		t.Fatalf("notified before the backstop ran: %+v", got)
 	}
 
-	bg := NewBackground(BackgroundConfig{NodeID: "n1"}, s.db, s.rdb, quietLog())
+	replayed := &eventRecorder{}
+	bg := NewBackground(BackgroundConfig{NodeID: "n1", Replay: replayed}, s.db, s.rdb, quietLog())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- bg.Run(ctx) }()
@@ -191,4 +194,34 @@ func TestCloseBackstopNotifiesALotClosedWithoutItsEvent(t *testing.T) {
 	if got := s.notificationsOf(s.bidders[0], 1); len(got) != 1 {
 		t.Errorf("the winner has %d notifications, want 1", len(got))
 	}
+	// Each run of the last deadline's backstop replays lot.closed (the
+	// webhook trigger queues it once per lot); the earlier one's did not.
+	evs := replayed.all()
+	if len(evs) != 2 {
+		t.Fatalf("replayed %d events, want 2", len(evs))
+	}
+	e := evs[0]
+	if e.Type != auction.EventLotClosed || e.LotID != s.lotID || e.RoomID != s.roomID || e.Currency != "KRW" ||
+		e.Result == nil || e.Result.Status != auction.StatusSold || e.Result.WinnerID != s.bidders[0] ||
+		e.Result.WinningBidID != bid || e.Result.Price.Amount != 10_000 {
+		t.Errorf("replayed %+v (result %+v), want lot.closed sold to bidder 0 at 10000", e, e.Result)
+	}
+}
+
+// eventRecorder is an events.Subscriber that keeps what it is handed.
+type eventRecorder struct {
+	mu  sync.Mutex
+	evs []auction.Event
+}
+
+func (r *eventRecorder) OnEvent(_ string, e auction.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, e)
+}
+
+func (r *eventRecorder) all() []auction.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.evs)
 }

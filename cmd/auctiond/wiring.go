@@ -149,11 +149,11 @@ func (a *App) wire() error {
 	mediaLimits := a.cfg.Media
 	mediaLimits.ClientIP = a.cfg.ClientIP
 	s.admission = auth.NewMediaAdmission(mediaLimits, a.redis, s.auth, a.log.With("component", "media-limits"))
-	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace, Namespace: a.ns,
-		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }},
-		a.db, a.redis, a.log.With("component", "background"), bidding.WithTaskClient(s.tasks))
 	s.webhooks = api.NewWebhookTrigger(s.tasks, a.log.With("component", "webhooks"),
 		asynq.Queue(a.ns.Name(api.DefaultWebhookQueue)))
+	s.background = bidding.NewBackground(bidding.BackgroundConfig{NodeID: a.cfg.NodeID, Grace: a.cfg.LotGrace, Namespace: a.ns,
+		Kick: func() { s.node.Kick() }, Restart: func(roomID string) { s.node.Restart(roomID) }, Replay: s.webhooks},
+		a.db, a.redis, a.log.With("component", "background"), bidding.WithTaskClient(s.tasks))
 	s.feed.Subscribe(s.background)
 	s.feed.Subscribe(s.webhooks)
 	if a.cfg.Demo {
