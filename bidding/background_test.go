@@ -35,15 +35,7 @@ func withBackground(t *testing.T, cfg BackgroundConfig) func(*liveShow, *RoomsCo
 		cfg.Grace = rc.Actor.Grace
 		bg := NewBackground(cfg, s.db, s.rdb, quietLog())
 		rc.Subscriber = bg
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- bg.Run(ctx) }()
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("background worker: %v", err)
-			}
-		})
+		runUntilCleanup(t, bg.Run)
 	}
 }
 
@@ -151,10 +143,8 @@ func TestCloseBackstopNotifiesALotClosedWithoutItsEvent(t *testing.T) {
 
 	replayed := &eventRecorder{}
 	bg := NewBackground(BackgroundConfig{NodeID: "n1", Replay: replayed}, s.db, s.rdb, quietLog())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- bg.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, bg.Run)
+	ctx := context.Background()
 	backstop := func(deadline time.Time) {
 		body, _ := json.Marshal(closePayload{RoomID: s.roomID, LotID: s.lotID, DeadlineMS: deadline.UnixMilli()})
 		if err := bg.handleClose(ctx, asynq.NewTask(TaskCloseLot, body)); err != nil {

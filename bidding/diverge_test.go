@@ -26,10 +26,7 @@ func (s *liveShow) runOnNode() *Node {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	s.t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(s.t, n.Run)
 	waitFor(s.t, "the node to run the room", func() bool { return len(n.Owned()) == 1 })
 	return n
 }

@@ -75,10 +75,7 @@ func newParkNode(t testing.TB, s *liveShow, name string, presence Presence) *par
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, n.Run)
 	return &parkNode{node: n, rooms: rooms,
 		ingress: NewIngress(s.rdb, s.out, IngressConfig{Now: s.clock.Now, Waker: n}),
 		cmds:    NewCommands(rooms.Rooms, n, &fakeModeration{}, evlog)}

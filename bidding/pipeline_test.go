@@ -107,6 +107,20 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// runUntilCleanup runs run on a goroutine of its own until the test ends,
+// then cancels its context, waits for it and reports an error it returned.
+func runUntilCleanup(t testing.TB, run func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("stopped with an error: %v", err)
+		}
+	})
+}
+
 func checkStrictOrder(t *testing.T, got []int64, n int) {
 	t.Helper()
 	if len(got) != n {
